@@ -1,0 +1,95 @@
+//! The local host: every route of the API in one process, on the embedded adapters. It is what a
+//! new user runs first and what the HTTP tests drive.
+
+use secrecy::SecretString;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use vitasync_api::{Function, router_for};
+use vitasync_domain::app::Bootstrap;
+use vitasync_host::{HostError, embedded_app};
+
+/// The address served when `VITASYNC_ADDR` is not set.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+pub struct LocalConfig {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub admin_key: Option<SecretString>,
+}
+
+/// A running local host.
+pub struct LocalHost {
+    addr: SocketAddr,
+    generated_root_key: Option<SecretString>,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl LocalHost {
+    /// Opens the store, makes sure the root key exists, binds the address and starts serving.
+    pub async fn start(config: LocalConfig) -> Result<Self, HostError> {
+        let app = embedded_app(&config.data_dir)?;
+        let generated_root_key = match app.bootstrap(config.admin_key.as_ref()).await? {
+            Bootstrap::Ready => None,
+            Bootstrap::GeneratedRootKey(key) => Some(key),
+        };
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|err| HostError::Config(format!("cannot listen on {}: {err}", config.addr)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|err| HostError::Config(err.to_string()))?;
+        let router = router_for(Function::Local, app);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(Self {
+            addr,
+            generated_root_key,
+            stop,
+            server,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The root key made at this start, if none existed before. Shown to the operator once.
+    pub fn take_generated_root_key(&mut self) -> Option<SecretString> {
+        self.generated_root_key.take()
+    }
+
+    /// Serves until `signal` completes (or the server fails), then finishes in-flight requests
+    /// and stops.
+    pub async fn serve_until(mut self, signal: impl Future<Output = ()>) -> Result<(), HostError> {
+        tokio::select! {
+            () = signal => self.stop().await,
+            finished = &mut self.server => server_outcome(finished),
+        }
+    }
+
+    /// Finishes in-flight requests, stops, and releases the store.
+    pub async fn stop(self) -> Result<(), HostError> {
+        let _ = self.stop.send(());
+        server_outcome(self.server.await)
+    }
+}
+
+fn server_outcome(
+    finished: Result<std::io::Result<()>, tokio::task::JoinError>,
+) -> Result<(), HostError> {
+    match finished {
+        Ok(result) => result.map_err(|err| HostError::Config(format!("server failed: {err}"))),
+        Err(err) => Err(HostError::Config(format!("server task failed: {err}"))),
+    }
+}

@@ -1,0 +1,274 @@
+//! What the API reads and writes. Kept apart from the domain types so the wire format is a
+//! deliberate choice (camelCase, no internal fields) and carries its OpenAPI schema.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use vitasync_domain::api_key::{ApiKeyRecord, IssuedKey};
+use vitasync_domain::page::Page;
+use vitasync_domain::scope::Scope;
+use vitasync_domain::time::Timestamp;
+use vitasync_domain::user::{Metadata, User, UserDraft, UserPatch};
+use vitasync_domain::workspace::Workspace;
+
+use crate::extract::encode_cursor;
+
+/// A page of results. Pass `nextCursor` as `cursor` to get the next page; `null` means last.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct List<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> List<T> {
+    pub fn from_page<D>(page: Page<D>, to_wire: impl FnMut(D) -> T) -> Self {
+        let next_cursor = page.next.as_deref().map(encode_cursor);
+        Self {
+            data: page.items.into_iter().map(to_wire).collect(),
+            next_cursor,
+        }
+    }
+}
+
+/// `null` and absent both mean "not given" here.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateUser {
+    /// Your own id for this user; unique within the workspace. Creating again with the same
+    /// `externalId` returns (and updates) the existing user.
+    pub external_id: String,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    /// Any JSON object, stored as sent (at most 16 KiB).
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Metadata>,
+}
+
+impl From<CreateUser> for UserDraft {
+    fn from(body: CreateUser) -> Self {
+        UserDraft {
+            external_id: body.external_id,
+            email: body.email,
+            display_name: body.display_name,
+            metadata: body.metadata,
+        }
+    }
+}
+
+/// Fields left out stay as they are; `null` clears `email` and `displayName`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateUser {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub external_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub display_name: Option<Option<String>>,
+    /// Replaces the whole metadata object.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Option<Metadata>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`, via `default`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A field that cannot be cleared, sent as `null`.
+pub struct NotNullable(pub &'static str);
+
+impl TryFrom<UpdateUser> for UserPatch {
+    type Error = NotNullable;
+
+    fn try_from(body: UpdateUser) -> Result<Self, Self::Error> {
+        Ok(UserPatch {
+            external_id: match body.external_id {
+                Some(None) => return Err(NotNullable("externalId")),
+                other => other.flatten(),
+            },
+            email: body.email,
+            display_name: body.display_name,
+            metadata: match body.metadata {
+                Some(None) => return Err(NotNullable("metadata")),
+                other => other.flatten(),
+            },
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserBody {
+    /// VitaSync's id for the user (a ULID).
+    pub id: String,
+    pub external_id: String,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Metadata,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<User> for UserBody {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            external_id: user.external_id,
+            email: user.email,
+            display_name: user.display_name,
+            metadata: user.metadata,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateApiKey {
+    pub name: String,
+    /// Any of `read`, `write`, `admin` (`admin` implies the others).
+    #[schema(value_type = Vec<String>)]
+    pub scopes: Vec<Scope>,
+    /// When the key stops working (RFC 3339). Never, if left out.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyBody {
+    pub id: String,
+    pub name: String,
+    #[schema(value_type = Vec<String>)]
+    pub scopes: Vec<Scope>,
+    /// The first characters of the key, to tell keys apart.
+    pub prefix: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub rotated_at: Option<Timestamp>,
+}
+
+impl From<ApiKeyRecord> for ApiKeyBody {
+    fn from(key: ApiKeyRecord) -> Self {
+        Self {
+            id: key.id.to_string(),
+            name: key.name,
+            scopes: key.scopes,
+            prefix: key.prefix,
+            created_at: key.created_at,
+            expires_at: key.expires_at,
+            rotated_at: key.rotated_at,
+        }
+    }
+}
+
+/// A key with its secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedApiKeyBody {
+    #[serde(flatten)]
+    pub key: ApiKeyBody,
+    /// The secret. Store it now: it is never shown again.
+    pub secret: String,
+}
+
+impl From<IssuedKey> for IssuedApiKeyBody {
+    fn from(issued: IssuedKey) -> Self {
+        Self {
+            secret: reveal(&issued.secret),
+            key: issued.record.into(),
+        }
+    }
+}
+
+/// The one place a secret is turned into response text.
+fn reveal(secret: &SecretString) -> String {
+    secret.expose_secret().to_owned()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateWorkspace {
+    /// Lowercase letters, digits and inner hyphens; unique in the deployment.
+    pub slug: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceBody {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+impl From<Workspace> for WorkspaceBody {
+    fn from(workspace: Workspace) -> Self {
+        Self {
+            id: workspace.id.to_string(),
+            slug: workspace.slug,
+            name: workspace.name,
+            created_at: workspace.created_at,
+        }
+    }
+}
+
+/// A new workspace and its first admin key, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedWorkspaceBody {
+    #[serde(flatten)]
+    pub workspace: WorkspaceBody,
+    pub api_key: String,
+}
+
+impl CreatedWorkspaceBody {
+    pub fn new(workspace: Workspace, key: &IssuedKey) -> Self {
+        Self {
+            workspace: workspace.into(),
+            api_key: reveal(&key.secret),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthBody {
+    pub status: &'static str,
+}
+
+/// `limit` and `cursor` as every list route takes them.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// 1 to 100; 50 if left out.
+    pub limit: Option<String>,
+    /// `nextCursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct UserListParams {
+    /// Only the user with this external id (a list of zero or one).
+    pub external_id: Option<String>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}

@@ -1,0 +1,207 @@
+//! Extractors that turn requests into typed input or a problem response: the caller (key and
+//! scope, checked before the body is looked at), JSON bodies, query strings and cursors.
+
+use crate::problem::{
+    ApiError, ApiResult, MALFORMED_JSON, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
+};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
+use vitasync_domain::App;
+use vitasync_domain::api_key::Principal;
+use vitasync_domain::page::PageRequest;
+use vitasync_domain::scope::Scope;
+
+/// A scope a route requires, as a type.
+pub trait Required {
+    const SCOPE: Scope;
+}
+
+pub struct Read;
+pub struct Write;
+pub struct Admin;
+
+impl Required for Read {
+    const SCOPE: Scope = Scope::Read;
+}
+impl Required for Write {
+    const SCOPE: Scope = Scope::Write;
+}
+impl Required for Admin {
+    const SCOPE: Scope = Scope::Admin;
+}
+
+/// The authenticated caller, holding at least scope `S`.
+pub struct Caller<S> {
+    pub principal: Principal,
+    scope: PhantomData<S>,
+}
+
+impl<S: Required + Send> FromRequestParts<App> for Caller<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> ApiResult<Self> {
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                let (scheme, token) = value.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            });
+        let principal = app.authenticate(bearer).await?;
+        principal.require(S::SCOPE)?;
+        Ok(Self {
+            principal,
+            scope: PhantomData,
+        })
+    }
+}
+
+/// A JSON body: `application/json` (or `+json`), within the router's size limit, parsed into
+/// `T` with the failing field named.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> ApiResult<Self> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::new(
+                UNSUPPORTED_MEDIA_TYPE,
+                "send the body as 'Content-Type: application/json'",
+            ));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        PAYLOAD_TOO_LARGE,
+                        "the body is larger than this route accepts",
+                    )
+                } else {
+                    ApiError::new(MALFORMED_JSON, "the body could not be read")
+                }
+            })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Parses JSON, telling syntax errors (malformed) from shape errors (a named field is wrong).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let inner = err.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return malformed(inner);
+        }
+        let path = err.path().to_string();
+        let message = strip_position(&inner.to_string());
+        match named_field(&message) {
+            Some(field) if path == "." => ApiError::invalid(field, message),
+            Some(field) => ApiError::invalid(format!("{path}.{field}"), message),
+            None if path == "." => ApiError::invalid("body", message),
+            None => ApiError::invalid(path, message),
+        }
+    })?;
+    deserializer.end().map_err(|err| malformed(&err))?;
+    Ok(value)
+}
+
+fn malformed(err: &serde_json::Error) -> ApiError {
+    ApiError::new(MALFORMED_JSON, format!("the body is not valid JSON: {err}"))
+}
+
+/// serde's "missing field `x`" / "unknown field `x`" name the field inside the message.
+fn named_field(message: &str) -> Option<String> {
+    let rest = message
+        .strip_prefix("missing field `")
+        .or_else(|| message.strip_prefix("unknown field `"))?;
+    rest.split('`').next().map(str::to_owned)
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+pub const MAX_PAGE_SIZE: usize = 100;
+const CURSOR_VERSION: &str = "v1.";
+
+/// `limit` and `cursor` from a query string.
+pub fn page_request(limit: Option<&str>, cursor: Option<&str>) -> ApiResult<PageRequest> {
+    let limit = match limit {
+        None => DEFAULT_PAGE_SIZE,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+                )
+            })?,
+    };
+    let after = cursor.map(decode_cursor).transpose()?;
+    Ok(PageRequest { limit, after })
+}
+
+/// Wraps a store position so clients see one opaque token.
+pub fn encode_cursor(position: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_VERSION}{position}"))
+}
+
+fn decode_cursor(cursor: &str) -> ApiResult<String> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix(CURSOR_VERSION).map(str::to_owned))
+        .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this API returned"))
+}
+
+/// A query string parsed leniently into `T`; failures name the parameter.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
+        let query = parts.uri.query().unwrap_or_default();
+        // The last of repeated keys wins.
+        let pairs: serde_json::Map<String, serde_json::Value> =
+            form_urlencoded::parse(query.as_bytes())
+                .map(|(key, value)| {
+                    (
+                        key.into_owned(),
+                        serde_json::Value::String(value.into_owned()),
+                    )
+                })
+                .collect();
+        let value = serde_json::Value::Object(pairs);
+        serde_path_to_error::deserialize(value)
+            .map(QueryParams)
+            .map_err(|err| ApiError::invalid(err.path().to_string(), err.inner().to_string()))
+    }
+}

@@ -1,0 +1,12 @@
+//! VitaSync's HTTP API. Handlers are written once against `http` types as axum routers; the
+//! Lambda functions serve a router each through `lambda_http`, the local host serves them all.
+
+mod docs;
+mod dto;
+mod extract;
+mod problem;
+mod routers;
+mod routes;
+
+pub use problem::{PROBLEM_TYPES, ProblemType};
+pub use routers::{Function, openapi, router_for};

@@ -1,0 +1,136 @@
+//! Which routes each deployable serves. One Lambda function per route group on AWS; the local
+//! host serves them all from one router.
+
+use crate::problem::{ApiError, INTERNAL, METHOD_NOT_ALLOWED};
+use crate::routes::{api_keys, meta, users, workspaces};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::response::{IntoResponse, Response};
+use std::any::Any;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use vitasync_domain::App;
+
+/// Bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A deployable unit and the routes it serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    /// `functions/users`: `/v1/users...`
+    Users,
+    /// `functions/admin`: workspaces, API keys, health and documentation.
+    Admin,
+    /// The local host: every route.
+    Local,
+}
+
+impl Function {
+    pub const LAMBDAS: [Function; 2] = [Function::Users, Function::Admin];
+
+    fn routes(self) -> OpenApiRouter<App> {
+        match self {
+            Function::Users => users::routes(),
+            Function::Admin => workspaces::routes()
+                .merge(api_keys::routes())
+                .merge(meta::routes()),
+            Function::Local => Self::LAMBDAS
+                .into_iter()
+                .fold(OpenApiRouter::new(), |all, function| {
+                    all.merge(function.routes())
+                }),
+        }
+    }
+
+    /// The `METHOD /path` pairs this unit serves, as the OpenAPI document names them.
+    pub fn route_list(self) -> Vec<(String, String)> {
+        let spec = self.routes().into_openapi();
+        let mut out = Vec::new();
+        for (path, item) in spec.paths.paths {
+            for (method, operation) in [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ] {
+                if operation.is_some() {
+                    out.push((method.to_owned(), path.clone()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// The router a deployable serves, with the API's shared behaviour: problem+json for unknown
+/// routes, wrong methods, oversize bodies and panics; request tracing without bodies or queries.
+pub fn router_for(function: Function, app: App) -> Router {
+    let (router, _) = function.routes().split_for_parts();
+    router
+        .fallback(|| async {
+            ApiError::new(crate::problem::NOT_FOUND, "no such route").into_response()
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(METHOD_NOT_ALLOWED, "this route does not take that method")
+                .into_response()
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("unmatched", MatchedPath::as_str);
+                tracing::info_span!("request", method = %request.method(), route = %route)
+            }),
+        )
+        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(app)
+}
+
+fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("request handler panicked");
+    ApiError::new(INTERNAL, "an internal error occurred").into_response()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "VitaSync API",
+        description = "Wearable health data for your app: users, connections, synced and \
+                       normalised data, signed webhooks. Authenticate with \
+                       `Authorization: Bearer <API key>`; errors are `application/problem+json`."
+    ),
+    modifiers(&BearerKeys),
+    tags(
+        (name = "users", description = "Your end users"),
+        (name = "api-keys", description = "Keys of a workspace (admin)"),
+        (name = "workspaces", description = "Tenants of the deployment (root key)"),
+        (name = "meta", description = "Health and documentation"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerKeys;
+
+impl Modify for BearerKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "apiKey",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The OpenAPI 3.1 document for every route of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    OpenApiRouter::<App>::with_openapi(ApiDoc::openapi())
+        .merge(Function::Local.routes())
+        .into_openapi()
+}

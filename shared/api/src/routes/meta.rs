@@ -1,0 +1,54 @@
+//! `/health`, `/openapi.json` and `/docs`.
+
+use crate::dto::HealthBody;
+use crate::problem::{ApiResult, Problem};
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use std::sync::OnceLock;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use vitasync_domain::App;
+
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(openapi_json))
+        .routes(routes!(docs_page))
+}
+
+/// Readiness: 200 when the data store answers
+#[utoipa::path(
+    get, path = "/health", tag = "meta",
+    responses(
+        (status = 200, body = HealthBody),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn health(State(app): State<App>) -> ApiResult<Json<HealthBody>> {
+    app.ready().await?;
+    Ok(Json(HealthBody { status: "ok" }))
+}
+
+/// This API's OpenAPI 3.1 description
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3.1 document")))]
+async fn openapi_json() -> impl IntoResponse {
+    static SPEC: OnceLock<String> = OnceLock::new();
+    let spec = SPEC.get_or_init(|| {
+        crate::routers::openapi()
+            .to_pretty_json()
+            .unwrap_or_else(|_| String::from("{}"))
+    });
+    ([(header::CONTENT_TYPE, "application/json")], spec.as_str())
+}
+
+/// The API reference, for people
+#[utoipa::path(get, path = "/docs", tag = "meta", responses((status = 200, description = "HTML page", content_type = "text/html")))]
+async fn docs_page() -> Html<&'static str> {
+    static PAGE: OnceLock<String> = OnceLock::new();
+    Html(
+        PAGE.get_or_init(|| crate::docs::render(&crate::routers::openapi()))
+            .as_str(),
+    )
+}

@@ -1,0 +1,65 @@
+//! `/v1/workspaces`: tenants of the deployment (root key only).
+
+use crate::dto::{CreateWorkspace, CreatedWorkspaceBody, List, PageParams, WorkspaceBody};
+use crate::extract::{Admin, Caller, JsonBody, QueryParams, page_request};
+use crate::problem::{ApiResult, Problem};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use vitasync_domain::App;
+
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(create_workspace, list_workspaces))
+}
+
+/// Create a workspace and its first admin key
+#[utoipa::path(
+    post, path = "/v1/workspaces", tag = "workspaces",
+    description = "Root key only. `apiKey` is an `admin` key of the new workspace, shown once.",
+    request_body = CreateWorkspace,
+    responses(
+        (status = 201, body = CreatedWorkspaceBody),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn create_workspace(
+    State(app): State<App>,
+    caller: Caller<Admin>,
+    JsonBody(body): JsonBody<CreateWorkspace>,
+) -> ApiResult<(StatusCode, Json<CreatedWorkspaceBody>)> {
+    caller.principal.require_root()?;
+    let (workspace, key) = app
+        .create_workspace(&caller.principal, &body.slug, body.name.as_deref())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedWorkspaceBody::new(workspace, &key)),
+    ))
+}
+
+/// List workspaces
+#[utoipa::path(
+    get, path = "/v1/workspaces", tag = "workspaces",
+    description = "Root key only.",
+    params(PageParams),
+    responses(
+        (status = 200, body = List<WorkspaceBody>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn list_workspaces(
+    State(app): State<App>,
+    caller: Caller<Admin>,
+    QueryParams(params): QueryParams<PageParams>,
+) -> ApiResult<Json<List<WorkspaceBody>>> {
+    caller.principal.require_root()?;
+    let page = page_request(params.limit.as_deref(), params.cursor.as_deref())?;
+    let found = app.list_workspaces(&caller.principal, &page).await?;
+    Ok(Json(List::from_page(found, WorkspaceBody::from)))
+}

@@ -1,0 +1,65 @@
+//! Identifiers. Every id is a ULID in its canonical 26-character form, so ids sort by creation
+//! time, which the stores rely on for stable pagination.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use ulid::Ulid;
+
+macro_rules! ulid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// A fresh id.
+            pub fn generate() -> Self {
+                Self(Ulid::new().to_string())
+            }
+
+            /// Parses an id from outside (a path segment, a stored item). `None` when it is not a
+            /// ULID, which callers answer as "not found": a malformed id names nothing.
+            pub fn parse(raw: &str) -> Option<Self> {
+                Ulid::from_string(raw).ok().map(|id| Self(id.to_string()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+ulid_id!(
+    /// A tenant: every other item belongs to exactly one workspace.
+    WorkspaceId
+);
+ulid_id!(
+    /// An end user of a developer's app, as VitaSync knows them.
+    UserId
+);
+ulid_id!(
+    /// An API key's public id (never its secret).
+    ApiKeyId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_accepts_only_ulids_and_normalises_case() {
+        let id = UserId::generate();
+        assert_eq!(UserId::parse(id.as_str()), Some(id.clone()));
+        assert_eq!(UserId::parse(&id.as_str().to_lowercase()), Some(id));
+        assert_eq!(UserId::parse("not-an-id"), None);
+        assert_eq!(UserId::parse(""), None);
+    }
+}

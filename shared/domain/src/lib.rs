@@ -1,0 +1,16 @@
+//! The VitaSync domain. It knows nothing of AWS, Lambda or HTTP: it holds the types, their
+//! validation, the use cases, and the ports (small async traits) that adapters implement.
+
+pub mod api_key;
+pub mod app;
+pub mod error;
+pub mod ids;
+pub mod page;
+pub mod ports;
+pub mod scope;
+pub mod time;
+pub mod user;
+pub mod workspace;
+
+pub use app::App;
+pub use error::{DomainError, StoreError};

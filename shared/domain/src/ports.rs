@@ -1,0 +1,101 @@
+//! Ports: what the use cases need from the outside world. Each host supplies adapters (the
+//! embedded on-disk store locally, DynamoDB on AWS) and both pass the same contract tests.
+
+use crate::api_key::{ApiKeyRecord, KeyHash};
+use crate::error::StoreError;
+use crate::ids::{ApiKeyId, UserId, WorkspaceId};
+use crate::page::{Page, PageRequest};
+use crate::time::{Clock, Timestamp};
+use crate::user::{User, UserPatch};
+use crate::workspace::Workspace;
+use async_trait::async_trait;
+use std::sync::Arc;
+
+#[async_trait]
+pub trait WorkspaceStore: Send + Sync {
+    /// Creates a workspace together with its first key, all or nothing.
+    /// `StoreError::Conflict` when the slug is taken.
+    async fn create_workspace(
+        &self,
+        workspace: &Workspace,
+        first_key: &ApiKeyRecord,
+    ) -> Result<(), StoreError>;
+    async fn get_workspace(&self, id: &WorkspaceId) -> Result<Option<Workspace>, StoreError>;
+    async fn workspace_by_slug(&self, slug: &str) -> Result<Option<Workspace>, StoreError>;
+    /// Workspaces in creation order.
+    async fn list_workspaces(&self, page: &PageRequest) -> Result<Page<Workspace>, StoreError>;
+}
+
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// `StoreError::Conflict` when a key with the same hash exists.
+    async fn insert_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+    async fn key_by_hash(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError>;
+    async fn get_key(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ApiKeyId,
+    ) -> Result<Option<ApiKeyRecord>, StoreError>;
+    /// A workspace's keys in creation order.
+    async fn list_keys(&self, workspace: &WorkspaceId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// Removes the key; its secret stops working at once. `false` when there was none.
+    async fn delete_key(&self, workspace: &WorkspaceId, id: &ApiKeyId) -> Result<bool, StoreError>;
+    /// Swaps the key's secret in one step: the old one stops working as the new one starts.
+    async fn replace_key_secret(
+        &self,
+        workspace: &WorkspaceId,
+        id: &ApiKeyId,
+        hash: &KeyHash,
+        prefix: &str,
+        at: Timestamp,
+    ) -> Result<Option<ApiKeyRecord>, StoreError>;
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Stores `candidate` unless its workspace already has a user with the same external id, in
+    /// which case `patch` is applied to that user (see `User::apply`) instead. Atomic: concurrent
+    /// calls with one external id end in one user. Returns the user and whether it was created.
+    async fn upsert_user(
+        &self,
+        candidate: &User,
+        patch: &UserPatch,
+    ) -> Result<(User, bool), StoreError>;
+    async fn get_user(
+        &self,
+        workspace: &WorkspaceId,
+        id: &UserId,
+    ) -> Result<Option<User>, StoreError>;
+    async fn user_by_external_id(
+        &self,
+        workspace: &WorkspaceId,
+        external_id: &str,
+    ) -> Result<Option<User>, StoreError>;
+    /// A workspace's users in creation order.
+    async fn list_users(
+        &self,
+        workspace: &WorkspaceId,
+        page: &PageRequest,
+    ) -> Result<Page<User>, StoreError>;
+    /// Applies `patch`; `StoreError::Conflict` when a new external id is taken.
+    async fn update_user(
+        &self,
+        workspace: &WorkspaceId,
+        id: &UserId,
+        patch: &UserPatch,
+        at: Timestamp,
+    ) -> Result<Option<User>, StoreError>;
+    /// Removes the user and everything stored under them. `false` when there was none.
+    async fn delete_user(&self, workspace: &WorkspaceId, id: &UserId) -> Result<bool, StoreError>;
+    /// Whether the store answers at all (for readiness checks).
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// The adapters a host hands to the use cases.
+#[derive(Clone)]
+pub struct Ports {
+    pub workspaces: Arc<dyn WorkspaceStore>,
+    pub api_keys: Arc<dyn ApiKeyStore>,
+    pub users: Arc<dyn UserStore>,
+    pub clock: Arc<dyn Clock>,
+}

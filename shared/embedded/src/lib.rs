@@ -1,0 +1,13 @@
+//! The embedded adapters: everything the local host needs, in one file on disk.
+//!
+//! The store is a redb database (ACID, copy-on-write B-trees). Writes are serialised by redb's
+//! single writer, so uniqueness checks and the writes that depend on them happen in one
+//! transaction, which is what the DynamoDB adapter gets from condition expressions.
+
+mod api_keys;
+mod store;
+mod tables;
+mod users;
+mod workspaces;
+
+pub use store::EmbeddedStore;

@@ -1,0 +1,22 @@
+//! The tables and their keys. Keys start with the workspace id so a workspace's items sit
+//! together and range scans never cross into another workspace.
+
+use redb::TableDefinition;
+
+/// workspace id → workspace JSON
+pub const WORKSPACES: TableDefinition<&str, &[u8]> = TableDefinition::new("workspaces");
+/// slug → workspace id (uniqueness guard)
+pub const WORKSPACE_SLUGS: TableDefinition<&str, &str> = TableDefinition::new("workspace_slugs");
+/// key hash → key JSON (how a bearer key is found)
+pub const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_keys");
+/// (workspace id, key id) → key hash
+pub const API_KEY_IDS: TableDefinition<(&str, &str), &str> = TableDefinition::new("api_key_ids");
+/// (workspace id, user id) → user JSON
+pub const USERS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("users");
+/// (workspace id, external id) → user id (uniqueness guard)
+pub const USER_EXTERNAL_IDS: TableDefinition<(&str, &str), &str> =
+    TableDefinition::new("user_external_ids");
+
+/// Sorts after every id character (ULIDs are ASCII alphanumerics), so `(ws, "")..(ws, END)`
+/// spans one workspace.
+pub const END: &str = "~";

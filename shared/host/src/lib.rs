@@ -1,0 +1,87 @@
+//! What every host does at start: read its configuration from the environment, pick and build
+//! its adapters once, and set up logging. Functions' `main.rs` files call into this and nothing
+//! else, so each one stays a few lines of wiring.
+
+use secrecy::SecretString;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use thiserror::Error;
+use vitasync_domain::App;
+use vitasync_domain::ports::Ports;
+use vitasync_domain::time::SystemClock;
+use vitasync_domain::{DomainError, StoreError};
+use vitasync_embedded::EmbeddedStore;
+
+/// Where the embedded store keeps its data when `VITASYNC_DATA_DIR` is not set.
+pub const DEFAULT_DATA_DIR: &str = ".vitasync";
+
+#[derive(Debug, Error)]
+pub enum HostError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("the data store could not be opened: {0}")]
+    Store(#[from] StoreError),
+    #[error("bootstrap failed: {0}")]
+    Bootstrap(#[from] DomainError),
+}
+
+/// Where the embedded adapters keep their files.
+pub fn data_dir_from_env() -> PathBuf {
+    std::env::var_os("VITASYNC_DATA_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), PathBuf::from)
+}
+
+/// The operator's chosen root key, if any.
+pub fn admin_key_from_env() -> Option<SecretString> {
+    std::env::var("VITASYNC_ADMIN_KEY")
+        .ok()
+        .filter(|key| !key.is_empty())
+        .map(SecretString::from)
+}
+
+/// The use cases over the embedded adapters, with their files in `data_dir`.
+pub fn embedded_app(data_dir: &std::path::Path) -> Result<App, HostError> {
+    let store = Arc::new(EmbeddedStore::open(data_dir)?);
+    Ok(App::new(Ports {
+        workspaces: store.clone(),
+        api_keys: store.clone(),
+        users: store,
+        clock: Arc::new(SystemClock),
+    }))
+}
+
+/// The adapters a function selects from its environment, built once at init.
+pub fn app_from_env() -> Result<App, HostError> {
+    embedded_app(&data_dir_from_env())
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object a line (Lambda, CloudWatch).
+    Json,
+    /// Short human-readable lines (the local host).
+    Text,
+}
+
+/// Logging to stderr, filtered by `RUST_LOG` (default `info`). Safe to call more than once.
+pub fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+        LogFormat::Text => builder
+            .with_target(false)
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+    };
+}
