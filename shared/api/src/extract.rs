@@ -114,11 +114,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         }
         let path = err.path().to_string();
         let message = strip_position(&inner.to_string());
-        match named_field(&message) {
-            Some(field) if path == "." => ApiError::invalid(field, message),
-            Some(field) => ApiError::invalid(format!("{path}.{field}"), message),
-            None if path == "." => ApiError::invalid("body", message),
-            None => ApiError::invalid(path, message),
+        // serde names a missing field in its message, at the path of the object that lacks it;
+        // every other error's path already ends at the field.
+        match (missing_field(&message), path.as_str()) {
+            (Some(field), ".") => ApiError::invalid(field, message),
+            (Some(field), parent) => ApiError::invalid(format!("{parent}.{field}"), message),
+            (None, ".") => ApiError::invalid("body", message),
+            (None, _) => ApiError::invalid(path, message),
         }
     })?;
     deserializer.end().map_err(|err| malformed(&err))?;
@@ -129,11 +131,8 @@ fn malformed(err: &serde_json::Error) -> ApiError {
     ApiError::new(MALFORMED_JSON, format!("the body is not valid JSON: {err}"))
 }
 
-/// serde's "missing field `x`" / "unknown field `x`" name the field inside the message.
-fn named_field(message: &str) -> Option<String> {
-    let rest = message
-        .strip_prefix("missing field `")
-        .or_else(|| message.strip_prefix("unknown field `"))?;
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
     rest.split('`').next().map(str::to_owned)
 }
 

@@ -1,0 +1,104 @@
+//! Every sample event in `events/` fed through its Lambda function's handler, exactly as the
+//! Lambda runtime would hand it over.
+
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Adapter, Context, LambdaEvent};
+use secrecy::SecretString;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use tower::ServiceExt;
+use vitasync_api::{Function, router_for};
+
+/// The key the sample events carry.
+const EVENTS_ROOT_KEY: &str = "vs_live_events_root_key_0123456789abcdef";
+
+/// What each sample must answer: status, and a check on the JSON body.
+fn expectation(function: &str, file: &str) -> (u16, fn(&Value) -> bool) {
+    match (function, file) {
+        ("users", "create-user.json") => (201, |b| b["externalId"] == "user-123"),
+        ("users", "get-user-not-found.json") => (404, |b| {
+            b["type"] == "https://vitasync.dev/problems/not-found"
+        }),
+        ("users", "list-users.json") => (200, |b| b["data"][0]["externalId"] == "user-123"),
+        ("users", "missing-key.json") => (401, |b| b["status"] == 401),
+        ("admin", "create-api-key.json") => (201, |b| {
+            b["secret"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("vs_live_"))
+        }),
+        ("admin", "create-workspace.json") => (201, |b| {
+            b["slug"] == "acme-health" && b["apiKey"].is_string()
+        }),
+        ("admin", "health.json") => (200, |b| b["status"] == "ok"),
+        ("admin", "list-api-keys.json") => (200, |b| {
+            b["data"].as_array().is_some_and(|keys| keys.len() == 2)
+        }),
+        ("admin", "openapi.json") => (200, |b| {
+            b["openapi"].as_str().is_some_and(|v| v.starts_with("3.1"))
+        }),
+        other => panic!(
+            "events/{}/{} has no expectation in this test",
+            other.0, other.1
+        ),
+    }
+}
+
+fn function_named(name: &str) -> Function {
+    match name {
+        "users" => Function::Users,
+        "admin" => Function::Admin,
+        other => panic!("events/{other} names no function"),
+    }
+}
+
+fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+#[tokio::test]
+async fn every_sample_event_gets_the_expected_response() {
+    let mut fed = 0;
+    let mut dirs: Vec<_> = std::fs::read_dir(events_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let name = dir.file_name().unwrap().to_str().unwrap().to_owned();
+        let data = tempfile::tempdir().unwrap();
+        let app = vitasync_host::embedded_app(data.path()).unwrap();
+        app.bootstrap(Some(&SecretString::from(EVENTS_ROOT_KEY)))
+            .await
+            .unwrap();
+        let router = router_for(function_named(&name), app);
+
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            let file_name = file.file_name().unwrap().to_str().unwrap().to_owned();
+            let (status, check) = expectation(&name, &file_name);
+            let payload: LambdaRequest = serde_json::from_slice(&std::fs::read(&file).unwrap())
+                .unwrap_or_else(|err| {
+                    panic!("{name}/{file_name} is not a Lambda HTTP event: {err}")
+                });
+            let adapter = Adapter::from(router.clone());
+            let response = adapter
+                .oneshot(LambdaEvent::new(payload, Context::default()))
+                .await
+                .unwrap();
+            let response = serde_json::to_value(&response).unwrap();
+            assert_eq!(
+                response["statusCode"], status,
+                "{name}/{file_name}: {response}"
+            );
+            let body: Value =
+                serde_json::from_str(response["body"].as_str().unwrap_or("null")).unwrap();
+            assert!(check(&body), "{name}/{file_name}: {body}");
+            fed += 1;
+        }
+    }
+    assert!(fed >= 9, "only {fed} events were fed");
+}

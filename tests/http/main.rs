@@ -1,0 +1,10 @@
+//! VitaSync over a real socket: every route, its errors, isolation and persistence.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api_keys;
+mod errors;
+mod lambda_events;
+mod meta;
+mod persistence;
+mod users;
+mod workspaces;

@@ -1,0 +1,78 @@
+use reqwest::{Method, StatusCode};
+use std::collections::BTreeSet;
+use vitasync_tests::TestHost;
+
+/// Every route of the API so far, as a client sees it.
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/health"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("POST", "/v1/workspaces"),
+    ("GET", "/v1/workspaces"),
+    ("POST", "/v1/api-keys"),
+    ("GET", "/v1/api-keys"),
+    ("DELETE", "/v1/api-keys/{keyId}"),
+    ("POST", "/v1/api-keys/{keyId}/rotate"),
+    ("POST", "/v1/users"),
+    ("GET", "/v1/users"),
+    ("GET", "/v1/users/{userId}"),
+    ("PATCH", "/v1/users/{userId}"),
+    ("DELETE", "/v1/users/{userId}"),
+];
+
+#[tokio::test]
+async fn health_answers_without_a_key() {
+    let host = TestHost::start().await;
+    let reply = host.send(Method::GET, "/health", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["status"], "ok");
+}
+
+#[tokio::test]
+async fn openapi_covers_every_route() {
+    let host = TestHost::start().await;
+    let reply = host.send(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let spec = &reply.body;
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut documented = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    let expected: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(documented, expected);
+    let served: BTreeSet<_> = vitasync_api::Function::Local
+        .route_list()
+        .into_iter()
+        .collect();
+    assert_eq!(served, expected, "the local host serves what it documents");
+    assert!(spec["components"]["securitySchemes"]["apiKey"].is_object());
+    assert!(spec["components"]["schemas"]["Problem"].is_object());
+}
+
+#[tokio::test]
+async fn docs_is_a_readable_page_listing_every_route() {
+    let host = TestHost::start().await;
+    let response = host.raw().get(host.url("/docs")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = response.text().await.unwrap();
+    assert!(page.starts_with("<!doctype html>"));
+    for (method, path) in ROUTES {
+        assert!(
+            page.contains(&format!("{method}</span> <code>{path}</code>")),
+            "{method} {path}"
+        );
+    }
+    assert!(page.contains("https://vitasync.dev/problems/validation-error"));
+}

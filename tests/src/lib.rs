@@ -1,0 +1,182 @@
+//! A harness for driving VitaSync over a real socket: a local host on a temporary data dir, a
+//! known root key, and a small JSON client.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use reqwest::{Method, StatusCode};
+use secrecy::SecretString;
+use serde_json::Value;
+use std::net::SocketAddr;
+use tempfile::TempDir;
+use vitasync_local::{LocalConfig, LocalHost};
+
+/// The root key every test host starts with.
+pub const ROOT_KEY: &str = "vs_live_test_root_key_0123456789abcdef";
+
+pub struct TestHost {
+    host: Option<LocalHost>,
+    dir: TempDir,
+    pub base: String,
+    client: reqwest::Client,
+}
+
+/// A response: status, headers and the body as JSON (`Null` when empty or not JSON).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// Asserts this is a problem+json answer with `status` and the stable `type` slug.
+    pub fn assert_problem(&self, status: u16, slug: &str) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(self.content_type(), "application/problem+json");
+        assert_eq!(
+            self.body["type"],
+            format!("https://vitasync.dev/problems/{slug}"),
+            "body: {}",
+            self.body
+        );
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["title"].is_string());
+        assert!(self.body["detail"].is_string());
+        self
+    }
+
+    /// The field a validation problem names.
+    pub fn invalid_field(&self) -> &str {
+        self.assert_problem(400, "validation-error");
+        self.body["errors"][0]["field"].as_str().unwrap()
+    }
+}
+
+impl TestHost {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let host = Self::launch(&dir, "127.0.0.1:0".parse().unwrap()).await;
+        let base = format!("http://{}", host.addr());
+        Self {
+            host: Some(host),
+            dir,
+            base,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    async fn launch(dir: &TempDir, addr: SocketAddr) -> LocalHost {
+        LocalHost::start(LocalConfig {
+            addr,
+            data_dir: dir.path().to_path_buf(),
+            admin_key: Some(SecretString::from(ROOT_KEY)),
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Stops the host and starts a new one on the same data dir and address.
+    pub async fn restart(&mut self) {
+        let host = self.host.take().unwrap();
+        let addr = host.addr();
+        host.stop().await.unwrap();
+        self.host = Some(Self::launch(&self.dir, addr).await);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        Self::reply(request.send().await.unwrap()).await
+    }
+
+    pub async fn reply(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn raw(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Reply {
+        self.send(Method::GET, path, Some(key), None).await
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: Value) -> Reply {
+        self.send(Method::POST, path, Some(key), Some(&body)).await
+    }
+
+    pub async fn patch(&self, path: &str, key: &str, body: Value) -> Reply {
+        self.send(Method::PATCH, path, Some(key), Some(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> Reply {
+        self.send(Method::DELETE, path, Some(key), None).await
+    }
+
+    /// A new workspace; returns its admin key.
+    pub async fn workspace(&self, slug: &str) -> String {
+        let reply = self
+            .post(
+                "/v1/workspaces",
+                ROOT_KEY,
+                serde_json::json!({ "slug": slug }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["apiKey"].as_str().unwrap().to_owned()
+    }
+
+    /// A new key in the workspace of `admin_key`; returns its secret.
+    pub async fn key(&self, admin_key: &str, scopes: &[&str]) -> String {
+        let reply = self
+            .post(
+                "/v1/api-keys",
+                admin_key,
+                serde_json::json!({ "name": "test", "scopes": scopes }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["secret"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a user; returns its id.
+    pub async fn user(&self, key: &str, external_id: &str) -> String {
+        let reply = self
+            .post(
+                "/v1/users",
+                key,
+                serde_json::json!({ "externalId": external_id }),
+            )
+            .await;
+        assert!(reply.status.is_success(), "{}", reply.body);
+        reply.body["id"].as_str().unwrap().to_owned()
+    }
+}
