@@ -109,7 +109,11 @@ fn first_start_prints_a_root_key_once_and_restarts_keep_it() {
     let key = printed_key(&stdout).expect("the first start prints the root key");
 
     let second = serve(data.path(), None);
-    assert_eq!(second.users_status(&key), 200, "the printed key works after a restart");
+    assert_eq!(
+        second.users_status(&key),
+        200,
+        "the printed key works after a restart"
+    );
     assert_eq!(second.users_status("vs_live_wrong"), 401);
     let stdout = second.terminate();
     assert_eq!(printed_key(&stdout), None, "a restart prints no key");
