@@ -17,6 +17,22 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A page from `limit + 1` fetched items: the extra one only tells that more follow, and
+    /// the last kept item's position is where the next page starts.
+    pub fn from_lookahead(
+        mut items: Vec<T>,
+        limit: usize,
+        position: impl Fn(&T) -> String,
+    ) -> Self {
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(position)
+        } else {
+            None
+        };
+        Self { items, next }
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),

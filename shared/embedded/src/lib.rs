@@ -5,9 +5,13 @@
 //! transaction, which is what the DynamoDB adapter gets from condition expressions.
 
 mod api_keys;
+mod keys;
+mod queue;
 mod store;
 mod tables;
 mod users;
 mod workspaces;
 
+pub use keys::{LocalKeyManager, MASTER_KEY_FILE};
+pub use queue::EmbeddedQueue;
 pub use store::EmbeddedStore;

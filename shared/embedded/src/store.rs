@@ -68,6 +68,8 @@ impl EmbeddedStore {
         txn.open_table(tables::API_KEY_IDS)?;
         txn.open_table(tables::USERS)?;
         txn.open_table(tables::USER_EXTERNAL_IDS)?;
+        txn.open_table(tables::QUEUE_MESSAGES)?;
+        txn.open_table(tables::QUEUE_VISIBILITY)?;
         txn.commit()?;
         Ok(())
     }

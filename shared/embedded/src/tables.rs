@@ -20,3 +20,10 @@ pub const USER_EXTERNAL_IDS: TableDefinition<(&str, &str), &str> =
 /// Sorts after every id character (ULIDs are ASCII alphanumerics), so `(ws, "")..(ws, END)`
 /// spans one workspace.
 pub const END: &str = "~";
+
+/// (queue, message id) → message JSON
+pub const QUEUE_MESSAGES: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("queue_messages");
+/// (queue, visible-from millis, message id) → (): the order messages become receivable in
+pub const QUEUE_VISIBILITY: TableDefinition<(&str, u64, &str), ()> =
+    TableDefinition::new("queue_visibility");

@@ -1,6 +1,5 @@
 use crate::store::{EmbeddedStore, Fault, conflict, decode, encode};
 use crate::tables::{END, USER_EXTERNAL_IDS, USERS};
-use crate::workspaces::paginate;
 use async_trait::async_trait;
 use redb::{ReadableTable, WriteTransaction};
 use std::ops::Bound;
@@ -107,7 +106,9 @@ impl UserStore for EmbeddedStore {
                 let (_, value) = entry?;
                 items.push(decode::<User>(value.value())?);
             }
-            Ok(paginate(items, page.limit, |user| user.id.to_string()))
+            Ok(Page::from_lookahead(items, page.limit, |user| {
+                user.id.to_string()
+            }))
         })
         .await
     }

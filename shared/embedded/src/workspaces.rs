@@ -80,23 +80,10 @@ impl WorkspaceStore for EmbeddedStore {
                 let (_, value) = entry?;
                 items.push(decode::<Workspace>(value.value())?);
             }
-            Ok(paginate(items, page.limit, |ws| ws.id.to_string()))
+            Ok(Page::from_lookahead(items, page.limit, |ws| {
+                ws.id.to_string()
+            }))
         })
         .await
     }
-}
-
-/// Cuts a fetched `limit + 1` items to a page, with the last kept item as the next position.
-pub(crate) fn paginate<T>(
-    mut items: Vec<T>,
-    limit: usize,
-    position: impl Fn(&T) -> String,
-) -> Page<T> {
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(position)
-    } else {
-        None
-    };
-    Page { items, next }
 }

@@ -1,0 +1,56 @@
+//! The single-table key design. Every item has a string partition key `pk` and sort key `sk`.
+//!
+//! | item                              | pk                    | sk                  |
+//! |-----------------------------------|-----------------------|---------------------|
+//! | workspace (listed by creation)    | `WORKSPACES`          | `<workspaceId>`     |
+//! | workspace slug guard              | `SLUG#<slug>`         | `SLUG`              |
+//! | API key, found by secret hash     | `KEYHASH#<sha256>`    | `KEY`               |
+//! | API key, found by id / listed     | `WS#<ws>`             | `KEY#<keyId>`       |
+//! | user profile (+ `version`)        | `WS#<ws>`             | `USER#<userId>`     |
+//! | externalId guard → user id        | `WS#<ws>`             | `EXT#<externalId>`  |
+//! | everything stored under a user    | `WS#<ws>#U#<userId>`  | per item kind       |
+//!
+//! Guards make uniqueness a condition on a key (`attribute_not_exists(pk)`) inside the same
+//! transaction as the write it protects, so no rule depends on reading first. Ids are ULIDs, so
+//! sort keys list in creation order, and a page position is just the last id.
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+/// Optimistic-concurrency counter on items that are read, changed and written back.
+pub const VERSION: &str = "version";
+
+pub const WORKSPACES: &str = "WORKSPACES";
+pub const SLUG_SK: &str = "SLUG";
+pub const KEY_SK: &str = "KEY";
+pub const KEY_PREFIX: &str = "KEY#";
+pub const USER_PREFIX: &str = "USER#";
+pub const EXT_PREFIX: &str = "EXT#";
+
+pub fn slug(slug: &str) -> String {
+    format!("SLUG#{slug}")
+}
+
+pub fn key_hash(hash: &str) -> String {
+    format!("KEYHASH#{hash}")
+}
+
+pub fn workspace(workspace: &str) -> String {
+    format!("WS#{workspace}")
+}
+
+pub fn key_id(id: &str) -> String {
+    format!("{KEY_PREFIX}{id}")
+}
+
+pub fn user(id: &str) -> String {
+    format!("{USER_PREFIX}{id}")
+}
+
+pub fn external_id(external_id: &str) -> String {
+    format!("{EXT_PREFIX}{external_id}")
+}
+
+/// The partition holding everything stored under one user.
+pub fn user_partition(workspace: &str, user: &str) -> String {
+    format!("WS#{workspace}#U#{user}")
+}

@@ -1,0 +1,14 @@
+//! VitaSync's AWS adapters: the stores on one DynamoDB table, the job queue on SQS, and data
+//! keys from KMS. They implement the same ports as the embedded adapters and pass the same
+//! contract tests (against a real AWS API emulator over the wire).
+
+pub mod config;
+pub mod dynamo;
+pub mod kms;
+pub mod provision;
+pub mod sqs;
+
+pub use config::{AwsSettings, sdk_config};
+pub use dynamo::DynamoStore;
+pub use kms::KmsKeyManager;
+pub use sqs::SqsQueue;

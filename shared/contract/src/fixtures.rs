@@ -1,0 +1,92 @@
+//! Fresh adapters for one test: the embedded ones on a temporary directory, the AWS ones on new
+//! resources in the emulator.
+
+use crate::emulator;
+use std::sync::Arc;
+use tempfile::TempDir;
+use vitasync_aws::provision::{create_kms_key, create_queue_with_dead_letter, create_table};
+use vitasync_aws::{DynamoStore, KmsKeyManager, SqsQueue};
+use vitasync_domain::ports::Ports;
+use vitasync_domain::secrets::KeyManager;
+use vitasync_domain::time::SystemClock;
+use vitasync_embedded::{EmbeddedStore, LocalKeyManager};
+
+/// How many receives a queue allows before a message moves to its dead-letter queue.
+pub const MAX_RECEIVES: u32 = 3;
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+pub struct Embedded {
+    pub dir: TempDir,
+    pub store: EmbeddedStore,
+}
+
+impl Embedded {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        Self { dir, store }
+    }
+
+    pub fn ports(&self) -> Ports {
+        let store = Arc::new(self.store.clone());
+        Ports {
+            workspaces: store.clone(),
+            api_keys: store.clone(),
+            users: store,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    pub fn key_manager(&self) -> Arc<dyn KeyManager> {
+        Arc::new(LocalKeyManager::open(self.dir.path()).unwrap())
+    }
+
+    pub fn queue(&self) -> vitasync_embedded::EmbeddedQueue {
+        self.store.queue(&unique("jobs"), MAX_RECEIVES)
+    }
+}
+
+impl Default for Embedded {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The DynamoDB stores on a new table. Query pages are capped at 2 items so every listing walks
+/// `LastEvaluatedKey`.
+pub async fn dynamo_ports() -> (Ports, DynamoStore) {
+    let config = emulator::sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique("vitasync");
+    create_table(&client, &table).await.unwrap();
+    let store = DynamoStore::new(client, table).with_query_page_limit(2);
+    let shared = Arc::new(store.clone());
+    let ports = Ports {
+        workspaces: shared.clone(),
+        api_keys: shared.clone(),
+        users: shared,
+        clock: Arc::new(SystemClock),
+    };
+    (ports, store)
+}
+
+pub async fn kms_key_manager() -> Arc<dyn KeyManager> {
+    let config = emulator::sdk_config().await;
+    let client = aws_sdk_kms::Client::new(&config);
+    let key = create_kms_key(&client, "vitasync contract test")
+        .await
+        .unwrap();
+    Arc::new(KmsKeyManager::new(client, key))
+}
+
+pub async fn sqs_queue() -> SqsQueue {
+    let config = emulator::sdk_config().await;
+    let client = aws_sdk_sqs::Client::new(&config);
+    let pair = create_queue_with_dead_letter(&client, &unique("jobs"), MAX_RECEIVES, 30)
+        .await
+        .unwrap();
+    SqsQueue::new(client, pair.url, Some(pair.dead_letter_url))
+}

@@ -1,0 +1,64 @@
+//! Every port's contract, against the embedded adapters and against the AWS adapters talking to
+//! a real AWS API emulator over the wire.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use vitasync_contract::{fixtures, queue, stores, vault};
+
+mod embedded {
+    use super::*;
+    use fixtures::Embedded;
+
+    #[tokio::test]
+    async fn workspace_store() {
+        stores::workspace_store(&Embedded::new().ports()).await;
+    }
+
+    #[tokio::test]
+    async fn api_key_store() {
+        stores::api_key_store(&Embedded::new().ports()).await;
+    }
+
+    #[tokio::test]
+    async fn user_store() {
+        stores::user_store(&Embedded::new().ports()).await;
+    }
+
+    #[tokio::test]
+    async fn key_manager() {
+        vault::vault(Embedded::new().key_manager()).await;
+    }
+
+    #[tokio::test]
+    async fn job_queue() {
+        queue::job_queue(&Embedded::new().queue()).await;
+    }
+}
+
+mod aws {
+    use super::*;
+
+    #[tokio::test]
+    async fn workspace_store() {
+        stores::workspace_store(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn api_key_store() {
+        stores::api_key_store(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn user_store() {
+        stores::user_store(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn key_manager() {
+        vault::vault(fixtures::kms_key_manager().await).await;
+    }
+
+    #[tokio::test]
+    async fn job_queue() {
+        queue::job_queue(&fixtures::sqs_queue().await).await;
+    }
+}
