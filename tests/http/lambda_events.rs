@@ -10,10 +10,10 @@ use tower::ServiceExt;
 use vitasync_api::{Function, router_for};
 
 /// The key the sample events carry.
-const EVENTS_ROOT_KEY: &str = "vs_live_events_root_key_0123456789abcdef";
+pub const EVENTS_ROOT_KEY: &str = "vs_live_events_root_key_0123456789abcdef";
 
 /// What each sample must answer: status, and a check on the JSON body.
-fn expectation(function: &str, file: &str) -> (u16, fn(&Value) -> bool) {
+pub fn expectation(function: &str, file: &str) -> (u16, fn(&Value) -> bool) {
     match (function, file) {
         ("users", "create-user.json") => (201, |b| b["externalId"] == "user-123"),
         ("users", "get-user-not-found.json") => (404, |b| {
@@ -53,6 +53,25 @@ fn function_named(name: &str) -> Function {
 
 fn events_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+/// The sample events of one function, in name order: `(file name, event)`.
+pub fn samples(function: &str) -> Vec<(String, Value)> {
+    let mut files: Vec<_> = std::fs::read_dir(events_dir().join(function))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|file| {
+            let name = file.file_name().unwrap().to_str().unwrap().to_owned();
+            (
+                name,
+                serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap(),
+            )
+        })
+        .collect()
 }
 
 #[tokio::test]

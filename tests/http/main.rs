@@ -4,6 +4,7 @@
 mod api_keys;
 mod errors;
 mod lambda_events;
+mod lambda_runtime;
 mod meta;
 mod persistence;
 mod users;

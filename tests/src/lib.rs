@@ -2,6 +2,8 @@
 //! known root key, and a small JSON client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod runtime_stub;
+
 use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::Value;

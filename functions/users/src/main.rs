@@ -1,11 +1,12 @@
 //! Lambda function: `/v1/users...`.
 
 use vitasync_api::{Function, router_for};
-use vitasync_host::{LogFormat, app_from_env, init_tracing};
+use vitasync_host::aws::AwsHost;
+use vitasync_host::{LogFormat, init_tracing};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing(LogFormat::Json);
-    let app = app_from_env()?;
+    let app = AwsHost::from_env().await?.app()?;
     lambda_http::run(router_for(Function::Users, app)).await
 }

@@ -58,11 +58,32 @@ impl Default for Embedded {
 /// The DynamoDB stores on a new table. Query pages are capped at 2 items so every listing walks
 /// `LastEvaluatedKey`.
 pub async fn dynamo_ports() -> (Ports, DynamoStore) {
+    let (ports, store) = dynamo_ports_on(&new_table().await).await;
+    let store = store.with_query_page_limit(2);
+    let shared = Arc::new(store.clone());
+    let ports = Ports {
+        workspaces: shared.clone(),
+        api_keys: shared.clone(),
+        users: shared,
+        clock: ports.clock,
+    };
+    (ports, store)
+}
+
+/// A new, empty table in the emulator; returns its name.
+pub async fn new_table() -> String {
     let config = emulator::sdk_config().await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
     let table = unique("vitasync");
-    create_table(&client, &table).await.unwrap();
-    let store = DynamoStore::new(client, table).with_query_page_limit(2);
+    create_table(&aws_sdk_dynamodb::Client::new(&config), &table)
+        .await
+        .unwrap();
+    table
+}
+
+/// The DynamoDB stores on an existing table.
+pub async fn dynamo_ports_on(table: &str) -> (Ports, DynamoStore) {
+    let config = emulator::sdk_config().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table);
     let shared = Arc::new(store.clone());
     let ports = Ports {
         workspaces: shared.clone(),

@@ -2,6 +2,8 @@
 //! its adapters once, and set up logging. Functions' `main.rs` files call into this and nothing
 //! else, so each one stays a few lines of wiring.
 
+pub mod aws;
+
 use secrecy::SecretString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -50,11 +52,6 @@ pub fn embedded_app(data_dir: &std::path::Path) -> Result<App, HostError> {
         users: store,
         clock: Arc::new(SystemClock),
     }))
-}
-
-/// The adapters a function selects from its environment, built once at init.
-pub fn app_from_env() -> Result<App, HostError> {
-    embedded_app(&data_dir_from_env())
 }
 
 /// How log lines are written.

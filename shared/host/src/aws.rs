@@ -1,0 +1,98 @@
+//! The AWS host: a Lambda function reads its resources from the environment `template.yaml`
+//! gives it, builds its SDK clients once at init (no network I/O), and fails fast, naming the
+//! variable, when something it needs is missing.
+
+use crate::HostError;
+use std::sync::Arc;
+use vitasync_aws::{AwsSettings, DynamoStore, KmsKeyManager, SqsQueue, sdk_config};
+use vitasync_domain::App;
+use vitasync_domain::ports::Ports;
+use vitasync_domain::secrets::Vault;
+use vitasync_domain::time::SystemClock;
+
+/// The DynamoDB table holding every item.
+pub const TABLE: &str = "VITASYNC_TABLE";
+/// The KMS key that makes data keys for secrets.
+pub const KMS_KEY_ID: &str = "VITASYNC_KMS_KEY_ID";
+/// The job queue and its dead-letter queue.
+pub const JOBS_QUEUE_URL: &str = "VITASYNC_JOBS_QUEUE_URL";
+pub const JOBS_DEAD_LETTER_URL: &str = "VITASYNC_JOBS_DEAD_LETTER_URL";
+/// Sends every AWS call to another endpoint (an emulator). The SDK's own `AWS_ENDPOINT_URL`
+/// works too.
+pub const ENDPOINT: &str = "VITASYNC_AWS_ENDPOINT";
+
+/// A function's AWS environment, read once at init.
+pub struct AwsHost {
+    config: aws_config::SdkConfig,
+    lookup: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+}
+
+impl AwsHost {
+    /// From the process environment.
+    pub async fn from_env() -> Result<Self, HostError> {
+        Self::from_lookup(|name| std::env::var(name).ok()).await
+    }
+
+    /// From any source of variables (tests pass a map).
+    pub async fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Result<Self, HostError> {
+        let lookup = move |name: &str| lookup(name).filter(|value| !value.is_empty());
+        let settings = AwsSettings {
+            endpoint_url: lookup(ENDPOINT),
+            region: lookup("AWS_REGION"),
+        };
+        let config = sdk_config(&settings).await;
+        if config.region().is_none() {
+            return Err(HostError::Config(
+                "AWS_REGION is not set (Lambda sets it; elsewhere export it)".into(),
+            ));
+        }
+        Ok(Self {
+            config,
+            lookup: Box::new(lookup),
+        })
+    }
+
+    fn required(&self, name: &str, what: &str) -> Result<String, HostError> {
+        (self.lookup)(name)
+            .ok_or_else(|| HostError::Config(format!("{name} is not set: it names {what}")))
+    }
+
+    /// The use cases over the DynamoDB stores.
+    pub fn app(&self) -> Result<App, HostError> {
+        let table = self.required(TABLE, "the DynamoDB table (template.yaml sets it)")?;
+        let store = Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&self.config),
+            table,
+        ));
+        Ok(App::new(Ports {
+            workspaces: store.clone(),
+            api_keys: store.clone(),
+            users: store,
+            clock: Arc::new(SystemClock),
+        }))
+    }
+
+    /// Envelope encryption with data keys from KMS.
+    pub fn vault(&self) -> Result<Vault, HostError> {
+        let key = self.required(
+            KMS_KEY_ID,
+            "the KMS key for secrets (template.yaml sets it)",
+        )?;
+        Ok(Vault::new(Arc::new(KmsKeyManager::new(
+            aws_sdk_kms::Client::new(&self.config),
+            key,
+        ))))
+    }
+
+    /// The job queue on SQS.
+    pub fn jobs_queue(&self) -> Result<SqsQueue, HostError> {
+        let url = self.required(JOBS_QUEUE_URL, "the SQS job queue (template.yaml sets it)")?;
+        Ok(SqsQueue::new(
+            aws_sdk_sqs::Client::new(&self.config),
+            url,
+            (self.lookup)(JOBS_DEAD_LETTER_URL),
+        ))
+    }
+}

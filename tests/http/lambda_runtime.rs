@@ -1,0 +1,96 @@
+//! The real function binaries, run as Lambda runs them: against a Runtime API stub, with their
+//! adapters selected from the environment and talking to DynamoDB in the AWS emulator.
+
+use crate::lambda_events::{EVENTS_ROOT_KEY, expectation, samples};
+use secrecy::SecretString;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use vitasync_contract::{emulator, fixtures};
+use vitasync_domain::App;
+use vitasync_tests::runtime_stub::RuntimeStub;
+
+/// Where `cargo build --bins` put a function binary (`scripts/test` builds them first).
+pub fn function_binary(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target.join("debug").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --bins` first",
+        path.display()
+    );
+    path
+}
+
+fn lambda_command(name: &str, runtime: &RuntimeStub, table: &str) -> Command {
+    let mut command = Command::new(function_binary(name));
+    command
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("VITASYNC_AWS_ENDPOINT", emulator::endpoint())
+        .env("VITASYNC_TABLE", table)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+#[tokio::test]
+async fn function_binaries_answer_their_sample_events_from_dynamodb() {
+    for function in ["users", "admin"] {
+        let table = fixtures::new_table().await;
+        let (ports, _) = fixtures::dynamo_ports_on(&table).await;
+        App::new(ports)
+            .bootstrap(Some(&SecretString::from(EVENTS_ROOT_KEY)))
+            .await
+            .unwrap();
+
+        let runtime = RuntimeStub::start().await;
+        let events = samples(function);
+        for (n, (_, event)) in events.iter().enumerate() {
+            runtime.push(&format!("request-{n}"), event.clone());
+        }
+        let mut child = lambda_command(function, &runtime, &table).spawn().unwrap();
+        let results = tokio::time::timeout(Duration::from_secs(60), runtime.results(events.len()))
+            .await
+            .unwrap_or_else(|_| panic!("{function} did not answer every event"));
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        for ((file, _), (request_id, result)) in events.iter().zip(results) {
+            let response = result.unwrap_or_else(|err| panic!("{function}/{file} failed: {err}"));
+            let (status, check) = expectation(function, file);
+            assert_eq!(
+                response["statusCode"], status,
+                "{function}/{file} ({request_id}): {response}"
+            );
+            let body: Value =
+                serde_json::from_str(response["body"].as_str().unwrap_or("null")).unwrap();
+            assert!(check(&body), "{function}/{file}: {body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_function_missing_its_table_fails_at_init_naming_the_variable() {
+    let runtime = RuntimeStub::start().await;
+    let output = lambda_command("users", &runtime, "")
+        .env_remove("VITASYNC_TABLE")
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(
+        !output.status.success(),
+        "exits, so Lambda reports the init failure"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("VITASYNC_TABLE is not set"), "{stderr}");
+}
