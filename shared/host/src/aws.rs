@@ -21,10 +21,13 @@ pub const JOBS_DEAD_LETTER_URL: &str = "VITASYNC_JOBS_DEAD_LETTER_URL";
 /// works too.
 pub const ENDPOINT: &str = "VITASYNC_AWS_ENDPOINT";
 
+/// Where variables come from: the process environment, or a map in tests.
+type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// A function's AWS environment, read once at init.
 pub struct AwsHost {
     config: aws_config::SdkConfig,
-    lookup: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    lookup: Lookup,
 }
 
 impl AwsHost {
