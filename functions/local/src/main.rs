@@ -5,7 +5,9 @@ use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use vitasync_host::{LogFormat, admin_key_from_env, init_tracing};
+use vitasync_domain::app::Bootstrap;
+use vitasync_host::aws::AwsHost;
+use vitasync_host::{LogFormat, admin_key_from_env, embedded_app, init_tracing};
 use vitasync_local::{DEFAULT_ADDR, LocalConfig, LocalHost};
 
 #[derive(Parser)]
@@ -30,12 +32,65 @@ enum Command {
         #[arg(long, env = "VITASYNC_DATA_DIR", default_value = vitasync_host::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },
+    /// Make sure the deployment's root key exists, and print it if it was just created.
+    /// With `--aws`, in the DynamoDB table named by VITASYNC_TABLE (AWS credentials and
+    /// region from the environment); otherwise in the local data dir.
+    Bootstrap {
+        #[arg(long)]
+        aws: bool,
+        #[arg(long, env = "VITASYNC_DATA_DIR", default_value = vitasync_host::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     init_tracing(LogFormat::Text);
-    let Command::Serve { addr, data_dir } = Cli::parse().command;
+    match Cli::parse().command {
+        Command::Serve { addr, data_dir } => serve(addr, data_dir).await,
+        Command::Bootstrap { aws, data_dir } => bootstrap(aws, data_dir).await,
+    }
+}
+
+async fn bootstrap(aws: bool, data_dir: PathBuf) -> ExitCode {
+    let app = if aws {
+        match AwsHost::from_env().await.and_then(|host| host.app()) {
+            Ok(app) => app,
+            Err(err) => return failed(&err),
+        }
+    } else {
+        match embedded_app(&data_dir) {
+            Ok(app) => app,
+            Err(err) => return failed(&err),
+        }
+    };
+    match app.bootstrap(admin_key_from_env().as_ref()).await {
+        Ok(Bootstrap::GeneratedRootKey(key)) => {
+            show_root_key(&key);
+            ExitCode::SUCCESS
+        }
+        Ok(Bootstrap::Ready) => {
+            tracing::info!("the root key exists; nothing to do");
+            ExitCode::SUCCESS
+        }
+        Err(err) => failed(&err),
+    }
+}
+
+fn failed(err: &dyn std::fmt::Display) -> ExitCode {
+    tracing::error!(error = %err, "VitaSync could not start");
+    ExitCode::FAILURE
+}
+
+fn show_root_key(key: &secrecy::SecretString) {
+    // Shown once, on stdout, for the operator to keep; it is never logged.
+    println!(
+        "Created the root API key of this deployment. Keep it now; it is not shown again:\n\n    {}\n",
+        key.expose_secret()
+    );
+}
+
+async fn serve(addr: SocketAddr, data_dir: PathBuf) -> ExitCode {
     let config = LocalConfig {
         addr,
         data_dir,
@@ -43,17 +98,10 @@ async fn main() -> ExitCode {
     };
     let mut host = match LocalHost::start(config).await {
         Ok(host) => host,
-        Err(err) => {
-            tracing::error!(error = %err, "VitaSync could not start");
-            return ExitCode::FAILURE;
-        }
+        Err(err) => return failed(&err),
     };
     if let Some(key) = host.take_generated_root_key() {
-        // Shown once, on stdout, for the operator to keep; it is never logged.
-        println!(
-            "Created the root API key of this deployment. Keep it now; it is not shown again:\n\n    {}\n",
-            key.expose_secret()
-        );
+        show_root_key(&key);
     }
     tracing::info!(address = %host.addr(), "VitaSync is listening on http://{}", host.addr());
     match host.serve_until(shutdown_signal()).await {

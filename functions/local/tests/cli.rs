@@ -147,3 +147,56 @@ fn a_short_operator_key_is_refused_with_a_clear_message() {
     assert!(stderr.contains("VITASYNC_ADMIN_KEY"), "{stderr}");
     assert!(!stderr.contains("short\""), "the key itself is not echoed");
 }
+
+#[tokio::test]
+async fn bootstrap_creates_the_root_key_in_dynamodb_once() {
+    use vitasync_contract::{emulator, fixtures};
+    let table = fixtures::new_table().await;
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_vitasync"))
+            .args(["bootstrap", "--aws"])
+            .env_remove("VITASYNC_ADMIN_KEY")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("VITASYNC_AWS_ENDPOINT", emulator::endpoint())
+            .env("VITASYNC_TABLE", &table)
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let key =
+        printed_key(&String::from_utf8_lossy(&first.stdout)).expect("the new root key is printed");
+
+    let second = run();
+    assert!(second.status.success());
+    assert_eq!(
+        printed_key(&String::from_utf8_lossy(&second.stdout)),
+        None,
+        "printed once"
+    );
+
+    let (ports, _) = fixtures::dynamo_ports_on(&table).await;
+    let principal = vitasync_domain::App::new(ports)
+        .authenticate(Some(&key))
+        .await
+        .unwrap();
+    assert!(principal.root);
+}
+
+#[test]
+fn bootstrap_without_a_table_names_the_missing_variable() {
+    let output = Command::new(env!("CARGO_BIN_EXE_vitasync"))
+        .args(["bootstrap", "--aws"])
+        .env_remove("VITASYNC_TABLE")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("VITASYNC_TABLE"));
+}

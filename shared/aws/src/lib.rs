@@ -3,6 +3,7 @@
 //! contract tests (against a real AWS API emulator over the wire).
 
 pub mod config;
+pub mod consumer;
 pub mod dynamo;
 pub mod kms;
 pub mod provision;
