@@ -7,5 +7,6 @@ mod lambda_events;
 mod lambda_runtime;
 mod meta;
 mod persistence;
+mod template;
 mod users;
 mod workspaces;

@@ -1,0 +1,110 @@
+//! `template.yaml` and the code agree: the routes API Gateway sends to each function are the
+//! routes that function serves, together the routes the local host serves, and every function
+//! with sample events is declared.
+
+use serde_yaml::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use vitasync_api::Function;
+
+fn template() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `(binary name, routes)` of every function in the template.
+fn template_functions() -> Vec<(String, BTreeSet<(String, String)>)> {
+    let template = template();
+    let mut out = Vec::new();
+    for (_, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut routes = BTreeSet::new();
+        if let Some(events) = resource["Properties"]["Events"].as_mapping() {
+            for (_, event) in events {
+                if event["Type"] == "HttpApi" {
+                    let method = event["Properties"]["Method"]
+                        .as_str()
+                        .unwrap()
+                        .to_uppercase();
+                    let path = event["Properties"]["Path"].as_str().unwrap().to_owned();
+                    routes.insert((method, path));
+                }
+            }
+        }
+        out.push((binary, routes));
+    }
+    out
+}
+
+/// The value under a CloudFormation short-form tag such as `!Ref`.
+fn untagged(value: &Value) -> &Value {
+    match value {
+        Value::Tagged(tagged) => &tagged.value,
+        other => other,
+    }
+}
+
+fn function_for(binary: &str) -> Function {
+    match binary {
+        "users" => Function::Users,
+        "admin" => Function::Admin,
+        other => panic!("template.yaml builds '{other}', which serves no known routes"),
+    }
+}
+
+#[test]
+fn every_function_gets_exactly_the_routes_it_serves() {
+    let mut all = BTreeSet::new();
+    for (binary, routes) in template_functions() {
+        let served: BTreeSet<_> = function_for(&binary).route_list().into_iter().collect();
+        assert_eq!(routes, served, "template routes of '{binary}'");
+        all.extend(routes);
+    }
+    let local: BTreeSet<_> = Function::Local.route_list().into_iter().collect();
+    assert_eq!(all, local, "AWS and the local host serve the same routes");
+}
+
+#[test]
+fn every_lambda_function_is_in_the_template_with_its_events() {
+    let binaries: BTreeSet<_> = template_functions()
+        .into_iter()
+        .map(|(binary, _)| binary)
+        .collect();
+    for function in Function::LAMBDAS {
+        let name = match function {
+            Function::Users => "users",
+            Function::Admin => "admin",
+            Function::Local => unreachable!(),
+        };
+        assert!(binaries.contains(name), "{name} is not in template.yaml");
+        let events = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../events")
+            .join(name);
+        assert!(events.is_dir(), "events/{name} is missing");
+    }
+}
+
+#[test]
+fn functions_log_as_json_to_log_groups_with_retention() {
+    let template = template();
+    let resources = template["Resources"].as_mapping().unwrap();
+    for (id, resource) in resources {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let logging = &resource["Properties"]["LoggingConfig"];
+        assert_eq!(logging["LogFormat"], "JSON", "{id:?}");
+        let group = untagged(&logging["LogGroup"])
+            .as_str()
+            .unwrap_or_else(|| panic!("{id:?} has no log group"));
+        let group = &template["Resources"][group];
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup");
+        assert!(!group["Properties"]["RetentionInDays"].is_null());
+    }
+}
