@@ -36,6 +36,13 @@ pub fn expectation(function: &str, file: &str) -> (u16, fn(&Value) -> bool) {
         ("admin", "openapi.json") => (200, |b| {
             b["openapi"].as_str().is_some_and(|v| v.starts_with("3.1"))
         }),
+        ("connections", "get-provider.json") => {
+            (200, |b| b["id"] == "withings" && b["enabled"] == false)
+        }
+        ("connections", "get-provider-unknown.json") => (404, |b| b["status"] == 404),
+        ("connections", "list-providers.json") => {
+            (200, |b| b["data"].as_array().is_some_and(|p| p.len() == 8))
+        }
         other => panic!(
             "events/{}/{} has no expectation in this test",
             other.0, other.1
@@ -47,6 +54,7 @@ fn function_named(name: &str) -> Function {
     match name {
         "users" => Function::Users,
         "admin" => Function::Admin,
+        "connections" => Function::Connections,
         other => panic!("events/{other} names no function"),
     }
 }
@@ -119,5 +127,5 @@ async fn every_sample_event_gets_the_expected_response() {
             fed += 1;
         }
     }
-    assert!(fed >= 9, "only {fed} events were fed");
+    assert!(fed >= 12, "only {fed} events were fed");
 }

@@ -7,6 +7,7 @@ mod lambda_events;
 mod lambda_runtime;
 mod meta;
 mod persistence;
+mod providers;
 mod template;
 mod users;
 mod workspaces;

@@ -54,6 +54,7 @@ fn function_for(binary: &str) -> Function {
     match binary {
         "users" => Function::Users,
         "admin" => Function::Admin,
+        "connections" => Function::Connections,
         other => panic!("template.yaml builds '{other}', which serves no known routes"),
     }
 }
@@ -80,6 +81,7 @@ fn every_lambda_function_is_in_the_template_with_its_events() {
         let name = match function {
             Function::Users => "users",
             Function::Admin => "admin",
+            Function::Connections => "connections",
             Function::Local => unreachable!(),
         };
         assert!(binaries.contains(name), "{name} is not in template.yaml");

@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use vitasync_api::{Function, router_for};
 use vitasync_domain::app::Bootstrap;
-use vitasync_host::{HostError, embedded_app};
+use vitasync_host::{HostError, embedded_app, providers_from};
 
 /// The address served when `VITASYNC_ADDR` is not set.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -32,17 +32,21 @@ pub struct LocalHost {
 impl LocalHost {
     /// Opens the store, makes sure the root key exists, binds the address and starts serving.
     pub async fn start(config: LocalConfig) -> Result<Self, HostError> {
-        let app = embedded_app(&config.data_dir)?;
-        let generated_root_key = match app.bootstrap(config.admin_key.as_ref()).await? {
-            Bootstrap::Ready => None,
-            Bootstrap::GeneratedRootKey(key) => Some(key),
-        };
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|err| HostError::Config(format!("cannot listen on {}: {err}", config.addr)))?;
         let addr = listener
             .local_addr()
             .map_err(|err| HostError::Config(err.to_string()))?;
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let public_url = env("VITASYNC_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        // The demo provider is on by default locally, so the whole flow runs without accounts.
+        let app =
+            embedded_app(&config.data_dir)?.with_providers(providers_from(env, &public_url, true));
+        let generated_root_key = match app.bootstrap(config.admin_key.as_ref()).await? {
+            Bootstrap::Ready => None,
+            Bootstrap::GeneratedRootKey(key) => Some(key),
+        };
         let router = router_for(Function::Local, app);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {

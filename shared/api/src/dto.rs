@@ -272,3 +272,34 @@ pub struct UserListParams {
     pub limit: Option<String>,
     pub cursor: Option<String>,
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderBody {
+    /// e.g. `withings`
+    pub id: &'static str,
+    pub name: &'static str,
+    /// `oauth2` or `oauth2_pkce`.
+    pub auth_type: &'static str,
+    /// Whether this deployment has credentials for it (users can connect it).
+    pub enabled: bool,
+    pub data_types: Vec<&'static str>,
+    pub logo_url: String,
+}
+
+impl ProviderBody {
+    pub fn new(info: vitasync_domain::provider::ProviderInfo, enabled: bool) -> Self {
+        Self {
+            id: info.id.as_str(),
+            name: info.name,
+            auth_type: if info.oauth.pkce {
+                "oauth2_pkce"
+            } else {
+                "oauth2"
+            },
+            enabled,
+            data_types: info.data_types.to_vec(),
+            logo_url: format!("/v1/providers/{}/logo.svg", info.id),
+        }
+    }
+}

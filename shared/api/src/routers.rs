@@ -2,7 +2,7 @@
 //! host serves them all from one router.
 
 use crate::problem::{ApiError, INTERNAL, METHOD_NOT_ALLOWED};
-use crate::routes::{api_keys, meta, users, workspaces};
+use crate::routes::{api_keys, meta, providers, users, workspaces};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
@@ -24,16 +24,19 @@ pub enum Function {
     Users,
     /// `functions/admin`: workspaces, API keys, health and documentation.
     Admin,
+    /// `functions/connections`: providers (and, with them, connecting a wearable).
+    Connections,
     /// The local host: every route.
     Local,
 }
 
 impl Function {
-    pub const LAMBDAS: [Function; 2] = [Function::Users, Function::Admin];
+    pub const LAMBDAS: [Function; 3] = [Function::Users, Function::Admin, Function::Connections];
 
     fn routes(self) -> OpenApiRouter<App> {
         match self {
             Function::Users => users::routes(),
+            Function::Connections => providers::routes(),
             Function::Admin => workspaces::routes()
                 .merge(api_keys::routes())
                 .merge(meta::routes()),
@@ -109,6 +112,7 @@ fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
     modifiers(&BearerKeys),
     tags(
         (name = "users", description = "Your end users"),
+        (name = "providers", description = "Wearables users can connect"),
         (name = "api-keys", description = "Keys of a workspace (admin)"),
         (name = "workspaces", description = "Tenants of the deployment (root key)"),
         (name = "meta", description = "Health and documentation"),

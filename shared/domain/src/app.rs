@@ -8,11 +8,13 @@ use crate::error::{AuthFailure, DomainError, StoreError};
 use crate::ids::{ApiKeyId, UserId, WorkspaceId};
 use crate::page::{Page, PageRequest};
 use crate::ports::Ports;
+use crate::provider::ProviderRegistry;
 use crate::scope::Scope;
 use crate::time::Timestamp;
 use crate::user::{User, UserDraft, UserPatch};
 use crate::workspace::{DEFAULT_WORKSPACE_SLUG, Workspace, validate_name, validate_slug};
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 
 const MAX_KEY_NAME_CHARS: usize = 100;
 const MAX_WORKSPACE_NAME_CHARS: usize = 200;
@@ -36,11 +38,26 @@ pub enum Bootstrap {
 #[derive(Clone)]
 pub struct App {
     ports: Ports,
+    providers: Arc<ProviderRegistry>,
 }
 
 impl App {
+    /// The use cases over `ports`, with no provider enabled.
     pub fn new(ports: Ports) -> Self {
-        Self { ports }
+        Self {
+            ports,
+            providers: Arc::default(),
+        }
+    }
+
+    /// The providers this deployment connects to.
+    pub fn with_providers(mut self, providers: ProviderRegistry) -> Self {
+        self.providers = Arc::new(providers);
+        self
+    }
+
+    pub fn providers(&self) -> &ProviderRegistry {
+        &self.providers
     }
 
     pub fn now(&self) -> Timestamp {

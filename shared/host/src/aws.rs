@@ -17,6 +17,8 @@ pub const KMS_KEY_ID: &str = "VITASYNC_KMS_KEY_ID";
 /// The job queue and its dead-letter queue.
 pub const JOBS_QUEUE_URL: &str = "VITASYNC_JOBS_QUEUE_URL";
 pub const JOBS_DEAD_LETTER_URL: &str = "VITASYNC_JOBS_DEAD_LETTER_URL";
+/// The deployment's public base URL (the API's), for links VitaSync hands out.
+pub const PUBLIC_URL: &str = "VITASYNC_PUBLIC_URL";
 /// Sends every AWS call to another endpoint (an emulator). The SDK's own `AWS_ENDPOINT_URL`
 /// works too.
 pub const ENDPOINT: &str = "VITASYNC_AWS_ENDPOINT";
@@ -69,12 +71,15 @@ impl AwsHost {
             aws_sdk_dynamodb::Client::new(&self.config),
             table,
         ));
-        Ok(App::new(Ports {
+        let app = App::new(Ports {
             workspaces: store.clone(),
             api_keys: store.clone(),
             users: store,
             clock: Arc::new(SystemClock),
-        }))
+        });
+        // The demo provider is off on AWS unless the deployment turns it on.
+        let public_url = (self.lookup)(PUBLIC_URL).unwrap_or_default();
+        Ok(app.with_providers(crate::providers_from(&self.lookup, &public_url, false)))
     }
 
     /// Envelope encryption with data keys from KMS.

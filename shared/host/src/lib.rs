@@ -11,6 +11,7 @@ use std::sync::Arc;
 use thiserror::Error;
 use vitasync_domain::App;
 use vitasync_domain::ports::Ports;
+use vitasync_domain::provider::ProviderRegistry;
 use vitasync_domain::time::SystemClock;
 use vitasync_domain::{DomainError, StoreError};
 use vitasync_embedded::EmbeddedStore;
@@ -52,6 +53,29 @@ pub fn embedded_app(data_dir: &std::path::Path) -> Result<App, HostError> {
         users: store,
         clock: Arc::new(SystemClock),
     }))
+}
+
+/// Whether the built-in `demo` provider is on: `VITASYNC_DEMO_PROVIDER` = on/off, else `default`.
+pub fn demo_enabled(lookup: impl Fn(&str) -> Option<String>, default: bool) -> bool {
+    match lookup("VITASYNC_DEMO_PROVIDER")
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("on" | "true" | "1" | "yes") => true,
+        Some("off" | "false" | "0" | "no") => false,
+        _ => default,
+    }
+}
+
+/// The providers this deployment connects to, from `<PROVIDER>_CLIENT_ID` and friends.
+pub fn providers_from(
+    lookup: impl Fn(&str) -> Option<String>,
+    public_url: &str,
+    demo_by_default: bool,
+) -> ProviderRegistry {
+    let demo = demo_enabled(&lookup, demo_by_default);
+    ProviderRegistry::from_lookup(lookup, public_url, demo)
 }
 
 /// How log lines are written.

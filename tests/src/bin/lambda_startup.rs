@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vitasync_tests::runtime_stub::RuntimeStub;
 
-const FUNCTIONS: [&str; 2] = ["users", "admin"];
+const FUNCTIONS: [&str; 3] = ["users", "admin", "connections"];
 const RUNS: usize = 25;
 
 fn workspace() -> PathBuf {

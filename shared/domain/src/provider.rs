@@ -1,0 +1,401 @@
+//! The providers VitaSync connects to: who they are, how their OAuth works, and whether this
+//! deployment has credentials for them. Configuration comes from the environment:
+//! `<PROVIDER>_CLIENT_ID`, `<PROVIDER>_CLIENT_SECRET`, and `<PROVIDER>_AUTHORIZE_URL`,
+//! `<PROVIDER>_TOKEN_URL`, `<PROVIDER>_API_URL` to point a provider at another host (tests).
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderId {
+    Withings,
+    Whoop,
+    Strava,
+    Oura,
+    Garmin,
+    Polar,
+    Fitbit,
+    Demo,
+}
+
+/// How a provider wants the app's credentials at its token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `Authorization: Basic base64(client_id:client_secret)`
+    Basic,
+    /// `client_id` and `client_secret` in the form body
+    Body,
+}
+
+/// A provider's OAuth 2.0 endpoints and habits, as its documentation gives them.
+#[derive(Debug, Clone, Copy)]
+pub struct OAuthSpec {
+    pub authorize_url: &'static str,
+    pub token_url: &'static str,
+    pub api_url: &'static str,
+    pub scopes: &'static [&'static str],
+    pub scope_separator: &'static str,
+    /// PKCE (S256) is sent with every authorization.
+    pub pkce: bool,
+    pub client_auth: ClientAuth,
+    pub extra_authorize_params: &'static [(&'static str, &'static str)],
+}
+
+/// What `GET /v1/providers` tells about a provider.
+#[derive(Debug, Clone, Copy)]
+pub struct ProviderInfo {
+    pub id: ProviderId,
+    pub name: &'static str,
+    pub data_types: &'static [&'static str],
+    pub oauth: OAuthSpec,
+}
+
+const HR_ACTIVITY_SLEEP: &[&str] = &["activity", "heart_rate", "sleep", "workout"];
+
+impl ProviderId {
+    pub const ALL: [ProviderId; 8] = [
+        ProviderId::Withings,
+        ProviderId::Whoop,
+        ProviderId::Strava,
+        ProviderId::Oura,
+        ProviderId::Garmin,
+        ProviderId::Polar,
+        ProviderId::Fitbit,
+        ProviderId::Demo,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderId::Withings => "withings",
+            ProviderId::Whoop => "whoop",
+            ProviderId::Strava => "strava",
+            ProviderId::Oura => "oura",
+            ProviderId::Garmin => "garmin",
+            ProviderId::Polar => "polar",
+            ProviderId::Fitbit => "fitbit",
+            ProviderId::Demo => "demo",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|id| id.as_str() == raw)
+    }
+
+    /// The prefix of this provider's environment variables, e.g. `WITHINGS`.
+    pub fn env_prefix(self) -> String {
+        self.as_str().to_uppercase()
+    }
+
+    pub fn info(self) -> ProviderInfo {
+        let (name, data_types, oauth) = match self {
+            ProviderId::Withings => (
+                "Withings",
+                &[
+                    "activity",
+                    "heart_rate",
+                    "sleep",
+                    "workout",
+                    "body",
+                    "blood_pressure",
+                    "temperature",
+                    "blood_oxygen",
+                ][..],
+                OAuthSpec {
+                    authorize_url: "https://account.withings.com/oauth2_user/authorize2",
+                    token_url: "https://wbsapi.withings.net/v2/oauth2",
+                    api_url: "https://wbsapi.withings.net",
+                    scopes: &[
+                        "user.info",
+                        "user.metrics",
+                        "user.activity",
+                        "user.sleepevents",
+                    ],
+                    scope_separator: ",",
+                    pkce: false,
+                    client_auth: ClientAuth::Body,
+                    extra_authorize_params: &[],
+                },
+            ),
+            ProviderId::Whoop => (
+                "WHOOP",
+                &["heart_rate", "sleep", "workout", "recovery", "body"][..],
+                OAuthSpec {
+                    authorize_url: "https://api.prod.whoop.com/oauth/oauth2/auth",
+                    token_url: "https://api.prod.whoop.com/oauth/oauth2/token",
+                    api_url: "https://api.prod.whoop.com/developer",
+                    scopes: &[
+                        "read:recovery",
+                        "read:cycles",
+                        "read:workout",
+                        "read:sleep",
+                        "read:profile",
+                        "read:body_measurement",
+                        "offline",
+                    ],
+                    scope_separator: " ",
+                    pkce: false,
+                    client_auth: ClientAuth::Body,
+                    extra_authorize_params: &[],
+                },
+            ),
+            ProviderId::Strava => (
+                "Strava",
+                &["workout", "heart_rate"][..],
+                OAuthSpec {
+                    authorize_url: "https://www.strava.com/oauth/authorize",
+                    token_url: "https://www.strava.com/oauth/token",
+                    api_url: "https://www.strava.com/api/v3",
+                    scopes: &["read", "activity:read_all", "profile:read_all"],
+                    scope_separator: ",",
+                    pkce: false,
+                    client_auth: ClientAuth::Body,
+                    extra_authorize_params: &[("approval_prompt", "auto")],
+                },
+            ),
+            ProviderId::Oura => (
+                "Oura",
+                &[
+                    "activity",
+                    "heart_rate",
+                    "sleep",
+                    "workout",
+                    "readiness",
+                    "blood_oxygen",
+                    "temperature",
+                ][..],
+                OAuthSpec {
+                    authorize_url: "https://cloud.ouraring.com/oauth/authorize",
+                    token_url: "https://api.ouraring.com/oauth/token",
+                    api_url: "https://api.ouraring.com",
+                    scopes: &[
+                        "email",
+                        "personal",
+                        "daily",
+                        "heartrate",
+                        "workout",
+                        "session",
+                        "spo2Daily",
+                    ],
+                    scope_separator: " ",
+                    pkce: false,
+                    client_auth: ClientAuth::Body,
+                    extra_authorize_params: &[],
+                },
+            ),
+            ProviderId::Garmin => (
+                "Garmin",
+                &[
+                    "activity",
+                    "heart_rate",
+                    "sleep",
+                    "workout",
+                    "body",
+                    "heart_rate_variability",
+                ][..],
+                OAuthSpec {
+                    authorize_url: "https://connect.garmin.com/oauth2Confirm",
+                    token_url: "https://diauth.garmin.com/di-oauth2-service/oauth/token",
+                    api_url: "https://apis.garmin.com",
+                    // Garmin has no scopes: permissions are set in its portal and by the user.
+                    scopes: &[],
+                    scope_separator: " ",
+                    pkce: true,
+                    client_auth: ClientAuth::Body,
+                    extra_authorize_params: &[],
+                },
+            ),
+            ProviderId::Polar => (
+                "Polar",
+                &["activity", "heart_rate", "sleep", "workout"][..],
+                OAuthSpec {
+                    authorize_url: "https://flow.polar.com/oauth2/authorization",
+                    token_url: "https://polarremote.com/v2/oauth2/token",
+                    api_url: "https://www.polaraccesslink.com",
+                    scopes: &["accesslink.read_all"],
+                    scope_separator: " ",
+                    pkce: false,
+                    client_auth: ClientAuth::Basic,
+                    extra_authorize_params: &[],
+                },
+            ),
+            ProviderId::Fitbit => (
+                // The legacy Fitbit Web API is gone; Fitbit data comes through Google Health.
+                "Fitbit",
+                &[
+                    "activity",
+                    "heart_rate",
+                    "sleep",
+                    "workout",
+                    "body",
+                    "heart_rate_variability",
+                ][..],
+                OAuthSpec {
+                    authorize_url: "https://accounts.google.com/o/oauth2/v2/auth",
+                    token_url: "https://oauth2.googleapis.com/token",
+                    api_url: "https://health.googleapis.com",
+                    scopes: &[
+                        "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly",
+                        "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly",
+                        "https://www.googleapis.com/auth/googlehealth.sleep.readonly",
+                        "https://www.googleapis.com/auth/googlehealth.settings.readonly",
+                    ],
+                    scope_separator: " ",
+                    pkce: true,
+                    client_auth: ClientAuth::Body,
+                    extra_authorize_params: &[
+                        ("access_type", "offline"),
+                        ("prompt", "consent"),
+                        ("include_granted_scopes", "true"),
+                    ],
+                },
+            ),
+            ProviderId::Demo => (
+                "VitaSync Demo",
+                HR_ACTIVITY_SLEEP,
+                OAuthSpec {
+                    // The demo provider lives inside VitaSync; its URLs are relative to the
+                    // deployment's public URL.
+                    authorize_url: "/v1/demo/authorize",
+                    token_url: "/v1/demo/token",
+                    api_url: "/v1/demo",
+                    scopes: &["all"],
+                    scope_separator: " ",
+                    pkce: true,
+                    client_auth: ClientAuth::Body,
+                    extra_authorize_params: &[],
+                },
+            ),
+        };
+        ProviderInfo {
+            id: self,
+            name,
+            data_types,
+            oauth,
+        }
+    }
+}
+
+impl fmt::Display for ProviderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A provider this deployment can connect to: its app credentials and where to reach it.
+#[derive(Debug, Clone)]
+pub struct ProviderSettings {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub authorize_url: String,
+    pub token_url: String,
+    pub api_url: String,
+}
+
+/// Which providers are enabled here, and how to reach them.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderRegistry {
+    enabled: BTreeMap<ProviderId, ProviderSettings>,
+}
+
+impl ProviderRegistry {
+    /// Reads every provider's variables through `lookup`. A provider is enabled when both its
+    /// client id and secret are set; `demo` when `demo_enabled` (its URLs are under `public_url`).
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        public_url: &str,
+        demo_enabled: bool,
+    ) -> Self {
+        let lookup = |name: &str| lookup(name).filter(|value| !value.is_empty());
+        let mut enabled = BTreeMap::new();
+        for id in ProviderId::ALL {
+            let spec = id.info().oauth;
+            let prefix = id.env_prefix();
+            let url = |suffix: &str, default: &str| {
+                lookup(&format!("{prefix}_{suffix}")).unwrap_or_else(|| {
+                    if id == ProviderId::Demo {
+                        format!("{}{default}", public_url.trim_end_matches('/'))
+                    } else {
+                        default.to_owned()
+                    }
+                })
+            };
+            let credentials = if id == ProviderId::Demo {
+                demo_enabled.then(|| ("vitasync-demo".to_owned(), "vitasync-demo".to_owned()))
+            } else {
+                lookup(&format!("{prefix}_CLIENT_ID"))
+                    .zip(lookup(&format!("{prefix}_CLIENT_SECRET")))
+            };
+            if let Some((client_id, secret)) = credentials {
+                enabled.insert(
+                    id,
+                    ProviderSettings {
+                        client_id,
+                        client_secret: SecretString::from(secret),
+                        authorize_url: url("AUTHORIZE_URL", spec.authorize_url),
+                        token_url: url("TOKEN_URL", spec.token_url),
+                        api_url: url("API_URL", spec.api_url),
+                    },
+                );
+            }
+        }
+        Self { enabled }
+    }
+
+    pub fn settings(&self, id: ProviderId) -> Option<&ProviderSettings> {
+        self.enabled.get(&id)
+    }
+
+    pub fn is_enabled(&self, id: ProviderId) -> bool {
+        self.enabled.contains_key(&id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn providers_are_enabled_by_credentials_and_urls_can_be_overridden() {
+        let env = HashMap::from([
+            ("WITHINGS_CLIENT_ID", "id"),
+            ("WITHINGS_CLIENT_SECRET", "secret"),
+            ("WITHINGS_TOKEN_URL", "http://127.0.0.1:9/token"),
+            ("STRAVA_CLIENT_ID", "only-an-id"),
+        ]);
+        let registry = ProviderRegistry::from_lookup(
+            |name| env.get(name).map(|v| (*v).to_owned()),
+            "http://127.0.0.1:8080/",
+            true,
+        );
+        let withings = registry.settings(ProviderId::Withings).unwrap();
+        assert_eq!(withings.token_url, "http://127.0.0.1:9/token");
+        assert_eq!(
+            withings.authorize_url,
+            "https://account.withings.com/oauth2_user/authorize2"
+        );
+        assert!(
+            !registry.is_enabled(ProviderId::Strava),
+            "a secret is needed too"
+        );
+        assert!(!registry.is_enabled(ProviderId::Oura));
+        let demo = registry.settings(ProviderId::Demo).unwrap();
+        assert_eq!(
+            demo.authorize_url,
+            "http://127.0.0.1:8080/v1/demo/authorize"
+        );
+        let no_demo = ProviderRegistry::from_lookup(|_| None, "http://x", false);
+        assert!(!no_demo.is_enabled(ProviderId::Demo));
+    }
+
+    #[test]
+    fn ids_round_trip() {
+        for id in ProviderId::ALL {
+            assert_eq!(ProviderId::parse(id.as_str()), Some(id));
+        }
+        assert_eq!(ProviderId::parse("fitbit-legacy"), None);
+    }
+}
