@@ -91,6 +91,7 @@ fn show_root_key(key: &secrecy::SecretString) {
 }
 
 async fn serve(addr: SocketAddr, data_dir: PathBuf) -> ExitCode {
+    let stop = shutdown_signal();
     let config = LocalConfig {
         addr,
         data_dir,
@@ -104,7 +105,7 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf) -> ExitCode {
         show_root_key(&key);
     }
     tracing::info!(address = %host.addr(), "VitaSync is listening on http://{}", host.addr());
-    match host.serve_until(shutdown_signal()).await {
+    match host.serve_until(stop).await {
         Ok(()) => {
             tracing::info!("VitaSync stopped");
             ExitCode::SUCCESS
@@ -116,24 +117,30 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf) -> ExitCode {
     }
 }
 
-/// Ctrl-C, or SIGTERM where there is one.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called, not when it is first
+/// awaited, so a signal that arrives right after the ready line is not missed.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {},
+                        _ = terminate.recv() => {},
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

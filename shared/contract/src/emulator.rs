@@ -1,4 +1,4 @@
-//! `moto_server`, an AWS API emulator speaking the real DynamoDB, SQS and KMS wire protocols,
+//! moto (`scripts/aws-emulator.py`), an AWS API emulator speaking the real DynamoDB, SQS and KMS wire protocols,
 //! started once per test process on a free loopback port (or shared, when the test runner
 //! exports its address in `VITASYNC_TEST_AWS_ENDPOINT`). Each test makes its own table, queues
 //! and key, so tests never see each other's data.
@@ -26,13 +26,17 @@ pub fn endpoint() -> &'static str {
     })
 }
 
-fn moto_server() -> PathBuf {
-    let bundled =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/moto_server");
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The Python that has moto: the tools virtualenv's, else the one on PATH.
+fn python() -> PathBuf {
+    let bundled = workspace().join(".tools/venv/bin/python3");
     if bundled.exists() {
         bundled
     } else {
-        PathBuf::from("moto_server")
+        PathBuf::from("python3")
     }
 }
 
@@ -43,8 +47,9 @@ fn start() -> String {
         .unwrap()
         .port();
     let script = format!(
-        "\"{}\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; read _; kill $pid",
-        moto_server().display()
+        "\"{}\" \"{}\" 127.0.0.1 {port} >/dev/null 2>&1 & pid=$!; read _; kill $pid",
+        python().display(),
+        workspace().join("scripts/aws-emulator.py").display()
     );
     let child = Command::new("sh")
         .args(["-c", &script])

@@ -35,7 +35,8 @@ impl Embedded {
         Ports {
             workspaces: store.clone(),
             api_keys: store.clone(),
-            users: store,
+            users: store.clone(),
+            connections: store,
             clock: Arc::new(SystemClock),
         }
     }
@@ -64,7 +65,8 @@ pub async fn dynamo_ports() -> (Ports, DynamoStore) {
     let ports = Ports {
         workspaces: shared.clone(),
         api_keys: shared.clone(),
-        users: shared,
+        users: shared.clone(),
+        connections: shared,
         clock: ports.clock,
     };
     (ports, store)
@@ -88,7 +90,8 @@ pub async fn dynamo_ports_on(table: &str) -> (Ports, DynamoStore) {
     let ports = Ports {
         workspaces: shared.clone(),
         api_keys: shared.clone(),
-        users: shared,
+        users: shared.clone(),
+        connections: shared,
         clock: Arc::new(SystemClock),
     };
     (ports, store)

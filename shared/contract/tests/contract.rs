@@ -2,7 +2,7 @@
 //! a real AWS API emulator over the wire.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use vitasync_contract::{fixtures, queue, stores, vault};
+use vitasync_contract::{connections, fixtures, queue, stores, vault};
 
 mod embedded {
     use super::*;
@@ -21,6 +21,11 @@ mod embedded {
     #[tokio::test]
     async fn user_store() {
         stores::user_store(&Embedded::new().ports()).await;
+    }
+
+    #[tokio::test]
+    async fn connection_store() {
+        connections::connection_store(&Embedded::new().ports()).await;
     }
 
     #[tokio::test]
@@ -50,6 +55,11 @@ mod aws {
     #[tokio::test]
     async fn user_store() {
         stores::user_store(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn connection_store() {
+        connections::connection_store(&fixtures::dynamo_ports().await.0).await;
     }
 
     #[tokio::test]

@@ -60,6 +60,10 @@ ulid_id!(
     /// An API key's public id (never its secret).
     ApiKeyId
 );
+ulid_id!(
+    /// A provider account linked to a user.
+    ConnectionId
+);
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,7 @@
 
 pub mod api_key;
 pub mod app;
+pub mod connection;
 pub mod error;
 pub mod ids;
 pub mod page;

@@ -2,8 +2,9 @@
 //! embedded on-disk store locally, DynamoDB on AWS) and both pass the same contract tests.
 
 use crate::api_key::{ApiKeyRecord, KeyHash};
+use crate::connection::{Connection, StoredTokens};
 use crate::error::StoreError;
-use crate::ids::{ApiKeyId, UserId, WorkspaceId};
+use crate::ids::{ApiKeyId, ConnectionId, UserId, WorkspaceId};
 use crate::page::{Page, PageRequest};
 use crate::time::{Clock, Timestamp};
 use crate::user::{User, UserPatch};
@@ -97,5 +98,55 @@ pub struct Ports {
     pub workspaces: Arc<dyn WorkspaceStore>,
     pub api_keys: Arc<dyn ApiKeyStore>,
     pub users: Arc<dyn UserStore>,
+    pub connections: Arc<dyn ConnectionStore>,
     pub clock: Arc<dyn Clock>,
+}
+
+#[async_trait]
+pub trait ConnectionStore: Send + Sync {
+    /// Links `connection`'s provider account to its user with `tokens`. If the user already has
+    /// a connection to that same account, it is updated instead (`Connection::reconnected`) and
+    /// keeps its id; its tokens are replaced. Atomic. Returns the connection and whether it is new.
+    async fn upsert_connection(
+        &self,
+        connection: &Connection,
+        tokens: &StoredTokens,
+    ) -> Result<(Connection, bool), StoreError>;
+    async fn get_connection(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        id: &ConnectionId,
+    ) -> Result<Option<Connection>, StoreError>;
+    /// A user's connections in creation order.
+    async fn list_connections(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Vec<Connection>, StoreError>;
+    /// Saves changed fields (status, sync times) of an existing connection.
+    async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError>;
+    /// Removes the connection and its tokens. `false` when there was none.
+    async fn delete_connection(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        id: &ConnectionId,
+    ) -> Result<bool, StoreError>;
+    async fn get_tokens(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        id: &ConnectionId,
+    ) -> Result<Option<StoredTokens>, StoreError>;
+    /// Replaces the tokens only if their version is still `expected_version` (the new tokens
+    /// carry `expected_version + 1`). `false` when another writer got there first.
+    async fn replace_tokens(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        id: &ConnectionId,
+        expected_version: u64,
+        tokens: &StoredTokens,
+    ) -> Result<bool, StoreError>;
 }

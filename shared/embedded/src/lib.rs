@@ -5,6 +5,7 @@
 //! transaction, which is what the DynamoDB adapter gets from condition expressions.
 
 mod api_keys;
+mod connections;
 mod keys;
 mod queue;
 mod store;

@@ -69,6 +69,9 @@ impl EmbeddedStore {
         txn.open_table(tables::USERS)?;
         txn.open_table(tables::USER_EXTERNAL_IDS)?;
         txn.open_table(tables::QUEUE_MESSAGES)?;
+        txn.open_table(tables::CONNECTIONS)?;
+        txn.open_table(tables::CONNECTION_ACCOUNTS)?;
+        txn.open_table(tables::CONNECTION_TOKENS)?;
         txn.open_table(tables::QUEUE_VISIBILITY)?;
         txn.commit()?;
         Ok(())

@@ -27,3 +27,13 @@ pub const QUEUE_MESSAGES: TableDefinition<(&str, &str), &[u8]> =
 /// (queue, visible-from millis, message id) → (): the order messages become receivable in
 pub const QUEUE_VISIBILITY: TableDefinition<(&str, u64, &str), ()> =
     TableDefinition::new("queue_visibility");
+
+/// (workspace id, user id, connection id) → connection JSON
+pub const CONNECTIONS: TableDefinition<(&str, &str, &str), &[u8]> =
+    TableDefinition::new("connections");
+/// (workspace id, user id, "provider:provider user id") → connection id (one link per account)
+pub const CONNECTION_ACCOUNTS: TableDefinition<(&str, &str, &str), &str> =
+    TableDefinition::new("connection_accounts");
+/// (workspace id, user id, connection id) → sealed tokens JSON
+pub const CONNECTION_TOKENS: TableDefinition<(&str, &str, &str), &[u8]> =
+    TableDefinition::new("connection_tokens");

@@ -155,6 +155,7 @@ impl UserStore for EmbeddedStore {
             };
             txn.open_table(USER_EXTERNAL_IDS)?
                 .remove((ws, user.external_id.as_str()))?;
+            crate::connections::purge_user_connections(txn, ws, id.as_str())?;
             Ok(true)
         })
         .await

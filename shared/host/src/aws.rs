@@ -74,7 +74,8 @@ impl AwsHost {
         let app = App::new(Ports {
             workspaces: store.clone(),
             api_keys: store.clone(),
-            users: store,
+            users: store.clone(),
+            connections: store,
             clock: Arc::new(SystemClock),
         });
         // The demo provider is off on AWS unless the deployment turns it on.

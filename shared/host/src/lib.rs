@@ -50,7 +50,8 @@ pub fn embedded_app(data_dir: &std::path::Path) -> Result<App, HostError> {
     Ok(App::new(Ports {
         workspaces: store.clone(),
         api_keys: store.clone(),
-        users: store,
+        users: store.clone(),
+        connections: store,
         clock: Arc::new(SystemClock),
     }))
 }

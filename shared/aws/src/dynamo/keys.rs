@@ -8,7 +8,10 @@
 //! | API key, found by id / listed     | `WS#<ws>`             | `KEY#<keyId>`       |
 //! | user profile (+ `version`)        | `WS#<ws>`             | `USER#<userId>`     |
 //! | externalId guard → user id        | `WS#<ws>`             | `EXT#<externalId>`  |
-//! | everything stored under a user    | `WS#<ws>#U#<userId>`  | per item kind       |
+//! | everything stored under a user    | `WS#<ws>#U#<userId>`  | per item kind:      |
+//! | - connection                      |                       | `CONN#<connId>`     |
+//! | - its sealed tokens (+ `version`) |                       | `TOKEN#<connId>`    |
+//! | - provider account → connection   |                       | `ACCOUNT#<provider>#<providerUserId>` |
 //!
 //! Guards make uniqueness a condition on a key (`attribute_not_exists(pk)`) inside the same
 //! transaction as the write it protects, so no rule depends on reading first. Ids are ULIDs, so
@@ -53,4 +56,18 @@ pub fn external_id(external_id: &str) -> String {
 /// The partition holding everything stored under one user.
 pub fn user_partition(workspace: &str, user: &str) -> String {
     format!("WS#{workspace}#U#{user}")
+}
+
+pub const CONNECTION_PREFIX: &str = "CONN#";
+
+pub fn connection(id: &str) -> String {
+    format!("{CONNECTION_PREFIX}{id}")
+}
+
+pub fn tokens(connection: &str) -> String {
+    format!("TOKEN#{connection}")
+}
+
+pub fn account(provider: &str, provider_user_id: &str) -> String {
+    format!("ACCOUNT#{provider}#{provider_user_id}")
 }

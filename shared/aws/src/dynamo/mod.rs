@@ -3,6 +3,7 @@
 mod actions;
 mod api_keys;
 mod batch;
+mod connections;
 pub mod keys;
 mod users;
 mod workspaces;

@@ -1,0 +1,193 @@
+//! The connection store's contract: one link per provider account, reconnection in place,
+//! tokens replaced only by the writer that read the current version, cleanup with the user.
+
+use std::collections::HashSet;
+use vitasync_domain::connection::{Connection, ConnectionStatus, StoredTokens};
+use vitasync_domain::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::ports::Ports;
+use vitasync_domain::provider::ProviderId;
+use vitasync_domain::secrets::SealedSecret;
+use vitasync_domain::time::Timestamp;
+use vitasync_domain::user::UserDraft;
+
+fn at(seconds: i64) -> Timestamp {
+    Timestamp::from_millis(1_790_000_000_000 + seconds * 1000).unwrap()
+}
+
+fn connection(
+    ws: &WorkspaceId,
+    user: &UserId,
+    provider: ProviderId,
+    account: &str,
+    now: i64,
+) -> Connection {
+    Connection {
+        id: ConnectionId::generate(),
+        workspace_id: ws.clone(),
+        user_id: user.clone(),
+        provider,
+        provider_user_id: account.into(),
+        status: ConnectionStatus::Active,
+        status_reason: None,
+        scopes: vec!["user.metrics".into()],
+        connected_at: at(now),
+        updated_at: at(now),
+        last_synced_at: None,
+        token_expires_at: Some(at(now + 3600)),
+    }
+}
+
+fn tokens(marker: u8) -> StoredTokens {
+    StoredTokens {
+        sealed: SealedSecret {
+            wrapped_key: vec![marker; 8],
+            nonce: vec![marker; 12],
+            ciphertext: vec![marker; 32],
+        },
+        version: 1,
+        expires_at: Some(at(3600)),
+    }
+}
+
+pub async fn connection_store(ports: &Ports) {
+    let store = &ports.connections;
+    let ws = WorkspaceId::generate();
+    let draft = UserDraft {
+        external_id: "wearer".into(),
+        ..UserDraft::default()
+    };
+    let patch = draft.as_patch();
+    let (user, _) = ports
+        .users
+        .upsert_user(&draft.into_user(ws.clone(), at(0)), &patch)
+        .await
+        .unwrap();
+    let uid = &user.id;
+
+    let first = connection(&ws, uid, ProviderId::Withings, "12345", 10);
+    let (stored, created) = store.upsert_connection(&first, &tokens(1)).await.unwrap();
+    assert!(created);
+    assert_eq!(stored, first);
+    assert_eq!(
+        store
+            .get_connection(&ws, uid, &first.id)
+            .await
+            .unwrap()
+            .unwrap(),
+        first
+    );
+    assert_eq!(
+        store
+            .get_tokens(&ws, uid, &first.id)
+            .await
+            .unwrap()
+            .unwrap(),
+        tokens(1)
+    );
+    assert_eq!(
+        store
+            .get_connection(&WorkspaceId::generate(), uid, &first.id)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // The same account again: the same connection, active again, with the new tokens.
+    let mut errored = first.clone();
+    errored.status = ConnectionStatus::Error;
+    errored.status_reason = Some("token_refresh_failed".into());
+    assert!(store.update_connection(&errored).await.unwrap());
+    let again = Connection {
+        scopes: vec!["user.metrics".into(), "user.activity".into()],
+        ..connection(&ws, uid, ProviderId::Withings, "12345", 20)
+    };
+    let (reconnected, created) = store.upsert_connection(&again, &tokens(2)).await.unwrap();
+    assert!(!created);
+    assert_eq!(reconnected.id, first.id);
+    assert_eq!(reconnected.connected_at, first.connected_at);
+    assert_eq!(
+        (reconnected.status, reconnected.status_reason.clone()),
+        (ConnectionStatus::Active, None)
+    );
+    assert_eq!(reconnected.scopes, again.scopes);
+    let stored_tokens = store
+        .get_tokens(&ws, uid, &first.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored_tokens.sealed, tokens(2).sealed);
+    assert_eq!(stored_tokens.version, 2);
+
+    // Another account or provider is another connection.
+    let second = connection(&ws, uid, ProviderId::Withings, "67890", 30);
+    let third = connection(&ws, uid, ProviderId::Oura, "12345", 40);
+    assert!(
+        store
+            .upsert_connection(&second, &tokens(3))
+            .await
+            .unwrap()
+            .1
+    );
+    assert!(store.upsert_connection(&third, &tokens(4)).await.unwrap().1);
+    let listed: Vec<_> = store
+        .list_connections(&ws, uid)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(
+        listed,
+        [first.id.clone(), second.id.clone(), third.id.clone()]
+    );
+
+    // Concurrent refreshes from one version: exactly one wins.
+    let candidates: Vec<StoredTokens> = (0..8u8).map(|n| tokens(10 + n)).collect();
+    let racers = candidates
+        .iter()
+        .map(|candidate| store.replace_tokens(&ws, uid, &first.id, 2, candidate));
+    let wins = futures::future::join_all(racers)
+        .await
+        .into_iter()
+        .filter(|won| *won.as_ref().unwrap())
+        .count();
+    assert_eq!(wins, 1);
+    let after = store
+        .get_tokens(&ws, uid, &first.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.version, 3);
+    assert!(
+        !store
+            .replace_tokens(&ws, uid, &first.id, 2, &tokens(99))
+            .await
+            .unwrap(),
+        "a stale version never writes"
+    );
+
+    // Deleting removes the tokens too, and frees the account for a fresh link.
+    assert!(store.delete_connection(&ws, uid, &second.id).await.unwrap());
+    assert!(!store.delete_connection(&ws, uid, &second.id).await.unwrap());
+    assert_eq!(store.get_tokens(&ws, uid, &second.id).await.unwrap(), None);
+    let relinked = connection(&ws, uid, ProviderId::Withings, "67890", 50);
+    assert!(
+        store
+            .upsert_connection(&relinked, &tokens(5))
+            .await
+            .unwrap()
+            .1
+    );
+    assert!(
+        !store.update_connection(&second).await.unwrap(),
+        "a deleted connection is not revived"
+    );
+
+    // Deleting the user takes every connection and token with it.
+    assert!(ports.users.delete_user(&ws, uid).await.unwrap());
+    assert!(store.list_connections(&ws, uid).await.unwrap().is_empty());
+    let ids: HashSet<_> = [first.id, third.id, relinked.id].into_iter().collect();
+    for id in &ids {
+        assert_eq!(store.get_tokens(&ws, uid, id).await.unwrap(), None);
+    }
+}

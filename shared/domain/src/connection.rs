@@ -1,0 +1,58 @@
+//! Connections: a provider account linked to a user, with its tokens sealed in the store.
+
+use crate::ids::{ConnectionId, UserId, WorkspaceId};
+use crate::provider::ProviderId;
+use crate::secrets::SealedSecret;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionStatus {
+    Active,
+    /// The provider refused us (e.g. a refresh was refused); `status_reason` says why.
+    Error,
+    /// The user or the provider ended the link.
+    Disconnected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Connection {
+    pub id: ConnectionId,
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+    pub provider: ProviderId,
+    /// The account's id at the provider.
+    pub provider_user_id: String,
+    pub status: ConnectionStatus,
+    pub status_reason: Option<String>,
+    /// The scopes the user actually granted.
+    pub scopes: Vec<String>,
+    pub connected_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub last_synced_at: Option<Timestamp>,
+    pub token_expires_at: Option<Timestamp>,
+}
+
+/// A connection's tokens as stored: sealed, with the version that guards refreshes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredTokens {
+    pub sealed: SealedSecret,
+    /// Bumped by every replacement; a refresh writes only if the version is still the one it read.
+    pub version: u64,
+    pub expires_at: Option<Timestamp>,
+}
+
+impl Connection {
+    /// Takes the newer facts of a reconnection of the same account: tokens, scopes, status.
+    pub fn reconnected(mut self, fresh: &Connection) -> Connection {
+        self.status = ConnectionStatus::Active;
+        self.status_reason = None;
+        self.scopes.clone_from(&fresh.scopes);
+        self.updated_at = fresh.updated_at;
+        self.token_expires_at = fresh.token_expires_at;
+        self
+    }
+}

@@ -1,0 +1,227 @@
+use crate::store::{EmbeddedStore, Fault, decode, encode};
+use crate::tables::{CONNECTION_ACCOUNTS, CONNECTION_TOKENS, CONNECTIONS, END};
+use async_trait::async_trait;
+use redb::{ReadableTable, WriteTransaction};
+use vitasync_domain::StoreError;
+use vitasync_domain::connection::{Connection, StoredTokens};
+use vitasync_domain::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::ports::ConnectionStore;
+
+fn account_key(connection: &Connection) -> String {
+    format!("{}:{}", connection.provider, connection.provider_user_id)
+}
+
+fn save(txn: &WriteTransaction, connection: &Connection) -> Result<(), Fault> {
+    txn.open_table(CONNECTIONS)?.insert(
+        (
+            connection.workspace_id.as_str(),
+            connection.user_id.as_str(),
+            connection.id.as_str(),
+        ),
+        encode(connection)?.as_slice(),
+    )?;
+    Ok(())
+}
+
+fn save_tokens(
+    txn: &WriteTransaction,
+    connection: &Connection,
+    tokens: &StoredTokens,
+) -> Result<(), Fault> {
+    txn.open_table(CONNECTION_TOKENS)?.insert(
+        (
+            connection.workspace_id.as_str(),
+            connection.user_id.as_str(),
+            connection.id.as_str(),
+        ),
+        encode(tokens)?.as_slice(),
+    )?;
+    Ok(())
+}
+
+fn load<T: serde::de::DeserializeOwned>(
+    txn: &WriteTransaction,
+    table: redb::TableDefinition<(&str, &str, &str), &[u8]>,
+    key: (&str, &str, &str),
+) -> Result<Option<T>, Fault> {
+    let table = txn.open_table(table)?;
+    let found = table.get(key)?;
+    found.map(|item| decode(item.value())).transpose()
+}
+
+/// Removes every connection (and its tokens and account link) of one user.
+pub(crate) fn purge_user_connections(
+    txn: &WriteTransaction,
+    workspace: &str,
+    user: &str,
+) -> Result<(), Fault> {
+    let range = (workspace, user, "")..(workspace, user, END);
+    txn.open_table(CONNECTIONS)?
+        .retain_in(range.clone(), |_, _| false)?;
+    txn.open_table(CONNECTION_TOKENS)?
+        .retain_in(range.clone(), |_, _| false)?;
+    txn.open_table(CONNECTION_ACCOUNTS)?
+        .retain_in(range, |_, _| false)?;
+    Ok(())
+}
+
+#[async_trait]
+impl ConnectionStore for EmbeddedStore {
+    async fn upsert_connection(
+        &self,
+        connection: &Connection,
+        tokens: &StoredTokens,
+    ) -> Result<(Connection, bool), StoreError> {
+        let (connection, tokens) = (connection.clone(), tokens.clone());
+        self.write(move |txn| {
+            let (ws, user) = (
+                connection.workspace_id.as_str(),
+                connection.user_id.as_str(),
+            );
+            let account = account_key(&connection);
+            let existing_id = txn
+                .open_table(CONNECTION_ACCOUNTS)?
+                .get((ws, user, account.as_str()))?
+                .map(|id| id.value().to_owned());
+            if let Some(id) = existing_id
+                && let Some(existing) =
+                    load::<Connection>(txn, CONNECTIONS, (ws, user, id.as_str()))?
+            {
+                let previous: Option<StoredTokens> =
+                    load(txn, CONNECTION_TOKENS, (ws, user, id.as_str()))?;
+                let updated = existing.reconnected(&connection);
+                let replacement = StoredTokens {
+                    version: previous.map_or(1, |old| old.version + 1),
+                    ..tokens
+                };
+                save(txn, &updated)?;
+                save_tokens(txn, &updated, &replacement)?;
+                return Ok((updated, false));
+            }
+            txn.open_table(CONNECTION_ACCOUNTS)?
+                .insert((ws, user, account.as_str()), connection.id.as_str())?;
+            save(txn, &connection)?;
+            save_tokens(txn, &connection, &tokens)?;
+            Ok((connection, true))
+        })
+        .await
+    }
+
+    async fn get_connection(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        id: &ConnectionId,
+    ) -> Result<Option<Connection>, StoreError> {
+        let (workspace, user, id) = (workspace.clone(), user.clone(), id.clone());
+        self.read(move |txn| {
+            let table = txn.open_table(CONNECTIONS)?;
+            let found = table.get((workspace.as_str(), user.as_str(), id.as_str()))?;
+            found.map(|item| decode(item.value())).transpose()
+        })
+        .await
+    }
+
+    async fn list_connections(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+    ) -> Result<Vec<Connection>, StoreError> {
+        let (workspace, user) = (workspace.clone(), user.clone());
+        self.read(move |txn| {
+            let (ws, user) = (workspace.as_str(), user.as_str());
+            let table = txn.open_table(CONNECTIONS)?;
+            let mut out = Vec::new();
+            for entry in table.range((ws, user, "")..(ws, user, END))? {
+                let (_, value) = entry?;
+                out.push(decode(value.value())?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError> {
+        let connection = connection.clone();
+        self.write(move |txn| {
+            let key = (
+                connection.workspace_id.as_str(),
+                connection.user_id.as_str(),
+                connection.id.as_str(),
+            );
+            if load::<Connection>(txn, CONNECTIONS, key)?.is_none() {
+                return Ok(false);
+            }
+            save(txn, &connection)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn delete_connection(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        id: &ConnectionId,
+    ) -> Result<bool, StoreError> {
+        let (workspace, user, id) = (workspace.clone(), user.clone(), id.clone());
+        self.write(move |txn| {
+            let key = (workspace.as_str(), user.as_str(), id.as_str());
+            let Some(connection) = load::<Connection>(txn, CONNECTIONS, key)? else {
+                return Ok(false);
+            };
+            txn.open_table(CONNECTIONS)?.remove(key)?;
+            txn.open_table(CONNECTION_TOKENS)?.remove(key)?;
+            let account = account_key(&connection);
+            txn.open_table(CONNECTION_ACCOUNTS)?.remove((
+                workspace.as_str(),
+                user.as_str(),
+                account.as_str(),
+            ))?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn get_tokens(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        id: &ConnectionId,
+    ) -> Result<Option<StoredTokens>, StoreError> {
+        let (workspace, user, id) = (workspace.clone(), user.clone(), id.clone());
+        self.read(move |txn| {
+            let table = txn.open_table(CONNECTION_TOKENS)?;
+            let found = table.get((workspace.as_str(), user.as_str(), id.as_str()))?;
+            found.map(|item| decode(item.value())).transpose()
+        })
+        .await
+    }
+
+    async fn replace_tokens(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        id: &ConnectionId,
+        expected_version: u64,
+        tokens: &StoredTokens,
+    ) -> Result<bool, StoreError> {
+        let (workspace, user, id, tokens) =
+            (workspace.clone(), user.clone(), id.clone(), tokens.clone());
+        self.write(move |txn| {
+            let key = (workspace.as_str(), user.as_str(), id.as_str());
+            let current: Option<StoredTokens> = load(txn, CONNECTION_TOKENS, key)?;
+            if current.map(|t| t.version) != Some(expected_version) {
+                return Ok(false);
+            }
+            let next = StoredTokens {
+                version: expected_version + 1,
+                ..tokens
+            };
+            txn.open_table(CONNECTION_TOKENS)?
+                .insert(key, encode(&next)?.as_slice())?;
+            Ok(true)
+        })
+        .await
+    }
+}
