@@ -36,7 +36,8 @@ impl Embedded {
             workspaces: store.clone(),
             api_keys: store.clone(),
             users: store.clone(),
-            connections: store,
+            connections: store.clone(),
+            states: store,
             clock: Arc::new(SystemClock),
         }
     }
@@ -66,7 +67,8 @@ pub async fn dynamo_ports() -> (Ports, DynamoStore) {
         workspaces: shared.clone(),
         api_keys: shared.clone(),
         users: shared.clone(),
-        connections: shared,
+        connections: shared.clone(),
+        states: shared,
         clock: ports.clock,
     };
     (ports, store)
@@ -91,7 +93,8 @@ pub async fn dynamo_ports_on(table: &str) -> (Ports, DynamoStore) {
         workspaces: shared.clone(),
         api_keys: shared.clone(),
         users: shared.clone(),
-        connections: shared,
+        connections: shared.clone(),
+        states: shared,
         clock: Arc::new(SystemClock),
     };
     (ports, store)

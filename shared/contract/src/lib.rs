@@ -7,5 +7,6 @@ pub mod connections;
 pub mod emulator;
 pub mod fixtures;
 pub mod queue;
+pub mod states;
 pub mod stores;
 pub mod vault;

@@ -2,7 +2,7 @@
 //! a real AWS API emulator over the wire.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use vitasync_contract::{connections, fixtures, queue, stores, vault};
+use vitasync_contract::{connections, fixtures, queue, states, stores, vault};
 
 mod embedded {
     use super::*;
@@ -26,6 +26,11 @@ mod embedded {
     #[tokio::test]
     async fn connection_store() {
         connections::connection_store(&Embedded::new().ports()).await;
+    }
+
+    #[tokio::test]
+    async fn state_store() {
+        states::state_store(&Embedded::new().ports()).await;
     }
 
     #[tokio::test]
@@ -60,6 +65,11 @@ mod aws {
     #[tokio::test]
     async fn connection_store() {
         connections::connection_store(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn state_store() {
+        states::state_store(&fixtures::dynamo_ports().await.0).await;
     }
 
     #[tokio::test]

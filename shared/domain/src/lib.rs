@@ -6,6 +6,7 @@ pub mod app;
 pub mod connection;
 pub mod error;
 pub mod ids;
+pub mod oauth_state;
 pub mod page;
 pub mod ports;
 pub mod provider;

@@ -5,6 +5,7 @@ use crate::api_key::{ApiKeyRecord, KeyHash};
 use crate::connection::{Connection, StoredTokens};
 use crate::error::StoreError;
 use crate::ids::{ApiKeyId, ConnectionId, UserId, WorkspaceId};
+use crate::oauth_state::OAuthState;
 use crate::page::{Page, PageRequest};
 use crate::time::{Clock, Timestamp};
 use crate::user::{User, UserPatch};
@@ -99,6 +100,7 @@ pub struct Ports {
     pub api_keys: Arc<dyn ApiKeyStore>,
     pub users: Arc<dyn UserStore>,
     pub connections: Arc<dyn ConnectionStore>,
+    pub states: Arc<dyn StateStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -149,4 +151,16 @@ pub trait ConnectionStore: Send + Sync {
         expected_version: u64,
         tokens: &StoredTokens,
     ) -> Result<bool, StoreError>;
+}
+
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    /// Stores `state` under `key` (see `oauth_state::state_key`).
+    async fn put_state(&self, key: &str, state: &OAuthState) -> Result<(), StoreError>;
+    /// Removes and returns the state in one step, so it can be used once; `None` when it is
+    /// missing, already used, or expired at `now`.
+    async fn take_state(&self, key: &str, now: Timestamp)
+    -> Result<Option<OAuthState>, StoreError>;
+    /// Returns the state without using it up; `None` when missing or expired at `now`.
+    async fn get_state(&self, key: &str, now: Timestamp) -> Result<Option<OAuthState>, StoreError>;
 }

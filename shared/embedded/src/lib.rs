@@ -8,6 +8,7 @@ mod api_keys;
 mod connections;
 mod keys;
 mod queue;
+mod states;
 mod store;
 mod tables;
 mod users;

@@ -70,6 +70,7 @@ impl EmbeddedStore {
         txn.open_table(tables::USER_EXTERNAL_IDS)?;
         txn.open_table(tables::QUEUE_MESSAGES)?;
         txn.open_table(tables::CONNECTIONS)?;
+        txn.open_table(tables::STATES)?;
         txn.open_table(tables::CONNECTION_ACCOUNTS)?;
         txn.open_table(tables::CONNECTION_TOKENS)?;
         txn.open_table(tables::QUEUE_VISIBILITY)?;

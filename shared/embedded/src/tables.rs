@@ -37,3 +37,6 @@ pub const CONNECTION_ACCOUNTS: TableDefinition<(&str, &str, &str), &str> =
 /// (workspace id, user id, connection id) → sealed tokens JSON
 pub const CONNECTION_TOKENS: TableDefinition<(&str, &str, &str), &[u8]> =
     TableDefinition::new("connection_tokens");
+
+/// SHA-256 of a browser token → connect link / widget session / OAuth state JSON
+pub const STATES: TableDefinition<&str, &[u8]> = TableDefinition::new("oauth_states");

@@ -75,7 +75,8 @@ impl AwsHost {
             workspaces: store.clone(),
             api_keys: store.clone(),
             users: store.clone(),
-            connections: store,
+            connections: store.clone(),
+            states: store,
             clock: Arc::new(SystemClock),
         });
         // The demo provider is off on AWS unless the deployment turns it on.

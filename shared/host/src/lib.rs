@@ -51,7 +51,8 @@ pub fn embedded_app(data_dir: &std::path::Path) -> Result<App, HostError> {
         workspaces: store.clone(),
         api_keys: store.clone(),
         users: store.clone(),
-        connections: store,
+        connections: store.clone(),
+        states: store,
         clock: Arc::new(SystemClock),
     }))
 }

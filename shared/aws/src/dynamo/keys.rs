@@ -8,6 +8,7 @@
 //! | API key, found by id / listed     | `WS#<ws>`             | `KEY#<keyId>`       |
 //! | user profile (+ `version`)        | `WS#<ws>`             | `USER#<userId>`     |
 //! | externalId guard → user id        | `WS#<ws>`             | `EXT#<externalId>`  |
+//! | connect link / widget / OAuth state (TTL) | `STATE#<sha256>` | `STATE`     |
 //! | everything stored under a user    | `WS#<ws>#U#<userId>`  | per item kind:      |
 //! | - connection                      |                       | `CONN#<connId>`     |
 //! | - its sealed tokens (+ `version`) |                       | `TOKEN#<connId>`    |
@@ -70,4 +71,10 @@ pub fn tokens(connection: &str) -> String {
 
 pub fn account(provider: &str, provider_user_id: &str) -> String {
     format!("ACCOUNT#{provider}#{provider_user_id}")
+}
+
+pub const STATE_SK: &str = "STATE";
+
+pub fn state(key: &str) -> String {
+    format!("STATE#{key}")
 }

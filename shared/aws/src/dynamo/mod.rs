@@ -5,6 +5,7 @@ mod api_keys;
 mod batch;
 mod connections;
 pub mod keys;
+mod states;
 mod users;
 mod workspaces;
 
