@@ -32,14 +32,7 @@ impl Embedded {
 
     pub fn ports(&self) -> Ports {
         let store = Arc::new(self.store.clone());
-        Ports {
-            workspaces: store.clone(),
-            api_keys: store.clone(),
-            users: store.clone(),
-            connections: store.clone(),
-            states: store,
-            clock: Arc::new(SystemClock),
-        }
+        Ports::from_store(store, Arc::new(SystemClock))
     }
 
     pub fn key_manager(&self) -> Arc<dyn KeyManager> {
@@ -63,14 +56,7 @@ pub async fn dynamo_ports() -> (Ports, DynamoStore) {
     let (ports, store) = dynamo_ports_on(&new_table().await).await;
     let store = store.with_query_page_limit(2);
     let shared = Arc::new(store.clone());
-    let ports = Ports {
-        workspaces: shared.clone(),
-        api_keys: shared.clone(),
-        users: shared.clone(),
-        connections: shared.clone(),
-        states: shared,
-        clock: ports.clock,
-    };
+    let ports = Ports::from_store(shared, ports.clock);
     (ports, store)
 }
 
@@ -89,14 +75,7 @@ pub async fn dynamo_ports_on(table: &str) -> (Ports, DynamoStore) {
     let config = emulator::sdk_config().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table);
     let shared = Arc::new(store.clone());
-    let ports = Ports {
-        workspaces: shared.clone(),
-        api_keys: shared.clone(),
-        users: shared.clone(),
-        connections: shared.clone(),
-        states: shared,
-        clock: Arc::new(SystemClock),
-    };
+    let ports = Ports::from_store(shared, Arc::new(SystemClock));
     (ports, store)
 }
 

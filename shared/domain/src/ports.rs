@@ -164,3 +164,20 @@ pub trait StateStore: Send + Sync {
     /// Returns the state without using it up; `None` when missing or expired at `now`.
     async fn get_state(&self, key: &str, now: Timestamp) -> Result<Option<OAuthState>, StoreError>;
 }
+
+impl Ports {
+    /// Every store port served by one adapter: each host keeps everything in one store.
+    pub fn from_store<S>(store: Arc<S>, clock: Arc<dyn Clock>) -> Self
+    where
+        S: WorkspaceStore + ApiKeyStore + UserStore + ConnectionStore + StateStore + 'static,
+    {
+        Self {
+            workspaces: store.clone(),
+            api_keys: store.clone(),
+            users: store.clone(),
+            connections: store.clone(),
+            states: store,
+            clock,
+        }
+    }
+}

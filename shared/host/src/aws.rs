@@ -71,14 +71,7 @@ impl AwsHost {
             aws_sdk_dynamodb::Client::new(&self.config),
             table,
         ));
-        let app = App::new(Ports {
-            workspaces: store.clone(),
-            api_keys: store.clone(),
-            users: store.clone(),
-            connections: store.clone(),
-            states: store,
-            clock: Arc::new(SystemClock),
-        });
+        let app = App::new(Ports::from_store(store, Arc::new(SystemClock)));
         // The demo provider is off on AWS unless the deployment turns it on.
         let public_url = (self.lookup)(PUBLIC_URL).unwrap_or_default();
         Ok(app.with_providers(crate::providers_from(&self.lookup, &public_url, false)))

@@ -47,14 +47,7 @@ pub fn admin_key_from_env() -> Option<SecretString> {
 /// The use cases over the embedded adapters, with their files in `data_dir`.
 pub fn embedded_app(data_dir: &std::path::Path) -> Result<App, HostError> {
     let store = Arc::new(EmbeddedStore::open(data_dir)?);
-    Ok(App::new(Ports {
-        workspaces: store.clone(),
-        api_keys: store.clone(),
-        users: store.clone(),
-        connections: store.clone(),
-        states: store,
-        clock: Arc::new(SystemClock),
-    }))
+    Ok(App::new(Ports::from_store(store, Arc::new(SystemClock))))
 }
 
 /// Whether the built-in `demo` provider is on: `VITASYNC_DEMO_PROVIDER` = on/off, else `default`.
