@@ -40,6 +40,9 @@ pub fn expectation(function: &str, file: &str) -> (u16, fn(&Value) -> bool) {
             (200, |b| b["id"] == "withings" && b["enabled"] == false)
         }
         ("connections", "get-provider-unknown.json") => (404, |b| b["status"] == 404),
+        ("connections", "list-connections-unknown-user.json") => (404, |b| {
+            b["type"] == "https://vitasync.dev/problems/not-found"
+        }),
         ("connections", "list-providers.json") => {
             (200, |b| b["data"].as_array().is_some_and(|p| p.len() == 8))
         }
@@ -127,5 +130,5 @@ async fn every_sample_event_gets_the_expected_response() {
             fed += 1;
         }
     }
-    assert!(fed >= 12, "only {fed} events were fed");
+    assert!(fed >= 13, "only {fed} events were fed");
 }

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_keys;
+mod connections;
 mod errors;
 mod lambda_events;
 mod lambda_runtime;

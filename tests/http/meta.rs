@@ -20,6 +20,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/users"),
     ("GET", "/v1/users/{userId}"),
     ("PATCH", "/v1/users/{userId}"),
+    ("GET", "/v1/users/{userId}/connections"),
+    ("GET", "/v1/users/{userId}/connections/{connectionId}"),
     ("DELETE", "/v1/users/{userId}"),
 ];
 

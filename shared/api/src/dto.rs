@@ -303,3 +303,42 @@ impl ProviderBody {
         }
     }
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionBody {
+    pub id: String,
+    pub user_id: String,
+    pub provider_id: &'static str,
+    /// The account's id at the provider.
+    pub provider_user_id: String,
+    /// `active`, `error` or `disconnected`.
+    #[schema(value_type = String)]
+    pub status: vitasync_domain::connection::ConnectionStatus,
+    pub status_reason: Option<String>,
+    /// The scopes the user granted.
+    pub scopes: Vec<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub connected_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_synced_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub token_expires_at: Option<Timestamp>,
+}
+
+impl From<vitasync_domain::connection::Connection> for ConnectionBody {
+    fn from(connection: vitasync_domain::connection::Connection) -> Self {
+        Self {
+            id: connection.id.to_string(),
+            user_id: connection.user_id.to_string(),
+            provider_id: connection.provider.as_str(),
+            provider_user_id: connection.provider_user_id,
+            status: connection.status,
+            status_reason: connection.status_reason,
+            scopes: connection.scopes,
+            connected_at: connection.connected_at,
+            last_synced_at: connection.last_synced_at,
+            token_expires_at: connection.token_expires_at,
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! host serves them all from one router.
 
 use crate::problem::{ApiError, INTERNAL, METHOD_NOT_ALLOWED};
-use crate::routes::{api_keys, meta, providers, users, workspaces};
+use crate::routes::{api_keys, connections, meta, providers, users, workspaces};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
@@ -36,7 +36,7 @@ impl Function {
     fn routes(self) -> OpenApiRouter<App> {
         match self {
             Function::Users => users::routes(),
-            Function::Connections => providers::routes(),
+            Function::Connections => providers::routes().merge(connections::routes()),
             Function::Admin => workspaces::routes()
                 .merge(api_keys::routes())
                 .merge(meta::routes()),
@@ -113,6 +113,7 @@ fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
     tags(
         (name = "users", description = "Your end users"),
         (name = "providers", description = "Wearables users can connect"),
+        (name = "connections", description = "Provider accounts linked to users"),
         (name = "api-keys", description = "Keys of a workspace (admin)"),
         (name = "workspaces", description = "Tenants of the deployment (root key)"),
         (name = "meta", description = "Health and documentation"),

@@ -4,8 +4,9 @@ use crate::api_key::{
     ApiKeyRecord, IssuedKey, KeyHash, MIN_OPERATOR_KEY_LEN, Principal, display_prefix,
     generate_secret, normalise_scopes,
 };
+use crate::connection::Connection;
 use crate::error::{AuthFailure, DomainError, StoreError};
-use crate::ids::{ApiKeyId, UserId, WorkspaceId};
+use crate::ids::{ApiKeyId, ConnectionId, UserId, WorkspaceId};
 use crate::page::{Page, PageRequest};
 use crate::ports::Ports;
 use crate::provider::ProviderRegistry;
@@ -373,6 +374,37 @@ impl App {
         } else {
             Err(DomainError::NotFound("user"))
         }
+    }
+
+    // --- connections ------------------------------------------------------------------------
+
+    /// A user's connections; 404 when the user is not in the caller's workspace.
+    pub async fn list_connections(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+    ) -> Result<Vec<Connection>, DomainError> {
+        let user = self.get_user(caller, user_id).await?;
+        Ok(self
+            .ports
+            .connections
+            .list_connections(&caller.workspace_id, &user.id)
+            .await?)
+    }
+
+    pub async fn get_connection(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        connection_id: &str,
+    ) -> Result<Connection, DomainError> {
+        let user = self.get_user(caller, user_id).await?;
+        let id = ConnectionId::parse(connection_id).ok_or(DomainError::NotFound("connection"))?;
+        self.ports
+            .connections
+            .get_connection(&caller.workspace_id, &user.id, &id)
+            .await?
+            .ok_or(DomainError::NotFound("connection"))
     }
 
     /// Ready when the store answers.

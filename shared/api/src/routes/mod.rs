@@ -1,4 +1,5 @@
 pub mod api_keys;
+pub mod connections;
 pub mod meta;
 pub mod providers;
 pub mod users;

@@ -1,0 +1,63 @@
+//! `/v1/users/{userId}/connections`: the provider accounts linked to a user.
+
+use crate::dto::{ConnectionBody, List};
+use crate::extract::{Caller, Read};
+use crate::problem::{ApiResult, Problem};
+use axum::Json;
+use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use vitasync_domain::App;
+
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list_connections))
+        .routes(routes!(get_connection))
+}
+
+/// List a user's connections
+#[utoipa::path(
+    get, path = "/v1/users/{userId}/connections", tag = "connections",
+    description = "Every provider account linked to the user, in the order they were linked. Needs `read`.",
+    params(("userId" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, body = List<ConnectionBody>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn list_connections(
+    State(app): State<App>,
+    caller: Caller<Read>,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<List<ConnectionBody>>> {
+    let connections = app.list_connections(&caller.principal, &user_id).await?;
+    Ok(Json(List {
+        data: connections.into_iter().map(ConnectionBody::from).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Get a connection
+#[utoipa::path(
+    get, path = "/v1/users/{userId}/connections/{connectionId}", tag = "connections",
+    params(
+        ("userId" = String, Path, description = "The user's id"),
+        ("connectionId" = String, Path, description = "The connection's id"),
+    ),
+    responses(
+        (status = 200, body = ConnectionBody),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn get_connection(
+    State(app): State<App>,
+    caller: Caller<Read>,
+    Path((user_id, connection_id)): Path<(String, String)>,
+) -> ApiResult<Json<ConnectionBody>> {
+    let connection = app
+        .get_connection(&caller.principal, &user_id, &connection_id)
+        .await?;
+    Ok(Json(connection.into()))
+}
