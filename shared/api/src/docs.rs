@@ -3,7 +3,7 @@
 
 use crate::problem::PROBLEM_TYPES;
 use std::fmt::Write;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::{OpenApi, RefOr};
 
 const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1d2430}\
@@ -31,16 +31,8 @@ pub fn render(spec: &OpenApi) -> String {
             about = escape(tag.description.as_deref().unwrap_or_default()),
         );
         for (path, item) in &spec.paths.paths {
-            for (method, operation) in [
-                ("GET", &item.get),
-                ("POST", &item.post),
-                ("PATCH", &item.patch),
-                ("PUT", &item.put),
-                ("DELETE", &item.delete),
-            ] {
-                if let Some(operation) = operation
-                    && operation.tags.iter().flatten().any(|t| *t == tag.name)
-                {
+            for (method, operation) in operations(item) {
+                if operation.tags.iter().flatten().any(|t| *t == tag.name) {
                     render_operation(&mut page, method, path, operation);
                 }
             }
@@ -60,6 +52,19 @@ pub fn render(spec: &OpenApi) -> String {
     }
     page.push_str("</table></body></html>");
     page
+}
+
+/// The operations of one path, with their HTTP methods.
+pub fn operations(item: &PathItem) -> impl Iterator<Item = (&'static str, &Operation)> {
+    [
+        ("GET", &item.get),
+        ("POST", &item.post),
+        ("PUT", &item.put),
+        ("PATCH", &item.patch),
+        ("DELETE", &item.delete),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| operation.as_ref().map(|op| (method, op)))
 }
 
 fn render_operation(page: &mut String, method: &str, path: &str, operation: &Operation) {

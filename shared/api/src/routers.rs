@@ -52,17 +52,9 @@ impl Function {
     pub fn route_list(self) -> Vec<(String, String)> {
         let spec = self.routes().into_openapi();
         let mut out = Vec::new();
-        for (path, item) in spec.paths.paths {
-            for (method, operation) in [
-                ("GET", &item.get),
-                ("POST", &item.post),
-                ("PUT", &item.put),
-                ("PATCH", &item.patch),
-                ("DELETE", &item.delete),
-            ] {
-                if operation.is_some() {
-                    out.push((method.to_owned(), path.clone()));
-                }
+        for (path, item) in &spec.paths.paths {
+            for (method, _) in crate::docs::operations(item) {
+                out.push((method.to_owned(), path.clone()));
             }
         }
         out.sort();

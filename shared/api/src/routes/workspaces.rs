@@ -32,7 +32,6 @@ async fn create_workspace(
     caller: Caller<Admin>,
     JsonBody(body): JsonBody<CreateWorkspace>,
 ) -> ApiResult<(StatusCode, Json<CreatedWorkspaceBody>)> {
-    caller.principal.require_root()?;
     let (workspace, key) = app
         .create_workspace(&caller.principal, &body.slug, body.name.as_deref())
         .await?;
@@ -58,7 +57,6 @@ async fn list_workspaces(
     caller: Caller<Admin>,
     QueryParams(params): QueryParams<PageParams>,
 ) -> ApiResult<Json<List<WorkspaceBody>>> {
-    caller.principal.require_root()?;
     let page = page_request(params.limit.as_deref(), params.cursor.as_deref())?;
     let found = app.list_workspaces(&caller.principal, &page).await?;
     Ok(Json(List::from_page(found, WorkspaceBody::from)))
