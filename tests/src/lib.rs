@@ -7,6 +7,7 @@ pub mod runtime_stub;
 use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use tempfile::TempDir;
 use vitasync_local::{LocalConfig, LocalHost};
@@ -17,6 +18,7 @@ pub const ROOT_KEY: &str = "vs_live_test_root_key_0123456789abcdef";
 pub struct TestHost {
     host: Option<LocalHost>,
     dir: TempDir,
+    vars: BTreeMap<String, String>,
     pub base: String,
     client: reqwest::Client,
 }
@@ -61,22 +63,33 @@ impl Reply {
 
 impl TestHost {
     pub async fn start() -> Self {
+        Self::start_with(BTreeMap::new()).await
+    }
+
+    /// A host whose environment has `vars` on top of the process's (provider credentials and
+    /// URLs, redirect allow-lists).
+    pub async fn start_with(vars: BTreeMap<String, String>) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let host = Self::launch(&dir, "127.0.0.1:0".parse().unwrap()).await;
+        let host = Self::launch(&dir, "127.0.0.1:0".parse().unwrap(), &vars).await;
         let base = format!("http://{}", host.addr());
         Self {
             host: Some(host),
             dir,
+            vars,
             base,
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
         }
     }
 
-    async fn launch(dir: &TempDir, addr: SocketAddr) -> LocalHost {
+    async fn launch(dir: &TempDir, addr: SocketAddr, vars: &BTreeMap<String, String>) -> LocalHost {
         LocalHost::start(LocalConfig {
             addr,
             data_dir: dir.path().to_path_buf(),
             admin_key: Some(SecretString::from(ROOT_KEY)),
+            vars: vars.clone(),
         })
         .await
         .unwrap()
@@ -87,7 +100,7 @@ impl TestHost {
         let host = self.host.take().unwrap();
         let addr = host.addr();
         host.stop().await.unwrap();
-        self.host = Some(Self::launch(&self.dir, addr).await);
+        self.host = Some(Self::launch(&self.dir, addr, &self.vars).await);
     }
 
     pub fn url(&self, path: &str) -> String {

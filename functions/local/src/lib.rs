@@ -2,6 +2,7 @@
 //! new user runs first and what the HTTP tests drive.
 
 use secrecy::SecretString;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use vitasync_api::{Function, router_for};
 use vitasync_domain::app::Bootstrap;
-use vitasync_host::{HostError, embedded_app, providers_from};
+use vitasync_host::{HostError, connect_settings, embedded_app, embedded_vault, providers_from};
 
 /// The address served when `VITASYNC_ADDR` is not set.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -19,6 +20,8 @@ pub struct LocalConfig {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     pub admin_key: Option<SecretString>,
+    /// Variables that take precedence over the process environment (tests set providers here).
+    pub vars: BTreeMap<String, String>,
 }
 
 /// A running local host.
@@ -38,11 +41,23 @@ impl LocalHost {
         let addr = listener
             .local_addr()
             .map_err(|err| HostError::Config(err.to_string()))?;
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let vars = config.vars;
+        let env = move |name: &str| {
+            vars.get(name)
+                .cloned()
+                .or_else(|| std::env::var(name).ok())
+                .filter(|v| !v.is_empty())
+        };
         let public_url = env("VITASYNC_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        let connect = connect_settings(
+            &env,
+            embedded_vault(&config.data_dir)?,
+            Some(public_url.clone()),
+        )?;
         // The demo provider is on by default locally, so the whole flow runs without accounts.
-        let app =
-            embedded_app(&config.data_dir)?.with_providers(providers_from(env, &public_url, true));
+        let app = embedded_app(&config.data_dir)?
+            .with_providers(providers_from(&env, true))
+            .with_connect(connect);
         let generated_root_key = match app.bootstrap(config.admin_key.as_ref()).await? {
             Bootstrap::Ready => None,
             Bootstrap::GeneratedRootKey(key) => Some(key),

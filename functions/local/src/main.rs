@@ -96,6 +96,7 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf) -> ExitCode {
         addr,
         data_dir,
         admin_key: admin_key_from_env(),
+        vars: Default::default(),
     };
     let mut host = match LocalHost::start(config).await {
         Ok(host) => host,

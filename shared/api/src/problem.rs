@@ -43,6 +43,7 @@ problem_types! {
     CONFLICT => "conflict", CONFLICT, "Conflict";
     PAYLOAD_TOO_LARGE => "payload-too-large", PAYLOAD_TOO_LARGE, "The body is too large";
     UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type", UNSUPPORTED_MEDIA_TYPE, "Unsupported content type";
+    CONNECT_FAILED => "connect-failed", BAD_REQUEST, "The provider could not be connected";
     UNAVAILABLE => "service-unavailable", SERVICE_UNAVAILABLE, "Temporarily unavailable";
     INTERNAL => "internal-error", INTERNAL_SERVER_ERROR, "Internal error";
 }
@@ -116,6 +117,10 @@ impl From<DomainError> for ApiError {
                 },
             ),
             DomainError::Forbidden(detail) => Self::new(FORBIDDEN, detail),
+            DomainError::Unavailable(what) => Self::new(
+                UNAVAILABLE,
+                format!("{what} is not available on this deployment right now"),
+            ),
             DomainError::Store(err) => err.into(),
         }
     }

@@ -46,6 +46,7 @@ fn tokens(marker: u8) -> StoredTokens {
         },
         version: 1,
         expires_at: Some(at(3600)),
+        refreshing_until: None,
     }
 }
 
@@ -182,6 +183,50 @@ pub async fn connection_store(ports: &Ports) {
         !store.update_connection(&second).await.unwrap(),
         "a deleted connection is not revived"
     );
+
+    // Disconnecting keeps the connection (now disconnected) and drops its tokens; linking the
+    // account again revives it in place with fresh tokens.
+    let disconnected = Connection {
+        status: ConnectionStatus::Disconnected,
+        status_reason: Some("disconnected_by_api".into()),
+        ..third.clone()
+    };
+    assert!(store.disconnect(&disconnected).await.unwrap());
+    assert_eq!(store.get_tokens(&ws, uid, &third.id).await.unwrap(), None);
+    assert_eq!(
+        store.get_connection(&ws, uid, &third.id).await.unwrap(),
+        Some(disconnected.clone())
+    );
+    assert!(
+        !store
+            .replace_tokens(&ws, uid, &third.id, 1, &tokens(6))
+            .await
+            .unwrap(),
+        "no tokens, nothing to replace"
+    );
+    let (revived, created) = store
+        .upsert_connection(
+            &connection(&ws, uid, ProviderId::Oura, "12345", 60),
+            &tokens(7),
+        )
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(
+        (revived.id.clone(), revived.status),
+        (third.id.clone(), ConnectionStatus::Active)
+    );
+    let revived_tokens = store
+        .get_tokens(&ws, uid, &third.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revived_tokens.sealed, tokens(7).sealed);
+    let unknown = Connection {
+        id: ConnectionId::generate(),
+        ..disconnected
+    };
+    assert!(!store.disconnect(&unknown).await.unwrap());
 
     // Deleting the user takes every connection and token with it.
     assert!(ports.users.delete_user(&ws, uid).await.unwrap());

@@ -20,6 +20,7 @@ fn state(kind: StateKind, valid_until: i64) -> OAuthState {
         redirect_url: Some("https://app.example.com/done".into()),
         failure_redirect_url: None,
         pkce_verifier: Some("verifier-0123456789".into()),
+        callback_url: Some("https://vitasync.example.com/v1/oauth/withings/callback".into()),
         expires_at: at(valid_until),
     }
 }

@@ -4,6 +4,7 @@ use crate::api_key::{
     ApiKeyRecord, IssuedKey, KeyHash, MIN_OPERATOR_KEY_LEN, Principal, display_prefix,
     generate_secret, normalise_scopes,
 };
+use crate::connect::ConnectSettings;
 use crate::connection::Connection;
 use crate::error::{AuthFailure, DomainError, StoreError};
 use crate::ids::{ApiKeyId, ConnectionId, UserId, WorkspaceId};
@@ -38,8 +39,9 @@ pub enum Bootstrap {
 
 #[derive(Clone)]
 pub struct App {
-    ports: Ports,
+    pub(crate) ports: Ports,
     providers: Arc<ProviderRegistry>,
+    pub(crate) connect: Option<Arc<ConnectSettings>>,
 }
 
 impl App {
@@ -48,7 +50,14 @@ impl App {
         Self {
             ports,
             providers: Arc::default(),
+            connect: None,
         }
+    }
+
+    /// What connecting providers needs: the provider client, the vault for tokens, redirects.
+    pub fn with_connect(mut self, settings: ConnectSettings) -> Self {
+        self.connect = Some(Arc::new(settings));
+        self
     }
 
     /// The providers this deployment connects to.

@@ -43,6 +43,9 @@ pub struct StoredTokens {
     /// Bumped by every replacement; a refresh writes only if the version is still the one it read.
     pub version: u64,
     pub expires_at: Option<Timestamp>,
+    /// Set while one caller refreshes the tokens; others wait for the new pair until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refreshing_until: Option<Timestamp>,
 }
 
 impl Connection {

@@ -27,6 +27,9 @@ pub enum DomainError {
     Unauthenticated(AuthFailure),
     #[error("{0}")]
     Forbidden(String),
+    /// A capability this deployment is not set up for, or a dependency that is down.
+    #[error("{0} is unavailable")]
+    Unavailable(&'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -3,6 +3,7 @@
 
 pub mod api_key;
 pub mod app;
+pub mod connect;
 pub mod connection;
 pub mod error;
 pub mod ids;
@@ -10,10 +11,13 @@ pub mod oauth_state;
 pub mod page;
 pub mod ports;
 pub mod provider;
+pub mod provider_client;
 pub mod queue;
+pub mod redirects;
 pub mod scope;
 pub mod secrets;
 pub mod time;
+pub mod tokens;
 pub mod user;
 pub mod workspace;
 

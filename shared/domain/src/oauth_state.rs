@@ -33,6 +33,10 @@ pub struct OAuthState {
     pub failure_redirect_url: Option<String>,
     /// The PKCE verifier of an authorization in flight.
     pub pkce_verifier: Option<String>,
+    /// The `redirect_uri` an authorization in flight was started with; the code exchange
+    /// must repeat it exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
     #[serde(rename = "validUntil")]
     pub expires_at: Timestamp,
 }

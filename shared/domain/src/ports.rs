@@ -128,6 +128,9 @@ pub trait ConnectionStore: Send + Sync {
     ) -> Result<Vec<Connection>, StoreError>;
     /// Saves changed fields (status, sync times) of an existing connection.
     async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError>;
+    /// Saves `connection` (now disconnected) and deletes its tokens, in one step.
+    /// `false` when there was no such connection.
+    async fn disconnect(&self, connection: &Connection) -> Result<bool, StoreError>;
     /// Removes the connection and its tokens. `false` when there was none.
     async fn delete_connection(
         &self,

@@ -42,6 +42,8 @@ pub struct OAuthSpec {
     pub pkce: bool,
     pub client_auth: ClientAuth,
     pub extra_authorize_params: &'static [(&'static str, &'static str)],
+    /// Where a token is revoked on the OAuth host, for providers that revoke that way.
+    pub revoke_url: Option<&'static str>,
 }
 
 /// What `GET /v1/providers` tells about a provider.
@@ -117,6 +119,7 @@ impl ProviderId {
                     pkce: false,
                     client_auth: ClientAuth::Body,
                     extra_authorize_params: &[],
+                    revoke_url: None,
                 },
             ),
             ProviderId::Whoop => (
@@ -139,6 +142,7 @@ impl ProviderId {
                     pkce: false,
                     client_auth: ClientAuth::Body,
                     extra_authorize_params: &[],
+                    revoke_url: None,
                 },
             ),
             ProviderId::Strava => (
@@ -153,6 +157,7 @@ impl ProviderId {
                     pkce: false,
                     client_auth: ClientAuth::Body,
                     extra_authorize_params: &[("approval_prompt", "auto")],
+                    revoke_url: Some("https://www.strava.com/oauth/deauthorize"),
                 },
             ),
             ProviderId::Oura => (
@@ -183,6 +188,7 @@ impl ProviderId {
                     pkce: false,
                     client_auth: ClientAuth::Body,
                     extra_authorize_params: &[],
+                    revoke_url: Some("https://api.ouraring.com/oauth/revoke"),
                 },
             ),
             ProviderId::Garmin => (
@@ -205,6 +211,7 @@ impl ProviderId {
                     pkce: true,
                     client_auth: ClientAuth::Body,
                     extra_authorize_params: &[],
+                    revoke_url: None,
                 },
             ),
             ProviderId::Polar => (
@@ -219,6 +226,7 @@ impl ProviderId {
                     pkce: false,
                     client_auth: ClientAuth::Basic,
                     extra_authorize_params: &[],
+                    revoke_url: None,
                 },
             ),
             ProviderId::Fitbit => (
@@ -250,6 +258,7 @@ impl ProviderId {
                         ("prompt", "consent"),
                         ("include_granted_scopes", "true"),
                     ],
+                    revoke_url: Some("https://oauth2.googleapis.com/revoke"),
                 },
             ),
             ProviderId::Demo => (
@@ -266,6 +275,7 @@ impl ProviderId {
                     pkce: true,
                     client_auth: ClientAuth::Body,
                     extra_authorize_params: &[],
+                    revoke_url: None,
                 },
             ),
         };
@@ -285,6 +295,7 @@ impl fmt::Display for ProviderId {
 }
 
 /// A provider this deployment can connect to: its app credentials and where to reach it.
+/// URLs starting with `/` are relative to the deployment's public URL (the demo provider's).
 #[derive(Debug, Clone)]
 pub struct ProviderSettings {
     pub client_id: String,
@@ -292,6 +303,29 @@ pub struct ProviderSettings {
     pub authorize_url: String,
     pub token_url: String,
     pub api_url: String,
+    pub revoke_url: Option<String>,
+}
+
+impl ProviderSettings {
+    /// These settings with relative URLs made absolute against `base_url`.
+    pub fn resolved(&self, base_url: &str) -> ProviderSettings {
+        let base = base_url.trim_end_matches('/');
+        let absolute = |url: &str| {
+            if url.starts_with('/') {
+                format!("{base}{url}")
+            } else {
+                url.to_owned()
+            }
+        };
+        ProviderSettings {
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            authorize_url: absolute(&self.authorize_url),
+            token_url: absolute(&self.token_url),
+            api_url: absolute(&self.api_url),
+            revoke_url: self.revoke_url.as_deref().map(absolute),
+        }
+    }
 }
 
 /// Which providers are enabled here, and how to reach them.
@@ -300,30 +334,24 @@ pub struct ProviderRegistry {
     enabled: BTreeMap<ProviderId, ProviderSettings>,
 }
 
+/// The demo provider's app credentials. It is a sandbox inside VitaSync: nothing they guard is
+/// real.
+pub const DEMO_CLIENT_ID: &str = "vitasync-demo";
+
 impl ProviderRegistry {
     /// Reads every provider's variables through `lookup`. A provider is enabled when both its
-    /// client id and secret are set; `demo` when `demo_enabled` (its URLs are under `public_url`).
-    pub fn from_lookup(
-        lookup: impl Fn(&str) -> Option<String>,
-        public_url: &str,
-        demo_enabled: bool,
-    ) -> Self {
+    /// client id and secret are set; `demo` when `demo_enabled`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, demo_enabled: bool) -> Self {
         let lookup = |name: &str| lookup(name).filter(|value| !value.is_empty());
         let mut enabled = BTreeMap::new();
         for id in ProviderId::ALL {
             let spec = id.info().oauth;
             let prefix = id.env_prefix();
             let url = |suffix: &str, default: &str| {
-                lookup(&format!("{prefix}_{suffix}")).unwrap_or_else(|| {
-                    if id == ProviderId::Demo {
-                        format!("{}{default}", public_url.trim_end_matches('/'))
-                    } else {
-                        default.to_owned()
-                    }
-                })
+                lookup(&format!("{prefix}_{suffix}")).unwrap_or_else(|| default.to_owned())
             };
             let credentials = if id == ProviderId::Demo {
-                demo_enabled.then(|| ("vitasync-demo".to_owned(), "vitasync-demo".to_owned()))
+                demo_enabled.then(|| (DEMO_CLIENT_ID.to_owned(), DEMO_CLIENT_ID.to_owned()))
             } else {
                 lookup(&format!("{prefix}_CLIENT_ID"))
                     .zip(lookup(&format!("{prefix}_CLIENT_SECRET")))
@@ -337,6 +365,8 @@ impl ProviderRegistry {
                         authorize_url: url("AUTHORIZE_URL", spec.authorize_url),
                         token_url: url("TOKEN_URL", spec.token_url),
                         api_url: url("API_URL", spec.api_url),
+                        revoke_url: lookup(&format!("{prefix}_REVOKE_URL"))
+                            .or_else(|| spec.revoke_url.map(str::to_owned)),
                     },
                 );
             }
@@ -366,11 +396,8 @@ mod tests {
             ("WITHINGS_TOKEN_URL", "http://127.0.0.1:9/token"),
             ("STRAVA_CLIENT_ID", "only-an-id"),
         ]);
-        let registry = ProviderRegistry::from_lookup(
-            |name| env.get(name).map(|v| (*v).to_owned()),
-            "http://127.0.0.1:8080/",
-            true,
-        );
+        let registry =
+            ProviderRegistry::from_lookup(|name| env.get(name).map(|v| (*v).to_owned()), true);
         let withings = registry.settings(ProviderId::Withings).unwrap();
         assert_eq!(withings.token_url, "http://127.0.0.1:9/token");
         assert_eq!(
@@ -382,12 +409,16 @@ mod tests {
             "a secret is needed too"
         );
         assert!(!registry.is_enabled(ProviderId::Oura));
-        let demo = registry.settings(ProviderId::Demo).unwrap();
+        let demo = registry
+            .settings(ProviderId::Demo)
+            .unwrap()
+            .resolved("http://127.0.0.1:8080/");
         assert_eq!(
             demo.authorize_url,
             "http://127.0.0.1:8080/v1/demo/authorize"
         );
-        let no_demo = ProviderRegistry::from_lookup(|_| None, "http://x", false);
+        assert_eq!(withings.resolved("http://x").token_url, withings.token_url);
+        let no_demo = ProviderRegistry::from_lookup(|_| None, false);
         assert!(!no_demo.is_enabled(ProviderId::Demo));
     }
 

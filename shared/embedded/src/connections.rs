@@ -158,6 +158,24 @@ impl ConnectionStore for EmbeddedStore {
         .await
     }
 
+    async fn disconnect(&self, connection: &Connection) -> Result<bool, StoreError> {
+        let connection = connection.clone();
+        self.write(move |txn| {
+            let key = (
+                connection.workspace_id.as_str(),
+                connection.user_id.as_str(),
+                connection.id.as_str(),
+            );
+            if load::<Connection>(txn, CONNECTIONS, key)?.is_none() {
+                return Ok(false);
+            }
+            save(txn, &connection)?;
+            txn.open_table(CONNECTION_TOKENS)?.remove(key)?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn delete_connection(
         &self,
         workspace: &WorkspaceId,

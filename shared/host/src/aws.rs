@@ -73,8 +73,14 @@ impl AwsHost {
         ));
         let app = App::new(Ports::from_store(store, Arc::new(SystemClock)));
         // The demo provider is off on AWS unless the deployment turns it on.
-        let public_url = (self.lookup)(PUBLIC_URL).unwrap_or_default();
-        Ok(app.with_providers(crate::providers_from(&self.lookup, &public_url, false)))
+        Ok(app.with_providers(crate::providers_from(&self.lookup, false)))
+    }
+
+    /// The use cases with connecting providers set up: tokens sealed with KMS data keys.
+    pub fn connect_app(&self) -> Result<App, HostError> {
+        let settings =
+            crate::connect_settings(&self.lookup, self.vault()?, (self.lookup)(PUBLIC_URL))?;
+        Ok(self.app()?.with_connect(settings))
     }
 
     /// Envelope encryption with data keys from KMS.

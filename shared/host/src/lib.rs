@@ -10,11 +10,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use thiserror::Error;
 use vitasync_domain::App;
+use vitasync_domain::connect::ConnectSettings;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderRegistry;
+use vitasync_domain::redirects::RedirectPolicy;
+use vitasync_domain::secrets::Vault;
 use vitasync_domain::time::SystemClock;
 use vitasync_domain::{DomainError, StoreError};
 use vitasync_embedded::EmbeddedStore;
+use vitasync_embedded::LocalKeyManager;
+use vitasync_providers::HttpProviderClient;
 
 /// Where the embedded store keeps its data when `VITASYNC_DATA_DIR` is not set.
 pub const DEFAULT_DATA_DIR: &str = ".vitasync";
@@ -50,6 +55,46 @@ pub fn embedded_app(data_dir: &std::path::Path) -> Result<App, HostError> {
     Ok(App::new(Ports::from_store(store, Arc::new(SystemClock))))
 }
 
+/// Envelope encryption under the master key file in `data_dir` (created 0600 on first use).
+pub fn embedded_vault(data_dir: &std::path::Path) -> Result<Vault, HostError> {
+    let keys = LocalKeyManager::open(data_dir)
+        .map_err(|err| HostError::Config(format!("the master key file: {err}")))?;
+    Ok(Vault::new(Arc::new(keys)))
+}
+
+/// Origins the browser may be sent back to after connecting, comma-separated.
+pub const REDIRECT_ORIGINS: &str = "VITASYNC_REDIRECT_ORIGINS";
+/// Where the browser lands after connecting when a link names no URL.
+pub const OAUTH_CALLBACK_URL: &str = "OAUTH_CALLBACK_URL";
+
+/// What connecting providers needs, from the environment: the provider HTTP client, the
+/// redirect allow-list (`VITASYNC_REDIRECT_ORIGINS` plus `OAUTH_CALLBACK_URL`'s origin).
+pub fn connect_settings(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    vault: Vault,
+    public_url: Option<String>,
+) -> Result<ConnectSettings, HostError> {
+    let lookup = |name: &str| lookup(name).filter(|value| !value.is_empty());
+    let default_redirect_url = lookup(OAUTH_CALLBACK_URL);
+    let origins = lookup(REDIRECT_ORIGINS).unwrap_or_default();
+    let (redirects, rejected) =
+        RedirectPolicy::new(origins.split(',').chain(default_redirect_url.as_deref()));
+    if !rejected.is_empty() {
+        return Err(HostError::Config(format!(
+            "{REDIRECT_ORIGINS}/{OAUTH_CALLBACK_URL}: not absolute http(s) URLs: {}",
+            rejected.join(", ")
+        )));
+    }
+    let client = HttpProviderClient::new().map_err(|err| HostError::Config(err.to_string()))?;
+    Ok(ConnectSettings {
+        client: Arc::new(client),
+        vault,
+        redirects,
+        public_url,
+        default_redirect_url,
+    })
+}
+
 /// Whether the built-in `demo` provider is on: `VITASYNC_DEMO_PROVIDER` = on/off, else `default`.
 pub fn demo_enabled(lookup: impl Fn(&str) -> Option<String>, default: bool) -> bool {
     match lookup("VITASYNC_DEMO_PROVIDER")
@@ -66,11 +111,10 @@ pub fn demo_enabled(lookup: impl Fn(&str) -> Option<String>, default: bool) -> b
 /// The providers this deployment connects to, from `<PROVIDER>_CLIENT_ID` and friends.
 pub fn providers_from(
     lookup: impl Fn(&str) -> Option<String>,
-    public_url: &str,
     demo_by_default: bool,
 ) -> ProviderRegistry {
     let demo = demo_enabled(&lookup, demo_by_default);
-    ProviderRegistry::from_lookup(lookup, public_url, demo)
+    ProviderRegistry::from_lookup(lookup, demo)
 }
 
 /// How log lines are written.

@@ -76,24 +76,23 @@ impl ConnectionStore for DynamoStore {
             let id = ConnectionId::parse(&string_attr(&guard, "connectionId")?)
                 .ok_or_else(|| StoreError::Corrupt("connection guard names no id".into()))?;
             let (ws, user) = (&connection.workspace_id, &connection.user_id);
-            let (Some(existing), Some(previous)) = (
-                self.get_connection(ws, user, &id).await?,
-                self.get_tokens(ws, user, &id).await?,
-            ) else {
+            let Some(existing) = self.get_connection(ws, user, &id).await? else {
                 backoff(attempt).await;
                 continue;
             };
+            // A disconnected connection has no tokens: its new ones start a fresh version.
+            let (version, tokens_condition) = match self.get_tokens(ws, user, &id).await? {
+                Some(previous) => (previous.version + 1, Condition::Version(previous.version)),
+                None => (1, Condition::Absent),
+            };
             let updated = existing.reconnected(connection);
             let replacement = StoredTokens {
-                version: previous.version + 1,
+                version,
                 ..tokens.clone()
             };
             let actions = vec![
                 self.put(connection_item(&updated)?, Condition::Present)?,
-                self.put(
-                    tokens_item(&updated, &replacement)?,
-                    Condition::Version(previous.version),
-                )?,
+                self.put(tokens_item(&updated, &replacement)?, tokens_condition)?,
             ];
             match self.transact(actions).await {
                 Ok(()) => return Ok((updated, false)),
@@ -143,6 +142,23 @@ impl ConnectionStore for DynamoStore {
             ])
             .await
         {
+            Ok(()) => Ok(true),
+            Err(TxFailure::Condition(_)) => Ok(false),
+            Err(TxFailure::Contention) => Err(contention()),
+            Err(TxFailure::Store(err)) => Err(err),
+        }
+    }
+
+    async fn disconnect(&self, connection: &Connection) -> Result<bool, StoreError> {
+        let actions = vec![
+            self.put(connection_item(connection)?, Condition::Present)?,
+            self.delete(
+                partition(connection),
+                keys::tokens(connection.id.as_str()),
+                Condition::None,
+            )?,
+        ];
+        match self.transact(actions).await {
             Ok(()) => Ok(true),
             Err(TxFailure::Condition(_)) => Ok(false),
             Err(TxFailure::Contention) => Err(contention()),

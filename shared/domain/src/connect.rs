@@ -1,0 +1,731 @@
+//! Connecting a wearable: connect links and widget sessions minted by the developer's backend,
+//! then the browser leg (authorize → provider consent → callback) carrying only single-use,
+//! short-lived tokens, never an API key.
+
+use crate::api_key::Principal;
+use crate::app::App;
+use crate::connection::{Connection, ConnectionStatus, StoredTokens};
+use crate::error::DomainError;
+use crate::ids::ConnectionId;
+use crate::oauth_state::{OAuthState, StateKind, new_token, state_key};
+use crate::provider::{ProviderId, ProviderSettings};
+use crate::provider_client::{CodeExchange, ProviderClient, ProviderError, TokenGrant, TokenPair};
+use crate::redirects::{RedirectPolicy, with_query};
+use crate::scope::Scope;
+use crate::secrets::{EncryptionContext, Vault};
+use crate::time::Timestamp;
+use crate::user::User;
+use std::sync::Arc;
+
+/// How long a connect link may wait before its first use.
+pub const CONNECT_LINK_TTL_SECONDS: i64 = 600;
+/// How long a hosted widget session lives.
+pub const WIDGET_SESSION_TTL_SECONDS: i64 = 900;
+/// How long a user may spend on the provider's consent screen.
+const AUTHORIZATION_TTL_SECONDS: i64 = 600;
+
+/// What connecting needs beyond the stores. Hosts without it answer 503 on connect routes.
+#[derive(Clone)]
+pub struct ConnectSettings {
+    pub client: Arc<dyn ProviderClient>,
+    pub vault: Vault,
+    pub redirects: RedirectPolicy,
+    /// The deployment's public base URL; when unset, the base URL each request arrived at.
+    pub public_url: Option<String>,
+    /// Where the browser lands after connecting when the link names no URL (`OAUTH_CALLBACK_URL`).
+    pub default_redirect_url: Option<String>,
+}
+
+/// A browser-leg failure: shown on an error page, or sent to the failure URL as
+/// `error` / `error_description`. `code` is stable; `description` is safe to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectFailure {
+    pub code: &'static str,
+    pub description: String,
+}
+
+impl ConnectFailure {
+    fn new(code: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+        }
+    }
+
+    fn invalid_link() -> Self {
+        Self::new(
+            "invalid_link",
+            "This link is not valid: it may have expired or been used already. \
+             Ask the app for a new one.",
+        )
+    }
+}
+
+/// `POST /v1/users/{userId}/connect-links`
+#[derive(Debug, Clone)]
+pub struct ConnectLinkRequest {
+    pub provider: String,
+    pub redirect_url: Option<String>,
+    pub failure_redirect_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConnectLink {
+    pub url: String,
+    pub expires_at: Timestamp,
+}
+
+/// `POST /v1/widget/sessions`
+#[derive(Debug, Clone)]
+pub struct WidgetSessionRequest {
+    pub user_id: String,
+    pub providers: Option<Vec<String>>,
+    pub success_redirect_url: Option<String>,
+    pub failure_redirect_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WidgetSession {
+    pub session_id: String,
+    pub url: String,
+    pub expires_in: i64,
+}
+
+/// What the hosted widget page shows.
+#[derive(Debug, Clone)]
+pub struct WidgetView {
+    /// `(provider, URL that starts connecting it)`
+    pub choices: Vec<(ProviderId, String)>,
+}
+
+/// How the browser came to `GET /v1/oauth/{providerId}/authorize`.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizeParams {
+    pub user_id: Option<String>,
+    /// A connect link's token.
+    pub token: Option<String>,
+    /// A widget session's token.
+    pub session: Option<String>,
+}
+
+/// What the provider sent to `GET /v1/oauth/{providerId}/callback`.
+#[derive(Debug, Clone, Default)]
+pub struct CallbackParams {
+    pub state: Option<String>,
+    pub code: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    /// Strava reports the scopes actually granted here.
+    pub scope: Option<String>,
+}
+
+/// Whose tokens these are: bound into their encryption, so they open only for that account.
+pub fn token_context(connection: &Connection) -> EncryptionContext {
+    EncryptionContext::new(
+        &connection.workspace_id,
+        format!(
+            "connection:{}/{}/{}",
+            connection.user_id, connection.provider, connection.provider_user_id
+        ),
+    )
+}
+
+fn base(settings: &ConnectSettings, request_base: &str) -> String {
+    settings
+        .public_url
+        .as_deref()
+        .unwrap_or(request_base)
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+fn callback_url(base: &str, provider: ProviderId) -> String {
+    format!("{base}/v1/oauth/{provider}/callback")
+}
+
+/// VitaSync's own landing page, used when nobody named one.
+fn done_page(base: &str) -> String {
+    format!("{base}/v1/oauth/done")
+}
+
+fn split_scopes(raw: &str) -> Vec<String> {
+    raw.split([' ', ','])
+        .filter(|scope| !scope.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl App {
+    fn connect_settings(&self) -> Result<&ConnectSettings, DomainError> {
+        self.connect
+            .as_deref()
+            .ok_or(DomainError::Unavailable("connecting providers"))
+    }
+
+    fn enabled_provider(
+        &self,
+        field: &str,
+        raw: &str,
+    ) -> Result<(ProviderId, &ProviderSettings), DomainError> {
+        let id = ProviderId::parse(raw)
+            .ok_or_else(|| DomainError::validation(field, format!("unknown provider '{raw}'")))?;
+        let settings = self.providers().settings(id).ok_or_else(|| {
+            DomainError::validation(field, format!("'{id}' is not enabled on this deployment"))
+        })?;
+        Ok((id, settings))
+    }
+
+    fn checked_redirect(
+        &self,
+        settings: &ConnectSettings,
+        base: &str,
+        field: &str,
+        url: Option<&str>,
+    ) -> Result<Option<String>, DomainError> {
+        url.map(|url| settings.redirects.allowing(base).check(field, url))
+            .transpose()
+    }
+
+    /// Mints a single-use link that starts connecting `provider` for the user.
+    pub async fn create_connect_link(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        request: ConnectLinkRequest,
+        request_base: &str,
+    ) -> Result<ConnectLink, DomainError> {
+        caller.require(Scope::Write)?;
+        let settings = self.connect_settings()?;
+        let user = self.get_user(caller, user_id).await?;
+        let (provider, _) = self.enabled_provider("providerId", &request.provider)?;
+        let base = base(settings, request_base);
+        let redirect_url = self.checked_redirect(
+            settings,
+            &base,
+            "redirectUrl",
+            request.redirect_url.as_deref(),
+        )?;
+        let failure_redirect_url = self.checked_redirect(
+            settings,
+            &base,
+            "failureRedirectUrl",
+            request.failure_redirect_url.as_deref(),
+        )?;
+        let expires_at = self.now().plus_seconds(CONNECT_LINK_TTL_SECONDS);
+        let token = new_token();
+        let state = OAuthState {
+            kind: StateKind::ConnectLink,
+            workspace_id: user.workspace_id.clone(),
+            user_id: user.id.clone(),
+            provider: Some(provider),
+            allowed: vec![provider],
+            redirect_url,
+            failure_redirect_url,
+            pkce_verifier: None,
+            callback_url: None,
+            expires_at,
+        };
+        self.ports
+            .states
+            .put_state(&state_key(&token), &state)
+            .await?;
+        let url = with_query(
+            &format!("{base}/v1/oauth/{provider}/authorize"),
+            &[("userId", user.id.as_str()), ("token", &token)],
+        );
+        Ok(ConnectLink { url, expires_at })
+    }
+
+    /// Opens a hosted widget session listing the providers the user may connect.
+    pub async fn create_widget_session(
+        &self,
+        caller: &Principal,
+        request: WidgetSessionRequest,
+        request_base: &str,
+    ) -> Result<WidgetSession, DomainError> {
+        caller.require(Scope::Write)?;
+        let settings = self.connect_settings()?;
+        if request.user_id.trim().is_empty() {
+            return Err(DomainError::validation("userId", "is required"));
+        }
+        let user = self.get_user(caller, &request.user_id).await?;
+        let allowed = match &request.providers {
+            None => ProviderId::ALL
+                .into_iter()
+                .filter(|id| self.providers().is_enabled(*id))
+                .collect(),
+            Some(names) => {
+                let mut allowed = Vec::new();
+                for (index, name) in names.iter().enumerate() {
+                    let (id, _) = self.enabled_provider(&format!("providers[{index}]"), name)?;
+                    if !allowed.contains(&id) {
+                        allowed.push(id);
+                    }
+                }
+                allowed
+            }
+        };
+        if allowed.is_empty() {
+            return Err(DomainError::validation(
+                "providers",
+                "no provider is enabled on this deployment",
+            ));
+        }
+        let base = base(settings, request_base);
+        let redirect_url = self.checked_redirect(
+            settings,
+            &base,
+            "successRedirectUrl",
+            request.success_redirect_url.as_deref(),
+        )?;
+        let failure_redirect_url = self.checked_redirect(
+            settings,
+            &base,
+            "failureRedirectUrl",
+            request.failure_redirect_url.as_deref(),
+        )?;
+        let token = new_token();
+        let state = OAuthState {
+            kind: StateKind::WidgetSession,
+            workspace_id: user.workspace_id.clone(),
+            user_id: user.id.clone(),
+            provider: None,
+            allowed,
+            redirect_url,
+            failure_redirect_url,
+            pkce_verifier: None,
+            callback_url: None,
+            expires_at: self.now().plus_seconds(WIDGET_SESSION_TTL_SECONDS),
+        };
+        self.ports
+            .states
+            .put_state(&state_key(&token), &state)
+            .await?;
+        Ok(WidgetSession {
+            session_id: ConnectionId::generate().to_string(),
+            url: with_query(&format!("{base}/v1/widget"), &[("session", &token)]),
+            expires_in: WIDGET_SESSION_TTL_SECONDS,
+        })
+    }
+
+    /// The providers a widget session offers, each with the URL that starts it.
+    pub async fn widget(
+        &self,
+        session: &str,
+        request_base: &str,
+    ) -> Result<WidgetView, ConnectFailure> {
+        let settings = self.connect_settings().map_err(|_| unavailable())?;
+        let state = self
+            .live_state(session, StateKind::WidgetSession, false)
+            .await?;
+        let base = base(settings, request_base);
+        let choices = state
+            .allowed
+            .iter()
+            .filter(|id| self.providers().is_enabled(**id))
+            .map(|id| {
+                let url = with_query(
+                    &format!("{base}/v1/oauth/{id}/authorize"),
+                    &[("userId", state.user_id.as_str()), ("session", session)],
+                );
+                (*id, url)
+            })
+            .collect();
+        Ok(WidgetView { choices })
+    }
+
+    async fn live_state(
+        &self,
+        token: &str,
+        kind: StateKind,
+        use_up: bool,
+    ) -> Result<OAuthState, ConnectFailure> {
+        let key = state_key(token);
+        let now = self.now();
+        let states = &self.ports.states;
+        let found = if use_up {
+            states.take_state(&key, now).await
+        } else {
+            states.get_state(&key, now).await
+        }
+        .map_err(|err| {
+            tracing::error!(error = %err, "state store failed");
+            unavailable()
+        })?;
+        found
+            .filter(|state| state.kind == kind)
+            .ok_or_else(ConnectFailure::invalid_link)
+    }
+
+    /// Starts an authorization from a connect link or widget session: answers the provider's
+    /// consent URL to redirect to.
+    pub async fn authorize(
+        &self,
+        provider: &str,
+        params: AuthorizeParams,
+        request_base: &str,
+    ) -> Result<String, ConnectFailure> {
+        let settings = self.connect_settings().map_err(|_| unavailable())?;
+        let provider = ProviderId::parse(provider)
+            .ok_or_else(|| ConnectFailure::new("unknown_provider", "No such provider."))?;
+        let link = match (&params.token, &params.session) {
+            (Some(token), None) => self.live_state(token, StateKind::ConnectLink, true).await?,
+            (None, Some(session)) => {
+                self.live_state(session, StateKind::WidgetSession, false)
+                    .await?
+            }
+            _ => return Err(ConnectFailure::invalid_link()),
+        };
+        let bound_user = params.user_id.as_deref() == Some(link.user_id.as_str());
+        let bound_provider =
+            link.provider.is_none_or(|bound| bound == provider) && link.allowed.contains(&provider);
+        if !bound_user || !bound_provider {
+            return Err(ConnectFailure::invalid_link());
+        }
+        let Some(provider_settings) = self.providers().settings(provider) else {
+            return Err(ConnectFailure::new(
+                "provider_not_enabled",
+                "This provider is not available on this deployment.",
+            ));
+        };
+        let base = base(settings, request_base);
+        let callback = callback_url(&base, provider);
+        let state_token = new_token();
+        let request = settings
+            .client
+            .authorization(
+                provider,
+                &provider_settings.resolved(&base),
+                &callback,
+                &state_token,
+            )
+            .map_err(|err| {
+                tracing::error!(provider = %provider, error = %err, "could not build the consent URL");
+                ConnectFailure::new("provider_misconfigured", "This provider is not set up correctly.")
+            })?;
+        let authorization = OAuthState {
+            kind: StateKind::Authorization,
+            provider: Some(provider),
+            allowed: vec![provider],
+            pkce_verifier: request.pkce_verifier,
+            callback_url: Some(callback),
+            expires_at: self.now().plus_seconds(AUTHORIZATION_TTL_SECONDS),
+            ..link
+        };
+        self.ports
+            .states
+            .put_state(&state_key(&state_token), &authorization)
+            .await
+            .map_err(|err| {
+                tracing::error!(error = %err, "state store failed");
+                unavailable()
+            })?;
+        tracing::info!(provider = %provider, "authorization started");
+        Ok(request.url)
+    }
+
+    /// Finishes an authorization: answers where to send the browser, the success URL with the
+    /// new connection, or the failure URL with `error`. Fails (an error page) only when the
+    /// state itself is not valid, since then there is nobody to send the browser back to.
+    pub async fn complete_authorization(
+        &self,
+        provider: &str,
+        params: CallbackParams,
+        request_base: &str,
+    ) -> Result<String, ConnectFailure> {
+        let settings = self.connect_settings().map_err(|_| unavailable())?;
+        let provider = ProviderId::parse(provider)
+            .ok_or_else(|| ConnectFailure::new("unknown_provider", "No such provider."))?;
+        let token = params.state.as_deref().ok_or_else(|| {
+            ConnectFailure::new("invalid_state", "The provider sent no state back.")
+        })?;
+        let state = self
+            .live_state(token, StateKind::Authorization, true)
+            .await
+            .map_err(|_| {
+                ConnectFailure::new(
+                    "invalid_state",
+                    "This sign-in has expired or was already completed. Start again from the app.",
+                )
+            })?;
+        if state.provider != Some(provider) {
+            return Err(ConnectFailure::new(
+                "invalid_state",
+                "This sign-in belongs to another provider.",
+            ));
+        }
+        let base = base(settings, request_base);
+        let failure_target = state
+            .failure_redirect_url
+            .clone()
+            .or_else(|| state.redirect_url.clone())
+            .or_else(|| settings.default_redirect_url.clone())
+            .unwrap_or_else(|| done_page(&base));
+        let fail = |failure: ConnectFailure| {
+            tracing::info!(provider = %provider, error = failure.code, "connection failed");
+            with_query(
+                &failure_target,
+                &[
+                    ("error", failure.code),
+                    ("error_description", &failure.description),
+                    ("providerId", provider.as_str()),
+                ],
+            )
+        };
+        match self
+            .finish_connection(settings, provider, &state, &params, &base)
+            .await
+        {
+            Ok((connection, user)) => {
+                let target = state
+                    .redirect_url
+                    .clone()
+                    .or_else(|| settings.default_redirect_url.clone())
+                    .unwrap_or_else(|| done_page(&base));
+                Ok(with_query(
+                    &target,
+                    &[
+                        ("connectionId", connection.id.as_str()),
+                        ("providerId", provider.as_str()),
+                        ("userId", user.id.as_str()),
+                        ("externalId", &user.external_id),
+                    ],
+                ))
+            }
+            Err(failure) => Ok(fail(failure)),
+        }
+    }
+
+    async fn finish_connection(
+        &self,
+        settings: &ConnectSettings,
+        provider: ProviderId,
+        state: &OAuthState,
+        params: &CallbackParams,
+        base: &str,
+    ) -> Result<(Connection, User), ConnectFailure> {
+        if let Some(error) = &params.error {
+            let code = if error == "access_denied" {
+                "access_denied"
+            } else {
+                "provider_error"
+            };
+            return Err(ConnectFailure::new(
+                code,
+                "The provider did not grant access.",
+            ));
+        }
+        let code = params
+            .code
+            .clone()
+            .ok_or_else(|| ConnectFailure::new("provider_error", "The provider sent no code."))?;
+        let user = self
+            .ports
+            .users
+            .get_user(&state.workspace_id, &state.user_id)
+            .await
+            .map_err(|_| unavailable())?
+            .ok_or_else(|| ConnectFailure::new("user_not_found", "The user no longer exists."))?;
+        let provider_settings = self
+            .providers()
+            .settings(provider)
+            .ok_or_else(|| {
+                ConnectFailure::new("provider_not_enabled", "This provider is not available.")
+            })?
+            .resolved(base);
+        let client = &settings.client;
+        let exchange = CodeExchange {
+            code,
+            redirect_uri: state
+                .callback_url
+                .clone()
+                .unwrap_or_else(|| callback_url(base, provider)),
+            pkce_verifier: state.pkce_verifier.clone(),
+        };
+        let grant = client
+            .exchange_code(provider, &provider_settings, &exchange)
+            .await
+            .map_err(|err| provider_failure(provider, "token_exchange_failed", &err))?;
+        let account = client
+            .identify(provider, &provider_settings, &grant, user.id.as_str())
+            .await
+            .map_err(|err| provider_failure(provider, "account_lookup_failed", &err))?;
+        let now = self.now();
+        let requested = || {
+            provider
+                .info()
+                .oauth
+                .scopes
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect()
+        };
+        let scopes = match provider {
+            ProviderId::Strava => params.scope.as_deref().map(split_scopes),
+            _ => None,
+        }
+        .or_else(|| account.scopes.clone())
+        .or_else(|| grant.scopes.clone())
+        .unwrap_or_else(requested);
+        let expires_at = grant.expires_in.map(|seconds| now.plus_seconds(seconds));
+        let candidate = Connection {
+            id: ConnectionId::generate(),
+            workspace_id: user.workspace_id.clone(),
+            user_id: user.id.clone(),
+            provider,
+            provider_user_id: account.provider_user_id,
+            status: ConnectionStatus::Active,
+            status_reason: None,
+            scopes,
+            connected_at: now,
+            updated_at: now,
+            last_synced_at: None,
+            token_expires_at: expires_at,
+        };
+        let sealed = seal_tokens(&settings.vault, &candidate, grant)
+            .await
+            .map_err(|()| unavailable())?;
+        let tokens = StoredTokens {
+            sealed,
+            version: 1,
+            expires_at,
+            refreshing_until: None,
+        };
+        let (connection, created) = self
+            .ports
+            .connections
+            .upsert_connection(&candidate, &tokens)
+            .await
+            .map_err(|err| {
+                tracing::error!(error = %err, "storing the connection failed");
+                unavailable()
+            })?;
+        tracing::info!(provider = %provider, connection_id = %connection.id, created, "connected");
+        Ok((connection, user))
+    }
+
+    /// Ends a connection: revokes access at the provider where it can, deletes the tokens and
+    /// marks the connection `disconnected`. Data synced from it stays.
+    pub async fn disconnect(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        connection_id: &str,
+    ) -> Result<(), DomainError> {
+        caller.require(Scope::Write)?;
+        let connection = self.get_connection(caller, user_id, connection_id).await?;
+        let settings = self.connect_settings()?;
+        let stored = self
+            .ports
+            .connections
+            .get_tokens(
+                &connection.workspace_id,
+                &connection.user_id,
+                &connection.id,
+            )
+            .await?;
+        if let (Some(stored), Some(provider_settings)) =
+            (stored, self.providers().settings(connection.provider))
+        {
+            let base = settings.public_url.clone().unwrap_or_default();
+            match open_tokens(&settings.vault, &connection, &stored).await {
+                Ok(pair) => {
+                    if let Err(err) = settings
+                        .client
+                        .revoke(
+                            connection.provider,
+                            &provider_settings.resolved(&base),
+                            &pair,
+                            &connection.provider_user_id,
+                        )
+                        .await
+                    {
+                        // The user asked to disconnect; a provider that cannot be told now
+                        // does not keep the tokens alive here.
+                        tracing::warn!(provider = %connection.provider, error = %err, "revocation at the provider failed");
+                    }
+                }
+                Err(()) => tracing::warn!("stored tokens did not open; deleting them"),
+            }
+        }
+        let disconnected = Connection {
+            status: ConnectionStatus::Disconnected,
+            status_reason: Some("disconnected_by_api".into()),
+            token_expires_at: None,
+            updated_at: self.now(),
+            ..connection
+        };
+        if self.ports.connections.disconnect(&disconnected).await? {
+            Ok(())
+        } else {
+            Err(DomainError::NotFound("connection"))
+        }
+    }
+}
+
+fn unavailable() -> ConnectFailure {
+    ConnectFailure::new(
+        "temporarily_unavailable",
+        "Something went wrong on our side. Please try again.",
+    )
+}
+
+fn provider_failure(
+    provider: ProviderId,
+    code: &'static str,
+    err: &ProviderError,
+) -> ConnectFailure {
+    tracing::warn!(provider = %provider, error = %err, stage = code, "provider call failed");
+    match err {
+        ProviderError::Refused { .. } => ConnectFailure::new(
+            code,
+            format!("{} refused the connection.", provider.info().name),
+        ),
+        ProviderError::Unavailable(_) | ProviderError::Protocol(_) => ConnectFailure::new(
+            code,
+            format!(
+                "{} could not be reached. Please try again.",
+                provider.info().name
+            ),
+        ),
+    }
+}
+
+/// Seals a grant's tokens for `connection`'s account.
+pub(crate) async fn seal_tokens(
+    vault: &Vault,
+    connection: &Connection,
+    grant: TokenGrant,
+) -> Result<crate::secrets::SealedSecret, ()> {
+    let pair = TokenPair {
+        access_token: grant.access_token,
+        refresh_token: grant.refresh_token,
+    };
+    seal_pair(vault, connection, &pair).await
+}
+
+pub(crate) async fn seal_pair(
+    vault: &Vault,
+    connection: &Connection,
+    pair: &TokenPair,
+) -> Result<crate::secrets::SealedSecret, ()> {
+    let plaintext = serde_json::to_vec(pair).map_err(|_| ())?;
+    vault
+        .seal(&plaintext, &token_context(connection))
+        .await
+        .map_err(|err| tracing::error!(error = %err, "sealing tokens failed"))
+}
+
+pub(crate) async fn open_tokens(
+    vault: &Vault,
+    connection: &Connection,
+    stored: &StoredTokens,
+) -> Result<TokenPair, ()> {
+    use secrecy::ExposeSecret;
+    let plaintext = vault
+        .open(&stored.sealed, &token_context(connection))
+        .await
+        .map_err(|err| tracing::error!(error = %err, "opening tokens failed"))?;
+    serde_json::from_slice(plaintext.expose_secret())
+        .map_err(|_| tracing::error!("stored tokens are not a token pair"))
+}

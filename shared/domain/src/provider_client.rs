@@ -1,0 +1,142 @@
+//! The port through which the use cases talk to providers' OAuth servers and APIs. The domain
+//! decides when to call; the adapter (`vitasync-providers`) knows each provider's wire quirks.
+
+use crate::provider::{ProviderId, ProviderSettings};
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Where to send the user, and the PKCE verifier to keep for the code exchange.
+#[derive(Debug)]
+pub struct AuthorizationRequest {
+    pub url: String,
+    pub pkce_verifier: Option<String>,
+}
+
+/// The authorization code the provider sent back, and what must accompany it.
+#[derive(Debug)]
+pub struct CodeExchange {
+    pub code: String,
+    pub redirect_uri: String,
+    pub pkce_verifier: Option<String>,
+}
+
+/// What a token endpoint granted.
+#[derive(Debug)]
+pub struct TokenGrant {
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+    /// Seconds the access token lives, as the provider said.
+    pub expires_in: Option<i64>,
+    /// The scopes granted, when the provider says so.
+    pub scopes: Option<Vec<String>>,
+    /// The account's id, when the token response carries it (Withings, Strava, Polar).
+    pub provider_user_id: Option<String>,
+}
+
+/// The provider account behind a fresh grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderAccount {
+    pub provider_user_id: String,
+    /// Scopes or permissions read from the provider's API, when it has such a call.
+    pub scopes: Option<Vec<String>>,
+}
+
+/// A connection's tokens in the clear. Only ever held in memory; stored sealed.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPair {
+    #[serde(serialize_with = "expose")]
+    pub access_token: SecretString,
+    #[serde(serialize_with = "expose_option", default)]
+    pub refresh_token: Option<SecretString>,
+}
+
+fn expose<S: serde::Serializer>(secret: &SecretString, out: S) -> Result<S::Ok, S::Error> {
+    out.serialize_str(secret.expose_secret())
+}
+
+fn expose_option<S: serde::Serializer>(
+    secret: &Option<SecretString>,
+    out: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(secret) => out.serialize_some(secret.expose_secret()),
+        None => out.serialize_none(),
+    }
+}
+
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenPair([redacted])")
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ProviderError {
+    /// The provider answered and said no (`invalid_grant`, a bad code, missing consents…).
+    /// `code` is the provider's error code; neither field holds secrets.
+    #[error("the provider refused: {code}")]
+    Refused { code: String, description: String },
+    /// The provider could not be reached, timed out, rate-limited us or failed (5xx).
+    #[error("the provider is unavailable: {0}")]
+    Unavailable(String),
+    /// The provider answered something we cannot read.
+    #[error("unexpected provider reply: {0}")]
+    Protocol(String),
+}
+
+impl ProviderError {
+    pub fn refused(code: impl Into<String>, description: impl Into<String>) -> Self {
+        Self::Refused {
+            code: code.into(),
+            description: description.into(),
+        }
+    }
+}
+
+#[async_trait]
+pub trait ProviderClient: Send + Sync {
+    /// The provider's consent URL for `state`, with PKCE when the provider takes it.
+    fn authorization(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        redirect_uri: &str,
+        state: &str,
+    ) -> Result<AuthorizationRequest, ProviderError>;
+
+    async fn exchange_code(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        exchange: &CodeExchange,
+    ) -> Result<TokenGrant, ProviderError>;
+
+    async fn refresh(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        refresh_token: &SecretString,
+    ) -> Result<TokenGrant, ProviderError>;
+
+    /// Finds (and where the provider needs it, registers) the account behind `grant`.
+    /// `member_id` is VitaSync's id for the user, for providers that want one (Polar).
+    async fn identify(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        grant: &TokenGrant,
+        member_id: &str,
+    ) -> Result<ProviderAccount, ProviderError>;
+
+    /// Ends the app's access at the provider, where the provider has a way to.
+    async fn revoke(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        tokens: &TokenPair,
+        provider_user_id: &str,
+    ) -> Result<(), ProviderError>;
+}

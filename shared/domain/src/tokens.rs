@@ -1,0 +1,242 @@
+//! The token service: everything that calls a provider asks it for a valid access token.
+//!
+//! Refreshing is a critical section per connection. Many providers hand out single-use refresh
+//! tokens, so two refreshes racing would leave one of them holding a dead token. The caller that
+//! wins a conditional write on the tokens' version takes a short lease, calls the provider once,
+//! and stores the new pair (before anyone uses it); everyone else waits for that pair.
+
+use crate::app::App;
+use crate::connect::{ConnectSettings, open_tokens, seal_pair};
+use crate::connection::{Connection, ConnectionStatus, StoredTokens};
+use crate::error::StoreError;
+use crate::provider_client::{ProviderError, TokenPair};
+use secrecy::SecretString;
+use std::time::Duration;
+use thiserror::Error;
+
+/// Tokens this close to expiry are refreshed before use.
+const REFRESH_BEFORE_EXPIRY_SECONDS: i64 = 300;
+/// How long one caller may hold the refresh lease.
+const REFRESH_LEASE_SECONDS: i64 = 30;
+const WAIT_STEP: Duration = Duration::from_millis(50);
+
+/// The status reason of a connection whose refresh the provider refused.
+pub const REFRESH_FAILED: &str = "token_refresh_failed";
+
+#[derive(Debug, Error)]
+pub enum AccessError {
+    /// The connection has no tokens (disconnected or deleted).
+    #[error("the connection has no tokens")]
+    NotConnected,
+    /// The provider refused the refresh; the connection is now `error` and needs reconnecting.
+    #[error("the provider refused to refresh the tokens")]
+    Refused,
+    /// The provider or a store is unavailable; try again later.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<StoreError> for AccessError {
+    fn from(err: StoreError) -> Self {
+        AccessError::Unavailable(err.to_string())
+    }
+}
+
+fn due(tokens: &StoredTokens, now: crate::time::Timestamp) -> bool {
+    tokens
+        .expires_at
+        .is_some_and(|at| at <= now.plus_seconds(REFRESH_BEFORE_EXPIRY_SECONDS))
+}
+
+impl App {
+    /// A valid access token for `connection`, refreshed first when it is about to expire.
+    pub async fn access_token(&self, connection: &Connection) -> Result<SecretString, AccessError> {
+        let settings = self
+            .connect
+            .as_deref()
+            .ok_or_else(|| AccessError::Unavailable("connecting is not configured".into()))?;
+        let store = &self.ports.connections;
+        let (ws, user, id) = (
+            &connection.workspace_id,
+            &connection.user_id,
+            &connection.id,
+        );
+        let deadline = self.now().plus_seconds(REFRESH_LEASE_SECONDS * 2);
+        loop {
+            let now = self.now();
+            let tokens = store
+                .get_tokens(ws, user, id)
+                .await?
+                .ok_or(AccessError::NotConnected)?;
+            let leased = tokens.refreshing_until.is_some_and(|until| until > now);
+            if !due(&tokens, now) && !leased {
+                return Ok(self.open(settings, connection, &tokens).await?.access_token);
+            }
+            if leased {
+                if now > deadline {
+                    return Err(AccessError::Unavailable(
+                        "a concurrent refresh did not finish".into(),
+                    ));
+                }
+                tokio::time::sleep(WAIT_STEP).await;
+                continue;
+            }
+            let lease = StoredTokens {
+                refreshing_until: Some(now.plus_seconds(REFRESH_LEASE_SECONDS)),
+                ..tokens.clone()
+            };
+            if !store
+                .replace_tokens(ws, user, id, tokens.version, &lease)
+                .await?
+            {
+                continue; // someone else took the lease (or refreshed): read again
+            }
+            return self
+                .refresh_holding_lease(settings, connection, tokens)
+                .await;
+        }
+    }
+
+    async fn open(
+        &self,
+        settings: &ConnectSettings,
+        connection: &Connection,
+        tokens: &StoredTokens,
+    ) -> Result<TokenPair, AccessError> {
+        open_tokens(&settings.vault, connection, tokens)
+            .await
+            .map_err(|()| AccessError::Unavailable("stored tokens did not open".into()))
+    }
+
+    /// Runs with the lease held at version `before.version + 1`.
+    async fn refresh_holding_lease(
+        &self,
+        settings: &ConnectSettings,
+        connection: &Connection,
+        before: StoredTokens,
+    ) -> Result<SecretString, AccessError> {
+        let store = &self.ports.connections;
+        let (ws, user, id) = (
+            &connection.workspace_id,
+            &connection.user_id,
+            &connection.id,
+        );
+        let leased_version = before.version + 1;
+        let release = || async {
+            let unleased = StoredTokens {
+                refreshing_until: None,
+                ..before.clone()
+            };
+            if let Err(err) = store
+                .replace_tokens(ws, user, id, leased_version, &unleased)
+                .await
+            {
+                tracing::warn!(error = %err, "releasing the refresh lease failed; it expires on its own");
+            }
+        };
+        let pair = match self.open(settings, connection, &before).await {
+            Ok(pair) => pair,
+            Err(err) => {
+                release().await;
+                return Err(err);
+            }
+        };
+        let Some(refresh_token) = pair.refresh_token.clone() else {
+            release().await;
+            self.mark_refresh_failed(connection).await;
+            return Err(AccessError::Refused);
+        };
+        let Some(provider_settings) = self.providers().settings(connection.provider) else {
+            release().await;
+            return Err(AccessError::Unavailable(
+                "the provider is not enabled".into(),
+            ));
+        };
+        let base = settings.public_url.clone().unwrap_or_default();
+        let grant = match settings
+            .client
+            .refresh(
+                connection.provider,
+                &provider_settings.resolved(&base),
+                &refresh_token,
+            )
+            .await
+        {
+            Ok(grant) => grant,
+            Err(ProviderError::Refused { code, .. }) => {
+                tracing::warn!(provider = %connection.provider, connection_id = %connection.id, code = %code, "refresh refused");
+                release().await;
+                self.mark_refresh_failed(connection).await;
+                return Err(AccessError::Refused);
+            }
+            Err(err) => {
+                release().await;
+                return Err(AccessError::Unavailable(err.to_string()));
+            }
+        };
+        let now = self.now();
+        let expires_at = grant.expires_in.map(|seconds| now.plus_seconds(seconds));
+        let fresh = TokenPair {
+            access_token: grant.access_token,
+            // Providers that do not rotate refresh tokens send none back: keep the old one.
+            refresh_token: grant.refresh_token.or(pair.refresh_token),
+        };
+        let sealed = match seal_pair(&settings.vault, connection, &fresh).await {
+            Ok(sealed) => sealed,
+            Err(()) => {
+                release().await;
+                return Err(AccessError::Unavailable("sealing tokens failed".into()));
+            }
+        };
+        let stored = StoredTokens {
+            sealed,
+            version: leased_version + 1,
+            expires_at,
+            refreshing_until: None,
+        };
+        // Stored before use: a single-use refresh token is spent now, so the new pair must not
+        // live only in memory.
+        if !store
+            .replace_tokens(ws, user, id, leased_version, &stored)
+            .await?
+        {
+            return Err(AccessError::Unavailable(
+                "the refresh lease was lost before the new tokens were stored".into(),
+            ));
+        }
+        if let Ok(Some(current)) = store.get_connection(ws, user, id).await {
+            let updated = Connection {
+                token_expires_at: expires_at,
+                updated_at: now,
+                ..current
+            };
+            if let Err(err) = store.update_connection(&updated).await {
+                tracing::warn!(error = %err, "recording the new token expiry failed");
+            }
+        }
+        tracing::info!(provider = %connection.provider, connection_id = %connection.id, "tokens refreshed");
+        Ok(fresh.access_token)
+    }
+
+    async fn mark_refresh_failed(&self, connection: &Connection) {
+        let store = &self.ports.connections;
+        let current = store
+            .get_connection(
+                &connection.workspace_id,
+                &connection.user_id,
+                &connection.id,
+            )
+            .await;
+        if let Ok(Some(current)) = current {
+            let failed = Connection {
+                status: ConnectionStatus::Error,
+                status_reason: Some(REFRESH_FAILED.into()),
+                updated_at: self.now(),
+                ..current
+            };
+            if let Err(err) = store.update_connection(&failed).await {
+                tracing::error!(error = %err, "marking the connection failed did not save");
+            }
+        }
+    }
+}
