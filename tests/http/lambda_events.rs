@@ -43,6 +43,16 @@ pub fn expectation(function: &str, file: &str) -> (u16, fn(&Value) -> bool) {
         ("connections", "list-connections-unknown-user.json") => (404, |b| {
             b["type"] == "https://vitasync.dev/problems/not-found"
         }),
+        ("connections", "create-connect-link-unknown-user.json") => (404, |b| {
+            b["type"] == "https://vitasync.dev/problems/not-found"
+        }),
+        // Asked for JSON, the browser leg answers problem+json instead of its error page.
+        ("connections", "authorize-without-valid-link.json") => (400, |b| {
+            b["type"] == "https://vitasync.dev/problems/connect-failed"
+                && b["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with("invalid_link"))
+        }),
         ("connections", "list-providers.json") => {
             (200, |b| b["data"].as_array().is_some_and(|p| p.len() == 8))
         }
@@ -96,7 +106,15 @@ async fn every_sample_event_gets_the_expected_response() {
     for dir in dirs {
         let name = dir.file_name().unwrap().to_str().unwrap().to_owned();
         let data = tempfile::tempdir().unwrap();
-        let app = vitasync_host::embedded_app(data.path()).unwrap();
+        let connect = vitasync_host::connect_settings(
+            &|_| None,
+            vitasync_host::embedded_vault(data.path()).unwrap(),
+            None,
+        )
+        .unwrap();
+        let app = vitasync_host::embedded_app(data.path())
+            .unwrap()
+            .with_connect(connect);
         app.bootstrap(Some(&SecretString::from(EVENTS_ROOT_KEY)))
             .await
             .unwrap();

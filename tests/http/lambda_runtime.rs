@@ -58,7 +58,11 @@ async fn function_binaries_answer_their_sample_events_from_dynamodb() {
         for (n, (_, event)) in events.iter().enumerate() {
             runtime.push(&format!("request-{n}"), event.clone());
         }
-        let mut child = lambda_command(function, &runtime, &table).spawn().unwrap();
+        let mut command = lambda_command(function, &runtime, &table);
+        if function == "connections" {
+            command.env("VITASYNC_KMS_KEY_ID", fixtures::new_kms_key().await);
+        }
+        let mut child = command.spawn().unwrap();
         let results = tokio::time::timeout(Duration::from_secs(60), runtime.results(events.len()))
             .await
             .unwrap_or_else(|_| panic!("{function} did not answer every event"));

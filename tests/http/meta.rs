@@ -22,6 +22,16 @@ const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/v1/users/{userId}"),
     ("GET", "/v1/users/{userId}/connections"),
     ("GET", "/v1/users/{userId}/connections/{connectionId}"),
+    ("DELETE", "/v1/users/{userId}/connections/{connectionId}"),
+    ("POST", "/v1/users/{userId}/connect-links"),
+    ("POST", "/v1/widget/sessions"),
+    ("GET", "/v1/widget"),
+    ("GET", "/v1/oauth/{providerId}/authorize"),
+    ("GET", "/v1/oauth/{providerId}/callback"),
+    ("GET", "/v1/oauth/done"),
+    ("GET", "/v1/demo/authorize"),
+    ("GET", "/v1/demo/authorize/decision"),
+    ("POST", "/v1/demo/token"),
     ("DELETE", "/v1/users/{userId}"),
 ];
 

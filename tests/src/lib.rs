@@ -61,6 +61,20 @@ impl Reply {
     }
 }
 
+/// Gives reqwest the TLS crypto provider VitaSync uses (reqwest is built without its own).
+pub fn install_tls() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// A client that does not follow redirects, so tests see each hop.
+pub fn browser_client() -> reqwest::Client {
+    install_tls();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 impl TestHost {
     pub async fn start() -> Self {
         Self::start_with(BTreeMap::new()).await
@@ -69,6 +83,7 @@ impl TestHost {
     /// A host whose environment has `vars` on top of the process's (provider credentials and
     /// URLs, redirect allow-lists).
     pub async fn start_with(vars: BTreeMap<String, String>) -> Self {
+        install_tls();
         let dir = tempfile::tempdir().unwrap();
         let host = Self::launch(&dir, "127.0.0.1:0".parse().unwrap(), &vars).await;
         let base = format!("http://{}", host.addr());
@@ -77,10 +92,7 @@ impl TestHost {
             dir,
             vars,
             base,
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            client: browser_client(),
         }
     }
 

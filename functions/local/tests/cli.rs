@@ -62,6 +62,8 @@ fn serve(data_dir: &Path, admin_key: Option<&str>) -> Running {
 
 impl Running {
     fn users_status(&self, key: &str) -> u16 {
+        // reqwest's rustls has no built-in crypto provider here: use the one VitaSync uses.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let client = reqwest::blocking::Client::new();
         client
             .get(format!("http://{}/v1/users", self.addr))

@@ -342,3 +342,68 @@ impl From<vitasync_domain::connection::Connection> for ConnectionBody {
         }
     }
 }
+
+/// `POST /v1/users/{userId}/connect-links`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateConnectLink {
+    /// e.g. `withings`; must be enabled on this deployment.
+    pub provider_id: String,
+    /// Where the browser goes after connecting, with `connectionId`, `providerId`, `userId` and
+    /// `externalId` added (or `error` and `error_description` on failure). Its origin must be
+    /// allow-listed. Defaults to `OAUTH_CALLBACK_URL`, else VitaSync's own "done" page.
+    pub redirect_url: Option<String>,
+    /// Where a failure goes instead of `redirectUrl`.
+    pub failure_redirect_url: Option<String>,
+}
+
+impl From<CreateConnectLink> for vitasync_domain::connect::ConnectLinkRequest {
+    fn from(body: CreateConnectLink) -> Self {
+        Self {
+            provider: body.provider_id,
+            redirect_url: body.redirect_url,
+            failure_redirect_url: body.failure_redirect_url,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectLinkBody {
+    /// Send the end user's browser here. Works once, until `expiresAt`.
+    pub url: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+}
+
+/// `POST /v1/widget/sessions`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateWidgetSession {
+    pub user_id: String,
+    /// The providers to offer (default: every enabled one).
+    pub providers: Option<Vec<String>>,
+    pub success_redirect_url: Option<String>,
+    pub failure_redirect_url: Option<String>,
+}
+
+impl From<CreateWidgetSession> for vitasync_domain::connect::WidgetSessionRequest {
+    fn from(body: CreateWidgetSession) -> Self {
+        Self {
+            user_id: body.user_id,
+            providers: body.providers,
+            success_redirect_url: body.success_redirect_url,
+            failure_redirect_url: body.failure_redirect_url,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WidgetSessionBody {
+    pub session_id: String,
+    /// The hosted page listing the providers; open it in the end user's browser.
+    pub url: String,
+    /// Seconds the session stays usable.
+    pub expires_in: i64,
+}

@@ -204,3 +204,39 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
             .map_err(|err| ApiError::invalid(err.path().to_string(), err.inner().to_string()))
     }
 }
+
+/// The base URL a request arrived at (`scheme://host`), for links VitaSync hands out when the
+/// deployment does not configure `VITASYNC_PUBLIC_URL`. Behind API Gateway that is HTTPS.
+pub struct RequestBase(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestBase {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
+        let header_text = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+        };
+        let host = header_text("host")
+            .or_else(|| parts.uri.authority().map(|authority| authority.as_str()))
+            .filter(|host| {
+                host.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+            })
+            .unwrap_or("localhost");
+        let loopback = ["localhost", "127.0.0.1", "[::1]"]
+            .iter()
+            .any(|name| host == *name || host.starts_with(&format!("{name}:")));
+        let scheme = match header_text("x-forwarded-proto") {
+            Some("http") => "http",
+            Some(_) => "https",
+            None if loopback => "http",
+            None => "https",
+        };
+        Ok(Self(format!("{scheme}://{host}")))
+    }
+}

@@ -4,6 +4,7 @@
 mod docs;
 mod dto;
 mod extract;
+mod pages;
 mod problem;
 mod routers;
 mod routes;

@@ -2,7 +2,9 @@
 //! host serves them all from one router.
 
 use crate::problem::{ApiError, INTERNAL, METHOD_NOT_ALLOWED};
-use crate::routes::{api_keys, connections, meta, providers, users, workspaces};
+use crate::routes::{
+    api_keys, browser, connect, connections, demo, meta, providers, users, workspaces,
+};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
@@ -24,7 +26,8 @@ pub enum Function {
     Users,
     /// `functions/admin`: workspaces, API keys, health and documentation.
     Admin,
-    /// `functions/connections`: providers (and, with them, connecting a wearable).
+    /// `functions/connections`: providers, connections, and connecting a wearable (connect
+    /// links, the widget, the OAuth browser leg, the demo provider).
     Connections,
     /// The local host: every route.
     Local,
@@ -36,7 +39,11 @@ impl Function {
     fn routes(self) -> OpenApiRouter<App> {
         match self {
             Function::Users => users::routes(),
-            Function::Connections => providers::routes().merge(connections::routes()),
+            Function::Connections => providers::routes()
+                .merge(connections::routes())
+                .merge(connect::routes())
+                .merge(browser::routes())
+                .merge(demo::routes()),
             Function::Admin => workspaces::routes()
                 .merge(api_keys::routes())
                 .merge(meta::routes()),

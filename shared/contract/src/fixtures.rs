@@ -79,13 +79,18 @@ pub async fn dynamo_ports_on(table: &str) -> (Ports, DynamoStore) {
     (ports, store)
 }
 
+/// A new KMS key in the emulator; returns its id.
+pub async fn new_kms_key() -> String {
+    let config = emulator::sdk_config().await;
+    create_kms_key(&aws_sdk_kms::Client::new(&config), "vitasync test")
+        .await
+        .unwrap()
+}
+
 pub async fn kms_key_manager() -> Arc<dyn KeyManager> {
     let config = emulator::sdk_config().await;
-    let client = aws_sdk_kms::Client::new(&config);
-    let key = create_kms_key(&client, "vitasync contract test")
-        .await
-        .unwrap();
-    Arc::new(KmsKeyManager::new(client, key))
+    let key = new_kms_key().await;
+    Arc::new(KmsKeyManager::new(aws_sdk_kms::Client::new(&config), key))
 }
 
 pub async fn sqs_queue() -> SqsQueue {

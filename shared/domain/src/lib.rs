@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod app;
 pub mod connect;
 pub mod connection;
+pub mod demo;
 pub mod error;
 pub mod ids;
 pub mod oauth_state;

@@ -17,7 +17,7 @@ use vitasync_domain::provider_client::{
 };
 
 /// A provider that does not answer within this long is treated as unavailable.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Error)]

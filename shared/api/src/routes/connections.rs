@@ -1,10 +1,11 @@
 //! `/v1/users/{userId}/connections`: the provider accounts linked to a user.
 
 use crate::dto::{ConnectionBody, List};
-use crate::extract::{Caller, Read};
+use crate::extract::{Caller, Read, Write};
 use crate::problem::{ApiResult, Problem};
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
@@ -12,7 +13,7 @@ use vitasync_domain::App;
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_connections))
-        .routes(routes!(get_connection))
+        .routes(routes!(get_connection, delete_connection))
 }
 
 /// List a user's connections
@@ -60,4 +61,30 @@ async fn get_connection(
         .get_connection(&caller.principal, &user_id, &connection_id)
         .await?;
     Ok(Json(connection.into()))
+}
+
+/// Disconnect a connection
+#[utoipa::path(
+    delete, path = "/v1/users/{userId}/connections/{connectionId}", tag = "connections",
+    description = "Revokes VitaSync's access at the provider where the provider allows it, \
+                   deletes the tokens and marks the connection `disconnected`. Data already \
+                   synced stays. Connecting the same account again revives it. Needs `write`.",
+    params(
+        ("userId" = String, Path, description = "The user's id"),
+        ("connectionId" = String, Path, description = "The connection's id"),
+    ),
+    responses(
+        (status = 204, description = "Disconnected"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn delete_connection(
+    State(app): State<App>,
+    caller: Caller<Write>,
+    Path((user_id, connection_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    app.disconnect(&caller.principal, &user_id, &connection_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,5 +1,8 @@
 pub mod api_keys;
+pub mod browser;
+pub mod connect;
 pub mod connections;
+pub mod demo;
 pub mod meta;
 pub mod providers;
 pub mod users;
