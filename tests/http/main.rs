@@ -7,6 +7,7 @@ mod errors;
 mod lambda_events;
 mod lambda_runtime;
 mod meta;
+mod oauth_flow;
 mod persistence;
 mod providers;
 mod template;

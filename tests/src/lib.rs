@@ -2,6 +2,7 @@
 //! known root key, and a small JSON client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod fake_provider;
 pub mod runtime_stub;
 
 use reqwest::{Method, StatusCode};
@@ -115,6 +116,35 @@ impl TestHost {
         self.host = Some(Self::launch(&self.dir, addr, &self.vars).await);
     }
 
+    /// Where the host keeps its files (to check what reaches the disk).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Every byte the store wrote, to search for things that must never be there.
+    pub fn stored_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                bytes.extend(std::fs::read(path).unwrap());
+            }
+        }
+        bytes
+    }
+
+    /// GETs `url` without following redirects; returns the status and `Location`.
+    pub async fn visit(&self, url: &str) -> (StatusCode, Option<String>, String) {
+        let response = self.client.get(url).send().await.unwrap();
+        let status = response.status();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (status, location, response.text().await.unwrap())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -205,5 +235,39 @@ impl TestHost {
             .await;
         assert!(reply.status.is_success(), "{}", reply.body);
         reply.body["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Log lines written while the test runs, at debug level and above (one process per test under
+/// nextest, so the global subscriber is this test's).
+#[derive(Clone, Default)]
+pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl CapturedLogs {
+    pub fn install() -> Self {
+        let logs = Self::default();
+        let sink = logs.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .json()
+            .with_writer(move || sink.clone())
+            .try_init()
+            .expect("the test owns the process's log subscriber");
+        logs
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -1,0 +1,532 @@
+//! A local HTTP server that speaks one provider's documented OAuth and account endpoints, with
+//! that provider's reply shapes (taken from the sample payloads in `fixtures/providers`) and its
+//! error replies. It consents automatically (or refuses, when told to), issues fresh random
+//! tokens, treats codes and refresh tokens as single-use, and records what it was sent.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{any, get, post};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use vitasync_domain::provider::ProviderId;
+
+pub const CLIENT_ID: &str = "test-client-id";
+pub const CLIENT_SECRET: &str = "test-client-secret-never-logged";
+
+/// One request the fake received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    /// Form or query parameters.
+    pub params: BTreeMap<String, String>,
+    pub authorization: Option<String>,
+}
+
+#[derive(Default)]
+struct Behaviour {
+    deny_consent: bool,
+    fail_token_exchange: bool,
+    refuse_refresh: bool,
+    refresh_delay: Duration,
+    /// Scopes Strava reports on the redirect (the user may untick some).
+    strava_granted: Option<String>,
+}
+
+#[derive(Default)]
+struct Ledger {
+    codes: HashMap<String, (String, Option<String>)>,
+    refresh_tokens: HashSet<String>,
+    access_tokens: HashSet<String>,
+    issued: Vec<String>,
+    requests: Vec<Recorded>,
+    token_calls: usize,
+    refresh_calls: usize,
+}
+
+struct Shared {
+    provider: ProviderId,
+    behaviour: Mutex<Behaviour>,
+    ledger: Mutex<Ledger>,
+}
+
+pub struct FakeProvider {
+    pub provider: ProviderId,
+    pub base: String,
+    shared: Arc<Shared>,
+}
+
+fn fixture(path: &str) -> Value {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/providers")
+        .join(path);
+    serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap()
+}
+
+fn random(prefix: &str) -> String {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes);
+    format!("{prefix}-{}", hex::encode(bytes))
+}
+
+impl FakeProvider {
+    pub async fn start(provider: ProviderId) -> Self {
+        let shared = Arc::new(Shared {
+            provider,
+            behaviour: Mutex::new(Behaviour::default()),
+            ledger: Mutex::new(Ledger::default()),
+        });
+        let router = Router::new()
+            .route("/authorize", get(authorize))
+            .route("/token", post(token))
+            .route("/revoke", any(revoke))
+            .route("/v2/signature", post(withings_nonce))
+            .route("/v3/users", post(polar_register))
+            .route("/v3/users/{id}", any(account_call))
+            .route("/{*path}", any(api))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self {
+            provider,
+            base,
+            shared,
+        }
+    }
+
+    /// The variables that point VitaSync at this fake.
+    pub fn env(&self) -> BTreeMap<String, String> {
+        let prefix = self.provider.env_prefix();
+        BTreeMap::from([
+            (format!("{prefix}_CLIENT_ID"), CLIENT_ID.to_owned()),
+            (format!("{prefix}_CLIENT_SECRET"), CLIENT_SECRET.to_owned()),
+            (
+                format!("{prefix}_AUTHORIZE_URL"),
+                format!("{}/authorize", self.base),
+            ),
+            (
+                format!("{prefix}_TOKEN_URL"),
+                format!("{}/token", self.base),
+            ),
+            (format!("{prefix}_API_URL"), self.base.clone()),
+            (
+                format!("{prefix}_REVOKE_URL"),
+                format!("{}/revoke", self.base),
+            ),
+        ])
+    }
+
+    pub fn deny_consent(&self) {
+        self.shared.behaviour.lock().unwrap().deny_consent = true;
+    }
+
+    pub fn fail_token_exchange(&self) {
+        self.shared.behaviour.lock().unwrap().fail_token_exchange = true;
+    }
+
+    pub fn refuse_refresh(&self) {
+        self.shared.behaviour.lock().unwrap().refuse_refresh = true;
+    }
+
+    pub fn slow_refresh(&self, delay: Duration) {
+        self.shared.behaviour.lock().unwrap().refresh_delay = delay;
+    }
+
+    pub fn strava_grants(&self, scopes: &str) {
+        self.shared.behaviour.lock().unwrap().strava_granted = Some(scopes.to_owned());
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.ledger.lock().unwrap().requests.clone()
+    }
+
+    pub fn requests_to(&self, path: &str) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
+    }
+
+    /// Calls to the token endpoint with `grant_type=refresh_token`.
+    pub fn refresh_calls(&self) -> usize {
+        self.shared.ledger.lock().unwrap().refresh_calls
+    }
+
+    pub fn token_calls(&self) -> usize {
+        self.shared.ledger.lock().unwrap().token_calls
+    }
+
+    /// Every token this fake ever issued (access and refresh).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared.ledger.lock().unwrap().issued.clone()
+    }
+
+    /// The account id this provider reports for its user.
+    pub fn account_id(&self) -> &'static str {
+        account_id(self.provider)
+    }
+}
+
+pub fn account_id(provider: ProviderId) -> &'static str {
+    match provider {
+        ProviderId::Withings => "36312345",
+        ProviderId::Strava => "134815",
+        ProviderId::Polar => "475",
+        ProviderId::Garmin => "4aacafe82427c251df9c9592d0c06768",
+        ProviderId::Oura => "8f2c1a9e-oura-user",
+        ProviderId::Whoop => "10129",
+        ProviderId::Fitbit => "4817263549102837465",
+        ProviderId::Demo => "demo-wearer",
+    }
+}
+
+fn params_of(raw: &[u8]) -> BTreeMap<String, String> {
+    form_urlencoded::parse(raw)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn record(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    params: &BTreeMap<String, String>,
+    headers: &HeaderMap,
+) {
+    shared.ledger.lock().unwrap().requests.push(Recorded {
+        method: method.to_string(),
+        path: path.to_owned(),
+        params: params.clone(),
+        authorization: headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    });
+}
+
+fn with_params(base: &str, params: &[(&str, &str)]) -> String {
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}{query}")
+}
+
+async fn authorize(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -> Response {
+    let params = params_of(uri.query().unwrap_or_default().as_bytes());
+    record(&shared, &Method::GET, "/authorize", &params, &headers);
+    let redirect_uri = params.get("redirect_uri").cloned().unwrap_or_default();
+    let state = params.get("state").cloned().unwrap_or_default();
+    if params.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
+        return (StatusCode::BAD_REQUEST, "unknown client").into_response();
+    }
+    let behaviour = shared.behaviour.lock().unwrap();
+    if behaviour.deny_consent {
+        return Redirect::to(&with_params(
+            &redirect_uri,
+            &[("error", "access_denied"), ("state", &state)],
+        ))
+        .into_response();
+    }
+    let code = random("code");
+    shared.ledger.lock().unwrap().codes.insert(
+        code.clone(),
+        (redirect_uri.clone(), params.get("code_challenge").cloned()),
+    );
+    let mut back = vec![("code", code.as_str()), ("state", state.as_str())];
+    let granted;
+    if shared.provider == ProviderId::Strava {
+        granted = behaviour
+            .strava_granted
+            .clone()
+            .unwrap_or_else(|| params.get("scope").cloned().unwrap_or_default());
+        back.push(("scope", &granted));
+    }
+    Redirect::to(&with_params(&redirect_uri, &back)).into_response()
+}
+
+/// The client's credentials, from Basic auth or the body, as the request carried them.
+fn client_credentials(
+    headers: &HeaderMap,
+    form: &BTreeMap<String, String>,
+) -> Option<(String, String)> {
+    if let Some(basic) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    {
+        let decoded = String::from_utf8(STANDARD.decode(basic).ok()?).ok()?;
+        let (id, secret) = decoded.split_once(':')?;
+        return Some((id.to_owned(), secret.to_owned()));
+    }
+    Some((
+        form.get("client_id")?.clone(),
+        form.get("client_secret")?.clone(),
+    ))
+}
+
+/// The provider's reply to a refused grant, in its own dialect.
+fn refusal(provider: ProviderId) -> Response {
+    match provider {
+        ProviderId::Withings => (
+            StatusCode::OK,
+            axum::Json(json!({"status": 503, "body": {}, "error": "Invalid Params: invalid code"})),
+        )
+            .into_response(),
+        ProviderId::Strava => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"message": "Bad Request", "errors": [
+                {"resource": "AuthorizationCode", "field": "code", "code": "invalid"}]})),
+        )
+            .into_response(),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(fixture("google-health/oauth-error-invalid-grant.json")),
+        )
+            .into_response(),
+    }
+}
+
+fn token_reply(shared: &Shared, refreshing: bool) -> Response {
+    let access = random("at");
+    let refresh = random("rt");
+    {
+        let mut ledger = shared.ledger.lock().unwrap();
+        ledger.access_tokens.insert(access.clone());
+        ledger.issued.push(access.clone());
+        if shared.provider != ProviderId::Polar {
+            ledger.refresh_tokens.insert(refresh.clone());
+            ledger.issued.push(refresh.clone());
+        }
+    }
+    let mut body = match shared.provider {
+        ProviderId::Withings => fixture("withings/oauth2-requesttoken.json"),
+        ProviderId::Strava if refreshing => fixture("strava/oauth-token-refresh.json"),
+        ProviderId::Strava => fixture("strava/oauth-token-exchange.json"),
+        ProviderId::Polar => fixture("polar/oauth2-token.json"),
+        ProviderId::Garmin => fixture("garmin/oauth2-token.json"),
+        ProviderId::Oura => fixture("oura/oauth-token.json"),
+        ProviderId::Whoop => fixture("whoop/oauth2-token.json"),
+        ProviderId::Fitbit | ProviderId::Demo => fixture("google-health/oauth-token.json"),
+    };
+    let tokens = if shared.provider == ProviderId::Withings {
+        &mut body["body"]
+    } else {
+        &mut body
+    };
+    tokens["access_token"] = json!(access);
+    if tokens.get("refresh_token").is_some() || shared.provider != ProviderId::Polar {
+        tokens["refresh_token"] = json!(refresh);
+    }
+    axum::Json(body).into_response()
+}
+
+async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = params_of(&body);
+    record(&shared, &Method::POST, "/token", &form, &headers);
+    let provider = shared.provider;
+    if provider == ProviderId::Withings && form.get("action").map(String::as_str) == Some("revoke")
+    {
+        return withings_revoke(&form);
+    }
+    shared.ledger.lock().unwrap().token_calls += 1;
+    if client_credentials(&headers, &form) != Some((CLIENT_ID.to_owned(), CLIENT_SECRET.to_owned()))
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"error": "invalid_client"})),
+        )
+            .into_response();
+    }
+    if provider == ProviderId::Withings
+        && form.get("action").map(String::as_str) != Some("requesttoken")
+    {
+        return axum::Json(json!({"status": 503, "body": {}, "error": "Invalid Params: action"}))
+            .into_response();
+    }
+    match form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => {
+            if shared.behaviour.lock().unwrap().fail_token_exchange {
+                return refusal(provider);
+            }
+            let Some((redirect_uri, challenge)) = form
+                .get("code")
+                .and_then(|code| shared.ledger.lock().unwrap().codes.remove(code))
+            else {
+                return refusal(provider);
+            };
+            if form.get("redirect_uri") != Some(&redirect_uri) {
+                return refusal(provider);
+            }
+            if let Some(challenge) = challenge {
+                let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+                if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != challenge {
+                    return refusal(provider);
+                }
+            }
+            token_reply(&shared, false)
+        }
+        Some("refresh_token") => {
+            let (delay, refuse) = {
+                let behaviour = shared.behaviour.lock().unwrap();
+                (behaviour.refresh_delay, behaviour.refuse_refresh)
+            };
+            shared.ledger.lock().unwrap().refresh_calls += 1;
+            tokio::time::sleep(delay).await;
+            let known = form
+                .get("refresh_token")
+                .is_some_and(|token| shared.ledger.lock().unwrap().refresh_tokens.remove(token));
+            if refuse || !known {
+                return refusal(provider);
+            }
+            token_reply(&shared, true)
+        }
+        _ => refusal(provider),
+    }
+}
+
+fn bearer(shared: &Shared, headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|token| shared.ledger.lock().unwrap().access_tokens.contains(token))
+}
+
+async fn polar_register(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params: BTreeMap<String, String> = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+        .map(|object| {
+            object
+                .into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    record(&shared, &Method::POST, "/v3/users", &params, &headers);
+    if !bearer(&shared, &headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let already = shared
+        .ledger
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .filter(|r| r.path == "/v3/users")
+        .count()
+        > 1;
+    if already {
+        return (
+            StatusCode::CONFLICT,
+            axum::Json(fixture("polar/error.json")),
+        )
+            .into_response();
+    }
+    axum::Json(fixture("polar/register-user.json")).into_response()
+}
+
+async fn account_call(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    record(
+        &shared,
+        &method,
+        &format!("/v3/users/{id}"),
+        &BTreeMap::new(),
+        &headers,
+    );
+    if bearer(&shared, &headers) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        StatusCode::UNAUTHORIZED.into_response()
+    }
+}
+
+async fn revoke(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let mut params = params_of(uri.query().unwrap_or_default().as_bytes());
+    params.extend(params_of(&body));
+    record(&shared, &method, "/revoke", &params, &headers);
+    StatusCode::OK.into_response()
+}
+
+async fn withings_nonce(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = params_of(&body);
+    record(&shared, &Method::POST, "/v2/signature", &form, &headers);
+    axum::Json(json!({"status": 0, "body": {"nonce": "nonce-1234"}})).into_response()
+}
+
+fn withings_revoke(form: &BTreeMap<String, String>) -> Response {
+    let ok = form.get("nonce").map(String::as_str) == Some("nonce-1234")
+        && form.get("signature").is_some_and(|s| s.len() == 64)
+        && form.get("userid").map(String::as_str) == Some(account_id(ProviderId::Withings));
+    let status = if ok { 0 } else { 293 };
+    axum::Json(json!({"status": status, "body": {}})).into_response()
+}
+
+/// The account and revocation endpoints of the provider's API.
+async fn api(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let path = uri.path().to_owned();
+    record(&shared, &method, &path, &BTreeMap::new(), &headers);
+    if !bearer(&shared, &headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"message": "unauthorized"})),
+        )
+            .into_response();
+    }
+    let reply = match (shared.provider, method.as_str(), path.as_str()) {
+        (ProviderId::Garmin, "GET", "/wellness-api/rest/user/id") => fixture("garmin/user-id.json"),
+        (ProviderId::Garmin, "GET", "/wellness-api/rest/user/permissions") => {
+            fixture("garmin/user-permissions.json")
+        }
+        (ProviderId::Fitbit, "GET", "/v4/users/me/identity") => {
+            fixture("google-health/identity.json")
+        }
+        (ProviderId::Oura, "GET", "/v2/usercollection/personal_info") => json!({
+            "id": account_id(ProviderId::Oura), "age": 31, "weight": 64.2, "height": 1.71,
+            "biological_sex": "female", "email": "wearer@example.invalid"
+        }),
+        (ProviderId::Whoop, "GET", "/v2/user/profile/basic") => json!({
+            "user_id": 10129, "email": "wearer@example.invalid", "first_name": "Jane", "last_name": "Doe"
+        }),
+        (ProviderId::Whoop, "DELETE", "/v2/user/access")
+        | (ProviderId::Garmin, "DELETE", "/wellness-api/rest/user/registration") => {
+            return StatusCode::NO_CONTENT.into_response();
+        }
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    axum::Json(reply).into_response()
+}
