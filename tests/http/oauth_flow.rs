@@ -100,7 +100,7 @@ async fn full_flow(provider: ProviderId) {
     } else {
         assert_eq!(asked["scope"], spec.scopes.join(spec.scope_separator));
     }
-    assert_eq!(asked.get("code_challenge").is_some(), spec.pkce);
+    assert_eq!(asked.contains_key("code_challenge"), spec.pkce);
     if spec.pkce {
         assert_eq!(asked["code_challenge_method"], "S256");
     }
