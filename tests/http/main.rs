@@ -12,5 +12,6 @@ mod oauth_flow;
 mod persistence;
 mod providers;
 mod template;
+mod token_service;
 mod users;
 mod workspaces;
