@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_keys;
+mod browser;
 mod connect_security;
 mod connections;
 mod errors;

@@ -39,6 +39,8 @@ struct Behaviour {
     refresh_delay: Duration,
     /// Scopes Strava reports on the redirect (the user may untick some).
     strava_granted: Option<String>,
+    /// Accept access tokens another server issued (when a third-party OAuth server issues them).
+    any_bearer: bool,
 }
 
 #[derive(Default)]
@@ -139,6 +141,11 @@ impl FakeProvider {
 
     pub fn slow_refresh(&self, delay: Duration) {
         self.shared.behaviour.lock().unwrap().refresh_delay = delay;
+    }
+
+    /// Serves API calls for tokens issued elsewhere (a separate authorization server).
+    pub fn accept_any_bearer(&self) {
+        self.shared.behaviour.lock().unwrap().any_bearer = true;
     }
 
     pub fn strava_grants(&self, scopes: &str) {
@@ -395,11 +402,12 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
 }
 
 fn bearer(shared: &Shared, headers: &HeaderMap) -> bool {
+    let any = shared.behaviour.lock().unwrap().any_bearer;
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|token| shared.ledger.lock().unwrap().access_tokens.contains(token))
+        .is_some_and(|token| any || shared.ledger.lock().unwrap().access_tokens.contains(token))
 }
 
 async fn polar_register(

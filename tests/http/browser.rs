@@ -1,0 +1,174 @@
+//! End to end with parts nobody here wrote: the hosted widget in headless Chromium (driven by
+//! playwright-core), and the OAuth dance against oauth2-mock-server with PKCE. `scripts/tools`
+//! installs both (tests/e2e).
+
+use crate::oauth_flow::{APP, connect_link, query, run_browser};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use vitasync_domain::provider::ProviderId;
+use vitasync_tests::fake_provider::{CLIENT_ID, CLIENT_SECRET, FakeProvider};
+use vitasync_tests::{ROOT_KEY, TestHost};
+
+fn e2e_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("e2e");
+    assert!(
+        dir.join("node_modules/playwright-core").exists()
+            && dir.join("node_modules/oauth2-mock-server").exists(),
+        "tests/e2e/node_modules is missing: run scripts/tools"
+    );
+    dir
+}
+
+/// Runs a script in tests/e2e with node and parses the JSON line it prints.
+async fn node_json(script: &str, args: Vec<String>) -> Value {
+    let script = e2e_dir().join(script);
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .args(args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "node failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn the_widget_connects_the_demo_provider_in_chromium() {
+    let host = TestHost::start().await;
+    let user = host.user(ROOT_KEY, "wearer").await;
+    let session = host
+        .post(
+            "/v1/widget/sessions",
+            ROOT_KEY,
+            json!({ "userId": user, "successRedirectUrl": host.url("/v1/oauth/done") }),
+        )
+        .await;
+    assert_eq!(session.status, StatusCode::CREATED, "{}", session.body);
+    let url = session.body["url"].as_str().unwrap().to_owned();
+
+    let seen = node_json("widget.mjs", vec![url, "demo".into(), "Ann Lee".into()]).await;
+    assert_eq!(
+        seen["choices"],
+        json!(["demo"]),
+        "only enabled providers are offered"
+    );
+    assert_eq!(seen["logo"], true, "the provider's logo loads");
+    assert_eq!(seen["consentTitle"], "VitaSync Demo");
+    assert_eq!(seen["heading"], "Connected");
+    let landed = seen["landed"].as_str().unwrap();
+    assert!(landed.starts_with(&host.url("/v1/oauth/done?")), "{landed}");
+    let landed = query(landed);
+    assert_eq!(landed["userId"], user);
+    assert_eq!(landed["externalId"], "wearer");
+
+    let listed = host
+        .get(&format!("/v1/users/{user}/connections"), ROOT_KEY)
+        .await;
+    let connections = listed.body["data"].as_array().unwrap();
+    assert_eq!(connections.len(), 1);
+    assert_eq!(connections[0]["id"], landed["connectionId"].as_str());
+    assert_eq!(connections[0]["providerId"], "demo");
+    assert_eq!(connections[0]["providerUserId"], "demo-ann-lee");
+    assert_eq!(connections[0]["status"], "active");
+}
+
+/// oauth2-mock-server on a free port, stopped when dropped.
+struct MockOAuthServer {
+    child: Child,
+    issuer: String,
+}
+
+impl MockOAuthServer {
+    fn start() -> Self {
+        let mut child = Command::new("node")
+            .arg(e2e_dir().join("oauth-server.mjs"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let started: Value = serde_json::from_str(&line).unwrap();
+        Self {
+            child,
+            issuer: started["issuer"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+impl Drop for MockOAuthServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn connects_through_a_third_party_oauth_server_with_pkce() {
+    let oauth = tokio::task::spawn_blocking(MockOAuthServer::start)
+        .await
+        .unwrap();
+    // Google's OAuth server and the Health API are separate hosts; so are these two.
+    let api = FakeProvider::start(ProviderId::Fitbit).await;
+    api.accept_any_bearer();
+    let vars = [
+        ("FITBIT_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("FITBIT_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        (
+            "FITBIT_AUTHORIZE_URL",
+            format!("{}/authorize", oauth.issuer),
+        ),
+        ("FITBIT_TOKEN_URL", format!("{}/token", oauth.issuer)),
+        ("FITBIT_API_URL", api.base.clone()),
+        ("VITASYNC_REDIRECT_ORIGINS", APP.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let host = TestHost::start_with(vars).await;
+    let user = host.user(ROOT_KEY, "wearer").await;
+
+    let link = connect_link(&host, ROOT_KEY, &user, "fitbit").await;
+    let (consent, _, landing) = run_browser(&host, &link).await;
+    let asked = query(&consent);
+    assert_eq!(asked["code_challenge_method"], "S256");
+    assert!(
+        landing.starts_with(&format!("{APP}/connected?")),
+        "{landing}"
+    );
+
+    let connection = host
+        .get(
+            &format!(
+                "/v1/users/{user}/connections/{}",
+                query(&landing)["connectionId"]
+            ),
+            ROOT_KEY,
+        )
+        .await;
+    assert_eq!(connection.status, StatusCode::OK);
+    assert_eq!(connection.body["providerUserId"], api.account_id());
+    assert_eq!(connection.body["status"], "active");
+    assert!(connection.body["tokenExpiresAt"].is_string());
+    let identity = api.requests_to("/v4/users/me/identity");
+    assert_eq!(identity.len(), 1);
+    assert!(
+        identity[0]
+            .authorization
+            .as_deref()
+            .is_some_and(|auth| auth.starts_with("Bearer ey")),
+        "the identity call carries the server's JWT access token"
+    );
+}
