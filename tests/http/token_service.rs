@@ -7,12 +7,15 @@ use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use vitasync_aws::{DynamoStore, KmsKeyManager};
+use vitasync_contract::{emulator, fixtures};
 use vitasync_domain::App;
 use vitasync_domain::api_key::Principal;
 use vitasync_domain::connect::{AuthorizeParams, CallbackParams, ConnectLinkRequest};
 use vitasync_domain::connection::{Connection, ConnectionStatus};
 use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderId;
+use vitasync_domain::secrets::Vault;
 use vitasync_domain::time::{Clock, Timestamp};
 use vitasync_domain::tokens::{AccessError, REFRESH_FAILED};
 use vitasync_domain::user::UserDraft;
@@ -43,10 +46,24 @@ struct Harness {
     caller: Principal,
     user: String,
     fake: FakeProvider,
+    /// The DynamoDB table, on the AWS host.
+    table: Option<String>,
     _dir: tempfile::TempDir,
 }
 
+/// Which host's adapters the use cases run on.
+#[derive(Clone, Copy)]
+enum Host {
+    Embedded,
+    /// DynamoDB and KMS in the AWS emulator.
+    Aws,
+}
+
 async fn harness(provider: ProviderId) -> Harness {
+    harness_on(Host::Embedded, provider).await
+}
+
+async fn harness_on(host: Host, provider: ProviderId) -> Harness {
     let fake = FakeProvider::start(provider).await;
     let vars: BTreeMap<String, String> = fake.env();
     let lookup = move |name: &str| vars.get(name).cloned();
@@ -54,14 +71,32 @@ async fn harness(provider: ProviderId) -> Harness {
     let clock = Arc::new(TestClock(Mutex::new(
         Timestamp::parse("2026-11-22T10:00:00Z").unwrap(),
     )));
-    let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
-    let connect = vitasync_host::connect_settings(
-        &lookup,
-        vitasync_host::embedded_vault(dir.path()).unwrap(),
-        Some(BASE.into()),
-    )
-    .unwrap();
-    let app = App::new(Ports::from_store(store, clock.clone()))
+    let mut table_name = None;
+    let (ports, vault) = match host {
+        Host::Embedded => (
+            Ports::from_store(
+                Arc::new(EmbeddedStore::open(dir.path()).unwrap()),
+                clock.clone(),
+            ),
+            vitasync_host::embedded_vault(dir.path()).unwrap(),
+        ),
+        Host::Aws => {
+            let config = emulator::sdk_config().await;
+            let table = fixtures::new_table().await;
+            table_name = Some(table.clone());
+            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table);
+            let keys = KmsKeyManager::new(
+                aws_sdk_kms::Client::new(&config),
+                fixtures::new_kms_key().await,
+            );
+            (
+                Ports::from_store(Arc::new(store), clock.clone()),
+                Vault::new(Arc::new(keys)),
+            )
+        }
+    };
+    let connect = vitasync_host::connect_settings(&lookup, vault, Some(BASE.into())).unwrap();
+    let app = App::new(ports)
         .with_providers(vitasync_host::providers_from(&lookup, false))
         .with_connect(connect);
     app.bootstrap(Some(&SecretString::from(ROOT_KEY)))
@@ -79,6 +114,7 @@ async fn harness(provider: ProviderId) -> Harness {
         caller,
         user: user.id.to_string(),
         fake,
+        table: table_name,
         _dir: dir,
     }
 }
@@ -178,7 +214,16 @@ async fn connect_links_and_authorizations_expire() {
 
 #[tokio::test]
 async fn racing_refreshes_call_the_provider_once_and_share_the_new_token() {
-    let h = harness(ProviderId::Oura).await;
+    racing_refreshes(Host::Embedded).await;
+}
+
+#[tokio::test]
+async fn racing_refreshes_on_dynamodb_and_kms_call_the_provider_once() {
+    racing_refreshes(Host::Aws).await;
+}
+
+async fn racing_refreshes(host: Host) {
+    let h = harness_on(host, ProviderId::Oura).await;
     let connection = h.connect().await;
     let before = h.app.access_token(&connection).await.unwrap();
     assert_eq!(h.fake.refresh_calls(), 0, "a fresh token is used as it is");
@@ -213,6 +258,20 @@ async fn racing_refreshes_call_the_provider_once_and_share_the_new_token() {
     h.fake.slow_refresh(Duration::ZERO);
     h.app.access_token(&connection).await.unwrap();
     assert_eq!(h.fake.refresh_calls(), 2);
+
+    // Whatever the table holds, no token is readable in it.
+    if let Some(table) = &h.table {
+        let client = aws_sdk_dynamodb::Client::new(&emulator::sdk_config().await);
+        let items = client.scan().table_name(table).send().await.unwrap();
+        let dump = format!("{:?}", items.items());
+        assert!(dump.contains("sealed"), "the scan sees the token items");
+        for token in h.fake.issued_tokens() {
+            assert!(
+                !dump.contains(&token),
+                "a provider token is stored in plaintext"
+            );
+        }
+    }
 }
 
 #[tokio::test]
