@@ -5,6 +5,7 @@ mod api_keys;
 mod browser;
 mod connect_security;
 mod connections;
+mod demo_provider;
 mod errors;
 mod lambda_events;
 mod lambda_runtime;

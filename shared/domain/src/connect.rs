@@ -156,6 +156,14 @@ fn split_scopes(raw: &str) -> Vec<String> {
 }
 
 impl App {
+    /// The deployment's public base URL, or `request_base` when none is configured.
+    pub fn base_url(&self, request_base: &str) -> String {
+        match self.connect.as_deref() {
+            Some(settings) => base(settings, request_base),
+            None => request_base.trim_end_matches('/').to_owned(),
+        }
+    }
+
     fn connect_settings(&self) -> Result<&ConnectSettings, DomainError> {
         self.connect
             .as_deref()

@@ -1,6 +1,7 @@
 //! The demo provider's OAuth 2.0 endpoints: a consent page and a token endpoint, served by
 //! VitaSync itself so a new deployment can connect something before it has provider accounts.
 
+use crate::extract::RequestBase;
 use crate::pages::{self, escape, page};
 use axum::Json;
 use axum::body::Bytes;
@@ -30,12 +31,17 @@ fn pairs(raw: &[u8]) -> HashMap<String, String> {
         .collect()
 }
 
-/// The demo only ever sends codes back to VitaSync's own demo callback.
-fn valid_redirect(params: &HashMap<String, String>) -> Option<&str> {
+/// The demo only ever sends codes back to this deployment's own demo callback.
+fn valid_redirect<'a>(
+    app: &App,
+    base: &str,
+    params: &'a HashMap<String, String>,
+) -> Option<&'a str> {
+    let own = format!("{}/v1/oauth/demo/callback", app.base_url(base));
     params
         .get("redirect_uri")
         .map(String::as_str)
-        .filter(|uri| uri.ends_with("/v1/oauth/demo/callback"))
+        .filter(|uri| *uri == own)
 }
 
 fn request_error(detail: &str) -> Response {
@@ -60,7 +66,11 @@ fn enabled(app: &App) -> bool {
                    required). Only served when the demo provider is enabled.",
     responses((status = 200, description = "HTML page", content_type = "text/html"))
 )]
-async fn consent_page(State(app): State<App>, uri: Uri) -> Response {
+async fn consent_page(
+    State(app): State<App>,
+    RequestBase(base): RequestBase,
+    uri: Uri,
+) -> Response {
     if !enabled(&app) {
         return request_error("The demo provider is not enabled on this deployment.");
     }
@@ -68,7 +78,7 @@ async fn consent_page(State(app): State<App>, uri: Uri) -> Response {
     if demo::check_client(params.get("client_id").map(String::as_str)).is_err() {
         return request_error("Unknown client_id.");
     }
-    let Some(redirect_uri) = valid_redirect(&params) else {
+    let Some(redirect_uri) = valid_redirect(&app, &base, &params) else {
         return request_error("redirect_uri is not this deployment's demo callback.");
     };
     if params.get("response_type").map(String::as_str) != Some("code")
@@ -110,12 +120,12 @@ async fn consent_page(State(app): State<App>, uri: Uri) -> Response {
     get, path = "/v1/demo/authorize/decision", tag = "providers",
     responses((status = 302, description = "Back to the client's redirect URI with a code or an error"))
 )]
-async fn decide(State(app): State<App>, uri: Uri) -> Response {
+async fn decide(State(app): State<App>, RequestBase(base): RequestBase, uri: Uri) -> Response {
     if !enabled(&app) {
         return request_error("The demo provider is not enabled on this deployment.");
     }
     let params = pairs(uri.query().unwrap_or_default().as_bytes());
-    let Some(redirect_uri) = valid_redirect(&params) else {
+    let Some(redirect_uri) = valid_redirect(&app, &base, &params) else {
         return request_error("redirect_uri is not this deployment's demo callback.");
     };
     let state = params.get("state").map_or("", String::as_str);
