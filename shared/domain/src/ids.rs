@@ -1,14 +1,12 @@
 //! Identifiers. Every id is a ULID in its canonical 26-character form, so ids sort by creation
 //! time, which the stores rely on for stable pagination.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::sync::Mutex;
 use ulid::{Generator, Ulid};
 
 /// Ids made in this process sort in the order they were made, even within one millisecond
 /// (a plain ULID's random part would not), so listings by id are creation order.
-fn next_ulid() -> Ulid {
+pub(crate) fn next_ulid() -> Ulid {
     static GENERATOR: Mutex<Generator> = Mutex::new(Generator::new());
     let mut generator = GENERATOR
         .lock()
@@ -19,20 +17,20 @@ fn next_ulid() -> Ulid {
 macro_rules! ulid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
         impl $name {
             /// A fresh id.
             pub fn generate() -> Self {
-                Self(next_ulid().to_string())
+                Self($crate::ids::next_ulid().to_string())
             }
 
             /// Parses an id from outside (a path segment, a stored item). `None` when it is not a
             /// ULID, which callers answer as "not found": a malformed id names nothing.
             pub fn parse(raw: &str) -> Option<Self> {
-                Ulid::from_string(raw).ok().map(|id| Self(id.to_string()))
+                ulid::Ulid::from_string(raw).ok().map(|id| Self(id.to_string()))
             }
 
             pub fn as_str(&self) -> &str {
@@ -40,13 +38,14 @@ macro_rules! ulid_id {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
     };
 }
+pub(crate) use ulid_id;
 
 ulid_id!(
     /// A tenant: every other item belongs to exactly one workspace.

@@ -3,11 +3,14 @@
 
 pub mod api_key;
 pub mod app;
+pub mod chunk;
 pub mod connect;
 pub mod connection;
 pub mod demo;
 pub mod error;
+pub mod health;
 pub mod ids;
+pub mod jobs;
 pub mod oauth_state;
 pub mod page;
 pub mod ports;

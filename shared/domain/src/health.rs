@@ -1,0 +1,277 @@
+//! The normalised health-data schema every provider's data is mapped into. Values are in SI
+//! units (or the unit each metric names); every record keeps its UTC instant, the local date
+//! and UTC offset where it happened, the provider, the source device and the provider's own
+//! record id, so revisions can replace what they revise.
+
+use crate::provider::ProviderId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What a number measures, and in which unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// count
+    Steps,
+    /// metres
+    Distance,
+    /// kilocalories burned by activity
+    ActiveCalories,
+    /// kilocalories burned in all (activity and resting)
+    TotalCalories,
+    /// floors (≈3 m of elevation)
+    Floors,
+    /// minutes of moderate or intense activity
+    ActiveMinutes,
+    /// beats per minute
+    HeartRate,
+    /// beats per minute
+    RestingHeartRate,
+    /// RMSSD, milliseconds
+    HeartRateVariability,
+    /// SpO2, percent
+    BloodOxygen,
+    /// breaths per minute
+    RespiratoryRate,
+    /// body temperature, degrees Celsius
+    Temperature,
+    /// kilograms
+    Weight,
+    /// percent
+    BodyFat,
+    /// kg/m²
+    Bmi,
+    /// systolic mmHg (`value`) and diastolic mmHg (`secondary`)
+    BloodPressure,
+    /// mmol/L
+    BloodGlucose,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 17] = [
+        Metric::Steps,
+        Metric::Distance,
+        Metric::ActiveCalories,
+        Metric::TotalCalories,
+        Metric::Floors,
+        Metric::ActiveMinutes,
+        Metric::HeartRate,
+        Metric::RestingHeartRate,
+        Metric::HeartRateVariability,
+        Metric::BloodOxygen,
+        Metric::RespiratoryRate,
+        Metric::Temperature,
+        Metric::Weight,
+        Metric::BodyFat,
+        Metric::Bmi,
+        Metric::BloodPressure,
+        Metric::BloodGlucose,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Steps => "steps",
+            Metric::Distance => "distance",
+            Metric::ActiveCalories => "active_calories",
+            Metric::TotalCalories => "total_calories",
+            Metric::Floors => "floors",
+            Metric::ActiveMinutes => "active_minutes",
+            Metric::HeartRate => "heart_rate",
+            Metric::RestingHeartRate => "resting_heart_rate",
+            Metric::HeartRateVariability => "heart_rate_variability",
+            Metric::BloodOxygen => "blood_oxygen",
+            Metric::RespiratoryRate => "respiratory_rate",
+            Metric::Temperature => "temperature",
+            Metric::Weight => "weight",
+            Metric::BodyFat => "body_fat",
+            Metric::Bmi => "bmi",
+            Metric::BloodPressure => "blood_pressure",
+            Metric::BloodGlucose => "blood_glucose",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|metric| metric.as_str() == raw)
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::Steps => "count",
+            Metric::Distance => "m",
+            Metric::ActiveCalories | Metric::TotalCalories => "kcal",
+            Metric::Floors => "count",
+            Metric::ActiveMinutes => "min",
+            Metric::HeartRate | Metric::RestingHeartRate => "bpm",
+            Metric::HeartRateVariability => "ms",
+            Metric::BloodOxygen | Metric::BodyFat => "%",
+            Metric::RespiratoryRate => "breaths/min",
+            Metric::Temperature => "degC",
+            Metric::Weight => "kg",
+            Metric::Bmi => "kg/m2",
+            Metric::BloodPressure => "mmHg",
+            Metric::BloodGlucose => "mmol/L",
+        }
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where and when something was recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Origin {
+    pub provider: ProviderId,
+    /// The provider's id for the record (or the group it came in).
+    pub record_id: String,
+    /// The device or app that recorded it, when the provider says.
+    pub source: Option<String>,
+}
+
+/// A day's total or average of one metric, in the user's local calendar. Upserted in place: a
+/// total that grows during the day replaces the earlier one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DailySummary {
+    pub metric: Metric,
+    /// `YYYY-MM-DD` in the user's local time.
+    pub date: String,
+    pub value: f64,
+    /// Offset from UTC on that day, in seconds.
+    pub utc_offset_seconds: i32,
+    pub origin: Origin,
+}
+
+/// One reading at one instant: a weigh-in, a blood-pressure cuff, a spot SpO2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Measurement {
+    pub metric: Metric,
+    /// UTC, milliseconds since the epoch.
+    pub at_ms: i64,
+    pub utc_offset_seconds: i32,
+    /// Local date of `at_ms`.
+    pub date: String,
+    pub value: f64,
+    /// The second value of two-part readings (diastolic blood pressure).
+    pub secondary: Option<f64>,
+    pub origin: Origin,
+}
+
+/// A dense series of one metric (heart rate at up to 1 Hz, intraday steps).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleSeries {
+    pub metric: Metric,
+    /// `(UTC milliseconds, value)`, any order; duplicates at one instant keep the last.
+    pub points: Vec<(i64, f64)>,
+    pub utc_offset_seconds: i32,
+    pub provider: ProviderId,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    Sleep,
+    Workout,
+}
+
+impl SessionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Sleep => "sleep",
+            SessionKind::Workout => "workout",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SleepStage {
+    Awake,
+    Light,
+    Deep,
+    Rem,
+}
+
+/// A stretch of one sleep stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageSpan {
+    pub stage: SleepStage,
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+/// A sleep or a workout, keyed by the provider's record id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub kind: SessionKind,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub utc_offset_seconds: i32,
+    /// Local date the session is counted on (the wake-up day for sleep).
+    pub date: String,
+    /// Workouts: the sport, lower-case (`running`, `cycling`, `walking`, …).
+    pub sport: Option<String>,
+    pub duration_seconds: Option<f64>,
+    pub distance_m: Option<f64>,
+    pub energy_kcal: Option<f64>,
+    pub heart_rate_avg: Option<f64>,
+    pub heart_rate_max: Option<f64>,
+    pub heart_rate_min: Option<f64>,
+    /// Sleep: seconds per stage, as the provider totals them.
+    pub stage_seconds: Option<StageTotals>,
+    /// Sleep: the hypnogram, when the provider gives one.
+    pub stages: Vec<StageSpan>,
+    /// The provider's own 0–100 score, when it has one.
+    pub score: Option<f64>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageTotals {
+    pub awake: f64,
+    pub light: f64,
+    pub deep: f64,
+    pub rem: f64,
+}
+
+/// Everything one fetch from a provider brought, normalised.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HealthBatch {
+    pub summaries: Vec<DailySummary>,
+    pub measurements: Vec<Measurement>,
+    pub samples: Vec<SampleSeries>,
+    pub sessions: Vec<Session>,
+}
+
+impl HealthBatch {
+    pub fn extend(&mut self, other: HealthBatch) {
+        self.summaries.extend(other.summaries);
+        self.measurements.extend(other.measurements);
+        self.samples.extend(other.samples);
+        self.sessions.extend(other.sessions);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_names_round_trip_and_match_serde() {
+        for metric in Metric::ALL {
+            assert_eq!(Metric::parse(metric.as_str()), Some(metric));
+            assert_eq!(
+                serde_json::to_value(metric).unwrap(),
+                serde_json::Value::String(metric.as_str().into())
+            );
+        }
+    }
+}
