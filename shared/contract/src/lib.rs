@@ -6,6 +6,8 @@
 pub mod connections;
 pub mod emulator;
 pub mod fixtures;
+pub mod health;
+pub mod jobs;
 pub mod queue;
 pub mod states;
 pub mod stores;

@@ -2,7 +2,7 @@
 //! a real AWS API emulator over the wire.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use vitasync_contract::{connections, fixtures, queue, states, stores, vault};
+use vitasync_contract::{connections, fixtures, health, jobs, queue, states, stores, vault};
 
 mod embedded {
     use super::*;
@@ -36,6 +36,16 @@ mod embedded {
     #[tokio::test]
     async fn key_manager() {
         vault::vault(Embedded::new().key_manager()).await;
+    }
+
+    #[tokio::test]
+    async fn health_store() {
+        health::health_store(&Embedded::new().ports()).await;
+    }
+
+    #[tokio::test]
+    async fn job_store() {
+        jobs::job_store(&Embedded::new().ports()).await;
     }
 
     #[tokio::test]
@@ -75,6 +85,16 @@ mod aws {
     #[tokio::test]
     async fn key_manager() {
         vault::vault(fixtures::kms_key_manager().await).await;
+    }
+
+    #[tokio::test]
+    async fn health_store() {
+        health::health_store(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn job_store() {
+        jobs::job_store(&fixtures::dynamo_ports().await.0).await;
     }
 
     #[tokio::test]

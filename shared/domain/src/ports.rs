@@ -5,6 +5,7 @@ use crate::api_key::{ApiKeyRecord, KeyHash};
 use crate::connection::{Connection, StoredTokens};
 use crate::error::StoreError;
 use crate::ids::{ApiKeyId, ConnectionId, UserId, WorkspaceId};
+use crate::jobs::{JobId, SyncJob};
 use crate::oauth_state::OAuthState;
 use crate::page::{Page, PageRequest};
 use crate::time::{Clock, Timestamp};
@@ -101,6 +102,8 @@ pub struct Ports {
     pub users: Arc<dyn UserStore>,
     pub connections: Arc<dyn ConnectionStore>,
     pub states: Arc<dyn StateStore>,
+    pub health: Arc<dyn HealthStore>,
+    pub jobs: Arc<dyn JobStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -168,18 +171,82 @@ pub trait StateStore: Send + Sync {
     async fn get_state(&self, key: &str, now: Timestamp) -> Result<Option<OAuthState>, StoreError>;
 }
 
+/// Whose health records: one connection of one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordOwner {
+    pub workspace: WorkspaceId,
+    pub user: UserId,
+    pub connection: ConnectionId,
+}
+
+/// Health records as opaque bytes under sort-ordered keys (the domain decides both; see
+/// `health_records`). Deleting the user removes them; disconnecting does not.
+#[async_trait]
+pub trait HealthStore: Send + Sync {
+    /// The stored bytes of each key, in the order asked (`None` where absent).
+    async fn get_records(
+        &self,
+        owner: &RecordOwner,
+        keys: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
+    /// Writes every record, replacing any with the same key. All are written when it returns.
+    async fn put_records(
+        &self,
+        owner: &RecordOwner,
+        records: &[(String, Vec<u8>)],
+    ) -> Result<(), StoreError>;
+    /// Records with `from <= key < to`, in key order.
+    async fn records_between(
+        &self,
+        owner: &RecordOwner,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+}
+
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Stores `job` unless its connection has an active (queued or running) job, in which case
+    /// that job is returned instead. Atomic. Returns the job and whether it is the new one.
+    async fn create_job(&self, job: &SyncJob) -> Result<(SyncJob, bool), StoreError>;
+    async fn get_job(
+        &self,
+        workspace: &WorkspaceId,
+        id: &JobId,
+    ) -> Result<Option<SyncJob>, StoreError>;
+    /// A user's jobs, newest first.
+    async fn list_jobs(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<SyncJob>, StoreError>;
+    /// Saves `job` if the stored one still has version `job.version - 1`. A job that is no
+    /// longer active frees its connection for the next one. `false` when another writer won.
+    async fn update_job(&self, job: &SyncJob) -> Result<bool, StoreError>;
+}
+
 impl Ports {
     /// Every store port served by one adapter: each host keeps everything in one store.
     pub fn from_store<S>(store: Arc<S>, clock: Arc<dyn Clock>) -> Self
     where
-        S: WorkspaceStore + ApiKeyStore + UserStore + ConnectionStore + StateStore + 'static,
+        S: WorkspaceStore
+            + ApiKeyStore
+            + UserStore
+            + ConnectionStore
+            + StateStore
+            + HealthStore
+            + JobStore
+            + 'static,
     {
         Self {
             workspaces: store.clone(),
             api_keys: store.clone(),
             users: store.clone(),
             connections: store.clone(),
-            states: store,
+            states: store.clone(),
+            health: store.clone(),
+            jobs: store,
             clock,
         }
     }

@@ -6,6 +6,8 @@
 
 mod api_keys;
 mod connections;
+mod health;
+mod jobs;
 mod keys;
 mod queue;
 mod states;

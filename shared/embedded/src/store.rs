@@ -74,6 +74,10 @@ impl EmbeddedStore {
         txn.open_table(tables::CONNECTION_ACCOUNTS)?;
         txn.open_table(tables::CONNECTION_TOKENS)?;
         txn.open_table(tables::QUEUE_VISIBILITY)?;
+        txn.open_table(tables::HEALTH_RECORDS)?;
+        txn.open_table(tables::JOBS)?;
+        txn.open_table(tables::USER_JOBS)?;
+        txn.open_table(tables::ACTIVE_JOBS)?;
         txn.commit()?;
         Ok(())
     }

@@ -40,3 +40,13 @@ pub const CONNECTION_TOKENS: TableDefinition<(&str, &str, &str), &[u8]> =
 
 /// SHA-256 of a browser token → connect link / widget session / OAuth state JSON
 pub const STATES: TableDefinition<&str, &[u8]> = TableDefinition::new("oauth_states");
+
+/// (workspace id, user id, "connection id/record key") → record bytes (health data)
+pub const HEALTH_RECORDS: TableDefinition<(&str, &str, &str), &[u8]> =
+    TableDefinition::new("health_records");
+/// (workspace id, job id) → sync job JSON
+pub const JOBS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("sync_jobs");
+/// (workspace id, user id, job id) → (): a user's jobs
+pub const USER_JOBS: TableDefinition<(&str, &str, &str), ()> = TableDefinition::new("user_jobs");
+/// (workspace id, connection id) → the id of its active job (one at a time)
+pub const ACTIVE_JOBS: TableDefinition<(&str, &str), &str> = TableDefinition::new("active_jobs");

@@ -156,6 +156,8 @@ impl UserStore for EmbeddedStore {
             txn.open_table(USER_EXTERNAL_IDS)?
                 .remove((ws, user.external_id.as_str()))?;
             crate::connections::purge_user_connections(txn, ws, id.as_str())?;
+            crate::health::purge_user_records(txn, ws, id.as_str())?;
+            crate::jobs::purge_user_jobs(txn, ws, id.as_str())?;
             Ok(true)
         })
         .await

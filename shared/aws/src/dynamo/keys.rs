@@ -13,6 +13,10 @@
 //! | - connection                      |                       | `CONN#<connId>`     |
 //! | - its sealed tokens (+ `version`) |                       | `TOKEN#<connId>`    |
 //! | - provider account → connection   |                       | `ACCOUNT#<provider>#<providerUserId>` |
+//! | - health record (`data`: bytes)   |                       | `REC#<connId>/<key>`|
+//! | - sync job (+ `version`)          |                       | `JOB#<jobId>`       |
+//! | - the connection's active job     |                       | `ACTIVEJOB#<connId>`|
+//! | sync job pointer → user id        | `WS#<ws>`             | `JOB#<jobId>`       |
 //!
 //! Guards make uniqueness a condition on a key (`attribute_not_exists(pk)`) inside the same
 //! transaction as the write it protects, so no rule depends on reading first. Ids are ULIDs, so
@@ -77,4 +81,22 @@ pub const STATE_SK: &str = "STATE";
 
 pub fn state(key: &str) -> String {
     format!("STATE#{key}")
+}
+
+/// A health record of a connection, in its user's partition: `REC#<connId>/<record key>`.
+pub fn record(connection: &str, key: &str) -> String {
+    format!("REC#{connection}/{key}")
+}
+
+pub const JOB_PREFIX: &str = "JOB#";
+
+/// A sync job, in its user's partition (listed newest first), and its pointer in the
+/// workspace partition (found by id alone).
+pub fn job(id: &str) -> String {
+    format!("{JOB_PREFIX}{id}")
+}
+
+/// The guard naming a connection's one active job, in its user's partition.
+pub fn active_job(connection: &str) -> String {
+    format!("ACTIVEJOB#{connection}")
 }

@@ -4,6 +4,8 @@ mod actions;
 mod api_keys;
 mod batch;
 mod connections;
+mod health;
+mod jobs;
 pub mod keys;
 mod states;
 mod users;

@@ -1,0 +1,163 @@
+use super::{DynamoStore, Item, keys, s, unavailable};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
+use std::collections::HashMap;
+use std::time::Duration;
+use vitasync_domain::StoreError;
+use vitasync_domain::ports::{HealthStore, RecordOwner};
+
+/// DynamoDB's limit on keys per BatchGetItem call.
+const BATCH_GET_LIMIT: usize = 100;
+const DATA: &str = "data";
+
+fn partition(owner: &RecordOwner) -> String {
+    keys::user_partition(owner.workspace.as_str(), owner.user.as_str())
+}
+
+fn item_key(owner: &RecordOwner, key: &str) -> Item {
+    HashMap::from([
+        (keys::PK.to_owned(), s(partition(owner))),
+        (
+            keys::SK.to_owned(),
+            s(keys::record(owner.connection.as_str(), key)),
+        ),
+    ])
+}
+
+fn data_of(item: &Item) -> Result<Vec<u8>, StoreError> {
+    match item.get(DATA) {
+        Some(AttributeValue::B(blob)) => Ok(blob.clone().into_inner()),
+        _ => Err(StoreError::Corrupt("a health record without data".into())),
+    }
+}
+
+fn sort_key_of(item: &Item) -> Option<&str> {
+    match item.get(keys::SK) {
+        Some(AttributeValue::S(sk)) => Some(sk.as_str()),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl HealthStore for DynamoStore {
+    async fn get_records(
+        &self,
+        owner: &RecordOwner,
+        wanted: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let mut found: HashMap<String, Vec<u8>> = HashMap::new();
+        for chunk in wanted.chunks(BATCH_GET_LIMIT) {
+            let mut pending: Vec<Item> = chunk.iter().map(|key| item_key(owner, key)).collect();
+            let mut attempt = 0u32;
+            while !pending.is_empty() {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                for item in output
+                    .responses
+                    .and_then(|mut all| all.remove(&self.table))
+                    .unwrap_or_default()
+                {
+                    if let Some(sk) = sort_key_of(&item) {
+                        found.insert(sk.to_owned(), data_of(&item)?);
+                    }
+                }
+                pending = output
+                    .unprocessed_keys
+                    .and_then(|mut left| left.remove(&self.table))
+                    .map(|left| left.keys)
+                    .unwrap_or_default();
+                if !pending.is_empty() {
+                    attempt += 1;
+                    if attempt > 10 {
+                        return Err(StoreError::Unavailable(
+                            "reads still unprocessed after 10 attempts".into(),
+                        ));
+                    }
+                    tokio::time::sleep(Duration::from_millis(25u64 << attempt.min(8))).await;
+                }
+            }
+        }
+        Ok(wanted
+            .iter()
+            .map(|key| found.remove(&keys::record(owner.connection.as_str(), key)))
+            .collect())
+    }
+
+    async fn put_records(
+        &self,
+        owner: &RecordOwner,
+        records: &[(String, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let requests = records
+            .iter()
+            .map(|(key, bytes)| {
+                let mut item = item_key(owner, key);
+                item.insert(DATA.to_owned(), AttributeValue::B(bytes.clone().into()));
+                let put = PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                Ok(WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.batch_write(requests).await
+    }
+
+    async fn records_between(
+        &self,
+        owner: &RecordOwner,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let prefix = keys::record(owner.connection.as_str(), "");
+        let (low, high) = (
+            keys::record(owner.connection.as_str(), from),
+            keys::record(owner.connection.as_str(), to),
+        );
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":pk", s(partition(owner)))
+                .expression_attribute_values(":low", s(low.clone()))
+                .expression_attribute_values(":high", s(high.clone()))
+                .consistent_read(true)
+                .set_limit(self.query_page_limit)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in output.items.unwrap_or_default() {
+                // BETWEEN includes its upper bound; this range does not.
+                match sort_key_of(&item) {
+                    Some(sk) if sk != high => {
+                        let key = sk.strip_prefix(&prefix).unwrap_or(sk).to_owned();
+                        out.push((key, data_of(&item)?));
+                    }
+                    _ => {}
+                }
+            }
+            match output.last_evaluated_key {
+                Some(last) => start = Some(last),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+}

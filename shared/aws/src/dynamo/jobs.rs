@@ -1,0 +1,186 @@
+use super::actions::Condition;
+use super::{
+    DynamoStore, TRANSACTION_ATTEMPTS, TxFailure, backoff, contention, from_item, keys, s,
+    string_attr, to_item, unavailable,
+};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use vitasync_domain::StoreError;
+use vitasync_domain::ids::{UserId, WorkspaceId};
+use vitasync_domain::jobs::{JobId, SyncJob};
+use vitasync_domain::page::{Page, PageRequest};
+use vitasync_domain::ports::JobStore;
+
+fn partition(job: &SyncJob) -> String {
+    keys::user_partition(job.workspace_id.as_str(), job.user_id.as_str())
+}
+
+impl DynamoStore {
+    async fn job_in(
+        &self,
+        workspace: &WorkspaceId,
+        user: &str,
+        id: &str,
+    ) -> Result<Option<SyncJob>, StoreError> {
+        self.get(
+            keys::user_partition(workspace.as_str(), user),
+            keys::job(id),
+        )
+        .await?
+        .map(from_item)
+        .transpose()
+    }
+}
+
+#[async_trait]
+impl JobStore for DynamoStore {
+    async fn create_job(&self, job: &SyncJob) -> Result<(SyncJob, bool), StoreError> {
+        let pk = partition(job);
+        let guard_sk = keys::active_job(job.connection_id.as_str());
+        for attempt in 0..TRANSACTION_ATTEMPTS {
+            let mut actions = vec![
+                self.put(
+                    to_item(job, pk.clone(), keys::job(job.id.as_str()))?,
+                    Condition::Absent,
+                )?,
+                self.put(
+                    HashMap::from([
+                        (
+                            keys::PK.to_owned(),
+                            s(keys::workspace(job.workspace_id.as_str())),
+                        ),
+                        (keys::SK.to_owned(), s(keys::job(job.id.as_str()))),
+                        ("userId".to_owned(), s(job.user_id.to_string())),
+                    ]),
+                    Condition::Absent,
+                )?,
+            ];
+            if job.status.is_active() {
+                actions.push(self.put(
+                    HashMap::from([
+                        (keys::PK.to_owned(), s(pk.clone())),
+                        (keys::SK.to_owned(), s(guard_sk.clone())),
+                        ("jobId".to_owned(), s(job.id.to_string())),
+                    ]),
+                    Condition::Absent,
+                )?);
+            }
+            match self.transact(actions).await {
+                Ok(()) => return Ok((job.clone(), true)),
+                Err(TxFailure::Store(err)) => return Err(err),
+                Err(TxFailure::Contention) => {
+                    backoff(attempt).await;
+                    continue;
+                }
+                Err(TxFailure::Condition(_)) => {}
+            }
+            // The connection has an active job: answer with it.
+            if let Some(guard) = self.get(pk.clone(), guard_sk.clone()).await?
+                && let Some(active) = self
+                    .job_in(
+                        &job.workspace_id,
+                        job.user_id.as_str(),
+                        &string_attr(&guard, "jobId")?,
+                    )
+                    .await?
+            {
+                return Ok((active, false));
+            }
+            backoff(attempt).await;
+        }
+        Err(contention())
+    }
+
+    async fn get_job(
+        &self,
+        workspace: &WorkspaceId,
+        id: &JobId,
+    ) -> Result<Option<SyncJob>, StoreError> {
+        let Some(pointer) = self
+            .get(keys::workspace(workspace.as_str()), keys::job(id.as_str()))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let user = string_attr(&pointer, "userId")?;
+        self.job_in(workspace, &user, id.as_str()).await
+    }
+
+    async fn list_jobs(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        page: &PageRequest,
+    ) -> Result<Page<SyncJob>, StoreError> {
+        let pk = keys::user_partition(workspace.as_str(), user.as_str());
+        let want = page.limit + 1;
+        let mut start = page.after.as_ref().map(|after| {
+            HashMap::from([
+                (keys::PK.to_owned(), s(pk.clone())),
+                (keys::SK.to_owned(), s(keys::job(after))),
+            ])
+        });
+        let mut jobs = Vec::new();
+        loop {
+            let remaining = i32::try_from(want - jobs.len()).unwrap_or(i32::MAX);
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(keys::JOB_PREFIX))
+                .scan_index_forward(false)
+                .consistent_read(true)
+                .limit(
+                    self.query_page_limit
+                        .map_or(remaining, |cap| cap.min(remaining)),
+                )
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in output.items.unwrap_or_default() {
+                jobs.push(from_item::<SyncJob>(item)?);
+            }
+            match output.last_evaluated_key {
+                Some(last) if jobs.len() < want => start = Some(last),
+                _ => break,
+            }
+        }
+        Ok(Page::from_lookahead(jobs, page.limit, |job| {
+            job.id.to_string()
+        }))
+    }
+
+    async fn update_job(&self, job: &SyncJob) -> Result<bool, StoreError> {
+        let pk = partition(job);
+        let mut actions = vec![self.put(
+            to_item(job, pk.clone(), keys::job(job.id.as_str()))?,
+            Condition::Version(job.version.saturating_sub(1)),
+        )?];
+        if !job.status.is_active() {
+            actions.push(self.delete(
+                pk,
+                keys::active_job(job.connection_id.as_str()),
+                Condition::None,
+            )?);
+            // Only the job that holds the guard may free it.
+            if let Some(guard) = self
+                .get(partition(job), keys::active_job(job.connection_id.as_str()))
+                .await?
+                && string_attr(&guard, "jobId")? != job.id.as_str()
+            {
+                actions.pop();
+            }
+        }
+        match self.transact(actions).await {
+            Ok(()) => Ok(true),
+            Err(TxFailure::Condition(_)) => Ok(false),
+            Err(TxFailure::Contention) => Err(contention()),
+            Err(TxFailure::Store(err)) => Err(err),
+        }
+    }
+}

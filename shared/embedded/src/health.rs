@@ -1,0 +1,92 @@
+use crate::store::{EmbeddedStore, Fault};
+use crate::tables::HEALTH_RECORDS;
+use async_trait::async_trait;
+use redb::WriteTransaction;
+use vitasync_domain::StoreError;
+use vitasync_domain::ports::{HealthStore, RecordOwner};
+
+fn record_key(owner: &RecordOwner, key: &str) -> String {
+    format!("{}/{key}", owner.connection)
+}
+
+/// Removes every health record of one user.
+pub(crate) fn purge_user_records(
+    txn: &WriteTransaction,
+    workspace: &str,
+    user: &str,
+) -> Result<(), Fault> {
+    txn.open_table(HEALTH_RECORDS)?.retain_in(
+        (workspace, user, "")..(workspace, user, crate::tables::END),
+        |_, _| false,
+    )?;
+    Ok(())
+}
+
+#[async_trait]
+impl HealthStore for EmbeddedStore {
+    async fn get_records(
+        &self,
+        owner: &RecordOwner,
+        keys: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let owner = owner.clone();
+        let keys = keys.to_vec();
+        self.read(move |txn| {
+            let table = txn.open_table(HEALTH_RECORDS)?;
+            let (ws, user) = (owner.workspace.as_str(), owner.user.as_str());
+            keys.iter()
+                .map(|key| {
+                    let found = table.get((ws, user, record_key(&owner, key).as_str()))?;
+                    Ok(found.map(|item| item.value().to_vec()))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn put_records(
+        &self,
+        owner: &RecordOwner,
+        records: &[(String, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let owner = owner.clone();
+        let records = records.to_vec();
+        self.write(move |txn| {
+            let mut table = txn.open_table(HEALTH_RECORDS)?;
+            let (ws, user) = (owner.workspace.as_str(), owner.user.as_str());
+            for (key, bytes) in &records {
+                table.insert(
+                    (ws, user, record_key(&owner, key).as_str()),
+                    bytes.as_slice(),
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn records_between(
+        &self,
+        owner: &RecordOwner,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let owner = owner.clone();
+        let (from, to) = (record_key(&owner, from), record_key(&owner, to));
+        self.read(move |txn| {
+            let table = txn.open_table(HEALTH_RECORDS)?;
+            let (ws, user) = (owner.workspace.as_str(), owner.user.as_str());
+            let prefix_len = owner.connection.as_str().len() + 1;
+            let mut out = Vec::new();
+            for entry in table.range((ws, user, from.as_str())..(ws, user, to.as_str()))? {
+                let (key, value) = entry?;
+                out.push((
+                    key.value().2[prefix_len..].to_owned(),
+                    value.value().to_vec(),
+                ));
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
