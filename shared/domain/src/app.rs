@@ -11,7 +11,9 @@ use crate::ids::{ApiKeyId, ConnectionId, UserId, WorkspaceId};
 use crate::page::{Page, PageRequest};
 use crate::ports::Ports;
 use crate::provider::ProviderRegistry;
+use crate::queue::JobQueue;
 use crate::scope::Scope;
+use crate::sync::SyncSettings;
 use crate::time::Timestamp;
 use crate::user::{User, UserDraft, UserPatch};
 use crate::workspace::{DEFAULT_WORKSPACE_SLUG, Workspace, validate_name, validate_slug};
@@ -42,6 +44,8 @@ pub struct App {
     pub(crate) ports: Ports,
     providers: Arc<ProviderRegistry>,
     pub(crate) connect: Option<Arc<ConnectSettings>>,
+    pub(crate) jobs_queue: Option<Arc<dyn JobQueue>>,
+    pub(crate) sync: SyncSettings,
 }
 
 impl App {
@@ -51,7 +55,20 @@ impl App {
             ports,
             providers: Arc::default(),
             connect: None,
+            jobs_queue: None,
+            sync: SyncSettings::default(),
         }
+    }
+
+    /// Where sync jobs are queued (SQS on AWS, the embedded queue locally).
+    pub fn with_jobs_queue(mut self, queue: Arc<dyn JobQueue>) -> Self {
+        self.jobs_queue = Some(queue);
+        self
+    }
+
+    pub fn with_sync_settings(mut self, settings: SyncSettings) -> Self {
+        self.sync = settings;
+        self
     }
 
     /// What connecting providers needs: the provider client, the vault for tokens, redirects.

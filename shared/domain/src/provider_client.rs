@@ -1,10 +1,13 @@
 //! The port through which the use cases talk to providers' OAuth servers and APIs. The domain
 //! decides when to call; the adapter (`vitasync-providers`) knows each provider's wire quirks.
 
+use crate::health::{HealthBatch, Metric};
 use crate::provider::{ProviderId, ProviderSettings};
+use crate::time::Timestamp;
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 use thiserror::Error;
 
 /// Where to send the user, and the PKCE verifier to keep for the code exchange.
@@ -96,6 +99,43 @@ impl ProviderError {
     }
 }
 
+/// What a sync asks a provider for.
+#[derive(Debug, Clone)]
+pub struct FetchRequest {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    /// The metrics wanted; empty means all the provider has.
+    pub metrics: Vec<Metric>,
+    /// The account's id at the provider.
+    pub provider_user_id: String,
+}
+
+impl FetchRequest {
+    pub fn wants(&self, metric: Metric) -> bool {
+        self.metrics.is_empty() || self.metrics.contains(&metric)
+    }
+}
+
+/// Why a data fetch did not bring data.
+#[derive(Debug, Error)]
+pub enum FetchError {
+    /// The access token was not accepted (expired early, or revoked): refresh and try again.
+    #[error("the provider did not accept the access token")]
+    Unauthorized,
+    /// The user or the provider ended our access.
+    #[error("access was revoked at the provider")]
+    Revoked,
+    /// Throttled: try again after this long.
+    #[error("rate limited for {0:?}")]
+    RateLimited(Duration),
+    /// Down, failing (5xx) or timing out: try again later.
+    #[error("the provider is unavailable: {0}")]
+    Unavailable(String),
+    /// The provider answered something we cannot read, or we cannot sync it yet.
+    #[error("unexpected provider reply: {0}")]
+    Protocol(String),
+}
+
 #[async_trait]
 pub trait ProviderClient: Send + Sync {
     /// The provider's consent URL for `state`, with PKCE when the provider takes it.
@@ -130,6 +170,15 @@ pub trait ProviderClient: Send + Sync {
         grant: &TokenGrant,
         member_id: &str,
     ) -> Result<ProviderAccount, ProviderError>;
+
+    /// The user's data for a window, normalised.
+    async fn fetch_data(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        access_token: &SecretString,
+        request: &FetchRequest,
+    ) -> Result<HealthBatch, FetchError>;
 
     /// Ends the app's access at the provider, where the provider has a way to.
     async fn revoke(

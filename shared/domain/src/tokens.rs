@@ -218,6 +218,28 @@ impl App {
         Ok(fresh.access_token)
     }
 
+    /// Treats the stored access token as expired, so the next `access_token` refreshes it
+    /// (the provider refused it before its time).
+    pub(crate) async fn expire_tokens(&self, connection: &Connection) -> Result<(), StoreError> {
+        let store = &self.ports.connections;
+        let (ws, user, id) = (
+            &connection.workspace_id,
+            &connection.user_id,
+            &connection.id,
+        );
+        if let Some(tokens) = store.get_tokens(ws, user, id).await? {
+            let expired = StoredTokens {
+                expires_at: Some(self.now()),
+                ..tokens.clone()
+            };
+            // Losing this race means someone refreshed meanwhile: just as good.
+            store
+                .replace_tokens(ws, user, id, tokens.version, &expired)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn mark_refresh_failed(&self, connection: &Connection) {
         let store = &self.ports.connections;
         let current = store

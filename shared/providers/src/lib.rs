@@ -5,15 +5,18 @@
 mod accounts;
 mod oauth;
 mod wire;
+mod withings;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
 use std::time::Duration;
 use thiserror::Error;
+use vitasync_domain::demo_data;
+use vitasync_domain::health::HealthBatch;
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
 use vitasync_domain::provider_client::{
-    AuthorizationRequest, CodeExchange, ProviderAccount, ProviderClient, ProviderError, TokenGrant,
-    TokenPair,
+    AuthorizationRequest, CodeExchange, FetchError, FetchRequest, ProviderAccount, ProviderClient,
+    ProviderError, TokenGrant, TokenPair,
 };
 
 /// A provider that does not answer within this long is treated as unavailable.
@@ -84,6 +87,25 @@ impl ProviderClient for HttpProviderClient {
         member_id: &str,
     ) -> Result<ProviderAccount, ProviderError> {
         accounts::identify(&self.http, provider, settings, grant, member_id).await
+    }
+
+    async fn fetch_data(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        access_token: &SecretString,
+        request: &FetchRequest,
+    ) -> Result<HealthBatch, FetchError> {
+        match provider {
+            // The demo provider's data is generated where it lives: in VitaSync.
+            ProviderId::Demo => Ok(demo_data::generate(&request.provider_user_id, request)),
+            ProviderId::Withings => {
+                withings::fetch(&self.http, settings, access_token, request).await
+            }
+            other => Err(FetchError::Protocol(format!(
+                "syncing {other} data is not supported yet"
+            ))),
+        }
     }
 
     async fn revoke(

@@ -1,0 +1,149 @@
+//! How normalised records are laid out in the health store, and how a fetched batch is written:
+//! only what is new or changed is written, so syncing a window twice writes nothing the second
+//! time and leaves the store byte-for-byte the same.
+//!
+//! | record                | key                                   | bytes               |
+//! |-----------------------|---------------------------------------|---------------------|
+//! | daily summary         | `D#<metric>#<local date>`             | JSON                |
+//! | measurement           | `E#<metric>#<UTC ms, 13 digits>#<id>` | JSON                |
+//! | sleep / workout       | `X#<kind>#<provider record id>`       | JSON                |
+//! | dense samples, a day  | `S#<metric>#<UTC date>`               | a chunk (`chunk`)   |
+
+use crate::chunk;
+use crate::error::StoreError;
+use crate::health::{DailySummary, HealthBatch, Measurement, Metric, SampleSeries, Session};
+use crate::jobs::Counts;
+use crate::ports::{HealthStore, RecordOwner};
+use chrono::DateTime;
+use std::collections::BTreeMap;
+
+pub fn summary_key(metric: Metric, date: &str) -> String {
+    format!("D#{metric}#{date}")
+}
+
+pub fn measurement_key(measurement: &Measurement) -> String {
+    format!(
+        "E#{}#{:013}#{}",
+        measurement.metric, measurement.at_ms, measurement.origin.record_id
+    )
+}
+
+pub fn session_key(session: &Session) -> String {
+    format!("X#{}#{}", session.kind.as_str(), session.origin.record_id)
+}
+
+pub fn chunk_key(metric: Metric, utc_date: &str) -> String {
+    format!("S#{metric}#{utc_date}")
+}
+
+fn utc_date(at_ms: i64) -> String {
+    DateTime::from_timestamp_millis(at_ms)
+        .map(|at| at.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// A whole record: replaced when its bytes differ.
+struct Whole {
+    counter: String,
+    bytes: Vec<u8>,
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|err| StoreError::Corrupt(err.to_string()))
+}
+
+fn whole_records(batch: &HealthBatch) -> Result<BTreeMap<String, Whole>, StoreError> {
+    let mut records = BTreeMap::new();
+    let mut add = |key: String, counter: String, bytes: Vec<u8>| {
+        records.insert(key, Whole { counter, bytes });
+    };
+    for summary in &batch.summaries {
+        let DailySummary { metric, date, .. } = summary;
+        add(
+            summary_key(*metric, date),
+            metric.to_string(),
+            json(summary)?,
+        );
+    }
+    for measurement in &batch.measurements {
+        add(
+            measurement_key(measurement),
+            measurement.metric.to_string(),
+            json(measurement)?,
+        );
+    }
+    for session in &batch.sessions {
+        add(
+            session_key(session),
+            session.kind.as_str().to_owned(),
+            json(session)?,
+        );
+    }
+    Ok(records)
+}
+
+/// Dense points grouped by chunk, scaled and de-duplicated.
+fn sample_chunks(series: &[SampleSeries]) -> BTreeMap<String, (Metric, Vec<(i64, f64)>)> {
+    let mut chunks: BTreeMap<String, (Metric, Vec<(i64, f64)>)> = BTreeMap::new();
+    for one in series {
+        for (at, value) in &one.points {
+            chunks
+                .entry(chunk_key(one.metric, &utc_date(*at)))
+                .or_insert_with(|| (one.metric, Vec::new()))
+                .1
+                .push((*at, *value));
+        }
+    }
+    chunks
+}
+
+/// Writes what in `batch` is new or changed; returns counts per metric (or session kind).
+pub async fn store_batch(
+    store: &dyn HealthStore,
+    owner: &RecordOwner,
+    batch: &HealthBatch,
+) -> Result<BTreeMap<String, Counts>, StoreError> {
+    let wholes = whole_records(batch)?;
+    let chunks = sample_chunks(&batch.samples);
+    let keys: Vec<String> = wholes.keys().chain(chunks.keys()).cloned().collect();
+    let existing = store.get_records(owner, &keys).await?;
+    let mut stored: BTreeMap<&String, Option<Vec<u8>>> = keys.iter().zip(existing).collect();
+
+    let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut writes = Vec::new();
+    for (key, record) in &wholes {
+        let tally = counts.entry(record.counter.clone()).or_default();
+        tally.fetched += 1;
+        if stored.remove(key).flatten().as_deref() == Some(record.bytes.as_slice()) {
+            tally.unchanged += 1;
+        } else {
+            tally.written += 1;
+            writes.push((key.clone(), record.bytes.clone()));
+        }
+    }
+    for (key, (metric, points)) in &chunks {
+        let fresh = chunk::normalise(points);
+        let before = match stored.remove(key).flatten() {
+            Some(bytes) => chunk::decode(&bytes).unwrap_or_else(|_| {
+                tracing::warn!(key = %key, "a damaged sample chunk is rewritten");
+                Vec::new()
+            }),
+            None => Vec::new(),
+        };
+        let tally = counts.entry(metric.to_string()).or_default();
+        tally.fetched += fresh.len() as u64;
+        let same = fresh
+            .iter()
+            .filter(|point| before.binary_search(point).is_ok())
+            .count() as u64;
+        tally.unchanged += same;
+        tally.written += fresh.len() as u64 - same;
+        if same < fresh.len() as u64 {
+            writes.push((key.clone(), chunk::encode(&chunk::merge(&before, &fresh))));
+        }
+    }
+    if !writes.is_empty() {
+        store.put_records(owner, &writes).await?;
+    }
+    Ok(counts)
+}

@@ -1,0 +1,441 @@
+//! The sync engine: triggering a job, and running it when its message comes off the queue.
+//! A job fetches the connection's window from the provider, writes what is new or changed, and
+//! only then moves `lastSyncedAt`. Throttling and outages become a delayed message, never a
+//! sleeping worker; a job that fails keeps what it already stored.
+
+use crate::api_key::Principal;
+use crate::app::App;
+use crate::connection::{Connection, ConnectionStatus};
+use crate::error::{DomainError, StoreError};
+use crate::health::Metric;
+use crate::health_records::store_batch;
+use crate::jobs::{JobError, JobId, JobMessage, JobStatus, SyncJob};
+use crate::page::{Page, PageRequest};
+use crate::ports::RecordOwner;
+use crate::provider_client::{FetchError, FetchRequest};
+use crate::queue::{MAX_DELAY, Outgoing};
+use crate::scope::Scope;
+use crate::time::Timestamp;
+use crate::tokens::AccessError;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How far back syncs reach, and how often a job may be retried.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncSettings {
+    /// The first sync of a connection fetches this many days.
+    pub backfill_days: i64,
+    /// Later syncs start this long before the last one ended, for late revisions.
+    pub overlap_seconds: i64,
+    /// Outages are retried this many times before the job fails.
+    pub max_attempts: u32,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            backfill_days: 30,
+            overlap_seconds: 2 * 24 * 3600,
+            max_attempts: 6,
+        }
+    }
+}
+
+/// `POST /v1/users/{userId}/connections/{connectionId}/sync`
+#[derive(Debug, Clone, Default)]
+pub struct SyncRequest {
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub metrics: Vec<String>,
+}
+
+enum Step {
+    Done(SyncJob),
+    Retry(SyncJob, Duration),
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_secs(30u64.saturating_mul(1 << attempt.min(5))).min(MAX_DELAY)
+}
+
+fn failure(code: &str, message: impl Into<String>) -> JobError {
+    JobError {
+        code: code.into(),
+        message: message.into(),
+    }
+}
+
+impl App {
+    fn owner_of(connection: &Connection) -> RecordOwner {
+        RecordOwner {
+            workspace: connection.workspace_id.clone(),
+            user: connection.user_id.clone(),
+            connection: connection.id.clone(),
+        }
+    }
+
+    /// Queues a sync of the connection, or answers the job already queued or running for it.
+    pub async fn trigger_sync(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        connection_id: &str,
+        request: SyncRequest,
+    ) -> Result<SyncJob, DomainError> {
+        caller.require(Scope::Write)?;
+        let connection = self.get_connection(caller, user_id, connection_id).await?;
+        let mut metrics = Vec::new();
+        for (index, name) in request.metrics.iter().enumerate() {
+            let metric = Metric::parse(name).ok_or_else(|| {
+                DomainError::validation(format!("dataTypes[{index}]"), "is not a known data type")
+            })?;
+            metrics.push(metric);
+        }
+        let now = self.now();
+        if let (Some(from), Some(to)) = (request.from, request.to)
+            && from >= to
+        {
+            return Err(DomainError::validation("from", "must be before 'to'"));
+        }
+        if request.from.is_some_and(|from| from >= now) {
+            return Err(DomainError::validation("from", "must be in the past"));
+        }
+        if connection.status == ConnectionStatus::Disconnected {
+            return Err(DomainError::Conflict(
+                "the connection is disconnected; connect the account again first".into(),
+            ));
+        }
+        let queue = self
+            .jobs_queue
+            .as_ref()
+            .ok_or(DomainError::Unavailable("syncing"))?;
+        let job = SyncJob {
+            id: JobId::generate(),
+            workspace_id: connection.workspace_id.clone(),
+            user_id: connection.user_id.clone(),
+            connection_id: connection.id.clone(),
+            status: JobStatus::Queued,
+            from: request.from,
+            to: request.to,
+            metrics,
+            window_from: None,
+            window_to: None,
+            counts: BTreeMap::new(),
+            error: None,
+            attempts: 0,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+            version: 1,
+        };
+        let (job, created) = self.ports.jobs.create_job(&job).await?;
+        if created {
+            let message = JobMessage {
+                job_id: job.id.clone(),
+                workspace_id: job.workspace_id.clone(),
+                user_id: job.user_id.clone(),
+            };
+            let body = serde_json::to_string(&message)
+                .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+            if let Err(err) = queue.send(Outgoing::now(body)).await {
+                // Nothing will run it: end the job rather than leave it queued forever.
+                tracing::error!(error = %err, "the job could not be queued");
+                let failed = SyncJob {
+                    status: JobStatus::Failed,
+                    error: Some(failure("queue_unavailable", "the job could not be queued")),
+                    finished_at: Some(self.now()),
+                    version: job.version + 1,
+                    ..job
+                };
+                self.ports.jobs.update_job(&failed).await?;
+                return Err(DomainError::Unavailable("the job queue"));
+            }
+            tracing::info!(job_id = %job.id, connection_id = %job.connection_id, "sync queued");
+        }
+        Ok(job)
+    }
+
+    pub async fn get_job(&self, caller: &Principal, job_id: &str) -> Result<SyncJob, DomainError> {
+        caller.require(Scope::Read)?;
+        let id = JobId::parse(job_id).ok_or(DomainError::NotFound("sync job"))?;
+        self.ports
+            .jobs
+            .get_job(&caller.workspace_id, &id)
+            .await?
+            .ok_or(DomainError::NotFound("sync job"))
+    }
+
+    pub async fn list_jobs(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<SyncJob>, DomainError> {
+        let user = self.get_user(caller, user_id).await?;
+        Ok(self
+            .ports
+            .jobs
+            .list_jobs(&caller.workspace_id, &user.id, page)
+            .await?)
+    }
+
+    /// Runs the job a queue message names. `Ok` when the message is dealt with (the job ended,
+    /// or a delayed message will carry it on); `Err` when it should be delivered again (a
+    /// store outage, or a message that cannot be read, which ends in the dead-letter queue).
+    pub async fn process_job_message(&self, body: &str) -> Result<(), DomainError> {
+        let message: JobMessage = serde_json::from_str(body)
+            .map_err(|_| DomainError::validation("message", "is not a sync job message"))?;
+        let Some(job) = self
+            .ports
+            .jobs
+            .get_job(&message.workspace_id, &message.job_id)
+            .await?
+        else {
+            tracing::warn!(job_id = %message.job_id, "the job no longer exists; dropping its message");
+            return Ok(());
+        };
+        if !job.status.is_active() {
+            return Ok(());
+        }
+        let running = SyncJob {
+            status: JobStatus::Running,
+            attempts: job.attempts + 1,
+            started_at: job.started_at.or(Some(self.now())),
+            version: job.version + 1,
+            ..job
+        };
+        if !self.ports.jobs.update_job(&running).await? {
+            // Another worker has it (a duplicate delivery).
+            return Ok(());
+        }
+        match self.run(running).await? {
+            Step::Done(job) => {
+                let ended = SyncJob {
+                    finished_at: Some(self.now()),
+                    version: job.version + 1,
+                    ..job
+                };
+                self.ports.jobs.update_job(&ended).await?;
+                tracing::info!(job_id = %ended.id, status = ?ended.status, "sync ended");
+                Ok(())
+            }
+            Step::Retry(job, delay) => {
+                let queued = SyncJob {
+                    status: JobStatus::Queued,
+                    version: job.version + 1,
+                    ..job
+                };
+                self.ports.jobs.update_job(&queued).await?;
+                let queue = self
+                    .jobs_queue
+                    .as_ref()
+                    .ok_or(DomainError::Unavailable("syncing"))?;
+                queue
+                    .send(Outgoing {
+                        body: body.to_owned(),
+                        delay: delay.min(MAX_DELAY),
+                    })
+                    .await
+                    .map_err(|_| DomainError::Unavailable("the job queue"))?;
+                tracing::info!(job_id = %queued.id, delay_seconds = delay.as_secs(), "sync will be retried");
+                Ok(())
+            }
+        }
+    }
+
+    async fn run(&self, job: SyncJob) -> Result<Step, DomainError> {
+        let fail = |job: SyncJob, error: JobError| {
+            Step::Done(SyncJob {
+                status: JobStatus::Failed,
+                error: Some(error),
+                ..job
+            })
+        };
+        let Some(connection) = self
+            .ports
+            .connections
+            .get_connection(&job.workspace_id, &job.user_id, &job.connection_id)
+            .await?
+        else {
+            return Ok(fail(
+                job,
+                failure("not_connected", "the connection no longer exists"),
+            ));
+        };
+        if connection.status == ConnectionStatus::Disconnected {
+            return Ok(fail(
+                job,
+                failure("not_connected", "the connection is disconnected"),
+            ));
+        }
+        let Some(settings) = self.connect.as_deref() else {
+            return Err(DomainError::Unavailable("connecting providers"));
+        };
+        let Some(provider_settings) = self.providers().settings(connection.provider) else {
+            return Ok(fail(
+                job,
+                failure(
+                    "provider_error",
+                    "the provider is not enabled on this deployment",
+                ),
+            ));
+        };
+        let now = self.now();
+        let to = job.to.unwrap_or(now).min(now);
+        let from = job.from.unwrap_or_else(|| match connection.last_synced_at {
+            Some(last) => last.plus_seconds(-self.sync.overlap_seconds),
+            None => to.plus_seconds(-self.sync.backfill_days * 24 * 3600),
+        });
+        let job = SyncJob {
+            window_from: Some(from),
+            window_to: Some(to),
+            ..job
+        };
+        let request = FetchRequest {
+            from,
+            to,
+            metrics: job.metrics.clone(),
+            provider_user_id: connection.provider_user_id.clone(),
+        };
+        let base = settings.public_url.clone().unwrap_or_default();
+        let resolved = provider_settings.resolved(&base);
+        let mut refreshed = false;
+        let batch = loop {
+            let token = match self.access_token(&connection).await {
+                Ok(token) => token,
+                Err(AccessError::Refused) => {
+                    return Ok(fail(
+                        job,
+                        failure(
+                            "token_refresh_failed",
+                            "the provider refused to refresh access; the user must connect again",
+                        ),
+                    ));
+                }
+                Err(AccessError::NotConnected) => {
+                    return Ok(fail(
+                        job,
+                        failure("not_connected", "the connection has no tokens"),
+                    ));
+                }
+                Err(AccessError::Unavailable(reason)) => {
+                    return Ok(self.retry_or_fail(job, &reason));
+                }
+            };
+            match settings
+                .client
+                .fetch_data(connection.provider, &resolved, &token, &request)
+                .await
+            {
+                Ok(batch) => break batch,
+                Err(FetchError::Unauthorized) if !refreshed => {
+                    refreshed = true;
+                    self.expire_tokens(&connection).await?;
+                }
+                Err(FetchError::Unauthorized | FetchError::Revoked) => {
+                    self.mark_disconnected(&connection, "revoked_at_provider")
+                        .await?;
+                    return Ok(fail(
+                        job,
+                        failure(
+                            "provider_revoked",
+                            "the user revoked access at the provider",
+                        ),
+                    ));
+                }
+                Err(FetchError::RateLimited(wait)) => {
+                    tracing::info!(provider = %connection.provider, wait_seconds = wait.as_secs(), "rate limited");
+                    return Ok(Step::Retry(job, wait.max(Duration::from_secs(1))));
+                }
+                Err(FetchError::Unavailable(reason)) => {
+                    return Ok(self.retry_or_fail(job, &reason));
+                }
+                Err(FetchError::Protocol(reason)) => {
+                    tracing::warn!(provider = %connection.provider, reason = %reason, "provider reply not understood");
+                    return Ok(fail(
+                        job,
+                        failure("provider_error", "the provider's reply could not be read"),
+                    ));
+                }
+            }
+        };
+        let counts = store_batch(
+            self.ports.health.as_ref(),
+            &Self::owner_of(&connection),
+            &batch,
+        )
+        .await?;
+        // Only now, with the data stored, does the connection count as synced up to `to`.
+        if let Some(current) = self
+            .ports
+            .connections
+            .get_connection(&job.workspace_id, &job.user_id, &job.connection_id)
+            .await?
+        {
+            let later = current.last_synced_at.is_none_or(|last| last < to);
+            if later {
+                let synced = Connection {
+                    last_synced_at: Some(to),
+                    ..current
+                };
+                self.ports.connections.update_connection(&synced).await?;
+            }
+        }
+        let mut all = job.counts.clone();
+        for (name, tally) in counts {
+            all.entry(name).or_default().add(tally);
+        }
+        Ok(Step::Done(SyncJob {
+            status: JobStatus::Succeeded,
+            counts: all,
+            error: None,
+            ..job
+        }))
+    }
+
+    fn retry_or_fail(&self, job: SyncJob, reason: &str) -> Step {
+        tracing::warn!(job_id = %job.id, attempt = job.attempts, reason = %reason, "provider unavailable");
+        if job.attempts >= self.sync.max_attempts {
+            Step::Done(SyncJob {
+                status: JobStatus::Failed,
+                error: Some(failure(
+                    "provider_unavailable",
+                    format!(
+                        "the provider was unavailable {} times in a row",
+                        job.attempts
+                    ),
+                )),
+                ..job
+            })
+        } else {
+            let delay = backoff(job.attempts);
+            Step::Retry(job, delay)
+        }
+    }
+
+    async fn mark_disconnected(
+        &self,
+        connection: &Connection,
+        reason: &str,
+    ) -> Result<(), DomainError> {
+        if let Some(current) = self
+            .ports
+            .connections
+            .get_connection(
+                &connection.workspace_id,
+                &connection.user_id,
+                &connection.id,
+            )
+            .await?
+        {
+            let disconnected = Connection {
+                status: ConnectionStatus::Disconnected,
+                status_reason: Some(reason.into()),
+                updated_at: self.now(),
+                ..current
+            };
+            self.ports.connections.disconnect(&disconnected).await?;
+        }
+        Ok(())
+    }
+}
