@@ -60,7 +60,9 @@ async fn function_binaries_answer_their_sample_events_from_dynamodb() {
         }
         let mut command = lambda_command(function, &runtime, &table);
         if function == "connections" {
-            command.env("VITASYNC_KMS_KEY_ID", fixtures::new_kms_key().await);
+            command
+                .env("VITASYNC_KMS_KEY_ID", fixtures::new_kms_key().await)
+                .env("VITASYNC_JOBS_QUEUE_URL", fixtures::new_queue().await.1);
         }
         let mut child = command.spawn().unwrap();
         let results = tokio::time::timeout(Duration::from_secs(60), runtime.results(events.len()))
@@ -80,6 +82,34 @@ async fn function_binaries_answer_their_sample_events_from_dynamodb() {
                 serde_json::from_str(response["body"].as_str().unwrap_or("null")).unwrap();
             assert!(check(&body), "{function}/{file}: {body}");
         }
+    }
+}
+
+#[tokio::test]
+async fn the_sync_worker_binary_reports_only_its_poison_message_as_failed() {
+    let table = fixtures::new_table().await;
+    let runtime = RuntimeStub::start().await;
+    let events = samples("sync-worker");
+    for (n, (_, event)) in events.iter().enumerate() {
+        runtime.push(&format!("batch-{n}"), event.clone());
+    }
+    let mut child = lambda_command("sync-worker", &runtime, &table)
+        .env("VITASYNC_KMS_KEY_ID", fixtures::new_kms_key().await)
+        .env("VITASYNC_JOBS_QUEUE_URL", fixtures::new_queue().await.1)
+        .spawn()
+        .unwrap();
+    let results = tokio::time::timeout(Duration::from_secs(60), runtime.results(events.len()))
+        .await
+        .expect("the sync worker did not answer every batch");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for ((file, _), (_, result)) in events.iter().zip(results) {
+        let response = result.unwrap_or_else(|err| panic!("sync-worker/{file} failed: {err}"));
+        assert_eq!(
+            response["batchItemFailures"],
+            serde_json::json!([{"itemIdentifier": "poison-7d1e2b9c-3f40-4c2b-8d7e-5b6a4c3d2e1f"}]),
+            "{file}: {response}"
+        );
     }
 }
 

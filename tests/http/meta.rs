@@ -32,6 +32,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/demo/authorize"),
     ("GET", "/v1/demo/authorize/decision"),
     ("POST", "/v1/demo/token"),
+    ("POST", "/v1/users/{userId}/connections/{connectionId}/sync"),
+    ("GET", "/v1/sync-jobs/{jobId}"),
+    ("GET", "/v1/users/{userId}/sync-jobs"),
     ("DELETE", "/v1/users/{userId}"),
 ];
 

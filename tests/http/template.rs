@@ -50,12 +50,14 @@ fn untagged(value: &Value) -> &Value {
     }
 }
 
-fn function_for(binary: &str) -> Function {
+/// The routes a binary serves; `None` for queue workers, which serve none.
+fn function_for(binary: &str) -> Option<Function> {
     match binary {
-        "users" => Function::Users,
-        "admin" => Function::Admin,
-        "connections" => Function::Connections,
-        other => panic!("template.yaml builds '{other}', which serves no known routes"),
+        "users" => Some(Function::Users),
+        "admin" => Some(Function::Admin),
+        "connections" => Some(Function::Connections),
+        "sync-worker" => None,
+        other => panic!("template.yaml builds '{other}', which this test does not know"),
     }
 }
 
@@ -63,7 +65,9 @@ fn function_for(binary: &str) -> Function {
 fn every_function_gets_exactly_the_routes_it_serves() {
     let mut all = BTreeSet::new();
     for (binary, routes) in template_functions() {
-        let served: BTreeSet<_> = function_for(&binary).route_list().into_iter().collect();
+        let served: BTreeSet<_> = function_for(&binary)
+            .map(|function| function.route_list().into_iter().collect())
+            .unwrap_or_default();
         assert_eq!(routes, served, "template routes of '{binary}'");
         all.extend(routes);
     }
@@ -109,4 +113,24 @@ fn functions_log_as_json_to_log_groups_with_retention() {
         assert_eq!(group["Type"], "AWS::Logs::LogGroup");
         assert!(!group["Properties"]["RetentionInDays"].is_null());
     }
+}
+
+#[test]
+fn the_sync_worker_consumes_the_job_queue_reporting_partial_failures() {
+    let template = template();
+    let worker = &template["Resources"]["SyncWorkerFunction"];
+    let event = &worker["Properties"]["Events"]["Jobs"];
+    assert_eq!(event["Type"], "SQS");
+    assert_eq!(
+        event["Properties"]["FunctionResponseTypes"][0],
+        "ReportBatchItemFailures"
+    );
+    let queue = &template["Resources"]["JobsQueue"]["Properties"];
+    assert!(queue["RedrivePolicy"]["maxReceiveCount"].as_u64().unwrap() <= 10);
+    // Visibility must outlast a batch: SQS's rule is at least six times the function timeout.
+    let timeout = worker["Properties"]["Timeout"].as_u64().unwrap();
+    let visibility = template["Parameters"]["JobsVisibilityTimeout"]["MinValue"]
+        .as_u64()
+        .unwrap();
+    assert!(visibility >= 6 * timeout);
 }

@@ -7,11 +7,14 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use vitasync_api::{Function, router_for};
 use vitasync_domain::app::Bootstrap;
-use vitasync_host::{HostError, connect_settings, embedded_app, embedded_vault, providers_from};
+use vitasync_host::{
+    HostError, connect_settings, embedded_host, embedded_vault, providers_from, sync_settings,
+    worker,
+};
 
 /// The address served when `VITASYNC_ADDR` is not set.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -54,22 +57,30 @@ impl LocalHost {
             embedded_vault(&config.data_dir)?,
             Some(public_url.clone()),
         )?;
+        let (app, jobs) = embedded_host(&config.data_dir)?;
         // The demo provider is on by default locally, so the whole flow runs without accounts.
-        let app = embedded_app(&config.data_dir)?
+        let app = app
             .with_providers(providers_from(&env, true))
-            .with_connect(connect);
+            .with_connect(connect)
+            .with_sync_settings(sync_settings(&env)?);
         let generated_root_key = match app.bootstrap(config.admin_key.as_ref()).await? {
             Bootstrap::Ready => None,
             Bootstrap::GeneratedRootKey(key) => Some(key),
         };
+        let (stop_worker, worker_stopped) = watch::channel(false);
+        let worker = tokio::spawn(worker::run(app.clone(), jobs, worker_stopped));
         let router = router_for(Function::Local, app);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            axum::serve(listener, router)
+            let served = axum::serve(listener, router)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;
                 })
-                .await
+                .await;
+            // In-flight requests are done; let the job at hand finish too.
+            let _ = stop_worker.send(true);
+            let _ = worker.await;
+            served
         });
         Ok(Self {
             addr,

@@ -407,3 +407,102 @@ pub struct WidgetSessionBody {
     /// Seconds the session stays usable.
     pub expires_in: i64,
 }
+
+/// `POST /v1/users/{userId}/connections/{connectionId}/sync`; every field is optional.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TriggerSync {
+    /// Start of the window (RFC 3339). Default: the last sync minus an overlap, or 30 days
+    /// back for the first sync.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub from: Option<Timestamp>,
+    /// End of the window. Default: now.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub to: Option<Timestamp>,
+    /// Metrics to fetch (e.g. `steps`, `heart_rate`); default all the provider has.
+    pub data_types: Option<Vec<String>>,
+}
+
+impl From<TriggerSync> for vitasync_domain::sync::SyncRequest {
+    fn from(body: TriggerSync) -> Self {
+        Self {
+            from: body.from,
+            to: body.to,
+            metrics: body.data_types.unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncWindowBody {
+    #[schema(value_type = String, format = DateTime)]
+    pub from: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub to: Timestamp,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobErrorBody {
+    /// `token_refresh_failed`, `provider_revoked`, `provider_unavailable`, `provider_error`,
+    /// `not_connected` or `queue_unavailable`.
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncJobBody {
+    pub job_id: String,
+    pub user_id: String,
+    pub connection_id: String,
+    /// `queued`, `running`, `succeeded` or `failed`.
+    pub status: &'static str,
+    pub data_types: Vec<&'static str>,
+    /// The window synced, once the job has started.
+    pub window: Option<SyncWindowBody>,
+    /// Per data type: records `fetched` from the provider, `written` (new or changed) and
+    /// `unchanged`.
+    #[schema(value_type = Object)]
+    pub counts: std::collections::BTreeMap<String, vitasync_domain::jobs::Counts>,
+    pub error: Option<JobErrorBody>,
+    pub attempts: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<Timestamp>,
+}
+
+impl From<vitasync_domain::jobs::SyncJob> for SyncJobBody {
+    fn from(job: vitasync_domain::jobs::SyncJob) -> Self {
+        use vitasync_domain::jobs::JobStatus;
+        Self {
+            job_id: job.id.to_string(),
+            user_id: job.user_id.to_string(),
+            connection_id: job.connection_id.to_string(),
+            status: match job.status {
+                JobStatus::Queued => "queued",
+                JobStatus::Running => "running",
+                JobStatus::Succeeded => "succeeded",
+                JobStatus::Failed => "failed",
+            },
+            data_types: job.metrics.iter().map(|m| m.as_str()).collect(),
+            window: job
+                .window_from
+                .zip(job.window_to)
+                .map(|(from, to)| SyncWindowBody { from, to }),
+            counts: job.counts,
+            error: job.error.map(|error| JobErrorBody {
+                code: error.code,
+                message: error.message,
+            }),
+            attempts: job.attempts,
+            created_at: job.created_at,
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+        }
+    }
+}

@@ -3,7 +3,7 @@
 
 use crate::problem::{ApiError, INTERNAL, METHOD_NOT_ALLOWED};
 use crate::routes::{
-    api_keys, browser, connect, connections, demo, meta, providers, users, workspaces,
+    api_keys, browser, connect, connections, demo, meta, providers, sync, users, workspaces,
 };
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -43,7 +43,8 @@ impl Function {
                 .merge(connections::routes())
                 .merge(connect::routes())
                 .merge(browser::routes())
-                .merge(demo::routes()),
+                .merge(demo::routes())
+                .merge(sync::routes()),
             Function::Admin => workspaces::routes()
                 .merge(api_keys::routes())
                 .merge(meta::routes()),
@@ -113,6 +114,7 @@ fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
         (name = "users", description = "Your end users"),
         (name = "providers", description = "Wearables users can connect"),
         (name = "connections", description = "Provider accounts linked to users"),
+        (name = "sync", description = "Fetching a connection's data, and its jobs"),
         (name = "api-keys", description = "Keys of a workspace (admin)"),
         (name = "workspaces", description = "Tenants of the deployment (root key)"),
         (name = "meta", description = "Health and documentation"),

@@ -94,10 +94,16 @@ pub async fn kms_key_manager() -> Arc<dyn KeyManager> {
 }
 
 pub async fn sqs_queue() -> SqsQueue {
+    let (client, url, dead_letter_url) = new_queue().await;
+    SqsQueue::new(client, url, Some(dead_letter_url))
+}
+
+/// A new job queue with its dead-letter queue in the emulator: the client and both URLs.
+pub async fn new_queue() -> (aws_sdk_sqs::Client, String, String) {
     let config = emulator::sdk_config().await;
     let client = aws_sdk_sqs::Client::new(&config);
     let pair = create_queue_with_dead_letter(&client, &unique("jobs"), MAX_RECEIVES, 30)
         .await
         .unwrap();
-    SqsQueue::new(client, pair.url, Some(pair.dead_letter_url))
+    (client, pair.url, pair.dead_letter_url)
 }

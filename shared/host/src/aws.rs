@@ -76,11 +76,16 @@ impl AwsHost {
         Ok(app.with_providers(crate::providers_from(&self.lookup, false)))
     }
 
-    /// The use cases with connecting providers set up: tokens sealed with KMS data keys.
+    /// The use cases with connecting providers and syncing set up: tokens sealed with KMS data
+    /// keys, sync jobs queued on SQS.
     pub fn connect_app(&self) -> Result<App, HostError> {
         let settings =
             crate::connect_settings(&self.lookup, self.vault()?, (self.lookup)(PUBLIC_URL))?;
-        Ok(self.app()?.with_connect(settings))
+        Ok(self
+            .app()?
+            .with_connect(settings)
+            .with_jobs_queue(Arc::new(self.jobs_queue()?))
+            .with_sync_settings(crate::sync_settings(&self.lookup)?))
     }
 
     /// Envelope encryption with data keys from KMS.

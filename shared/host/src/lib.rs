@@ -3,6 +3,7 @@
 //! else, so each one stays a few lines of wiring.
 
 pub mod aws;
+pub mod worker;
 
 use secrecy::SecretString;
 use std::io::IsTerminal;
@@ -13,8 +14,10 @@ use vitasync_domain::App;
 use vitasync_domain::connect::ConnectSettings;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderRegistry;
+use vitasync_domain::queue::JobQueue;
 use vitasync_domain::redirects::RedirectPolicy;
 use vitasync_domain::secrets::Vault;
+use vitasync_domain::sync::SyncSettings;
 use vitasync_domain::time::SystemClock;
 use vitasync_domain::{DomainError, StoreError};
 use vitasync_embedded::EmbeddedStore;
@@ -51,8 +54,37 @@ pub fn admin_key_from_env() -> Option<SecretString> {
 
 /// The use cases over the embedded adapters, with their files in `data_dir`.
 pub fn embedded_app(data_dir: &std::path::Path) -> Result<App, HostError> {
+    Ok(embedded_host(data_dir)?.0)
+}
+
+/// How many times a job message is received before it moves to the dead-letter queue.
+pub const JOB_MAX_RECEIVES: u32 = 5;
+
+/// The use cases over the embedded adapters, with sync jobs queued on the embedded queue
+/// (returned too, for the worker that runs them).
+pub fn embedded_host(data_dir: &std::path::Path) -> Result<(App, Arc<dyn JobQueue>), HostError> {
     let store = Arc::new(EmbeddedStore::open(data_dir)?);
-    Ok(App::new(Ports::from_store(store, Arc::new(SystemClock))))
+    let queue: Arc<dyn JobQueue> = Arc::new(store.queue("jobs", JOB_MAX_RECEIVES));
+    let app =
+        App::new(Ports::from_store(store, Arc::new(SystemClock))).with_jobs_queue(queue.clone());
+    Ok((app, queue))
+}
+
+/// `VITASYNC_BACKFILL_DAYS`: how far back a connection's first sync reaches (default 30).
+pub fn sync_settings(lookup: &dyn Fn(&str) -> Option<String>) -> Result<SyncSettings, HostError> {
+    let mut settings = SyncSettings::default();
+    if let Some(raw) = lookup("VITASYNC_BACKFILL_DAYS").filter(|raw| !raw.is_empty()) {
+        settings.backfill_days = raw
+            .parse()
+            .ok()
+            .filter(|days| (1..=3650).contains(days))
+            .ok_or_else(|| {
+                HostError::Config(
+                    "VITASYNC_BACKFILL_DAYS must be a number of days, 1 to 3650".into(),
+                )
+            })?;
+    }
+    Ok(settings)
 }
 
 /// Envelope encryption under the master key file in `data_dir` (created 0600 on first use).

@@ -5,5 +5,6 @@ pub mod connections;
 pub mod demo;
 pub mod meta;
 pub mod providers;
+pub mod sync;
 pub mod users;
 pub mod workspaces;

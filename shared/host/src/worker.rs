@@ -1,0 +1,52 @@
+//! The local host's sync worker: a background task taking jobs off the embedded queue, as the
+//! sync-worker Lambda function does from SQS on AWS.
+
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use vitasync_domain::App;
+use vitasync_domain::queue::JobQueue;
+
+/// How long a job may run before its message is delivered again.
+const VISIBILITY: Duration = Duration::from_secs(300);
+/// How often an empty queue is looked at.
+const POLL: Duration = Duration::from_millis(250);
+
+/// Runs jobs until `stop` turns true. A message whose job cannot be processed (the store is
+/// down, the message is unreadable) is left to be delivered again, and after the queue's
+/// receive limit it moves to the dead-letter queue.
+pub async fn run(app: App, queue: Arc<dyn JobQueue>, mut stop: watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let deliveries = match queue.receive(4, VISIBILITY).await {
+            Ok(deliveries) => deliveries,
+            Err(err) => {
+                tracing::error!(error = %err, "the job queue failed");
+                Vec::new()
+            }
+        };
+        if deliveries.is_empty() {
+            tokio::select! {
+                _ = stop.changed() => {}
+                () = tokio::time::sleep(POLL) => {}
+            }
+            continue;
+        }
+        for delivery in deliveries {
+            match app.process_job_message(&delivery.body).await {
+                Ok(()) => {
+                    if let Err(err) = queue.delete(&delivery.receipt).await {
+                        tracing::warn!(error = %err, "a finished job's message was not deleted");
+                    }
+                }
+                Err(err) => tracing::warn!(
+                    message_id = %delivery.id,
+                    error = %err,
+                    "a job message failed; it will be delivered again"
+                ),
+            }
+        }
+    }
+}
