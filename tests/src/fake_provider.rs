@@ -13,7 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use vitasync_domain::provider::ProviderId;
@@ -31,8 +31,23 @@ pub struct Recorded {
     pub authorization: Option<String>,
 }
 
+/// A scripted failure of the provider's data API, served to the next data call.
+#[derive(Debug, Clone)]
+pub enum DataFailure {
+    /// Withings' HTTP-200 reply with this `status` (401 invalid token, 601 too many requests).
+    WithingsStatus(i64),
+    /// An HTTP error status, with a `Retry-After` in seconds when given.
+    Http(u16, Option<u64>),
+}
+
 #[derive(Default)]
 struct Behaviour {
+    /// Served, in order, to the next data calls.
+    data_failures: VecDeque<DataFailure>,
+    /// Data calls refuse every access token, even fresh ones (access revoked by the user).
+    reject_access: bool,
+    /// Replaces the step count of the activity days served (a total that grew).
+    daily_steps: Option<f64>,
     deny_consent: bool,
     fail_token_exchange: bool,
     refuse_refresh: bool,
@@ -92,6 +107,9 @@ impl FakeProvider {
             .route("/revoke", any(revoke))
             .route("/v2/signature", post(withings_nonce))
             .route("/v3/users", post(polar_register))
+            .route("/measure", post(withings_data))
+            .route("/v2/measure", post(withings_data))
+            .route("/v2/sleep", post(withings_data))
             .route("/v3/users/{id}", any(account_call))
             .route("/{*path}", any(api))
             .with_state(shared.clone());
@@ -150,6 +168,34 @@ impl FakeProvider {
 
     pub fn strava_grants(&self, scopes: &str) {
         self.shared.behaviour.lock().unwrap().strava_granted = Some(scopes.to_owned());
+    }
+
+    /// The next data calls fail like this, one failure each.
+    pub fn fail_data_calls(&self, failures: impl IntoIterator<Item = DataFailure>) {
+        self.shared
+            .behaviour
+            .lock()
+            .unwrap()
+            .data_failures
+            .extend(failures);
+    }
+
+    /// The user revoked access: data calls refuse every token, fresh ones too.
+    pub fn reject_all_access(&self) {
+        self.shared.behaviour.lock().unwrap().reject_access = true;
+    }
+
+    /// The step totals served from now on (the day went on and the user walked more).
+    pub fn set_daily_steps(&self, steps: f64) {
+        self.shared.behaviour.lock().unwrap().daily_steps = Some(steps);
+    }
+
+    /// Calls to the data API (Withings `/measure`, `/v2/measure`, `/v2/sleep`).
+    pub fn data_calls(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| matches!(r.path.as_str(), "/measure" | "/v2/measure" | "/v2/sleep"))
+            .collect()
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -535,6 +581,128 @@ async fn api(
             return StatusCode::NO_CONTENT.into_response();
         }
         _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    axum::Json(reply).into_response()
+}
+
+/// Items of `list` whose local `date` lies within the call's `startdateymd..=enddateymd`.
+fn within_dates(mut reply: Value, list: &str, form: &BTreeMap<String, String>) -> Value {
+    let first = form.get("startdateymd").cloned().unwrap_or_default();
+    let last = form.get("enddateymd").cloned().unwrap_or_default();
+    let items = reply["body"][list].as_array().cloned().unwrap_or_default();
+    reply["body"][list] = items
+        .into_iter()
+        .filter(|item| {
+            let date = item["date"].as_str().unwrap_or_default();
+            first.as_str() <= date && date <= last.as_str()
+        })
+        .collect();
+    reply
+}
+
+fn epoch(form: &BTreeMap<String, String>, name: &str) -> i64 {
+    form.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+/// Withings' data API: form POSTs with `action`, HTTP 200 with a `status` for every outcome,
+/// answered from the documented sample payloads, filtered to the window asked for.
+async fn withings_data(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let form = params_of(&body);
+    let path = uri.path().to_owned();
+    record(&shared, &Method::POST, &path, &form, &headers);
+    let (failure, reject, steps) = {
+        let mut behaviour = shared.behaviour.lock().unwrap();
+        (
+            behaviour.data_failures.pop_front(),
+            behaviour.reject_access,
+            behaviour.daily_steps,
+        )
+    };
+    match failure {
+        Some(DataFailure::WithingsStatus(401)) => {
+            return axum::Json(fixture("withings/error-invalid-token.json")).into_response();
+        }
+        Some(DataFailure::WithingsStatus(601)) => {
+            return axum::Json(fixture("withings/error-too-many-requests.json")).into_response();
+        }
+        Some(DataFailure::WithingsStatus(status)) => {
+            return axum::Json(json!({"status": status, "body": {}, "error": "failure"}))
+                .into_response();
+        }
+        Some(DataFailure::Http(status, retry_after)) => {
+            let mut response =
+                (StatusCode::from_u16(status).unwrap(), "upstream trouble").into_response();
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, seconds.to_string().parse().unwrap());
+            }
+            return response;
+        }
+        None => {}
+    }
+    if reject || !bearer(&shared, &headers) {
+        return axum::Json(fixture("withings/error-invalid-token.json")).into_response();
+    }
+    let action = form.get("action").cloned().unwrap_or_default();
+    let reply = match (path.as_str(), action.as_str()) {
+        ("/measure", "getmeas") => {
+            let (start, end) = (epoch(&form, "startdate"), epoch(&form, "enddate"));
+            let mut reply = fixture("withings/measure-getmeas.json");
+            let pressure = fixture("withings/measure-getmeas-blood-pressure.json");
+            let groups: Vec<Value> = reply["body"]["measuregrps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .chain(pressure["body"]["measuregrps"].as_array().unwrap())
+                .filter(|group| (start..=end).contains(&group["date"].as_i64().unwrap()))
+                .cloned()
+                .collect();
+            reply["body"]["measuregrps"] = json!(groups);
+            reply
+        }
+        ("/v2/measure", "getactivity") => {
+            let mut reply = within_dates(
+                fixture("withings/measure-v2-getactivity.json"),
+                "activities",
+                &form,
+            );
+            if let (Some(steps), Some(days)) = (steps, reply["body"]["activities"].as_array_mut()) {
+                for day in days {
+                    day["steps"] = json!(steps);
+                }
+            }
+            reply
+        }
+        ("/v2/measure", "getintradayactivity") => {
+            // Only the first 24 hours of the range are answered, as documented.
+            let start = epoch(&form, "startdate");
+            let end = epoch(&form, "enddate").min(start + 86_400);
+            let mut reply = fixture("withings/measure-v2-getintradayactivity.json");
+            let series = reply["body"]["series"].as_object().unwrap().clone();
+            reply["body"]["series"] = series
+                .into_iter()
+                .filter(|(at, _)| (start..=end).contains(&at.parse::<i64>().unwrap()))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+            reply
+        }
+        ("/v2/measure", "getworkouts") => within_dates(
+            fixture("withings/measure-v2-getworkouts.json"),
+            "series",
+            &form,
+        ),
+        ("/v2/sleep", "getsummary") => within_dates(
+            fixture("withings/sleep-v2-getsummary.json"),
+            "series",
+            &form,
+        ),
+        _ => json!({"status": 2554, "body": {}, "error": "Not implemented"}),
     };
     axum::Json(reply).into_response()
 }

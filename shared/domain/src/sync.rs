@@ -365,12 +365,16 @@ impl App {
             &batch,
         )
         .await?;
-        // Only now, with the data stored, does the connection count as synced up to `to`.
-        if let Some(current) = self
-            .ports
-            .connections
-            .get_connection(&job.workspace_id, &job.user_id, &job.connection_id)
-            .await?
+        // Only now, with the data stored, does the connection count as synced up to `to`. A
+        // window that ends well in the past (a historical backfill) says nothing of recent
+        // data, so it leaves `lastSyncedAt` alone.
+        let reaches_now = to >= now.plus_seconds(-self.sync.overlap_seconds);
+        if reaches_now
+            && let Some(current) = self
+                .ports
+                .connections
+                .get_connection(&job.workspace_id, &job.user_id, &job.connection_id)
+                .await?
         {
             let later = current.last_synced_at.is_none_or(|last| last < to);
             if later {

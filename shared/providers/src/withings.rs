@@ -64,7 +64,8 @@ impl Api<'_> {
             .map_err(|_| FetchError::Protocol(format!("{path}: the reply is not JSON")))?;
         match reply.get("status").and_then(Value::as_i64) {
             Some(0) => Ok(reply.get("body").cloned().unwrap_or(Value::Null)),
-            Some(401) => Err(FetchError::Unauthorized),
+            // 100–102, 200 and 401 all mean the token was not accepted.
+            Some(100..=102 | 200 | 401) => Err(FetchError::Unauthorized),
             Some(601) => Err(FetchError::RateLimited(THROTTLE_PAUSE)),
             Some(522 | 2554) | None => Err(FetchError::Unavailable(format!(
                 "{path}: status {}",

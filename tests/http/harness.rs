@@ -1,0 +1,245 @@
+//! The use cases over one host's real adapters (the embedded store, or DynamoDB, KMS and SQS in
+//! the AWS emulator), with a clock the test moves and a fake provider: for behaviour that
+//! depends on time or on what a provider answers.
+
+use crate::oauth_flow::query;
+use async_trait::async_trait;
+use secrecy::SecretString;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use vitasync_aws::{DynamoStore, KmsKeyManager};
+use vitasync_contract::{emulator, fixtures};
+use vitasync_domain::App;
+use vitasync_domain::api_key::Principal;
+use vitasync_domain::connect::{AuthorizeParams, CallbackParams, ConnectLinkRequest};
+use vitasync_domain::connection::Connection;
+use vitasync_domain::ports::Ports;
+use vitasync_domain::provider::ProviderId;
+use vitasync_domain::queue::{Delivery, JobQueue, Outgoing, QueueError};
+use vitasync_domain::secrets::Vault;
+use vitasync_domain::time::{Clock, Timestamp};
+use vitasync_domain::user::UserDraft;
+use vitasync_embedded::EmbeddedStore;
+use vitasync_tests::fake_provider::FakeProvider;
+use vitasync_tests::{ROOT_KEY, browser_client};
+
+pub const BASE: &str = "http://vitasync.test";
+
+pub struct TestClock(Mutex<Timestamp>);
+
+impl Clock for TestClock {
+    fn now(&self) -> Timestamp {
+        *self.0.lock().unwrap()
+    }
+}
+
+impl TestClock {
+    pub fn advance(&self, seconds: i64) {
+        let mut now = self.0.lock().unwrap();
+        *now = now.plus_seconds(seconds);
+    }
+}
+
+pub struct Harness {
+    pub app: App,
+    pub clock: Arc<TestClock>,
+    pub caller: Principal,
+    pub user: String,
+    pub fake: FakeProvider,
+    /// The DynamoDB table, on the AWS host.
+    pub table: Option<String>,
+    /// The adapters under the use cases, to look at what they stored.
+    pub ports: Ports,
+    /// The host's job queue, recording what is sent to it.
+    pub queue: Arc<RecordingQueue>,
+    _dir: tempfile::TempDir,
+}
+
+/// Which host's adapters the use cases run on.
+#[derive(Clone, Copy)]
+pub enum Host {
+    Embedded,
+    /// DynamoDB and KMS in the AWS emulator.
+    Aws,
+}
+
+pub async fn harness(provider: ProviderId) -> Harness {
+    harness_on(Host::Embedded, provider).await
+}
+
+pub async fn harness_on(host: Host, provider: ProviderId) -> Harness {
+    let fake = FakeProvider::start(provider).await;
+    let vars: BTreeMap<String, String> = fake.env();
+    let lookup = move |name: &str| vars.get(name).cloned();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TestClock(Mutex::new(
+        Timestamp::parse("2026-11-22T10:00:00Z").unwrap(),
+    )));
+    let mut table_name = None;
+    let (ports, vault, queue): (_, _, Arc<dyn JobQueue>) = match host {
+        Host::Embedded => {
+            let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
+            let queue = Arc::new(store.queue("jobs", 5));
+            (
+                Ports::from_store(store, clock.clone()),
+                vitasync_host::embedded_vault(dir.path()).unwrap(),
+                queue,
+            )
+        }
+        Host::Aws => {
+            let config = emulator::sdk_config().await;
+            let table = fixtures::new_table().await;
+            table_name = Some(table.clone());
+            let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table);
+            let keys = KmsKeyManager::new(
+                aws_sdk_kms::Client::new(&config),
+                fixtures::new_kms_key().await,
+            );
+            (
+                Ports::from_store(Arc::new(store), clock.clone()),
+                Vault::new(Arc::new(keys)),
+                Arc::new(fixtures::sqs_queue().await),
+            )
+        }
+    };
+    let queue = Arc::new(RecordingQueue {
+        inner: queue,
+        sent: Mutex::default(),
+    });
+    let connect = vitasync_host::connect_settings(&lookup, vault, Some(BASE.into())).unwrap();
+    let app = App::new(ports.clone())
+        .with_providers(vitasync_host::providers_from(&lookup, false))
+        .with_connect(connect)
+        .with_jobs_queue(queue.clone());
+    app.bootstrap(Some(&SecretString::from(ROOT_KEY)))
+        .await
+        .unwrap();
+    let caller = app.authenticate(Some(ROOT_KEY)).await.unwrap();
+    let draft = UserDraft {
+        external_id: "wearer".into(),
+        ..UserDraft::default()
+    };
+    let (user, _) = app.upsert_user(&caller, draft).await.unwrap();
+    Harness {
+        app,
+        clock,
+        caller,
+        user: user.id.to_string(),
+        fake,
+        table: table_name,
+        queue,
+        ports,
+        _dir: dir,
+    }
+}
+
+impl Harness {
+    pub async fn link_token(&self) -> String {
+        let link = self
+            .app
+            .create_connect_link(
+                &self.caller,
+                &self.user,
+                ConnectLinkRequest {
+                    provider: self.fake.provider.as_str().into(),
+                    redirect_url: None,
+                    failure_redirect_url: None,
+                },
+                BASE,
+            )
+            .await
+            .unwrap();
+        query(&link.url)["token"].clone()
+    }
+
+    pub async fn authorize(&self, token: String) -> Result<String, String> {
+        self.app
+            .authorize(
+                self.fake.provider.as_str(),
+                AuthorizeParams {
+                    user_id: Some(self.user.clone()),
+                    token: Some(token),
+                    session: None,
+                },
+                BASE,
+            )
+            .await
+            .map_err(|failure| failure.code.to_owned())
+    }
+
+    /// The provider's consent, answered: the callback parameters it redirects with.
+    pub async fn consent(&self, consent_url: &str) -> CallbackParams {
+        let response = browser_client().get(consent_url).send().await.unwrap();
+        let back = response.headers()["location"].to_str().unwrap().to_owned();
+        let params = query(&back);
+        CallbackParams {
+            state: params.get("state").cloned(),
+            code: params.get("code").cloned(),
+            ..CallbackParams::default()
+        }
+    }
+
+    pub async fn connect(&self) -> Connection {
+        let token = self.link_token().await;
+        let consent = self.authorize(token).await.unwrap();
+        let callback = self.consent(&consent).await;
+        let landing = self
+            .app
+            .complete_authorization(self.fake.provider.as_str(), callback, BASE)
+            .await
+            .unwrap();
+        let id = query(&landing)["connectionId"].clone();
+        self.app
+            .get_connection(&self.caller, &self.user, &id)
+            .await
+            .unwrap()
+    }
+
+    pub async fn reread(&self, connection: &Connection) -> Connection {
+        self.app
+            .get_connection(&self.caller, &self.user, connection.id.as_str())
+            .await
+            .unwrap()
+    }
+}
+
+/// A job queue that remembers every message sent (with its delay) and passes it on.
+pub struct RecordingQueue {
+    inner: Arc<dyn JobQueue>,
+    sent: Mutex<Vec<Outgoing>>,
+}
+
+impl RecordingQueue {
+    pub fn sent(&self) -> Vec<Outgoing> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl JobQueue for RecordingQueue {
+    async fn send(&self, message: Outgoing) -> Result<(), QueueError> {
+        self.sent.lock().unwrap().push(message.clone());
+        self.inner.send(message).await
+    }
+    async fn send_batch(&self, messages: Vec<Outgoing>) -> Result<(), QueueError> {
+        self.sent.lock().unwrap().extend(messages.iter().cloned());
+        self.inner.send_batch(messages).await
+    }
+    async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Delivery>, QueueError> {
+        self.inner.receive(max, visibility).await
+    }
+    async fn delete(&self, receipt: &str) -> Result<(), QueueError> {
+        self.inner.delete(receipt).await
+    }
+    async fn retry_after(&self, receipt: &str, delay: Duration) -> Result<(), QueueError> {
+        self.inner.retry_after(receipt, delay).await
+    }
+    async fn dead_letters(
+        &self,
+        max: usize,
+        visibility: Duration,
+    ) -> Result<Vec<Delivery>, QueueError> {
+        self.inner.dead_letters(max, visibility).await
+    }
+}
