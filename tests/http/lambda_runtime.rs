@@ -9,6 +9,11 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use vitasync_contract::{emulator, fixtures};
 use vitasync_domain::App;
+use vitasync_domain::connection::{Connection, ConnectionStatus, StoredTokens};
+use vitasync_domain::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::provider::ProviderId;
+use vitasync_domain::secrets::SealedSecret;
+use vitasync_domain::time::Timestamp;
 use vitasync_tests::runtime_stub::RuntimeStub;
 
 /// Where `cargo build --bins` put a function binary (`scripts/test` builds them first).
@@ -111,6 +116,73 @@ async fn the_sync_worker_binary_reports_only_its_poison_message_as_failed() {
             "{file}: {response}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_scheduler_binary_queues_a_sync_of_a_connection_never_synced() {
+    let table = fixtures::new_table().await;
+    let (ports, _) = fixtures::dynamo_ports_on(&table).await;
+    let now = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
+    let connection = Connection {
+        id: ConnectionId::generate(),
+        workspace_id: WorkspaceId::generate(),
+        user_id: UserId::generate(),
+        provider: ProviderId::Withings,
+        provider_user_id: "36312345".into(),
+        status: ConnectionStatus::Active,
+        status_reason: None,
+        scopes: Vec::new(),
+        connected_at: now,
+        updated_at: now,
+        last_synced_at: None,
+        token_expires_at: None,
+    };
+    let tokens = StoredTokens {
+        sealed: SealedSecret {
+            wrapped_key: vec![1; 8],
+            nonce: vec![2; 12],
+            ciphertext: vec![3; 32],
+        },
+        version: 1,
+        expires_at: None,
+        refreshing_until: None,
+    };
+    ports
+        .connections
+        .upsert_connection(&connection, &tokens)
+        .await
+        .unwrap();
+    let (sqs, queue_url, _) = fixtures::new_queue().await;
+
+    let runtime = RuntimeStub::start().await;
+    let events = samples("scheduler");
+    for (n, (_, event)) in events.iter().enumerate() {
+        runtime.push(&format!("tick-{n}"), event.clone());
+    }
+    let mut child = lambda_command("scheduler", &runtime, &table)
+        .env("VITASYNC_JOBS_QUEUE_URL", &queue_url)
+        .env("WITHINGS_CLIENT_ID", "id")
+        .env("WITHINGS_CLIENT_SECRET", "secret")
+        .spawn()
+        .unwrap();
+    let results = tokio::time::timeout(Duration::from_secs(60), runtime.results(events.len()))
+        .await
+        .expect("the scheduler did not answer every tick");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let answers: Vec<Value> = results.into_iter().map(|(_, r)| r.unwrap()).collect();
+    assert_eq!(answers[0], serde_json::json!({"due": 1, "queued": 1}));
+    let received = sqs
+        .receive_message()
+        .queue_url(&queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let messages = received.messages();
+    assert_eq!(messages.len(), 1);
+    let body: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    assert_eq!(body["userId"], connection.user_id.as_str());
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use vitasync_domain::jobs::{JobStatus, SyncJob};
 use vitasync_domain::ports::RecordOwner;
 use vitasync_domain::provider::ProviderId;
 use vitasync_domain::queue::JobQueue;
-use vitasync_domain::sync::SyncRequest;
+use vitasync_domain::sync::{DueSyncs, SyncRequest};
 use vitasync_domain::time::{Clock, Timestamp};
 use vitasync_tests::fake_provider::DataFailure;
 
@@ -465,4 +465,56 @@ async fn a_message_delivered_twice_runs_once_with_one_refresh() {
     assert_eq!(done.status, JobStatus::Succeeded);
     assert_eq!(done.attempts, 1);
     assert_eq!(h.fake.refresh_calls(), 1);
+}
+
+async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
+    let (h, connection) = withings(host).await;
+    let round = h.app.queue_due_syncs().await.unwrap();
+    assert_eq!(round, DueSyncs { due: 1, queued: 1 }, "never synced");
+    let again = h.app.queue_due_syncs().await.unwrap();
+    assert_eq!(
+        again,
+        DueSyncs { due: 1, queued: 0 },
+        "its job is still queued"
+    );
+    assert_eq!(h.work_queue().await, 1);
+    let synced_at = h.clock.now();
+    assert_eq!(h.reread(&connection).await.last_synced_at, Some(synced_at));
+    assert_eq!(h.app.queue_due_syncs().await.unwrap(), DueSyncs::default());
+
+    // Six hours on (the default poll interval), it is due again.
+    h.clock.advance(6 * 3600 - 60);
+    assert_eq!(h.app.queue_due_syncs().await.unwrap(), DueSyncs::default());
+    h.clock.advance(120);
+    let later = h.app.queue_due_syncs().await.unwrap();
+    assert_eq!(later, DueSyncs { due: 1, queued: 1 });
+    assert_eq!(h.work_queue().await, 1);
+    let jobs = h
+        .app
+        .list_jobs(
+            &h.caller,
+            &h.user,
+            &vitasync_domain::page::PageRequest {
+                limit: 10,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(jobs.items.len(), 2);
+    assert_eq!(
+        jobs.items[0].window_from,
+        Some(synced_at.plus_seconds(-2 * 86_400)),
+        "the polled sync overlaps the last one"
+    );
+}
+
+#[tokio::test]
+async fn the_scheduler_queues_connections_not_synced_lately_on_the_embedded_host() {
+    the_scheduler_queues_connections_not_synced_lately(Host::Embedded).await;
+}
+
+#[tokio::test]
+async fn the_scheduler_queues_connections_not_synced_lately_on_dynamodb_and_sqs() {
+    the_scheduler_queues_connections_not_synced_lately(Host::Aws).await;
 }

@@ -56,7 +56,7 @@ fn function_for(binary: &str) -> Option<Function> {
         "users" => Some(Function::Users),
         "admin" => Some(Function::Admin),
         "connections" => Some(Function::Connections),
-        "sync-worker" => None,
+        "sync-worker" | "scheduler" => None,
         other => panic!("template.yaml builds '{other}', which this test does not know"),
     }
 }
@@ -133,4 +133,28 @@ fn the_sync_worker_consumes_the_job_queue_reporting_partial_failures() {
         .as_u64()
         .unwrap();
     assert!(visibility >= 6 * timeout);
+}
+
+#[test]
+fn the_scheduler_runs_on_a_schedule_and_reads_only_the_polling_index() {
+    let template = template();
+    let scheduler = &template["Resources"]["SchedulerFunction"]["Properties"];
+    assert_eq!(scheduler["Events"]["Poll"]["Type"], "ScheduleV2");
+    let statements = scheduler["Policies"][0]["Statement"].as_sequence().unwrap();
+    let query = statements
+        .iter()
+        .find(|statement| statement["Action"] == "dynamodb:Query")
+        .expect("the scheduler queries the index");
+    assert_eq!(
+        untagged(&query["Resource"]).as_str().unwrap(),
+        "${Table.Arn}/index/BySyncDue"
+    );
+    assert!(
+        statements
+            .iter()
+            .all(|statement| !format!("{:?}", statement["Action"]).contains("kms:")),
+        "the scheduler opens no secrets"
+    );
+    let indexes = &template["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"];
+    assert_eq!(indexes[0]["IndexName"], "BySyncDue");
 }

@@ -68,6 +68,7 @@ impl LocalHost {
             Bootstrap::GeneratedRootKey(key) => Some(key),
         };
         let (stop_worker, worker_stopped) = watch::channel(false);
+        let scheduler = tokio::spawn(worker::schedule(app.clone(), worker_stopped.clone()));
         let worker = tokio::spawn(worker::run(app.clone(), jobs, worker_stopped));
         let router = router_for(Function::Local, app);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -80,6 +81,7 @@ impl LocalHost {
             // In-flight requests are done; let the job at hand finish too.
             let _ = stop_worker.send(true);
             let _ = worker.await;
+            let _ = scheduler.await;
             served
         });
         Ok(Self {

@@ -4,8 +4,8 @@
 use crate::dynamo::keys;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::HashMap;
@@ -17,7 +17,7 @@ fn failed(what: &str, err: impl std::fmt::Display) -> String {
     format!("creating {what}: {err}")
 }
 
-/// The single table: `pk`/`sk` strings, on-demand, TTL on `expiresAt`.
+/// The single table: `pk`/`sk` strings, on-demand, TTL on `expiresAt`, and the polling index.
 pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<(), String> {
     let attribute = |name: &str| {
         AttributeDefinition::builder()
@@ -41,6 +41,21 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
         .attribute_definitions(attribute(keys::SK)?)
         .key_schema(key(keys::PK, KeyType::Hash)?)
         .key_schema(key(keys::SK, KeyType::Range)?)
+        .attribute_definitions(attribute(keys::SYNC_DUE_PK)?)
+        .attribute_definitions(attribute(keys::SYNC_DUE_SK)?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(keys::SYNC_DUE_INDEX)
+                .key_schema(key(keys::SYNC_DUE_PK, KeyType::Hash)?)
+                .key_schema(key(keys::SYNC_DUE_SK, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .map_err(|err| failed("table index", err))?,
+        )
         .send()
         .await
         .map_err(|err| failed("table", DisplayErrorContext(err)))?;

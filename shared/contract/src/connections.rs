@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use vitasync_domain::connection::{Connection, ConnectionStatus, StoredTokens};
 use vitasync_domain::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::page::PageRequest;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderId;
 use vitasync_domain::secrets::SealedSecret;
@@ -235,4 +236,123 @@ pub async fn connection_store(ports: &Ports) {
     for id in &ids {
         assert_eq!(store.get_tokens(&ws, uid, id).await.unwrap(), None);
     }
+}
+
+/// The scheduler's view: active connections of one provider not synced since a bound, least
+/// recently synced first, paged; connections in error or disconnected are never due.
+pub async fn connections_due(ports: &Ports) {
+    let store = &ports.connections;
+    let ws = WorkspaceId::generate();
+    let draft = UserDraft {
+        external_id: "polled".into(),
+        ..UserDraft::default()
+    };
+    let patch = draft.as_patch();
+    let (user, _) = ports
+        .users
+        .upsert_user(&draft.into_user(ws.clone(), at(0)), &patch)
+        .await
+        .unwrap();
+    // A provider of its own, so connections other tests leave in a shared table stay out.
+    let provider = ProviderId::Whoop;
+    let mut ids = Vec::new();
+    // Synced at 100, 200, …, 500 seconds, and one never synced.
+    for n in 0..6i64 {
+        let mut link = connection(&ws, &user.id, provider, &format!("due-{n}"), 0);
+        let (stored, _) = store.upsert_connection(&link, &tokens(1)).await.unwrap();
+        if n > 0 {
+            link = Connection {
+                last_synced_at: Some(at(n * 100)),
+                ..stored
+            };
+            assert!(store.update_connection(&link).await.unwrap());
+        }
+        ids.push(link.id);
+    }
+    let (failed, _) = store
+        .upsert_connection(
+            &connection(&ws, &user.id, provider, "in-error", 0),
+            &tokens(1),
+        )
+        .await
+        .unwrap();
+    let failed = Connection {
+        status: ConnectionStatus::Error,
+        ..failed
+    };
+    assert!(store.update_connection(&failed).await.unwrap());
+    let (gone, _) = store
+        .upsert_connection(&connection(&ws, &user.id, provider, "gone", 0), &tokens(1))
+        .await
+        .unwrap();
+    let gone = Connection {
+        status: ConnectionStatus::Disconnected,
+        ..gone
+    };
+    assert!(store.disconnect(&gone).await.unwrap());
+    store
+        .upsert_connection(
+            &connection(&ws, &user.id, ProviderId::Oura, "elsewhere", 0),
+            &tokens(1),
+        )
+        .await
+        .unwrap();
+
+    // Before 350 s: the never-synced one, then those synced at 100, 200 and 300, two a page.
+    let mut seen = Vec::new();
+    let mut page = PageRequest {
+        limit: 2,
+        after: None,
+    };
+    loop {
+        let due = store
+            .connections_due(provider, at(350), &page)
+            .await
+            .unwrap();
+        assert!(due.items.len() <= 2);
+        seen.extend(due.items.into_iter().map(|c| c.id));
+        match due.next {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids[..4].to_vec());
+
+    // A sync moves a connection out of the due set; an error takes it out entirely.
+    let synced = Connection {
+        last_synced_at: Some(at(1000)),
+        ..store
+            .get_connection(&ws, &user.id, &ids[0])
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert!(store.update_connection(&synced).await.unwrap());
+    let first = PageRequest {
+        limit: 10,
+        after: None,
+    };
+    let due = store
+        .connections_due(provider, at(350), &first)
+        .await
+        .unwrap();
+    let due: Vec<_> = due.items.into_iter().map(|c| c.id).collect();
+    assert_eq!(due, ids[1..4].to_vec());
+    let everything = store
+        .connections_due(provider, at(10_000), &first)
+        .await
+        .unwrap();
+    assert_eq!(
+        everything.items.len(),
+        6,
+        "never the ones in error or disconnected"
+    );
+
+    // Deleting the user leaves nothing due.
+    assert!(ports.users.delete_user(&ws, &user.id).await.unwrap());
+    let after = store
+        .connections_due(provider, at(10_000), &first)
+        .await
+        .unwrap();
+    assert!(after.items.iter().all(|c| c.workspace_id != ws));
 }

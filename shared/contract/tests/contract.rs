@@ -29,6 +29,11 @@ mod embedded {
     }
 
     #[tokio::test]
+    async fn connections_due() {
+        connections::connections_due(&Embedded::new().ports()).await;
+    }
+
+    #[tokio::test]
     async fn state_store() {
         states::state_store(&Embedded::new().ports()).await;
     }
@@ -75,6 +80,11 @@ mod aws {
     #[tokio::test]
     async fn connection_store() {
         connections::connection_store(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn connections_due() {
+        connections::connections_due(&fixtures::dynamo_ports().await.0).await;
     }
 
     #[tokio::test]

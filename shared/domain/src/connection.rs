@@ -48,6 +48,24 @@ pub struct StoredTokens {
     pub refreshing_until: Option<Timestamp>,
 }
 
+/// Where a connection stands in the polling order: `<last sync, UTC ms, 13 digits>#<id>`
+/// (zeros when never synced), so least recently synced sort first. `None` unless active: only
+/// active connections are polled.
+pub fn sync_due_key(connection: &Connection) -> Option<String> {
+    (connection.status == ConnectionStatus::Active).then(|| {
+        format!(
+            "{:013}#{}",
+            connection.last_synced_at.map_or(0, |at| at.millis().max(0)),
+            connection.id
+        )
+    })
+}
+
+/// The bound below which `sync_due_key`s were last synced before `at`.
+pub fn sync_due_bound(at: Timestamp) -> String {
+    format!("{:013}", at.millis().max(0))
+}
+
 impl Connection {
     /// Takes the newer facts of a reconnection of the same account: tokens, scopes, status.
     pub fn reconnected(mut self, fresh: &Connection) -> Connection {

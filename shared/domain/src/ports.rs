@@ -8,6 +8,7 @@ use crate::ids::{ApiKeyId, ConnectionId, UserId, WorkspaceId};
 use crate::jobs::{JobId, SyncJob};
 use crate::oauth_state::OAuthState;
 use crate::page::{Page, PageRequest};
+use crate::provider::ProviderId;
 use crate::time::{Clock, Timestamp};
 use crate::user::{User, UserPatch};
 use crate::workspace::Workspace;
@@ -141,6 +142,14 @@ pub trait ConnectionStore: Send + Sync {
         user: &UserId,
         id: &ConnectionId,
     ) -> Result<bool, StoreError>;
+    /// Active connections to `provider` last synced before `synced_before` (or never), least
+    /// recently synced first, a page at a time (for the scheduler's polling).
+    async fn connections_due(
+        &self,
+        provider: ProviderId,
+        synced_before: Timestamp,
+        page: &PageRequest,
+    ) -> Result<Page<Connection>, StoreError>;
     async fn get_tokens(
         &self,
         workspace: &WorkspaceId,

@@ -12,6 +12,7 @@ use crate::health_records::store_batch;
 use crate::jobs::{JobError, JobId, JobMessage, JobStatus, SyncJob};
 use crate::page::{Page, PageRequest};
 use crate::ports::RecordOwner;
+use crate::provider::ProviderId;
 use crate::provider_client::{FetchError, FetchRequest};
 use crate::queue::{MAX_DELAY, Outgoing};
 use crate::scope::Scope;
@@ -29,6 +30,8 @@ pub struct SyncSettings {
     pub overlap_seconds: i64,
     /// Outages are retried this many times before the job fails.
     pub max_attempts: u32,
+    /// The scheduler syncs active connections whose last sync is older than this.
+    pub poll_interval: Duration,
 }
 
 impl Default for SyncSettings {
@@ -37,8 +40,21 @@ impl Default for SyncSettings {
             backfill_days: 30,
             overlap_seconds: 2 * 24 * 3600,
             max_attempts: 6,
+            poll_interval: Duration::from_secs(6 * 3600),
         }
     }
+}
+
+/// Due connections fetched per store call by the scheduler.
+const DUE_PAGE: usize = 100;
+
+/// What one scheduler round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DueSyncs {
+    /// Active connections whose last sync was older than the interval.
+    pub due: u64,
+    /// Of those, the ones a new job was queued for (the others had one under way).
+    pub queued: u64,
 }
 
 /// `POST /v1/users/{userId}/connections/{connectionId}/sync`
@@ -105,6 +121,21 @@ impl App {
                 "the connection is disconnected; connect the account again first".into(),
             ));
         }
+        let (job, _) = self
+            .start_job(&connection, request.from, request.to, metrics)
+            .await?;
+        Ok(job)
+    }
+
+    /// Creates a queued job for the connection and sends its message, unless a job for it is
+    /// queued or running already (then that job, and `false`).
+    async fn start_job(
+        &self,
+        connection: &Connection,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+        metrics: Vec<Metric>,
+    ) -> Result<(SyncJob, bool), DomainError> {
         let queue = self
             .jobs_queue
             .as_ref()
@@ -115,44 +146,83 @@ impl App {
             user_id: connection.user_id.clone(),
             connection_id: connection.id.clone(),
             status: JobStatus::Queued,
-            from: request.from,
-            to: request.to,
+            from,
+            to,
             metrics,
             window_from: None,
             window_to: None,
             counts: BTreeMap::new(),
             error: None,
             attempts: 0,
-            created_at: now,
+            created_at: self.now(),
             started_at: None,
             finished_at: None,
             version: 1,
         };
         let (job, created) = self.ports.jobs.create_job(&job).await?;
-        if created {
-            let message = JobMessage {
-                job_id: job.id.clone(),
-                workspace_id: job.workspace_id.clone(),
-                user_id: job.user_id.clone(),
-            };
-            let body = serde_json::to_string(&message)
-                .map_err(|err| StoreError::Corrupt(err.to_string()))?;
-            if let Err(err) = queue.send(Outgoing::now(body)).await {
-                // Nothing will run it: end the job rather than leave it queued forever.
-                tracing::error!(error = %err, "the job could not be queued");
-                let failed = SyncJob {
-                    status: JobStatus::Failed,
-                    error: Some(failure("queue_unavailable", "the job could not be queued")),
-                    finished_at: Some(self.now()),
-                    version: job.version + 1,
-                    ..job
-                };
-                self.ports.jobs.update_job(&failed).await?;
-                return Err(DomainError::Unavailable("the job queue"));
-            }
-            tracing::info!(job_id = %job.id, connection_id = %job.connection_id, "sync queued");
+        if !created {
+            return Ok((job, false));
         }
-        Ok(job)
+        let message = JobMessage {
+            job_id: job.id.clone(),
+            workspace_id: job.workspace_id.clone(),
+            user_id: job.user_id.clone(),
+        };
+        let body =
+            serde_json::to_string(&message).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+        if let Err(err) = queue.send(Outgoing::now(body)).await {
+            // Nothing will run it: end the job rather than leave it queued forever.
+            tracing::error!(error = %err, "the job could not be queued");
+            let failed = SyncJob {
+                status: JobStatus::Failed,
+                error: Some(failure("queue_unavailable", "the job could not be queued")),
+                finished_at: Some(self.now()),
+                version: job.version + 1,
+                ..job
+            };
+            self.ports.jobs.update_job(&failed).await?;
+            return Err(DomainError::Unavailable("the job queue"));
+        }
+        tracing::info!(job_id = %job.id, connection_id = %job.connection_id, "sync queued");
+        Ok((job, true))
+    }
+
+    /// The scheduler's round: queues a sync of every active connection of an enabled provider
+    /// whose last sync is older than the poll interval (the polling fallback for providers
+    /// that do not push, or whose push went silent). Connections with a job under way are left
+    /// be.
+    pub async fn queue_due_syncs(&self) -> Result<DueSyncs, DomainError> {
+        let seconds = i64::try_from(self.sync.poll_interval.as_secs()).unwrap_or(i64::MAX / 2);
+        let before = self.now().plus_seconds(-seconds);
+        let mut report = DueSyncs::default();
+        for provider in ProviderId::ALL {
+            if self.providers().settings(provider).is_none() {
+                continue;
+            }
+            let mut page = PageRequest {
+                limit: DUE_PAGE,
+                after: None,
+            };
+            loop {
+                let due = self
+                    .ports
+                    .connections
+                    .connections_due(provider, before, &page)
+                    .await?;
+                for connection in &due.items {
+                    report.due += 1;
+                    if self.start_job(connection, None, None, Vec::new()).await?.1 {
+                        report.queued += 1;
+                    }
+                }
+                match due.next {
+                    Some(next) => page.after = Some(next),
+                    None => break,
+                }
+            }
+        }
+        tracing::info!(due = report.due, queued = report.queued, "scheduled syncs");
+        Ok(report)
     }
 
     pub async fn get_job(&self, caller: &Principal, job_id: &str) -> Result<SyncJob, DomainError> {

@@ -3,9 +3,12 @@ use crate::tables::{CONNECTION_ACCOUNTS, CONNECTION_TOKENS, CONNECTIONS, END};
 use async_trait::async_trait;
 use redb::{ReadableTable, WriteTransaction};
 use vitasync_domain::StoreError;
-use vitasync_domain::connection::{Connection, StoredTokens};
+use vitasync_domain::connection::{Connection, StoredTokens, sync_due_bound, sync_due_key};
 use vitasync_domain::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::page::{Page, PageRequest};
 use vitasync_domain::ports::ConnectionStore;
+use vitasync_domain::provider::ProviderId;
+use vitasync_domain::time::Timestamp;
 
 fn account_key(connection: &Connection) -> String {
     format!("{}:{}", connection.provider, connection.provider_user_id)
@@ -137,6 +140,38 @@ impl ConnectionStore for EmbeddedStore {
                 out.push(decode(value.value())?);
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn connections_due(
+        &self,
+        provider: ProviderId,
+        synced_before: Timestamp,
+        page: &PageRequest,
+    ) -> Result<Page<Connection>, StoreError> {
+        let bound = sync_due_bound(synced_before);
+        let page = page.clone();
+        self.read(move |txn| {
+            // The local host holds few connections: one pass over them all is cheap.
+            let mut due = Vec::new();
+            for entry in txn.open_table(CONNECTIONS)?.iter()? {
+                let (_, value) = entry?;
+                let connection: Connection = decode(value.value())?;
+                if connection.provider != provider {
+                    continue;
+                }
+                if let Some(key) = sync_due_key(&connection)
+                    && key < bound
+                    && page.after.as_ref().is_none_or(|after| &key > after)
+                {
+                    due.push((key, connection));
+                }
+            }
+            due.sort_by(|a, b| a.0.cmp(&b.0));
+            due.truncate(page.limit + 1);
+            let page = Page::from_lookahead(due, page.limit, |(key, _)| key.clone());
+            Ok(page.map(|(_, connection)| connection))
         })
         .await
     }

@@ -88,6 +88,14 @@ impl AwsHost {
             .with_sync_settings(crate::sync_settings(&self.lookup)?))
     }
 
+    /// The use cases the scheduler needs: the stores and the job queue (no secrets opened).
+    pub fn scheduler_app(&self) -> Result<App, HostError> {
+        Ok(self
+            .app()?
+            .with_jobs_queue(Arc::new(self.jobs_queue()?))
+            .with_sync_settings(crate::sync_settings(&self.lookup)?))
+    }
+
     /// Envelope encryption with data keys from KMS.
     pub fn vault(&self) -> Result<Vault, HostError> {
         let key = self.required(

@@ -70,19 +70,33 @@ pub fn embedded_host(data_dir: &std::path::Path) -> Result<(App, Arc<dyn JobQueu
     Ok((app, queue))
 }
 
-/// `VITASYNC_BACKFILL_DAYS`: how far back a connection's first sync reaches (default 30).
+/// `VITASYNC_BACKFILL_DAYS`: how far back a connection's first sync reaches (default 30);
+/// `VITASYNC_SYNC_INTERVAL_MINUTES`: how stale a connection may get before the scheduler syncs
+/// it (default 360).
 pub fn sync_settings(lookup: &dyn Fn(&str) -> Option<String>) -> Result<SyncSettings, HostError> {
-    let mut settings = SyncSettings::default();
-    if let Some(raw) = lookup("VITASYNC_BACKFILL_DAYS").filter(|raw| !raw.is_empty()) {
-        settings.backfill_days = raw
+    let number = |name: &str, range: std::ops::RangeInclusive<i64>, unit: &str| match lookup(name)
+        .filter(|raw| !raw.is_empty())
+    {
+        None => Ok(None),
+        Some(raw) => raw
             .parse()
             .ok()
-            .filter(|days| (1..=3650).contains(days))
+            .filter(|value| range.contains(value))
+            .map(Some)
             .ok_or_else(|| {
-                HostError::Config(
-                    "VITASYNC_BACKFILL_DAYS must be a number of days, 1 to 3650".into(),
-                )
-            })?;
+                HostError::Config(format!(
+                    "{name} must be a number of {unit}, {} to {}",
+                    range.start(),
+                    range.end()
+                ))
+            }),
+    };
+    let mut settings = SyncSettings::default();
+    if let Some(days) = number("VITASYNC_BACKFILL_DAYS", 1..=3650, "days")? {
+        settings.backfill_days = days;
+    }
+    if let Some(minutes) = number("VITASYNC_SYNC_INTERVAL_MINUTES", 5..=10_080, "minutes")? {
+        settings.poll_interval = std::time::Duration::from_secs(minutes.unsigned_abs() * 60);
     }
     Ok(settings)
 }

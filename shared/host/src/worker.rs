@@ -50,3 +50,23 @@ pub async fn run(app: App, queue: Arc<dyn JobQueue>, mut stop: watch::Receiver<b
         }
     }
 }
+
+/// How often the local host's scheduler looks for connections due for a sync.
+const SCHEDULER_TICK: Duration = Duration::from_secs(60);
+
+/// The local host's scheduler: every minute, queues a sync of each active connection whose
+/// last sync is older than the poll interval (the EventBridge schedule does this on AWS).
+pub async fn schedule(app: App, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(SCHEDULER_TICK) => {}
+        }
+        if *stop.borrow() {
+            return;
+        }
+        if let Err(err) = app.queue_due_syncs().await {
+            tracing::error!(error = %err, "the scheduler's round failed; the next one retries");
+        }
+    }
+}

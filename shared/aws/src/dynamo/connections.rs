@@ -1,14 +1,17 @@
 use super::actions::Condition;
 use super::{
     DynamoStore, Item, TRANSACTION_ATTEMPTS, TxFailure, backoff, contention, from_item, keys, s,
-    string_attr, to_item,
+    string_attr, to_item, unavailable,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
 use vitasync_domain::StoreError;
-use vitasync_domain::connection::{Connection, StoredTokens};
+use vitasync_domain::connection::{Connection, StoredTokens, sync_due_bound, sync_due_key};
 use vitasync_domain::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::page::{Page, PageRequest};
 use vitasync_domain::ports::ConnectionStore;
+use vitasync_domain::provider::ProviderId;
+use vitasync_domain::time::Timestamp;
 
 // A connection, its tokens and its provider-account guard live in the user's partition, so
 // deleting the user purges them with everything else.
@@ -21,11 +24,43 @@ fn partition(connection: &Connection) -> String {
 }
 
 fn connection_item(connection: &Connection) -> Result<Item, StoreError> {
-    to_item(
+    let mut item = to_item(
         connection,
         partition(connection),
         keys::connection(connection.id.as_str()),
-    )
+    )?;
+    // Only active connections enter the polling index (it is sparse).
+    if let Some(due) = sync_due_key(connection) {
+        item.insert(
+            keys::SYNC_DUE_PK.into(),
+            s(keys::sync_due_partition(connection.provider.as_str())),
+        );
+        item.insert(keys::SYNC_DUE_SK.into(), s(due));
+    }
+    Ok(item)
+}
+
+/// A page position in the polling index: the last item's table and index keys.
+fn due_position(item: &Item) -> Result<String, StoreError> {
+    let keys = [keys::PK, keys::SK, keys::SYNC_DUE_SK]
+        .map(|name| string_attr(item, name))
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    serde_json::to_string(&keys).map_err(|err| StoreError::Corrupt(err.to_string()))
+}
+
+fn due_start_key(provider: &str, position: &str) -> Result<Item, StoreError> {
+    let [pk, sk, due]: [String; 3] = serde_json::from_str(position)
+        .map_err(|_| StoreError::Corrupt("unreadable page position".into()))?;
+    Ok(HashMap::from([
+        (keys::PK.to_owned(), s(pk)),
+        (keys::SK.to_owned(), s(sk)),
+        (
+            keys::SYNC_DUE_PK.to_owned(),
+            s(keys::sync_due_partition(provider)),
+        ),
+        (keys::SYNC_DUE_SK.to_owned(), s(due)),
+    ]))
 }
 
 fn tokens_item(connection: &Connection, tokens: &StoredTokens) -> Result<Item, StoreError> {
@@ -133,6 +168,61 @@ impl ConnectionStore for DynamoStore {
         .into_iter()
         .map(from_item)
         .collect()
+    }
+
+    async fn connections_due(
+        &self,
+        provider: ProviderId,
+        synced_before: Timestamp,
+        page: &PageRequest,
+    ) -> Result<Page<Connection>, StoreError> {
+        let want = page.limit + 1;
+        let mut start = page
+            .after
+            .as_deref()
+            .map(|position| due_start_key(provider.as_str(), position))
+            .transpose()?;
+        let mut items = Vec::new();
+        loop {
+            let remaining = i32::try_from(want - items.len()).unwrap_or(i32::MAX);
+            let output = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .index_name(keys::SYNC_DUE_INDEX)
+                .key_condition_expression("#due_pk = :provider AND #due_sk < :bound")
+                .expression_attribute_names("#due_pk", keys::SYNC_DUE_PK)
+                .expression_attribute_names("#due_sk", keys::SYNC_DUE_SK)
+                .expression_attribute_values(
+                    ":provider",
+                    s(keys::sync_due_partition(provider.as_str())),
+                )
+                .expression_attribute_values(":bound", s(sync_due_bound(synced_before)))
+                .limit(self.page_limit(remaining))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(output.items.unwrap_or_default());
+            match output.last_evaluated_key {
+                Some(last) if items.len() < want => start = Some(last),
+                _ => break,
+            }
+        }
+        items.truncate(want);
+        let mut positions = Vec::with_capacity(items.len());
+        for item in &items {
+            positions.push(due_position(item)?);
+        }
+        let connections = items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<Connection>, _>>()?;
+        let paired: Vec<(String, Connection)> = positions.into_iter().zip(connections).collect();
+        Ok(
+            Page::from_lookahead(paired, page.limit, |(position, _)| position.clone())
+                .map(|(_, connection)| connection),
+        )
     }
 
     async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError> {

@@ -18,6 +18,11 @@
 //! | - the connection's active job     |                       | `ACTIVEJOB#<connId>`|
 //! | sync job pointer → user id        | `WS#<ws>`             | `JOB#<jobId>`       |
 //!
+//!
+//! One sparse global secondary index, `BySyncDue`, holds active connections only:
+//! `syncDuePk` = `SYNC#<provider>`, `syncDueSk` = `<last sync, ms, 13 digits>#<connId>`, so the
+//! scheduler finds each provider's least recently synced connections with one Query.
+//!
 //! Guards make uniqueness a condition on a key (`attribute_not_exists(pk)`) inside the same
 //! transaction as the write it protects, so no rule depends on reading first. Ids are ULIDs, so
 //! sort keys list in creation order, and a page position is just the last id.
@@ -64,6 +69,15 @@ pub fn user_partition(workspace: &str, user: &str) -> String {
 }
 
 pub const CONNECTION_PREFIX: &str = "CONN#";
+
+/// The index of active connections by last sync (see the table above).
+pub const SYNC_DUE_INDEX: &str = "BySyncDue";
+pub const SYNC_DUE_PK: &str = "syncDuePk";
+pub const SYNC_DUE_SK: &str = "syncDueSk";
+
+pub fn sync_due_partition(provider: &str) -> String {
+    format!("SYNC#{provider}")
+}
 
 pub fn connection(id: &str) -> String {
     format!("{CONNECTION_PREFIX}{id}")

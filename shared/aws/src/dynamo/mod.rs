@@ -101,6 +101,11 @@ impl DynamoStore {
         self
     }
 
+    /// A Query's `Limit`: what is still wanted, within the page cap set for tests.
+    pub(crate) fn page_limit(&self, wanted: i32) -> i32 {
+        self.query_page_limit.map_or(wanted, |cap| cap.min(wanted))
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }

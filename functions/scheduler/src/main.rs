@@ -1,0 +1,23 @@
+//! Lambda function: on an EventBridge schedule, queues a sync of every active connection whose
+//! last sync is older than the poll interval.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use vitasync_host::aws::AwsHost;
+use vitasync_host::{LogFormat, init_tracing};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_tracing(LogFormat::Json);
+    let app = AwsHost::from_env().await?.scheduler_app()?;
+    lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| {
+        let app = app.clone();
+        async move {
+            let round = app.queue_due_syncs().await?;
+            Ok::<_, lambda_runtime::Error>(serde_json::json!({
+                "due": round.due,
+                "queued": round.queued,
+            }))
+        }
+    }))
+    .await
+}
