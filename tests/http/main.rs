@@ -14,6 +14,7 @@ mod meta;
 mod oauth_flow;
 mod persistence;
 mod providers;
+mod sync;
 mod sync_engine;
 mod template;
 mod token_service;

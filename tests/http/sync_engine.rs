@@ -27,7 +27,7 @@ fn march_window() -> SyncRequest {
     SyncRequest {
         from: Some(at("2026-03-01T00:00:00Z")),
         to: Some(at("2026-03-03T00:00:00Z")),
-        metrics: Vec::new(),
+        data_types: Vec::new(),
     }
 }
 
@@ -517,4 +517,29 @@ async fn the_scheduler_queues_connections_not_synced_lately_on_the_embedded_host
 #[tokio::test]
 async fn the_scheduler_queues_connections_not_synced_lately_on_dynamodb_and_sqs() {
     the_scheduler_queues_connections_not_synced_lately(Host::Aws).await;
+}
+
+#[tokio::test]
+async fn asking_for_some_data_types_fetches_and_stores_only_those() {
+    let (h, connection) = withings(Host::Embedded).await;
+    let job = h
+        .sync(
+            &connection,
+            SyncRequest {
+                data_types: vec!["steps".into(), "sleep".into()],
+                ..march_window()
+            },
+        )
+        .await;
+    assert_eq!(job.status, JobStatus::Succeeded);
+    let actions: Vec<String> = h
+        .fake
+        .data_calls()
+        .into_iter()
+        .map(|call| call.params["action"].clone())
+        .collect();
+    assert_eq!(actions, ["getactivity", "getsummary"]);
+    let stored = h.stored(&connection).await;
+    let keys: Vec<&str> = stored.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["D#steps#2026-03-02", "X#sleep#2081804123"]);
 }

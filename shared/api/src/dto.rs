@@ -419,7 +419,8 @@ pub struct TriggerSync {
     /// End of the window. Default: now.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub to: Option<Timestamp>,
-    /// Metrics to fetch (e.g. `steps`, `heart_rate`); default all the provider has.
+    /// Data types to fetch: metrics (`steps`, `heart_rate`, …) and sessions (`sleep`,
+    /// `workout`); default all the provider has.
     pub data_types: Option<Vec<String>>,
 }
 
@@ -428,7 +429,7 @@ impl From<TriggerSync> for vitasync_domain::sync::SyncRequest {
         Self {
             from: body.from,
             to: body.to,
-            metrics: body.data_types.unwrap_or_default(),
+            data_types: body.data_types.unwrap_or_default(),
         }
     }
 }
@@ -489,7 +490,7 @@ impl From<vitasync_domain::jobs::SyncJob> for SyncJobBody {
                 JobStatus::Succeeded => "succeeded",
                 JobStatus::Failed => "failed",
             },
-            data_types: job.metrics.iter().map(|m| m.as_str()).collect(),
+            data_types: job.data_types.iter().map(|t| t.as_str()).collect(),
             window: job
                 .window_from
                 .zip(job.window_to)

@@ -18,7 +18,7 @@ fn job(ws: &WorkspaceId, user: &UserId, connection: &ConnectionId) -> SyncJob {
         status: JobStatus::Queued,
         from: None,
         to: None,
-        metrics: Vec::new(),
+        data_types: Vec::new(),
         window_from: None,
         window_to: None,
         counts: BTreeMap::new(),

@@ -296,7 +296,7 @@ mod tests {
         FetchRequest {
             from: Timestamp::parse(from).unwrap(),
             to: Timestamp::parse(to).unwrap(),
-            metrics: Vec::new(),
+            data_types: Vec::new(),
             provider_user_id: "demo-wearer".into(),
         }
     }

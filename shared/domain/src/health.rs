@@ -186,6 +186,35 @@ impl SessionKind {
             SessionKind::Workout => "workout",
         }
     }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [SessionKind::Sleep, SessionKind::Workout]
+            .into_iter()
+            .find(|kind| kind.as_str() == raw)
+    }
+}
+
+/// What a sync can be asked for: a metric, or a kind of session (`sleep`, `workout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DataType {
+    Metric(Metric),
+    Session(SessionKind),
+}
+
+impl DataType {
+    pub fn parse(raw: &str) -> Option<Self> {
+        Metric::parse(raw)
+            .map(Self::Metric)
+            .or_else(|| SessionKind::parse(raw).map(Self::Session))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataType::Metric(metric) => metric.as_str(),
+            DataType::Session(kind) => kind.as_str(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,6 +281,19 @@ pub struct HealthBatch {
 }
 
 impl HealthBatch {
+    /// Keeps only the records of the data types asked for (all when none are named).
+    pub fn retain_types(&mut self, wanted: &[DataType]) {
+        if wanted.is_empty() {
+            return;
+        }
+        let metric = |m: Metric| wanted.contains(&DataType::Metric(m));
+        self.summaries.retain(|s| metric(s.metric));
+        self.measurements.retain(|m| metric(m.metric));
+        self.samples.retain(|s| metric(s.metric));
+        self.sessions
+            .retain(|s| wanted.contains(&DataType::Session(s.kind)));
+    }
+
     pub fn extend(&mut self, other: HealthBatch) {
         self.summaries.extend(other.summaries);
         self.measurements.extend(other.measurements);
@@ -263,6 +305,18 @@ impl HealthBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_types_name_metrics_and_sessions_and_round_trip() {
+        for name in ["steps", "sleep", "workout", "blood_pressure"] {
+            let parsed = DataType::parse(name).unwrap();
+            assert_eq!(parsed.as_str(), name);
+            let json = serde_json::to_value(parsed).unwrap();
+            assert_eq!(json, serde_json::Value::String(name.into()));
+            assert_eq!(serde_json::from_value::<DataType>(json).unwrap(), parsed);
+        }
+        assert_eq!(DataType::parse("mood"), None);
+    }
 
     #[test]
     fn metric_names_round_trip_and_match_serde() {

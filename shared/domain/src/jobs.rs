@@ -1,7 +1,7 @@
 //! Sync jobs: one run of fetching a connection's data for a window, visible to the developer
 //! from the moment it is queued until it ends.
 
-use crate::health::Metric;
+use crate::health::DataType;
 use crate::ids::{ConnectionId, UserId, WorkspaceId};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -69,8 +69,9 @@ pub struct SyncJob {
     /// The window asked for; `None` ends mean "from the last sync" and "now".
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
-    /// The metrics asked for (empty: all the provider has).
-    pub metrics: Vec<Metric>,
+    /// The data types asked for (empty: all the provider has).
+    #[serde(alias = "metrics")]
+    pub data_types: Vec<DataType>,
     /// The window actually synced, once the job has started.
     pub window_from: Option<Timestamp>,
     pub window_to: Option<Timestamp>,

@@ -1,7 +1,7 @@
 //! The port through which the use cases talk to providers' OAuth servers and APIs. The domain
 //! decides when to call; the adapter (`vitasync-providers`) knows each provider's wire quirks.
 
-use crate::health::{HealthBatch, Metric};
+use crate::health::{DataType, HealthBatch, Metric, SessionKind};
 use crate::provider::{ProviderId, ProviderSettings};
 use crate::time::Timestamp;
 use async_trait::async_trait;
@@ -104,15 +104,19 @@ impl ProviderError {
 pub struct FetchRequest {
     pub from: Timestamp,
     pub to: Timestamp,
-    /// The metrics wanted; empty means all the provider has.
-    pub metrics: Vec<Metric>,
+    /// The data types wanted; empty means all the provider has.
+    pub data_types: Vec<DataType>,
     /// The account's id at the provider.
     pub provider_user_id: String,
 }
 
 impl FetchRequest {
     pub fn wants(&self, metric: Metric) -> bool {
-        self.metrics.is_empty() || self.metrics.contains(&metric)
+        self.data_types.is_empty() || self.data_types.contains(&DataType::Metric(metric))
+    }
+
+    pub fn wants_sessions(&self, kind: SessionKind) -> bool {
+        self.data_types.is_empty() || self.data_types.contains(&DataType::Session(kind))
     }
 }
 

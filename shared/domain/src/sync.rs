@@ -7,7 +7,7 @@ use crate::api_key::Principal;
 use crate::app::App;
 use crate::connection::{Connection, ConnectionStatus};
 use crate::error::{DomainError, StoreError};
-use crate::health::Metric;
+use crate::health::DataType;
 use crate::health_records::store_batch;
 use crate::jobs::{JobError, JobId, JobMessage, JobStatus, SyncJob};
 use crate::page::{Page, PageRequest};
@@ -62,7 +62,8 @@ pub struct DueSyncs {
 pub struct SyncRequest {
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
-    pub metrics: Vec<String>,
+    /// Data type names (`steps`, `sleep`, …); empty for all.
+    pub data_types: Vec<String>,
 }
 
 enum Step {
@@ -100,12 +101,14 @@ impl App {
     ) -> Result<SyncJob, DomainError> {
         caller.require(Scope::Write)?;
         let connection = self.get_connection(caller, user_id, connection_id).await?;
-        let mut metrics = Vec::new();
-        for (index, name) in request.metrics.iter().enumerate() {
-            let metric = Metric::parse(name).ok_or_else(|| {
+        let mut data_types = Vec::new();
+        for (index, name) in request.data_types.iter().enumerate() {
+            let data_type = DataType::parse(name).ok_or_else(|| {
                 DomainError::validation(format!("dataTypes[{index}]"), "is not a known data type")
             })?;
-            metrics.push(metric);
+            if !data_types.contains(&data_type) {
+                data_types.push(data_type);
+            }
         }
         let now = self.now();
         if let (Some(from), Some(to)) = (request.from, request.to)
@@ -122,7 +125,7 @@ impl App {
             ));
         }
         let (job, _) = self
-            .start_job(&connection, request.from, request.to, metrics)
+            .start_job(&connection, request.from, request.to, data_types)
             .await?;
         Ok(job)
     }
@@ -134,7 +137,7 @@ impl App {
         connection: &Connection,
         from: Option<Timestamp>,
         to: Option<Timestamp>,
-        metrics: Vec<Metric>,
+        data_types: Vec<DataType>,
     ) -> Result<(SyncJob, bool), DomainError> {
         let queue = self
             .jobs_queue
@@ -148,7 +151,7 @@ impl App {
             status: JobStatus::Queued,
             from,
             to,
-            metrics,
+            data_types,
             window_from: None,
             window_to: None,
             counts: BTreeMap::new(),
@@ -364,7 +367,7 @@ impl App {
         let request = FetchRequest {
             from,
             to,
-            metrics: job.metrics.clone(),
+            data_types: job.data_types.clone(),
             provider_user_id: connection.provider_user_id.clone(),
         };
         let base = settings.public_url.clone().unwrap_or_default();
@@ -397,7 +400,11 @@ impl App {
                 .fetch_data(connection.provider, &resolved, &token, &request)
                 .await
             {
-                Ok(batch) => break batch,
+                Ok(mut batch) => {
+                    // Whatever a provider sends beyond the types asked for is not stored.
+                    batch.retain_types(&job.data_types);
+                    break batch;
+                }
                 Err(FetchError::Unauthorized) if !refreshed => {
                     refreshed = true;
                     self.expire_tokens(&connection).await?;

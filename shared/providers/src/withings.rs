@@ -179,36 +179,58 @@ pub async fn fetch(
     // Day-based calls take local dates: widen by a day each way so no time zone is cut off.
     let (first_day, last_day) = (ymd(request.from, -1), ymd(request.to, 1));
     let mut batch = HealthBatch::default();
+    let any = |metrics: &[Metric]| metrics.iter().any(|m| request.wants(*m));
+    // Calls whose data was not asked for are skipped: the app's 120 calls a minute are shared.
+    let measure_metrics = [
+        Metric::Weight,
+        Metric::BodyFat,
+        Metric::Temperature,
+        Metric::BloodOxygen,
+        Metric::HeartRate,
+        Metric::BloodPressure,
+    ];
+    let mut tz = Tz::UTC;
+    if any(&measure_metrics) {
+        let (groups, body) = api
+            .pages(
+                "/measure",
+                &[
+                    ("action", "getmeas".into()),
+                    ("category", "1".into()),
+                    ("startdate", start.to_string()),
+                    ("enddate", end.to_string()),
+                ],
+                "measuregrps",
+            )
+            .await?;
+        tz = zone(body.get("timezone").and_then(Value::as_str));
+        batch.extend(measures(&groups, tz, request));
+    }
 
-    let (groups, body) = api
-        .pages(
-            "/measure",
-            &[
-                ("action", "getmeas".into()),
-                ("category", "1".into()),
-                ("startdate", start.to_string()),
-                ("enddate", end.to_string()),
-            ],
-            "measuregrps",
-        )
-        .await?;
-    let tz = zone(body.get("timezone").and_then(Value::as_str));
-    batch.extend(measures(&groups, tz, request));
-
-    let activity_fields = "steps,distance,elevation,soft,moderate,intense,active,calories,totalcalories,hr_average,hr_min,hr_max";
-    let (days, _) = api
-        .pages(
-            "/v2/measure",
-            &[
-                ("action", "getactivity".into()),
-                ("startdateymd", first_day.clone()),
-                ("enddateymd", last_day.clone()),
-                ("data_fields", activity_fields.into()),
-            ],
-            "activities",
-        )
-        .await?;
-    batch.extend(activities(&days, request));
+    let activity_metrics = [
+        Metric::Steps,
+        Metric::Distance,
+        Metric::Floors,
+        Metric::ActiveCalories,
+        Metric::TotalCalories,
+        Metric::ActiveMinutes,
+    ];
+    if any(&activity_metrics) {
+        let activity_fields = "steps,distance,elevation,soft,moderate,intense,active,calories,totalcalories,hr_average,hr_min,hr_max";
+        let (days, _) = api
+            .pages(
+                "/v2/measure",
+                &[
+                    ("action", "getactivity".into()),
+                    ("startdateymd", first_day.clone()),
+                    ("enddateymd", last_day.clone()),
+                    ("data_fields", activity_fields.into()),
+                ],
+                "activities",
+            )
+            .await?;
+        batch.extend(activities(&days, request));
+    }
 
     if request.wants(Metric::HeartRate) {
         let mut window_start = start;
@@ -230,33 +252,39 @@ pub async fn fetch(
         }
     }
 
-    let sleep_fields = "total_timeinbed,total_sleep_time,lightsleepduration,deepsleepduration,remsleepduration,wakeupduration,hr_average,hr_min,hr_max,rr_average,sleep_score,rmssd_start_avg,rmssd_end_avg";
-    let (nights, _) = api
-        .pages(
-            "/v2/sleep",
-            &[
-                ("action", "getsummary".into()),
-                ("startdateymd", first_day.clone()),
-                ("enddateymd", last_day.clone()),
-                ("data_fields", sleep_fields.into()),
-            ],
-            "series",
-        )
-        .await?;
-    batch.extend(sleeps(&nights, request));
+    if request.wants_sessions(SessionKind::Sleep)
+        || any(&[Metric::RespiratoryRate, Metric::HeartRateVariability])
+    {
+        let sleep_fields = "total_timeinbed,total_sleep_time,lightsleepduration,deepsleepduration,remsleepduration,wakeupduration,hr_average,hr_min,hr_max,rr_average,sleep_score,rmssd_start_avg,rmssd_end_avg";
+        let (nights, _) = api
+            .pages(
+                "/v2/sleep",
+                &[
+                    ("action", "getsummary".into()),
+                    ("startdateymd", first_day.clone()),
+                    ("enddateymd", last_day.clone()),
+                    ("data_fields", sleep_fields.into()),
+                ],
+                "series",
+            )
+            .await?;
+        batch.extend(sleeps(&nights, request));
+    }
 
-    let (workouts, _) = api
-        .pages(
-            "/v2/measure",
-            &[
-                ("action", "getworkouts".into()),
-                ("startdateymd", first_day),
-                ("enddateymd", last_day),
-            ],
-            "series",
-        )
-        .await?;
-    batch.sessions.extend(workout_sessions(&workouts));
+    if request.wants_sessions(SessionKind::Workout) {
+        let (workouts, _) = api
+            .pages(
+                "/v2/measure",
+                &[
+                    ("action", "getworkouts".into()),
+                    ("startdateymd", first_day),
+                    ("enddateymd", last_day),
+                ],
+                "series",
+            )
+            .await?;
+        batch.sessions.extend(workout_sessions(&workouts));
+    }
     Ok(batch)
 }
 
@@ -531,7 +559,7 @@ mod tests {
         FetchRequest {
             from: Timestamp::parse("2026-03-01T00:00:00Z").unwrap(),
             to: Timestamp::parse("2026-03-03T00:00:00Z").unwrap(),
-            metrics: Vec::new(),
+            data_types: Vec::new(),
             provider_user_id: "36312345".into(),
         }
     }
