@@ -158,3 +158,25 @@ fn the_scheduler_runs_on_a_schedule_and_reads_only_the_polling_index() {
     let indexes = &template["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"];
     assert_eq!(indexes[0]["IndexName"], "BySyncDue");
 }
+
+#[test]
+fn client_secrets_come_from_secrets_manager_never_from_parameters() {
+    let template = template();
+    let parameters = template["Parameters"].as_mapping().unwrap();
+    for (name, _) in parameters {
+        let name = name.as_str().unwrap();
+        assert!(!name.ends_with("ClientSecret"), "{name} is a plain parameter");
+    }
+    for (_, resource) in template["Resources"].as_mapping().unwrap() {
+        let variables = &resource["Properties"]["Environment"]["Variables"];
+        let Some(variables) = variables.as_mapping() else {
+            continue;
+        };
+        for (name, value) in variables {
+            if name.as_str().unwrap().ends_with("_CLIENT_SECRET") {
+                let text = format!("{value:?}");
+                assert!(text.contains("resolve:secretsmanager"), "{name:?}: {text}");
+            }
+        }
+    }
+}
