@@ -18,6 +18,43 @@ use vitasync_tests::fake_provider::DataFailure;
 
 const BERLIN_WINTER: i32 = 3600;
 
+/// Runs an engine scenario on the embedded host and on DynamoDB, KMS and SQS in the emulator.
+macro_rules! on_both_hosts {
+    ($($scenario:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    super::$scenario(super::Host::Embedded).await;
+                }
+            )*
+        }
+        mod aws {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    super::$scenario(super::Host::Aws).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_hosts!(
+    withings_fields_land_in_their_metrics,
+    resyncing_writes_nothing_but_what_changed,
+    a_trigger_while_a_job_is_queued_returns_that_job,
+    the_first_sync_backfills_and_later_ones_overlap_the_last,
+    an_expired_token_is_refreshed_and_the_call_retried_once,
+    a_refused_refresh_fails_the_job_and_puts_the_connection_in_error,
+    revoked_access_disconnects,
+    throttling_is_a_delayed_message,
+    outages_back_off_and_end_in_a_failed_job,
+    a_message_delivered_twice_runs_once_with_one_refresh,
+    the_scheduler_queues_connections_not_synced_lately,
+    asking_for_some_data_types_fetches_and_stores_only_those,
+);
+
 fn at(raw: &str) -> Timestamp {
     Timestamp::parse(raw).unwrap()
 }
@@ -231,16 +268,6 @@ async fn withings_fields_land_in_their_metrics(host: Host) {
     assert_eq!(h.reread(&connection).await.last_synced_at, None);
 }
 
-#[tokio::test]
-async fn withings_fields_land_in_their_metrics_on_the_embedded_host() {
-    withings_fields_land_in_their_metrics(Host::Embedded).await;
-}
-
-#[tokio::test]
-async fn withings_fields_land_in_their_metrics_on_dynamodb() {
-    withings_fields_land_in_their_metrics(Host::Aws).await;
-}
-
 async fn resyncing_writes_nothing_but_what_changed(host: Host) {
     let (h, connection) = withings(host).await;
     h.sync(&connection, march_window()).await;
@@ -264,19 +291,8 @@ async fn resyncing_writes_nothing_but_what_changed(host: Host) {
     assert_eq!(changed, ["D#steps#2026-03-02"]);
 }
 
-#[tokio::test]
-async fn resyncing_writes_nothing_but_what_changed_on_the_embedded_host() {
-    resyncing_writes_nothing_but_what_changed(Host::Embedded).await;
-}
-
-#[tokio::test]
-async fn resyncing_writes_nothing_but_what_changed_on_dynamodb() {
-    resyncing_writes_nothing_but_what_changed(Host::Aws).await;
-}
-
-#[tokio::test]
-async fn a_trigger_while_a_job_is_queued_returns_that_job() {
-    let (h, connection) = withings(Host::Embedded).await;
+async fn a_trigger_while_a_job_is_queued_returns_that_job(host: Host) {
+    let (h, connection) = withings(host).await;
     let first = h.trigger(&connection, march_window()).await;
     let second = h.trigger(&connection, SyncRequest::default()).await;
     assert_eq!(second.id, first.id);
@@ -286,9 +302,8 @@ async fn a_trigger_while_a_job_is_queued_returns_that_job() {
     assert_ne!(third.id, first.id, "a finished job frees the connection");
 }
 
-#[tokio::test]
-async fn the_first_sync_backfills_and_later_ones_overlap_the_last() {
-    let (h, connection) = withings(Host::Embedded).await;
+async fn the_first_sync_backfills_and_later_ones_overlap_the_last(host: Host) {
+    let (h, connection) = withings(host).await;
     let now = h.clock.now();
     let first = h.sync(&connection, SyncRequest::default()).await;
     assert_eq!(first.status, JobStatus::Succeeded);
@@ -318,19 +333,8 @@ async fn an_expired_token_is_refreshed_and_the_call_retried_once(host: Host) {
     assert_eq!(counts(&job, "steps"), (1, 1, 0));
 }
 
-#[tokio::test]
-async fn an_expired_token_is_refreshed_and_the_call_retried_once_on_the_embedded_host() {
-    an_expired_token_is_refreshed_and_the_call_retried_once(Host::Embedded).await;
-}
-
-#[tokio::test]
-async fn an_expired_token_is_refreshed_and_the_call_retried_once_on_dynamodb() {
-    an_expired_token_is_refreshed_and_the_call_retried_once(Host::Aws).await;
-}
-
-#[tokio::test]
-async fn a_refused_refresh_fails_the_job_and_puts_the_connection_in_error() {
-    let (h, connection) = withings(Host::Embedded).await;
+async fn a_refused_refresh_fails_the_job_and_puts_the_connection_in_error(host: Host) {
+    let (h, connection) = withings(host).await;
     h.fake.fail_data_calls([DataFailure::WithingsStatus(401)]);
     h.fake.refuse_refresh();
     let job = h.sync(&connection, march_window()).await;
@@ -376,16 +380,6 @@ async fn revoked_access_disconnects(host: Host) {
     assert!(tokens.is_none(), "a revoked connection keeps no tokens");
 }
 
-#[tokio::test]
-async fn revoked_access_disconnects_on_the_embedded_host() {
-    revoked_access_disconnects(Host::Embedded).await;
-}
-
-#[tokio::test]
-async fn revoked_access_disconnects_on_dynamodb() {
-    revoked_access_disconnects(Host::Aws).await;
-}
-
 async fn throttling_is_a_delayed_message(host: Host) {
     let (h, connection) = withings(host).await;
     // Withings' own dialect first (status 601 in an HTTP 200), then a plain 429.
@@ -406,19 +400,8 @@ async fn throttling_is_a_delayed_message(host: Host) {
     assert_eq!(counts(&done, "steps"), (1, 1, 0));
 }
 
-#[tokio::test]
-async fn throttling_is_a_delayed_message_on_the_embedded_host() {
-    throttling_is_a_delayed_message(Host::Embedded).await;
-}
-
-#[tokio::test]
-async fn throttling_is_a_delayed_message_on_sqs_and_dynamodb() {
-    throttling_is_a_delayed_message(Host::Aws).await;
-}
-
-#[tokio::test]
-async fn outages_back_off_and_end_in_a_failed_job() {
-    let (h, connection) = withings(Host::Embedded).await;
+async fn outages_back_off_and_end_in_a_failed_job(host: Host) {
+    let (h, connection) = withings(host).await;
     h.fake
         .fail_data_calls(std::iter::repeat_n(DataFailure::Http(503, None), 20));
     let job = h.sync(&connection, march_window()).await;
@@ -447,9 +430,8 @@ async fn outages_back_off_and_end_in_a_failed_job() {
     );
 }
 
-#[tokio::test]
-async fn a_message_delivered_twice_runs_once_with_one_refresh() {
-    let (h, connection) = withings(Host::Embedded).await;
+async fn a_message_delivered_twice_runs_once_with_one_refresh(host: Host) {
+    let (h, connection) = withings(host).await;
     let job = h.trigger(&connection, march_window()).await;
     // The access token has expired: both deliveries would need a refresh.
     h.clock.advance(4 * 3600);
@@ -509,19 +491,8 @@ async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
     );
 }
 
-#[tokio::test]
-async fn the_scheduler_queues_connections_not_synced_lately_on_the_embedded_host() {
-    the_scheduler_queues_connections_not_synced_lately(Host::Embedded).await;
-}
-
-#[tokio::test]
-async fn the_scheduler_queues_connections_not_synced_lately_on_dynamodb_and_sqs() {
-    the_scheduler_queues_connections_not_synced_lately(Host::Aws).await;
-}
-
-#[tokio::test]
-async fn asking_for_some_data_types_fetches_and_stores_only_those() {
-    let (h, connection) = withings(Host::Embedded).await;
+async fn asking_for_some_data_types_fetches_and_stores_only_those(host: Host) {
+    let (h, connection) = withings(host).await;
     let job = h
         .sync(
             &connection,

@@ -165,7 +165,10 @@ fn client_secrets_come_from_secrets_manager_never_from_parameters() {
     let parameters = template["Parameters"].as_mapping().unwrap();
     for (name, _) in parameters {
         let name = name.as_str().unwrap();
-        assert!(!name.ends_with("ClientSecret"), "{name} is a plain parameter");
+        assert!(
+            !name.ends_with("ClientSecret"),
+            "{name} is a plain parameter"
+        );
     }
     for (_, resource) in template["Resources"].as_mapping().unwrap() {
         let variables = &resource["Properties"]["Environment"]["Variables"];
