@@ -53,6 +53,7 @@ on_both_hosts!(
     a_message_delivered_twice_runs_once_with_one_refresh,
     the_scheduler_queues_connections_not_synced_lately,
     asking_for_some_data_types_fetches_and_stores_only_those,
+    a_job_whose_message_was_lost_does_not_block_the_connection,
 );
 
 fn at(raw: &str) -> Timestamp {
@@ -513,4 +514,26 @@ async fn asking_for_some_data_types_fetches_and_stores_only_those(host: Host) {
     let stored = h.stored(&connection).await;
     let keys: Vec<&str> = stored.keys().map(String::as_str).collect();
     assert_eq!(keys, ["D#steps#2026-03-02", "X#sleep#2081804123"]);
+}
+
+async fn a_job_whose_message_was_lost_does_not_block_the_connection(host: Host) {
+    let (h, connection) = withings(host).await;
+    let lost = h.trigger(&connection, march_window()).await;
+    // Its message never arrives (say it went to the dead-letter queue during an outage).
+    h.clock.advance(2 * 3600);
+    assert_eq!(h.trigger(&connection, march_window()).await.id, lost.id);
+    h.clock.advance(2 * 3600);
+    let fresh = h.trigger(&connection, march_window()).await;
+    assert_ne!(fresh.id, lost.id);
+    let ended = h.job(&lost).await;
+    assert_eq!(ended.status, JobStatus::Failed);
+    assert_eq!(ended.error.unwrap().code, "abandoned");
+    // The lost message turning up late runs nothing; the fresh job runs.
+    h.app
+        .process_job_message(&h.queue.sent()[0].body)
+        .await
+        .unwrap();
+    assert_eq!(h.job(&lost).await.status, JobStatus::Failed);
+    h.work_queue().await;
+    assert_eq!(h.job(&fresh).await.status, JobStatus::Succeeded);
 }

@@ -447,7 +447,8 @@ pub struct SyncWindowBody {
 #[serde(rename_all = "camelCase")]
 pub struct JobErrorBody {
     /// `token_refresh_failed`, `provider_revoked`, `provider_unavailable`, `provider_error`,
-    /// `not_connected` or `queue_unavailable`.
+    /// `not_connected`, `queue_unavailable` or `abandoned` (no progress for 3 hours: its
+    /// message was lost, and a new trigger replaced it).
     pub code: String,
     pub message: String,
 }

@@ -53,7 +53,7 @@ impl Counts {
 #[serde(rename_all = "camelCase")]
 pub struct JobError {
     /// Stable: `token_refresh_failed`, `provider_revoked`, `provider_unavailable`,
-    /// `provider_error`, `not_connected`.
+    /// `provider_error`, `not_connected`, `queue_unavailable`, `abandoned`.
     pub code: String,
     pub message: String,
 }

@@ -45,6 +45,9 @@ impl Default for SyncSettings {
     }
 }
 
+/// A job still queued or running this long after it was created is taken as lost.
+const STALE_JOB_SECONDS: i64 = 3 * 3600;
+
 /// Due connections fetched per store call by the scheduler.
 const DUE_PAGE: usize = 100;
 
@@ -162,7 +165,31 @@ impl App {
             finished_at: None,
             version: 1,
         };
-        let (job, created) = self.ports.jobs.create_job(&job).await?;
+        let fresh_template = job.clone();
+        let (mut job, mut created) = self.ports.jobs.create_job(&job).await?;
+        if !created && job.created_at < self.now().plus_seconds(-STALE_JOB_SECONDS) {
+            // Its message was lost (a dead letter after a long store outage, say): end it, or
+            // the connection could never sync again.
+            let abandoned = SyncJob {
+                status: JobStatus::Failed,
+                error: Some(failure(
+                    "abandoned",
+                    "the job made no progress for hours and was given up",
+                )),
+                finished_at: Some(self.now()),
+                version: job.version + 1,
+                ..job.clone()
+            };
+            tracing::warn!(job_id = %job.id, "an abandoned job was ended");
+            if self.ports.jobs.update_job(&abandoned).await? {
+                let fresh = SyncJob {
+                    id: JobId::generate(),
+                    created_at: self.now(),
+                    ..fresh_template
+                };
+                (job, created) = self.ports.jobs.create_job(&fresh).await?;
+            }
+        }
         if !created {
             return Ok((job, false));
         }
