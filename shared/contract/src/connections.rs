@@ -9,7 +9,7 @@ use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderId;
 use vitasync_domain::secrets::SealedSecret;
 use vitasync_domain::time::Timestamp;
-use vitasync_domain::user::UserDraft;
+use vitasync_domain::user::{User, UserDraft};
 
 fn at(seconds: i64) -> Timestamp {
     Timestamp::from_millis(1_790_000_000_000 + seconds * 1000).unwrap()
@@ -51,11 +51,11 @@ fn tokens(marker: u8) -> StoredTokens {
     }
 }
 
-pub async fn connection_store(ports: &Ports) {
-    let store = &ports.connections;
+/// A user in a new workspace.
+async fn new_user(ports: &Ports, external_id: &str) -> (WorkspaceId, User) {
     let ws = WorkspaceId::generate();
     let draft = UserDraft {
-        external_id: "wearer".into(),
+        external_id: external_id.into(),
         ..UserDraft::default()
     };
     let patch = draft.as_patch();
@@ -64,6 +64,12 @@ pub async fn connection_store(ports: &Ports) {
         .upsert_user(&draft.into_user(ws.clone(), at(0)), &patch)
         .await
         .unwrap();
+    (ws, user)
+}
+
+pub async fn connection_store(ports: &Ports) {
+    let store = &ports.connections;
+    let (ws, user) = new_user(ports, "wearer").await;
     let uid = &user.id;
 
     let first = connection(&ws, uid, ProviderId::Withings, "12345", 10);
@@ -242,17 +248,7 @@ pub async fn connection_store(ports: &Ports) {
 /// recently synced first, paged; connections in error or disconnected are never due.
 pub async fn connections_due(ports: &Ports) {
     let store = &ports.connections;
-    let ws = WorkspaceId::generate();
-    let draft = UserDraft {
-        external_id: "polled".into(),
-        ..UserDraft::default()
-    };
-    let patch = draft.as_patch();
-    let (user, _) = ports
-        .users
-        .upsert_user(&draft.into_user(ws.clone(), at(0)), &patch)
-        .await
-        .unwrap();
+    let (ws, user) = new_user(ports, "polled").await;
     // A provider of its own, so connections other tests leave in a shared table stay out.
     let provider = ProviderId::Whoop;
     let mut ids = Vec::new();
