@@ -242,8 +242,9 @@ async fn withings_fields_land_in_their_metrics(host: Host) {
     );
 
     // getintradayactivity: heart rate samples in the day's chunk.
-    let points = chunk::decode(&stored["S#heart_rate#2026-03-02"]).unwrap();
-    let values: Vec<(i64, f64)> = chunk::values(&points).collect();
+    let hour = chunk::decode(&stored["S#heart_rate#2026-03-02T16"]).unwrap();
+    assert_eq!(hour.utc_offset_seconds, BERLIN_WINTER);
+    let values: Vec<(i64, f64)> = chunk::values(&hour.points).collect();
     assert_eq!(values.len(), 6);
     assert_eq!(values[0], (1_772_469_000_000, 92.0));
     assert_eq!(values[4], (1_772_469_240_000, 152.0));

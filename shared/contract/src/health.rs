@@ -75,6 +75,22 @@ pub async fn health_store(ports: &Ports) {
         .unwrap();
     assert_eq!(replaced, vec![Some(vec![42])]);
 
+    // Erasing one connection's records counts them and leaves the other connection's.
+    assert_eq!(store.delete_records(&owner).await.unwrap(), 130);
+    assert!(
+        store
+            .records_between(&owner, "", "~")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.records_between(&other, "", "~").await.unwrap().len(),
+        1
+    );
+    assert_eq!(store.delete_records(&owner).await.unwrap(), 0);
+    store.put_records(&owner, &records[..3]).await.unwrap();
+
     // Deleting the user deletes their records.
     assert!(ports.users.delete_user(&ws, &user.id).await.unwrap());
     assert!(

@@ -1,18 +1,34 @@
 //! Dense samples are stored as one compressed, write-once chunk per metric, connection and UTC
-//! day: 86,400 one-second heart-rate samples become one item of a few tens of kilobytes instead
-//! of 86,400 rows. Points are sorted, timestamps and values delta-encoded as zig-zag varints
-//! (values kept to 1/1000 of their unit), then LZ4-compressed. The encoding is deterministic, so
-//! writing the same points again produces the same bytes, and an unchanged chunk is not written.
+//! hour: 3,600 one-second heart-rate samples become one item of a few kilobytes instead of
+//! 3,600 rows, and a sync during the day rewrites only the hour still filling up.
+//!
+//! Layout (format 2), LZ4-compressed after the version byte: the point count, the UTC offset
+//! where the points were recorded, the value scale, then the timestamps as one column
+//! (the first, then deltas of deltas: a steady 1 Hz series is all zeros) and the values as
+//! another (deltas), all zig-zag varints. Values are kept to 1/1000 of their unit and written
+//! with the coarsest scale that loses nothing (heart rate in whole beats takes one byte a
+//! point). The encoding is deterministic, so the same points give the same bytes and an
+//! unchanged chunk is not written again.
 
 use thiserror::Error;
 
-const FORMAT_VERSION: u8 = 1;
+const FORMAT_VERSION: u8 = 2;
 /// Values are kept to this fraction of their unit.
 const VALUE_SCALE: f64 = 1000.0;
+/// `VALUE_SCALE` is 10^3: a chunk's values are written divided by 10^(3 - digits).
+const SCALE_DIGITS: u32 = 3;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error("the sample chunk is damaged")]
 pub struct ChunkError;
+
+/// Points of one metric in one hour: `(UTC ms, value × 1000)`, sorted, one per instant.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Chunk {
+    /// The UTC offset where the points were recorded, in seconds.
+    pub utc_offset_seconds: i32,
+    pub points: Vec<(i64, i64)>,
+}
 
 fn zigzag(value: i64) -> u64 {
     ((value << 1) ^ (value >> 63)) as u64
@@ -62,23 +78,52 @@ pub fn normalise(points: &[(i64, f64)]) -> Vec<(i64, i64)> {
     out
 }
 
-/// Encodes points already `normalise`d.
-pub fn encode(points: &[(i64, i64)]) -> Vec<u8> {
-    let mut raw = Vec::with_capacity(points.len() * 3 + 8);
+/// The most decimal digits any value needs (0 when all are whole units).
+fn digits_needed(points: &[(i64, i64)]) -> u32 {
+    let mut digits = 0;
+    for (_, value) in points {
+        while digits < SCALE_DIGITS && value % 10i64.pow(SCALE_DIGITS - digits) != 0 {
+            digits += 1;
+        }
+        if digits == SCALE_DIGITS {
+            break;
+        }
+    }
+    digits
+}
+
+/// Encodes a chunk whose points are already `normalise`d.
+pub fn encode(chunk: &Chunk) -> Vec<u8> {
+    let points = &chunk.points;
+    let digits = digits_needed(points);
+    let divisor = 10i64.pow(SCALE_DIGITS - digits);
+    let mut raw = Vec::with_capacity(points.len() * 2 + 16);
     put_varint(&mut raw, points.len() as u64);
-    let (mut last_at, mut last_value) = (0i64, 0i64);
-    for (at, value) in points {
-        put_varint(&mut raw, zigzag(at - last_at));
+    put_varint(&mut raw, zigzag(i64::from(chunk.utc_offset_seconds)));
+    put_varint(&mut raw, u64::from(digits));
+    let (mut last_at, mut last_step) = (0i64, 0i64);
+    for (index, (at, _)) in points.iter().enumerate() {
+        let step = at - last_at;
+        let encoded = if index == 0 { *at } else { step - last_step };
+        put_varint(&mut raw, zigzag(encoded));
+        if index > 0 {
+            last_step = step;
+        }
+        last_at = *at;
+    }
+    let mut last_value = 0i64;
+    for (_, value) in points {
+        let value = value / divisor;
         put_varint(&mut raw, zigzag(value - last_value));
-        (last_at, last_value) = (*at, *value);
+        last_value = value;
     }
     let mut out = vec![FORMAT_VERSION];
     out.extend(lz4_flex::compress_prepend_size(&raw));
     out
 }
 
-/// The points of a chunk, sorted, values scaled by 1000.
-pub fn decode(bytes: &[u8]) -> Result<Vec<(i64, i64)>, ChunkError> {
+/// A chunk's points, sorted, values × 1000, and the offset they were recorded at.
+pub fn decode(bytes: &[u8]) -> Result<Chunk, ChunkError> {
     let (&version, compressed) = bytes.split_first().ok_or(ChunkError)?;
     if version != FORMAT_VERSION {
         return Err(ChunkError);
@@ -86,15 +131,39 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<(i64, i64)>, ChunkError> {
     let raw = lz4_flex::decompress_size_prepended(compressed).map_err(|_| ChunkError)?;
     let mut input = raw.as_slice();
     let count = usize::try_from(take_varint(&mut input)?).map_err(|_| ChunkError)?;
-    let mut points = Vec::with_capacity(count.min(1 << 20));
-    let (mut at, mut value) = (0i64, 0i64);
-    for _ in 0..count {
-        at += unzigzag(take_varint(&mut input)?);
+    let utc_offset_seconds =
+        i32::try_from(unzigzag(take_varint(&mut input)?)).map_err(|_| ChunkError)?;
+    let digits = u32::try_from(take_varint(&mut input)?)
+        .ok()
+        .filter(|digits| *digits <= SCALE_DIGITS)
+        .ok_or(ChunkError)?;
+    let multiplier = 10i64.pow(SCALE_DIGITS - digits);
+    // Each point takes at least two bytes: a count beyond that is damage, not a big chunk.
+    if count > input.len() / 2 + 1 {
+        return Err(ChunkError);
+    }
+    let mut points = Vec::with_capacity(count);
+    let (mut at, mut step) = (0i64, 0i64);
+    for index in 0..count {
+        let encoded = unzigzag(take_varint(&mut input)?);
+        if index == 0 {
+            at = encoded;
+        } else {
+            step = if index == 1 { encoded } else { step + encoded };
+            at += step;
+        }
+        points.push((at, 0));
+    }
+    let mut value = 0i64;
+    for point in &mut points {
         value += unzigzag(take_varint(&mut input)?);
-        points.push((at, value));
+        point.1 = value * multiplier;
     }
     if input.is_empty() {
-        Ok(points)
+        Ok(Chunk {
+            utc_offset_seconds,
+            points,
+        })
     } else {
         Err(ChunkError)
     }
@@ -132,19 +201,44 @@ pub fn merge(existing: &[(i64, i64)], fresh: &[(i64, i64)]) -> Vec<(i64, i64)> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_day_of_one_hertz_heart_rate_round_trips_small() {
-        let start = 1_790_000_000_000i64;
-        let points: Vec<(i64, f64)> = (0..86_400)
+    fn heart_rate_hour(start: i64) -> Vec<(i64, f64)> {
+        (0..3600)
             .map(|s| (start + s * 1000, 60.0 + ((s / 37) % 40) as f64))
-            .collect();
-        let normalised = normalise(&points);
-        let bytes = encode(&normalised);
-        assert!(bytes.len() < 64 * 1024, "{} bytes", bytes.len());
+            .collect()
+    }
+
+    #[test]
+    fn an_hour_of_one_hertz_heart_rate_round_trips_in_a_few_kilobytes() {
+        let start = 1_790_000_000_000i64;
+        let chunk = Chunk {
+            utc_offset_seconds: -5 * 3600,
+            points: normalise(&heart_rate_hour(start)),
+        };
+        let bytes = encode(&chunk);
+        assert!(bytes.len() < 2 * 1024, "{} bytes", bytes.len());
         let decoded = decode(&bytes).unwrap();
-        assert_eq!(decoded, normalised);
-        assert_eq!(values(&decoded).next(), Some((start, 60.0)));
+        assert_eq!(decoded, chunk);
+        assert_eq!(values(&decoded.points).next(), Some((start, 60.0)));
         assert_eq!(encode(&decoded), bytes, "deterministic");
+    }
+
+    #[test]
+    fn fractional_values_and_irregular_times_keep_their_precision() {
+        let points = normalise(&[(5, 36.651), (1_000, -0.5), (1_007, 72.35), (90_000, 1e6)]);
+        let chunk = Chunk {
+            utc_offset_seconds: 19_800,
+            points,
+        };
+        assert_eq!(decode(&encode(&chunk)).unwrap(), chunk);
+        let whole = Chunk {
+            utc_offset_seconds: 0,
+            points: normalise(&[(1, 120.0), (2, 80.0)]),
+        };
+        assert_eq!(decode(&encode(&whole)).unwrap(), whole);
+        assert_eq!(
+            decode(&encode(&Chunk::default())).unwrap(),
+            Chunk::default()
+        );
     }
 
     #[test]
@@ -166,7 +260,10 @@ mod tests {
 
     #[test]
     fn damaged_chunks_are_refused() {
-        let bytes = encode(&normalise(&[(1, 1.0), (2, 2.0)]));
+        let bytes = encode(&Chunk {
+            utc_offset_seconds: 0,
+            points: normalise(&[(1, 1.0), (2, 2.0)]),
+        });
         assert_eq!(decode(&bytes[..bytes.len() - 1]), Err(ChunkError));
         assert_eq!(decode(&[9, 0, 0]), Err(ChunkError));
         assert_eq!(decode(&[]), Err(ChunkError));

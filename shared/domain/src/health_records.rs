@@ -7,7 +7,7 @@
 //! | daily summary         | `D#<metric>#<local date>`             | JSON                |
 //! | measurement           | `E#<metric>#<UTC ms, 13 digits>#<id>` | JSON                |
 //! | sleep / workout       | `X#<kind>#<provider record id>`       | JSON                |
-//! | dense samples, a day  | `S#<metric>#<UTC date>`               | a chunk (`chunk`)   |
+//! | dense samples, an hour| `S#<metric>#<UTC hour, YYYY-MM-DDTHH>`| a chunk (`chunk`)   |
 
 use crate::chunk;
 use crate::error::StoreError;
@@ -32,13 +32,14 @@ pub fn session_key(session: &Session) -> String {
     format!("X#{}#{}", session.kind.as_str(), session.origin.record_id)
 }
 
-pub fn chunk_key(metric: Metric, utc_date: &str) -> String {
-    format!("S#{metric}#{utc_date}")
+pub fn chunk_key(metric: Metric, utc_hour: &str) -> String {
+    format!("S#{metric}#{utc_hour}")
 }
 
-fn utc_date(at_ms: i64) -> String {
+/// `YYYY-MM-DDTHH` of an instant, in UTC: the hour a sample's chunk covers.
+pub fn utc_hour(at_ms: i64) -> String {
     DateTime::from_timestamp_millis(at_ms)
-        .map(|at| at.format("%Y-%m-%d").to_string())
+        .map(|at| at.format("%Y-%m-%dT%H").to_string())
         .unwrap_or_default()
 }
 
@@ -82,16 +83,26 @@ fn whole_records(batch: &HealthBatch) -> Result<BTreeMap<String, Whole>, StoreEr
     Ok(records)
 }
 
-/// Dense points grouped by chunk, scaled and de-duplicated.
-fn sample_chunks(series: &[SampleSeries]) -> BTreeMap<String, (Metric, Vec<(i64, f64)>)> {
-    let mut chunks: BTreeMap<String, (Metric, Vec<(i64, f64)>)> = BTreeMap::new();
+/// Dense points grouped by chunk, with the offset they were recorded at.
+struct Fresh {
+    metric: Metric,
+    utc_offset_seconds: i32,
+    points: Vec<(i64, f64)>,
+}
+
+fn sample_chunks(series: &[SampleSeries]) -> BTreeMap<String, Fresh> {
+    let mut chunks: BTreeMap<String, Fresh> = BTreeMap::new();
     for one in series {
         for (at, value) in &one.points {
-            chunks
-                .entry(chunk_key(one.metric, &utc_date(*at)))
-                .or_insert_with(|| (one.metric, Vec::new()))
-                .1
-                .push((*at, *value));
+            let fresh = chunks
+                .entry(chunk_key(one.metric, &utc_hour(*at)))
+                .or_insert_with(|| Fresh {
+                    metric: one.metric,
+                    utc_offset_seconds: one.utc_offset_seconds,
+                    points: Vec::new(),
+                });
+            fresh.utc_offset_seconds = one.utc_offset_seconds;
+            fresh.points.push((*at, *value));
         }
     }
     chunks
@@ -121,25 +132,30 @@ pub async fn store_batch(
             writes.push((key.clone(), record.bytes.clone()));
         }
     }
-    for (key, (metric, points)) in &chunks {
-        let fresh = chunk::normalise(points);
-        let before = match stored.remove(key).flatten() {
-            Some(bytes) => chunk::decode(&bytes).unwrap_or_else(|_| {
+    for (key, incoming) in &chunks {
+        let fresh = chunk::normalise(&incoming.points);
+        let stored_bytes = stored.remove(key).flatten();
+        let before = match &stored_bytes {
+            Some(bytes) => chunk::decode(bytes).unwrap_or_else(|_| {
                 tracing::warn!(key = %key, "a damaged sample chunk is rewritten");
-                Vec::new()
+                chunk::Chunk::default()
             }),
-            None => Vec::new(),
+            None => chunk::Chunk::default(),
         };
-        let tally = counts.entry(metric.to_string()).or_default();
+        let tally = counts.entry(incoming.metric.to_string()).or_default();
         tally.fetched += fresh.len() as u64;
         let same = fresh
             .iter()
-            .filter(|point| before.binary_search(point).is_ok())
+            .filter(|point| before.points.binary_search(point).is_ok())
             .count() as u64;
         tally.unchanged += same;
         tally.written += fresh.len() as u64 - same;
-        if same < fresh.len() as u64 {
-            writes.push((key.clone(), chunk::encode(&chunk::merge(&before, &fresh))));
+        let merged = chunk::encode(&chunk::Chunk {
+            utc_offset_seconds: incoming.utc_offset_seconds,
+            points: chunk::merge(&before.points, &fresh),
+        });
+        if stored_bytes.as_deref() != Some(merged.as_slice()) {
+            writes.push((key.clone(), merged));
         }
     }
     if !writes.is_empty() {

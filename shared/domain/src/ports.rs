@@ -211,6 +211,8 @@ pub trait HealthStore: Send + Sync {
         from: &str,
         to: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    /// Removes every record of the owner (a GDPR erasure); returns how many there were.
+    async fn delete_records(&self, owner: &RecordOwner) -> Result<u64, StoreError>;
 }
 
 #[async_trait]

@@ -89,4 +89,23 @@ impl HealthStore for EmbeddedStore {
         })
         .await
     }
+
+    async fn delete_records(&self, owner: &RecordOwner) -> Result<u64, StoreError> {
+        let owner = owner.clone();
+        self.write(move |txn| {
+            let mut table = txn.open_table(HEALTH_RECORDS)?;
+            let (ws, user) = (owner.workspace.as_str(), owner.user.as_str());
+            let (from, to) = (record_key(&owner, ""), record_key(&owner, "\u{10ffff}"));
+            let mut deleted = 0u64;
+            table.retain_in(
+                (ws, user, from.as_str())..(ws, user, to.as_str()),
+                |_, _| {
+                    deleted += 1;
+                    false
+                },
+            )?;
+            Ok(deleted)
+        })
+        .await
+    }
 }

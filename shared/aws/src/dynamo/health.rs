@@ -1,6 +1,8 @@
 use super::{DynamoStore, Item, keys, s, unavailable};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest,
+};
 use std::collections::HashMap;
 use std::time::Duration;
 use vitasync_domain::StoreError;
@@ -159,5 +161,43 @@ impl HealthStore for DynamoStore {
             }
         }
         Ok(out)
+    }
+
+    async fn delete_records(&self, owner: &RecordOwner) -> Result<u64, StoreError> {
+        let prefix = keys::record(owner.connection.as_str(), "");
+        let mut deletes = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":pk", s(partition(owner)))
+                .expression_attribute_values(":prefix", s(prefix.clone()))
+                .projection_expression("#pk, #sk")
+                .consistent_read(true)
+                .set_limit(self.query_page_limit)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for key in output.items.unwrap_or_default() {
+                let delete = DeleteRequest::builder()
+                    .set_key(Some(key))
+                    .build()
+                    .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                deletes.push(WriteRequest::builder().delete_request(delete).build());
+            }
+            match output.last_evaluated_key {
+                Some(last) => start = Some(last),
+                None => break,
+            }
+        }
+        let deleted = deletes.len() as u64;
+        self.batch_write(deletes).await?;
+        Ok(deleted)
     }
 }

@@ -1,0 +1,891 @@
+//! Reading a user's health data across all their connections (connected or not: synced data
+//! is kept): records newest first, local-time buckets, daily summaries, per-metric totals,
+//! sessions, personal records, and erasure. Parameters arrive as the client sent them and are
+//! validated here, each refusal naming its field.
+
+use crate::api_key::Principal;
+use crate::app::App;
+use crate::chunk;
+use crate::error::{DomainError, StoreError};
+use crate::health::{DailySummary, Measurement, Metric, Session, SessionKind};
+use crate::health_records::{chunk_key, utc_hour};
+use crate::ids::ConnectionId;
+use crate::page::Page;
+use crate::ports::RecordOwner;
+use crate::provider::ProviderId;
+use crate::scope::Scope;
+use crate::time::Timestamp;
+use crate::timeseries::{Aggregate, Bucket, BucketValue, LocalTime, bucket_points};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDate};
+use std::collections::BTreeMap;
+
+const DAY_MS: i64 = 86_400_000;
+/// Records listed per page by default, and at most.
+const DEFAULT_RECORDS: usize = 100;
+const MAX_RECORDS: usize = 1000;
+/// The most buckets one timeseries answers.
+const MAX_BUCKETS: i64 = 50_000;
+/// The longest range a timeseries or daily-summary request may span.
+const MAX_RANGE_DAYS: i64 = 366;
+/// Ranges left open default to this many days back from `to`.
+const DEFAULT_RANGE_DAYS: i64 = 30;
+
+/// One connection's records, and the provider they came from.
+struct Source {
+    owner: RecordOwner,
+    provider: ProviderId,
+}
+
+/// A reading at an instant: a sample from a dense series, or a measurement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthRecord {
+    pub metric: Metric,
+    pub at_ms: i64,
+    pub utc_offset_seconds: i32,
+    pub value: f64,
+    pub secondary: Option<f64>,
+    pub provider: ProviderId,
+    pub connection_id: ConnectionId,
+    /// The provider's record id (measurements), or none (samples of a series).
+    pub record_id: Option<String>,
+    pub source: Option<String>,
+}
+
+impl HealthRecord {
+    /// The local calendar date of the reading.
+    pub fn local_date(&self) -> String {
+        local_date(self.at_ms, self.utc_offset_seconds)
+    }
+
+    fn position(&self) -> Position {
+        (
+            self.at_ms,
+            self.connection_id.to_string(),
+            self.metric.as_str().to_owned(),
+            self.record_id.clone().unwrap_or_default(),
+        )
+    }
+}
+
+/// Where a record sits in newest-first order; a page resumes strictly after one.
+type Position = (i64, String, String, String);
+
+fn encode_position(position: &Position) -> String {
+    format!(
+        "{:013}|{}|{}|{}",
+        position.0, position.1, position.2, position.3
+    )
+}
+
+fn decode_position(raw: &str) -> Option<Position> {
+    let mut parts = raw.splitn(4, '|');
+    Some((
+        parts.next()?.parse().ok()?,
+        parts.next()?.to_owned(),
+        parts.next()?.to_owned(),
+        parts.next()?.to_owned(),
+    ))
+}
+
+fn local_date(at_ms: i64, offset_seconds: i32) -> String {
+    DateTime::from_timestamp_millis(at_ms + i64::from(offset_seconds) * 1000)
+        .map(|at| at.date_naive().to_string())
+        .unwrap_or_default()
+}
+
+/// `GET /v1/users/{userId}/health`, as sent.
+#[derive(Debug, Clone, Default)]
+pub struct RecordsQuery {
+    pub metric_type: Option<String>,
+    pub provider_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: Option<String>,
+    /// The store position from the previous page (the API unwraps its cursor).
+    pub after: Option<String>,
+}
+
+/// `GET /v1/users/{userId}/health/timeseries`, as sent.
+#[derive(Debug, Clone, Default)]
+pub struct TimeseriesQuery {
+    pub metric_type: Option<String>,
+    pub provider_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub bucket: Option<String>,
+    pub agg: Option<String>,
+    pub tz: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Timeseries {
+    pub metric: Metric,
+    pub buckets: Vec<BucketValue>,
+}
+
+/// `GET /v1/users/{userId}/health/daily-summaries`, as sent.
+#[derive(Debug, Clone, Default)]
+pub struct DailyQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub metric_types: Option<String>,
+}
+
+/// What one provider said of one local day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DaySource {
+    pub provider: ProviderId,
+    pub connection_id: ConnectionId,
+    pub value: f64,
+}
+
+/// One local date and metric, merged across the providers that reported it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DailyRow {
+    pub date: String,
+    pub metric: Metric,
+    /// Totals take the highest provider's (two trackers counting one walk is one walk);
+    /// other metrics the mean.
+    pub value: f64,
+    pub utc_offset_seconds: i32,
+    pub sources: Vec<DaySource>,
+}
+
+/// Per metric: what is stored.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetricSummary {
+    /// Readings at an instant (samples and measurements).
+    pub count: u64,
+    /// Local days with a daily value.
+    pub days: u64,
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+}
+
+/// `GET /v1/users/{userId}/events`, as sent.
+#[derive(Debug, Clone, Default)]
+pub struct EventsQuery {
+    pub event_type: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A workout or sleep, with the id the API names it by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: String,
+    pub connection_id: ConnectionId,
+    pub session: Session,
+}
+
+/// A best value and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonalRecord {
+    /// `steps`, `distance`, …, or `workout_distance`, `workout_duration`, `sleep_duration`.
+    pub record_type: String,
+    pub value: f64,
+    pub unit: &'static str,
+    /// Workouts: the sport the record is for.
+    pub sport: Option<String>,
+    pub date: String,
+    pub provider: ProviderId,
+    /// The event it came from, for session records.
+    pub event_id: Option<String>,
+}
+
+/// Daily totals whose best is the highest, and those whose best is the lowest.
+const HIGHEST_DAILY: [Metric; 6] = [
+    Metric::Steps,
+    Metric::Distance,
+    Metric::ActiveCalories,
+    Metric::Floors,
+    Metric::ActiveMinutes,
+    Metric::HeartRateVariability,
+];
+const LOWEST_DAILY: [Metric; 1] = [Metric::RestingHeartRate];
+const RECORD_TYPES: [&str; 10] = [
+    "steps",
+    "distance",
+    "active_calories",
+    "floors",
+    "active_minutes",
+    "heart_rate_variability",
+    "resting_heart_rate",
+    "workout_distance",
+    "workout_duration",
+    "sleep_duration",
+];
+
+/// Metrics whose daily value is a total (merged by the highest source, never summed).
+fn is_total(metric: Metric) -> bool {
+    matches!(
+        metric,
+        Metric::Steps
+            | Metric::Distance
+            | Metric::ActiveCalories
+            | Metric::TotalCalories
+            | Metric::Floors
+            | Metric::ActiveMinutes
+    )
+}
+
+fn parse_metric(field: &str, raw: &str) -> Result<Metric, DomainError> {
+    Metric::parse(raw).ok_or_else(|| DomainError::validation(field, "is not a known metric type"))
+}
+
+fn parse_provider(raw: Option<&str>) -> Result<Option<ProviderId>, DomainError> {
+    raw.map(|raw| {
+        ProviderId::parse(raw)
+            .ok_or_else(|| DomainError::validation("providerId", "is not a known provider"))
+    })
+    .transpose()
+}
+
+fn parse_instant(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, DomainError> {
+    raw.map(|raw| {
+        Timestamp::parse(raw).ok_or_else(|| {
+            DomainError::validation(
+                field,
+                "must be an RFC 3339 date-time (2026-03-01T00:00:00Z)",
+            )
+        })
+    })
+    .transpose()
+}
+
+fn parse_limit(raw: Option<&str>) -> Result<usize, DomainError> {
+    match raw {
+        None => Ok(DEFAULT_RECORDS),
+        Some(raw) => raw
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_RECORDS).contains(n))
+            .ok_or_else(|| {
+                DomainError::validation(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_RECORDS}"),
+                )
+            }),
+    }
+}
+
+/// `[from, to)` in UTC ms: `to` defaults to now, `from` to 30 days before `to`.
+fn window(
+    now: Timestamp,
+    from: Option<&str>,
+    to: Option<&str>,
+    max_days: Option<i64>,
+) -> Result<(i64, i64), DomainError> {
+    let to = parse_instant("to", to)?.unwrap_or(now).millis();
+    let from =
+        parse_instant("from", from)?.map_or(to - DEFAULT_RANGE_DAYS * DAY_MS, |from| from.millis());
+    if from >= to {
+        return Err(DomainError::validation("from", "must be before 'to'"));
+    }
+    if let Some(days) = max_days
+        && to - from > days * DAY_MS
+    {
+        return Err(DomainError::validation(
+            "from",
+            format!("the range may span at most {days} days"),
+        ));
+    }
+    Ok((from, to))
+}
+
+fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, DomainError> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| DomainError::validation(field, "must be a date (YYYY-MM-DD)"))
+}
+
+fn corrupt(err: impl std::fmt::Display) -> DomainError {
+    DomainError::Store(StoreError::Corrupt(err.to_string()))
+}
+
+fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, DomainError> {
+    serde_json::from_slice(bytes).map_err(corrupt)
+}
+
+/// An event's public id: connection, kind and the provider's record id.
+fn event_id(connection: &ConnectionId, session: &Session) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        "{connection}|{}|{}",
+        session.kind.as_str(),
+        session.origin.record_id
+    ))
+}
+
+impl App {
+    /// The user's connections (all of them: data outlives a disconnection), optionally of one
+    /// provider.
+    async fn sources(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        provider: Option<ProviderId>,
+    ) -> Result<Vec<Source>, DomainError> {
+        let user = self.get_user(caller, user_id).await?;
+        let connections = self
+            .ports
+            .connections
+            .list_connections(&caller.workspace_id, &user.id)
+            .await?;
+        Ok(connections
+            .into_iter()
+            .filter(|c| provider.is_none_or(|p| p == c.provider))
+            .map(|c| Source {
+                owner: RecordOwner {
+                    workspace: c.workspace_id,
+                    user: c.user_id,
+                    connection: c.id,
+                },
+                provider: c.provider,
+            })
+            .collect())
+    }
+
+    /// A source's readings of `metric` at instants in `[from, to)`.
+    async fn readings(
+        &self,
+        source: &Source,
+        metric: Metric,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<HealthRecord>, DomainError> {
+        let store = self.ports.health.as_ref();
+        let mut out = Vec::new();
+        let chunks = store
+            .records_between(
+                &source.owner,
+                &chunk_key(metric, &utc_hour(from)),
+                &format!("{}~", chunk_key(metric, &utc_hour(to - 1))),
+            )
+            .await?;
+        for (_, bytes) in chunks {
+            let chunk = chunk::decode(&bytes).map_err(corrupt)?;
+            out.extend(
+                chunk::values(&chunk.points)
+                    .filter(|(at, _)| (from..to).contains(at))
+                    .map(|(at_ms, value)| HealthRecord {
+                        metric,
+                        at_ms,
+                        utc_offset_seconds: chunk.utc_offset_seconds,
+                        value,
+                        secondary: None,
+                        provider: source.provider,
+                        connection_id: source.owner.connection.clone(),
+                        record_id: None,
+                        source: None,
+                    }),
+            );
+        }
+        let measurements = store
+            .records_between(
+                &source.owner,
+                &format!("E#{metric}#{from:013}"),
+                &format!("E#{metric}#{to:013}"),
+            )
+            .await?;
+        for (_, bytes) in measurements {
+            let m: Measurement = decode_json(&bytes)?;
+            out.push(HealthRecord {
+                metric,
+                at_ms: m.at_ms,
+                utc_offset_seconds: m.utc_offset_seconds,
+                value: m.value,
+                secondary: m.secondary,
+                provider: source.provider,
+                connection_id: source.owner.connection.clone(),
+                record_id: Some(m.origin.record_id),
+                source: m.origin.source,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Readings newest first, a page at a time. Reads backwards a day, a week, then a month
+    /// at a time, so a page costs a few reads however long the range.
+    pub async fn list_records(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        query: &RecordsQuery,
+    ) -> Result<Page<HealthRecord>, DomainError> {
+        let metrics = match query.metric_type.as_deref() {
+            Some(raw) => vec![parse_metric("metricType", raw)?],
+            None => Metric::ALL.to_vec(),
+        };
+        let provider = parse_provider(query.provider_id.as_deref())?;
+        let limit = parse_limit(query.limit.as_deref())?;
+        let (from, to) = window(self.now(), query.from.as_deref(), query.to.as_deref(), None)?;
+        let after = query
+            .after
+            .as_deref()
+            .map(|raw| {
+                decode_position(raw).ok_or(DomainError::validation("cursor", "is not valid"))
+            })
+            .transpose()?;
+        let sources = self.sources(caller, user_id, provider).await?;
+        // Nothing after the cursor's instant can be on this page.
+        let mut end = after.as_ref().map_or(to, |p| (p.0 + 1).min(to));
+        let mut found: Vec<HealthRecord> = Vec::new();
+        let mut span = DAY_MS;
+        while end > from && found.len() <= limit {
+            let start = (end - span).max(from);
+            for source in &sources {
+                for metric in &metrics {
+                    let mut readings = self.readings(source, *metric, start, end).await?;
+                    readings.retain(|r| after.as_ref().is_none_or(|p| r.position() < *p));
+                    found.extend(readings);
+                }
+            }
+            end = start;
+            span = if span == DAY_MS {
+                6 * DAY_MS
+            } else {
+                30 * DAY_MS
+            };
+        }
+        found.sort_by_key(|r| std::cmp::Reverse(r.position()));
+        found.truncate(limit + 1);
+        Ok(Page::from_lookahead(found, limit, |r| {
+            encode_position(&r.position())
+        }))
+    }
+
+    /// One metric's readings bucketed by the user's local time.
+    pub async fn timeseries(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        query: &TimeseriesQuery,
+    ) -> Result<Timeseries, DomainError> {
+        let metric = parse_metric(
+            "metricType",
+            query
+                .metric_type
+                .as_deref()
+                .ok_or(DomainError::validation("metricType", "is required"))?,
+        )?;
+        let provider = parse_provider(query.provider_id.as_deref())?;
+        let bucket = match query.bucket.as_deref() {
+            None => Bucket::Hour,
+            Some(raw) => Bucket::parse(raw).ok_or(DomainError::validation(
+                "bucket",
+                "must be minute, hour, day, week or month",
+            ))?,
+        };
+        let aggregate = match query.agg.as_deref() {
+            None => Aggregate::Avg,
+            Some(raw) => Aggregate::parse(raw).ok_or(DomainError::validation(
+                "agg",
+                "must be avg, min, max, sum or count",
+            ))?,
+        };
+        let local_time = match query.tz.as_deref() {
+            None => LocalTime::Recorded,
+            Some(raw) => LocalTime::Zone(raw.parse().map_err(|_| {
+                DomainError::validation("tz", "is not an IANA time zone (Europe/Berlin)")
+            })?),
+        };
+        let (from, to) = window(
+            self.now(),
+            query.from.as_deref(),
+            query.to.as_deref(),
+            Some(MAX_RANGE_DAYS),
+        )?;
+        if (to - from) / 1000 / bucket.max_seconds() > MAX_BUCKETS {
+            return Err(DomainError::validation(
+                "bucket",
+                format!("the range makes more than {MAX_BUCKETS} buckets: use a larger bucket"),
+            ));
+        }
+        let mut readings = Vec::new();
+        for source in self.sources(caller, user_id, provider).await? {
+            readings.extend(self.readings(&source, metric, from, to).await?);
+        }
+        let buckets = bucket_points(
+            readings
+                .iter()
+                .map(|r| (r.at_ms, r.value, r.utc_offset_seconds)),
+            bucket,
+            local_time,
+            aggregate,
+        );
+        Ok(Timeseries { metric, buckets })
+    }
+
+    /// One row per local date and metric, merged across providers (never summed).
+    pub async fn daily_summaries(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        query: &DailyQuery,
+    ) -> Result<Vec<DailyRow>, DomainError> {
+        let today = self.now().datetime().date_naive();
+        let to = match query.to.as_deref() {
+            Some(raw) => parse_date("to", raw)?,
+            None => today,
+        };
+        let from = match query.from.as_deref() {
+            Some(raw) => parse_date("from", raw)?,
+            None => to - chrono::Duration::days(DEFAULT_RANGE_DAYS - 1),
+        };
+        if from > to {
+            return Err(DomainError::validation("from", "must not be after 'to'"));
+        }
+        if (to - from).num_days() >= MAX_RANGE_DAYS {
+            return Err(DomainError::validation(
+                "from",
+                format!("the range may span at most {MAX_RANGE_DAYS} days"),
+            ));
+        }
+        let metrics = match query.metric_types.as_deref() {
+            None => Metric::ALL.to_vec(),
+            Some(raw) => raw
+                .split(',')
+                .enumerate()
+                .map(|(n, name)| parse_metric(&format!("metricTypes[{n}]"), name.trim()))
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        let mut rows: BTreeMap<(String, Metric), DailyRow> = BTreeMap::new();
+        for source in self.sources(caller, user_id, None).await? {
+            for metric in &metrics {
+                let days = self
+                    .ports
+                    .health
+                    .records_between(
+                        &source.owner,
+                        &format!("D#{metric}#{from}"),
+                        &format!("D#{metric}#{to}~"),
+                    )
+                    .await?;
+                for (_, bytes) in days {
+                    let day: DailySummary = decode_json(&bytes)?;
+                    let row = rows
+                        .entry((day.date.clone(), *metric))
+                        .or_insert_with(|| DailyRow {
+                            date: day.date.clone(),
+                            metric: *metric,
+                            value: 0.0,
+                            utc_offset_seconds: day.utc_offset_seconds,
+                            sources: Vec::new(),
+                        });
+                    row.sources.push(DaySource {
+                        provider: source.provider,
+                        connection_id: source.owner.connection.clone(),
+                        value: day.value,
+                    });
+                }
+            }
+        }
+        Ok(rows
+            .into_values()
+            .map(|mut row| {
+                let values = row.sources.iter().map(|s| s.value);
+                row.value = if is_total(row.metric) {
+                    values.fold(f64::NEG_INFINITY, f64::max)
+                } else {
+                    values.sum::<f64>() / row.sources.len() as f64
+                };
+                row
+            })
+            .collect())
+    }
+
+    /// Per metric type: how many readings and days are stored, the first and the last.
+    pub async fn health_summary(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+    ) -> Result<BTreeMap<Metric, MetricSummary>, DomainError> {
+        let mut summary: BTreeMap<Metric, MetricSummary> = BTreeMap::new();
+        let mut note = |metric: Metric, count: u64, days: u64, first: i64, last: i64| {
+            let entry = summary.entry(metric).or_default();
+            entry.count += count;
+            entry.days += days;
+            entry.first_ms = Some(entry.first_ms.map_or(first, |f| f.min(first)));
+            entry.last_ms = Some(entry.last_ms.map_or(last, |l| l.max(last)));
+        };
+        for source in self.sources(caller, user_id, None).await? {
+            let records = self
+                .ports
+                .health
+                .records_between(&source.owner, "D#", "T#")
+                .await?;
+            for (key, bytes) in records {
+                match key.as_bytes().first() {
+                    Some(b'S') => {
+                        let metric = key_metric(&key)?;
+                        let chunk = chunk::decode(&bytes).map_err(corrupt)?;
+                        if let (Some(first), Some(last)) =
+                            (chunk.points.first(), chunk.points.last())
+                        {
+                            note(metric, chunk.points.len() as u64, 0, first.0, last.0);
+                        }
+                    }
+                    Some(b'E') => {
+                        let m: Measurement = decode_json(&bytes)?;
+                        note(m.metric, 1, 0, m.at_ms, m.at_ms);
+                    }
+                    Some(b'D') => {
+                        let day: DailySummary = decode_json(&bytes)?;
+                        let midnight = NaiveDate::parse_from_str(&day.date, "%Y-%m-%d")
+                            .map_err(corrupt)?
+                            .and_time(chrono::NaiveTime::MIN)
+                            .and_utc()
+                            .timestamp_millis()
+                            - i64::from(day.utc_offset_seconds) * 1000;
+                        note(day.metric, 0, 1, midnight, midnight);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(summary)
+    }
+
+    async fn sessions_of(
+        &self,
+        source: &Source,
+        kind: SessionKind,
+    ) -> Result<Vec<Session>, DomainError> {
+        let prefix = format!("X#{}#", kind.as_str());
+        self.ports
+            .health
+            .records_between(&source.owner, &prefix, &format!("{prefix}~"))
+            .await?
+            .into_iter()
+            .map(|(_, bytes)| decode_json(&bytes))
+            .collect()
+    }
+
+    /// Workouts and sleeps starting in the range, newest first, a page at a time.
+    pub async fn list_events(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        query: &EventsQuery,
+    ) -> Result<Page<Event>, DomainError> {
+        let kinds = match query.event_type.as_deref() {
+            None => vec![SessionKind::Workout, SessionKind::Sleep],
+            Some(raw) => vec![SessionKind::parse(raw).ok_or(DomainError::validation(
+                "eventType",
+                "must be workout or sleep",
+            ))?],
+        };
+        let limit = parse_limit(query.limit.as_deref())?;
+        let (from, to) = window(self.now(), query.from.as_deref(), query.to.as_deref(), None)?;
+        let after = query
+            .after
+            .as_deref()
+            .map(|raw| {
+                decode_position(raw).ok_or(DomainError::validation("cursor", "is not valid"))
+            })
+            .transpose()?;
+        let position = |event: &Event| -> Position {
+            (
+                event.session.start_ms,
+                event.connection_id.to_string(),
+                event.session.kind.as_str().to_owned(),
+                event.session.origin.record_id.clone(),
+            )
+        };
+        let mut events = Vec::new();
+        for source in self.sources(caller, user_id, None).await? {
+            for kind in &kinds {
+                for session in self.sessions_of(&source, *kind).await? {
+                    if (from..to).contains(&session.start_ms) {
+                        events.push(Event {
+                            id: event_id(&source.owner.connection, &session),
+                            connection_id: source.owner.connection.clone(),
+                            session,
+                        });
+                    }
+                }
+            }
+        }
+        events.retain(|e| after.as_ref().is_none_or(|p| position(e) < *p));
+        events.sort_by_key(|e| std::cmp::Reverse(position(e)));
+        events.truncate(limit + 1);
+        Ok(Page::from_lookahead(events, limit, |e| {
+            encode_position(&position(e))
+        }))
+    }
+
+    pub async fn get_event(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        id: &str,
+    ) -> Result<Event, DomainError> {
+        let not_found = DomainError::NotFound("event");
+        let decoded = URL_SAFE_NO_PAD
+            .decode(id)
+            .ok()
+            .and_then(|raw| String::from_utf8(raw).ok());
+        let Some(decoded) = decoded else {
+            return Err(not_found);
+        };
+        let mut parts = decoded.splitn(3, '|');
+        let (Some(connection), Some(kind), Some(record)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(not_found);
+        };
+        let sources = self.sources(caller, user_id, None).await?;
+        let source = sources
+            .iter()
+            .find(|s| s.owner.connection.as_str() == connection)
+            .ok_or(DomainError::NotFound("event"))?;
+        let kind = SessionKind::parse(kind).ok_or(DomainError::NotFound("event"))?;
+        let key = format!("X#{}#{record}", kind.as_str());
+        let found = self
+            .ports
+            .health
+            .get_records(&source.owner, &[key])
+            .await?
+            .into_iter()
+            .next()
+            .flatten()
+            .ok_or(DomainError::NotFound("event"))?;
+        let session: Session = decode_json(&found)?;
+        Ok(Event {
+            id: id.to_owned(),
+            connection_id: source.owner.connection.clone(),
+            session,
+        })
+    }
+
+    /// Best values: the highest daily totals (the lowest resting heart rate), the longest
+    /// workout per sport by distance and by time, the longest sleep. Computed from what is
+    /// stored, so they follow every sync, revision and erasure.
+    pub async fn personal_records(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        record_type: Option<&str>,
+    ) -> Result<Vec<PersonalRecord>, DomainError> {
+        if let Some(wanted) = record_type
+            && !RECORD_TYPES.contains(&wanted)
+        {
+            return Err(DomainError::NotFound("personal record type"));
+        }
+        let wants = |name: &str| record_type.is_none_or(|wanted| wanted == name);
+        let mut best: BTreeMap<(String, Option<String>), PersonalRecord> = BTreeMap::new();
+        let mut offer = |candidate: PersonalRecord, lower_is_better: bool| {
+            let key = (candidate.record_type.clone(), candidate.sport.clone());
+            let better = best.get(&key).is_none_or(|current| {
+                if lower_is_better {
+                    candidate.value < current.value
+                } else {
+                    candidate.value > current.value
+                }
+            });
+            if better {
+                best.insert(key, candidate);
+            }
+        };
+        for source in self.sources(caller, user_id, None).await? {
+            for (metrics, lower) in [(&HIGHEST_DAILY[..], false), (&LOWEST_DAILY[..], true)] {
+                for metric in metrics {
+                    if !wants(metric.as_str()) {
+                        continue;
+                    }
+                    let prefix = format!("D#{metric}#");
+                    let days = self
+                        .ports
+                        .health
+                        .records_between(&source.owner, &prefix, &format!("{prefix}~"))
+                        .await?;
+                    for (_, bytes) in days {
+                        let day: DailySummary = decode_json(&bytes)?;
+                        offer(
+                            PersonalRecord {
+                                record_type: metric.as_str().to_owned(),
+                                value: day.value,
+                                unit: metric.unit(),
+                                sport: None,
+                                date: day.date,
+                                provider: source.provider,
+                                event_id: None,
+                            },
+                            lower,
+                        );
+                    }
+                }
+            }
+            if wants("workout_distance") || wants("workout_duration") {
+                for session in self.sessions_of(&source, SessionKind::Workout).await? {
+                    let id = event_id(&source.owner.connection, &session);
+                    for (name, value, unit) in [
+                        ("workout_distance", session.distance_m, "m"),
+                        ("workout_duration", session.duration_seconds, "s"),
+                    ] {
+                        if let Some(value) = value.filter(|v| *v > 0.0 && wants(name)) {
+                            offer(
+                                PersonalRecord {
+                                    record_type: name.to_owned(),
+                                    value,
+                                    unit,
+                                    sport: session.sport.clone(),
+                                    date: session.date.clone(),
+                                    provider: source.provider,
+                                    event_id: Some(id.clone()),
+                                },
+                                false,
+                            );
+                        }
+                    }
+                }
+            }
+            if wants("sleep_duration") {
+                for session in self.sessions_of(&source, SessionKind::Sleep).await? {
+                    if let Some(value) = session.duration_seconds {
+                        offer(
+                            PersonalRecord {
+                                record_type: "sleep_duration".into(),
+                                value,
+                                unit: "s",
+                                sport: None,
+                                date: session.date.clone(),
+                                provider: source.provider,
+                                event_id: Some(event_id(&source.owner.connection, &session)),
+                            },
+                            false,
+                        );
+                    }
+                }
+            }
+        }
+        Ok(best.into_values().collect())
+    }
+
+    /// Erases every health record of the user (every connection, every kind of record);
+    /// the connections stay. Returns how many records were deleted.
+    pub async fn erase_health(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+    ) -> Result<u64, DomainError> {
+        caller.require(Scope::Write)?;
+        let mut deleted = 0;
+        for source in self.sources(caller, user_id, None).await? {
+            deleted += self.ports.health.delete_records(&source.owner).await?;
+        }
+        tracing::info!(deleted, "health data erased");
+        Ok(deleted)
+    }
+}
+
+/// The metric named in a record key (`S#<metric>#…`).
+fn key_metric(key: &str) -> Result<Metric, DomainError> {
+    key.split('#')
+        .nth(1)
+        .and_then(Metric::parse)
+        .ok_or_else(|| corrupt(format!("record key {key} names no metric")))
+}

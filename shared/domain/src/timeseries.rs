@@ -1,0 +1,345 @@
+//! Bucketing points by the user's local time: minute, hour, day, week (from Monday) or month,
+//! either in one IANA zone (DST-correct: a 23- or 25-hour day is one bucket, the repeated hour
+//! of a fall-back is two) or in the offset each point was recorded at (a user who flies from
+//! Berlin to Tokyo gets Tokyo days after the flight).
+
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone,
+};
+use chrono_tz::Tz;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+}
+
+impl Bucket {
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "minute" => Self::Minute,
+            "hour" => Self::Hour,
+            "day" => Self::Day,
+            "week" => Self::Week,
+            "month" => Self::Month,
+            _ => return None,
+        })
+    }
+
+    /// A bucket's length at most, for bounding how many a range makes.
+    pub fn max_seconds(self) -> i64 {
+        match self {
+            Self::Minute => 60,
+            Self::Hour => 3600,
+            Self::Day => 86_400,
+            Self::Week => 7 * 86_400,
+            Self::Month => 28 * 86_400,
+        }
+    }
+
+    /// Minute and hour buckets are told apart by their offset too (the repeated hour).
+    fn keeps_offset(self) -> bool {
+        matches!(self, Self::Minute | Self::Hour)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    Avg,
+    Min,
+    Max,
+    Sum,
+    Count,
+}
+
+impl Aggregate {
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "avg" => Self::Avg,
+            "min" => Self::Min,
+            "max" => Self::Max,
+            "sum" => Self::Sum,
+            "count" => Self::Count,
+            _ => return None,
+        })
+    }
+}
+
+/// Which local time buckets follow.
+#[derive(Debug, Clone, Copy)]
+pub enum LocalTime {
+    Zone(Tz),
+    /// Each point's own recorded offset.
+    Recorded,
+}
+
+/// One bucket's aggregate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketValue {
+    /// The bucket's local start, with the UTC offset in force then.
+    pub start: DateTime<FixedOffset>,
+    pub value: f64,
+    pub count: u64,
+}
+
+#[derive(Default)]
+struct Tally {
+    sum: f64,
+    min: f64,
+    max: f64,
+    count: u64,
+    offset: i32,
+}
+
+/// The start of the bucket holding local time `local_ms` (milliseconds on the local clock).
+fn local_start(bucket: Bucket, local_ms: i64) -> Option<NaiveDateTime> {
+    let floor = |step: i64| {
+        DateTime::from_timestamp_millis(local_ms.div_euclid(step) * step).map(|at| at.naive_utc())
+    };
+    let midnight = |day: NaiveDate| day.and_time(chrono::NaiveTime::MIN);
+    Some(match bucket {
+        Bucket::Minute => floor(60_000)?,
+        Bucket::Hour => floor(3_600_000)?,
+        Bucket::Day => floor(86_400_000)?,
+        Bucket::Week => {
+            let date = floor(86_400_000)?.date();
+            midnight(date - Duration::days(i64::from(date.weekday().num_days_from_monday())))
+        }
+        Bucket::Month => {
+            let date = floor(86_400_000)?.date();
+            midnight(date.with_day(1).unwrap_or(date))
+        }
+    })
+}
+
+/// The offset of `zone` at each instant, looked up once per quarter hour (zones change offset
+/// on quarter hours at the finest), so millions of points cost a few thousand lookups.
+struct OffsetCache {
+    zone: Tz,
+    slot: i64,
+    offset: i32,
+}
+
+impl OffsetCache {
+    const SLOT_MS: i64 = 15 * 60 * 1000;
+
+    fn new(zone: Tz) -> Self {
+        Self {
+            zone,
+            slot: i64::MIN,
+            offset: 0,
+        }
+    }
+
+    fn at(&mut self, at_ms: i64) -> i32 {
+        let slot = at_ms.div_euclid(Self::SLOT_MS);
+        if slot != self.slot {
+            self.slot = slot;
+            self.offset = self
+                .zone
+                .timestamp_millis_opt(slot * Self::SLOT_MS)
+                .single()
+                .map_or(0, |at| at.offset().fix().local_minus_utc());
+        }
+        self.offset
+    }
+}
+
+/// Buckets `(UTC ms, value, recorded offset seconds)` points, in any order.
+pub fn bucket_points(
+    points: impl IntoIterator<Item = (i64, f64, i32)>,
+    bucket: Bucket,
+    local_time: LocalTime,
+    aggregate: Aggregate,
+) -> Vec<BucketValue> {
+    let mut zone_offsets = match local_time {
+        LocalTime::Zone(zone) => Some(OffsetCache::new(zone)),
+        LocalTime::Recorded => None,
+    };
+    // (local start, offset when the bucket keeps it) → tally
+    let mut tallies: BTreeMap<(NaiveDateTime, i32), Tally> = BTreeMap::new();
+    // The last bucket touched, and the local span it covers: consecutive points mostly share it.
+    let mut last: Option<((NaiveDateTime, i32), i64, i64)> = None;
+    for (at_ms, value, recorded) in points {
+        let offset = zone_offsets
+            .as_mut()
+            .map_or(recorded, |cache| cache.at(at_ms));
+        let local_ms = at_ms + i64::from(offset) * 1000;
+        let key = match last {
+            Some((key, from, to)) if key.1 == offset && (from..to).contains(&local_ms) => key,
+            _ => {
+                let Some(start) = local_start(bucket, local_ms) else {
+                    continue;
+                };
+                let key = (start, if bucket.keeps_offset() { offset } else { 0 });
+                let from = start.and_utc().timestamp_millis();
+                let to = match bucket {
+                    Bucket::Minute => from + 60_000,
+                    Bucket::Hour => from + 3_600_000,
+                    Bucket::Day => from + 86_400_000,
+                    Bucket::Week => from + 7 * 86_400_000,
+                    Bucket::Month => start
+                        .date()
+                        .checked_add_months(chrono::Months::new(1))
+                        .map_or(from + 28 * 86_400_000, |next| {
+                            next.and_time(chrono::NaiveTime::MIN)
+                                .and_utc()
+                                .timestamp_millis()
+                        }),
+                };
+                last = Some((key, from, to));
+                key
+            }
+        };
+        let tally = tallies.entry(key).or_insert_with(|| Tally {
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            offset,
+            ..Tally::default()
+        });
+        tally.sum += value;
+        tally.min = tally.min.min(value);
+        tally.max = tally.max.max(value);
+        tally.count += 1;
+    }
+    let mut buckets: Vec<BucketValue> = tallies
+        .into_iter()
+        .filter_map(|((start, _), tally)| {
+            // The offset at the bucket's start: the zone's (a day that starts in winter time
+            // starts at +01:00 however it ends), or the first point's.
+            let offset = match local_time {
+                LocalTime::Zone(zone) => zone
+                    .from_local_datetime(&start)
+                    .earliest()
+                    .map_or(tally.offset, |at| at.offset().fix().local_minus_utc()),
+                LocalTime::Recorded => tally.offset,
+            };
+            let offset = if bucket.keeps_offset() {
+                tally.offset
+            } else {
+                offset
+            };
+            let fixed = FixedOffset::east_opt(offset)?;
+            let start = fixed.from_local_datetime(&start).single()?;
+            let value = match aggregate {
+                Aggregate::Avg => tally.sum / tally.count as f64,
+                Aggregate::Min => tally.min,
+                Aggregate::Max => tally.max,
+                Aggregate::Sum => tally.sum,
+                Aggregate::Count => tally.count as f64,
+            };
+            Some(BucketValue {
+                start,
+                value,
+                count: tally.count,
+            })
+        })
+        .collect();
+    // In time order (the repeated hour's two buckets share a local start).
+    buckets.sort_by_key(|bucket| bucket.start);
+    buckets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(raw: &str) -> i64 {
+        DateTime::parse_from_rfc3339(raw)
+            .unwrap()
+            .timestamp_millis()
+    }
+
+    fn starts(buckets: &[BucketValue]) -> Vec<String> {
+        buckets.iter().map(|b| b.start.to_rfc3339()).collect()
+    }
+
+    #[test]
+    fn new_york_days_across_the_march_change_have_23_hours() {
+        let zone: Tz = "America/New_York".parse().unwrap();
+        // One reading an hour from Saturday 7 March 2026 00:00 EST to Monday 00:00 EDT.
+        let first = ms("2026-03-07T05:00:00Z");
+        let points = (0..47).map(|h| (first + h * 3_600_000, 1.0, 0));
+        let days = bucket_points(points, Bucket::Day, LocalTime::Zone(zone), Aggregate::Count);
+        assert_eq!(
+            starts(&days),
+            ["2026-03-07T00:00:00-05:00", "2026-03-08T00:00:00-05:00"]
+        );
+        assert_eq!(days[0].value, 24.0);
+        assert_eq!(days[1].value, 23.0, "the clocks skipped 02:00");
+    }
+
+    #[test]
+    fn the_repeated_hour_of_a_fall_back_is_two_buckets() {
+        let zone: Tz = "America/New_York".parse().unwrap();
+        // 1 November 2026: 01:00 EDT, 01:00 EST.
+        let points = [
+            (ms("2026-11-01T05:30:00Z"), 10.0, 0),
+            (ms("2026-11-01T06:30:00Z"), 20.0, 0),
+        ];
+        let hours = bucket_points(points, Bucket::Hour, LocalTime::Zone(zone), Aggregate::Avg);
+        assert_eq!(
+            starts(&hours),
+            ["2026-11-01T01:00:00-04:00", "2026-11-01T01:00:00-05:00"]
+        );
+        assert_eq!(hours[1].value, 20.0);
+    }
+
+    #[test]
+    fn recorded_offsets_follow_a_traveller() {
+        // 23:30 in Berlin, then (after a flight) 08:00 and 09:00 in Tokyo the next day.
+        let points = [
+            (ms("2026-06-01T21:30:00Z"), 100.0, 7200),
+            (ms("2026-06-01T23:00:00Z"), 50.0, 32_400),
+            (ms("2026-06-02T00:00:00Z"), 70.0, 32_400),
+        ];
+        let days = bucket_points(points, Bucket::Day, LocalTime::Recorded, Aggregate::Sum);
+        assert_eq!(
+            starts(&days),
+            ["2026-06-01T00:00:00+02:00", "2026-06-02T00:00:00+09:00"]
+        );
+        assert_eq!((days[0].value, days[1].value), (100.0, 120.0));
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_months_on_the_first() {
+        let zone: Tz = "Europe/London".parse().unwrap();
+        let points = [
+            (ms("2026-03-29T12:00:00Z"), 3.0, 0), // Sunday
+            (ms("2026-03-30T12:00:00Z"), 5.0, 0), // Monday, summer time
+        ];
+        let weeks = bucket_points(points, Bucket::Week, LocalTime::Zone(zone), Aggregate::Max);
+        assert_eq!(
+            starts(&weeks),
+            ["2026-03-23T00:00:00+00:00", "2026-03-30T00:00:00+01:00"]
+        );
+        let months = bucket_points(points, Bucket::Month, LocalTime::Zone(zone), Aggregate::Min);
+        assert_eq!(starts(&months), ["2026-03-01T00:00:00+00:00"]);
+        assert_eq!(months[0].value, 3.0);
+    }
+
+    #[test]
+    fn minutes_aggregate_every_way() {
+        let base = ms("2026-01-01T00:00:00Z");
+        let points = [
+            (base + 1000, 60.0, 0),
+            (base + 2000, 80.0, 0),
+            (base + 61_000, 70.0, 0),
+        ];
+        let agg = |aggregate| {
+            bucket_points(points, Bucket::Minute, LocalTime::Recorded, aggregate)
+                .iter()
+                .map(|b| b.value)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(agg(Aggregate::Avg), [70.0, 70.0]);
+        assert_eq!(agg(Aggregate::Min), [60.0, 70.0]);
+        assert_eq!(agg(Aggregate::Max), [80.0, 70.0]);
+        assert_eq!(agg(Aggregate::Sum), [140.0, 70.0]);
+        assert_eq!(agg(Aggregate::Count), [2.0, 1.0]);
+    }
+}
