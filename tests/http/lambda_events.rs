@@ -53,6 +53,14 @@ pub fn expectation(function: &str, file: &str) -> (u16, fn(&Value) -> bool) {
                     .as_str()
                     .is_some_and(|d| d.starts_with("invalid_link"))
         }),
+        ("query", "timeseries-without-metric.json") => {
+            (400, |b| b["errors"][0]["field"] == "metricType")
+        }
+        ("query", "list-records-unknown-user.json")
+        | ("query", "erase-health-unknown-user.json") => (404, |b| {
+            b["type"] == "https://vitasync.dev/problems/not-found"
+        }),
+        ("query", "daily-summaries-bad-date.json") => (400, |b| b["errors"][0]["field"] == "from"),
         ("connections", "list-providers.json") => {
             (200, |b| b["data"].as_array().is_some_and(|p| p.len() == 8))
         }
@@ -68,6 +76,7 @@ fn function_named(name: &str) -> Function {
         "users" => Function::Users,
         "admin" => Function::Admin,
         "connections" => Function::Connections,
+        "query" => Function::Query,
         other => panic!("events/{other} names no function"),
     }
 }
@@ -151,7 +160,7 @@ async fn every_sample_event_gets_the_expected_response() {
             fed += 1;
         }
     }
-    assert!(fed >= 13, "only {fed} events were fed");
+    assert!(fed >= 19, "only {fed} events were fed");
 }
 
 #[tokio::test]

@@ -35,6 +35,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/users/{userId}/connections/{connectionId}/sync"),
     ("GET", "/v1/sync-jobs/{jobId}"),
     ("GET", "/v1/users/{userId}/sync-jobs"),
+    ("GET", "/v1/users/{userId}/health"),
+    ("DELETE", "/v1/users/{userId}/health"),
+    ("GET", "/v1/users/{userId}/health/timeseries"),
+    ("GET", "/v1/users/{userId}/health/daily-summaries"),
+    ("GET", "/v1/users/{userId}/health/summary"),
+    ("GET", "/v1/users/{userId}/events"),
+    ("GET", "/v1/users/{userId}/events/{eventId}"),
+    ("GET", "/v1/users/{userId}/personal-records"),
+    ("GET", "/v1/users/{userId}/personal-records/{metricType}"),
     ("DELETE", "/v1/users/{userId}"),
 ];
 

@@ -56,6 +56,7 @@ fn function_for(binary: &str) -> Option<Function> {
         "users" => Some(Function::Users),
         "admin" => Some(Function::Admin),
         "connections" => Some(Function::Connections),
+        "query" => Some(Function::Query),
         "sync-worker" | "scheduler" => None,
         other => panic!("template.yaml builds '{other}', which this test does not know"),
     }
@@ -86,6 +87,7 @@ fn every_lambda_function_is_in_the_template_with_its_events() {
             Function::Users => "users",
             Function::Admin => "admin",
             Function::Connections => "connections",
+            Function::Query => "query",
             Function::Local => unreachable!(),
         };
         assert!(binaries.contains(name), "{name} is not in template.yaml");

@@ -171,7 +171,7 @@ pub fn encode_cursor(position: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{CURSOR_VERSION}{position}"))
 }
 
-fn decode_cursor(cursor: &str) -> ApiResult<String> {
+pub fn decode_cursor(cursor: &str) -> ApiResult<String> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()

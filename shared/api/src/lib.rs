@@ -4,6 +4,7 @@
 mod docs;
 mod dto;
 mod extract;
+mod health_dto;
 mod pages;
 mod problem;
 mod routers;

@@ -3,7 +3,7 @@
 
 use crate::problem::{ApiError, INTERNAL, METHOD_NOT_ALLOWED};
 use crate::routes::{
-    api_keys, browser, connect, connections, demo, meta, providers, sync, users, workspaces,
+    api_keys, browser, connect, connections, demo, health, meta, providers, sync, users, workspaces,
 };
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -29,12 +29,19 @@ pub enum Function {
     /// `functions/connections`: providers, connections, and connecting a wearable (connect
     /// links, the widget, the OAuth browser leg, the demo provider).
     Connections,
+    /// `functions/query`: the read side of health data, and its erasure.
+    Query,
     /// The local host: every route.
     Local,
 }
 
 impl Function {
-    pub const LAMBDAS: [Function; 3] = [Function::Users, Function::Admin, Function::Connections];
+    pub const LAMBDAS: [Function; 4] = [
+        Function::Users,
+        Function::Admin,
+        Function::Connections,
+        Function::Query,
+    ];
 
     fn routes(self) -> OpenApiRouter<App> {
         match self {
@@ -45,6 +52,7 @@ impl Function {
                 .merge(browser::routes())
                 .merge(demo::routes())
                 .merge(sync::routes()),
+            Function::Query => health::routes(),
             Function::Admin => workspaces::routes()
                 .merge(api_keys::routes())
                 .merge(meta::routes()),
@@ -115,6 +123,7 @@ fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
         (name = "providers", description = "Wearables users can connect"),
         (name = "connections", description = "Provider accounts linked to users"),
         (name = "sync", description = "Fetching a connection's data, and its jobs"),
+        (name = "health", description = "A user's health data: records, timeseries, summaries, events"),
         (name = "api-keys", description = "Keys of a workspace (admin)"),
         (name = "workspaces", description = "Tenants of the deployment (root key)"),
         (name = "meta", description = "Health and documentation"),

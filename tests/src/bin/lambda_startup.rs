@@ -9,7 +9,14 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vitasync_tests::runtime_stub::RuntimeStub;
 
-const FUNCTIONS: [&str; 5] = ["users", "admin", "connections", "sync-worker", "scheduler"];
+const FUNCTIONS: [&str; 6] = [
+    "users",
+    "admin",
+    "connections",
+    "query",
+    "sync-worker",
+    "scheduler",
+];
 const RUNS: usize = 25;
 
 fn workspace() -> PathBuf {

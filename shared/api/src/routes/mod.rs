@@ -3,6 +3,7 @@ pub mod browser;
 pub mod connect;
 pub mod connections;
 pub mod demo;
+pub mod health;
 pub mod meta;
 pub mod providers;
 pub mod sync;

@@ -1,0 +1,13 @@
+//! Lambda function: a user's health data (records, timeseries, summaries, events, personal
+//! records) and its erasure.
+
+use vitasync_api::{Function, router_for};
+use vitasync_host::aws::AwsHost;
+use vitasync_host::{LogFormat, init_tracing};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    init_tracing(LogFormat::Json);
+    let app = AwsHost::from_env().await?.app()?;
+    lambda_http::run(router_for(Function::Query, app)).await
+}

@@ -1,0 +1,399 @@
+//! The read side's wire format: records, timeseries buckets, daily summaries, totals, events
+//! and personal records.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use vitasync_domain::health::Metric;
+use vitasync_domain::health::{Session, SleepStage};
+use vitasync_domain::health_query::{
+    DailyRow, Event, HealthRecord, MetricSummary, PersonalRecord, Timeseries,
+};
+use vitasync_domain::time::Timestamp;
+
+fn instant(ms: i64) -> Option<String> {
+    Timestamp::from_millis(ms).map(|at| at.to_string())
+}
+
+/// `GET /v1/users/{userId}/health`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecordParams {
+    /// A metric type (`heart_rate`, `weight`, …); all when left out.
+    pub metric_type: Option<String>,
+    /// Only this provider's records.
+    pub provider_id: Option<String>,
+    /// Start (RFC 3339, inclusive); default 30 days before `to`.
+    pub from: Option<String>,
+    /// End (RFC 3339, exclusive); default now.
+    pub to: Option<String>,
+    /// 1 to 1000; 100 if left out.
+    pub limit: Option<String>,
+    /// `nextCursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A reading at an instant: a sample of a dense series (heart rate) or a measurement.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordBody {
+    pub metric_type: &'static str,
+    pub value: f64,
+    /// Diastolic blood pressure, for blood-pressure readings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secondary_value: Option<f64>,
+    pub unit: &'static str,
+    /// The UTC instant.
+    pub at: Option<String>,
+    /// The UTC offset where it was recorded, and the local date there.
+    pub utc_offset_seconds: i32,
+    pub local_date: String,
+    pub provider_id: &'static str,
+    pub connection_id: String,
+    /// The provider's id for a measurement (samples of a series have none).
+    pub record_id: Option<String>,
+    /// The device or app that recorded it, when the provider says.
+    pub source: Option<String>,
+}
+
+impl From<HealthRecord> for RecordBody {
+    fn from(record: HealthRecord) -> Self {
+        Self {
+            metric_type: record.metric.as_str(),
+            value: record.value,
+            secondary_value: record.secondary,
+            unit: record.metric.unit(),
+            at: instant(record.at_ms),
+            utc_offset_seconds: record.utc_offset_seconds,
+            local_date: record.local_date(),
+            provider_id: record.provider.as_str(),
+            connection_id: record.connection_id.to_string(),
+            record_id: record.record_id,
+            source: record.source,
+        }
+    }
+}
+
+/// `GET /v1/users/{userId}/health/timeseries`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TimeseriesParams {
+    /// The metric type (required).
+    pub metric_type: Option<String>,
+    pub provider_id: Option<String>,
+    /// Start (RFC 3339, inclusive); default 30 days before `to`. At most 366 days.
+    pub from: Option<String>,
+    /// End (RFC 3339, exclusive); default now.
+    pub to: Option<String>,
+    /// `minute`, `hour` (default), `day`, `week` (from Monday) or `month`.
+    pub bucket: Option<String>,
+    /// `avg` (default), `min`, `max`, `sum` or `count`.
+    pub agg: Option<String>,
+    /// An IANA zone to align buckets to (DST-correct); default each reading's own offset.
+    pub tz: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BucketBody {
+    /// The bucket's local start, with the UTC offset in force then.
+    pub start: String,
+    pub value: f64,
+    /// Readings in the bucket.
+    pub count: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeseriesBody {
+    pub metric_type: &'static str,
+    pub unit: &'static str,
+    pub data: Vec<BucketBody>,
+}
+
+impl From<Timeseries> for TimeseriesBody {
+    fn from(series: Timeseries) -> Self {
+        Self {
+            metric_type: series.metric.as_str(),
+            unit: series.metric.unit(),
+            data: series
+                .buckets
+                .into_iter()
+                .map(|bucket| BucketBody {
+                    start: bucket.start.to_rfc3339(),
+                    value: bucket.value,
+                    count: bucket.count,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `GET /v1/users/{userId}/health/daily-summaries`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DailyParams {
+    /// First local date (YYYY-MM-DD); default 29 days before `to`.
+    pub from: Option<String>,
+    /// Last local date, inclusive; default today (UTC).
+    pub to: Option<String>,
+    /// Comma-separated metric types; all when left out.
+    pub metric_types: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DaySourceBody {
+    pub provider_id: &'static str,
+    pub connection_id: String,
+    pub value: f64,
+}
+
+/// One local date and metric. Totals (steps, distance, calories, floors, active minutes) take
+/// the highest provider's value, never the sum; other metrics the mean.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DailySummaryBody {
+    pub date: String,
+    pub metric_type: &'static str,
+    pub value: f64,
+    pub unit: &'static str,
+    pub utc_offset_seconds: i32,
+    pub providers: Vec<&'static str>,
+    pub sources: Vec<DaySourceBody>,
+}
+
+impl From<DailyRow> for DailySummaryBody {
+    fn from(row: DailyRow) -> Self {
+        let mut providers: Vec<&'static str> =
+            row.sources.iter().map(|s| s.provider.as_str()).collect();
+        providers.dedup();
+        Self {
+            date: row.date,
+            metric_type: row.metric.as_str(),
+            value: row.value,
+            unit: row.metric.unit(),
+            utc_offset_seconds: row.utc_offset_seconds,
+            providers,
+            sources: row
+                .sources
+                .into_iter()
+                .map(|s| DaySourceBody {
+                    provider_id: s.provider.as_str(),
+                    connection_id: s.connection_id.to_string(),
+                    value: s.value,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricSummaryBody {
+    pub metric_type: &'static str,
+    pub unit: &'static str,
+    /// Readings at an instant (samples and measurements).
+    pub count: u64,
+    /// Local days with a daily value.
+    pub days: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+impl MetricSummaryBody {
+    pub fn new(metric: Metric, summary: MetricSummary) -> Self {
+        Self {
+            metric_type: metric.as_str(),
+            unit: metric.unit(),
+            count: summary.count,
+            days: summary.days,
+            first: summary.first_ms.and_then(instant),
+            last: summary.last_ms.and_then(instant),
+        }
+    }
+}
+
+/// `GET /v1/users/{userId}/events`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventParams {
+    /// `workout` or `sleep`; both when left out.
+    pub event_type: Option<String>,
+    /// Events starting at or after (RFC 3339); default 30 days before `to`.
+    pub from: Option<String>,
+    /// Events starting before; default now.
+    pub to: Option<String>,
+    /// 1 to 1000; 100 if left out.
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HeartRateBody {
+    pub avg: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StageSecondsBody {
+    pub awake: f64,
+    pub light: f64,
+    pub deep: f64,
+    pub rem: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StageBody {
+    /// `awake`, `light`, `deep` or `rem`.
+    pub stage: &'static str,
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+/// A workout or a sleep.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventBody {
+    pub id: String,
+    /// `workout` or `sleep`.
+    pub event_type: &'static str,
+    pub provider_id: &'static str,
+    pub connection_id: String,
+    /// The provider's id for it.
+    pub record_id: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub utc_offset_seconds: i32,
+    /// The local date it counts on (the wake-up day for sleep).
+    pub date: String,
+    /// Workouts: `running`, `cycling`, …
+    pub sport: Option<String>,
+    pub duration_seconds: Option<f64>,
+    pub distance_meters: Option<f64>,
+    pub energy_kcal: Option<f64>,
+    pub heart_rate: HeartRateBody,
+    /// Sleep: seconds in each stage.
+    pub stage_seconds: Option<StageSecondsBody>,
+    /// Sleep: the hypnogram, when the provider gives one.
+    pub stages: Vec<StageBody>,
+    /// The provider's own 0–100 score.
+    pub score: Option<f64>,
+    pub source: Option<String>,
+}
+
+fn stage_name(stage: SleepStage) -> &'static str {
+    match stage {
+        SleepStage::Awake => "awake",
+        SleepStage::Light => "light",
+        SleepStage::Deep => "deep",
+        SleepStage::Rem => "rem",
+    }
+}
+
+impl From<Event> for EventBody {
+    fn from(event: Event) -> Self {
+        let Session {
+            kind,
+            start_ms,
+            end_ms,
+            utc_offset_seconds,
+            date,
+            sport,
+            duration_seconds,
+            distance_m,
+            energy_kcal,
+            heart_rate_avg,
+            heart_rate_max,
+            heart_rate_min,
+            stage_seconds,
+            stages,
+            score,
+            origin,
+        } = event.session;
+        Self {
+            id: event.id,
+            event_type: kind.as_str(),
+            provider_id: origin.provider.as_str(),
+            connection_id: event.connection_id.to_string(),
+            record_id: origin.record_id,
+            start: instant(start_ms),
+            end: instant(end_ms),
+            utc_offset_seconds,
+            date,
+            sport,
+            duration_seconds,
+            distance_meters: distance_m,
+            energy_kcal,
+            heart_rate: HeartRateBody {
+                avg: heart_rate_avg,
+                min: heart_rate_min,
+                max: heart_rate_max,
+            },
+            stage_seconds: stage_seconds.map(|t| StageSecondsBody {
+                awake: t.awake,
+                light: t.light,
+                deep: t.deep,
+                rem: t.rem,
+            }),
+            stages: stages
+                .into_iter()
+                .map(|span| StageBody {
+                    stage: stage_name(span.stage),
+                    start: instant(span.start_ms),
+                    end: instant(span.end_ms),
+                })
+                .collect(),
+            score,
+            source: origin.source,
+        }
+    }
+}
+
+/// A best value and where it came from.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonalRecordBody {
+    /// `steps`, `distance`, `active_calories`, `floors`, `active_minutes`,
+    /// `heart_rate_variability` (highest in a day), `resting_heart_rate` (lowest),
+    /// `workout_distance`, `workout_duration` (per sport), `sleep_duration`.
+    #[serde(rename = "type")]
+    pub record_type: String,
+    pub value: f64,
+    pub unit: &'static str,
+    pub sport: Option<String>,
+    /// The local date it happened.
+    pub date: String,
+    pub provider_id: &'static str,
+    /// The workout or sleep it came from.
+    pub event_id: Option<String>,
+}
+
+impl From<PersonalRecord> for PersonalRecordBody {
+    fn from(record: PersonalRecord) -> Self {
+        Self {
+            record_type: record.record_type,
+            value: record.value,
+            unit: record.unit,
+            sport: record.sport,
+            date: record.date,
+            provider_id: record.provider.as_str(),
+            event_id: record.event_id,
+        }
+    }
+}
+
+/// `DELETE /v1/users/{userId}/health`
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErasureBody {
+    /// Stored health records removed (a dense series counts one per hour it spans).
+    pub deleted: u64,
+}

@@ -1,0 +1,295 @@
+//! The read side of a user's health data: records, timeseries, daily summaries, totals,
+//! events, personal records, and erasure.
+
+use crate::dto::List;
+use crate::extract::{Caller, QueryParams, Read, Write, decode_cursor};
+use crate::health_dto::{
+    DailyParams, DailySummaryBody, ErasureBody, EventBody, EventParams, MetricSummaryBody,
+    PersonalRecordBody, RecordBody, RecordParams, TimeseriesBody, TimeseriesParams,
+};
+use crate::problem::{ApiResult, Problem};
+use axum::Json;
+use axum::extract::{Path, State};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use vitasync_domain::App;
+use vitasync_domain::health_query::{DailyQuery, EventsQuery, RecordsQuery, TimeseriesQuery};
+
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list_records, erase_health))
+        .routes(routes!(timeseries))
+        .routes(routes!(daily_summaries))
+        .routes(routes!(summary))
+        .routes(routes!(list_events))
+        .routes(routes!(get_event))
+        .routes(routes!(personal_records))
+        .routes(routes!(personal_records_of_type))
+}
+
+fn cursor_position(cursor: Option<&str>) -> ApiResult<Option<String>> {
+    cursor.map(decode_cursor).transpose()
+}
+
+/// A list without paging.
+fn all<T>(data: Vec<T>) -> List<T> {
+    List {
+        data,
+        next_cursor: None,
+    }
+}
+
+/// List health records
+#[utoipa::path(
+    get, path = "/v1/users/{userId}/health", tag = "health",
+    description = "Readings at an instant (samples of dense series such as heart rate, and \
+                   measurements such as weight), newest first, from every connection of the \
+                   user. The cursor is stable while new data arrives. Needs `read`.",
+    params(("userId" = String, Path, description = "The user's id"), RecordParams),
+    responses(
+        (status = 200, body = List<RecordBody>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn list_records(
+    State(app): State<App>,
+    caller: Caller<Read>,
+    Path(user_id): Path<String>,
+    QueryParams(params): QueryParams<RecordParams>,
+) -> ApiResult<Json<List<RecordBody>>> {
+    let query = RecordsQuery {
+        metric_type: params.metric_type,
+        provider_id: params.provider_id,
+        from: params.from,
+        to: params.to,
+        limit: params.limit,
+        after: cursor_position(params.cursor.as_deref())?,
+    };
+    let page = app
+        .list_records(&caller.principal, &user_id, &query)
+        .await?;
+    Ok(Json(List::from_page(page, RecordBody::from)))
+}
+
+/// Erase a user's health data
+#[utoipa::path(
+    delete, path = "/v1/users/{userId}/health", tag = "health",
+    description = "Deletes every health record of the user, from every connection and of \
+                   every kind (readings, daily summaries, workouts, sleeps). The user and \
+                   their connections stay. Needs `write`.",
+    params(("userId" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, body = ErasureBody),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn erase_health(
+    State(app): State<App>,
+    caller: Caller<Write>,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<ErasureBody>> {
+    let deleted = app.erase_health(&caller.principal, &user_id).await?;
+    Ok(Json(ErasureBody { deleted }))
+}
+
+/// A metric over time
+#[utoipa::path(
+    get, path = "/v1/users/{userId}/health/timeseries", tag = "health",
+    description = "One metric's readings aggregated into buckets of local time: in `tz` \
+                   (DST-correct) or in the offset each reading was recorded at. Needs `read`.",
+    params(("userId" = String, Path, description = "The user's id"), TimeseriesParams),
+    responses(
+        (status = 200, body = TimeseriesBody),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn timeseries(
+    State(app): State<App>,
+    caller: Caller<Read>,
+    Path(user_id): Path<String>,
+    QueryParams(params): QueryParams<TimeseriesParams>,
+) -> ApiResult<Json<TimeseriesBody>> {
+    let query = TimeseriesQuery {
+        metric_type: params.metric_type,
+        provider_id: params.provider_id,
+        from: params.from,
+        to: params.to,
+        bucket: params.bucket,
+        agg: params.agg,
+        tz: params.tz,
+    };
+    let series = app.timeseries(&caller.principal, &user_id, &query).await?;
+    Ok(Json(series.into()))
+}
+
+/// Daily summaries
+#[utoipa::path(
+    get, path = "/v1/users/{userId}/health/daily-summaries", tag = "health",
+    description = "One row per local date and metric, with the providers it came from. A day \
+                   synced twice, or reported by two providers, is never counted twice. Needs \
+                   `read`.",
+    params(("userId" = String, Path, description = "The user's id"), DailyParams),
+    responses(
+        (status = 200, body = List<DailySummaryBody>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn daily_summaries(
+    State(app): State<App>,
+    caller: Caller<Read>,
+    Path(user_id): Path<String>,
+    QueryParams(params): QueryParams<DailyParams>,
+) -> ApiResult<Json<List<DailySummaryBody>>> {
+    let query = DailyQuery {
+        from: params.from,
+        to: params.to,
+        metric_types: params.metric_types,
+    };
+    let rows = app
+        .daily_summaries(&caller.principal, &user_id, &query)
+        .await?;
+    Ok(Json(all(rows
+        .into_iter()
+        .map(DailySummaryBody::from)
+        .collect())))
+}
+
+/// What is stored, per metric
+#[utoipa::path(
+    get, path = "/v1/users/{userId}/health/summary", tag = "health",
+    description = "Per metric type: how many readings and daily values are stored, the first \
+                   and the last. Needs `read`.",
+    params(("userId" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, body = List<MetricSummaryBody>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn summary(
+    State(app): State<App>,
+    caller: Caller<Read>,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<List<MetricSummaryBody>>> {
+    let summary = app.health_summary(&caller.principal, &user_id).await?;
+    Ok(Json(all(summary
+        .into_iter()
+        .map(|(metric, totals)| MetricSummaryBody::new(metric, totals))
+        .collect())))
+}
+
+/// List workouts and sleeps
+#[utoipa::path(
+    get, path = "/v1/users/{userId}/events", tag = "health",
+    description = "Workouts and sleep sessions starting in the range, newest first. Needs `read`.",
+    params(("userId" = String, Path, description = "The user's id"), EventParams),
+    responses(
+        (status = 200, body = List<EventBody>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn list_events(
+    State(app): State<App>,
+    caller: Caller<Read>,
+    Path(user_id): Path<String>,
+    QueryParams(params): QueryParams<EventParams>,
+) -> ApiResult<Json<List<EventBody>>> {
+    let query = EventsQuery {
+        event_type: params.event_type,
+        from: params.from,
+        to: params.to,
+        limit: params.limit,
+        after: cursor_position(params.cursor.as_deref())?,
+    };
+    let page = app.list_events(&caller.principal, &user_id, &query).await?;
+    Ok(Json(List::from_page(page, EventBody::from)))
+}
+
+/// Get a workout or sleep
+#[utoipa::path(
+    get, path = "/v1/users/{userId}/events/{eventId}", tag = "health",
+    params(
+        ("userId" = String, Path, description = "The user's id"),
+        ("eventId" = String, Path, description = "The event's id"),
+    ),
+    responses(
+        (status = 200, body = EventBody),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn get_event(
+    State(app): State<App>,
+    caller: Caller<Read>,
+    Path((user_id, event_id)): Path<(String, String)>,
+) -> ApiResult<Json<EventBody>> {
+    let event = app
+        .get_event(&caller.principal, &user_id, &event_id)
+        .await?;
+    Ok(Json(event.into()))
+}
+
+/// Personal records
+#[utoipa::path(
+    get, path = "/v1/users/{userId}/personal-records", tag = "health",
+    description = "Best values with the date and the record they came from: most steps, \
+                   distance, active calories, floors and active minutes in a day, highest \
+                   daily HRV, lowest resting heart rate, longest workout per sport by \
+                   distance and by time, longest sleep. Always current: computed from what \
+                   is stored. Needs `read`.",
+    params(("userId" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, body = List<PersonalRecordBody>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn personal_records(
+    State(app): State<App>,
+    caller: Caller<Read>,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<List<PersonalRecordBody>>> {
+    let records = app
+        .personal_records(&caller.principal, &user_id, None)
+        .await?;
+    Ok(Json(all(records
+        .into_iter()
+        .map(PersonalRecordBody::from)
+        .collect())))
+}
+
+/// Personal records of one type
+#[utoipa::path(
+    get, path = "/v1/users/{userId}/personal-records/{metricType}", tag = "health",
+    params(
+        ("userId" = String, Path, description = "The user's id"),
+        ("metricType" = String, Path, description = "A record type, e.g. `steps` or `workout_distance`"),
+    ),
+    responses(
+        (status = 200, body = List<PersonalRecordBody>),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn personal_records_of_type(
+    State(app): State<App>,
+    caller: Caller<Read>,
+    Path((user_id, record_type)): Path<(String, String)>,
+) -> ApiResult<Json<List<PersonalRecordBody>>> {
+    let records = app
+        .personal_records(&caller.principal, &user_id, Some(&record_type))
+        .await?;
+    Ok(Json(all(records
+        .into_iter()
+        .map(PersonalRecordBody::from)
+        .collect())))
+}
