@@ -204,6 +204,30 @@ impl Harness {
     }
 }
 
+/// Every item's `pk` and `sk` in a DynamoDB table of the emulator (a full scan).
+pub async fn table_keys(table: &str) -> Vec<(String, String)> {
+    let client = aws_sdk_dynamodb::Client::new(&emulator::sdk_config().await);
+    let mut keys = Vec::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .unwrap();
+        for item in page.items() {
+            let text = |name: &str| item[name].as_s().unwrap().clone();
+            keys.push((text("pk"), text("sk")));
+        }
+        match page.last_evaluated_key {
+            Some(last) => start = Some(last),
+            None => return keys,
+        }
+    }
+}
+
 /// A job queue that remembers every message sent (with its delay) and passes it on.
 pub struct RecordingQueue {
     inner: Arc<dyn JobQueue>,
@@ -243,3 +267,27 @@ impl JobQueue for RecordingQueue {
         self.inner.dead_letters(max, visibility).await
     }
 }
+
+/// Runs each scenario (an async fn taking a `Host`) on the embedded host and on DynamoDB, KMS
+/// and SQS in the emulator.
+macro_rules! on_both_hosts {
+    ($($scenario:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    super::$scenario(super::Host::Embedded).await;
+                }
+            )*
+        }
+        mod aws {
+            $(
+                #[tokio::test]
+                async fn $scenario() {
+                    super::$scenario(super::Host::Aws).await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_hosts;

@@ -2,7 +2,7 @@
 //! KMS and SQS in the AWS emulator) against a local server speaking Withings' data API: what
 //! lands where, idempotent re-syncs, and every failure path's end state.
 
-use crate::harness::{Harness, Host, harness_on};
+use crate::harness::{Harness, Host, harness_on, on_both_hosts};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use vitasync_domain::chunk;
@@ -17,28 +17,6 @@ use vitasync_domain::time::{Clock, Timestamp};
 use vitasync_tests::fake_provider::DataFailure;
 
 const BERLIN_WINTER: i32 = 3600;
-
-/// Runs an engine scenario on the embedded host and on DynamoDB, KMS and SQS in the emulator.
-macro_rules! on_both_hosts {
-    ($($scenario:ident),* $(,)?) => {
-        mod embedded {
-            $(
-                #[tokio::test]
-                async fn $scenario() {
-                    super::$scenario(super::Host::Embedded).await;
-                }
-            )*
-        }
-        mod aws {
-            $(
-                #[tokio::test]
-                async fn $scenario() {
-                    super::$scenario(super::Host::Aws).await;
-                }
-            )*
-        }
-    };
-}
 
 on_both_hosts!(
     withings_fields_land_in_their_metrics,
