@@ -8,6 +8,7 @@ mod connections;
 mod demo_provider;
 mod errors;
 mod harness;
+mod health;
 mod health_query;
 mod lambda_events;
 mod lambda_runtime;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use vitasync_tests::{ROOT_KEY, TestHost};
 
 /// Connects the demo provider for `user` as a browser would; returns the connection id.
-async fn connect_demo(host: &TestHost, user: &str) -> String {
+pub(crate) async fn connect_demo(host: &TestHost, user: &str) -> String {
     let link = host
         .post(
             &format!("/v1/users/{user}/connect-links"),
@@ -36,7 +36,7 @@ async fn connect_demo(host: &TestHost, user: &str) -> String {
     query(&absolute(landing.unwrap()))["connectionId"].clone()
 }
 
-async fn until_ended(host: &TestHost, job: &str) -> Value {
+pub(crate) async fn until_ended(host: &TestHost, job: &str) -> Value {
     for _ in 0..200 {
         let reply = host.get(&format!("/v1/sync-jobs/{job}"), ROOT_KEY).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
