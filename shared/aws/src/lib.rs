@@ -10,6 +10,6 @@ pub mod provision;
 pub mod sqs;
 
 pub use config::{AwsSettings, sdk_config};
-pub use dynamo::DynamoStore;
+pub use dynamo::{DynamoStore, UsageFigures};
 pub use kms::KmsKeyManager;
 pub use sqs::SqsQueue;

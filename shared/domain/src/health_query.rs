@@ -15,7 +15,7 @@ use crate::ports::RecordOwner;
 use crate::provider::ProviderId;
 use crate::scope::Scope;
 use crate::time::Timestamp;
-use crate::timeseries::{Aggregate, Bucket, BucketValue, LocalTime, bucket_points};
+use crate::timeseries::{Aggregate, Bucket, BucketValue, Bucketer, LocalTime};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate};
@@ -67,6 +67,12 @@ impl HealthRecord {
             self.record_id.clone().unwrap_or_default(),
         )
     }
+}
+
+/// One reading as stored: a sample of a chunk, or a whole measurement.
+enum Reading {
+    Sample { at_ms: i64, value: f64, offset: i32 },
+    Measured(Measurement),
 }
 
 /// Where a record sits in newest-first order; a page resumes strictly after one.
@@ -348,16 +354,17 @@ impl App {
             .collect())
     }
 
-    /// A source's readings of `metric` at instants in `[from, to)`.
-    async fn readings(
+    /// Feeds a source's readings of `metric` at instants in `[from, to)` to `sink`, one
+    /// decoded chunk at a time (a month of 1 Hz samples never sits in memory at once).
+    async fn each_reading(
         &self,
         source: &Source,
         metric: Metric,
         from: i64,
         to: i64,
-    ) -> Result<Vec<HealthRecord>, DomainError> {
+        mut sink: impl FnMut(Reading),
+    ) -> Result<(), DomainError> {
         let store = self.ports.health.as_ref();
-        let mut out = Vec::new();
         let chunks = store
             .records_between(
                 &source.owner,
@@ -367,21 +374,15 @@ impl App {
             .await?;
         for (_, bytes) in chunks {
             let chunk = chunk::decode(&bytes).map_err(corrupt)?;
-            out.extend(
-                chunk::values(&chunk.points)
-                    .filter(|(at, _)| (from..to).contains(at))
-                    .map(|(at_ms, value)| HealthRecord {
-                        metric,
+            for (at_ms, value) in chunk::values(&chunk.points) {
+                if (from..to).contains(&at_ms) {
+                    sink(Reading::Sample {
                         at_ms,
-                        utc_offset_seconds: chunk.utc_offset_seconds,
                         value,
-                        secondary: None,
-                        provider: source.provider,
-                        connection_id: source.owner.connection.clone(),
-                        record_id: None,
-                        source: None,
-                    }),
-            );
+                        offset: chunk.utc_offset_seconds,
+                    });
+                }
+            }
         }
         let measurements = store
             .records_between(
@@ -391,19 +392,47 @@ impl App {
             )
             .await?;
         for (_, bytes) in measurements {
-            let m: Measurement = decode_json(&bytes)?;
-            out.push(HealthRecord {
-                metric,
-                at_ms: m.at_ms,
-                utc_offset_seconds: m.utc_offset_seconds,
-                value: m.value,
-                secondary: m.secondary,
-                provider: source.provider,
-                connection_id: source.owner.connection.clone(),
-                record_id: Some(m.origin.record_id),
-                source: m.origin.source,
-            });
+            sink(Reading::Measured(decode_json(&bytes)?));
         }
+        Ok(())
+    }
+
+    /// A source's readings of `metric` at instants in `[from, to)`, as records.
+    async fn readings(
+        &self,
+        source: &Source,
+        metric: Metric,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<HealthRecord>, DomainError> {
+        let mut out = Vec::new();
+        let record = |at_ms, utc_offset_seconds, value| HealthRecord {
+            metric,
+            at_ms,
+            utc_offset_seconds,
+            value,
+            secondary: None,
+            provider: source.provider,
+            connection_id: source.owner.connection.clone(),
+            record_id: None,
+            source: None,
+        };
+        self.each_reading(source, metric, from, to, |reading| {
+            out.push(match reading {
+                Reading::Sample {
+                    at_ms,
+                    value,
+                    offset,
+                } => record(at_ms, offset, value),
+                Reading::Measured(m) => HealthRecord {
+                    secondary: m.secondary,
+                    record_id: Some(m.origin.record_id),
+                    source: m.origin.source,
+                    ..record(m.at_ms, m.utc_offset_seconds, m.value)
+                },
+            });
+        })
+        .await?;
         Ok(out)
     }
 
@@ -504,19 +533,22 @@ impl App {
                 format!("the range makes more than {MAX_BUCKETS} buckets: use a larger bucket"),
             ));
         }
-        let mut readings = Vec::new();
+        let mut bucketer = Bucketer::new(bucket, local_time, aggregate);
         for source in self.sources(caller, user_id, provider).await? {
-            readings.extend(self.readings(&source, metric, from, to).await?);
+            self.each_reading(&source, metric, from, to, |reading| match reading {
+                Reading::Sample {
+                    at_ms,
+                    value,
+                    offset,
+                } => bucketer.add(at_ms, value, offset),
+                Reading::Measured(m) => bucketer.add(m.at_ms, m.value, m.utc_offset_seconds),
+            })
+            .await?;
         }
-        let buckets = bucket_points(
-            readings
-                .iter()
-                .map(|r| (r.at_ms, r.value, r.utc_offset_seconds)),
-            bucket,
-            local_time,
-            aggregate,
-        );
-        Ok(Timeseries { metric, buckets })
+        Ok(Timeseries {
+            metric,
+            buckets: bucketer.finish(),
+        })
     }
 
     /// One row per local date and metric, merged across providers (never summed).

@@ -149,6 +149,135 @@ impl OffsetCache {
     }
 }
 
+/// Buckets points fed one at a time, in any order (fastest when mostly in time order: a run
+/// of points in one bucket costs no map lookup).
+pub struct Bucketer {
+    bucket: Bucket,
+    local_time: LocalTime,
+    aggregate: Aggregate,
+    zone_offsets: Option<OffsetCache>,
+    /// (local start, offset when the bucket keeps it) → tally
+    tallies: BTreeMap<(NaiveDateTime, i32), Tally>,
+    /// The bucket being filled, the local span it covers, and its running tally.
+    current: Option<((NaiveDateTime, i32), i64, i64, Tally)>,
+}
+
+impl Bucketer {
+    pub fn new(bucket: Bucket, local_time: LocalTime, aggregate: Aggregate) -> Self {
+        Self {
+            bucket,
+            local_time,
+            aggregate,
+            zone_offsets: match local_time {
+                LocalTime::Zone(zone) => Some(OffsetCache::new(zone)),
+                LocalTime::Recorded => None,
+            },
+            tallies: BTreeMap::new(),
+            current: None,
+        }
+    }
+
+    /// Adds a reading: UTC ms, value, and the offset it was recorded at.
+    pub fn add(&mut self, at_ms: i64, value: f64, recorded_offset: i32) {
+        let offset = self
+            .zone_offsets
+            .as_mut()
+            .map_or(recorded_offset, |cache| cache.at(at_ms));
+        let local_ms = at_ms + i64::from(offset) * 1000;
+        let same = self.current.as_ref().is_some_and(|(key, from, to, _)| {
+            (!self.bucket.keeps_offset() || key.1 == offset) && (*from..*to).contains(&local_ms)
+        });
+        if !same {
+            self.flush();
+            let Some(start) = local_start(self.bucket, local_ms) else {
+                return;
+            };
+            let key = (
+                start,
+                if self.bucket.keeps_offset() {
+                    offset
+                } else {
+                    0
+                },
+            );
+            let from = start.and_utc().timestamp_millis();
+            let to = match self.bucket {
+                Bucket::Minute => from + 60_000,
+                Bucket::Hour => from + 3_600_000,
+                Bucket::Day => from + 86_400_000,
+                Bucket::Week => from + 7 * 86_400_000,
+                Bucket::Month => start
+                    .date()
+                    .checked_add_months(chrono::Months::new(1))
+                    .map_or(from + 28 * 86_400_000, |next| {
+                        next.and_time(chrono::NaiveTime::MIN)
+                            .and_utc()
+                            .timestamp_millis()
+                    }),
+            };
+            let tally = self.tallies.remove(&key).unwrap_or(Tally {
+                min: f64::INFINITY,
+                max: f64::NEG_INFINITY,
+                offset,
+                ..Tally::default()
+            });
+            self.current = Some((key, from, to, tally));
+        }
+        if let Some((_, _, _, tally)) = self.current.as_mut() {
+            tally.sum += value;
+            tally.min = tally.min.min(value);
+            tally.max = tally.max.max(value);
+            tally.count += 1;
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some((key, _, _, tally)) = self.current.take() {
+            self.tallies.insert(key, tally);
+        }
+    }
+
+    /// The buckets, in time order.
+    pub fn finish(mut self) -> Vec<BucketValue> {
+        self.flush();
+        let (bucket, local_time, aggregate) = (self.bucket, self.local_time, self.aggregate);
+        let mut buckets: Vec<BucketValue> = self
+            .tallies
+            .into_iter()
+            .filter_map(|((start, _), tally)| {
+                // Day and longer buckets start at the zone's offset at their local start (a
+                // day that starts in winter time starts at +01:00 however it ends), or the
+                // first reading's; minute and hour buckets carry their own.
+                let offset = match (bucket.keeps_offset(), local_time) {
+                    (false, LocalTime::Zone(zone)) => zone
+                        .from_local_datetime(&start)
+                        .earliest()
+                        .map_or(tally.offset, |at| at.offset().fix().local_minus_utc()),
+                    _ => tally.offset,
+                };
+                let start = FixedOffset::east_opt(offset)?
+                    .from_local_datetime(&start)
+                    .single()?;
+                let value = match aggregate {
+                    Aggregate::Avg => tally.sum / tally.count as f64,
+                    Aggregate::Min => tally.min,
+                    Aggregate::Max => tally.max,
+                    Aggregate::Sum => tally.sum,
+                    Aggregate::Count => tally.count as f64,
+                };
+                Some(BucketValue {
+                    start,
+                    value,
+                    count: tally.count,
+                })
+            })
+            .collect();
+        // In time order (the repeated hour's two buckets share a local start).
+        buckets.sort_by_key(|bucket| bucket.start);
+        buckets
+    }
+}
+
 /// Buckets `(UTC ms, value, recorded offset seconds)` points, in any order.
 pub fn bucket_points(
     points: impl IntoIterator<Item = (i64, f64, i32)>,
@@ -156,92 +285,11 @@ pub fn bucket_points(
     local_time: LocalTime,
     aggregate: Aggregate,
 ) -> Vec<BucketValue> {
-    let mut zone_offsets = match local_time {
-        LocalTime::Zone(zone) => Some(OffsetCache::new(zone)),
-        LocalTime::Recorded => None,
-    };
-    // (local start, offset when the bucket keeps it) → tally
-    let mut tallies: BTreeMap<(NaiveDateTime, i32), Tally> = BTreeMap::new();
-    // The last bucket touched, and the local span it covers: consecutive points mostly share it.
-    let mut last: Option<((NaiveDateTime, i32), i64, i64)> = None;
-    for (at_ms, value, recorded) in points {
-        let offset = zone_offsets
-            .as_mut()
-            .map_or(recorded, |cache| cache.at(at_ms));
-        let local_ms = at_ms + i64::from(offset) * 1000;
-        let key = match last {
-            Some((key, from, to)) if key.1 == offset && (from..to).contains(&local_ms) => key,
-            _ => {
-                let Some(start) = local_start(bucket, local_ms) else {
-                    continue;
-                };
-                let key = (start, if bucket.keeps_offset() { offset } else { 0 });
-                let from = start.and_utc().timestamp_millis();
-                let to = match bucket {
-                    Bucket::Minute => from + 60_000,
-                    Bucket::Hour => from + 3_600_000,
-                    Bucket::Day => from + 86_400_000,
-                    Bucket::Week => from + 7 * 86_400_000,
-                    Bucket::Month => start
-                        .date()
-                        .checked_add_months(chrono::Months::new(1))
-                        .map_or(from + 28 * 86_400_000, |next| {
-                            next.and_time(chrono::NaiveTime::MIN)
-                                .and_utc()
-                                .timestamp_millis()
-                        }),
-                };
-                last = Some((key, from, to));
-                key
-            }
-        };
-        let tally = tallies.entry(key).or_insert_with(|| Tally {
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-            offset,
-            ..Tally::default()
-        });
-        tally.sum += value;
-        tally.min = tally.min.min(value);
-        tally.max = tally.max.max(value);
-        tally.count += 1;
+    let mut bucketer = Bucketer::new(bucket, local_time, aggregate);
+    for (at_ms, value, offset) in points {
+        bucketer.add(at_ms, value, offset);
     }
-    let mut buckets: Vec<BucketValue> = tallies
-        .into_iter()
-        .filter_map(|((start, _), tally)| {
-            // The offset at the bucket's start: the zone's (a day that starts in winter time
-            // starts at +01:00 however it ends), or the first point's.
-            let offset = match local_time {
-                LocalTime::Zone(zone) => zone
-                    .from_local_datetime(&start)
-                    .earliest()
-                    .map_or(tally.offset, |at| at.offset().fix().local_minus_utc()),
-                LocalTime::Recorded => tally.offset,
-            };
-            let offset = if bucket.keeps_offset() {
-                tally.offset
-            } else {
-                offset
-            };
-            let fixed = FixedOffset::east_opt(offset)?;
-            let start = fixed.from_local_datetime(&start).single()?;
-            let value = match aggregate {
-                Aggregate::Avg => tally.sum / tally.count as f64,
-                Aggregate::Min => tally.min,
-                Aggregate::Max => tally.max,
-                Aggregate::Sum => tally.sum,
-                Aggregate::Count => tally.count as f64,
-            };
-            Some(BucketValue {
-                start,
-                value,
-                count: tally.count,
-            })
-        })
-        .collect();
-    // In time order (the repeated hour's two buckets share a local start).
-    buckets.sort_by_key(|bucket| bucket.start);
-    buckets
+    bucketer.finish()
 }
 
 #[cfg(test)]

@@ -58,6 +58,7 @@ where
 impl DynamoStore {
     pub(crate) async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
         write_all_with_retry(requests, |chunk| async move {
+            self.usage.wrote(&chunk);
             let output = self
                 .client
                 .batch_write_item()

@@ -129,6 +129,7 @@ impl HealthStore for DynamoStore {
         let mut out = Vec::new();
         let mut start = None;
         loop {
+            self.usage.queried();
             let output = self
                 .client
                 .query()
@@ -168,6 +169,7 @@ impl HealthStore for DynamoStore {
         let mut deletes = Vec::new();
         let mut start = None;
         loop {
+            self.usage.queried();
             let output = self
                 .client
                 .query()

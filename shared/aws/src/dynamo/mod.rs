@@ -8,6 +8,7 @@ mod health;
 mod jobs;
 pub mod keys;
 mod states;
+mod usage;
 mod users;
 mod workspaces;
 
@@ -22,6 +23,7 @@ use std::time::Duration;
 use vitasync_domain::StoreError;
 
 pub use batch::write_all_with_retry;
+pub use usage::{Usage, UsageFigures, item_size, write_units};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -35,6 +37,8 @@ pub struct DynamoStore {
     /// Items per Query request; `None` lets DynamoDB fill its 1 MB pages. Tests set it low to
     /// walk many pages.
     query_page_limit: Option<i32>,
+    /// What this store (and its clones) has spent, for benchmarks.
+    usage: Usage,
 }
 
 /// Why a transaction did not happen.
@@ -92,6 +96,7 @@ impl DynamoStore {
             client,
             table: table.into(),
             query_page_limit: None,
+            usage: Usage::default(),
         }
     }
 
@@ -104,6 +109,11 @@ impl DynamoStore {
     /// A Query's `Limit`: what is still wanted, within the page cap set for tests.
     pub(crate) fn page_limit(&self, wanted: i32) -> i32 {
         self.query_page_limit.map_or(wanted, |cap| cap.min(wanted))
+    }
+
+    /// Write units and Query calls spent so far by this store and its clones.
+    pub fn usage(&self) -> UsageFigures {
+        self.usage.figures()
     }
 
     pub fn client(&self) -> &Client {
@@ -150,6 +160,7 @@ impl DynamoStore {
                 (Some(r), None) => Some(i32::try_from(r).unwrap_or(i32::MAX)),
                 (None, cap) => cap,
             };
+            self.usage.queried();
             let mut query = self
                 .client
                 .query()
