@@ -193,6 +193,7 @@ fn new_york_weekend() -> HealthBatch {
                 None,
             ),
         ],
+        skipped: Vec::new(),
     }
 }
 

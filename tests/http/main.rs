@@ -15,6 +15,7 @@ mod lambda_runtime;
 mod meta;
 mod oauth_flow;
 mod persistence;
+mod provider_data;
 mod providers;
 mod sync;
 mod sync_engine;

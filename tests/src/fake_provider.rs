@@ -48,6 +48,8 @@ struct Behaviour {
     reject_access: bool,
     /// Replaces the step count of the activity days served (a total that grew).
     daily_steps: Option<f64>,
+    /// Data paths answered 403 (a scope the user deselected).
+    forbidden: HashSet<String>,
     deny_consent: bool,
     fail_token_exchange: bool,
     refuse_refresh: bool,
@@ -185,16 +187,27 @@ impl FakeProvider {
         self.shared.behaviour.lock().unwrap().reject_access = true;
     }
 
+    /// `path` answers 403 from now on, as for a scope the user did not grant.
+    pub fn forbid(&self, path: &str) {
+        self.shared
+            .behaviour
+            .lock()
+            .unwrap()
+            .forbidden
+            .insert(path.to_owned());
+    }
+
     /// The step totals served from now on (the day went on and the user walked more).
     pub fn set_daily_steps(&self, steps: f64) {
         self.shared.behaviour.lock().unwrap().daily_steps = Some(steps);
     }
 
-    /// Calls to the data API (Withings `/measure`, `/v2/measure`, `/v2/sleep`).
+    /// Calls to the data API (Withings `/measure`, `/v2/measure`, `/v2/sleep`; WHOOP and Oura
+    /// collections).
     pub fn data_calls(&self) -> Vec<Recorded> {
         self.requests()
             .into_iter()
-            .filter(|r| matches!(r.path.as_str(), "/measure" | "/v2/measure" | "/v2/sleep"))
+            .filter(|r| data_path(&r.path))
             .collect()
     }
 
@@ -553,13 +566,31 @@ async fn api(
     uri: Uri,
 ) -> Response {
     let path = uri.path().to_owned();
-    record(&shared, &method, &path, &BTreeMap::new(), &headers);
+    let query = params_of(uri.query().unwrap_or_default().as_bytes());
+    record(&shared, &method, &path, &query, &headers);
+    if data_path(&path)
+        && let Some(failure) = scripted_failure(&shared)
+    {
+        return failure;
+    }
     if !bearer(&shared, &headers) {
         return (
             StatusCode::UNAUTHORIZED,
             axum::Json(json!({"message": "unauthorized"})),
         )
             .into_response();
+    }
+    if data_path(&path) {
+        if shared.behaviour.lock().unwrap().forbidden.contains(&path) {
+            return (
+                StatusCode::FORBIDDEN,
+                axum::Json(json!({"detail": "missing scope"})),
+            )
+                .into_response();
+        }
+        if let Some(reply) = collection_reply(shared.provider, &path, &query) {
+            return axum::Json(reply).into_response();
+        }
     }
     let reply = match (shared.provider, method.as_str(), path.as_str()) {
         (ProviderId::Garmin, "GET", "/wellness-api/rest/user/id") => fixture("garmin/user-id.json"),
@@ -583,6 +614,85 @@ async fn api(
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     axum::Json(reply).into_response()
+}
+
+fn data_path(path: &str) -> bool {
+    matches!(path, "/measure" | "/v2/measure" | "/v2/sleep")
+        || path.starts_with("/v2/usercollection/")
+        || matches!(
+            path,
+            "/v2/cycle"
+                | "/v2/recovery"
+                | "/v2/activity/sleep"
+                | "/v2/activity/workout"
+                | "/v2/user/measurement/body"
+        )
+}
+
+/// The next scripted failure, as a response (Withings' own dialect or plain HTTP).
+fn scripted_failure(shared: &Shared) -> Option<Response> {
+    let failure = shared.behaviour.lock().unwrap().data_failures.pop_front()?;
+    Some(match failure {
+        DataFailure::WithingsStatus(401) => {
+            axum::Json(fixture("withings/error-invalid-token.json")).into_response()
+        }
+        DataFailure::WithingsStatus(601) => {
+            axum::Json(fixture("withings/error-too-many-requests.json")).into_response()
+        }
+        DataFailure::WithingsStatus(status) => {
+            axum::Json(json!({"status": status, "body": {}, "error": "failure"})).into_response()
+        }
+        DataFailure::Http(status, retry_after) => {
+            let mut response =
+                (StatusCode::from_u16(status).unwrap(), "upstream trouble").into_response();
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, seconds.to_string().parse().unwrap());
+            }
+            response
+        }
+    })
+}
+
+/// WHOOP's and Oura's collections, from the documented samples; a cursor leads to page two.
+fn collection_reply(
+    provider: ProviderId,
+    path: &str,
+    query: &BTreeMap<String, String>,
+) -> Option<Value> {
+    let cursor = query
+        .get("nextToken")
+        .or_else(|| query.get("next_token"))
+        .map(String::as_str);
+    Some(match (provider, path, cursor) {
+        (ProviderId::Whoop, "/v2/cycle", _) => fixture("whoop/cycle-collection.json"),
+        (ProviderId::Whoop, "/v2/recovery", None) => fixture("whoop/recovery-collection.json"),
+        (ProviderId::Whoop, "/v2/recovery", Some("MTIzOjEyMzEyMw")) => {
+            fixture("whoop/recovery-collection-page-2.json")
+        }
+        (ProviderId::Whoop, "/v2/activity/sleep", _) => fixture("whoop/sleep-collection.json"),
+        (ProviderId::Whoop, "/v2/activity/workout", _) => {
+            json!({"records": [fixture("whoop/workout.json")], "next_token": null})
+        }
+        (ProviderId::Whoop, "/v2/user/measurement/body", _) => {
+            fixture("whoop/body-measurement.json")
+        }
+        (ProviderId::Oura, "/v2/usercollection/daily_activity", _) => {
+            fixture("oura/daily-activity.json")
+        }
+        (ProviderId::Oura, "/v2/usercollection/daily_readiness", _) => {
+            fixture("oura/daily-readiness.json")
+        }
+        (ProviderId::Oura, "/v2/usercollection/sleep", _) => fixture("oura/sleep.json"),
+        (ProviderId::Oura, "/v2/usercollection/workout", _) => fixture("oura/workout.json"),
+        (ProviderId::Oura, "/v2/usercollection/daily_spo2", _) => fixture("oura/daily-spo2.json"),
+        (ProviderId::Oura, "/v2/usercollection/heartrate", None) => fixture("oura/heartrate.json"),
+        (ProviderId::Oura, "/v2/usercollection/heartrate", Some("aGVhcnRyYXRlOjI")) => {
+            fixture("oura/heartrate-page-2.json")
+        }
+        _ => return None,
+    })
 }
 
 /// Items of `list` whose local `date` lies within the call's `startdateymd..=enddateymd`.
@@ -615,37 +725,13 @@ async fn withings_data(
     let form = params_of(&body);
     let path = uri.path().to_owned();
     record(&shared, &Method::POST, &path, &form, &headers);
-    let (failure, reject, steps) = {
-        let mut behaviour = shared.behaviour.lock().unwrap();
-        (
-            behaviour.data_failures.pop_front(),
-            behaviour.reject_access,
-            behaviour.daily_steps,
-        )
-    };
-    match failure {
-        Some(DataFailure::WithingsStatus(401)) => {
-            return axum::Json(fixture("withings/error-invalid-token.json")).into_response();
-        }
-        Some(DataFailure::WithingsStatus(601)) => {
-            return axum::Json(fixture("withings/error-too-many-requests.json")).into_response();
-        }
-        Some(DataFailure::WithingsStatus(status)) => {
-            return axum::Json(json!({"status": status, "body": {}, "error": "failure"}))
-                .into_response();
-        }
-        Some(DataFailure::Http(status, retry_after)) => {
-            let mut response =
-                (StatusCode::from_u16(status).unwrap(), "upstream trouble").into_response();
-            if let Some(seconds) = retry_after {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, seconds.to_string().parse().unwrap());
-            }
-            return response;
-        }
-        None => {}
+    if let Some(failure) = scripted_failure(&shared) {
+        return failure;
     }
+    let (reject, steps) = {
+        let behaviour = shared.behaviour.lock().unwrap();
+        (behaviour.reject_access, behaviour.daily_steps)
+    };
     if reject || !bearer(&shared, &headers) {
         return axum::Json(fixture("withings/error-invalid-token.json")).into_response();
     }

@@ -297,6 +297,7 @@ mod tests {
             from: Timestamp::parse(from).unwrap(),
             to: Timestamp::parse(to).unwrap(),
             data_types: Vec::new(),
+            granted_scopes: Vec::new(),
             provider_user_id: "demo-wearer".into(),
         }
     }

@@ -278,6 +278,8 @@ pub struct HealthBatch {
     pub measurements: Vec<Measurement>,
     pub samples: Vec<SampleSeries>,
     pub sessions: Vec<Session>,
+    /// Data types the provider would not give (a scope the user did not grant).
+    pub skipped: Vec<DataType>,
 }
 
 impl HealthBatch {
@@ -299,6 +301,7 @@ impl HealthBatch {
         self.measurements.extend(other.measurements);
         self.samples.extend(other.samples);
         self.sessions.extend(other.sessions);
+        self.skipped.extend(other.skipped);
     }
 }
 

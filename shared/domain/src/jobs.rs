@@ -38,6 +38,9 @@ pub struct Counts {
     pub written: u64,
     /// Records already stored exactly so.
     pub unchanged: u64,
+    /// The provider would not give this data type (the user did not grant it); not a failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
 }
 
 impl Counts {
@@ -45,6 +48,7 @@ impl Counts {
         self.fetched += other.fetched;
         self.written += other.written;
         self.unchanged += other.unchanged;
+        self.skipped |= other.skipped;
     }
 }
 

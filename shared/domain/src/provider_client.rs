@@ -108,11 +108,19 @@ pub struct FetchRequest {
     pub data_types: Vec<DataType>,
     /// The account's id at the provider.
     pub provider_user_id: String,
+    /// The scopes the user granted; empty when the provider does not say (then every call is
+    /// tried, and a refusal skips that data).
+    pub granted_scopes: Vec<String>,
 }
 
 impl FetchRequest {
     pub fn wants(&self, metric: Metric) -> bool {
         self.data_types.is_empty() || self.data_types.contains(&DataType::Metric(metric))
+    }
+
+    /// Whether the user granted `scope` (or we cannot tell).
+    pub fn granted(&self, scope: &str) -> bool {
+        self.granted_scopes.is_empty() || self.granted_scopes.iter().any(|s| s == scope)
     }
 
     pub fn wants_sessions(&self, kind: SessionKind) -> bool {

@@ -396,6 +396,7 @@ impl App {
             to,
             data_types: job.data_types.clone(),
             provider_user_id: connection.provider_user_id.clone(),
+            granted_scopes: connection.scopes.clone(),
         };
         let base = settings.public_url.clone().unwrap_or_default();
         let resolved = provider_settings.resolved(&base);
@@ -492,6 +493,11 @@ impl App {
         let mut all = job.counts.clone();
         for (name, tally) in counts {
             all.entry(name).or_default().add(tally);
+        }
+        for data_type in &batch.skipped {
+            all.entry(data_type.as_str().to_owned())
+                .or_default()
+                .skipped = true;
         }
         Ok(Step::Done(SyncJob {
             status: JobStatus::Succeeded,

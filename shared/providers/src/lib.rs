@@ -4,6 +4,9 @@
 
 mod accounts;
 mod oauth;
+mod oura;
+mod rest;
+mod whoop;
 mod wire;
 mod withings;
 
@@ -102,6 +105,8 @@ impl ProviderClient for HttpProviderClient {
             ProviderId::Withings => {
                 withings::fetch(&self.http, settings, access_token, request).await
             }
+            ProviderId::Whoop => whoop::fetch(&self.http, settings, access_token, request).await,
+            ProviderId::Oura => oura::fetch(&self.http, settings, access_token, request).await,
             other => Err(FetchError::Protocol(format!(
                 "syncing {other} data is not supported yet"
             ))),

@@ -560,6 +560,7 @@ mod tests {
             from: Timestamp::parse("2026-03-01T00:00:00Z").unwrap(),
             to: Timestamp::parse("2026-03-03T00:00:00Z").unwrap(),
             data_types: Vec::new(),
+            granted_scopes: Vec::new(),
             provider_user_id: "36312345".into(),
         }
     }

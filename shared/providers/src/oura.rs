@@ -1,0 +1,407 @@
+//! Oura (API v2): daily activity, daily readiness (temperature deviation), sleep periods
+//! (stages, HRV, breathing), 5-minute heart rate, workouts and daily SpO2. Collections page
+//! with `next_token`; day collections take local `start_date`/`end_date`, heart rate takes
+//! instants; timestamps carry the user's offset. A 403 is a scope the user deselected.
+
+use crate::rest::{Got, JsonApi, instant_ms, local_date, number, text};
+use secrecy::SecretString;
+use serde_json::Value;
+use vitasync_domain::health::{
+    DailySummary, DataType, HealthBatch, Metric, Origin, SampleSeries, Session, SessionKind,
+    SleepStage, StageSpan, StageTotals,
+};
+use vitasync_domain::provider::{ProviderId, ProviderSettings};
+use vitasync_domain::provider_client::{FetchError, FetchRequest};
+
+/// Sleep phases are given every 5 minutes.
+const PHASE_MS: i64 = 300_000;
+
+fn origin(record_id: String) -> Origin {
+    Origin {
+        provider: ProviderId::Oura,
+        record_id,
+        source: Some("Oura Ring".into()),
+    }
+}
+
+/// The UTC offset written in an ISO timestamp (`…+01:00`).
+fn offset_in(raw: &str) -> i32 {
+    chrono::DateTime::parse_from_rfc3339(raw).map_or(0, |at| at.offset().local_minus_utc())
+}
+
+fn day_offset(record: &Value) -> i32 {
+    record
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .map_or(0, offset_in)
+}
+
+/// `daily_activity`: the day's totals.
+pub fn daily_activity(days: &[Value], request: &FetchRequest) -> HealthBatch {
+    let mut batch = HealthBatch::default();
+    for day in days {
+        let (Some(id), Some(date)) = (text(day, "/id"), text(day, "/day")) else {
+            continue;
+        };
+        let offset = day_offset(day);
+        let active_minutes = match (
+            number(day, "/medium_activity_time"),
+            number(day, "/high_activity_time"),
+        ) {
+            (None, None) => None,
+            (medium, high) => Some(((medium.unwrap_or(0.0) + high.unwrap_or(0.0)) / 60.0).round()),
+        };
+        for (metric, value) in [
+            (Metric::Steps, number(day, "/steps")),
+            (Metric::ActiveCalories, number(day, "/active_calories")),
+            (Metric::TotalCalories, number(day, "/total_calories")),
+            (
+                Metric::Distance,
+                number(day, "/equivalent_walking_distance"),
+            ),
+            (Metric::ActiveMinutes, active_minutes),
+        ] {
+            if let Some(value) = value.filter(|_| request.wants(metric)) {
+                batch.summaries.push(DailySummary {
+                    metric,
+                    date: date.clone(),
+                    value,
+                    utc_offset_seconds: offset,
+                    origin: origin(id.clone()),
+                });
+            }
+        }
+    }
+    batch
+}
+
+/// `daily_readiness`: the body temperature's deviation from the user's baseline, in °C.
+/// (Assumption: the schema's temperature is absolute; Oura gives only the deviation, so it
+/// is stored as `temperature` with record ids marking it `deviation-…`.)
+pub fn daily_readiness(days: &[Value], request: &FetchRequest) -> HealthBatch {
+    let mut batch = HealthBatch::default();
+    if !request.wants(Metric::Temperature) {
+        return batch;
+    }
+    for day in days {
+        if let (Some(id), Some(date), Some(deviation)) = (
+            text(day, "/id"),
+            text(day, "/day"),
+            number(day, "/temperature_deviation"),
+        ) {
+            batch.summaries.push(DailySummary {
+                metric: Metric::Temperature,
+                date,
+                value: deviation,
+                utc_offset_seconds: day_offset(day),
+                origin: origin(format!("deviation-{id}")),
+            });
+        }
+    }
+    batch
+}
+
+/// `sleep_phase_5_min`: 1 deep, 2 light, 3 REM, 4 awake, one digit per 5 minutes from bedtime.
+fn hypnogram(phases: &str, start_ms: i64) -> Vec<StageSpan> {
+    let mut spans: Vec<StageSpan> = Vec::new();
+    for (index, phase) in phases.chars().enumerate() {
+        let stage = match phase {
+            '1' => SleepStage::Deep,
+            '2' => SleepStage::Light,
+            '3' => SleepStage::Rem,
+            '4' => SleepStage::Awake,
+            _ => continue,
+        };
+        let from = start_ms + index as i64 * PHASE_MS;
+        match spans.last_mut() {
+            Some(last) if last.stage == stage && last.end_ms == from => {
+                last.end_ms = from + PHASE_MS
+            }
+            _ => spans.push(StageSpan {
+                stage,
+                start_ms: from,
+                end_ms: from + PHASE_MS,
+            }),
+        }
+    }
+    spans
+}
+
+/// `sleep` periods: a session each; the main sleep's breathing, HRV and lowest heart rate are
+/// the day's respiratory rate, HRV and resting heart rate.
+pub fn sleeps(periods: &[Value], request: &FetchRequest) -> HealthBatch {
+    let mut batch = HealthBatch::default();
+    for period in periods {
+        let (Some(id), Some(day), Some(start_raw), Some(end)) = (
+            text(period, "/id"),
+            text(period, "/day"),
+            period.get("bedtime_start").and_then(Value::as_str),
+            period
+                .get("bedtime_end")
+                .and_then(Value::as_str)
+                .and_then(instant_ms),
+        ) else {
+            continue;
+        };
+        let Some(start) = instant_ms(start_raw) else {
+            continue;
+        };
+        let offset = offset_in(start_raw);
+        if request.wants_sessions(SessionKind::Sleep) {
+            batch.sessions.push(Session {
+                kind: SessionKind::Sleep,
+                start_ms: start,
+                end_ms: end,
+                utc_offset_seconds: offset,
+                date: day.clone(),
+                sport: None,
+                duration_seconds: number(period, "/total_sleep_duration"),
+                distance_m: None,
+                energy_kcal: None,
+                heart_rate_avg: number(period, "/average_heart_rate"),
+                heart_rate_max: None,
+                heart_rate_min: number(period, "/lowest_heart_rate"),
+                stage_seconds: Some(StageTotals {
+                    awake: number(period, "/awake_time").unwrap_or(0.0),
+                    light: number(period, "/light_sleep_duration").unwrap_or(0.0),
+                    deep: number(period, "/deep_sleep_duration").unwrap_or(0.0),
+                    rem: number(period, "/rem_sleep_duration").unwrap_or(0.0),
+                }),
+                stages: period
+                    .get("sleep_phase_5_min")
+                    .and_then(Value::as_str)
+                    .map(|phases| hypnogram(phases, start))
+                    .unwrap_or_default(),
+                score: None,
+                origin: origin(id.clone()),
+            });
+        }
+        let main = period.get("type").and_then(Value::as_str) == Some("long_sleep");
+        if !main {
+            continue;
+        }
+        for (metric, value) in [
+            (Metric::RespiratoryRate, number(period, "/average_breath")),
+            (Metric::HeartRateVariability, number(period, "/average_hrv")),
+            (
+                Metric::RestingHeartRate,
+                number(period, "/lowest_heart_rate"),
+            ),
+        ] {
+            if let Some(value) = value.filter(|_| request.wants(metric)) {
+                batch.summaries.push(DailySummary {
+                    metric,
+                    date: day.clone(),
+                    value,
+                    utc_offset_seconds: offset,
+                    origin: origin(id.clone()),
+                });
+            }
+        }
+    }
+    batch
+}
+
+/// `heartrate`: 5-minute (and workout) samples.
+pub fn heart_rate(rows: &[Value], offset: i32) -> Option<SampleSeries> {
+    let points: Vec<(i64, f64)> = rows
+        .iter()
+        .filter_map(|row| {
+            let at = row
+                .get("timestamp")
+                .and_then(Value::as_str)
+                .and_then(instant_ms)
+                .or_else(|| row.get("timestamp_unix").and_then(Value::as_i64))?;
+            Some((at, number(row, "/bpm")?))
+        })
+        .collect();
+    (!points.is_empty()).then_some(SampleSeries {
+        metric: Metric::HeartRate,
+        points,
+        utc_offset_seconds: offset,
+        provider: ProviderId::Oura,
+        source: Some("Oura Ring".into()),
+    })
+}
+
+/// `workout`s: activity, times, distance, energy.
+pub fn workouts(rows: &[Value]) -> Vec<Session> {
+    let mut sessions = Vec::new();
+    for row in rows {
+        let (Some(id), Some(start_raw), Some(end)) = (
+            text(row, "/id"),
+            row.get("start_datetime").and_then(Value::as_str),
+            row.get("end_datetime")
+                .and_then(Value::as_str)
+                .and_then(instant_ms),
+        ) else {
+            continue;
+        };
+        let Some(start) = instant_ms(start_raw) else {
+            continue;
+        };
+        let offset = offset_in(start_raw);
+        sessions.push(Session {
+            kind: SessionKind::Workout,
+            start_ms: start,
+            end_ms: end,
+            utc_offset_seconds: offset,
+            date: text(row, "/day").unwrap_or_else(|| local_date(start, offset)),
+            sport: text(row, "/activity").map(|s| s.to_lowercase()),
+            duration_seconds: Some((end - start) as f64 / 1000.0),
+            distance_m: number(row, "/distance"),
+            energy_kcal: number(row, "/calories"),
+            heart_rate_avg: None,
+            heart_rate_max: None,
+            heart_rate_min: None,
+            stage_seconds: None,
+            stages: Vec::new(),
+            score: None,
+            origin: origin(id),
+        });
+    }
+    sessions
+}
+
+/// `daily_spo2`: the night's average SpO2.
+pub fn daily_spo2(days: &[Value], request: &FetchRequest) -> HealthBatch {
+    let mut batch = HealthBatch::default();
+    for day in days.iter().filter(|_| request.wants(Metric::BloodOxygen)) {
+        if let (Some(id), Some(date), Some(value)) = (
+            text(day, "/id"),
+            text(day, "/day"),
+            number(day, "/spo2_percentage/average"),
+        ) {
+            batch.summaries.push(DailySummary {
+                metric: Metric::BloodOxygen,
+                date,
+                value,
+                utc_offset_seconds: 0,
+                origin: origin(id),
+            });
+        }
+    }
+    batch
+}
+
+/// Each collection, the scope Oura files it under, and the data types it brings.
+const COLLECTIONS: [(&str, &str, &[DataType]); 6] = [
+    (
+        "daily_activity",
+        "daily",
+        &[
+            DataType::Metric(Metric::Steps),
+            DataType::Metric(Metric::ActiveCalories),
+            DataType::Metric(Metric::TotalCalories),
+            DataType::Metric(Metric::Distance),
+            DataType::Metric(Metric::ActiveMinutes),
+        ],
+    ),
+    (
+        "daily_readiness",
+        "daily",
+        &[DataType::Metric(Metric::Temperature)],
+    ),
+    (
+        "sleep",
+        "daily",
+        &[
+            DataType::Session(SessionKind::Sleep),
+            DataType::Metric(Metric::RespiratoryRate),
+            DataType::Metric(Metric::HeartRateVariability),
+            DataType::Metric(Metric::RestingHeartRate),
+        ],
+    ),
+    (
+        "workout",
+        "workout",
+        &[DataType::Session(SessionKind::Workout)],
+    ),
+    (
+        "daily_spo2",
+        "spo2Daily",
+        &[DataType::Metric(Metric::BloodOxygen)],
+    ),
+    (
+        "heartrate",
+        "heartrate",
+        &[DataType::Metric(Metric::HeartRate)],
+    ),
+];
+
+fn wanted(request: &FetchRequest, types: &[DataType]) -> Vec<DataType> {
+    types
+        .iter()
+        .copied()
+        .filter(|t| match t {
+            DataType::Metric(metric) => request.wants(*metric),
+            DataType::Session(kind) => request.wants_sessions(*kind),
+        })
+        .collect()
+}
+
+pub async fn fetch(
+    http: &reqwest::Client,
+    settings: &ProviderSettings,
+    token: &SecretString,
+    request: &FetchRequest,
+) -> Result<HealthBatch, FetchError> {
+    let api = JsonApi::new(http, &settings.api_url, token);
+    // Day collections take local dates: a day either side keeps every zone in.
+    let day = |at: vitasync_domain::time::Timestamp, shift: i64| {
+        local_date(at.millis() + shift * 86_400_000, 0)
+    };
+    let days = [
+        ("start_date", day(request.from, -1)),
+        ("end_date", day(request.to, 1)),
+    ];
+    let instants = [
+        ("start_datetime", request.from.to_string()),
+        ("end_datetime", request.to.to_string()),
+    ];
+    let mut batch = HealthBatch::default();
+    let mut offset = 0;
+    for (collection, scope, types) in COLLECTIONS {
+        let types = wanted(request, types);
+        if types.is_empty() {
+            continue;
+        }
+        let query: &[(&str, String)] = if collection == "heartrate" {
+            &instants
+        } else {
+            &days
+        };
+        let got = if request.granted(scope) {
+            api.collection(
+                &format!("/v2/usercollection/{collection}"),
+                query,
+                "data",
+                "next_token",
+                "next_token",
+            )
+            .await?
+        } else {
+            Got::Forbidden
+        };
+        let rows = match got {
+            Got::Data(rows) => rows,
+            Got::Forbidden => {
+                batch.skipped.extend(types);
+                continue;
+            }
+        };
+        match collection {
+            "daily_activity" => {
+                // The days' offsets serve the heart-rate series, which carries none.
+                offset = rows.first().map_or(offset, day_offset);
+                batch.extend(daily_activity(&rows, request));
+            }
+            "daily_readiness" => batch.extend(daily_readiness(&rows, request)),
+            "sleep" => batch.extend(sleeps(&rows, request)),
+            "workout" => batch.sessions.extend(workouts(&rows)),
+            "daily_spo2" => batch.extend(daily_spo2(&rows, request)),
+            _ => batch.samples.extend(heart_rate(&rows, offset)),
+        }
+    }
+    Ok(batch)
+}

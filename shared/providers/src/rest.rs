@@ -1,0 +1,202 @@
+//! Bearer-token JSON APIs (WHOOP, Oura, …): one GET, its failures in the sync engine's terms,
+//! and cursor pagination. A 403 means the user did not grant the data (or the provider will
+//! not serve it to them): the caller skips that data type instead of failing the job.
+
+use crate::wire::describe;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use vitasync_domain::provider_client::FetchError;
+
+/// How long to wait after a 429 that names no reset.
+const DEFAULT_THROTTLE: Duration = Duration::from_secs(60);
+/// Pages of one collection, at most (a guard against a cursor that never ends).
+const MAX_PAGES: usize = 500;
+
+pub struct JsonApi<'a> {
+    pub http: &'a reqwest::Client,
+    pub base: String,
+    pub token: &'a SecretString,
+}
+
+/// What a GET brought.
+pub enum Got<T> {
+    Data(T),
+    /// 403: not granted to us.
+    Forbidden,
+}
+
+/// Seconds to wait from `Retry-After` or `X-RateLimit-Reset` (seconds, or an epoch instant).
+fn throttle_wait(headers: &HeaderMap) -> Duration {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    let Some(value) = number("retry-after").or_else(|| number("x-ratelimit-reset")) else {
+        return DEFAULT_THROTTLE;
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // Large values are instants (Oura sends the epoch second the window resets).
+    let seconds = if value > 1_000_000_000 {
+        value.saturating_sub(now)
+    } else {
+        value
+    };
+    Duration::from_secs(seconds.max(1))
+}
+
+impl JsonApi<'_> {
+    pub fn new<'a>(http: &'a reqwest::Client, base: &str, token: &'a SecretString) -> JsonApi<'a> {
+        JsonApi {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+        }
+    }
+
+    pub async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Got<Value>, FetchError> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(self.token.expose_secret())
+            .query(query)
+            .send()
+            .await
+            .map_err(|err| FetchError::Unavailable(describe(&err)))?;
+        let status = response.status();
+        match status {
+            StatusCode::UNAUTHORIZED => return Err(FetchError::Unauthorized),
+            StatusCode::FORBIDDEN => return Ok(Got::Forbidden),
+            StatusCode::TOO_MANY_REQUESTS => {
+                return Err(FetchError::RateLimited(throttle_wait(response.headers())));
+            }
+            status if status.is_server_error() => {
+                return Err(FetchError::Unavailable(format!("{path}: HTTP {status}")));
+            }
+            status if !status.is_success() => {
+                return Err(FetchError::Protocol(format!("{path}: HTTP {status}")));
+            }
+            _ => {}
+        }
+        response
+            .json()
+            .await
+            .map(Got::Data)
+            .map_err(|_| FetchError::Protocol(format!("{path}: the reply is not JSON")))
+    }
+
+    /// Every item of a collection that pages with a cursor: `list` holds the items,
+    /// `cursor_field` the next cursor (absent or null at the end), sent back as `cursor_param`.
+    pub async fn collection(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        list: &str,
+        cursor_field: &str,
+        cursor_param: &'static str,
+    ) -> Result<Got<Vec<Value>>, FetchError> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut paged = query.to_vec();
+            if let Some(cursor) = &cursor {
+                paged.push((cursor_param, cursor.clone()));
+            }
+            let page = match self.get(path, &paged).await? {
+                Got::Data(page) => page,
+                Got::Forbidden => return Ok(Got::Forbidden),
+            };
+            if let Some(found) = page.get(list).and_then(Value::as_array) {
+                items.extend(found.iter().cloned());
+            }
+            match page.get(cursor_field).and_then(Value::as_str) {
+                Some(next) if !next.is_empty() && cursor.as_deref() != Some(next) => {
+                    cursor = Some(next.to_owned());
+                }
+                _ => return Ok(Got::Data(items)),
+            }
+        }
+        Ok(Got::Data(items))
+    }
+}
+
+pub fn number(value: &Value, pointer: &str) -> Option<f64> {
+    match value.pointer(pointer)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+pub fn text(value: &Value, pointer: &str) -> Option<String> {
+    match value.pointer(pointer)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// `±HH:MM` (or `Z`) as seconds east of UTC.
+pub fn offset_seconds(raw: &str) -> Option<i32> {
+    if raw == "Z" {
+        return Some(0);
+    }
+    let (sign, rest) = match raw.as_bytes().first()? {
+        b'+' => (1, &raw[1..]),
+        b'-' => (-1, &raw[1..]),
+        _ => return None,
+    };
+    let (hours, minutes) = rest.split_once(':').unwrap_or((rest, "0"));
+    Some(sign * (hours.parse::<i32>().ok()? * 3600 + minutes.parse::<i32>().ok()? * 60))
+}
+
+/// An RFC 3339 instant in UTC milliseconds.
+pub fn instant_ms(raw: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|at| at.timestamp_millis())
+}
+
+/// The local date of a UTC instant at an offset.
+pub fn local_date(at_ms: i64, offset: i32) -> String {
+    chrono::DateTime::from_timestamp_millis(at_ms + i64::from(offset) * 1000)
+        .map(|at| at.date_naive().to_string())
+        .unwrap_or_default()
+}
+
+/// Kilojoules in kilocalories.
+pub fn kcal_from_kj(kj: f64) -> f64 {
+    (kj / 4.184 * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_and_instants_read_as_providers_write_them() {
+        assert_eq!(offset_seconds("+01:00"), Some(3600));
+        assert_eq!(offset_seconds("-05:30"), Some(-19_800));
+        assert_eq!(offset_seconds("Z"), Some(0));
+        assert_eq!(offset_seconds("01:00"), None);
+        assert_eq!(
+            instant_ms("2026-03-02T07:01:30+01:00"),
+            instant_ms("2026-03-02T06:01:30.000Z")
+        );
+        assert_eq!(
+            local_date(instant_ms("2026-03-01T23:30:00Z").unwrap(), 3600),
+            "2026-03-02"
+        );
+        assert_eq!(kcal_from_kj(1724.0), 412.0);
+    }
+}
