@@ -293,6 +293,70 @@ async fn oura_days_sleep_with_its_hypnogram_heart_rate_workouts_and_spo2() {
 }
 
 #[tokio::test]
+async fn strava_activities_from_every_page_with_their_heart_rate_streams() {
+    let (h, connection) = connected(ProviderId::Strava).await;
+    let job = sync(&h, &connection).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    let stored = stored(&h, &connection).await;
+    let run: Session = one(&stored, "X#workout#13579246801");
+    assert_eq!(run.start_ms, ms("2026-03-02T06:12:00Z"));
+    // start_date_local says 07:12 "Z": local wall time, not an instant.
+    assert_eq!(
+        (run.date.as_str(), run.utc_offset_seconds),
+        ("2026-03-02", CET)
+    );
+    assert_eq!(run.sport.as_deref(), Some("running"));
+    assert_eq!(run.duration_seconds, Some(2460.0));
+    assert_eq!(run.end_ms, ms("2026-03-02T06:53:00Z"));
+    assert_eq!(run.distance_m, Some(9045.3));
+    assert_eq!(
+        (run.heart_rate_avg, run.heart_rate_max),
+        (Some(152.3), Some(171.0))
+    );
+    let ride: Session = one(&stored, "X#workout#13579246900");
+    assert_eq!(ride.sport.as_deref(), Some("cycling"));
+    assert_eq!(ride.date, "2026-03-01");
+    let hour = vitasync_domain::chunk::decode(&stored["S#heart_rate#2026-03-02T06"]).unwrap();
+    let points: Vec<(i64, f64)> = vitasync_domain::chunk::values(&hour.points).collect();
+    let start = ms("2026-03-02T06:12:00Z");
+    assert_eq!(
+        points,
+        [
+            (start, 98.0),
+            (start + 1000, 101.0),
+            (start + 2000, 104.0),
+            (start + 3000, 108.0)
+        ]
+    );
+    assert_eq!(counts(&job, "workout"), (2, 2, 0));
+    let pages: Vec<String> = h
+        .fake
+        .data_calls()
+        .into_iter()
+        .filter(|call| call.path == "/athlete/activities")
+        .map(|call| call.params["page"].clone())
+        .collect();
+    assert_eq!(pages, ["1", "2", "3"], "until an empty page");
+    let streams = h
+        .fake
+        .data_calls()
+        .into_iter()
+        .filter(|call| call.path.ends_with("/streams"))
+        .count();
+    assert_eq!(streams, 1, "only the activity with heart rate");
+
+    // Throttled: wait for the next 15-minute window, not a fixed minute.
+    h.fake.fail_data_calls([DataFailure::Http(429, None)]);
+    let again = sync(&h, &connection).await;
+    assert_eq!(again.status, JobStatus::Queued);
+    let delay = h.queue.sent().pop().unwrap().delay;
+    assert!(
+        delay > Duration::ZERO && delay <= Duration::from_secs(901),
+        "{delay:?}"
+    );
+}
+
+#[tokio::test]
 async fn an_oura_scope_the_user_deselected_is_skipped_and_reported() {
     let (h, connection) = connected(ProviderId::Oura).await;
     h.fake.forbid("/v2/usercollection/workout");

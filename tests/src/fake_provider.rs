@@ -619,6 +619,8 @@ async fn api(
 fn data_path(path: &str) -> bool {
     matches!(path, "/measure" | "/v2/measure" | "/v2/sleep")
         || path.starts_with("/v2/usercollection/")
+        || path == "/athlete/activities"
+        || (path.starts_with("/activities/") && path.ends_with("/streams"))
         || matches!(
             path,
             "/v2/cycle"
@@ -677,6 +679,16 @@ fn collection_reply(
         }
         (ProviderId::Whoop, "/v2/user/measurement/body", _) => {
             fixture("whoop/body-measurement.json")
+        }
+        (ProviderId::Strava, "/athlete/activities", _) => {
+            match query.get("page").map(String::as_str) {
+                Some("1") => fixture("strava/athlete-activities.json"),
+                Some("2") => fixture("strava/athlete-activities-page-2.json"),
+                _ => json!([]),
+            }
+        }
+        (ProviderId::Strava, "/activities/13579246801/streams", _) => {
+            fixture("strava/activity-streams-key-by-type.json")
         }
         (ProviderId::Oura, "/v2/usercollection/daily_activity", _) => {
             fixture("oura/daily-activity.json")

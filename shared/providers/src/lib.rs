@@ -6,6 +6,7 @@ mod accounts;
 mod oauth;
 mod oura;
 mod rest;
+mod strava;
 mod whoop;
 mod wire;
 mod withings;
@@ -105,6 +106,7 @@ impl ProviderClient for HttpProviderClient {
             ProviderId::Withings => {
                 withings::fetch(&self.http, settings, access_token, request).await
             }
+            ProviderId::Strava => strava::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Whoop => whoop::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Oura => oura::fetch(&self.http, settings, access_token, request).await,
             other => Err(FetchError::Protocol(format!(
