@@ -357,6 +357,84 @@ async fn strava_activities_from_every_page_with_their_heart_rate_streams() {
 }
 
 #[tokio::test]
+async fn polar_exercises_sleep_recharge_activity_and_heart_rate() {
+    let (h, connection) = connected(ProviderId::Polar).await;
+    let job = sync(&h, &connection).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    let stored = stored(&h, &connection).await;
+
+    // Local start time plus an offset in minutes; an ISO 8601 duration.
+    let run: Session = one(&stored, "X#workout#aQlC83");
+    assert_eq!(run.start_ms, ms("2026-03-02T06:12:00Z"));
+    assert_eq!(
+        (run.date.as_str(), run.utc_offset_seconds),
+        ("2026-03-02", CET)
+    );
+    assert_eq!(run.duration_seconds, Some(2460.0));
+    assert_eq!(run.sport.as_deref(), Some("running"));
+    assert_eq!(
+        (run.distance_m, run.energy_kcal),
+        (Some(9045.3), Some(412.0))
+    );
+    assert_eq!(run.origin.source.as_deref(), Some("Polar Vantage V3"));
+
+    let sleep: Session = one(&stored, "X#sleep#sleep-2026-03-02");
+    assert_eq!(
+        (sleep.start_ms, sleep.end_ms),
+        (ms("2026-03-01T22:23:30Z"), ms("2026-03-02T06:01:30Z"))
+    );
+    assert_eq!(sleep.duration_seconds, Some(24060.0));
+    assert_eq!(sleep.score, Some(81.0));
+    // The hypnogram's "HH:mm" marks run past midnight: 23:23 awake, 23:29 and 00:00 light
+    // (Polar's N1 and N2), 00:49 deep until the end.
+    let spans: Vec<(SleepStage, i64)> =
+        sleep.stages.iter().map(|s| (s.stage, s.start_ms)).collect();
+    assert_eq!(
+        spans,
+        [
+            (SleepStage::Awake, ms("2026-03-01T22:23:00Z")),
+            (SleepStage::Light, ms("2026-03-01T22:29:00Z")),
+            (SleepStage::Light, ms("2026-03-01T23:00:00Z")),
+            (SleepStage::Deep, ms("2026-03-01T23:49:00Z")),
+        ]
+    );
+    assert_eq!(sleep.stages.last().unwrap().end_ms, sleep.end_ms);
+
+    let hrv: DailySummary = one(&stored, "D#heart_rate_variability#2026-03-02");
+    assert_eq!((hrv.value, hrv.utc_offset_seconds), (44.0, CET));
+    let breathing: DailySummary = one(&stored, "D#respiratory_rate#2026-03-02");
+    assert_eq!(breathing.value, 15.1);
+    let steps: DailySummary = one(&stored, "D#steps#2026-03-02");
+    assert_eq!(steps.value, 12874.0);
+    let active: DailySummary = one(&stored, "D#active_minutes#2026-03-02");
+    assert_eq!(active.value, 59.0);
+
+    // Device-time samples at the day's offset (learnt from its sleep and exercise).
+    let night = vitasync_domain::chunk::decode(&stored["S#heart_rate#2026-03-01T23"]).unwrap();
+    assert_eq!(
+        vitasync_domain::chunk::values(&night.points).next(),
+        Some((ms("2026-03-01T23:02:00Z"), 58.0))
+    );
+    assert_eq!(counts(&job, "heart_rate"), (3, 3, 0));
+    // One activity range (≤ 28 days) covers the window; one heart-rate call per day.
+    let calls = h.fake.data_calls();
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.path == "/v3/users/activities")
+            .count(),
+        1
+    );
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.path.starts_with("/v3/users/continuous-heart-rate/"))
+            .count(),
+        3
+    );
+}
+
+#[tokio::test]
 async fn an_oura_scope_the_user_deselected_is_skipped_and_reported() {
     let (h, connection) = connected(ProviderId::Oura).await;
     h.fake.forbid("/v2/usercollection/workout");

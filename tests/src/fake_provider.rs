@@ -512,7 +512,12 @@ async fn account_call(
     method: Method,
     headers: HeaderMap,
     Path(id): Path<String>,
+    uri: Uri,
 ) -> Response {
+    // `/v3/users/sleep` and its kind are data lists, not a user.
+    if data_path(uri.path()) {
+        return api(State(shared), method, headers, uri).await;
+    }
     record(
         &shared,
         &method,
@@ -620,6 +625,11 @@ fn data_path(path: &str) -> bool {
     matches!(path, "/measure" | "/v2/measure" | "/v2/sleep")
         || path.starts_with("/v2/usercollection/")
         || path == "/athlete/activities"
+        || path == "/v3/exercises"
+        || path.starts_with("/v3/users/sleep")
+        || path.starts_with("/v3/users/nightly-recharge")
+        || path.starts_with("/v3/users/activities")
+        || path.starts_with("/v3/users/continuous-heart-rate/")
         || (path.starts_with("/activities/") && path.ends_with("/streams"))
         || matches!(
             path,
@@ -679,6 +689,17 @@ fn collection_reply(
         }
         (ProviderId::Whoop, "/v2/user/measurement/body", _) => {
             fixture("whoop/body-measurement.json")
+        }
+        (ProviderId::Polar, "/v3/exercises", _) => json!([fixture("polar/exercise.json")]),
+        (ProviderId::Polar, "/v3/users/sleep", _) => {
+            json!({"nights": [fixture("polar/sleep.json")]})
+        }
+        (ProviderId::Polar, "/v3/users/nightly-recharge", _) => {
+            json!({"recharges": [fixture("polar/nightly-recharge.json")]})
+        }
+        (ProviderId::Polar, "/v3/users/activities", _) => fixture("polar/activities.json"),
+        (ProviderId::Polar, "/v3/users/continuous-heart-rate/2026-03-02", _) => {
+            fixture("polar/continuous-heart-rate.json")
         }
         (ProviderId::Strava, "/athlete/activities", _) => {
             match query.get("page").map(String::as_str) {

@@ -5,6 +5,7 @@
 mod accounts;
 mod oauth;
 mod oura;
+mod polar;
 mod rest;
 mod strava;
 mod whoop;
@@ -106,6 +107,7 @@ impl ProviderClient for HttpProviderClient {
             ProviderId::Withings => {
                 withings::fetch(&self.http, settings, access_token, request).await
             }
+            ProviderId::Polar => polar::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Strava => strava::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Whoop => whoop::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Oura => oura::fetch(&self.http, settings, access_token, request).await,

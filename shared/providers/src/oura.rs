@@ -389,6 +389,7 @@ pub async fn fetch(
                 batch.skipped.extend(types);
                 continue;
             }
+            Got::Missing => Vec::new(),
         };
         match collection {
             "daily_activity" => {

@@ -26,6 +26,8 @@ pub enum Got<T> {
     Data(T),
     /// 403: not granted to us.
     Forbidden,
+    /// 404: nothing there (a day without data).
+    Missing,
 }
 
 /// Seconds to wait from `Retry-After` or `X-RateLimit-Reset` (seconds, or an epoch instant).
@@ -77,6 +79,7 @@ impl JsonApi<'_> {
         match status {
             StatusCode::UNAUTHORIZED => return Err(FetchError::Unauthorized),
             StatusCode::FORBIDDEN => return Ok(Got::Forbidden),
+            StatusCode::NOT_FOUND => return Ok(Got::Missing),
             StatusCode::TOO_MANY_REQUESTS => {
                 return Err(FetchError::RateLimited(throttle_wait(response.headers())));
             }
@@ -115,6 +118,7 @@ impl JsonApi<'_> {
             let page = match self.get(path, &paged).await? {
                 Got::Data(page) => page,
                 Got::Forbidden => return Ok(Got::Forbidden),
+                Got::Missing => return Ok(Got::Data(items)),
             };
             if let Some(found) = page.get(list).and_then(Value::as_array) {
                 items.extend(found.iter().cloned());

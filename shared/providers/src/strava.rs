@@ -150,6 +150,7 @@ pub async fn fetch(
                 batch.skipped.push(DataType::Session(SessionKind::Workout));
                 break;
             }
+            Got::Missing => break,
         };
         if activities.is_empty() {
             break;

@@ -334,6 +334,7 @@ pub async fn fetch(
                     .iter()
                     .filter(|t| wanted(request, std::slice::from_ref(t))),
             ),
+            Got::Missing => {}
         }
     }
     let empty = Vec::new();
@@ -352,6 +353,7 @@ pub async fn fetch(
             match api.get("/v2/user/measurement/body", &[]).await? {
                 Got::Data(measurement) => batch.measurements.extend(body(&measurement, request.to)),
                 Got::Forbidden => batch.skipped.push(DataType::Metric(Metric::Weight)),
+                Got::Missing => {}
             }
         }
     }
