@@ -46,6 +46,12 @@ async fn sync(h: &Harness, connection: &Connection) -> SyncJob {
         .trigger_sync(&h.caller, &h.user, connection.id.as_str(), early_march())
         .await
         .unwrap();
+    drain(h).await;
+    h.app.get_job(&h.caller, job.id.as_str()).await.unwrap()
+}
+
+/// Runs every job message that is due, as the worker does.
+async fn drain(h: &Harness) {
     loop {
         let deliveries = h.queue.receive(10, Duration::from_secs(30)).await.unwrap();
         if deliveries.is_empty() {
@@ -56,7 +62,6 @@ async fn sync(h: &Harness, connection: &Connection) -> SyncJob {
             h.queue.delete(&delivery.receipt).await.unwrap();
         }
     }
-    h.app.get_job(&h.caller, job.id.as_str()).await.unwrap()
 }
 
 async fn stored(h: &Harness, connection: &Connection) -> BTreeMap<String, Vec<u8>> {
@@ -447,4 +452,122 @@ async fn an_oura_scope_the_user_deselected_is_skipped_and_reported() {
     assert_eq!(counts(&job, "steps"), (1, 1, 0));
     let stored = stored(&h, &connection).await;
     assert!(!stored.keys().any(|k| k.starts_with("X#workout")));
+}
+
+#[tokio::test]
+async fn fitbit_through_google_health_rollups_points_sleep_and_exercise() {
+    let h = harness_on(Host::Embedded, ProviderId::Fitbit).await;
+    let connection = h.connect().await;
+    let job = h
+        .app
+        .trigger_sync(
+            &h.caller,
+            &h.user,
+            connection.id.as_str(),
+            SyncRequest {
+                from: Some(at("2026-11-17T00:00:00Z")),
+                to: Some(at("2026-11-21T00:00:00Z")),
+                data_types: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    drain(&h).await;
+    let job = h.app.get_job(&h.caller, job.id.as_str()).await.unwrap();
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    let stored = stored(&h, &connection).await;
+
+    // Daily steps from the reconciled daily roll-up (int64 as strings), never summed points.
+    let steps: DailySummary = one(&stored, "D#steps#2026-11-18");
+    assert_eq!(steps.value, 11842.0);
+    assert_eq!(counts(&job, "steps"), (3, 3, 0));
+    let rhr: DailySummary = one(&stored, "D#resting_heart_rate#2026-11-20");
+    assert_eq!(rhr.value, 58.0);
+    let hrv: DailySummary = one(&stored, "D#heart_rate_variability#2026-11-20");
+    assert_eq!(hrv.value, 41.7);
+    let spo2: DailySummary = one(&stored, "D#blood_oxygen#2026-11-20");
+    assert_eq!(spo2.value, 95.8);
+
+    // Grams to kilograms, at the sample's own offset.
+    let weighed: Vec<Measurement> = stored
+        .iter()
+        .filter(|(key, _)| key.starts_with("E#weight#"))
+        .map(|(_, bytes)| serde_json::from_slice(bytes).unwrap())
+        .collect();
+    assert_eq!(weighed.len(), 2);
+    let morning = weighed.iter().find(|m| m.date == "2026-11-20").unwrap();
+    assert_eq!((morning.value, morning.utc_offset_seconds), (78.35, CET));
+    assert_eq!(morning.origin.record_id, "5527193846610293847");
+    assert_eq!(morning.origin.source.as_deref(), Some("Aria Air"));
+    let fat: Measurement = one(&stored, "E#body_fat#");
+    assert_eq!(fat.value, 21.4);
+
+    // Heart-rate samples from both pages.
+    assert_eq!(counts(&job, "heart_rate"), (4, 4, 0));
+
+    let sleep: Session = one(&stored, "X#sleep#8172635495827364518");
+    assert_eq!(sleep.date, "2026-11-20");
+    assert_eq!(sleep.duration_seconds, Some(412.0 * 60.0));
+    let totals = sleep.stage_seconds.unwrap();
+    assert_eq!(
+        (totals.awake, totals.light, totals.deep, totals.rem),
+        (38.0 * 60.0, 232.0 * 60.0, 81.0 * 60.0, 99.0 * 60.0)
+    );
+    assert_eq!(sleep.stages.len(), 14);
+
+    let run: Session = one(&stored, "X#workout#7391846205518273640");
+    assert_eq!(run.sport.as_deref(), Some("running"));
+    assert_eq!(run.duration_seconds, Some(2712.0));
+    assert_eq!(run.distance_m, Some(8012.345));
+    assert_eq!(
+        (run.energy_kcal, run.heart_rate_avg),
+        (Some(512.4), Some(152.0))
+    );
+    assert_eq!(
+        (run.date.as_str(), run.utc_offset_seconds),
+        ("2026-11-18", CET)
+    );
+
+    // Exercise is filtered on its civil start, as the API requires; heart rate on instants.
+    let calls = h.fake.data_calls();
+    let exercise = calls
+        .iter()
+        .find(|c| c.path.ends_with("/exercise/dataPoints"))
+        .unwrap();
+    assert!(exercise.params["filter"].starts_with("exercise.interval.civil_start_time >= \""));
+    let heart = calls
+        .iter()
+        .find(|c| c.path.ends_with("/heart-rate/dataPoints"))
+        .unwrap();
+    assert_eq!(
+        heart.params["filter"],
+        "heart_rate.sample_time.physical_time >= \"2026-11-17T00:00:00.000Z\" AND \
+         heart_rate.sample_time.physical_time < \"2026-11-21T00:00:00.000Z\""
+    );
+}
+
+#[tokio::test]
+async fn a_google_health_scope_the_user_unticked_is_skipped() {
+    let h = harness_on(Host::Embedded, ProviderId::Fitbit).await;
+    let connection = h.connect().await;
+    h.fake.forbid("/v4/users/me/dataTypes/sleep/dataPoints");
+    let job = h
+        .app
+        .trigger_sync(
+            &h.caller,
+            &h.user,
+            connection.id.as_str(),
+            SyncRequest {
+                from: Some(at("2026-11-17T00:00:00Z")),
+                to: Some(at("2026-11-21T00:00:00Z")),
+                data_types: vec!["sleep".into(), "steps".into()],
+            },
+        )
+        .await
+        .unwrap();
+    drain(&h).await;
+    let job = h.app.get_job(&h.caller, job.id.as_str()).await.unwrap();
+    assert_eq!(job.status, JobStatus::Succeeded);
+    assert!(job.counts["sleep"].skipped);
+    assert_eq!(counts(&job, "steps"), (3, 3, 0));
 }

@@ -587,6 +587,13 @@ async fn api(
     }
     if data_path(&path) {
         if shared.behaviour.lock().unwrap().forbidden.contains(&path) {
+            if shared.provider == ProviderId::Fitbit {
+                return (
+                    StatusCode::FORBIDDEN,
+                    axum::Json(fixture("google-health/error-403-scope-insufficient.json")),
+                )
+                    .into_response();
+            }
             return (
                 StatusCode::FORBIDDEN,
                 axum::Json(json!({"detail": "missing scope"})),
@@ -625,6 +632,7 @@ fn data_path(path: &str) -> bool {
     matches!(path, "/measure" | "/v2/measure" | "/v2/sleep")
         || path.starts_with("/v2/usercollection/")
         || path == "/athlete/activities"
+        || path.starts_with("/v4/users/me/dataTypes/")
         || path == "/v3/exercises"
         || path.starts_with("/v3/users/sleep")
         || path.starts_with("/v3/users/nightly-recharge")
@@ -676,6 +684,7 @@ fn collection_reply(
     let cursor = query
         .get("nextToken")
         .or_else(|| query.get("next_token"))
+        .or_else(|| query.get("pageToken"))
         .map(String::as_str);
     Some(match (provider, path, cursor) {
         (ProviderId::Whoop, "/v2/cycle", _) => fixture("whoop/cycle-collection.json"),
@@ -689,6 +698,24 @@ fn collection_reply(
         }
         (ProviderId::Whoop, "/v2/user/measurement/body", _) => {
             fixture("whoop/body-measurement.json")
+        }
+        (ProviderId::Fitbit, "/v4/users/me/dataTypes/steps/dataPoints:dailyRollUp", _) => {
+            fixture("google-health/daily-rollup-steps-response.json")
+        }
+        (ProviderId::Fitbit, "/v4/users/me/dataTypes/distance/dataPoints:dailyRollUp", _) => {
+            json!({"rollupDataPoints": []})
+        }
+        (ProviderId::Fitbit, "/v4/users/me/dataTypes/heart-rate/dataPoints", None) => {
+            fixture("google-health/list-heart-rate.json")
+        }
+        (ProviderId::Fitbit, "/v4/users/me/dataTypes/heart-rate/dataPoints", Some(_)) => {
+            fixture("google-health/list-heart-rate-page-2.json")
+        }
+        (ProviderId::Fitbit, path, _) if path.starts_with("/v4/users/me/dataTypes/") => {
+            let data_type = path
+                .trim_start_matches("/v4/users/me/dataTypes/")
+                .trim_end_matches("/dataPoints");
+            fixture(&format!("google-health/list-{data_type}.json"))
         }
         (ProviderId::Polar, "/v3/exercises", _) => json!([fixture("polar/exercise.json")]),
         (ProviderId::Polar, "/v3/users/sleep", _) => {

@@ -3,6 +3,7 @@
 //! Polar's user registration and revocation follow each provider's documentation (`accounts`).
 
 mod accounts;
+mod google_health;
 mod oauth;
 mod oura;
 mod polar;
@@ -106,6 +107,9 @@ impl ProviderClient for HttpProviderClient {
             ProviderId::Demo => Ok(demo_data::generate(&request.provider_user_id, request)),
             ProviderId::Withings => {
                 withings::fetch(&self.http, settings, access_token, request).await
+            }
+            ProviderId::Fitbit => {
+                google_health::fetch(&self.http, settings, access_token, request).await
             }
             ProviderId::Polar => polar::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Strava => strava::fetch(&self.http, settings, access_token, request).await,
