@@ -571,3 +571,120 @@ async fn a_google_health_scope_the_user_unticked_is_skipped() {
     assert!(job.counts["sleep"].skipped);
     assert_eq!(counts(&job, "steps"), (3, 3, 0));
 }
+
+#[tokio::test]
+async fn garmin_summaries_pulled_by_upload_day_and_older_history_backfilled() {
+    let (h, connection) = connected(ProviderId::Garmin).await;
+    let job = sync(&h, &connection).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    let stored = stored(&h, &connection).await;
+
+    let day = |metric: Metric| -> DailySummary { one(&stored, &format!("D#{metric}#2026-03-02")) };
+    assert_eq!(day(Metric::Steps).value, 12874.0);
+    assert_eq!(day(Metric::Steps).utc_offset_seconds, CET);
+    assert_eq!(day(Metric::Distance).value, 9410.0);
+    assert_eq!(day(Metric::TotalCalories).value, 1104.0 + 1690.0);
+    assert_eq!(day(Metric::Floors).value, 7.0);
+    assert_eq!(day(Metric::ActiveMinutes).value, 59.0);
+    assert_eq!(day(Metric::RestingHeartRate).value, 55.0);
+    assert_eq!(day(Metric::HeartRateVariability).value, 44.0);
+    assert!(
+        day(Metric::Steps)
+            .origin
+            .record_id
+            .ends_with("x4f9a21c-69a4e7d0-15180-0")
+    );
+
+    // Heart-rate samples at their offsets from the day's start (epoch seconds).
+    let hour = vitasync_domain::chunk::decode(&stored["S#heart_rate#2026-03-01T23"]).unwrap();
+    let first: Vec<(i64, f64)> = vitasync_domain::chunk::values(&hour.points)
+        .take(2)
+        .collect();
+    assert_eq!(
+        first,
+        [(1_772_406_000_000, 58.0), (1_772_406_015_000, 57.0)]
+    );
+
+    let sleep: Session = one(&stored, "X#sleep#");
+    assert_eq!(
+        (sleep.start_ms, sleep.end_ms),
+        (1_772_403_810_000, 1_772_431_290_000)
+    );
+    assert_eq!(
+        (sleep.date.as_str(), sleep.score),
+        ("2026-03-02", Some(82.0))
+    );
+    let kinds: Vec<SleepStage> = sleep.stages.iter().map(|s| s.stage).collect();
+    assert_eq!(
+        kinds,
+        [
+            SleepStage::Awake,
+            SleepStage::Light,
+            SleepStage::Deep,
+            SleepStage::Rem
+        ]
+    );
+    let run: Session = one(&stored, "X#workout#activity-21798765432");
+    assert_eq!(run.sport.as_deref(), Some("running"));
+    assert_eq!(
+        (run.duration_seconds, run.distance_m),
+        (Some(2460.0), Some(9045.3))
+    );
+    assert_eq!(run.origin.source.as_deref(), Some("Forerunner 965"));
+    let weight: Measurement = one(&stored, "E#weight#");
+    assert_eq!((weight.value, weight.date.as_str()), (72.35, "2026-03-02"));
+    let bmi: Measurement = one(&stored, "E#bmi#");
+    assert_eq!(bmi.value, 22.8);
+
+    // A day of uploads per pull; a two-day window needs no backfill.
+    let calls = h.fake.data_calls();
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.path == "/wellness-api/rest/dailies")
+            .count(),
+        2
+    );
+    assert!(!calls.iter().any(|c| c.path.contains("/backfill/")));
+
+    // The same summaries delivered again (same summaryId) replace, never add.
+    let again = sync(&h, &connection).await;
+    assert!(again.counts.values().all(|c| c.written == 0), "{again:?}");
+
+    // A window reaching back two months: the last week pulled, the rest asked for by
+    // backfill requests of at most 30 days (the data arrives later by push).
+    let long = h
+        .app
+        .trigger_sync(
+            &h.caller,
+            &h.user,
+            connection.id.as_str(),
+            SyncRequest {
+                from: Some(at("2026-01-01T00:00:00Z")),
+                to: Some(at("2026-03-03T00:00:00Z")),
+                data_types: vec!["sleep".into()],
+            },
+        )
+        .await
+        .unwrap();
+    drain(&h).await;
+    let long = h.app.get_job(&h.caller, long.id.as_str()).await.unwrap();
+    assert_eq!(long.status, JobStatus::Succeeded);
+    let backfills: Vec<(String, String)> = h
+        .fake
+        .data_calls()
+        .into_iter()
+        .filter(|c| c.path == "/wellness-api/rest/backfill/sleeps")
+        .map(|c| {
+            (
+                c.params["summaryStartTimeInSeconds"].clone(),
+                c.params["summaryEndTimeInSeconds"].clone(),
+            )
+        })
+        .collect();
+    let jan_1 = at("2026-01-01T00:00:00Z").millis() / 1000;
+    let week_before_end = at("2026-02-24T00:00:00Z").millis() / 1000;
+    assert_eq!(backfills.len(), 2);
+    assert_eq!(backfills[0].0, jan_1.to_string());
+    assert_eq!(backfills[1].1, week_before_end.to_string());
+}

@@ -633,6 +633,8 @@ fn data_path(path: &str) -> bool {
         || path.starts_with("/v2/usercollection/")
         || path == "/athlete/activities"
         || path.starts_with("/v4/users/me/dataTypes/")
+        || (path.starts_with("/wellness-api/rest/")
+            && !path.starts_with("/wellness-api/rest/user/"))
         || path == "/v3/exercises"
         || path.starts_with("/v3/users/sleep")
         || path.starts_with("/v3/users/nightly-recharge")
@@ -698,6 +700,23 @@ fn collection_reply(
         }
         (ProviderId::Whoop, "/v2/user/measurement/body", _) => {
             fixture("whoop/body-measurement.json")
+        }
+        (ProviderId::Garmin, path, _) if path.starts_with("/wellness-api/rest/backfill/") => {
+            json!({})
+        }
+        (ProviderId::Garmin, path, _) if path.starts_with("/wellness-api/rest/") => {
+            // Summaries uploaded on 2 March 2026 (14:00 UTC) answer the pull covering it.
+            let start: i64 = query["uploadStartTimeInSeconds"].parse().unwrap();
+            let end: i64 = query["uploadEndTimeInSeconds"].parse().unwrap();
+            if !(start..end).contains(&1_772_460_000) {
+                return Some(json!([]));
+            }
+            let kind = path.trim_start_matches("/wellness-api/rest/");
+            match kind {
+                "bodyComps" => fixture("garmin/pull-body-comps.json"),
+                "epochs" => json!([]),
+                kind => fixture(&format!("garmin/push-{kind}.json"))[kind].clone(),
+            }
         }
         (ProviderId::Fitbit, "/v4/users/me/dataTypes/steps/dataPoints:dailyRollUp", _) => {
             fixture("google-health/daily-rollup-steps-response.json")

@@ -3,6 +3,7 @@
 //! Polar's user registration and revocation follow each provider's documentation (`accounts`).
 
 mod accounts;
+mod garmin;
 mod google_health;
 mod oauth;
 mod oura;
@@ -108,6 +109,7 @@ impl ProviderClient for HttpProviderClient {
             ProviderId::Withings => {
                 withings::fetch(&self.http, settings, access_token, request).await
             }
+            ProviderId::Garmin => garmin::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Fitbit => {
                 google_health::fetch(&self.http, settings, access_token, request).await
             }
@@ -115,9 +117,6 @@ impl ProviderClient for HttpProviderClient {
             ProviderId::Strava => strava::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Whoop => whoop::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Oura => oura::fetch(&self.http, settings, access_token, request).await,
-            other => Err(FetchError::Protocol(format!(
-                "syncing {other} data is not supported yet"
-            ))),
         }
     }
 
