@@ -32,6 +32,7 @@ on_both_hosts!(
     the_scheduler_queues_connections_not_synced_lately,
     asking_for_some_data_types_fetches_and_stores_only_those,
     a_job_whose_message_was_lost_does_not_block_the_connection,
+    a_spent_call_budget_delays_the_job_until_the_window_ends,
 );
 
 fn at(raw: &str) -> Timestamp {
@@ -515,4 +516,32 @@ async fn a_job_whose_message_was_lost_does_not_block_the_connection(host: Host) 
     assert_eq!(h.job(&lost).await.status, JobStatus::Failed);
     h.work_queue().await;
     assert_eq!(h.job(&fresh).await.status, JobStatus::Succeeded);
+}
+
+async fn a_spent_call_budget_delays_the_job_until_the_window_ends(host: Host) {
+    let (mut h, connection) = withings(host).await;
+    // A two-day Withings sync makes 6 calls; this app may make 8 a minute, across workers.
+    let mut settings = vitasync_domain::sync::SyncSettings::default();
+    settings.call_limits.insert(
+        ProviderId::Withings,
+        (
+            vec![vitasync_domain::rate_budget::Window {
+                seconds: 60,
+                calls: 8,
+            }],
+            false,
+        ),
+    );
+    h.app = h.app.clone().with_sync_settings(settings);
+    let first = h.sync(&connection, march_window()).await;
+    assert_eq!(first.status, JobStatus::Succeeded);
+    let second = h.sync(&connection, march_window()).await;
+    let waiting = h.job(&second).await;
+    assert_eq!(waiting.status, JobStatus::Queued, "{waiting:?}");
+    assert_eq!(h.fake.data_calls().len(), 8, "no call beyond the budget");
+    assert_eq!(h.deliver_delayed().await, Duration::from_secs(60));
+    let done = h.job(&second).await;
+    assert_eq!(done.status, JobStatus::Succeeded);
+    assert_eq!(done.attempts, 2);
+    assert_eq!(h.fake.data_calls().len(), 14);
 }

@@ -352,3 +352,24 @@ pub async fn connections_due(ports: &Ports) {
         .unwrap();
     assert!(after.items.iter().all(|c| c.workspace_id != ws));
 }
+
+/// Provider call counters: a window holds exactly its limit, even under racing workers, and
+/// each key counts on its own.
+pub async fn call_counter(ports: &Ports) {
+    let counter = &ports.calls;
+    let key = format!("withings#60#{}", ConnectionId::generate());
+    let expires = at(120);
+    for _ in 0..3 {
+        assert!(counter.try_count(&key, 3, expires).await.unwrap());
+    }
+    assert!(!counter.try_count(&key, 3, expires).await.unwrap());
+    assert!(!counter.try_count(&key, 3, expires).await.unwrap());
+    let other = format!("{key}-next");
+    assert!(counter.try_count(&other, 3, expires).await.unwrap());
+
+    let raced = format!("{key}-raced");
+    let attempts = (0..8).map(|_| counter.try_count(&raced, 5, expires));
+    let results = futures::future::join_all(attempts).await;
+    let counted = results.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(counted, 5, "never more than the window holds");
+}

@@ -34,6 +34,11 @@ mod embedded {
     }
 
     #[tokio::test]
+    async fn call_counter() {
+        connections::call_counter(&Embedded::new().ports()).await;
+    }
+
+    #[tokio::test]
     async fn state_store() {
         states::state_store(&Embedded::new().ports()).await;
     }
@@ -85,6 +90,11 @@ mod aws {
     #[tokio::test]
     async fn connections_due() {
         connections::connections_due(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn call_counter() {
+        connections::call_counter(&fixtures::dynamo_ports().await.0).await;
     }
 
     #[tokio::test]

@@ -298,6 +298,7 @@ mod tests {
             to: Timestamp::parse(to).unwrap(),
             data_types: Vec::new(),
             granted_scopes: Vec::new(),
+            budget: Default::default(),
             provider_user_id: "demo-wearer".into(),
         }
     }

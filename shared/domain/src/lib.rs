@@ -20,6 +20,7 @@ pub mod ports;
 pub mod provider;
 pub mod provider_client;
 pub mod queue;
+pub mod rate_budget;
 pub mod redirects;
 pub mod scope;
 pub mod secrets;

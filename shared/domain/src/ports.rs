@@ -105,6 +105,7 @@ pub struct Ports {
     pub states: Arc<dyn StateStore>,
     pub health: Arc<dyn HealthStore>,
     pub jobs: Arc<dyn JobStore>,
+    pub calls: Arc<dyn CallCounter>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -215,6 +216,19 @@ pub trait HealthStore: Send + Sync {
     async fn delete_records(&self, owner: &RecordOwner) -> Result<u64, StoreError>;
 }
 
+/// Counters of provider calls per time window, shared by every worker (`rate_budget`).
+#[async_trait]
+pub trait CallCounter: Send + Sync {
+    /// Adds one to the counter `key` unless it has reached `limit`; the counter may be
+    /// forgotten after `expires_at`. Atomic. Returns whether the call was counted.
+    async fn try_count(
+        &self,
+        key: &str,
+        limit: u64,
+        expires_at: Timestamp,
+    ) -> Result<bool, StoreError>;
+}
+
 #[async_trait]
 pub trait JobStore: Send + Sync {
     /// Stores `job` unless its connection has an active (queued or running) job, in which case
@@ -248,6 +262,7 @@ impl Ports {
             + StateStore
             + HealthStore
             + JobStore
+            + CallCounter
             + 'static,
     {
         Self {
@@ -257,7 +272,8 @@ impl Ports {
             connections: store.clone(),
             states: store.clone(),
             health: store.clone(),
-            jobs: store,
+            jobs: store.clone(),
+            calls: store,
             clock,
         }
     }

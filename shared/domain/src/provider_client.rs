@@ -111,6 +111,8 @@ pub struct FetchRequest {
     /// The scopes the user granted; empty when the provider does not say (then every call is
     /// tried, and a refusal skips that data).
     pub granted_scopes: Vec<String>,
+    /// The provider's call budget, shared across workers: spend one before each call.
+    pub budget: crate::rate_budget::CallBudget,
 }
 
 impl FetchRequest {

@@ -15,6 +15,7 @@ use crate::ports::RecordOwner;
 use crate::provider::ProviderId;
 use crate::provider_client::{FetchError, FetchRequest};
 use crate::queue::{MAX_DELAY, Outgoing};
+use crate::rate_budget::{CallBudget, Window, default_limits};
 use crate::scope::Scope;
 use crate::time::Timestamp;
 use crate::tokens::AccessError;
@@ -22,7 +23,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// How far back syncs reach, and how often a job may be retried.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SyncSettings {
     /// The first sync of a connection fetches this many days.
     pub backfill_days: i64,
@@ -32,6 +33,8 @@ pub struct SyncSettings {
     pub max_attempts: u32,
     /// The scheduler syncs active connections whose last sync is older than this.
     pub poll_interval: Duration,
+    /// Calls each provider allows per window (shared by every worker).
+    pub call_limits: BTreeMap<ProviderId, (Vec<Window>, bool)>,
 }
 
 impl Default for SyncSettings {
@@ -41,6 +44,7 @@ impl Default for SyncSettings {
             overlap_seconds: 2 * 24 * 3600,
             max_attempts: 6,
             poll_interval: Duration::from_secs(6 * 3600),
+            call_limits: default_limits(),
         }
     }
 }
@@ -397,6 +401,13 @@ impl App {
             data_types: job.data_types.clone(),
             provider_user_id: connection.provider_user_id.clone(),
             granted_scopes: connection.scopes.clone(),
+            budget: CallBudget::new(
+                self.ports.calls.clone(),
+                self.ports.clock.clone(),
+                connection.provider,
+                &connection.provider_user_id,
+                &self.sync.call_limits,
+            ),
         };
         let base = settings.public_url.clone().unwrap_or_default();
         let resolved = provider_settings.resolved(&base);

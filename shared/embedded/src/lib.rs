@@ -5,6 +5,7 @@
 //! transaction, which is what the DynamoDB adapter gets from condition expressions.
 
 mod api_keys;
+mod calls;
 mod connections;
 mod health;
 mod jobs;

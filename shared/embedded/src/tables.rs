@@ -50,3 +50,5 @@ pub const JOBS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("syn
 pub const USER_JOBS: TableDefinition<(&str, &str, &str), ()> = TableDefinition::new("user_jobs");
 /// (workspace id, connection id) → the id of its active job (one at a time)
 pub const ACTIVE_JOBS: TableDefinition<(&str, &str), &str> = TableDefinition::new("active_jobs");
+/// counter key → (calls counted, expiry in epoch ms): provider call budgets
+pub const CALL_COUNTERS: TableDefinition<&str, (u64, i64)> = TableDefinition::new("call_counters");

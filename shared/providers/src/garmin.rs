@@ -292,7 +292,7 @@ pub async fn fetch(
     token: &SecretString,
     request: &FetchRequest,
 ) -> Result<HealthBatch, FetchError> {
-    let api = JsonApi::new(http, &settings.api_url, token);
+    let api = JsonApi::new(http, &settings.api_url, token, &request.budget);
     let mut batch = HealthBatch::default();
     let (from, to) = (request.from.millis() / 1000, request.to.millis() / 1000);
     let pull_from = from.max(to - PULL_HISTORY_SECONDS);

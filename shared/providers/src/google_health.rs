@@ -419,6 +419,7 @@ async fn daily_rollup(
         "range": {"start": civil(request.from.millis()), "end": civil(request.to.millis() + 86_400_000)},
         "windowSizeDays": 1,
     });
+    request.budget.spend().await?;
     let response = http
         .post(format!(
             "{}/v4/users/me/dataTypes/{data_type}/dataPoints:dailyRollUp",
@@ -455,7 +456,7 @@ pub async fn fetch(
     token: &SecretString,
     request: &FetchRequest,
 ) -> Result<HealthBatch, FetchError> {
-    let api = JsonApi::new(http, &settings.api_url, token);
+    let api = JsonApi::new(http, &settings.api_url, token, &request.budget);
     let mut batch = HealthBatch::default();
     for (data_type, metric) in [("steps", Metric::Steps), ("distance", Metric::Distance)] {
         if !request.wants(metric) {

@@ -346,7 +346,7 @@ pub async fn fetch(
     token: &SecretString,
     request: &FetchRequest,
 ) -> Result<HealthBatch, FetchError> {
-    let api = JsonApi::new(http, &settings.api_url, token);
+    let api = JsonApi::new(http, &settings.api_url, token, &request.budget);
     // Day collections take local dates: a day either side keeps every zone in.
     let day = |at: vitasync_domain::time::Timestamp, shift: i64| {
         local_date(at.millis() + shift * 86_400_000, 0)

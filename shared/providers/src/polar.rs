@@ -336,7 +336,7 @@ pub async fn fetch(
     token: &SecretString,
     request: &FetchRequest,
 ) -> Result<HealthBatch, FetchError> {
-    let api = JsonApi::new(http, &settings.api_url, token);
+    let api = JsonApi::new(http, &settings.api_url, token, &request.budget);
     let mut batch = HealthBatch::default();
     let (from, to) = (request.from.millis(), request.to.millis());
     let in_window = |at: i64| (from..to).contains(&at);

@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use vitasync_domain::provider_client::FetchError;
+use vitasync_domain::rate_budget::CallBudget;
 
 /// How long to wait after a 429 that names no reset.
 const DEFAULT_THROTTLE: Duration = Duration::from_secs(60);
@@ -19,6 +20,8 @@ pub struct JsonApi<'a> {
     pub http: &'a reqwest::Client,
     pub base: String,
     pub token: &'a SecretString,
+    /// Each call spends one from the provider's shared budget first.
+    pub budget: CallBudget,
 }
 
 /// What a GET brought.
@@ -54,11 +57,17 @@ fn throttle_wait(headers: &HeaderMap) -> Duration {
 }
 
 impl JsonApi<'_> {
-    pub fn new<'a>(http: &'a reqwest::Client, base: &str, token: &'a SecretString) -> JsonApi<'a> {
+    pub fn new<'a>(
+        http: &'a reqwest::Client,
+        base: &str,
+        token: &'a SecretString,
+        budget: &CallBudget,
+    ) -> JsonApi<'a> {
         JsonApi {
             http,
             base: base.trim_end_matches('/').to_owned(),
             token,
+            budget: budget.clone(),
         }
     }
 
@@ -67,6 +76,7 @@ impl JsonApi<'_> {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Got<Value>, FetchError> {
+        self.budget.spend().await?;
         let response = self
             .http
             .get(format!("{}{path}", self.base))

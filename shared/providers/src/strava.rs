@@ -125,7 +125,7 @@ pub async fn fetch(
     if !wants_workouts && !wants_heart_rate {
         return Ok(batch);
     }
-    let api = JsonApi::new(http, &settings.api_url, token);
+    let api = JsonApi::new(http, &settings.api_url, token, &request.budget);
     let throttled = |err: FetchError| match err {
         FetchError::RateLimited(_) => FetchError::RateLimited(until_next_window()),
         other => other,

@@ -307,7 +307,7 @@ pub async fn fetch(
     token: &SecretString,
     request: &FetchRequest,
 ) -> Result<HealthBatch, FetchError> {
-    let api = JsonApi::new(http, &settings.api_url, token);
+    let api = JsonApi::new(http, &settings.api_url, token, &request.budget);
     let window = [
         ("start", request.from.to_string()),
         ("end", request.to.to_string()),

@@ -29,11 +29,13 @@ struct Api<'a> {
     http: &'a reqwest::Client,
     base: String,
     token: &'a SecretString,
+    budget: &'a vitasync_domain::rate_budget::CallBudget,
 }
 
 impl Api<'_> {
     /// One call; the `body` of a reply whose `status` is 0.
     async fn call(&self, path: &str, params: &[(&str, String)]) -> Result<Value, FetchError> {
+        self.budget.spend().await?;
         let response = self
             .http
             .post(format!("{}{path}", self.base))
@@ -174,6 +176,7 @@ pub async fn fetch(
         http,
         base: settings.api_url.trim_end_matches('/').to_owned(),
         token,
+        budget: &request.budget,
     };
     let (start, end) = (request.from.millis() / 1000, request.to.millis() / 1000);
     // Day-based calls take local dates: widen by a day each way so no time zone is cut off.
@@ -561,6 +564,7 @@ mod tests {
             to: Timestamp::parse("2026-03-03T00:00:00Z").unwrap(),
             data_types: Vec::new(),
             granted_scopes: Vec::new(),
+            budget: Default::default(),
             provider_user_id: "36312345".into(),
         }
     }

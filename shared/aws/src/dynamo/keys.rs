@@ -23,6 +23,9 @@
 //! `syncDuePk` = `SYNC#<provider>`, `syncDueSk` = `<last sync, ms, 13 digits>#<connId>`, so the
 //! scheduler finds each provider's least recently synced connections with one Query.
 //!
+//! Provider call counters (fixed windows, TTL): `CALLS#<provider>[#<account>]#<window>#<n>`,
+//! `CALLS`.
+//!
 //! Guards make uniqueness a condition on a key (`attribute_not_exists(pk)`) inside the same
 //! transaction as the write it protects, so no rule depends on reading first. Ids are ULIDs, so
 //! sort keys list in creation order, and a page position is just the last id.
@@ -92,6 +95,12 @@ pub fn account(provider: &str, provider_user_id: &str) -> String {
 }
 
 pub const STATE_SK: &str = "STATE";
+
+pub const CALL_COUNTER_SK: &str = "CALLS";
+
+pub fn call_counter(key: &str) -> String {
+    format!("CALLS#{key}")
+}
 
 pub fn state(key: &str) -> String {
     format!("STATE#{key}")

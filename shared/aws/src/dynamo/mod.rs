@@ -3,6 +3,7 @@
 mod actions;
 mod api_keys;
 mod batch;
+mod calls;
 mod connections;
 mod health;
 mod jobs;
