@@ -5,7 +5,7 @@
 use crate::harness::{Harness, Host, harness_on, on_both_hosts};
 use chrono::DateTime;
 use std::collections::BTreeSet;
-use vitasync_domain::connection::{Connection, ConnectionStatus, StoredTokens};
+use vitasync_domain::connection::{Connection, ConnectionStatus};
 use vitasync_domain::health::{
     DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
     StageTotals,
@@ -15,7 +15,6 @@ use vitasync_domain::health_records::store_batch;
 use vitasync_domain::ids::ConnectionId;
 use vitasync_domain::ports::RecordOwner;
 use vitasync_domain::provider::ProviderId;
-use vitasync_domain::secrets::SealedSecret;
 use vitasync_domain::user::UserDraft;
 
 const EST: i32 = -5 * 3600;
@@ -96,16 +95,7 @@ async fn second_connection(h: &Harness, like: &Connection, provider: ProviderId)
         status: ConnectionStatus::Active,
         ..like.clone()
     };
-    let tokens = StoredTokens {
-        sealed: SealedSecret {
-            wrapped_key: vec![1; 8],
-            nonce: vec![2; 12],
-            ciphertext: vec![3; 32],
-        },
-        version: 1,
-        expires_at: None,
-        refreshing_until: None,
-    };
+    let tokens = vitasync_tests::placeholder_tokens();
     h.ports
         .connections
         .upsert_connection(&connection, &tokens)

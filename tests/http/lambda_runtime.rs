@@ -9,10 +9,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use vitasync_contract::{emulator, fixtures};
 use vitasync_domain::App;
-use vitasync_domain::connection::{Connection, ConnectionStatus, StoredTokens};
+use vitasync_domain::connection::{Connection, ConnectionStatus};
 use vitasync_domain::ids::{ConnectionId, UserId, WorkspaceId};
 use vitasync_domain::provider::ProviderId;
-use vitasync_domain::secrets::SealedSecret;
 use vitasync_domain::time::Timestamp;
 use vitasync_tests::runtime_stub::RuntimeStub;
 
@@ -137,16 +136,7 @@ async fn the_scheduler_binary_queues_a_sync_of_a_connection_never_synced() {
         last_synced_at: None,
         token_expires_at: None,
     };
-    let tokens = StoredTokens {
-        sealed: SealedSecret {
-            wrapped_key: vec![1; 8],
-            nonce: vec![2; 12],
-            ciphertext: vec![3; 32],
-        },
-        version: 1,
-        expires_at: None,
-        refreshing_until: None,
-    };
+    let tokens = vitasync_tests::placeholder_tokens();
     ports
         .connections
         .upsert_connection(&connection, &tokens)

@@ -62,6 +62,21 @@ impl Reply {
     }
 }
 
+/// Stand-ins for sealed tokens, for connections stored directly whose tokens are never opened
+/// (reads, the scheduler, benchmarks).
+pub fn placeholder_tokens() -> vitasync_domain::connection::StoredTokens {
+    vitasync_domain::connection::StoredTokens {
+        sealed: vitasync_domain::secrets::SealedSecret {
+            wrapped_key: vec![1; 8],
+            nonce: vec![2; 12],
+            ciphertext: vec![3; 32],
+        },
+        version: 1,
+        expires_at: None,
+        refreshing_until: None,
+    }
+}
+
 /// Gives reqwest the TLS crypto provider VitaSync uses (reqwest is built without its own).
 pub fn install_tls() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

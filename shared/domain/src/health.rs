@@ -262,6 +262,31 @@ pub struct Session {
     pub origin: Origin,
 }
 
+impl Session {
+    /// A session of `kind` from `origin` with no times or measures yet: providers set what
+    /// they know and leave the rest unset.
+    pub fn new(kind: SessionKind, origin: Origin) -> Self {
+        Self {
+            kind,
+            start_ms: 0,
+            end_ms: 0,
+            utc_offset_seconds: 0,
+            date: String::new(),
+            sport: None,
+            duration_seconds: None,
+            distance_m: None,
+            energy_kcal: None,
+            heart_rate_avg: None,
+            heart_rate_max: None,
+            heart_rate_min: None,
+            stage_seconds: None,
+            stages: Vec::new(),
+            score: None,
+            origin,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StageTotals {

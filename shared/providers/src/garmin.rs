@@ -195,22 +195,16 @@ pub fn summaries(body: &Value, request: &FetchRequest) -> HealthBatch {
             rem: number(&sleep, "/remSleepInSeconds").unwrap_or(0.0),
         };
         batch.sessions.push(Session {
-            kind: SessionKind::Sleep,
             start_ms: start,
             end_ms: end,
             utc_offset_seconds: offset,
             date: text(&sleep, "/calendarDate").unwrap_or_else(|| local_date(end, offset)),
-            sport: None,
             duration_seconds: Some(totals.light + totals.deep + totals.rem),
-            distance_m: None,
-            energy_kcal: None,
-            heart_rate_avg: None,
-            heart_rate_max: None,
-            heart_rate_min: None,
             stage_seconds: Some(totals),
             stages,
             score: number(&sleep, "/overallSleepScore/value"),
-            origin,
+
+            ..Session::new(SessionKind::Sleep, origin)
         });
     }
     for night in list("hrv") {
@@ -262,7 +256,6 @@ pub fn summaries(body: &Value, request: &FetchRequest) -> HealthBatch {
         }
         let offset = offset(&activity);
         batch.sessions.push(Session {
-            kind: SessionKind::Workout,
             start_ms: start,
             end_ms: start + (duration * 1000.0) as i64,
             utc_offset_seconds: offset,
@@ -273,11 +266,8 @@ pub fn summaries(body: &Value, request: &FetchRequest) -> HealthBatch {
             energy_kcal: number(&activity, "/activeKilocalories"),
             heart_rate_avg: number(&activity, "/averageHeartRateInBeatsPerMinute"),
             heart_rate_max: number(&activity, "/maxHeartRateInBeatsPerMinute"),
-            heart_rate_min: None,
-            stage_seconds: None,
-            stages: Vec::new(),
-            score: None,
-            origin,
+
+            ..Session::new(SessionKind::Workout, origin)
         });
     }
     batch

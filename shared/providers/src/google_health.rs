@@ -251,26 +251,17 @@ fn map_points(listed: &Listed, points: &[Value], batch: &mut HealthBatch) {
                         }
                     }
                     batch.sessions.push(Session {
-                        kind: SessionKind::Sleep,
                         start_ms: start,
                         end_ms: end,
                         utc_offset_seconds: end_offset,
                         date: local_date(end, end_offset),
-                        sport: None,
                         duration_seconds: number(body, "/summary/minutesAsleep").map(|m| m * 60.0),
-                        distance_m: None,
-                        energy_kcal: None,
-                        heart_rate_avg: None,
-                        heart_rate_max: None,
-                        heart_rate_min: None,
                         stage_seconds: (!stages.is_empty()).then_some(totals),
                         stages,
-                        score: None,
-                        origin: origin(id, point),
+                        ..Session::new(SessionKind::Sleep, origin(id, point))
                     });
                 } else {
                     batch.sessions.push(Session {
-                        kind: SessionKind::Workout,
                         start_ms: start,
                         end_ms: end,
                         utc_offset_seconds: start_offset,
@@ -285,12 +276,7 @@ fn map_points(listed: &Listed, points: &[Value], batch: &mut HealthBatch) {
                             body,
                             "/metricsSummary/averageHeartRateBeatsPerMinute",
                         ),
-                        heart_rate_max: None,
-                        heart_rate_min: None,
-                        stage_seconds: None,
-                        stages: Vec::new(),
-                        score: None,
-                        origin: origin(id, point),
+                        ..Session::new(SessionKind::Workout, origin(id, point))
                     });
                 }
             }

@@ -149,17 +149,12 @@ pub fn sleeps(periods: &[Value], request: &FetchRequest) -> HealthBatch {
         let offset = offset_in(start_raw);
         if request.wants_sessions(SessionKind::Sleep) {
             batch.sessions.push(Session {
-                kind: SessionKind::Sleep,
                 start_ms: start,
                 end_ms: end,
                 utc_offset_seconds: offset,
                 date: day.clone(),
-                sport: None,
                 duration_seconds: number(period, "/total_sleep_duration"),
-                distance_m: None,
-                energy_kcal: None,
                 heart_rate_avg: number(period, "/average_heart_rate"),
-                heart_rate_max: None,
                 heart_rate_min: number(period, "/lowest_heart_rate"),
                 stage_seconds: Some(StageTotals {
                     awake: number(period, "/awake_time").unwrap_or(0.0),
@@ -172,8 +167,7 @@ pub fn sleeps(periods: &[Value], request: &FetchRequest) -> HealthBatch {
                     .and_then(Value::as_str)
                     .map(|phases| hypnogram(phases, start))
                     .unwrap_or_default(),
-                score: None,
-                origin: origin(id.clone()),
+                ..Session::new(SessionKind::Sleep, origin(id.clone()))
             });
         }
         let main = period.get("type").and_then(Value::as_str) == Some("long_sleep");
@@ -242,7 +236,6 @@ pub fn workouts(rows: &[Value]) -> Vec<Session> {
         };
         let offset = offset_in(start_raw);
         sessions.push(Session {
-            kind: SessionKind::Workout,
             start_ms: start,
             end_ms: end,
             utc_offset_seconds: offset,
@@ -251,13 +244,7 @@ pub fn workouts(rows: &[Value]) -> Vec<Session> {
             duration_seconds: Some((end - start) as f64 / 1000.0),
             distance_m: number(row, "/distance"),
             energy_kcal: number(row, "/calories"),
-            heart_rate_avg: None,
-            heart_rate_max: None,
-            heart_rate_min: None,
-            stage_seconds: None,
-            stages: Vec::new(),
-            score: None,
-            origin: origin(id),
+            ..Session::new(SessionKind::Workout, origin(id))
         });
     }
     sessions

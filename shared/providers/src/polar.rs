@@ -75,7 +75,6 @@ pub fn exercises(rows: &[Value]) -> Vec<Session> {
         };
         let duration = text(row, "/duration").and_then(|d| iso_duration(&d));
         sessions.push(Session {
-            kind: SessionKind::Workout,
             start_ms: start,
             end_ms: start + duration.map_or(0, |d| (d * 1000.0) as i64),
             utc_offset_seconds: offset,
@@ -88,11 +87,7 @@ pub fn exercises(rows: &[Value]) -> Vec<Session> {
             energy_kcal: number(row, "/calories"),
             heart_rate_avg: number(row, "/heart_rate/average"),
             heart_rate_max: number(row, "/heart_rate/maximum"),
-            heart_rate_min: None,
-            stage_seconds: None,
-            stages: Vec::new(),
-            score: None,
-            origin: origin(id, text(row, "/device")),
+            ..Session::new(SessionKind::Workout, origin(id, text(row, "/device")))
         });
     }
     sessions
@@ -218,22 +213,18 @@ pub fn sleeps(nights: &[Value], request: &FetchRequest) -> HealthBatch {
             }
         }
         batch.sessions.push(Session {
-            kind: SessionKind::Sleep,
             start_ms: start,
             end_ms: end,
             utc_offset_seconds: offset,
             date: date.clone(),
-            sport: None,
             duration_seconds: Some(totals.light + totals.deep + totals.rem),
-            distance_m: None,
-            energy_kcal: None,
-            heart_rate_avg: None,
-            heart_rate_max: None,
-            heart_rate_min: None,
             stage_seconds: Some(totals),
             stages,
             score: number(night, "/sleep_score"),
-            origin: origin(format!("sleep-{date}"), text(night, "/device_id")),
+            ..Session::new(
+                SessionKind::Sleep,
+                origin(format!("sleep-{date}"), text(night, "/device_id")),
+            )
         });
     }
     batch

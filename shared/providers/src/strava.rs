@@ -75,7 +75,6 @@ pub fn workout(activity: &Value) -> Option<(Session, i32)> {
         .unwrap_or_default();
     let kind = text(activity, "/sport_type").or_else(|| text(activity, "/type"));
     let session = Session {
-        kind: SessionKind::Workout,
         start_ms: start,
         end_ms: start + (elapsed * 1000.0) as i64,
         utc_offset_seconds: offset,
@@ -86,11 +85,7 @@ pub fn workout(activity: &Value) -> Option<(Session, i32)> {
         energy_kcal: number(activity, "/calories"),
         heart_rate_avg: number(activity, "/average_heartrate"),
         heart_rate_max: number(activity, "/max_heartrate"),
-        heart_rate_min: None,
-        stage_seconds: None,
-        stages: Vec::new(),
-        score: None,
-        origin: origin(id),
+        ..Session::new(SessionKind::Workout, origin(id))
     };
     Some((session, offset))
 }

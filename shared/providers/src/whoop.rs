@@ -124,22 +124,14 @@ pub fn sleeps(
         };
         if request.wants_sessions(SessionKind::Sleep) {
             batch.sessions.push(Session {
-                kind: SessionKind::Sleep,
                 start_ms: start,
                 end_ms: end,
                 utc_offset_seconds: offset,
                 date: date.clone(),
-                sport: None,
                 duration_seconds: Some(totals.light + totals.deep + totals.rem),
-                distance_m: None,
-                energy_kcal: None,
-                heart_rate_avg: None,
-                heart_rate_max: None,
-                heart_rate_min: None,
                 stage_seconds: Some(totals),
-                stages: Vec::new(),
                 score: number(sleep, "/score/sleep_performance_percentage"),
-                origin: origin(id.clone()),
+                ..Session::new(SessionKind::Sleep, origin(id.clone()))
             });
         }
         let naps = sleep.get("nap").and_then(Value::as_bool).unwrap_or(false);
@@ -225,7 +217,6 @@ pub fn workouts(records: &[Value]) -> Vec<Session> {
         let score =
             |field: &str| number(workout, &format!("/score/{field}")).filter(|_| scored(workout));
         sessions.push(Session {
-            kind: SessionKind::Workout,
             start_ms: start,
             end_ms: end,
             utc_offset_seconds: offset,
@@ -236,11 +227,7 @@ pub fn workouts(records: &[Value]) -> Vec<Session> {
             energy_kcal: score("kilojoule").map(kcal_from_kj),
             heart_rate_avg: score("average_heart_rate"),
             heart_rate_max: score("max_heart_rate"),
-            heart_rate_min: None,
-            stage_seconds: None,
-            stages: Vec::new(),
-            score: None,
-            origin: origin(id),
+            ..Session::new(SessionKind::Workout, origin(id))
         });
     }
     sessions

@@ -12,14 +12,13 @@ use vitasync_aws::DynamoStore;
 use vitasync_contract::{emulator, fixtures};
 use vitasync_domain::App;
 use vitasync_domain::api_key::Principal;
-use vitasync_domain::connection::{Connection, ConnectionStatus, StoredTokens};
+use vitasync_domain::connection::{Connection, ConnectionStatus};
 use vitasync_domain::health::{HealthBatch, Metric, SampleSeries};
 use vitasync_domain::health_query::TimeseriesQuery;
 use vitasync_domain::health_records::store_batch;
 use vitasync_domain::ids::ConnectionId;
 use vitasync_domain::ports::{Ports, RecordOwner};
 use vitasync_domain::provider::ProviderId;
-use vitasync_domain::secrets::SealedSecret;
 use vitasync_domain::time::{SystemClock, Timestamp};
 use vitasync_domain::user::UserDraft;
 use vitasync_embedded::EmbeddedStore;
@@ -88,16 +87,7 @@ async fn user_with_connection(ports: Ports) -> (App, Principal, String, RecordOw
         last_synced_at: None,
         token_expires_at: None,
     };
-    let tokens = StoredTokens {
-        sealed: SealedSecret {
-            wrapped_key: vec![0; 8],
-            nonce: vec![0; 12],
-            ciphertext: vec![0; 16],
-        },
-        version: 1,
-        expires_at: None,
-        refreshing_until: None,
-    };
+    let tokens = vitasync_tests::placeholder_tokens();
     ports
         .connections
         .upsert_connection(&connection, &tokens)
