@@ -83,26 +83,37 @@ fn whole_records(batch: &HealthBatch) -> Result<BTreeMap<String, Whole>, StoreEr
     Ok(records)
 }
 
-/// Dense points grouped by chunk, with the offset they were recorded at.
+/// Where one chunk's fresh points are in the batch (runs of its series, not copies: a
+/// month of 1 Hz samples is not held twice), and the offset they were recorded at.
 struct Fresh {
     metric: Metric,
     utc_offset_seconds: i32,
-    points: Vec<(i64, f64)>,
+    runs: Vec<(usize, std::ops::Range<usize>)>,
 }
+
+const HOUR_MS: i64 = 3_600_000;
 
 fn sample_chunks(series: &[SampleSeries]) -> BTreeMap<String, Fresh> {
     let mut chunks: BTreeMap<String, Fresh> = BTreeMap::new();
-    for one in series {
-        for (at, value) in &one.points {
+    for (index, one) in series.iter().enumerate() {
+        let mut start = 0;
+        while start < one.points.len() {
+            // A run of points in one UTC hour: the key is formatted once per run.
+            let hour = one.points[start].0.div_euclid(HOUR_MS);
+            let mut end = start + 1;
+            while end < one.points.len() && one.points[end].0.div_euclid(HOUR_MS) == hour {
+                end += 1;
+            }
             let fresh = chunks
-                .entry(chunk_key(one.metric, &utc_hour(*at)))
+                .entry(chunk_key(one.metric, &utc_hour(hour * HOUR_MS)))
                 .or_insert_with(|| Fresh {
                     metric: one.metric,
                     utc_offset_seconds: one.utc_offset_seconds,
-                    points: Vec::new(),
+                    runs: Vec::new(),
                 });
             fresh.utc_offset_seconds = one.utc_offset_seconds;
-            fresh.points.push((*at, *value));
+            fresh.runs.push((index, start..end));
+            start = end;
         }
     }
     chunks
@@ -133,7 +144,12 @@ pub async fn store_batch(
         }
     }
     for (key, incoming) in &chunks {
-        let fresh = chunk::normalise(&incoming.points);
+        let points: Vec<(i64, f64)> = incoming
+            .runs
+            .iter()
+            .flat_map(|(index, run)| batch.samples[*index].points[run.clone()].iter().copied())
+            .collect();
+        let fresh = chunk::normalise(&points);
         let stored_bytes = stored.remove(key).flatten();
         let before = match &stored_bytes {
             Some(bytes) => chunk::decode(bytes).unwrap_or_else(|_| {
