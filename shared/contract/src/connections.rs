@@ -373,3 +373,99 @@ pub async fn call_counter(ports: &Ports) {
     let counted = results.into_iter().filter(|r| *r.as_ref().unwrap()).count();
     assert_eq!(counted, 5, "never more than the window holds");
 }
+
+/// Recording a sync moves only `last_synced_at`, only forward, and never revives a
+/// connection that was disconnected meanwhile; an active one moves in the polling order.
+pub async fn record_sync(ports: &Ports) {
+    let store = &ports.connections;
+    let (ws, user) = new_user(ports, "synced").await;
+    let (active, _) = store
+        .upsert_connection(
+            &connection(&ws, &user.id, ProviderId::Polar, "a", 0),
+            &tokens(1),
+        )
+        .await
+        .unwrap();
+    store
+        .record_sync(&ws, &user.id, &active.id, at(500))
+        .await
+        .unwrap();
+    store
+        .record_sync(&ws, &user.id, &active.id, at(300))
+        .await
+        .unwrap();
+    let read = store
+        .get_connection(&ws, &user.id, &active.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.last_synced_at, Some(at(500)), "never back");
+    assert_eq!(read.status, ConnectionStatus::Active);
+    let page = PageRequest {
+        limit: 50,
+        after: None,
+    };
+    let active_id = active.id.clone();
+    let due = |before| {
+        let (page, id) = (page.clone(), active_id.clone());
+        async move {
+            store
+                .connections_due(ProviderId::Polar, before, &page)
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .any(|c| c.id == id)
+        }
+    };
+    assert!(!due(at(400)).await, "synced at 500 is not due before 400");
+    assert!(due(at(600)).await);
+
+    let (gone, _) = store
+        .upsert_connection(
+            &connection(&ws, &user.id, ProviderId::Polar, "b", 0),
+            &tokens(1),
+        )
+        .await
+        .unwrap();
+    let disconnected = Connection {
+        status: ConnectionStatus::Disconnected,
+        ..gone.clone()
+    };
+    assert!(store.disconnect(&disconnected).await.unwrap());
+    store
+        .record_sync(&ws, &user.id, &gone.id, at(700))
+        .await
+        .unwrap();
+    let read = store
+        .get_connection(&ws, &user.id, &gone.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        read.status,
+        ConnectionStatus::Disconnected,
+        "a disconnection stands"
+    );
+    assert_eq!(read.last_synced_at, Some(at(700)));
+    let still_due = store
+        .connections_due(ProviderId::Polar, at(10_000), &page)
+        .await
+        .unwrap();
+    assert!(
+        !still_due.items.iter().any(|c| c.id == gone.id),
+        "recording a sync does not put a disconnected connection back in the polling order"
+    );
+    let missing = ConnectionId::generate();
+    store
+        .record_sync(&ws, &user.id, &missing, at(1))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .get_connection(&ws, &user.id, &missing)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

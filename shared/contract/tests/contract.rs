@@ -39,6 +39,11 @@ mod embedded {
     }
 
     #[tokio::test]
+    async fn record_sync() {
+        connections::record_sync(&Embedded::new().ports()).await;
+    }
+
+    #[tokio::test]
     async fn state_store() {
         states::state_store(&Embedded::new().ports()).await;
     }
@@ -95,6 +100,11 @@ mod aws {
     #[tokio::test]
     async fn call_counter() {
         connections::call_counter(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn record_sync() {
+        connections::record_sync(&fixtures::dynamo_ports().await.0).await;
     }
 
     #[tokio::test]

@@ -133,6 +133,15 @@ pub trait ConnectionStore: Send + Sync {
     ) -> Result<Vec<Connection>, StoreError>;
     /// Saves changed fields (status, sync times) of an existing connection.
     async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError>;
+    /// Moves the connection's `last_synced_at` forward to `at` (never back), changing nothing
+    /// else, so a disconnection or error recorded meanwhile stands. Atomic.
+    async fn record_sync(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        id: &ConnectionId,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
     /// Saves `connection` (now disconnected) and deletes its tokens, in one step.
     /// `false` when there was no such connection.
     async fn disconnect(&self, connection: &Connection) -> Result<bool, StoreError>;

@@ -485,21 +485,11 @@ impl App {
         // window that ends well in the past (a historical backfill) says nothing of recent
         // data, so it leaves `lastSyncedAt` alone.
         let reaches_now = to >= now.plus_seconds(-self.sync.overlap_seconds);
-        if reaches_now
-            && let Some(current) = self
-                .ports
+        if reaches_now {
+            self.ports
                 .connections
-                .get_connection(&job.workspace_id, &job.user_id, &job.connection_id)
-                .await?
-        {
-            let later = current.last_synced_at.is_none_or(|last| last < to);
-            if later {
-                let synced = Connection {
-                    last_synced_at: Some(to),
-                    ..current
-                };
-                self.ports.connections.update_connection(&synced).await?;
-            }
+                .record_sync(&job.workspace_id, &job.user_id, &job.connection_id, to)
+                .await?;
         }
         let mut all = job.counts.clone();
         for (name, tally) in counts {

@@ -193,6 +193,32 @@ impl ConnectionStore for EmbeddedStore {
         .await
     }
 
+    async fn record_sync(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        id: &ConnectionId,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (workspace, user, id) = (workspace.clone(), user.clone(), id.clone());
+        self.write(move |txn| {
+            let key = (workspace.as_str(), user.as_str(), id.as_str());
+            if let Some(current) = load::<Connection>(txn, CONNECTIONS, key)?
+                && current.last_synced_at.is_none_or(|last| last < at)
+            {
+                save(
+                    txn,
+                    &Connection {
+                        last_synced_at: Some(at),
+                        ..current
+                    },
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn disconnect(&self, connection: &Connection) -> Result<bool, StoreError> {
         let connection = connection.clone();
         self.write(move |txn| {

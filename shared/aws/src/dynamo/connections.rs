@@ -4,6 +4,8 @@ use super::{
     string_attr, to_item, unavailable,
 };
 use async_trait::async_trait;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use std::collections::HashMap;
 use vitasync_domain::StoreError;
 use vitasync_domain::connection::{Connection, StoredTokens, sync_due_bound, sync_due_key};
@@ -237,6 +239,65 @@ impl ConnectionStore for DynamoStore {
             Err(TxFailure::Contention) => Err(contention()),
             Err(TxFailure::Store(err)) => Err(err),
         }
+    }
+
+    async fn record_sync(
+        &self,
+        workspace: &WorkspaceId,
+        user: &UserId,
+        id: &ConnectionId,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let later = "(attribute_not_exists(#last) OR attribute_type(#last, :null) OR #last < :at)";
+        // An active connection also moves in the polling index; others only note the time.
+        for active in [true, false] {
+            let update = self
+                .client()
+                .update_item()
+                .table_name(self.table())
+                .key(
+                    keys::PK,
+                    s(keys::user_partition(workspace.as_str(), user.as_str())),
+                )
+                .key(keys::SK, s(keys::connection(id.as_str())))
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#last", "lastSyncedAt")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":at", s(at.to_string()))
+                .expression_attribute_values(":active", s("active"))
+                .expression_attribute_values(":null", s("NULL"));
+            let update = if active {
+                update
+                    .update_expression("SET #last = :at, #due = :due")
+                    .expression_attribute_names("#due", keys::SYNC_DUE_SK)
+                    .expression_attribute_values(
+                        ":due",
+                        s(format!("{:013}#{id}", at.millis().max(0))),
+                    )
+                    .condition_expression(format!(
+                        "attribute_exists(#pk) AND #status = :active AND {later}"
+                    ))
+            } else {
+                update
+                    .update_expression("SET #last = :at")
+                    .condition_expression(format!(
+                        "attribute_exists(#pk) AND #status <> :active AND {later}"
+                    ))
+            };
+            match update.send().await {
+                Ok(_) => return Ok(()),
+                Err(err) => match err.into_service_error() {
+                    UpdateItemError::ConditionalCheckFailedException(_) => {}
+                    other => {
+                        return Err(StoreError::Unavailable(
+                            DisplayErrorContext(other).to_string(),
+                        ));
+                    }
+                },
+            }
+        }
+        // Gone, or already synced further: nothing to record.
+        Ok(())
     }
 
     async fn disconnect(&self, connection: &Connection) -> Result<bool, StoreError> {
