@@ -117,7 +117,7 @@ async fn whoop_cycles_recoveries_sleeps_workouts_and_body() {
     assert_eq!(hrv.value, 41.36);
     let spo2: DailySummary = one(&stored, "D#blood_oxygen#2026-03-02");
     assert_eq!(spo2.value, 95.69);
-    let skin: DailySummary = one(&stored, "D#temperature#2026-03-02");
+    let skin: DailySummary = one(&stored, "D#skin_temperature#2026-03-02");
     assert_eq!(skin.value, 33.7);
     let breathing: DailySummary = one(&stored, "D#respiratory_rate#");
     assert_eq!(breathing.value, 15.2);
@@ -239,9 +239,12 @@ async fn oura_days_sleep_with_its_hypnogram_heart_rate_workouts_and_spo2() {
     assert_eq!(day(Metric::HeartRateVariability).value, 44.0);
     assert_eq!(day(Metric::RestingHeartRate).value, 49.0);
     assert_eq!(day(Metric::BloodOxygen).value, 96.482);
-    let deviation = day(Metric::Temperature);
+    let deviation = day(Metric::TemperatureDeviation);
     assert_eq!(deviation.value, -0.12);
-    assert!(deviation.origin.record_id.starts_with("deviation-"));
+    assert!(
+        !stored.keys().any(|k| k.starts_with("D#temperature#")),
+        "not a body temperature"
+    );
 
     let sleep: Session = one(&stored, "X#sleep#");
     assert_eq!(

@@ -121,6 +121,11 @@ fn one_day(account: &str, day: NaiveDate, now: Timestamp, request: &FetchRequest
         (Metric::BloodOxygen, round(dice.between(95.0, 99.0), 1)),
         (Metric::RespiratoryRate, round(dice.between(12.5, 16.5), 1)),
         (Metric::Temperature, round(dice.between(36.3, 36.9), 2)),
+        (Metric::SkinTemperature, round(dice.between(33.0, 34.5), 2)),
+        (
+            Metric::TemperatureDeviation,
+            round(dice.between(-0.4, 0.4), 2),
+        ),
     ];
     for (metric, value) in nightly {
         if night_over && wants(metric) {

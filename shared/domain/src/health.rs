@@ -35,6 +35,10 @@ pub enum Metric {
     RespiratoryRate,
     /// body temperature, degrees Celsius
     Temperature,
+    /// skin temperature (wrist), degrees Celsius
+    SkinTemperature,
+    /// body temperature against the user's own baseline, degrees Celsius (Oura)
+    TemperatureDeviation,
     /// kilograms
     Weight,
     /// percent
@@ -48,7 +52,7 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 17] = [
+    pub const ALL: [Metric; 19] = [
         Metric::Steps,
         Metric::Distance,
         Metric::ActiveCalories,
@@ -61,6 +65,8 @@ impl Metric {
         Metric::BloodOxygen,
         Metric::RespiratoryRate,
         Metric::Temperature,
+        Metric::SkinTemperature,
+        Metric::TemperatureDeviation,
         Metric::Weight,
         Metric::BodyFat,
         Metric::Bmi,
@@ -82,6 +88,8 @@ impl Metric {
             Metric::BloodOxygen => "blood_oxygen",
             Metric::RespiratoryRate => "respiratory_rate",
             Metric::Temperature => "temperature",
+            Metric::SkinTemperature => "skin_temperature",
+            Metric::TemperatureDeviation => "temperature_deviation",
             Metric::Weight => "weight",
             Metric::BodyFat => "body_fat",
             Metric::Bmi => "bmi",
@@ -105,7 +113,7 @@ impl Metric {
             Metric::HeartRateVariability => "ms",
             Metric::BloodOxygen | Metric::BodyFat => "%",
             Metric::RespiratoryRate => "breaths/min",
-            Metric::Temperature => "degC",
+            Metric::Temperature | Metric::SkinTemperature | Metric::TemperatureDeviation => "degC",
             Metric::Weight => "kg",
             Metric::Bmi => "kg/m2",
             Metric::BloodPressure => "mmHg",

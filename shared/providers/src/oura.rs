@@ -76,11 +76,9 @@ pub fn daily_activity(days: &[Value], request: &FetchRequest) -> HealthBatch {
 }
 
 /// `daily_readiness`: the body temperature's deviation from the user's baseline, in °C.
-/// (Assumption: the schema's temperature is absolute; Oura gives only the deviation, so it
-/// is stored as `temperature` with record ids marking it `deviation-…`.)
 pub fn daily_readiness(days: &[Value], request: &FetchRequest) -> HealthBatch {
     let mut batch = HealthBatch::default();
-    if !request.wants(Metric::Temperature) {
+    if !request.wants(Metric::TemperatureDeviation) {
         return batch;
     }
     for day in days {
@@ -90,11 +88,11 @@ pub fn daily_readiness(days: &[Value], request: &FetchRequest) -> HealthBatch {
             number(day, "/temperature_deviation"),
         ) {
             batch.summaries.push(DailySummary {
-                metric: Metric::Temperature,
+                metric: Metric::TemperatureDeviation,
                 date,
                 value: deviation,
                 utc_offset_seconds: day_offset(day),
-                origin: origin(format!("deviation-{id}")),
+                origin: origin(id),
             });
         }
     }
@@ -287,7 +285,7 @@ const COLLECTIONS: [(&str, &str, &[DataType]); 6] = [
     (
         "daily_readiness",
         "daily",
-        &[DataType::Metric(Metric::Temperature)],
+        &[DataType::Metric(Metric::TemperatureDeviation)],
     ),
     (
         "sleep",

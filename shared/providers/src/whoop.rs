@@ -178,7 +178,7 @@ pub fn recoveries(
             (Metric::RestingHeartRate, "resting_heart_rate"),
             (Metric::HeartRateVariability, "hrv_rmssd_milli"),
             (Metric::BloodOxygen, "spo2_percentage"),
-            (Metric::Temperature, "skin_temp_celsius"),
+            (Metric::SkinTemperature, "skin_temp_celsius"),
         ] {
             if let Some(value) =
                 number(recovery, &format!("/score/{field}")).filter(|_| request.wants(metric))
@@ -271,7 +271,7 @@ const COLLECTIONS: [(&str, &str, &[DataType]); 4] = [
             DataType::Metric(Metric::RestingHeartRate),
             DataType::Metric(Metric::HeartRateVariability),
             DataType::Metric(Metric::BloodOxygen),
-            DataType::Metric(Metric::Temperature),
+            DataType::Metric(Metric::SkinTemperature),
         ],
     ),
     (

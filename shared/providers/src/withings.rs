@@ -188,6 +188,7 @@ pub async fn fetch(
         Metric::Weight,
         Metric::BodyFat,
         Metric::Temperature,
+        Metric::SkinTemperature,
         Metric::BloodOxygen,
         Metric::HeartRate,
         Metric::BloodPressure,
@@ -343,6 +344,7 @@ pub fn measures(groups: &[Value], tz: Tz, request: &FetchRequest) -> HealthBatch
                 1 => add(Metric::Weight, *kind, *value, None),
                 6 => add(Metric::BodyFat, *kind, *value, None),
                 12 | 71 => add(Metric::Temperature, *kind, *value, None),
+                73 => add(Metric::SkinTemperature, *kind, *value, None),
                 54 => add(Metric::BloodOxygen, *kind, *value, None),
                 11 => add(Metric::HeartRate, *kind, *value, None),
                 // Systolic (10) and diastolic (9) make one blood-pressure reading.
