@@ -18,6 +18,7 @@ use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderId;
 use vitasync_domain::queue::{Delivery, JobQueue, Outgoing, QueueError};
 use vitasync_domain::secrets::Vault;
+use vitasync_domain::sync::SyncSettings;
 use vitasync_domain::time::{Clock, Timestamp};
 use vitasync_domain::user::UserDraft;
 use vitasync_embedded::EmbeddedStore;
@@ -111,7 +112,12 @@ pub async fn harness_on(host: Host, provider: ProviderId) -> Harness {
     let app = App::new(ports.clone())
         .with_providers(vitasync_host::providers_from(&lookup, false))
         .with_connect(connect)
-        .with_jobs_queue(queue.clone());
+        .with_jobs_queue(queue.clone())
+        // These tests sync explicitly, window by window.
+        .with_sync_settings(SyncSettings {
+            sync_on_connect: false,
+            ..SyncSettings::default()
+        });
     app.bootstrap(Some(&SecretString::from(ROOT_KEY)))
         .await
         .unwrap();

@@ -55,11 +55,17 @@ async fn a_demo_connection_syncs_in_the_background() {
     let connection = connect_demo(&host, &user).await;
     let sync = format!("/v1/users/{user}/connections/{connection}/sync");
 
-    let queued = host.post(&sync, ROOT_KEY, json!({})).await;
-    assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.body);
-    assert_eq!(queued.body["status"], "queued");
-    let job = queued.body["jobId"].as_str().unwrap().to_owned();
-
+    // Connecting starts the backfill at once: the job is there without asking.
+    let jobs = host
+        .get(&format!("/v1/users/{user}/sync-jobs"), ROOT_KEY)
+        .await;
+    assert_eq!(
+        jobs.body["data"].as_array().unwrap().len(),
+        1,
+        "{}",
+        jobs.body
+    );
+    let job = jobs.body["data"][0]["jobId"].as_str().unwrap().to_owned();
     let ended = until_ended(&host, &job).await;
     assert_eq!(ended["status"], "succeeded", "{ended}");
     assert_eq!(ended["connectionId"], connection.as_str());

@@ -609,6 +609,13 @@ impl App {
                 unavailable()
             })?;
         tracing::info!(provider = %provider, connection_id = %connection.id, created, "connected");
+        if self.sync.sync_on_connect && self.jobs_queue.is_some() {
+            // The backfill starts now rather than at the scheduler's next round; connecting
+            // has succeeded either way.
+            if let Err(err) = self.start_job(&connection, None, None, Vec::new()).await {
+                tracing::warn!(error = %err, connection_id = %connection.id, "the first sync could not be queued");
+            }
+        }
         Ok((connection, user))
     }
 

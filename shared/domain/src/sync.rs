@@ -35,6 +35,8 @@ pub struct SyncSettings {
     pub poll_interval: Duration,
     /// Calls each provider allows per window (shared by every worker).
     pub call_limits: BTreeMap<ProviderId, (Vec<Window>, bool)>,
+    /// A new or reconnected connection is synced at once (its backfill).
+    pub sync_on_connect: bool,
 }
 
 impl Default for SyncSettings {
@@ -45,6 +47,7 @@ impl Default for SyncSettings {
             max_attempts: 6,
             poll_interval: Duration::from_secs(6 * 3600),
             call_limits: default_limits(),
+            sync_on_connect: true,
         }
     }
 }
@@ -139,7 +142,7 @@ impl App {
 
     /// Creates a queued job for the connection and sends its message, unless a job for it is
     /// queued or running already (then that job, and `false`).
-    async fn start_job(
+    pub(crate) async fn start_job(
         &self,
         connection: &Connection,
         from: Option<Timestamp>,
