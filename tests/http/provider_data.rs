@@ -89,6 +89,22 @@ fn one<T: serde::de::DeserializeOwned>(stored: &BTreeMap<String, Vec<u8>>, prefi
     serde_json::from_slice(found[0]).unwrap()
 }
 
+/// The samples' morning run of 2 March 2026 (07:12–07:53 in Berlin, 9,045.3 m), as every
+/// provider that reports it must land it.
+fn assert_morning_run(run: &Session) {
+    assert_eq!(
+        (run.start_ms, run.end_ms),
+        (ms("2026-03-02T06:12:00Z"), ms("2026-03-02T06:53:00Z"))
+    );
+    assert_eq!(
+        (run.date.as_str(), run.utc_offset_seconds),
+        ("2026-03-02", CET)
+    );
+    assert_eq!(run.sport.as_deref(), Some("running"));
+    assert_eq!(run.duration_seconds, Some(2460.0));
+    assert_eq!(run.distance_m, Some(9045.3));
+}
+
 fn counts(job: &SyncJob, name: &str) -> (u64, u64, u64) {
     let tally = job.counts.get(name).copied().unwrap_or_default();
     (tally.fetched, tally.written, tally.unchanged)
@@ -139,17 +155,11 @@ async fn whoop_cycles_recoveries_sleeps_workouts_and_body() {
 
     // The workout: kJ to kcal, its distance and heart rate.
     let run: Session = one(&stored, "X#workout#b2a1c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d");
-    assert_eq!(run.sport.as_deref(), Some("running"));
-    assert_eq!(run.duration_seconds, Some(2460.0));
-    assert_eq!(run.distance_m, Some(9045.3));
+    assert_morning_run(&run);
     assert_eq!(run.energy_kcal, Some(412.0));
     assert_eq!(
         (run.heart_rate_avg, run.heart_rate_max),
         (Some(152.0), Some(171.0))
-    );
-    assert_eq!(
-        (run.date.as_str(), run.utc_offset_seconds),
-        ("2026-03-02", CET)
     );
 
     // The body measurement (current values only): one weigh-in for the day synced to.
@@ -277,12 +287,8 @@ async fn oura_days_sleep_with_its_hypnogram_heart_rate_workouts_and_spo2() {
     assert_eq!(sleep.stages[0].start_ms, sleep.start_ms);
 
     let run: Session = one(&stored, "X#workout#");
-    assert_eq!(run.sport.as_deref(), Some("running"));
-    assert_eq!(run.duration_seconds, Some(2460.0));
-    assert_eq!(
-        (run.distance_m, run.energy_kcal),
-        (Some(9045.3), Some(412.5))
-    );
+    assert_morning_run(&run);
+    assert_eq!(run.energy_kcal, Some(412.5));
 
     // Heart rate from both pages, in the hour chunk, at the user's offset.
     let hour = vitasync_domain::chunk::decode(&stored["S#heart_rate#2026-03-02T06"]).unwrap();
@@ -306,17 +312,9 @@ async fn strava_activities_from_every_page_with_their_heart_rate_streams() {
     let job = sync(&h, &connection).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     let stored = stored(&h, &connection).await;
-    let run: Session = one(&stored, "X#workout#13579246801");
-    assert_eq!(run.start_ms, ms("2026-03-02T06:12:00Z"));
     // start_date_local says 07:12 "Z": local wall time, not an instant.
-    assert_eq!(
-        (run.date.as_str(), run.utc_offset_seconds),
-        ("2026-03-02", CET)
-    );
-    assert_eq!(run.sport.as_deref(), Some("running"));
-    assert_eq!(run.duration_seconds, Some(2460.0));
-    assert_eq!(run.end_ms, ms("2026-03-02T06:53:00Z"));
-    assert_eq!(run.distance_m, Some(9045.3));
+    let run: Session = one(&stored, "X#workout#13579246801");
+    assert_morning_run(&run);
     assert_eq!(
         (run.heart_rate_avg, run.heart_rate_max),
         (Some(152.3), Some(171.0))
@@ -373,17 +371,8 @@ async fn polar_exercises_sleep_recharge_activity_and_heart_rate() {
 
     // Local start time plus an offset in minutes; an ISO 8601 duration.
     let run: Session = one(&stored, "X#workout#aQlC83");
-    assert_eq!(run.start_ms, ms("2026-03-02T06:12:00Z"));
-    assert_eq!(
-        (run.date.as_str(), run.utc_offset_seconds),
-        ("2026-03-02", CET)
-    );
-    assert_eq!(run.duration_seconds, Some(2460.0));
-    assert_eq!(run.sport.as_deref(), Some("running"));
-    assert_eq!(
-        (run.distance_m, run.energy_kcal),
-        (Some(9045.3), Some(412.0))
-    );
+    assert_morning_run(&run);
+    assert_eq!(run.energy_kcal, Some(412.0));
     assert_eq!(run.origin.source.as_deref(), Some("Polar Vantage V3"));
 
     let sleep: Session = one(&stored, "X#sleep#sleep-2026-03-02");
@@ -628,11 +617,7 @@ async fn garmin_summaries_pulled_by_upload_day_and_older_history_backfilled() {
         ]
     );
     let run: Session = one(&stored, "X#workout#activity-21798765432");
-    assert_eq!(run.sport.as_deref(), Some("running"));
-    assert_eq!(
-        (run.duration_seconds, run.distance_m),
-        (Some(2460.0), Some(9045.3))
-    );
+    assert_morning_run(&run);
     assert_eq!(run.origin.source.as_deref(), Some("Forerunner 965"));
     let weight: Measurement = one(&stored, "E#weight#");
     assert_eq!((weight.value, weight.date.as_str()), (72.35, "2026-03-02"));
