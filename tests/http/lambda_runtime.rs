@@ -161,7 +161,10 @@ async fn the_scheduler_binary_queues_a_sync_of_a_connection_never_synced() {
     child.kill().unwrap();
     child.wait().unwrap();
     let answers: Vec<Value> = results.into_iter().map(|(_, r)| r.unwrap()).collect();
-    assert_eq!(answers[0], serde_json::json!({"due": 1, "queued": 1}));
+    assert_eq!(
+        answers[0],
+        serde_json::json!({"due": 1, "queued": 1, "failed": 0})
+    );
     let received = sqs
         .receive_message()
         .queue_url(&queue_url)

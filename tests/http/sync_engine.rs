@@ -11,7 +11,7 @@ use vitasync_domain::health::{DailySummary, Measurement, Metric, Session};
 use vitasync_domain::jobs::{JobStatus, SyncJob};
 use vitasync_domain::ports::RecordOwner;
 use vitasync_domain::provider::ProviderId;
-use vitasync_domain::queue::JobQueue;
+use vitasync_domain::queue::{Delivery, JobQueue, Outgoing, QueueError};
 use vitasync_domain::sync::{DueSyncs, SyncRequest};
 use vitasync_domain::time::{Clock, Timestamp};
 use vitasync_tests::fake_provider::DataFailure;
@@ -33,6 +33,7 @@ on_both_hosts!(
     asking_for_some_data_types_fetches_and_stores_only_those,
     a_job_whose_message_was_lost_does_not_block_the_connection,
     a_spent_call_budget_delays_the_job_until_the_window_ends,
+    a_scheduler_round_survives_a_queue_that_is_down,
 );
 
 fn at(raw: &str) -> Timestamp {
@@ -433,11 +434,23 @@ async fn a_message_delivered_twice_runs_once_with_one_refresh(host: Host) {
 async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
     let (h, connection) = withings(host).await;
     let round = h.app.queue_due_syncs().await.unwrap();
-    assert_eq!(round, DueSyncs { due: 1, queued: 1 }, "never synced");
+    assert_eq!(
+        round,
+        DueSyncs {
+            due: 1,
+            queued: 1,
+            failed: 0
+        },
+        "never synced"
+    );
     let again = h.app.queue_due_syncs().await.unwrap();
     assert_eq!(
         again,
-        DueSyncs { due: 1, queued: 0 },
+        DueSyncs {
+            due: 1,
+            queued: 0,
+            failed: 0
+        },
         "its job is still queued"
     );
     assert_eq!(h.work_queue().await, 1);
@@ -450,7 +463,14 @@ async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
     assert_eq!(h.app.queue_due_syncs().await.unwrap(), DueSyncs::default());
     h.clock.advance(120);
     let later = h.app.queue_due_syncs().await.unwrap();
-    assert_eq!(later, DueSyncs { due: 1, queued: 1 });
+    assert_eq!(
+        later,
+        DueSyncs {
+            due: 1,
+            queued: 1,
+            failed: 0
+        }
+    );
     assert_eq!(h.work_queue().await, 1);
     let jobs = h
         .app
@@ -544,4 +564,56 @@ async fn a_spent_call_budget_delays_the_job_until_the_window_ends(host: Host) {
     assert_eq!(done.status, JobStatus::Succeeded);
     assert_eq!(done.attempts, 2);
     assert_eq!(h.fake.data_calls().len(), 14);
+}
+
+/// A job queue that is down.
+struct DownQueue;
+
+#[async_trait::async_trait]
+impl JobQueue for DownQueue {
+    async fn send(&self, _: Outgoing) -> Result<(), QueueError> {
+        Err(QueueError::Unavailable("down".into()))
+    }
+    async fn send_batch(&self, _: Vec<Outgoing>) -> Result<(), QueueError> {
+        Err(QueueError::Unavailable("down".into()))
+    }
+    async fn receive(&self, _: usize, _: Duration) -> Result<Vec<Delivery>, QueueError> {
+        Err(QueueError::Unavailable("down".into()))
+    }
+    async fn delete(&self, _: &str) -> Result<(), QueueError> {
+        Err(QueueError::Unavailable("down".into()))
+    }
+    async fn retry_after(&self, _: &str, _: Duration) -> Result<(), QueueError> {
+        Err(QueueError::Unavailable("down".into()))
+    }
+    async fn dead_letters(&self, _: usize, _: Duration) -> Result<Vec<Delivery>, QueueError> {
+        Err(QueueError::Unavailable("down".into()))
+    }
+}
+
+async fn a_scheduler_round_survives_a_queue_that_is_down(host: Host) {
+    let (h, _connection) = withings(host).await;
+    let down = h
+        .app
+        .clone()
+        .with_jobs_queue(std::sync::Arc::new(DownQueue));
+    let round = down.queue_due_syncs().await.unwrap();
+    assert_eq!(
+        round,
+        DueSyncs {
+            due: 1,
+            queued: 0,
+            failed: 1
+        }
+    );
+    // The job that could not be queued ended, so the next round queues a fresh one.
+    let round = h.app.queue_due_syncs().await.unwrap();
+    assert_eq!(
+        round,
+        DueSyncs {
+            due: 1,
+            queued: 1,
+            failed: 0
+        }
+    );
 }

@@ -16,6 +16,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             Ok::<_, lambda_runtime::Error>(serde_json::json!({
                 "due": round.due,
                 "queued": round.queued,
+                "failed": round.failed,
             }))
         }
     }))

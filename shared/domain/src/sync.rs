@@ -65,6 +65,8 @@ pub struct DueSyncs {
     pub due: u64,
     /// Of those, the ones a new job was queued for (the others had one under way).
     pub queued: u64,
+    /// Of those, the ones whose job could not be queued (they are due again next round).
+    pub failed: u64,
 }
 
 /// `POST /v1/users/{userId}/connections/{connectionId}/sync`
@@ -248,8 +250,15 @@ impl App {
                     .await?;
                 for connection in &due.items {
                     report.due += 1;
-                    if self.start_job(connection, None, None, Vec::new()).await?.1 {
-                        report.queued += 1;
+                    // One connection's trouble must not starve the rest of the round; it is
+                    // still due next round.
+                    match self.start_job(connection, None, None, Vec::new()).await {
+                        Ok((_, true)) => report.queued += 1,
+                        Ok((_, false)) => {}
+                        Err(err) => {
+                            report.failed += 1;
+                            tracing::warn!(connection_id = %connection.id, error = %err, "a due sync could not be queued");
+                        }
                     }
                 }
                 match due.next {
@@ -258,7 +267,12 @@ impl App {
                 }
             }
         }
-        tracing::info!(due = report.due, queued = report.queued, "scheduled syncs");
+        tracing::info!(
+            due = report.due,
+            queued = report.queued,
+            failed = report.failed,
+            "scheduled syncs"
+        );
         Ok(report)
     }
 
