@@ -14,11 +14,11 @@ use crate::page::Page;
 use crate::ports::RecordOwner;
 use crate::provider::ProviderId;
 use crate::scope::Scope;
-use crate::time::Timestamp;
+use crate::time::{Timestamp, local_date};
 use crate::timeseries::{Aggregate, Bucket, BucketValue, Bucketer, LocalTime};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, NaiveDate};
+use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
 const DAY_MS: i64 = 86_400_000;
@@ -93,12 +93,6 @@ fn decode_position(raw: &str) -> Option<Position> {
         parts.next()?.to_owned(),
         parts.next()?.to_owned(),
     ))
-}
-
-fn local_date(at_ms: i64, offset_seconds: i32) -> String {
-    DateTime::from_timestamp_millis(at_ms + i64::from(offset_seconds) * 1000)
-        .map(|at| at.date_naive().to_string())
-        .unwrap_or_default()
 }
 
 /// `GET /v1/users/{userId}/health`, as sent.

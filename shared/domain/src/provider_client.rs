@@ -125,6 +125,23 @@ impl FetchRequest {
         self.granted_scopes.is_empty() || self.granted_scopes.iter().any(|s| s == scope)
     }
 
+    /// Whether a data type (a metric or a kind of session) is asked for.
+    pub fn wants_type(&self, data_type: DataType) -> bool {
+        match data_type {
+            DataType::Metric(metric) => self.wants(metric),
+            DataType::Session(kind) => self.wants_sessions(kind),
+        }
+    }
+
+    /// Of `types`, the ones asked for.
+    pub fn wanted(&self, types: &[DataType]) -> Vec<DataType> {
+        types
+            .iter()
+            .copied()
+            .filter(|t| self.wants_type(*t))
+            .collect()
+    }
+
     pub fn wants_sessions(&self, kind: SessionKind) -> bool {
         self.data_types.is_empty() || self.data_types.contains(&DataType::Session(kind))
     }

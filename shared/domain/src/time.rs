@@ -39,6 +39,13 @@ impl Timestamp {
     }
 }
 
+/// The local calendar date (`YYYY-MM-DD`) of a UTC instant at an offset east of UTC.
+pub fn local_date(at_ms: i64, offset_seconds: i32) -> String {
+    DateTime::from_timestamp_millis(at_ms + i64::from(offset_seconds) * 1000)
+        .map(|at| at.date_naive().to_string())
+        .unwrap_or_default()
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true))

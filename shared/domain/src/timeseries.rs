@@ -278,23 +278,23 @@ impl Bucketer {
     }
 }
 
-/// Buckets `(UTC ms, value, recorded offset seconds)` points, in any order.
-pub fn bucket_points(
-    points: impl IntoIterator<Item = (i64, f64, i32)>,
-    bucket: Bucket,
-    local_time: LocalTime,
-    aggregate: Aggregate,
-) -> Vec<BucketValue> {
-    let mut bucketer = Bucketer::new(bucket, local_time, aggregate);
-    for (at_ms, value, offset) in points {
-        bucketer.add(at_ms, value, offset);
-    }
-    bucketer.finish()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Buckets `(UTC ms, value, recorded offset seconds)` points, in any order.
+    fn bucket_points(
+        points: impl IntoIterator<Item = (i64, f64, i32)>,
+        bucket: Bucket,
+        local_time: LocalTime,
+        aggregate: Aggregate,
+    ) -> Vec<BucketValue> {
+        let mut bucketer = Bucketer::new(bucket, local_time, aggregate);
+        for (at_ms, value, offset) in points {
+            bucketer.add(at_ms, value, offset);
+        }
+        bucketer.finish()
+    }
 
     fn ms(raw: &str) -> i64 {
         DateTime::parse_from_rfc3339(raw)

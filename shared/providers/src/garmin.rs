@@ -288,7 +288,8 @@ pub async fn fetch(
     let pull_from = from.max(to - PULL_HISTORY_SECONDS);
     let mut backfill_denied = false;
     for kind in SUMMARY_TYPES {
-        if !wanted_kind(kind, request) {
+        let types = request.wanted(&kind_types(kind));
+        if types.is_empty() {
             continue;
         }
         // Older history: backfill requests, 30 days at a time.
@@ -327,7 +328,7 @@ pub async fn fetch(
                 }
                 Got::Data(body) => batch.extend(summaries(&body, request)),
                 Got::Forbidden => {
-                    batch.skipped.extend(kind_types(kind));
+                    batch.skipped.extend(types);
                     break;
                 }
                 Got::Missing => {}
@@ -338,11 +339,12 @@ pub async fn fetch(
     Ok(batch)
 }
 
-/// Whether a summary type brings anything the request asks for.
-fn wanted_kind(kind: &str, request: &FetchRequest) -> bool {
-    let any = |metrics: &[Metric]| metrics.iter().any(|m| request.wants(*m));
+/// The data types a summary type brings: what decides whether it is fetched, and what is
+/// reported skipped when it is refused.
+fn kind_types(kind: &str) -> Vec<DataType> {
+    let metrics = |metrics: &[Metric]| metrics.iter().map(|m| DataType::Metric(*m)).collect();
     match kind {
-        "dailies" => any(&[
+        "dailies" => metrics(&[
             Metric::Steps,
             Metric::Distance,
             Metric::ActiveCalories,
@@ -352,25 +354,10 @@ fn wanted_kind(kind: &str, request: &FetchRequest) -> bool {
             Metric::RestingHeartRate,
             Metric::HeartRate,
         ]),
-        "epochs" => any(&[Metric::Steps]),
-        "sleeps" => request.wants_sessions(SessionKind::Sleep),
-        "hrv" => any(&[Metric::HeartRateVariability]),
-        "bodyComps" => any(&[Metric::Weight, Metric::BodyFat, Metric::Bmi]),
-        "activities" => request.wants_sessions(SessionKind::Workout),
-        _ => false,
-    }
-}
-
-/// The data types a summary type brings, for reporting what was skipped.
-fn kind_types(kind: &str) -> Vec<DataType> {
-    match kind {
-        "dailies" => vec![
-            DataType::Metric(Metric::Steps),
-            DataType::Metric(Metric::RestingHeartRate),
-        ],
+        "epochs" => metrics(&[Metric::Steps]),
         "sleeps" => vec![DataType::Session(SessionKind::Sleep)],
-        "hrv" => vec![DataType::Metric(Metric::HeartRateVariability)],
-        "bodyComps" => vec![DataType::Metric(Metric::Weight)],
+        "hrv" => metrics(&[Metric::HeartRateVariability]),
+        "bodyComps" => metrics(&[Metric::Weight, Metric::BodyFat, Metric::Bmi]),
         "activities" => vec![DataType::Session(SessionKind::Workout)],
         _ => Vec::new(),
     }

@@ -6,9 +6,7 @@
 //! duration strings (`"3600s"`).
 
 use crate::rest::{Got, JsonApi, instant_ms, local_date, number, text};
-use crate::wire::describe;
-use reqwest::StatusCode;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::{Value, json};
 use vitasync_domain::health::{
     DailySummary, DataType, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session,
@@ -380,60 +378,18 @@ fn filter(listed: &Listed, request: &FetchRequest) -> String {
     format!("{field} >= \"{from}\" AND {field} < \"{to}\"")
 }
 
-fn wants(request: &FetchRequest, data_type: DataType) -> bool {
-    match data_type {
-        DataType::Metric(metric) => request.wants(metric),
-        DataType::Session(kind) => request.wants_sessions(kind),
-    }
-}
-
-/// POSTs a `dailyRollUp`; Google's errors read as the engine's.
-async fn daily_rollup(
-    http: &reqwest::Client,
-    base: &str,
-    token: &SecretString,
-    data_type: &str,
-    request: &FetchRequest,
-) -> Result<Got<Value>, FetchError> {
+/// The body of a `dailyRollUp` over the request's civil days.
+fn daily_rollup_body(request: &FetchRequest) -> Value {
     let civil = |ms: i64| {
         let date = chrono::DateTime::from_timestamp_millis(ms).map(|at| at.date_naive());
         date.map_or(Value::Null, |d| {
             json!({"date": {"year": chrono::Datelike::year(&d), "month": chrono::Datelike::month(&d), "day": chrono::Datelike::day(&d)}})
         })
     };
-    let body = json!({
+    json!({
         "range": {"start": civil(request.from.millis()), "end": civil(request.to.millis() + 86_400_000)},
         "windowSizeDays": 1,
-    });
-    request.budget.spend().await?;
-    let response = http
-        .post(format!(
-            "{}/v4/users/me/dataTypes/{data_type}/dataPoints:dailyRollUp",
-            base.trim_end_matches('/')
-        ))
-        .bearer_auth(token.expose_secret())
-        .json(&body)
-        .send()
-        .await
-        .map_err(|err| FetchError::Unavailable(describe(&err)))?;
-    match response.status() {
-        StatusCode::UNAUTHORIZED => Err(FetchError::Unauthorized),
-        StatusCode::FORBIDDEN => Ok(Got::Forbidden),
-        StatusCode::TOO_MANY_REQUESTS => {
-            Err(FetchError::RateLimited(std::time::Duration::from_secs(60)))
-        }
-        status if status.is_server_error() => {
-            Err(FetchError::Unavailable(format!("rollup: HTTP {status}")))
-        }
-        status if !status.is_success() => {
-            Err(FetchError::Protocol(format!("rollup: HTTP {status}")))
-        }
-        _ => response
-            .json()
-            .await
-            .map(Got::Data)
-            .map_err(|_| FetchError::Protocol("rollup: the reply is not JSON".into())),
-    }
+    })
 }
 
 pub async fn fetch(
@@ -450,7 +406,11 @@ pub async fn fetch(
         }
         let granted = request.granted(&format!("{SCOPE}activity_and_fitness.readonly"));
         let got = if granted {
-            daily_rollup(http, &settings.api_url, token, data_type, request).await?
+            api.post(
+                &format!("/v4/users/me/dataTypes/{data_type}/dataPoints:dailyRollUp"),
+                &daily_rollup_body(request),
+            )
+            .await?
         } else {
             Got::Forbidden
         };
@@ -461,7 +421,7 @@ pub async fn fetch(
         }
     }
     for listed in &LISTED {
-        if !wants(request, listed.brings) {
+        if !request.wants_type(listed.brings) {
             continue;
         }
         let got = if request.granted(&format!("{SCOPE}{}", listed.scope)) {

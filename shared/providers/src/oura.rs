@@ -314,17 +314,6 @@ const COLLECTIONS: [(&str, &str, &[DataType]); 6] = [
     ),
 ];
 
-fn wanted(request: &FetchRequest, types: &[DataType]) -> Vec<DataType> {
-    types
-        .iter()
-        .copied()
-        .filter(|t| match t {
-            DataType::Metric(metric) => request.wants(*metric),
-            DataType::Session(kind) => request.wants_sessions(*kind),
-        })
-        .collect()
-}
-
 pub async fn fetch(
     http: &reqwest::Client,
     settings: &ProviderSettings,
@@ -347,7 +336,7 @@ pub async fn fetch(
     let mut batch = HealthBatch::default();
     let mut offset = 0;
     for (collection, scope, types) in COLLECTIONS {
-        let types = wanted(request, types);
+        let types = request.wanted(types);
         if types.is_empty() {
             continue;
         }

@@ -77,16 +77,32 @@ impl JsonApi<'_> {
         query: &[(&str, String)],
     ) -> Result<Got<Value>, FetchError> {
         self.budget.spend().await?;
-        let response = self
+        let request = self
             .http
             .get(format!("{}{path}", self.base))
             .bearer_auth(self.token.expose_secret())
-            .query(query)
+            .query(query);
+        Self::read(request, path).await
+    }
+
+    /// POSTs a JSON body (Google Health's roll-ups); answers as `get` does.
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Got<Value>, FetchError> {
+        self.budget.spend().await?;
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(self.token.expose_secret())
+            .json(body);
+        Self::read(request, path).await
+    }
+
+    /// Sends the request and reads the reply in the sync engine's terms.
+    async fn read(request: reqwest::RequestBuilder, path: &str) -> Result<Got<Value>, FetchError> {
+        let response = request
             .send()
             .await
             .map_err(|err| FetchError::Unavailable(describe(&err)))?;
-        let status = response.status();
-        match status {
+        match response.status() {
             StatusCode::UNAUTHORIZED => return Err(FetchError::Unauthorized),
             StatusCode::FORBIDDEN => return Ok(Got::Forbidden),
             StatusCode::NOT_FOUND => return Ok(Got::Missing),
@@ -181,12 +197,7 @@ pub fn instant_ms(raw: &str) -> Option<i64> {
         .map(|at| at.timestamp_millis())
 }
 
-/// The local date of a UTC instant at an offset.
-pub fn local_date(at_ms: i64, offset: i32) -> String {
-    chrono::DateTime::from_timestamp_millis(at_ms + i64::from(offset) * 1000)
-        .map(|at| at.date_naive().to_string())
-        .unwrap_or_default()
-}
+pub use vitasync_domain::time::local_date;
 
 /// Kilojoules in kilocalories.
 pub fn kcal_from_kj(kj: f64) -> f64 {

@@ -281,13 +281,6 @@ const COLLECTIONS: [(&str, &str, &[DataType]); 4] = [
     ),
 ];
 
-fn wanted(request: &FetchRequest, types: &[DataType]) -> bool {
-    types.iter().any(|t| match t {
-        DataType::Metric(metric) => request.wants(*metric),
-        DataType::Session(kind) => request.wants_sessions(*kind),
-    })
-}
-
 pub async fn fetch(
     http: &reqwest::Client,
     settings: &ProviderSettings,
@@ -303,7 +296,8 @@ pub async fn fetch(
     let mut batch = HealthBatch::default();
     let mut records: HashMap<&str, Vec<Value>> = HashMap::new();
     for (path, scope, types) in COLLECTIONS {
-        if !wanted(request, types) {
+        let types = request.wanted(types);
+        if types.is_empty() {
             continue;
         }
         let got = if request.granted(scope) {
@@ -316,11 +310,7 @@ pub async fn fetch(
             Got::Data(items) => {
                 records.insert(path, items);
             }
-            Got::Forbidden => batch.skipped.extend(
-                types
-                    .iter()
-                    .filter(|t| wanted(request, std::slice::from_ref(t))),
-            ),
+            Got::Forbidden => batch.skipped.extend(types),
             Got::Missing => {}
         }
     }
