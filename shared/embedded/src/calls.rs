@@ -22,17 +22,20 @@ impl CallCounter for EmbeddedStore {
             if count >= limit {
                 return Ok(false);
             }
-            table.insert(key.as_str(), (count + 1, expires))?;
-            // Forget spent windows as we go: a few counters per provider at a time.
-            let stale: Vec<String> = table
-                .iter()?
-                .filter_map(|entry| entry.ok())
-                .filter(|(_, value)| value.value().1 < expires - 7 * 86_400_000)
-                .map(|(k, _)| k.value().to_owned())
-                .collect();
-            for old in stale {
-                table.remove(old.as_str())?;
+            if count == 0 {
+                // A new window: forget spent ones (none of them lives two days past its end),
+                // once per window rather than on every call.
+                let stale: Vec<String> = table
+                    .iter()?
+                    .filter_map(|entry| entry.ok())
+                    .filter(|(_, value)| value.value().1 < expires - 2 * 86_400_000)
+                    .map(|(k, _)| k.value().to_owned())
+                    .collect();
+                for old in stale {
+                    table.remove(old.as_str())?;
+                }
             }
+            table.insert(key.as_str(), (count + 1, expires))?;
             Ok(true)
         })
         .await
