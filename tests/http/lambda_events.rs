@@ -166,7 +166,7 @@ async fn every_sample_event_gets_the_expected_response() {
 #[tokio::test]
 async fn the_sync_worker_sample_batch_fails_only_its_poison_message() {
     let data = tempfile::tempdir().unwrap();
-    let (app, _) = vitasync_host::embedded_host(data.path()).unwrap();
+    let app = vitasync_host::embedded_host(data.path()).unwrap().app;
     for (file, event) in samples("sync-worker") {
         let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_value(event)
             .unwrap_or_else(|err| panic!("sync-worker/{file} is not an SQS event: {err}"));

@@ -57,9 +57,10 @@ impl LocalHost {
             embedded_vault(&config.data_dir)?,
             Some(public_url.clone()),
         )?;
-        let (app, jobs) = embedded_host(&config.data_dir)?;
+        let host = embedded_host(&config.data_dir)?;
         // The demo provider is on by default locally, so the whole flow runs without accounts.
-        let app = app
+        let app = host
+            .app
             .with_providers(providers_from(&env, true))
             .with_connect(connect)
             .with_sync_settings(sync_settings(&env)?);
@@ -69,7 +70,12 @@ impl LocalHost {
         };
         let (stop_worker, worker_stopped) = watch::channel(false);
         let scheduler = tokio::spawn(worker::schedule(app.clone(), worker_stopped.clone()));
-        let worker = tokio::spawn(worker::run(app.clone(), jobs, worker_stopped));
+        let deliverer = tokio::spawn(worker::deliver(
+            app.clone(),
+            host.deliveries,
+            worker_stopped.clone(),
+        ));
+        let worker = tokio::spawn(worker::run(app.clone(), host.jobs, worker_stopped));
         let router = router_for(Function::Local, app);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -82,6 +88,7 @@ impl LocalHost {
             let _ = stop_worker.send(true);
             let _ = worker.await;
             let _ = scheduler.await;
+            let _ = deliverer.await;
             served
         });
         Ok(Self {

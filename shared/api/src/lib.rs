@@ -9,6 +9,7 @@ mod pages;
 mod problem;
 mod routers;
 mod routes;
+mod webhook_dto;
 
 pub use problem::{PROBLEM_TYPES, ProblemType};
 pub use routers::{Function, openapi, router_for};

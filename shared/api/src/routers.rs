@@ -3,7 +3,8 @@
 
 use crate::problem::{ApiError, INTERNAL, METHOD_NOT_ALLOWED};
 use crate::routes::{
-    api_keys, browser, connect, connections, demo, health, meta, providers, sync, users, workspaces,
+    api_keys, browser, connect, connections, demo, health, meta, providers, sync, users, webhooks,
+    workspaces,
 };
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -24,7 +25,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub enum Function {
     /// `functions/users`: `/v1/users...`
     Users,
-    /// `functions/admin`: workspaces, API keys, health and documentation.
+    /// `functions/admin`: workspaces, API keys, webhook endpoints, health and documentation.
     Admin,
     /// `functions/connections`: providers, connections, and connecting a wearable (connect
     /// links, the widget, the OAuth browser leg, the demo provider).
@@ -55,6 +56,7 @@ impl Function {
             Function::Query => health::routes(),
             Function::Admin => workspaces::routes()
                 .merge(api_keys::routes())
+                .merge(webhooks::routes())
                 .merge(meta::routes()),
             Function::Local => Self::LAMBDAS
                 .into_iter()
@@ -125,6 +127,7 @@ fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
         (name = "sync", description = "Fetching a connection's data, and its jobs"),
         (name = "health", description = "A user's health data: records, timeseries, summaries, events"),
         (name = "api-keys", description = "Keys of a workspace (admin)"),
+        (name = "webhooks", description = "Signed events sent to your backend (admin)"),
         (name = "workspaces", description = "Tenants of the deployment (root key)"),
         (name = "meta", description = "Health and documentation"),
     )

@@ -12,3 +12,4 @@ pub mod queue;
 pub mod states;
 pub mod stores;
 pub mod vault;
+pub mod webhooks;

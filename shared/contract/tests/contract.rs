@@ -2,7 +2,9 @@
 //! a real AWS API emulator over the wire.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use vitasync_contract::{connections, fixtures, health, jobs, queue, states, stores, vault};
+use vitasync_contract::{
+    connections, fixtures, health, jobs, queue, states, stores, vault, webhooks,
+};
 
 mod embedded {
     use super::*;
@@ -67,6 +69,11 @@ mod embedded {
     async fn job_queue() {
         queue::job_queue(&Embedded::new().queue()).await;
     }
+
+    #[tokio::test]
+    async fn webhook_store() {
+        webhooks::webhook_store(&Embedded::new().ports()).await;
+    }
 }
 
 mod aws {
@@ -130,5 +137,10 @@ mod aws {
     #[tokio::test]
     async fn job_queue() {
         queue::job_queue(&fixtures::sqs_queue().await).await;
+    }
+
+    #[tokio::test]
+    async fn webhook_store() {
+        webhooks::webhook_store(&fixtures::dynamo_ports().await.0).await;
     }
 }

@@ -16,6 +16,7 @@ use crate::scope::Scope;
 use crate::sync::SyncSettings;
 use crate::time::Timestamp;
 use crate::user::{User, UserDraft, UserPatch};
+use crate::webhooks::EventType;
 use crate::workspace::{DEFAULT_WORKSPACE_SLUG, Workspace, validate_name, validate_slug};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
@@ -46,6 +47,7 @@ pub struct App {
     pub(crate) connect: Option<Arc<ConnectSettings>>,
     pub(crate) jobs_queue: Option<Arc<dyn JobQueue>>,
     pub(crate) sync: SyncSettings,
+    pub(crate) webhooks: Option<Arc<crate::events::WebhookSettings>>,
 }
 
 impl App {
@@ -57,6 +59,7 @@ impl App {
             connect: None,
             jobs_queue: None,
             sync: SyncSettings::default(),
+            webhooks: None,
         }
     }
 
@@ -330,7 +333,13 @@ impl App {
         draft.validate()?;
         let patch = draft.as_patch();
         let candidate = draft.into_user(caller.workspace_id.clone(), self.now());
-        Ok(self.ports.users.upsert_user(&candidate, &patch).await?)
+        let (user, created) = self.ports.users.upsert_user(&candidate, &patch).await?;
+        if created {
+            let data = serde_json::json!({ "userId": user.id, "externalId": user.external_id });
+            self.emit(&user.workspace_id, EventType::UserCreated, data)
+                .await;
+        }
+        Ok((user, created))
     }
 
     pub async fn get_user(&self, caller: &Principal, id: &str) -> Result<User, DomainError> {
@@ -396,6 +405,9 @@ impl App {
             .delete_user(&caller.workspace_id, &id)
             .await?
         {
+            let data = serde_json::json!({ "userId": id });
+            self.emit(&caller.workspace_id, EventType::UserDeleted, data)
+                .await;
             Ok(())
         } else {
             Err(DomainError::NotFound("user"))

@@ -6,6 +6,7 @@ use crate::api_key::Principal;
 use crate::app::App;
 use crate::connection::{Connection, ConnectionStatus, StoredTokens};
 use crate::error::DomainError;
+use crate::events::connection_data;
 use crate::ids::ConnectionId;
 use crate::oauth_state::{OAuthState, StateKind, new_token, state_key};
 use crate::provider::{ProviderId, ProviderSettings};
@@ -15,6 +16,7 @@ use crate::scope::Scope;
 use crate::secrets::{EncryptionContext, Vault};
 use crate::time::Timestamp;
 use crate::user::User;
+use crate::webhooks::EventType;
 use std::sync::Arc;
 
 /// How long a connect link may wait before its first use.
@@ -609,6 +611,17 @@ impl App {
                 unavailable()
             })?;
         tracing::info!(provider = %provider, connection_id = %connection.id, created, "connected");
+        let event = if created {
+            EventType::ConnectionCreated
+        } else {
+            EventType::ConnectionReauthenticated
+        };
+        self.emit(
+            &connection.workspace_id,
+            event,
+            connection_data(&connection),
+        )
+        .await;
         if self.sync.sync_on_connect && self.jobs_queue.is_some() {
             // The backfill starts now rather than at the scheduler's next round; connecting
             // has succeeded either way.
@@ -671,6 +684,7 @@ impl App {
             ..connection
         };
         if self.ports.connections.disconnect(&disconnected).await? {
+            self.announce_disconnected(&disconnected).await;
             Ok(())
         } else {
             Err(DomainError::NotFound("connection"))

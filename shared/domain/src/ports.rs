@@ -11,6 +11,7 @@ use crate::page::{Page, PageRequest};
 use crate::provider::ProviderId;
 use crate::time::{Clock, Timestamp};
 use crate::user::{User, UserPatch};
+use crate::webhooks::{Delivery, DeliveryId, WebhookEndpoint, WebhookId};
 use crate::workspace::Workspace;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -106,6 +107,7 @@ pub struct Ports {
     pub health: Arc<dyn HealthStore>,
     pub jobs: Arc<dyn JobStore>,
     pub calls: Arc<dyn CallCounter>,
+    pub webhooks: Arc<dyn WebhookStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -260,6 +262,47 @@ pub trait JobStore: Send + Sync {
     async fn update_job(&self, job: &SyncJob) -> Result<bool, StoreError>;
 }
 
+/// Webhook endpoints and their deliveries, per workspace.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    async fn insert_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError>;
+    async fn get_endpoint(
+        &self,
+        workspace: &WorkspaceId,
+        id: &WebhookId,
+    ) -> Result<Option<WebhookEndpoint>, StoreError>;
+    /// A workspace's endpoints in creation order.
+    async fn list_endpoints(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> Result<Vec<WebhookEndpoint>, StoreError>;
+    /// Saves `endpoint` if the stored one still has version `endpoint.version - 1`. `false`
+    /// when another writer won or the endpoint is gone.
+    async fn update_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<bool, StoreError>;
+    /// Removes the endpoint and its deliveries. `false` when there was none.
+    async fn delete_endpoint(
+        &self,
+        workspace: &WorkspaceId,
+        id: &WebhookId,
+    ) -> Result<bool, StoreError>;
+    async fn insert_delivery(&self, delivery: &Delivery) -> Result<(), StoreError>;
+    async fn get_delivery(
+        &self,
+        workspace: &WorkspaceId,
+        endpoint: &WebhookId,
+        id: &DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError>;
+    /// Saves `delivery` if the stored one still has version `delivery.version - 1`.
+    async fn update_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError>;
+    /// An endpoint's deliveries, newest first.
+    async fn list_deliveries(
+        &self,
+        workspace: &WorkspaceId,
+        endpoint: &WebhookId,
+        page: &PageRequest,
+    ) -> Result<Page<Delivery>, StoreError>;
+}
+
 impl Ports {
     /// Every store port served by one adapter: each host keeps everything in one store.
     pub fn from_store<S>(store: Arc<S>, clock: Arc<dyn Clock>) -> Self
@@ -272,6 +315,7 @@ impl Ports {
             + HealthStore
             + JobStore
             + CallCounter
+            + WebhookStore
             + 'static,
     {
         Self {
@@ -282,7 +326,8 @@ impl Ports {
             states: store.clone(),
             health: store.clone(),
             jobs: store.clone(),
-            calls: store,
+            calls: store.clone(),
+            webhooks: store,
             clock,
         }
     }

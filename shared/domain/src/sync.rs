@@ -7,6 +7,7 @@ use crate::api_key::Principal;
 use crate::app::App;
 use crate::connection::{Connection, ConnectionStatus};
 use crate::error::{DomainError, StoreError};
+use crate::events::{connection_data, with_fields};
 use crate::health::DataType;
 use crate::health_records::store_batch;
 use crate::jobs::{JobError, JobId, JobMessage, JobStatus, SyncJob};
@@ -19,6 +20,8 @@ use crate::rate_budget::{CallBudget, Window, default_limits};
 use crate::scope::Scope;
 use crate::time::Timestamp;
 use crate::tokens::AccessError;
+use crate::webhooks::EventType;
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -336,7 +339,9 @@ impl App {
                     version: job.version + 1,
                     ..job
                 };
-                self.ports.jobs.update_job(&ended).await?;
+                if self.ports.jobs.update_job(&ended).await? {
+                    self.announce_job_end(&ended).await;
+                }
                 tracing::info!(job_id = %ended.id, status = ?ended.status, "sync ended");
                 Ok(())
             }
@@ -566,8 +571,86 @@ impl App {
                 updated_at: self.now(),
                 ..current
             };
-            self.ports.connections.disconnect(&disconnected).await?;
+            if self.ports.connections.disconnect(&disconnected).await? {
+                self.announce_disconnected(&disconnected).await;
+            }
         }
         Ok(())
+    }
+
+    /// `connection.disconnected`, with the reason recorded on the connection.
+    pub(crate) async fn announce_disconnected(&self, connection: &Connection) {
+        let data = with_fields(
+            connection_data(connection),
+            json!({ "reason": connection.status_reason }),
+        );
+        self.emit(
+            &connection.workspace_id,
+            EventType::ConnectionDisconnected,
+            data,
+        )
+        .await;
+    }
+
+    /// `sync.completed` or `sync.failed`, and `data.updated` when the job stored anything.
+    async fn announce_job_end(&self, job: &SyncJob) {
+        let Ok(Some(connection)) = self
+            .ports
+            .connections
+            .get_connection(&job.workspace_id, &job.user_id, &job.connection_id)
+            .await
+        else {
+            return;
+        };
+        let window = json!({ "from": job.window_from, "to": job.window_to });
+        let base = with_fields(
+            connection_data(&connection),
+            json!({ "jobId": job.id, "window": window }),
+        );
+        match job.status {
+            JobStatus::Succeeded => {
+                let data = with_fields(base.clone(), json!({ "counts": job.counts }));
+                self.emit(&job.workspace_id, EventType::SyncCompleted, data)
+                    .await;
+                let updated: Vec<&String> = job
+                    .counts
+                    .iter()
+                    .filter(|(_, counts)| counts.written > 0)
+                    .map(|(name, _)| name)
+                    .collect();
+                if !updated.is_empty() {
+                    self.announce_data_updated(
+                        &connection,
+                        &updated,
+                        job.window_from,
+                        job.window_to,
+                    )
+                    .await;
+                }
+            }
+            JobStatus::Failed => {
+                let data = with_fields(base, json!({ "error": job.error }));
+                self.emit(&job.workspace_id, EventType::SyncFailed, data)
+                    .await;
+            }
+            JobStatus::Queued | JobStatus::Running => {}
+        }
+    }
+
+    /// `data.updated`: which data types of which connection changed, over which time range;
+    /// enough to query them.
+    pub(crate) async fn announce_data_updated(
+        &self,
+        connection: &Connection,
+        data_types: &[&String],
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) {
+        let data = with_fields(
+            connection_data(connection),
+            json!({ "dataTypes": data_types, "from": from, "to": to }),
+        );
+        self.emit(&connection.workspace_id, EventType::DataUpdated, data)
+            .await;
     }
 }

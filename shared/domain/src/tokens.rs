@@ -9,7 +9,9 @@ use crate::app::App;
 use crate::connect::{ConnectSettings, open_tokens, seal_pair};
 use crate::connection::{Connection, ConnectionStatus, StoredTokens};
 use crate::error::StoreError;
+use crate::events::{connection_data, with_fields};
 use crate::provider_client::{ProviderError, TokenPair};
+use crate::webhooks::EventType;
 use secrecy::SecretString;
 use std::time::Duration;
 use thiserror::Error;
@@ -256,8 +258,18 @@ impl App {
                 updated_at: self.now(),
                 ..current
             };
-            if let Err(err) = store.update_connection(&failed).await {
-                tracing::error!(error = %err, "marking the connection failed did not save");
+            match store.update_connection(&failed).await {
+                Ok(_) => {
+                    let data = with_fields(
+                        connection_data(&failed),
+                        serde_json::json!({ "reason": REFRESH_FAILED }),
+                    );
+                    self.emit(&failed.workspace_id, EventType::ConnectionError, data)
+                        .await;
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "marking the connection failed did not save");
+                }
             }
         }
     }

@@ -15,6 +15,7 @@ mod states;
 mod store;
 mod tables;
 mod users;
+mod webhooks;
 mod workspaces;
 
 pub use keys::{LocalKeyManager, MASTER_KEY_FILE};

@@ -42,6 +42,14 @@ impl EmbeddedStore {
     }
 }
 
+impl EmbeddedQueue {
+    /// The name of this queue's dead-letter queue (open it with `EmbeddedStore::queue` to put
+    /// a message there directly).
+    pub fn dead_letter_name(&self) -> String {
+        self.dead_letter_name.clone()
+    }
+}
+
 fn now_millis() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

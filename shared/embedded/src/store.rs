@@ -78,6 +78,8 @@ impl EmbeddedStore {
         txn.open_table(tables::JOBS)?;
         txn.open_table(tables::USER_JOBS)?;
         txn.open_table(tables::ACTIVE_JOBS)?;
+        txn.open_table(tables::WEBHOOKS)?;
+        txn.open_table(tables::DELIVERIES)?;
         txn.commit()?;
         Ok(())
     }

@@ -52,3 +52,9 @@ pub const USER_JOBS: TableDefinition<(&str, &str, &str), ()> = TableDefinition::
 pub const ACTIVE_JOBS: TableDefinition<(&str, &str), &str> = TableDefinition::new("active_jobs");
 /// counter key → (calls counted, expiry in epoch ms): provider call budgets
 pub const CALL_COUNTERS: TableDefinition<&str, (u64, i64)> = TableDefinition::new("call_counters");
+
+/// (workspace id, webhook id) → webhook endpoint JSON
+pub const WEBHOOKS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("webhooks");
+/// (workspace id, webhook id, delivery id) → delivery JSON
+pub const DELIVERIES: TableDefinition<(&str, &str, &str), &[u8]> =
+    TableDefinition::new("webhook_deliveries");

@@ -6,9 +6,13 @@ use crate::HostError;
 use std::sync::Arc;
 use vitasync_aws::{AwsSettings, DynamoStore, KmsKeyManager, SqsQueue, sdk_config};
 use vitasync_domain::App;
+use vitasync_domain::events::WebhookSettings;
 use vitasync_domain::ports::Ports;
+use vitasync_domain::queue::JobQueue;
 use vitasync_domain::secrets::Vault;
 use vitasync_domain::time::SystemClock;
+use vitasync_domain::webhooks::WebhookSender;
+use vitasync_providers::HttpWebhookSender;
 
 /// The DynamoDB table holding every item.
 pub const TABLE: &str = "VITASYNC_TABLE";
@@ -17,11 +21,25 @@ pub const KMS_KEY_ID: &str = "VITASYNC_KMS_KEY_ID";
 /// The job queue and its dead-letter queue.
 pub const JOBS_QUEUE_URL: &str = "VITASYNC_JOBS_QUEUE_URL";
 pub const JOBS_DEAD_LETTER_URL: &str = "VITASYNC_JOBS_DEAD_LETTER_URL";
+/// The outbound-webhook delivery queue and its dead-letter queue.
+pub const DELIVERIES_QUEUE_URL: &str = "VITASYNC_DELIVERIES_QUEUE_URL";
+pub const DELIVERIES_DEAD_LETTER_URL: &str = "VITASYNC_DELIVERIES_DEAD_LETTER_URL";
 /// The deployment's public base URL (the API's), for links VitaSync hands out.
 pub const PUBLIC_URL: &str = "VITASYNC_PUBLIC_URL";
 /// Sends every AWS call to another endpoint (an emulator). The SDK's own `AWS_ENDPOINT_URL`
 /// works too.
 pub const ENDPOINT: &str = "VITASYNC_AWS_ENDPOINT";
+
+/// What a function does with outbound webhooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookRole {
+    /// Queues events for delivery.
+    Announce,
+    /// Also registers endpoints (seals their secrets).
+    Manage,
+    /// Sends deliveries: opens secrets, calls receivers, dead-letters the hopeless.
+    Deliver,
+}
 
 /// Where variables come from: the process environment, or a map in tests.
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -76,13 +94,34 @@ impl AwsHost {
         Ok(app.with_providers(crate::providers_from(&self.lookup, false)))
     }
 
+    /// The use cases that announce events (queued for the deliver function).
+    pub fn announcing_app(&self) -> Result<App, HostError> {
+        Ok(self
+            .app()?
+            .with_webhooks(self.webhook_settings(WebhookRole::Announce)?))
+    }
+
+    /// The use cases behind the admin routes: webhook endpoints' secrets are sealed with KMS.
+    pub fn admin_app(&self) -> Result<App, HostError> {
+        Ok(self
+            .app()?
+            .with_webhooks(self.webhook_settings(WebhookRole::Manage)?))
+    }
+
+    /// The use cases the deliver function needs: signing secrets opened, receivers called.
+    pub fn deliver_app(&self) -> Result<App, HostError> {
+        Ok(self
+            .app()?
+            .with_webhooks(self.webhook_settings(WebhookRole::Deliver)?))
+    }
+
     /// The use cases with connecting providers and syncing set up: tokens sealed with KMS data
-    /// keys, sync jobs queued on SQS.
+    /// keys, sync jobs queued on SQS, events announced.
     pub fn connect_app(&self) -> Result<App, HostError> {
         let settings =
             crate::connect_settings(&self.lookup, self.vault()?, (self.lookup)(PUBLIC_URL))?;
         Ok(self
-            .app()?
+            .announcing_app()?
             .with_connect(settings)
             .with_jobs_queue(Arc::new(self.jobs_queue()?))
             .with_sync_settings(crate::sync_settings(&self.lookup)?))
@@ -106,6 +145,46 @@ impl AwsHost {
             aws_sdk_kms::Client::new(&self.config),
             key,
         ))))
+    }
+
+    /// What each kind of function needs of outbound webhooks.
+    pub fn webhook_settings(&self, role: WebhookRole) -> Result<WebhookSettings, HostError> {
+        let url = self.required(
+            DELIVERIES_QUEUE_URL,
+            "the SQS webhook delivery queue (template.yaml sets it)",
+        )?;
+        let client = aws_sdk_sqs::Client::new(&self.config);
+        let dead_letters = match role {
+            WebhookRole::Deliver => {
+                let url = self.required(
+                    DELIVERIES_DEAD_LETTER_URL,
+                    "the webhook dead-letter queue (template.yaml sets it)",
+                )?;
+                Some(Arc::new(SqsQueue::new(client.clone(), url, None)) as Arc<dyn JobQueue>)
+            }
+            _ => None,
+        };
+        let vault = match role {
+            WebhookRole::Announce => None,
+            WebhookRole::Manage | WebhookRole::Deliver => Some(self.vault()?),
+        };
+        let sender = match role {
+            WebhookRole::Deliver => Some(Arc::new(
+                HttpWebhookSender::new().map_err(|err| HostError::Config(err.to_string()))?,
+            ) as Arc<dyn WebhookSender>),
+            _ => None,
+        };
+        Ok(WebhookSettings {
+            queue: Arc::new(SqsQueue::new(
+                client,
+                url,
+                (self.lookup)(DELIVERIES_DEAD_LETTER_URL),
+            )),
+            dead_letters,
+            sender,
+            vault,
+            allow_loopback_http: false,
+        })
     }
 
     /// The job queue on SQS.

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use thiserror::Error;
 use vitasync_domain::App;
 use vitasync_domain::connect::ConnectSettings;
+use vitasync_domain::events::WebhookSettings;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderRegistry;
 use vitasync_domain::queue::JobQueue;
@@ -22,7 +23,7 @@ use vitasync_domain::time::SystemClock;
 use vitasync_domain::{DomainError, StoreError};
 use vitasync_embedded::EmbeddedStore;
 use vitasync_embedded::LocalKeyManager;
-use vitasync_providers::HttpProviderClient;
+use vitasync_providers::{HttpProviderClient, HttpWebhookSender};
 
 /// Where the embedded store keeps its data when `VITASYNC_DATA_DIR` is not set.
 pub const DEFAULT_DATA_DIR: &str = ".vitasync";
@@ -54,20 +55,49 @@ pub fn admin_key_from_env() -> Option<SecretString> {
 
 /// The use cases over the embedded adapters, with their files in `data_dir`.
 pub fn embedded_app(data_dir: &std::path::Path) -> Result<App, HostError> {
-    Ok(embedded_host(data_dir)?.0)
+    Ok(embedded_host(data_dir)?.app)
 }
 
 /// How many times a job message is received before it moves to the dead-letter queue.
 pub const JOB_MAX_RECEIVES: u32 = 5;
 
-/// The use cases over the embedded adapters, with sync jobs queued on the embedded queue
-/// (returned too, for the worker that runs them).
-pub fn embedded_host(data_dir: &std::path::Path) -> Result<(App, Arc<dyn JobQueue>), HostError> {
+/// How many times a delivery message is received before it moves to the dead-letter queue
+/// (only a store outage makes it fail: failed attempts become delayed messages).
+pub const DELIVERY_MAX_RECEIVES: u32 = 5;
+
+/// The local host's adapters: the use cases, and the queues its background workers drain.
+pub struct EmbeddedHost {
+    pub app: App,
+    pub jobs: Arc<dyn JobQueue>,
+    pub deliveries: Arc<dyn JobQueue>,
+}
+
+/// The use cases over the embedded adapters, with sync jobs and webhook deliveries queued on
+/// the embedded queue, and events signed with secrets sealed under the local master key.
+pub fn embedded_host(data_dir: &std::path::Path) -> Result<EmbeddedHost, HostError> {
     let store = Arc::new(EmbeddedStore::open(data_dir)?);
-    let queue: Arc<dyn JobQueue> = Arc::new(store.queue("jobs", JOB_MAX_RECEIVES));
-    let app =
-        App::new(Ports::from_store(store, Arc::new(SystemClock))).with_jobs_queue(queue.clone());
-    Ok((app, queue))
+    let jobs: Arc<dyn JobQueue> = Arc::new(store.queue("jobs", JOB_MAX_RECEIVES));
+    let deliveries = store.queue("deliveries", DELIVERY_MAX_RECEIVES);
+    let dead_letters: Arc<dyn JobQueue> =
+        Arc::new(store.queue(&deliveries.dead_letter_name(), DELIVERY_MAX_RECEIVES));
+    let deliveries: Arc<dyn JobQueue> = Arc::new(deliveries);
+    let sender = HttpWebhookSender::new().map_err(|err| HostError::Config(err.to_string()))?;
+    let webhooks = WebhookSettings {
+        queue: deliveries.clone(),
+        dead_letters: Some(dead_letters),
+        sender: Some(Arc::new(sender)),
+        vault: Some(embedded_vault(data_dir)?),
+        // Receivers under development often run on the same machine.
+        allow_loopback_http: true,
+    };
+    let app = App::new(Ports::from_store(store, Arc::new(SystemClock)))
+        .with_jobs_queue(jobs.clone())
+        .with_webhooks(webhooks);
+    Ok(EmbeddedHost {
+        app,
+        jobs,
+        deliveries,
+    })
 }
 
 /// `VITASYNC_BACKFILL_DAYS`: how far back a connection's first sync reaches (default 30);

@@ -4,18 +4,44 @@
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
-use vitasync_domain::App;
 use vitasync_domain::queue::JobQueue;
+use vitasync_domain::{App, DomainError};
 
-/// How long a job may run before its message is delivered again.
+/// How long a message may be worked on before it is delivered again.
 const VISIBILITY: Duration = Duration::from_secs(300);
 /// How often an empty queue is looked at.
 const POLL: Duration = Duration::from_millis(250);
 
-/// Runs jobs until `stop` turns true. A message whose job cannot be processed (the store is
-/// down, the message is unreadable) is left to be delivered again, and after the queue's
-/// receive limit it moves to the dead-letter queue.
-pub async fn run(app: App, queue: Arc<dyn JobQueue>, mut stop: watch::Receiver<bool>) {
+/// Runs sync jobs until `stop` turns true.
+pub async fn run(app: App, queue: Arc<dyn JobQueue>, stop: watch::Receiver<bool>) {
+    drain(queue, stop, "job", move |body| {
+        let app = app.clone();
+        async move { app.process_job_message(&body).await }
+    })
+    .await;
+}
+
+/// Sends outbound webhooks until `stop` turns true (the deliver function does this on AWS).
+pub async fn deliver(app: App, queue: Arc<dyn JobQueue>, stop: watch::Receiver<bool>) {
+    drain(queue, stop, "delivery", move |body| {
+        let app = app.clone();
+        async move { app.process_delivery_message(&body).await }
+    })
+    .await;
+}
+
+/// Takes messages off `queue` until `stop` turns true. A message that cannot be processed (the
+/// store is down, the message is unreadable) is left to be delivered again, and after the
+/// queue's receive limit it moves to the dead-letter queue.
+async fn drain<F, Fut>(
+    queue: Arc<dyn JobQueue>,
+    mut stop: watch::Receiver<bool>,
+    kind: &'static str,
+    handle: F,
+) where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), DomainError>>,
+{
     loop {
         if *stop.borrow() {
             return;
@@ -23,7 +49,7 @@ pub async fn run(app: App, queue: Arc<dyn JobQueue>, mut stop: watch::Receiver<b
         let deliveries = match queue.receive(4, VISIBILITY).await {
             Ok(deliveries) => deliveries,
             Err(err) => {
-                tracing::error!(error = %err, "the job queue failed");
+                tracing::error!(kind, error = %err, "the queue failed");
                 Vec::new()
             }
         };
@@ -35,16 +61,17 @@ pub async fn run(app: App, queue: Arc<dyn JobQueue>, mut stop: watch::Receiver<b
             continue;
         }
         for delivery in deliveries {
-            match app.process_job_message(&delivery.body).await {
+            match handle(delivery.body).await {
                 Ok(()) => {
                     if let Err(err) = queue.delete(&delivery.receipt).await {
-                        tracing::warn!(error = %err, "a finished job's message was not deleted");
+                        tracing::warn!(kind, error = %err, "a handled message was not deleted");
                     }
                 }
                 Err(err) => tracing::warn!(
+                    kind,
                     message_id = %delivery.id,
                     error = %err,
-                    "a job message failed; it will be delivered again"
+                    "a message failed; it will be delivered again"
                 ),
             }
         }

@@ -10,9 +10,12 @@ mod oura;
 mod polar;
 mod rest;
 mod strava;
+mod webhook_sender;
 mod whoop;
 mod wire;
 mod withings;
+
+pub use webhook_sender::HttpWebhookSender;
 
 use async_trait::async_trait;
 use secrecy::SecretString;

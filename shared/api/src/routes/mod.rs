@@ -8,4 +8,5 @@ pub mod meta;
 pub mod providers;
 pub mod sync;
 pub mod users;
+pub mod webhooks;
 pub mod workspaces;

@@ -17,6 +17,8 @@
 //! | - sync job (+ `version`)          |                       | `JOB#<jobId>`       |
 //! | - the connection's active job     |                       | `ACTIVEJOB#<connId>`|
 //! | sync job pointer → user id        | `WS#<ws>`             | `JOB#<jobId>`       |
+//! | webhook endpoint (+ `version`)    | `WS#<ws>`             | `WEBHOOK#<id>`      |
+//! | its deliveries (+ `version`, TTL) | `WS#<ws>#WH#<id>`     | `DELIVERY#<id>`     |
 //!
 //!
 //! One sparse global secondary index, `BySyncDue`, holds active connections only:
@@ -122,4 +124,22 @@ pub fn job(id: &str) -> String {
 /// The guard naming a connection's one active job, in its user's partition.
 pub fn active_job(connection: &str) -> String {
     format!("ACTIVEJOB#{connection}")
+}
+
+pub const WEBHOOK_PREFIX: &str = "WEBHOOK#";
+
+/// A webhook endpoint, in its workspace's partition.
+pub fn webhook(id: &str) -> String {
+    format!("{WEBHOOK_PREFIX}{id}")
+}
+
+/// The partition holding one endpoint's deliveries (listed newest first).
+pub fn deliveries_partition(workspace: &str, endpoint: &str) -> String {
+    format!("WS#{workspace}#WH#{endpoint}")
+}
+
+pub const DELIVERY_PREFIX: &str = "DELIVERY#";
+
+pub fn delivery(id: &str) -> String {
+    format!("{DELIVERY_PREFIX}{id}")
 }

@@ -11,6 +11,7 @@ pub mod keys;
 mod states;
 mod usage;
 mod users;
+mod webhooks;
 mod workspaces;
 
 use aws_sdk_dynamodb::Client;

@@ -1,0 +1,221 @@
+use super::actions::Condition;
+use super::{DynamoStore, Item, TxFailure, contention, from_item, keys, s, to_item};
+use crate::provision::TTL_ATTRIBUTE;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use vitasync_domain::StoreError;
+use vitasync_domain::ids::WorkspaceId;
+use vitasync_domain::page::{Page, PageRequest};
+use vitasync_domain::ports::WebhookStore;
+use vitasync_domain::webhooks::{Delivery, DeliveryId, WebhookEndpoint, WebhookId};
+
+/// Deliveries are kept this long for inspection, then TTL removes them.
+const DELIVERY_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
+
+fn endpoint_item(endpoint: &WebhookEndpoint) -> Result<Item, StoreError> {
+    to_item(
+        endpoint,
+        keys::workspace(endpoint.workspace_id.as_str()),
+        keys::webhook(endpoint.id.as_str()),
+    )
+}
+
+fn delivery_item(delivery: &Delivery) -> Result<Item, StoreError> {
+    let mut item = to_item(
+        delivery,
+        keys::deliveries_partition(
+            delivery.workspace_id.as_str(),
+            delivery.endpoint_id.as_str(),
+        ),
+        keys::delivery(delivery.id.as_str()),
+    )?;
+    let expires = delivery
+        .created_at
+        .plus_seconds(DELIVERY_RETENTION_SECONDS)
+        .millis()
+        .div_euclid(1000);
+    item.insert(TTL_ATTRIBUTE.into(), AttributeValue::N(expires.to_string()));
+    Ok(item)
+}
+
+impl DynamoStore {
+    /// One conditional write; `false` when the condition failed.
+    async fn put_if(&self, item: Item, condition: Condition) -> Result<bool, StoreError> {
+        match self.transact(vec![self.put(item, condition)?]).await {
+            Ok(()) => Ok(true),
+            Err(TxFailure::Condition(_)) => Ok(false),
+            Err(TxFailure::Contention) => Err(contention()),
+            Err(TxFailure::Store(err)) => Err(err),
+        }
+    }
+}
+
+#[async_trait]
+impl WebhookStore for DynamoStore {
+    async fn insert_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+        if self
+            .put_if(endpoint_item(endpoint)?, Condition::Absent)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("the webhook id is taken".into()))
+        }
+    }
+
+    async fn get_endpoint(
+        &self,
+        workspace: &WorkspaceId,
+        id: &WebhookId,
+    ) -> Result<Option<WebhookEndpoint>, StoreError> {
+        self.get(
+            keys::workspace(workspace.as_str()),
+            keys::webhook(id.as_str()),
+        )
+        .await?
+        .map(from_item)
+        .transpose()
+    }
+
+    async fn list_endpoints(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        self.query_prefix(
+            &keys::workspace(workspace.as_str()),
+            keys::WEBHOOK_PREFIX,
+            None,
+            None,
+        )
+        .await?
+        .into_iter()
+        .map(from_item)
+        .collect()
+    }
+
+    async fn update_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<bool, StoreError> {
+        self.put_if(
+            endpoint_item(endpoint)?,
+            Condition::Version(endpoint.version.saturating_sub(1)),
+        )
+        .await
+    }
+
+    async fn delete_endpoint(
+        &self,
+        workspace: &WorkspaceId,
+        id: &WebhookId,
+    ) -> Result<bool, StoreError> {
+        let deleted = match self
+            .transact(vec![self.delete(
+                keys::workspace(workspace.as_str()),
+                keys::webhook(id.as_str()),
+                Condition::Present,
+            )?])
+            .await
+        {
+            Ok(()) => true,
+            Err(TxFailure::Condition(_)) => false,
+            Err(TxFailure::Contention) => return Err(contention()),
+            Err(TxFailure::Store(err)) => return Err(err),
+        };
+        // Deliveries go with it (also after an earlier delete was cut short).
+        let pk = keys::deliveries_partition(workspace.as_str(), id.as_str());
+        let requests = self
+            .query_prefix(&pk, keys::DELIVERY_PREFIX, None, None)
+            .await?
+            .into_iter()
+            .map(|item| {
+                let key = [keys::PK, keys::SK]
+                    .into_iter()
+                    .filter_map(|name| item.get(name).map(|v| (name.to_owned(), v.clone())))
+                    .collect();
+                DeleteRequest::builder()
+                    .set_key(Some(key))
+                    .build()
+                    .map(|delete| WriteRequest::builder().delete_request(delete).build())
+                    .map_err(|err| StoreError::Corrupt(err.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_write(requests).await?;
+        Ok(deleted)
+    }
+
+    async fn insert_delivery(&self, delivery: &Delivery) -> Result<(), StoreError> {
+        if self
+            .put_if(delivery_item(delivery)?, Condition::Absent)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("the delivery id is taken".into()))
+        }
+    }
+
+    async fn get_delivery(
+        &self,
+        workspace: &WorkspaceId,
+        endpoint: &WebhookId,
+        id: &DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.get(
+            keys::deliveries_partition(workspace.as_str(), endpoint.as_str()),
+            keys::delivery(id.as_str()),
+        )
+        .await?
+        .map(from_item)
+        .transpose()
+    }
+
+    async fn update_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError> {
+        self.put_if(
+            delivery_item(delivery)?,
+            Condition::Version(delivery.version.saturating_sub(1)),
+        )
+        .await
+    }
+
+    async fn list_deliveries(
+        &self,
+        workspace: &WorkspaceId,
+        endpoint: &WebhookId,
+        page: &PageRequest,
+    ) -> Result<Page<Delivery>, StoreError> {
+        let pk = keys::deliveries_partition(workspace.as_str(), endpoint.as_str());
+        let want = page.limit + 1;
+        let mut start = page
+            .after
+            .as_ref()
+            .map(|after| Self::key(pk.clone(), keys::delivery(after)));
+        let mut deliveries = Vec::new();
+        loop {
+            let remaining = i32::try_from(want - deliveries.len()).unwrap_or(i32::MAX);
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(keys::DELIVERY_PREFIX))
+                .scan_index_forward(false)
+                .consistent_read(true)
+                .limit(self.page_limit(remaining))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(super::unavailable)?;
+            for item in output.items.unwrap_or_default() {
+                deliveries.push(from_item::<Delivery>(item)?);
+            }
+            match output.last_evaluated_key {
+                Some(last) if deliveries.len() < want => start = Some(last),
+                _ => break,
+            }
+        }
+        Ok(Page::from_lookahead(deliveries, page.limit, |delivery| {
+            delivery.id.to_string()
+        }))
+    }
+}

@@ -1,0 +1,171 @@
+//! Announcing events: each event becomes one delivery per endpoint of its workspace that
+//! listens for it, queued for the deliver worker. Announcing never fails the work that caused
+//! it; a fault is logged and the work stands.
+
+use crate::app::App;
+use crate::connection::Connection;
+use crate::error::{DomainError, StoreError};
+use crate::ids::WorkspaceId;
+use crate::queue::{JobQueue, MAX_DELAY, Outgoing};
+use crate::secrets::Vault;
+use crate::webhooks::{
+    Delivery, DeliveryId, DeliveryMessage, DeliveryStatus, EventId, EventType, WebhookEndpoint,
+    WebhookSender,
+};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What outbound webhooks need. Functions that only announce events need the queue; the
+/// admin routes also the vault (to seal secrets); the deliver worker everything.
+#[derive(Clone)]
+pub struct WebhookSettings {
+    /// Where deliveries are queued (SQS on AWS, the embedded queue locally).
+    pub queue: Arc<dyn JobQueue>,
+    /// Where a delivery that used up its retries is put for inspection.
+    pub dead_letters: Option<Arc<dyn JobQueue>>,
+    pub sender: Option<Arc<dyn WebhookSender>>,
+    pub vault: Option<Vault>,
+    /// Whether `http://` endpoints on a loopback address are accepted (the local host).
+    pub allow_loopback_http: bool,
+}
+
+/// An event about to be announced: its id and the exact body receivers get.
+pub struct NewEvent {
+    pub id: EventId,
+    pub event_type: EventType,
+    pub payload: String,
+}
+
+/// The `data` of events about one connection.
+pub fn connection_data(connection: &Connection) -> Value {
+    json!({
+        "userId": connection.user_id,
+        "connectionId": connection.id,
+        "provider": connection.provider.as_str(),
+    })
+}
+
+/// `data` with `extra`'s fields added.
+pub fn with_fields(mut data: Value, extra: Value) -> Value {
+    if let (Value::Object(target), Value::Object(source)) = (&mut data, extra) {
+        target.extend(source);
+    }
+    data
+}
+
+impl App {
+    /// Where outbound webhooks go (none: events are not announced).
+    pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
+        self.webhooks = Some(Arc::new(settings));
+        self
+    }
+
+    pub(crate) fn new_event(
+        &self,
+        event_type: EventType,
+        data: Value,
+    ) -> Result<NewEvent, DomainError> {
+        let body = json!({
+            "type": event_type.as_str(),
+            "timestamp": self.now(),
+            "data": data,
+        });
+        let payload =
+            serde_json::to_string(&body).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+        Ok(NewEvent {
+            id: EventId::generate(),
+            event_type,
+            payload,
+        })
+    }
+
+    /// Announces an event to every endpoint of `workspace` that listens for it. Faults are
+    /// logged, never returned: the work behind the event has happened either way.
+    pub async fn emit(&self, workspace: &WorkspaceId, event_type: EventType, data: Value) {
+        if self.webhooks.is_none() {
+            return;
+        }
+        if let Err(err) = self.try_emit(workspace, event_type, data).await {
+            tracing::error!(event_type = event_type.as_str(), error = %err, "an event could not be announced");
+        }
+    }
+
+    async fn try_emit(
+        &self,
+        workspace: &WorkspaceId,
+        event_type: EventType,
+        data: Value,
+    ) -> Result<(), DomainError> {
+        let endpoints = self.ports.webhooks.list_endpoints(workspace).await?;
+        let listening: Vec<_> = endpoints
+            .into_iter()
+            .filter(|endpoint| endpoint.listens_to(event_type))
+            .collect();
+        if listening.is_empty() {
+            return Ok(());
+        }
+        let event = self.new_event(event_type, data)?;
+        for endpoint in &listening {
+            self.deliver_to(endpoint, &event).await?;
+        }
+        Ok(())
+    }
+
+    /// Stores a pending delivery of `event` to `endpoint` and queues it.
+    pub(crate) async fn deliver_to(
+        &self,
+        endpoint: &WebhookEndpoint,
+        event: &NewEvent,
+    ) -> Result<Delivery, DomainError> {
+        let now = self.now();
+        let delivery = Delivery {
+            id: DeliveryId::generate(),
+            workspace_id: endpoint.workspace_id.clone(),
+            endpoint_id: endpoint.id.clone(),
+            event_id: event.id.clone(),
+            event_type: event.event_type,
+            payload: event.payload.clone(),
+            status: DeliveryStatus::Pending,
+            attempts: Vec::new(),
+            round_attempts: 0,
+            next_attempt_at: Some(now),
+            created_at: now,
+            version: 1,
+        };
+        self.ports.webhooks.insert_delivery(&delivery).await?;
+        self.queue_delivery(&delivery, Duration::ZERO).await?;
+        Ok(delivery)
+    }
+
+    /// Puts the delivery's message on the queue, to be received after `delay` (capped at the
+    /// queue's longest; the worker sends it on again if it comes early).
+    pub(crate) async fn queue_delivery(
+        &self,
+        delivery: &Delivery,
+        delay: Duration,
+    ) -> Result<(), DomainError> {
+        let settings = self.webhook_settings()?;
+        let body = delivery_message(delivery)?;
+        settings
+            .queue
+            .send(Outgoing {
+                body,
+                delay: delay.min(MAX_DELAY),
+            })
+            .await
+            .map_err(|err| {
+                tracing::error!(error = %err, "the delivery queue failed");
+                DomainError::Unavailable("the delivery queue")
+            })
+    }
+}
+
+pub(crate) fn delivery_message(delivery: &Delivery) -> Result<String, DomainError> {
+    let message = DeliveryMessage {
+        workspace_id: delivery.workspace_id.clone(),
+        endpoint_id: delivery.endpoint_id.clone(),
+        delivery_id: delivery.id.clone(),
+    };
+    Ok(serde_json::to_string(&message).map_err(|err| StoreError::Corrupt(err.to_string()))?)
+}
