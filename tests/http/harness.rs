@@ -8,12 +8,13 @@ use secrecy::SecretString;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use vitasync_aws::{DynamoStore, KmsKeyManager};
+use vitasync_aws::{DynamoStore, KmsKeyManager, SqsQueue};
 use vitasync_contract::{emulator, fixtures};
 use vitasync_domain::App;
 use vitasync_domain::api_key::Principal;
 use vitasync_domain::connect::{AuthorizeParams, CallbackParams, ConnectLinkRequest};
 use vitasync_domain::connection::Connection;
+use vitasync_domain::events::WebhookSettings;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderId;
 use vitasync_domain::queue::{Delivery, JobQueue, Outgoing, QueueError};
@@ -22,6 +23,7 @@ use vitasync_domain::sync::SyncSettings;
 use vitasync_domain::time::{Clock, Timestamp};
 use vitasync_domain::user::UserDraft;
 use vitasync_embedded::EmbeddedStore;
+use vitasync_providers::HttpWebhookSender;
 use vitasync_tests::fake_provider::FakeProvider;
 use vitasync_tests::{ROOT_KEY, browser_client};
 
@@ -54,6 +56,10 @@ pub struct Harness {
     pub ports: Ports,
     /// The host's job queue, recording what is sent to it.
     pub queue: Arc<RecordingQueue>,
+    /// The host's webhook delivery queue (and, through it, its dead letters).
+    pub deliveries: Arc<RecordingQueue>,
+    /// Delivery messages already handed to the deliver worker by `deliver_queued`.
+    delivered: Mutex<usize>,
     _dir: tempfile::TempDir,
 }
 
@@ -78,14 +84,17 @@ pub async fn harness_on(host: Host, provider: ProviderId) -> Harness {
         Timestamp::parse("2026-11-22T10:00:00Z").unwrap(),
     )));
     let mut table_name = None;
-    let (ports, vault, queue): (_, _, Arc<dyn JobQueue>) = match host {
+    type Queues = (Arc<dyn JobQueue>, Arc<dyn JobQueue>, Arc<dyn JobQueue>);
+    let (ports, vault, (queue, deliveries, dead_letters)): (_, _, Queues) = match host {
         Host::Embedded => {
             let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
             let queue = Arc::new(store.queue("jobs", 5));
+            let deliveries = store.queue("deliveries", 5);
+            let dead_letters = Arc::new(store.queue(&deliveries.dead_letter_name(), 5));
             (
                 Ports::from_store(store, clock.clone()),
                 vitasync_host::embedded_vault(dir.path()).unwrap(),
-                queue,
+                (queue, Arc::new(deliveries), dead_letters),
             )
         }
         Host::Aws => {
@@ -97,10 +106,17 @@ pub async fn harness_on(host: Host, provider: ProviderId) -> Harness {
                 aws_sdk_kms::Client::new(&config),
                 fixtures::new_kms_key().await,
             );
+            let (client, url, dead_letter_url) = fixtures::new_queue().await;
+            let deliveries = SqsQueue::new(client.clone(), url, Some(dead_letter_url.clone()));
+            let dead_letters = SqsQueue::new(client, dead_letter_url, None);
             (
                 Ports::from_store(Arc::new(store), clock.clone()),
                 Vault::new(Arc::new(keys)),
-                Arc::new(fixtures::sqs_queue().await),
+                (
+                    Arc::new(fixtures::sqs_queue().await),
+                    Arc::new(deliveries),
+                    Arc::new(dead_letters),
+                ),
             )
         }
     };
@@ -108,11 +124,23 @@ pub async fn harness_on(host: Host, provider: ProviderId) -> Harness {
         inner: queue,
         sent: Mutex::default(),
     });
+    let deliveries = Arc::new(RecordingQueue {
+        inner: deliveries,
+        sent: Mutex::default(),
+    });
+    let webhooks = WebhookSettings {
+        queue: deliveries.clone(),
+        dead_letters: Some(dead_letters),
+        sender: Some(Arc::new(HttpWebhookSender::new().unwrap())),
+        vault: Some(vault.clone()),
+        allow_loopback_http: true,
+    };
     let connect = vitasync_host::connect_settings(&lookup, vault, Some(BASE.into())).unwrap();
     let app = App::new(ports.clone())
         .with_providers(vitasync_host::providers_from(&lookup, false))
         .with_connect(connect)
         .with_jobs_queue(queue.clone())
+        .with_webhooks(webhooks)
         // These tests sync explicitly, window by window.
         .with_sync_settings(SyncSettings {
             sync_on_connect: false,
@@ -135,6 +163,8 @@ pub async fn harness_on(host: Host, provider: ProviderId) -> Harness {
         fake,
         table: table_name,
         queue,
+        deliveries,
+        delivered: Mutex::new(0),
         ports,
         _dir: dir,
     }
@@ -200,6 +230,51 @@ impl Harness {
             .get_connection(&self.caller, &self.user, &id)
             .await
             .unwrap()
+    }
+
+    /// Plays the delivery queue: hands each delivery message sent since the last call to the
+    /// deliver worker once its delay is up (moving the clock by that delay), including the
+    /// messages that handling sends, until none is left. Returns the delays, in order.
+    pub async fn run_deliveries(&self) -> Vec<Duration> {
+        let mut delays = Vec::new();
+        loop {
+            let next = {
+                let mut done = self.delivered.lock().unwrap();
+                let next = self.deliveries.sent().get(*done).cloned();
+                *done += usize::from(next.is_some());
+                next
+            };
+            let Some(message) = next else {
+                return delays;
+            };
+            assert!(delays.len() < 500, "deliveries keep coming: {delays:?}");
+            self.clock.advance(message.delay.as_secs() as i64);
+            delays.push(message.delay);
+            self.app
+                .process_delivery_message(&message.body)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Works the queue as the worker does until no message is visible; returns how many ran.
+    pub async fn work_queue(&self) -> usize {
+        let mut ran = 0;
+        loop {
+            let deliveries = self
+                .queue
+                .receive(10, Duration::from_secs(30))
+                .await
+                .unwrap();
+            if deliveries.is_empty() {
+                return ran;
+            }
+            for delivery in deliveries {
+                self.app.process_job_message(&delivery.body).await.unwrap();
+                self.queue.delete(&delivery.receipt).await.unwrap();
+                ran += 1;
+            }
+        }
     }
 
     pub async fn reread(&self, connection: &Connection) -> Connection {

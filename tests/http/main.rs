@@ -22,4 +22,5 @@ mod sync_engine;
 mod template;
 mod token_service;
 mod users;
+mod webhooks_out;
 mod workspaces;

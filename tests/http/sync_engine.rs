@@ -63,26 +63,6 @@ impl Harness {
             .unwrap()
     }
 
-    /// Works the queue as the worker does until no message is visible; returns how many ran.
-    async fn work_queue(&self) -> usize {
-        let mut ran = 0;
-        loop {
-            let deliveries = self
-                .queue
-                .receive(10, Duration::from_secs(30))
-                .await
-                .unwrap();
-            if deliveries.is_empty() {
-                return ran;
-            }
-            for delivery in deliveries {
-                self.app.process_job_message(&delivery.body).await.unwrap();
-                self.queue.delete(&delivery.receipt).await.unwrap();
-                ran += 1;
-            }
-        }
-    }
-
     /// Delivers the last message sent, as the queue would once its delay is over.
     async fn deliver_delayed(&self) -> Duration {
         let last = self.queue.sent().pop().expect("a message was sent");

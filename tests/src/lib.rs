@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod fake_provider;
+pub mod receiver;
 pub mod runtime_stub;
 
 use reqwest::{Method, StatusCode};

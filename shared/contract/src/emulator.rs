@@ -30,8 +30,9 @@ fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The Python that has moto: the tools virtualenv's, else the one on PATH.
-fn python() -> PathBuf {
+/// The Python with the test tools (moto, standardwebhooks): the tools virtualenv's, else the
+/// one on PATH.
+pub fn python() -> PathBuf {
     let bundled = workspace().join(".tools/venv/bin/python3");
     if bundled.exists() {
         bundled

@@ -1,0 +1,81 @@
+//! A webhook receiver for tests: answers each POST with the next status of its script (the
+//! last one repeats) and remembers what it got.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// One request as the receiver saw it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+}
+
+#[derive(Default)]
+struct Inner {
+    script: Vec<u16>,
+    received: Vec<Received>,
+}
+
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Receiver {
+    /// Answers with `script[0]`, then `script[1]`, …, repeating the last status.
+    pub async fn start(script: &[u16]) -> Self {
+        let inner = Arc::new(Mutex::new(Inner {
+            script: script.to_vec(),
+            received: Vec::new(),
+        }));
+        let app = Router::new()
+            .route("/hook", post(receive))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            url: format!("http://{addr}/hook"),
+            inner,
+        }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inner.lock().unwrap().received.clone()
+    }
+}
+
+async fn receive(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let mut inner = inner.lock().unwrap();
+    let index = inner
+        .received
+        .len()
+        .min(inner.script.len().saturating_sub(1));
+    let status = inner.script.get(index).copied().unwrap_or(204);
+    inner.received.push(Received {
+        headers: headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    value.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    });
+    StatusCode::from_u16(status).unwrap()
+}
