@@ -22,5 +22,6 @@ mod sync_engine;
 mod template;
 mod token_service;
 mod users;
+mod webhooks_api;
 mod webhooks_out;
 mod workspaces;
