@@ -114,7 +114,7 @@ async fn every_sample_event_gets_the_expected_response() {
     dirs.sort();
     for dir in dirs {
         let name = dir.file_name().unwrap().to_str().unwrap().to_owned();
-        if name == "sync-worker" || name == "scheduler" {
+        if matches!(name.as_str(), "sync-worker" | "scheduler" | "deliver") {
             continue; // SQS and schedule events: see below and the runtime tests
         }
         let data = tempfile::tempdir().unwrap();
@@ -164,28 +164,36 @@ async fn every_sample_event_gets_the_expected_response() {
 }
 
 #[tokio::test]
-async fn the_sync_worker_sample_batch_fails_only_its_poison_message() {
+async fn the_queue_workers_sample_batches_fail_only_their_poison_messages() {
     let data = tempfile::tempdir().unwrap();
     let app = vitasync_host::embedded_host(data.path()).unwrap().app;
-    for (file, event) in samples("sync-worker") {
-        let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_value(event)
-            .unwrap_or_else(|err| panic!("sync-worker/{file} is not an SQS event: {err}"));
-        let response = vitasync_aws::consumer::handle_sqs_event(event, |delivery| {
-            let app = app.clone();
-            async move { app.process_job_message(&delivery.body).await }
-        })
-        .await;
-        let failed: Vec<_> = response
-            .batch_item_failures
-            .iter()
-            .map(|failure| failure.item_identifier.as_str())
-            .collect();
-        // A message for a job that no longer exists is dropped; an unreadable one is retried
-        // (and ends in the dead-letter queue), without failing its neighbour.
-        assert_eq!(
-            failed,
-            ["poison-7d1e2b9c-3f40-4c2b-8d7e-5b6a4c3d2e1f"],
-            "{file}"
-        );
+    for function in ["sync-worker", "deliver"] {
+        for (file, event) in samples(function) {
+            let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_value(event)
+                .unwrap_or_else(|err| panic!("{function}/{file} is not an SQS event: {err}"));
+            let response = vitasync_aws::consumer::handle_sqs_event(event, |delivery| {
+                let app = app.clone();
+                async move {
+                    match function {
+                        "deliver" => app.process_delivery_message(&delivery.body).await,
+                        _ => app.process_job_message(&delivery.body).await,
+                    }
+                }
+            })
+            .await;
+            let failed: Vec<_> = response
+                .batch_item_failures
+                .iter()
+                .map(|failure| failure.item_identifier.as_str())
+                .collect();
+            // A message for a job or delivery that no longer exists is dropped; an unreadable
+            // one is retried (and ends in the dead-letter queue), without failing its
+            // neighbour.
+            assert_eq!(
+                failed,
+                ["poison-7d1e2b9c-3f40-4c2b-8d7e-5b6a4c3d2e1f"],
+                "{function}/{file}"
+            );
+        }
     }
 }

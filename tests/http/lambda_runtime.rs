@@ -63,10 +63,17 @@ async fn function_binaries_answer_their_sample_events_from_dynamodb() {
             runtime.push(&format!("request-{n}"), event.clone());
         }
         let mut command = lambda_command(function, &runtime, &table);
+        if function != "query" {
+            command.env(
+                "VITASYNC_DELIVERIES_QUEUE_URL",
+                fixtures::new_queue().await.1,
+            );
+        }
+        if function == "connections" || function == "admin" {
+            command.env("VITASYNC_KMS_KEY_ID", fixtures::new_kms_key().await);
+        }
         if function == "connections" {
-            command
-                .env("VITASYNC_KMS_KEY_ID", fixtures::new_kms_key().await)
-                .env("VITASYNC_JOBS_QUEUE_URL", fixtures::new_queue().await.1);
+            command.env("VITASYNC_JOBS_QUEUE_URL", fixtures::new_queue().await.1);
         }
         let mut child = command.spawn().unwrap();
         let results = tokio::time::timeout(Duration::from_secs(60), runtime.results(events.len()))
@@ -90,30 +97,35 @@ async fn function_binaries_answer_their_sample_events_from_dynamodb() {
 }
 
 #[tokio::test]
-async fn the_sync_worker_binary_reports_only_its_poison_message_as_failed() {
-    let table = fixtures::new_table().await;
-    let runtime = RuntimeStub::start().await;
-    let events = samples("sync-worker");
-    for (n, (_, event)) in events.iter().enumerate() {
-        runtime.push(&format!("batch-{n}"), event.clone());
-    }
-    let mut child = lambda_command("sync-worker", &runtime, &table)
-        .env("VITASYNC_KMS_KEY_ID", fixtures::new_kms_key().await)
-        .env("VITASYNC_JOBS_QUEUE_URL", fixtures::new_queue().await.1)
-        .spawn()
-        .unwrap();
-    let results = tokio::time::timeout(Duration::from_secs(60), runtime.results(events.len()))
-        .await
-        .expect("the sync worker did not answer every batch");
-    child.kill().unwrap();
-    child.wait().unwrap();
-    for ((file, _), (_, result)) in events.iter().zip(results) {
-        let response = result.unwrap_or_else(|err| panic!("sync-worker/{file} failed: {err}"));
-        assert_eq!(
-            response["batchItemFailures"],
-            serde_json::json!([{"itemIdentifier": "poison-7d1e2b9c-3f40-4c2b-8d7e-5b6a4c3d2e1f"}]),
-            "{file}: {response}"
-        );
+async fn the_queue_worker_binaries_report_only_their_poison_messages_as_failed() {
+    for function in ["sync-worker", "deliver"] {
+        let table = fixtures::new_table().await;
+        let runtime = RuntimeStub::start().await;
+        let events = samples(function);
+        for (n, (_, event)) in events.iter().enumerate() {
+            runtime.push(&format!("batch-{n}"), event.clone());
+        }
+        let (_, deliveries, dead_letters) = fixtures::new_queue().await;
+        let mut child = lambda_command(function, &runtime, &table)
+            .env("VITASYNC_KMS_KEY_ID", fixtures::new_kms_key().await)
+            .env("VITASYNC_JOBS_QUEUE_URL", fixtures::new_queue().await.1)
+            .env("VITASYNC_DELIVERIES_QUEUE_URL", deliveries)
+            .env("VITASYNC_DELIVERIES_DEAD_LETTER_URL", dead_letters)
+            .spawn()
+            .unwrap();
+        let results = tokio::time::timeout(Duration::from_secs(60), runtime.results(events.len()))
+            .await
+            .unwrap_or_else(|_| panic!("{function} did not answer every batch"));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        for ((file, _), (_, result)) in events.iter().zip(results) {
+            let response = result.unwrap_or_else(|err| panic!("{function}/{file} failed: {err}"));
+            assert_eq!(
+                response["batchItemFailures"],
+                serde_json::json!([{"itemIdentifier": "poison-7d1e2b9c-3f40-4c2b-8d7e-5b6a4c3d2e1f"}]),
+                "{function}/{file}: {response}"
+            );
+        }
     }
 }
 

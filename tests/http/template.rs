@@ -57,7 +57,7 @@ fn function_for(binary: &str) -> Option<Function> {
         "admin" => Some(Function::Admin),
         "connections" => Some(Function::Connections),
         "query" => Some(Function::Query),
-        "sync-worker" | "scheduler" => None,
+        "sync-worker" | "scheduler" | "deliver" => None,
         other => panic!("template.yaml builds '{other}', which this test does not know"),
     }
 }
@@ -135,6 +135,45 @@ fn the_sync_worker_consumes_the_job_queue_reporting_partial_failures() {
         .as_u64()
         .unwrap();
     assert!(visibility >= 6 * timeout);
+}
+
+#[test]
+fn the_deliver_function_consumes_the_delivery_queue_and_only_opens_secrets() {
+    let template = template();
+    let deliver = &template["Resources"]["DeliverFunction"]["Properties"];
+    let event = &deliver["Events"]["Deliveries"];
+    assert_eq!(event["Type"], "SQS");
+    assert_eq!(
+        event["Properties"]["FunctionResponseTypes"][0],
+        "ReportBatchItemFailures"
+    );
+    let queue = &template["Resources"]["DeliveriesQueue"]["Properties"];
+    let timeout = deliver["Timeout"].as_u64().unwrap();
+    assert!(queue["VisibilityTimeout"].as_u64().unwrap() >= 6 * timeout);
+    assert!(queue["RedrivePolicy"]["maxReceiveCount"].as_u64().unwrap() <= 10);
+    let statements = deliver["Policies"][0]["Statement"].as_sequence().unwrap();
+    let kms: Vec<_> = statements
+        .iter()
+        .filter(|s| s["Action"].as_str().is_some_and(|a| a.starts_with("kms:")))
+        .collect();
+    assert_eq!(kms.len(), 1);
+    assert_eq!(
+        kms[0]["Action"], "kms:Decrypt",
+        "the deliver function seals nothing"
+    );
+    // Every function that announces events may queue them, and nothing else may.
+    for name in [
+        "UsersFunction",
+        "ConnectionsFunction",
+        "SyncWorkerFunction",
+        "AdminFunction",
+    ] {
+        let env = &template["Resources"][name]["Properties"]["Environment"]["Variables"];
+        assert!(
+            env.get("VITASYNC_DELIVERIES_QUEUE_URL").is_some(),
+            "{name} announces events"
+        );
+    }
 }
 
 #[test]

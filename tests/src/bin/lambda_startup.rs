@@ -9,13 +9,14 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vitasync_tests::runtime_stub::RuntimeStub;
 
-const FUNCTIONS: [&str; 6] = [
+const FUNCTIONS: [&str; 7] = [
     "users",
     "admin",
     "connections",
     "query",
     "sync-worker",
     "scheduler",
+    "deliver",
 ];
 const RUNS: usize = 25;
 
@@ -45,6 +46,14 @@ async fn time_to_first_poll(binary: &PathBuf) -> Duration {
         // Named, never called: functions do no network I/O at init.
         .env("VITASYNC_KMS_KEY_ID", "bench")
         .env("VITASYNC_JOBS_QUEUE_URL", "http://127.0.0.1:9/queue/bench")
+        .env(
+            "VITASYNC_DELIVERIES_QUEUE_URL",
+            "http://127.0.0.1:9/queue/deliveries",
+        )
+        .env(
+            "VITASYNC_DELIVERIES_DEAD_LETTER_URL",
+            "http://127.0.0.1:9/queue/deliveries-dead",
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

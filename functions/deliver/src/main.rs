@@ -1,0 +1,27 @@
+//! Lambda function: sends outbound webhooks from the SQS delivery queue, reporting partial
+//! batch failures.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{LambdaEvent, service_fn};
+use vitasync_aws::consumer::handle_sqs_event;
+use vitasync_host::aws::AwsHost;
+use vitasync_host::{LogFormat, init_tracing};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_tracing(LogFormat::Json);
+    let app = AwsHost::from_env().await?.deliver_app()?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let app = app.clone();
+        async move {
+            Ok::<SqsBatchResponse, lambda_runtime::Error>(
+                handle_sqs_event(event.payload, |delivery| {
+                    let app = app.clone();
+                    async move { app.process_delivery_message(&delivery.body).await }
+                })
+                .await,
+            )
+        }
+    }))
+    .await
+}
