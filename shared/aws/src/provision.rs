@@ -43,11 +43,26 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
         .key_schema(key(keys::SK, KeyType::Range)?)
         .attribute_definitions(attribute(keys::SYNC_DUE_PK)?)
         .attribute_definitions(attribute(keys::SYNC_DUE_SK)?)
+        .attribute_definitions(attribute(keys::ACCOUNT_PK)?)
+        .attribute_definitions(attribute(keys::ACCOUNT_SK)?)
         .global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name(keys::SYNC_DUE_INDEX)
                 .key_schema(key(keys::SYNC_DUE_PK, KeyType::Hash)?)
                 .key_schema(key(keys::SYNC_DUE_SK, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .map_err(|err| failed("table index", err))?,
+        )
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(keys::ACCOUNT_INDEX)
+                .key_schema(key(keys::ACCOUNT_PK, KeyType::Hash)?)
+                .key_schema(key(keys::ACCOUNT_SK, KeyType::Range)?)
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::All)

@@ -469,3 +469,73 @@ pub async fn record_sync(ports: &Ports) {
             .is_none()
     );
 }
+
+/// Connections of one provider account are found across workspaces and users, in any state,
+/// and leave the lookup when deleted (alone or with their user).
+pub async fn connections_for_account(ports: &Ports) {
+    let store = &ports.connections;
+    let (ws_a, alice) = new_user(ports, "alice").await;
+    let (ws_b, bob) = new_user(ports, "bob").await;
+    let account = format!("acct-{}", ConnectionId::generate());
+    let a = connection(&ws_a, &alice.id, ProviderId::Strava, &account, 0);
+    let b = connection(&ws_b, &bob.id, ProviderId::Strava, &account, 0);
+    let other_provider = connection(&ws_a, &alice.id, ProviderId::Oura, &account, 0);
+    let other_account = connection(&ws_b, &bob.id, ProviderId::Strava, "someone-else", 0);
+    for item in [&a, &b, &other_provider, &other_account] {
+        store.upsert_connection(item, &tokens(1)).await.unwrap();
+    }
+    let ids = |found: Vec<Connection>| {
+        let mut ids: Vec<_> = found.into_iter().map(|c| c.id).collect();
+        ids.sort();
+        ids
+    };
+    let mut both = vec![a.id.clone(), b.id.clone()];
+    both.sort();
+    assert_eq!(
+        ids(store
+            .connections_for_account(ProviderId::Strava, &account)
+            .await
+            .unwrap()),
+        both
+    );
+
+    // A disconnected connection is still found (a late deauthorisation is still about it).
+    let disconnected = Connection {
+        status: ConnectionStatus::Disconnected,
+        ..a.clone()
+    };
+    assert!(store.disconnect(&disconnected).await.unwrap());
+    let found = store
+        .connections_for_account(ProviderId::Strava, &account)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 2);
+    assert!(
+        found
+            .iter()
+            .any(|c| c.id == a.id && c.status == ConnectionStatus::Disconnected)
+    );
+
+    // Deleting the connection, or its user, takes it out of the lookup.
+    assert!(
+        store
+            .delete_connection(&ws_a, &alice.id, &a.id)
+            .await
+            .unwrap()
+    );
+    assert!(ports.users.delete_user(&ws_b, &bob.id).await.unwrap());
+    assert!(
+        store
+            .connections_for_account(ProviderId::Strava, &account)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        ids(store
+            .connections_for_account(ProviderId::Oura, &account)
+            .await
+            .unwrap()),
+        vec![other_provider.id]
+    );
+}

@@ -41,6 +41,11 @@ mod embedded {
     }
 
     #[tokio::test]
+    async fn connections_for_account() {
+        connections::connections_for_account(&Embedded::new().ports()).await;
+    }
+
+    #[tokio::test]
     async fn record_sync() {
         connections::record_sync(&Embedded::new().ports()).await;
     }
@@ -107,6 +112,11 @@ mod aws {
     #[tokio::test]
     async fn call_counter() {
         connections::call_counter(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn connections_for_account() {
+        connections::connections_for_account(&fixtures::dynamo_ports().await.0).await;
     }
 
     #[tokio::test]

@@ -154,6 +154,13 @@ pub trait ConnectionStore: Send + Sync {
         user: &UserId,
         id: &ConnectionId,
     ) -> Result<bool, StoreError>;
+    /// Every connection (in any workspace, in any state) linked to this provider account: how
+    /// a provider's webhook finds whom it is about.
+    async fn connections_for_account(
+        &self,
+        provider: ProviderId,
+        provider_user_id: &str,
+    ) -> Result<Vec<Connection>, StoreError>;
     /// Active connections to `provider` last synced before `synced_before` (or never), least
     /// recently synced first, a page at a time (for the scheduler's polling).
     async fn connections_due(

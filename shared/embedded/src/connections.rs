@@ -1,5 +1,7 @@
 use crate::store::{EmbeddedStore, Fault, decode, encode};
-use crate::tables::{CONNECTION_ACCOUNTS, CONNECTION_TOKENS, CONNECTIONS, END};
+use crate::tables::{
+    ACCOUNT_CONNECTIONS, CONNECTION_ACCOUNTS, CONNECTION_TOKENS, CONNECTIONS, END,
+};
 use async_trait::async_trait;
 use redb::{ReadableTable, WriteTransaction};
 use vitasync_domain::StoreError;
@@ -59,6 +61,15 @@ pub(crate) fn purge_user_connections(
     user: &str,
 ) -> Result<(), Fault> {
     let range = (workspace, user, "")..(workspace, user, END);
+    let mut links = Vec::new();
+    for entry in txn.open_table(CONNECTIONS)?.range(range.clone())? {
+        let connection: Connection = decode(entry?.1.value())?;
+        links.push((account_key(&connection), connection.id.to_string()));
+    }
+    let mut index = txn.open_table(ACCOUNT_CONNECTIONS)?;
+    for (account, id) in &links {
+        index.remove((account.as_str(), workspace, id.as_str()))?;
+    }
     txn.open_table(CONNECTIONS)?
         .retain_in(range.clone(), |_, _| false)?;
     txn.open_table(CONNECTION_TOKENS)?
@@ -103,6 +114,8 @@ impl ConnectionStore for EmbeddedStore {
             }
             txn.open_table(CONNECTION_ACCOUNTS)?
                 .insert((ws, user, account.as_str()), connection.id.as_str())?;
+            txn.open_table(ACCOUNT_CONNECTIONS)?
+                .insert((account.as_str(), ws, connection.id.as_str()), user)?;
             save(txn, &connection)?;
             save_tokens(txn, &connection, &tokens)?;
             Ok((connection, true))
@@ -140,6 +153,29 @@ impl ConnectionStore for EmbeddedStore {
                 out.push(decode(value.value())?);
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn connections_for_account(
+        &self,
+        provider: ProviderId,
+        provider_user_id: &str,
+    ) -> Result<Vec<Connection>, StoreError> {
+        let account = format!("{provider}:{provider_user_id}");
+        self.read(move |txn| {
+            let index = txn.open_table(ACCOUNT_CONNECTIONS)?;
+            let connections = txn.open_table(CONNECTIONS)?;
+            let mut found = Vec::new();
+            let range = (account.as_str(), "", "")..(account.as_str(), END, "");
+            for entry in index.range(range)? {
+                let (key, user) = entry?;
+                let (_, workspace, id) = key.value();
+                if let Some(item) = connections.get((workspace, user.value(), id))? {
+                    found.push(decode(item.value())?);
+                }
+            }
+            Ok(found)
         })
         .await
     }
@@ -256,6 +292,11 @@ impl ConnectionStore for EmbeddedStore {
                 workspace.as_str(),
                 user.as_str(),
                 account.as_str(),
+            ))?;
+            txn.open_table(ACCOUNT_CONNECTIONS)?.remove((
+                account.as_str(),
+                workspace.as_str(),
+                connection.id.as_str(),
             ))?;
             Ok(true)
         })

@@ -79,6 +79,7 @@ impl EmbeddedStore {
         txn.open_table(tables::USER_JOBS)?;
         txn.open_table(tables::ACTIVE_JOBS)?;
         txn.open_table(tables::WEBHOOKS)?;
+        txn.open_table(tables::ACCOUNT_CONNECTIONS)?;
         txn.open_table(tables::DELIVERIES)?;
         txn.commit()?;
         Ok(())

@@ -34,6 +34,10 @@ pub const CONNECTIONS: TableDefinition<(&str, &str, &str), &[u8]> =
 /// (workspace id, user id, "provider:provider user id") → connection id (one link per account)
 pub const CONNECTION_ACCOUNTS: TableDefinition<(&str, &str, &str), &str> =
     TableDefinition::new("connection_accounts");
+/// ("provider:provider user id", workspace id, connection id) → user id: the connections of a
+/// provider account across workspaces (to route its webhooks)
+pub const ACCOUNT_CONNECTIONS: TableDefinition<(&str, &str, &str), &str> =
+    TableDefinition::new("account_connections");
 /// (workspace id, user id, connection id) → sealed tokens JSON
 pub const CONNECTION_TOKENS: TableDefinition<(&str, &str, &str), &[u8]> =
     TableDefinition::new("connection_tokens");

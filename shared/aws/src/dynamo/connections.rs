@@ -31,6 +31,17 @@ fn connection_item(connection: &Connection) -> Result<Item, StoreError> {
         partition(connection),
         keys::connection(connection.id.as_str()),
     )?;
+    item.insert(
+        keys::ACCOUNT_PK.into(),
+        s(keys::account_partition(
+            connection.provider.as_str(),
+            &connection.provider_user_id,
+        )),
+    );
+    item.insert(
+        keys::ACCOUNT_SK.into(),
+        s(format!("{}#{}", connection.workspace_id, connection.id)),
+    );
     // Only active connections enter the polling index (it is sparse).
     if let Some(due) = sync_due_key(connection) {
         item.insert(
@@ -170,6 +181,40 @@ impl ConnectionStore for DynamoStore {
         .into_iter()
         .map(from_item)
         .collect()
+    }
+
+    async fn connections_for_account(
+        &self,
+        provider: ProviderId,
+        provider_user_id: &str,
+    ) -> Result<Vec<Connection>, StoreError> {
+        let mut start = None;
+        let mut connections = Vec::new();
+        loop {
+            let output = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .index_name(keys::ACCOUNT_INDEX)
+                .key_condition_expression("#account = :account")
+                .expression_attribute_names("#account", keys::ACCOUNT_PK)
+                .expression_attribute_values(
+                    ":account",
+                    s(keys::account_partition(provider.as_str(), provider_user_id)),
+                )
+                .set_limit(self.query_page_limit)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in output.items.unwrap_or_default() {
+                connections.push(from_item(item)?);
+            }
+            match output.last_evaluated_key {
+                Some(last) => start = Some(last),
+                None => return Ok(connections),
+            }
+        }
     }
 
     async fn connections_due(

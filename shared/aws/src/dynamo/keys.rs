@@ -25,6 +25,10 @@
 //! `syncDuePk` = `SYNC#<provider>`, `syncDueSk` = `<last sync, ms, 13 digits>#<connId>`, so the
 //! scheduler finds each provider's least recently synced connections with one Query.
 //!
+//! A second index, `ByAccount`, holds every connection under `accountPk` =
+//! `ACCOUNT#<provider>#<providerUserId>` (`accountSk` = `<ws>#<connId>`), so a provider's
+//! webhook, which names only its own user id, reaches every connection of that account.
+//!
 //! Provider call counters (fixed windows, TTL): `CALLS#<provider>[#<account>]#<window>#<n>`,
 //! `CALLS`.
 //!
@@ -77,6 +81,15 @@ pub const CONNECTION_PREFIX: &str = "CONN#";
 
 /// The index of active connections by last sync (see the table above).
 pub const SYNC_DUE_INDEX: &str = "BySyncDue";
+/// Every connection by provider account, across workspaces: how a webhook finds its users.
+pub const ACCOUNT_INDEX: &str = "ByAccount";
+pub const ACCOUNT_PK: &str = "accountPk";
+pub const ACCOUNT_SK: &str = "accountSk";
+
+/// A provider account's partition in the `ByAccount` index.
+pub fn account_partition(provider: &str, provider_user_id: &str) -> String {
+    format!("ACCOUNT#{provider}#{provider_user_id}")
+}
 pub const SYNC_DUE_PK: &str = "syncDuePk";
 pub const SYNC_DUE_SK: &str = "syncDueSk";
 
