@@ -316,6 +316,36 @@ pub struct HealthBatch {
 }
 
 impl HealthBatch {
+    /// The earliest and latest instant the batch has data for (UTC ms); a daily summary spans
+    /// its local day.
+    pub fn time_span(&self) -> Option<(i64, i64)> {
+        let day_start = |date: &str, offset: i32| {
+            chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                .ok()
+                .and_then(|day| day.and_hms_opt(0, 0, 0))
+                .map(|midnight| {
+                    midnight.and_utc().timestamp_millis() - i64::from(offset) * 1000
+                })
+        };
+        const DAY_MS: i64 = 24 * 3600 * 1000;
+        let instants = self
+            .summaries
+            .iter()
+            .filter_map(|s| day_start(&s.date, s.utc_offset_seconds))
+            .flat_map(|start| [start, start + DAY_MS])
+            .chain(self.measurements.iter().map(|m| m.at_ms))
+            .chain(
+                self.samples
+                    .iter()
+                    .flat_map(|s| s.points.iter().map(|(at, _)| *at)),
+            )
+            .chain(self.sessions.iter().flat_map(|s| [s.start_ms, s.end_ms]));
+        instants.fold(None, |span, at| match span {
+            None => Some((at, at)),
+            Some((from, to)) => Some((from.min(at), to.max(at))),
+        })
+    }
+
     /// Keeps only the records of the data types asked for (all when none are named).
     pub fn retain_types(&mut self, wanted: &[DataType]) {
         if wanted.is_empty() {

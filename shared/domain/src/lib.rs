@@ -21,6 +21,7 @@ pub mod page;
 pub mod ports;
 pub mod provider;
 pub mod provider_client;
+pub mod push;
 pub mod queue;
 pub mod rate_budget;
 pub mod redirects;

@@ -304,6 +304,20 @@ pub struct ProviderSettings {
     pub token_url: String,
     pub api_url: String,
     pub revoke_url: Option<String>,
+    pub webhooks: WebhookSecrets,
+}
+
+/// What checks a provider's webhooks, beyond the client secret: `<PROVIDER>_WEBHOOK_*`.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookSecrets {
+    /// Echoed in subscription handshakes (Strava `hub.verify_token`, Oura
+    /// `verification_token`).
+    pub verify_token: Option<SecretString>,
+    /// Signs or authorises deliveries (Polar's `signature_secret_key`, Google Health's
+    /// endpoint authorization secret).
+    pub secret: Option<SecretString>,
+    /// Where the provider publishes its signing keys (Google Health's Tink keyset).
+    pub keyset_url: Option<String>,
 }
 
 impl ProviderSettings {
@@ -324,6 +338,10 @@ impl ProviderSettings {
             token_url: absolute(&self.token_url),
             api_url: absolute(&self.api_url),
             revoke_url: self.revoke_url.as_deref().map(absolute),
+            webhooks: WebhookSecrets {
+                keyset_url: self.webhooks.keyset_url.as_deref().map(absolute),
+                ..self.webhooks.clone()
+            },
         }
     }
 }
@@ -367,6 +385,13 @@ impl ProviderRegistry {
                         api_url: url("API_URL", spec.api_url),
                         revoke_url: lookup(&format!("{prefix}_REVOKE_URL"))
                             .or_else(|| spec.revoke_url.map(str::to_owned)),
+                        webhooks: WebhookSecrets {
+                            verify_token: lookup(&format!("{prefix}_WEBHOOK_VERIFY_TOKEN"))
+                                .map(SecretString::from),
+                            secret: lookup(&format!("{prefix}_WEBHOOK_SECRET"))
+                                .map(SecretString::from),
+                            keyset_url: lookup(&format!("{prefix}_WEBHOOK_KEYSET_URL")),
+                        },
                     },
                 );
             }

@@ -211,6 +211,25 @@ pub trait ProviderClient: Send + Sync {
         request: &FetchRequest,
     ) -> Result<HealthBatch, FetchError>;
 
+    /// Verifies a webhook request (signature over the raw body, tokens, timestamps) and reads
+    /// it: the reply the provider expects, and the notices to act on (none when refused or a
+    /// handshake). Never fails: a refusal is a reply.
+    async fn receive_push(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        request: &crate::push::PushRequest,
+        now: Timestamp,
+    ) -> crate::push::PushOutcome;
+
+    /// Maps data a provider pushed (`{ "<summary type>": [ … ] }`) into the schema.
+    fn map_pushed(
+        &self,
+        provider: ProviderId,
+        body: &serde_json::Value,
+        request: &FetchRequest,
+    ) -> Result<HealthBatch, FetchError>;
+
     /// Ends the app's access at the provider, where the provider has a way to.
     async fn revoke(
         &self,

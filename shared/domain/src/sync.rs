@@ -81,6 +81,14 @@ pub struct SyncRequest {
     pub data_types: Vec<String>,
 }
 
+/// What the job queue carries: sync jobs, and pieces of data providers pushed.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum QueueWork {
+    Job(JobMessage),
+    Pushed(crate::push::PushedData),
+}
+
 enum Step {
     Done(SyncJob),
     Retry(SyncJob, Duration),
@@ -98,7 +106,7 @@ fn failure(code: &str, message: impl Into<String>) -> JobError {
 }
 
 impl App {
-    fn owner_of(connection: &Connection) -> RecordOwner {
+    pub(crate) fn owner_of(connection: &Connection) -> RecordOwner {
         RecordOwner {
             workspace: connection.workspace_id.clone(),
             user: connection.user_id.clone(),
@@ -307,8 +315,16 @@ impl App {
     /// or a delayed message will carry it on); `Err` when it should be delivered again (a
     /// store outage, or a message that cannot be read, which ends in the dead-letter queue).
     pub async fn process_job_message(&self, body: &str) -> Result<(), DomainError> {
-        let message: JobMessage = serde_json::from_str(body)
-            .map_err(|_| DomainError::validation("message", "is not a sync job message"))?;
+        let message = match serde_json::from_str::<QueueWork>(body) {
+            Ok(QueueWork::Job(message)) => message,
+            Ok(QueueWork::Pushed(data)) => return self.store_pushed(data).await,
+            Err(_) => {
+                return Err(DomainError::validation(
+                    "message",
+                    "is not a sync job message",
+                ));
+            }
+        };
         let Some(job) = self
             .ports
             .jobs
@@ -550,7 +566,7 @@ impl App {
         }
     }
 
-    async fn mark_disconnected(
+    pub(crate) async fn mark_disconnected(
         &self,
         connection: &Connection,
         reason: &str,

@@ -341,7 +341,7 @@ pub async fn fetch(
 
 /// The data types a summary type brings: what decides whether it is fetched, and what is
 /// reported skipped when it is refused.
-fn kind_types(kind: &str) -> Vec<DataType> {
+pub(crate) fn kind_types(kind: &str) -> Vec<DataType> {
     let metrics = |metrics: &[Metric]| metrics.iter().map(|m| DataType::Metric(*m)).collect();
     match kind {
         "dailies" => metrics(&[

@@ -453,3 +453,17 @@ pub async fn fetch(
     }
     Ok(batch)
 }
+
+/// The data type a Google Health data type name (kebab-case) brings, as webhooks name it.
+pub(crate) fn data_type_named(name: &str) -> Option<DataType> {
+    match name {
+        "steps" => Some(DataType::Metric(Metric::Steps)),
+        "distance" => Some(DataType::Metric(Metric::Distance)),
+        _ => LISTED
+            .iter()
+            .find(|listed| {
+                listed.path == name || listed.path.strip_prefix("daily-") == Some(name)
+            })
+            .map(|listed| listed.brings),
+    }
+}

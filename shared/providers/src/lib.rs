@@ -8,6 +8,7 @@ mod google_health;
 mod oauth;
 mod oura;
 mod polar;
+mod push;
 mod rest;
 mod strava;
 mod webhook_sender;
@@ -24,6 +25,8 @@ use thiserror::Error;
 use vitasync_domain::demo_data;
 use vitasync_domain::health::HealthBatch;
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
+use vitasync_domain::push::{PushOutcome, PushRequest};
+use vitasync_domain::time::Timestamp;
 use vitasync_domain::provider_client::{
     AuthorizationRequest, CodeExchange, FetchError, FetchRequest, ProviderAccount, ProviderClient,
     ProviderError, TokenGrant, TokenPair,
@@ -41,6 +44,8 @@ pub struct ClientBuildError(String);
 #[derive(Clone)]
 pub struct HttpProviderClient {
     http: reqwest::Client,
+    /// Google's webhook signing keys, fetched when an unknown key id turns up.
+    keysets: std::sync::Arc<push::KeysetCache>,
 }
 
 impl HttpProviderClient {
@@ -55,7 +60,10 @@ impl HttpProviderClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|err| ClientBuildError(err.to_string()))?;
-        Ok(Self { http })
+        Ok(Self {
+            http,
+            keysets: std::sync::Arc::default(),
+        })
     }
 }
 
@@ -120,6 +128,30 @@ impl ProviderClient for HttpProviderClient {
             ProviderId::Strava => strava::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Whoop => whoop::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Oura => oura::fetch(&self.http, settings, access_token, request).await,
+        }
+    }
+
+    async fn receive_push(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        request: &PushRequest,
+        now: Timestamp,
+    ) -> PushOutcome {
+        push::receive(&self.http, &self.keysets, provider, settings, request, now).await
+    }
+
+    fn map_pushed(
+        &self,
+        provider: ProviderId,
+        body: &serde_json::Value,
+        request: &FetchRequest,
+    ) -> Result<HealthBatch, FetchError> {
+        match provider {
+            ProviderId::Garmin => Ok(garmin::summaries(body, request)),
+            other => Err(FetchError::Protocol(format!(
+                "{other} does not push data, only notices"
+            ))),
         }
     }
 

@@ -1,0 +1,361 @@
+//! Provider webhooks coming in. The provider adapter verifies a request over its raw bytes and
+//! reads it into notices (or answers a handshake); here each notice becomes work: a targeted
+//! sync on the queue, a disconnection, or pushed data queued in pieces for the worker to store.
+//! Nothing slow happens before the reply, so providers' deadlines (2 s for some) hold.
+
+use crate::app::App;
+use crate::connection::{Connection, ConnectionStatus};
+use crate::error::{DomainError, StoreError};
+use crate::health::DataType;
+use crate::health_records::store_batch;
+use crate::ids::next_ulid;
+use crate::provider::ProviderId;
+use crate::provider_client::FetchRequest;
+use crate::queue::Outgoing;
+use crate::rate_budget::CallBudget;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushMethod {
+    Get,
+    Head,
+    Post,
+}
+
+/// A webhook request as it arrived: nothing parsed, the body byte for byte.
+#[derive(Debug, Clone)]
+pub struct PushRequest {
+    pub method: PushMethod,
+    pub query: Vec<(String, String)>,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl PushRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// What to answer the provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushReply {
+    pub status: u16,
+    /// A JSON body (handshake echoes), or none.
+    pub body: Option<Value>,
+}
+
+impl PushReply {
+    pub fn status(status: u16) -> Self {
+        Self { status, body: None }
+    }
+
+    pub fn json(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            body: Some(body),
+        }
+    }
+}
+
+/// What a notice asks of VitaSync.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NoticeAction {
+    /// Data changed at the provider: sync these types (all when empty) over this window.
+    Sync {
+        data_types: Vec<DataType>,
+        from: Timestamp,
+        to: Timestamp,
+    },
+    /// The user ended the app's access at the provider.
+    Deauthorized,
+    /// The provider sent the data itself (Garmin push): summaries of one type, stored through
+    /// the provider's mapping by the worker.
+    Pushed {
+        summary_type: String,
+        items: Vec<Value>,
+    },
+}
+
+/// One thing a verified webhook said about one provider account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub provider_user_id: String,
+    pub action: NoticeAction,
+    /// The same for a repeat of this notice (the provider's retry), different otherwise.
+    pub fingerprint: String,
+}
+
+/// What the adapter made of a request: the reply, and what to act on before sending it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushOutcome {
+    pub reply: PushReply,
+    pub notices: Vec<Notice>,
+}
+
+impl PushOutcome {
+    /// A reply and nothing to do (handshakes, pings, rejections).
+    pub fn reply(reply: PushReply) -> Self {
+        Self {
+            reply,
+            notices: Vec::new(),
+        }
+    }
+}
+
+/// Pushed data on the job queue: one piece of a pushed body, for one provider account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushedData {
+    pub pushed_id: String,
+    pub provider: ProviderId,
+    pub provider_user_id: String,
+    pub summary_type: String,
+    pub items: Vec<Value>,
+}
+
+/// A queue message stays well under SQS's 256 KB.
+const PIECE_BYTES: usize = 200 * 1024;
+
+/// A repeat of a notice within this long is dropped.
+const REPEAT_WINDOW_SECONDS: i64 = 2 * 24 * 3600;
+
+/// Splits `items` into runs whose JSON fits a queue message. An item too large on its own
+/// still travels alone (and fails loudly at the queue rather than vanishing here).
+fn pieces(items: Vec<Value>) -> Vec<Vec<Value>> {
+    let mut out: Vec<Vec<Value>> = Vec::new();
+    let mut current = Vec::new();
+    let mut size = 0;
+    for item in items {
+        let item_size = item.to_string().len() + 1;
+        if !current.is_empty() && size + item_size > PIECE_BYTES {
+            out.push(std::mem::take(&mut current));
+            size = 0;
+        }
+        size += item_size;
+        current.push(item);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+impl App {
+    /// Handles a provider's webhook request and says what to answer. `Err` only when the
+    /// notices could not be acted on (the store or queue is down): the provider should retry.
+    pub async fn receive_push(
+        &self,
+        provider: &str,
+        request: &PushRequest,
+    ) -> Result<PushReply, DomainError> {
+        let provider = ProviderId::parse(provider)
+            .filter(|id| *id != ProviderId::Demo && self.providers().is_enabled(*id))
+            .ok_or(DomainError::NotFound("provider"))?;
+        let (Some(connect), Some(settings)) =
+            (self.connect.as_deref(), self.providers().settings(provider))
+        else {
+            return Err(DomainError::NotFound("provider"));
+        };
+        let outcome = connect
+            .client
+            .receive_push(provider, settings, request, self.now())
+            .await;
+        if outcome.reply.status >= 400 {
+            tracing::warn!(provider = %provider, status = outcome.reply.status, "a provider webhook was refused");
+        }
+        for notice in &outcome.notices {
+            self.act_on(provider, notice).await?;
+        }
+        Ok(outcome.reply)
+    }
+
+    async fn act_on(&self, provider: ProviderId, notice: &Notice) -> Result<(), DomainError> {
+        if let NoticeAction::Pushed {
+            summary_type,
+            items,
+        } = &notice.action
+        {
+            // Storing is idempotent, so a repeated push only costs a comparison.
+            return self
+                .queue_pushed(provider, &notice.provider_user_id, summary_type, items)
+                .await;
+        }
+        if !self.first_sighting(provider, &notice.fingerprint).await? {
+            tracing::info!(provider = %provider, "a repeated provider notice was dropped");
+            return Ok(());
+        }
+        let connections = self
+            .ports
+            .connections
+            .connections_for_account(provider, &notice.provider_user_id)
+            .await?;
+        if connections.is_empty() {
+            tracing::info!(provider = %provider, "a provider notice names no connected account");
+        }
+        for connection in connections {
+            match &notice.action {
+                NoticeAction::Deauthorized => {
+                    if connection.status != ConnectionStatus::Disconnected {
+                        self.mark_disconnected(&connection, "deauthorized_at_provider")
+                            .await?;
+                    }
+                }
+                NoticeAction::Sync {
+                    data_types,
+                    from,
+                    to,
+                } => {
+                    if connection.status == ConnectionStatus::Active {
+                        let to = (*to).min(self.now());
+                        // A job already under way for the connection takes this notice's
+                        // place; the overlap of the next sync covers what it leaves out.
+                        self.start_job(&connection, Some(*from), Some(to), data_types.clone())
+                            .await?;
+                    }
+                }
+                NoticeAction::Pushed { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether this notice is new (and from now on, not). Repeats within two days are not.
+    async fn first_sighting(
+        &self,
+        provider: ProviderId,
+        fingerprint: &str,
+    ) -> Result<bool, StoreError> {
+        let digest = hex::encode(Sha256::digest(fingerprint.as_bytes()));
+        let key = format!("PUSH#{provider}#{digest}");
+        self.ports
+            .calls
+            .try_count(&key, 1, self.now().plus_seconds(REPEAT_WINDOW_SECONDS))
+            .await
+    }
+
+    async fn queue_pushed(
+        &self,
+        provider: ProviderId,
+        provider_user_id: &str,
+        summary_type: &str,
+        items: &[Value],
+    ) -> Result<(), DomainError> {
+        let queue = self
+            .jobs_queue
+            .as_ref()
+            .ok_or(DomainError::Unavailable("syncing"))?;
+        let mut messages = Vec::new();
+        for piece in pieces(items.to_vec()) {
+            let data = PushedData {
+                pushed_id: next_ulid().to_string(),
+                provider,
+                provider_user_id: provider_user_id.to_owned(),
+                summary_type: summary_type.to_owned(),
+                items: piece,
+            };
+            let body = serde_json::to_string(&data)
+                .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+            messages.push(Outgoing::now(body));
+        }
+        queue.send_batch(messages).await.map_err(|err| {
+            tracing::error!(error = %err, "pushed data could not be queued");
+            DomainError::Unavailable("the job queue")
+        })
+    }
+
+    /// Stores a piece of pushed data for every active connection of its account.
+    pub(crate) async fn store_pushed(&self, data: PushedData) -> Result<(), DomainError> {
+        let connect = self
+            .connect
+            .as_deref()
+            .ok_or(DomainError::Unavailable("connecting providers"))?;
+        let connections: Vec<Connection> = self
+            .ports
+            .connections
+            .connections_for_account(data.provider, &data.provider_user_id)
+            .await?
+            .into_iter()
+            .filter(|c| c.status == ConnectionStatus::Active)
+            .collect();
+        if connections.is_empty() {
+            tracing::info!(provider = %data.provider, "pushed data names no connected account");
+            return Ok(());
+        }
+        let body = serde_json::json!({ data.summary_type.as_str(): data.items });
+        for connection in connections {
+            let request = FetchRequest {
+                from: Timestamp::from_millis(0).unwrap_or_else(|| self.now()),
+                to: self.now().plus_seconds(24 * 3600),
+                data_types: Vec::new(),
+                provider_user_id: connection.provider_user_id.clone(),
+                granted_scopes: connection.scopes.clone(),
+                budget: CallBudget::new(
+                    self.ports.calls.clone(),
+                    self.ports.clock.clone(),
+                    connection.provider,
+                    &connection.provider_user_id,
+                    &self.sync.call_limits,
+                ),
+            };
+            let batch = connect
+                .client
+                .map_pushed(data.provider, &body, &request)
+                .map_err(|err| {
+                    tracing::warn!(provider = %data.provider, error = %err, "pushed data could not be read");
+                    DomainError::validation("items", "pushed data could not be read")
+                })?;
+            let counts =
+                store_batch(self.ports.health.as_ref(), &Self::owner_of(&connection), &batch)
+                    .await?;
+            let updated: Vec<&String> = counts
+                .iter()
+                .filter(|(_, counts)| counts.written > 0)
+                .map(|(name, _)| name)
+                .collect();
+            if !updated.is_empty() {
+                let span = batch.time_span();
+                self.announce_data_updated(
+                    &connection,
+                    &updated,
+                    span.and_then(|(from, _)| Timestamp::from_millis(from)),
+                    span.and_then(|(_, to)| Timestamp::from_millis(to)),
+                )
+                .await;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_bodies_are_split_into_queue_sized_pieces_losing_nothing() {
+        let item = serde_json::json!({ "summaryId": "x", "samples": "a".repeat(10_000) });
+        let items: Vec<Value> = (0..100).map(|_| item.clone()).collect();
+        let split = pieces(items);
+        assert!(split.len() >= 5);
+        assert_eq!(split.iter().map(Vec::len).sum::<usize>(), 100);
+        for piece in &split {
+            assert!(serde_json::to_string(piece).unwrap().len() <= PIECE_BYTES);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Garmin: push bodies (`{"<summary type>": [summaries…]}`) carry the data itself, ping bodies
+//! a `callbackURL` to fetch, and `deregistrations` end a user's access. Garmin signs nothing;
+//! a request must carry the app's client id in `garmin-client-id`, and unknown users are
+//! ignored.
+
+use super::{fingerprint, id_text, json_body, post_only};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use subtle::ConstantTimeEq;
+use vitasync_domain::provider::{ProviderId, ProviderSettings};
+use vitasync_domain::push::{Notice, NoticeAction, PushOutcome, PushReply, PushRequest};
+use vitasync_domain::time::Timestamp;
+
+/// Summary types that are not data.
+const NOT_DATA: [&str; 2] = ["deregistrations", "userPermissionsChange"];
+
+pub fn receive(settings: &ProviderSettings, request: &PushRequest) -> PushOutcome {
+    if let Some(refused) = post_only(request) {
+        return refused;
+    }
+    let from_garmin = request
+        .header("garmin-client-id")
+        .is_some_and(|id| bool::from(id.as_bytes().ct_eq(settings.client_id.as_bytes())));
+    if !from_garmin {
+        return PushOutcome::reply(PushReply::status(401));
+    }
+    let body = match json_body(request) {
+        Ok(Value::Object(body)) => body,
+        Ok(_) => return PushOutcome::reply(PushReply::status(400)),
+        Err(bad) => return bad,
+    };
+    let mut notices = Vec::new();
+    for (kind, items) in &body {
+        let Some(items) = items.as_array() else {
+            continue;
+        };
+        if kind == "deregistrations" {
+            for item in items {
+                if let Some(user) = id_text(item.get("userId")) {
+                    notices.push(Notice {
+                        fingerprint: fingerprint(ProviderId::Garmin, item.to_string().as_bytes()),
+                        provider_user_id: user,
+                        action: NoticeAction::Deauthorized,
+                    });
+                }
+            }
+            continue;
+        }
+        if NOT_DATA.contains(&kind.as_str()) {
+            continue;
+        }
+        // Pushed summaries, grouped by user; pings become syncs of the window they name.
+        let mut pushed: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for item in items {
+            let Some(user) = id_text(item.get("userId")) else {
+                continue;
+            };
+            match item.get("callbackURL").and_then(Value::as_str) {
+                Some(callback) => {
+                    if let Some(action) = ping_window(kind, callback) {
+                        notices.push(Notice {
+                            provider_user_id: user,
+                            action,
+                            fingerprint: fingerprint(ProviderId::Garmin, callback.as_bytes()),
+                        });
+                    }
+                }
+                None => pushed.entry(user).or_default().push(item.clone()),
+            }
+        }
+        for (user, items) in pushed {
+            notices.push(Notice {
+                fingerprint: fingerprint(ProviderId::Garmin, kind.as_bytes()),
+                provider_user_id: user,
+                action: NoticeAction::Pushed {
+                    summary_type: kind.clone(),
+                    items,
+                },
+            });
+        }
+    }
+    PushOutcome {
+        reply: PushReply::status(200),
+        notices,
+    }
+}
+
+/// A ping's callback names the upload window; the sync pulls the same summaries by it.
+fn ping_window(kind: &str, callback: &str) -> Option<NoticeAction> {
+    let url = url::Url::parse(callback).ok()?;
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(key, _)| key == name)
+            .and_then(|(_, value)| value.parse::<i64>().ok())
+            .and_then(|seconds| Timestamp::from_millis(seconds * 1000))
+    };
+    let (from, to) = (
+        param("uploadStartTimeInSeconds")?,
+        param("uploadEndTimeInSeconds")?,
+    );
+    Some(NoticeAction::Sync {
+        data_types: crate::garmin::kind_types(kind),
+        from,
+        to,
+    })
+}
