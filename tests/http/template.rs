@@ -25,6 +25,14 @@ fn template_functions() -> Vec<(String, BTreeSet<(String, String)>)> {
             .unwrap()
             .to_owned();
         let mut routes = BTreeSet::new();
+        // A function URL sends every path to its function: it serves what the binary serves.
+        if resource["Properties"]["FunctionUrlConfig"].is_mapping() {
+            routes.extend(
+                function_for(&binary)
+                    .map(Function::route_list)
+                    .unwrap_or_default(),
+            );
+        }
         if let Some(events) = resource["Properties"]["Events"].as_mapping() {
             for (_, event) in events {
                 if event["Type"] == "HttpApi" {
@@ -57,6 +65,7 @@ fn function_for(binary: &str) -> Option<Function> {
         "admin" => Some(Function::Admin),
         "connections" => Some(Function::Connections),
         "query" => Some(Function::Query),
+        "webhook" => Some(Function::Webhook),
         "sync-worker" | "scheduler" | "deliver" => None,
         other => panic!("template.yaml builds '{other}', which this test does not know"),
     }
@@ -88,6 +97,7 @@ fn every_lambda_function_is_in_the_template_with_its_events() {
             Function::Admin => "admin",
             Function::Connections => "connections",
             Function::Query => "query",
+            Function::Webhook => "webhook",
             Function::Local => unreachable!(),
         };
         assert!(binaries.contains(name), "{name} is not in template.yaml");
@@ -174,6 +184,33 @@ fn the_deliver_function_consumes_the_delivery_queue_and_only_opens_secrets() {
             "{name} announces events"
         );
     }
+}
+
+#[test]
+fn provider_webhooks_reach_their_function_through_an_open_function_url() {
+    let template = template();
+    let webhook = &template["Resources"]["WebhookFunction"]["Properties"];
+    // Providers cannot sign AWS requests: each one's own signature is checked in the code.
+    assert_eq!(webhook["FunctionUrlConfig"]["AuthType"], "NONE");
+    assert!(webhook.get("Events").is_none(), "not behind the HTTP API");
+    let output = format!("{:?}", template["Outputs"]["WebhookUrl"]["Value"]);
+    assert!(
+        output.contains("WebhookFunctionUrl.FunctionUrl"),
+        "{output}"
+    );
+    let statements = webhook["Policies"][0]["Statement"].as_sequence().unwrap();
+    assert!(
+        statements
+            .iter()
+            .all(|s| !format!("{:?}", s["Action"]).contains("kms:")),
+        "the webhook function opens no secrets"
+    );
+    let sends: Vec<String> = statements
+        .iter()
+        .filter(|s| s["Action"] == "sqs:SendMessage")
+        .map(|s| format!("{:?}", s["Resource"]))
+        .collect();
+    assert_eq!(sends.len(), 2, "it only queues jobs and announces events");
 }
 
 #[test]

@@ -3,8 +3,8 @@
 
 use crate::problem::{ApiError, INTERNAL, METHOD_NOT_ALLOWED};
 use crate::routes::{
-    api_keys, browser, connect, connections, demo, health, meta, providers, sync, users, webhooks,
-    workspaces,
+    api_keys, browser, connect, connections, demo, health, meta, provider_webhooks, providers,
+    sync, users, webhooks, workspaces,
 };
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -32,16 +32,19 @@ pub enum Function {
     Connections,
     /// `functions/query`: the read side of health data, and its erasure.
     Query,
+    /// `functions/webhook`: providers' webhooks, behind a function URL.
+    Webhook,
     /// The local host: every route.
     Local,
 }
 
 impl Function {
-    pub const LAMBDAS: [Function; 4] = [
+    pub const LAMBDAS: [Function; 5] = [
         Function::Users,
         Function::Admin,
         Function::Connections,
         Function::Query,
+        Function::Webhook,
     ];
 
     fn routes(self) -> OpenApiRouter<App> {
@@ -54,6 +57,7 @@ impl Function {
                 .merge(demo::routes())
                 .merge(sync::routes()),
             Function::Query => health::routes(),
+            Function::Webhook => provider_webhooks::routes(),
             Function::Admin => workspaces::routes()
                 .merge(api_keys::routes())
                 .merge(webhooks::routes())
@@ -126,6 +130,7 @@ fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
         (name = "connections", description = "Provider accounts linked to users"),
         (name = "sync", description = "Fetching a connection's data, and its jobs"),
         (name = "health", description = "A user's health data: records, timeseries, summaries, events"),
+        (name = "provider-webhooks", description = "Where providers push (no API key; each provider's own signature)"),
         (name = "api-keys", description = "Keys of a workspace (admin)"),
         (name = "webhooks", description = "Signed events sent to your backend (admin)"),
         (name = "workspaces", description = "Tenants of the deployment (root key)"),

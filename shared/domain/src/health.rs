@@ -323,9 +323,7 @@ impl HealthBatch {
             chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
                 .ok()
                 .and_then(|day| day.and_hms_opt(0, 0, 0))
-                .map(|midnight| {
-                    midnight.and_utc().timestamp_millis() - i64::from(offset) * 1000
-                })
+                .map(|midnight| midnight.and_utc().timestamp_millis() - i64::from(offset) * 1000)
         };
         const DAY_MS: i64 = 24 * 3600 * 1000;
         let instants = self

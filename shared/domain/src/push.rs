@@ -268,8 +268,8 @@ impl App {
                 summary_type: summary_type.to_owned(),
                 items: piece,
             };
-            let body = serde_json::to_string(&data)
-                .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+            let body =
+                serde_json::to_string(&data).map_err(|err| StoreError::Corrupt(err.to_string()))?;
             messages.push(Outgoing::now(body));
         }
         queue.send_batch(messages).await.map_err(|err| {
@@ -319,9 +319,12 @@ impl App {
                     tracing::warn!(provider = %data.provider, error = %err, "pushed data could not be read");
                     DomainError::validation("items", "pushed data could not be read")
                 })?;
-            let counts =
-                store_batch(self.ports.health.as_ref(), &Self::owner_of(&connection), &batch)
-                    .await?;
+            let counts = store_batch(
+                self.ports.health.as_ref(),
+                &Self::owner_of(&connection),
+                &batch,
+            )
+            .await?;
             let updated: Vec<&String> = counts
                 .iter()
                 .filter(|(_, counts)| counts.written > 0)

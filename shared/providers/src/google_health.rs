@@ -461,9 +461,7 @@ pub(crate) fn data_type_named(name: &str) -> Option<DataType> {
         "distance" => Some(DataType::Metric(Metric::Distance)),
         _ => LISTED
             .iter()
-            .find(|listed| {
-                listed.path == name || listed.path.strip_prefix("daily-") == Some(name)
-            })
+            .find(|listed| listed.path == name || listed.path.strip_prefix("daily-") == Some(name))
             .map(|listed| listed.brings),
     }
 }

@@ -25,12 +25,12 @@ use thiserror::Error;
 use vitasync_domain::demo_data;
 use vitasync_domain::health::HealthBatch;
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::push::{PushOutcome, PushRequest};
-use vitasync_domain::time::Timestamp;
 use vitasync_domain::provider_client::{
     AuthorizationRequest, CodeExchange, FetchError, FetchRequest, ProviderAccount, ProviderClient,
     ProviderError, TokenGrant, TokenPair,
 };
+use vitasync_domain::push::{PushOutcome, PushRequest};
+use vitasync_domain::time::Timestamp;
 
 /// A provider that does not answer within this long is treated as unavailable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

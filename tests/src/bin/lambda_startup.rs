@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vitasync_tests::runtime_stub::RuntimeStub;
 
-const FUNCTIONS: [&str; 7] = [
+const FUNCTIONS: [&str; 8] = [
     "users",
     "admin",
     "connections",
@@ -17,6 +17,7 @@ const FUNCTIONS: [&str; 7] = [
     "sync-worker",
     "scheduler",
     "deliver",
+    "webhook",
 ];
 const RUNS: usize = 25;
 

@@ -5,6 +5,7 @@ pub mod connections;
 pub mod demo;
 pub mod health;
 pub mod meta;
+pub mod provider_webhooks;
 pub mod providers;
 pub mod sync;
 pub mod users;

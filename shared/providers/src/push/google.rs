@@ -247,8 +247,14 @@ fn notice(item: &Value) -> Option<Notice> {
                 })
         };
         let (Some(start), Some(end)) = (
-            bound("/physicalTimeInterval/startTime", "/civilIso8601TimeInterval/startTime"),
-            bound("/physicalTimeInterval/endTime", "/civilIso8601TimeInterval/endTime"),
+            bound(
+                "/physicalTimeInterval/startTime",
+                "/civilIso8601TimeInterval/startTime",
+            ),
+            bound(
+                "/physicalTimeInterval/endTime",
+                "/civilIso8601TimeInterval/endTime",
+            ),
         ) else {
             continue;
         };
@@ -277,7 +283,10 @@ mod tests {
 
     #[test]
     fn a_tink_signature_names_its_key_and_carries_a_der_signature() {
-        assert_eq!(split_tink(&[1, 0, 0, 1, 2, 0x30, 0x44]), Some((258, &[0x30, 0x44][..])));
+        assert_eq!(
+            split_tink(&[1, 0, 0, 1, 2, 0x30, 0x44]),
+            Some((258, &[0x30, 0x44][..]))
+        );
         assert_eq!(split_tink(&[0, 0, 0, 1, 2, 0x30]), None);
         assert_eq!(split_tink(&[1, 0, 0]), None);
     }

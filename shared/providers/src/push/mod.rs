@@ -72,8 +72,7 @@ pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
 
 /// The body as JSON, or a 400 reply.
 pub(crate) fn json_body(request: &PushRequest) -> Result<Value, PushOutcome> {
-    serde_json::from_slice(&request.body)
-        .map_err(|_| PushOutcome::reply(PushReply::status(400)))
+    serde_json::from_slice(&request.body).map_err(|_| PushOutcome::reply(PushReply::status(400)))
 }
 
 /// Whether a provider timestamp (seconds since the epoch) is within the freshness window.

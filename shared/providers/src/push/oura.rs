@@ -6,7 +6,9 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use vitasync_domain::health::{DataType, Metric, SessionKind};
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::push::{Notice, NoticeAction, PushMethod, PushOutcome, PushReply, PushRequest};
+use vitasync_domain::push::{
+    Notice, NoticeAction, PushMethod, PushOutcome, PushReply, PushRequest,
+};
 use vitasync_domain::time::Timestamp;
 
 pub fn receive(settings: &ProviderSettings, request: &PushRequest, now: Timestamp) -> PushOutcome {

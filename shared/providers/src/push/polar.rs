@@ -15,11 +15,9 @@ fn data_types(event: &str) -> Option<Vec<DataType>> {
         "EXERCISE" => vec![sessions(SessionKind::Workout)],
         "SLEEP" => vec![sessions(SessionKind::Sleep)],
         "CONTINUOUS_HEART_RATE" => metrics(&[Metric::HeartRate]),
-        "ACTIVITY_SUMMARY" => metrics(&[
-            Metric::Steps,
-            Metric::ActiveCalories,
-            Metric::TotalCalories,
-        ]),
+        "ACTIVITY_SUMMARY" => {
+            metrics(&[Metric::Steps, Metric::ActiveCalories, Metric::TotalCalories])
+        }
         "PHYSICAL_INFORMATION" => metrics(&[Metric::Weight]),
         _ => return None,
     })

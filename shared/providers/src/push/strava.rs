@@ -5,7 +5,9 @@ use super::{DAY, fingerprint, id_text, json_body, metrics, same, sessions};
 use serde_json::{Value, json};
 use vitasync_domain::health::{Metric, SessionKind};
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::push::{Notice, NoticeAction, PushMethod, PushOutcome, PushReply, PushRequest};
+use vitasync_domain::push::{
+    Notice, NoticeAction, PushMethod, PushOutcome, PushReply, PushRequest,
+};
 use vitasync_domain::time::Timestamp;
 
 pub fn receive(settings: &ProviderSettings, request: &PushRequest) -> PushOutcome {
@@ -42,10 +44,7 @@ fn event(request: &PushRequest) -> PushOutcome {
     };
     let ok = PushReply::status(200);
     let object_type = body.get("object_type").and_then(Value::as_str);
-    let deauthorized = body
-        .pointer("/updates/authorized")
-        .and_then(Value::as_str)
-        == Some("false");
+    let deauthorized = body.pointer("/updates/authorized").and_then(Value::as_str) == Some("false");
     let action = match object_type {
         Some("athlete") if deauthorized => NoticeAction::Deauthorized,
         Some("activity") => {

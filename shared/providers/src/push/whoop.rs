@@ -1,7 +1,10 @@
 //! WHOOP: events signed with the client secret over the timestamp (milliseconds) and the raw
 //! body, base64 HMAC-SHA256.
 
-use super::{DAY, base64_decode, fingerprint, fresh, hmac_matches, id_text, json_body, metrics, post_only, sessions};
+use super::{
+    DAY, base64_decode, fingerprint, fresh, hmac_matches, id_text, json_body, metrics, post_only,
+    sessions,
+};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use vitasync_domain::health::{DataType, Metric, SessionKind};
@@ -33,9 +36,7 @@ pub fn receive(settings: &ProviderSettings, request: &PushRequest, now: Timestam
     }
     let refused = PushOutcome::reply(PushReply::status(401));
     let (Some(signature), Some(timestamp)) = (
-        request
-            .header("x-whoop-signature")
-            .and_then(base64_decode),
+        request.header("x-whoop-signature").and_then(base64_decode),
         request.header("x-whoop-signature-timestamp"),
     ) else {
         return refused;

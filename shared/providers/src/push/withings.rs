@@ -5,7 +5,9 @@
 use super::{DAY, fingerprint, metrics, sessions};
 use vitasync_domain::health::{DataType, Metric, SessionKind};
 use vitasync_domain::provider::ProviderId;
-use vitasync_domain::push::{Notice, NoticeAction, PushMethod, PushOutcome, PushReply, PushRequest};
+use vitasync_domain::push::{
+    Notice, NoticeAction, PushMethod, PushOutcome, PushReply, PushRequest,
+};
 use vitasync_domain::time::Timestamp;
 
 /// The data types behind each notification category (Withings' `appli` codes).
@@ -13,7 +15,11 @@ fn appli_types(appli: u32) -> Option<Vec<DataType>> {
     Some(match appli {
         1 => metrics(&[Metric::Weight, Metric::BodyFat, Metric::Bmi]),
         2 => metrics(&[Metric::Temperature, Metric::SkinTemperature]),
-        4 => metrics(&[Metric::BloodPressure, Metric::HeartRate, Metric::BloodOxygen]),
+        4 => metrics(&[
+            Metric::BloodPressure,
+            Metric::HeartRate,
+            Metric::BloodOxygen,
+        ]),
         16 => [
             metrics(&[
                 Metric::Steps,
@@ -41,9 +47,7 @@ pub fn receive(request: &PushRequest) -> PushOutcome {
         // Withings checks the callback URL answers HEAD before it subscribes it.
         return PushOutcome::reply(PushReply::status(200));
     }
-    let form: Vec<(String, String)> = form_urlencoded::parse(&request.body)
-        .into_owned()
-        .collect();
+    let form: Vec<(String, String)> = form_urlencoded::parse(&request.body).into_owned().collect();
     let field = |name: &str| {
         form.iter()
             .find(|(key, _)| key == name)

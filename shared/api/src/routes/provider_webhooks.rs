@@ -1,0 +1,108 @@
+//! `/webhooks/{providerId}`: where providers push (a function URL on AWS). No API key: each
+//! provider's own proof of origin is checked over the raw body.
+
+use crate::problem::ApiResult;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use vitasync_domain::App;
+use vitasync_domain::push::{PushMethod, PushRequest};
+
+/// Garmin pushes whole summaries; Lambda takes at most 6 MB.
+const MAX_PUSH_BYTES: usize = 6 * 1024 * 1024;
+
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(provider_webhook_check, provider_webhook))
+        .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
+}
+
+async fn handle(
+    app: App,
+    provider: String,
+    method: Method,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let request = PushRequest {
+        method: match method {
+            Method::HEAD => PushMethod::Head,
+            Method::POST => PushMethod::Post,
+            _ => PushMethod::Get,
+        },
+        query: form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect(),
+        headers: headers
+            .iter()
+            .filter_map(|(name, value)| {
+                value
+                    .to_str()
+                    .ok()
+                    .map(|value| (name.as_str().to_owned(), value.to_owned()))
+            })
+            .collect(),
+        body: body.to_vec(),
+    };
+    let reply = app.receive_push(&provider, &request).await?;
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    Ok(match reply.body {
+        Some(body) => (status, Json(body)).into_response(),
+        None => status.into_response(),
+    })
+}
+
+/// A provider's subscription handshake
+#[utoipa::path(
+    get, path = "/webhooks/{providerId}", tag = "provider-webhooks",
+    description = "Strava's `hub.challenge` and Oura's `challenge` echo (with the configured \
+                   verify token); Withings' HEAD check.",
+    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit")),
+    responses(
+        (status = 200, description = "The challenge, echoed"),
+        (status = 401, description = "Oura: wrong verification token"),
+        (status = 403, description = "Strava: wrong verify token"),
+        (status = 404, description = "The provider is not enabled"),
+    )
+)]
+async fn provider_webhook_check(
+    State(app): State<App>,
+    Path(provider): Path<String>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    handle(app, provider, method, query, headers, Bytes::new()).await
+}
+
+/// A provider's notification
+#[utoipa::path(
+    post, path = "/webhooks/{providerId}", tag = "provider-webhooks",
+    description = "Verified per provider over the raw body (WHOOP, Oura and Polar HMACs, \
+                   Google Health's authorization secret and ECDSA signature, Garmin's client \
+                   id), answered at once; the work it names is queued.",
+    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit")),
+    responses(
+        (status = 200, description = "Accepted"),
+        (status = 201, description = "Google Health's verification request, accepted"),
+        (status = 204, description = "Google Health's notification, accepted"),
+        (status = 401, description = "Missing or wrong signature"),
+        (status = 403, description = "Wrong secret or signature (Google Health)"),
+        (status = 404, description = "The provider is not enabled"),
+        (status = 503, description = "Not recorded; the provider should retry"),
+    )
+)]
+async fn provider_webhook(
+    State(app): State<App>,
+    Path(provider): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    handle(app, provider, Method::POST, query, headers, body).await
+}
