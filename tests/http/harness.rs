@@ -76,8 +76,18 @@ pub async fn harness(provider: ProviderId) -> Harness {
 }
 
 pub async fn harness_on(host: Host, provider: ProviderId) -> Harness {
+    harness_with(host, provider, &[]).await
+}
+
+/// A harness whose environment also has `extra` (webhook secrets, say).
+pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str)]) -> Harness {
     let fake = FakeProvider::start(provider).await;
-    let vars: BTreeMap<String, String> = fake.env();
+    let mut vars: BTreeMap<String, String> = fake.env();
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     let lookup = move |name: &str| vars.get(name).cloned();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(TestClock(Mutex::new(

@@ -23,5 +23,6 @@ mod template;
 mod token_service;
 mod users;
 mod webhooks_api;
+mod webhooks_in;
 mod webhooks_out;
 mod workspaces;

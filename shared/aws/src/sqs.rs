@@ -80,6 +80,27 @@ impl SqsQueue {
     }
 }
 
+/// A batch request takes at most 10 messages and 256 KB of bodies in all.
+const SQS_BATCH_BYTES: usize = 256 * 1024;
+
+/// `messages` cut into runs SendMessageBatch accepts, in order.
+fn batches(messages: &[Outgoing]) -> Vec<&[Outgoing]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (index, message) in messages.iter().enumerate() {
+        let size = message.body.len();
+        if index > start && (index - start == SQS_BATCH || bytes + size > SQS_BATCH_BYTES) {
+            out.push(&messages[start..index]);
+            (start, bytes) = (index, 0);
+        }
+        bytes += size;
+    }
+    if start < messages.len() {
+        out.push(&messages[start..]);
+    }
+    out
+}
+
 #[async_trait]
 impl JobQueue for SqsQueue {
     async fn send(&self, message: Outgoing) -> Result<(), QueueError> {
@@ -95,7 +116,7 @@ impl JobQueue for SqsQueue {
     }
 
     async fn send_batch(&self, messages: Vec<Outgoing>) -> Result<(), QueueError> {
-        for chunk in messages.chunks(SQS_BATCH) {
+        for chunk in batches(&messages) {
             let mut pending: Vec<(String, &Outgoing)> = chunk
                 .iter()
                 .enumerate()
@@ -172,5 +193,24 @@ impl JobQueue for SqsQueue {
             Some(url) => self.receive_from(url, max, visibility).await,
             None => Ok(Vec::new()),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_hold_at_most_ten_messages_and_256_kb() {
+        let small: Vec<Outgoing> = (0..23).map(|n| Outgoing::now(n.to_string())).collect();
+        let sizes: Vec<usize> = batches(&small).iter().map(|b| b.len()).collect();
+        assert_eq!(sizes, [10, 10, 3]);
+        let large: Vec<Outgoing> = (0..5)
+            .map(|_| Outgoing::now("x".repeat(200 * 1024)))
+            .collect();
+        let sizes: Vec<usize> = batches(&large).iter().map(|b| b.len()).collect();
+        assert_eq!(sizes, [1, 1, 1, 1, 1]);
+        assert!(batches(&[]).is_empty());
     }
 }

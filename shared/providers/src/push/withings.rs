@@ -47,7 +47,9 @@ pub fn receive(request: &PushRequest) -> PushOutcome {
         // Withings checks the callback URL answers HEAD before it subscribes it.
         return PushOutcome::reply(PushReply::status(200));
     }
-    let form: Vec<(String, String)> = form_urlencoded::parse(&request.body).into_owned().collect();
+    let form: Vec<(String, String)> = form_urlencoded::parse(request.body.trim_ascii())
+        .into_owned()
+        .collect();
     let field = |name: &str| {
         form.iter()
             .find(|(key, _)| key == name)

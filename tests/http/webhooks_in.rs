@@ -1,0 +1,437 @@
+//! Provider webhooks on both hosts: every handshake and signature scheme, accepted and
+//! refused with the provider's status codes, and what an accepted notice does.
+
+use crate::harness::{Harness, Host, harness_with, on_both_hosts};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use vitasync_domain::connection::ConnectionStatus;
+use vitasync_domain::health::DataType;
+use vitasync_domain::health_query::DailyQuery;
+use vitasync_domain::jobs::{JobMessage, SyncJob};
+use vitasync_domain::provider::ProviderId;
+use vitasync_domain::push::{PushMethod, PushReply, PushRequest};
+use vitasync_domain::time::Timestamp;
+use vitasync_tests::fake_provider::CLIENT_SECRET;
+
+const VERIFY_TOKEN: &str = "verify-token-for-tests";
+const POLAR_SECRET: &str = "polar-signature-secret-key";
+const GOOGLE_SECRET: &str = "Bearer google-endpoint-secret";
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/providers")
+            .join(path),
+    )
+    .unwrap()
+}
+
+fn request(
+    method: PushMethod,
+    query: &[(&str, &str)],
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> PushRequest {
+    PushRequest {
+        method,
+        query: query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect(),
+        body: body.to_vec(),
+    }
+}
+
+fn post(headers: &[(&str, String)], body: &[u8]) -> PushRequest {
+    request(PushMethod::Post, &[], headers, body)
+}
+
+fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().to_vec()
+}
+
+impl Harness {
+    async fn push(&self, request: PushRequest) -> PushReply {
+        self.app
+            .receive_push(self.fake.provider.as_str(), &request)
+            .await
+            .unwrap()
+    }
+
+    /// The sync jobs queued since the test began, as stored.
+    async fn queued_jobs(&self) -> Vec<SyncJob> {
+        let mut jobs = Vec::new();
+        for message in self.queue.sent() {
+            if let Ok(message) = serde_json::from_str::<JobMessage>(&message.body) {
+                jobs.push(
+                    self.app
+                        .get_job(&self.caller, message.job_id.as_str())
+                        .await
+                        .unwrap(),
+                );
+            }
+        }
+        jobs
+    }
+
+    /// The user's steps on `date`, as the query API reports them.
+    async fn steps_on(&self, date: &str) -> Option<f64> {
+        let rows = self
+            .app
+            .daily_summaries(
+                &self.caller,
+                &self.user,
+                &DailyQuery {
+                    from: Some(date.into()),
+                    to: Some(date.into()),
+                    metric_types: Some("steps".into()),
+                },
+            )
+            .await
+            .unwrap();
+        rows.first().map(|row| row.value)
+    }
+
+    fn now_seconds(&self) -> i64 {
+        self.app.now().millis() / 1000
+    }
+}
+
+fn names(types: &[DataType]) -> Vec<&'static str> {
+    types.iter().map(|t| t.as_str()).collect()
+}
+
+async fn strava_handshake_and_events(host: Host) {
+    let h = harness_with(
+        host,
+        ProviderId::Strava,
+        &[("STRAVA_WEBHOOK_VERIFY_TOKEN", VERIFY_TOKEN)],
+    )
+    .await;
+    let connection = h.connect().await;
+    let challenge = |token: &str| {
+        request(
+            PushMethod::Get,
+            &[
+                ("hub.mode", "subscribe"),
+                ("hub.challenge", "15f7d1a91c1f40f8a748fd134752feb3"),
+                ("hub.verify_token", token),
+            ],
+            &[],
+            b"",
+        )
+    };
+    assert_eq!(
+        h.push(challenge(VERIFY_TOKEN)).await,
+        PushReply::json(
+            200,
+            json!({ "hub.challenge": "15f7d1a91c1f40f8a748fd134752feb3" })
+        )
+    );
+    assert_eq!(h.push(challenge("guess")).await, PushReply::status(403));
+
+    // An activity: a sync of the days around it, of workouts and their heart rate.
+    let created = fixture("strava/webhook-event-activity-create.json");
+    assert_eq!(h.push(post(&[], &created)).await, PushReply::status(200));
+    let jobs = h.queued_jobs().await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].connection_id, connection.id);
+    assert_eq!(names(&jobs[0].data_types), ["workout", "heart_rate"]);
+    let event_time = Timestamp::from_millis(1_772_434_570_000).unwrap();
+    assert!(jobs[0].from.unwrap() < event_time && jobs[0].to.unwrap() > event_time);
+
+    // Strava's retry of the same event, after the first sync ran: no second sync.
+    h.work_queue().await;
+    assert_eq!(h.push(post(&[], &created)).await, PushReply::status(200));
+    assert_eq!(h.queued_jobs().await.len(), 1);
+
+    // Deauthorisation ends the connection.
+    let deauthorized = fixture("strava/webhook-event-athlete-deauthorize.json");
+    assert_eq!(
+        h.push(post(&[], &deauthorized)).await,
+        PushReply::status(200)
+    );
+    let after = h.reread(&connection).await;
+    assert_eq!(after.status, ConnectionStatus::Disconnected);
+    assert_eq!(
+        after.status_reason.as_deref(),
+        Some("deauthorized_at_provider")
+    );
+
+    assert_eq!(h.push(post(&[], b"not json")).await, PushReply::status(400));
+}
+
+async fn withings_check_and_notifications(host: Host) {
+    let h = harness_with(host, ProviderId::Withings, &[]).await;
+    let connection = h.connect().await;
+    assert_eq!(
+        h.push(request(PushMethod::Head, &[], &[], b"")).await,
+        PushReply::status(200)
+    );
+    let weight = fixture("withings/notification-appli1.form-urlencoded.txt");
+    assert_eq!(h.push(post(&[], &weight)).await, PushReply::status(200));
+    let jobs = h.queued_jobs().await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(names(&jobs[0].data_types), ["weight", "body_fat", "bmi"]);
+    let start = Timestamp::from_millis(1_772_432_700_000).unwrap();
+    assert!(jobs[0].from.unwrap() <= start.plus_seconds(-3600));
+    assert!(jobs[0].to.unwrap() >= start);
+
+    assert_eq!(
+        h.push(post(&[], b"appli=1&startdate=1")).await,
+        PushReply::status(400),
+        "no userid"
+    );
+    let unlink = fixture("withings/notification-appli46-unlink.form-urlencoded.txt");
+    assert_eq!(h.push(post(&[], &unlink)).await, PushReply::status(200));
+    assert_eq!(
+        h.reread(&connection).await.status,
+        ConnectionStatus::Disconnected
+    );
+}
+
+fn oura_headers(body: &[u8], at: i64, secret: &str) -> Vec<(&'static str, String)> {
+    let timestamp = at.to_string();
+    let signature = hex::encode_upper(hmac(secret.as_bytes(), &[timestamp.as_bytes(), body]));
+    vec![
+        ("x-oura-signature", signature),
+        ("x-oura-timestamp", timestamp),
+    ]
+}
+
+async fn oura_challenge_and_signed_events(host: Host) {
+    let h = harness_with(
+        host,
+        ProviderId::Oura,
+        &[("OURA_WEBHOOK_VERIFY_TOKEN", VERIFY_TOKEN)],
+    )
+    .await;
+    h.connect().await;
+    let challenge = |token: &str| {
+        request(
+            PushMethod::Get,
+            &[
+                ("verification_token", token),
+                ("challenge", "c3f1b2a9-random-challenge"),
+            ],
+            &[],
+            b"",
+        )
+    };
+    assert_eq!(
+        h.push(challenge(VERIFY_TOKEN)).await,
+        PushReply::json(200, json!({ "challenge": "c3f1b2a9-random-challenge" }))
+    );
+    assert_eq!(h.push(challenge("guess")).await, PushReply::status(401));
+
+    let body = fixture("oura/webhook-event.json");
+    let now = h.now_seconds();
+    for refused in [
+        oura_headers(&body, now, "not-the-secret"),
+        oura_headers(&body, now - 3600, CLIENT_SECRET),
+        vec![],
+    ] {
+        assert_eq!(h.push(post(&refused, &body)).await, PushReply::status(401));
+    }
+    // Oura's hex may come in either case: it is compared as bytes.
+    let mut lower = oura_headers(&body, now, CLIENT_SECRET);
+    lower[0].1 = lower[0].1.to_lowercase();
+    assert_eq!(h.push(post(&lower, &body)).await, PushReply::status(200));
+    let jobs = h.queued_jobs().await;
+    assert_eq!(jobs.len(), 1, "only the signed, fresh event is acted on");
+    assert!(names(&jobs[0].data_types).contains(&"sleep"));
+}
+
+async fn whoop_signed_events(host: Host) {
+    let h = harness_with(host, ProviderId::Whoop, &[]).await;
+    h.connect().await;
+    let body = fixture("whoop/webhook-event-v2.json");
+    let signed = |millis: i64, secret: &str| {
+        let timestamp = millis.to_string();
+        vec![
+            (
+                "x-whoop-signature",
+                STANDARD.encode(hmac(secret.as_bytes(), &[timestamp.as_bytes(), &body])),
+            ),
+            ("x-whoop-signature-timestamp", timestamp),
+        ]
+    };
+    let now_ms = h.app.now().millis();
+    assert_eq!(
+        h.push(post(&signed(now_ms, "wrong"), &body)).await,
+        PushReply::status(401)
+    );
+    assert_eq!(
+        h.push(post(&signed(now_ms - 600_000, CLIENT_SECRET), &body))
+            .await,
+        PushReply::status(401),
+        "ten minutes old"
+    );
+    let mut tampered = body.clone();
+    tampered.push(b' ');
+    assert_eq!(
+        h.push(post(&signed(now_ms, CLIENT_SECRET), &tampered))
+            .await,
+        PushReply::status(401),
+        "signed bytes are not the bytes sent"
+    );
+    assert_eq!(
+        h.push(post(&signed(now_ms, CLIENT_SECRET), &body)).await,
+        PushReply::status(200)
+    );
+    let jobs = h.queued_jobs().await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(names(&jobs[0].data_types), ["sleep", "respiratory_rate"]);
+}
+
+async fn polar_ping_and_signed_events(host: Host) {
+    let h = harness_with(
+        host,
+        ProviderId::Polar,
+        &[("POLAR_WEBHOOK_SECRET", POLAR_SECRET)],
+    )
+    .await;
+    h.connect().await;
+    assert_eq!(
+        h.push(post(&[], &fixture("polar/webhook-ping.json"))).await,
+        PushReply::status(200)
+    );
+    let body = fixture("polar/webhook-event-exercise.json");
+    let sign = |secret: &str| {
+        vec![(
+            "polar-webhook-signature",
+            hex::encode(hmac(secret.as_bytes(), &[&body])),
+        )]
+    };
+    assert_eq!(
+        h.push(post(&sign("wrong"), &body)).await,
+        PushReply::status(401)
+    );
+    assert_eq!(h.push(post(&[], &body)).await, PushReply::status(401));
+    assert_eq!(
+        h.push(post(&sign(POLAR_SECRET), &body)).await,
+        PushReply::status(200)
+    );
+    let jobs = h.queued_jobs().await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(names(&jobs[0].data_types), ["workout"]);
+}
+
+async fn garmin_push_ping_and_deregistration(host: Host) {
+    let h = harness_with(host, ProviderId::Garmin, &[]).await;
+    let connection = h.connect().await;
+    let client = vec![(
+        "garmin-client-id",
+        vitasync_tests::fake_provider::CLIENT_ID.to_owned(),
+    )];
+    let dailies = fixture("garmin/push-dailies.json");
+    assert_eq!(h.push(post(&[], &dailies)).await, PushReply::status(401));
+    assert_eq!(
+        h.push(post(
+            &[("garmin-client-id", "someone-else".into())],
+            &dailies
+        ))
+        .await,
+        PushReply::status(401)
+    );
+
+    // Pushed data is queued, then stored by the worker through Garmin's mapping.
+    assert_eq!(
+        h.push(post(&client, &dailies)).await,
+        PushReply::status(200)
+    );
+    assert!(
+        h.queued_jobs().await.is_empty(),
+        "pushed data needs no fetch"
+    );
+    assert_eq!(h.work_queue().await, 1);
+    assert_eq!(h.steps_on("2026-03-02").await, Some(12874.0));
+
+    // A ping: a sync of the upload window it names.
+    assert_eq!(
+        h.push(post(&client, &fixture("garmin/ping-dailies.json")))
+            .await,
+        PushReply::status(200)
+    );
+    let jobs = h.queued_jobs().await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].from, Timestamp::from_millis(1_772_492_400_000));
+    assert_eq!(jobs[0].to, Timestamp::from_millis(1_772_492_460_000));
+    assert!(names(&jobs[0].data_types).contains(&"steps"));
+
+    assert_eq!(
+        h.push(post(&client, &fixture("garmin/push-deregistrations.json")))
+            .await,
+        PushReply::status(200)
+    );
+    assert_eq!(
+        h.reread(&connection).await.status,
+        ConnectionStatus::Disconnected
+    );
+}
+
+async fn garmin_large_pushes_are_stored_whole(host: Host) {
+    let h = harness_with(host, ProviderId::Garmin, &[]).await;
+    h.connect().await;
+    let client = vec![(
+        "garmin-client-id",
+        vitasync_tests::fake_provider::CLIENT_ID.to_owned(),
+    )];
+    let day: Value = serde_json::from_slice(&fixture("garmin/push-dailies.json")).unwrap();
+    let template = day["dailies"][0].clone();
+    // 400 days of 1-minute heart rate: several megabytes, several queue messages.
+    let dailies: Vec<Value> = (0..400)
+        .map(|n| {
+            let mut item = template.clone();
+            let start = 1_740_000_000 + n * 86_400;
+            item["summaryId"] = json!(format!("day-{n}"));
+            item["startTimeInSeconds"] = json!(start);
+            item["calendarDate"] = json!(
+                chrono::DateTime::from_timestamp(start, 0)
+                    .unwrap()
+                    .format("%Y-%m-%d")
+                    .to_string()
+            );
+            item["timeOffsetHeartRateSamples"] = (0..1440)
+                .map(|m| (format!("{}", m * 60), json!(60 + m % 40)))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+            item
+        })
+        .collect();
+    let body = serde_json::to_vec(&json!({ "dailies": dailies })).unwrap();
+    assert!(body.len() > 2 * 1024 * 1024);
+    assert_eq!(h.push(post(&client, &body)).await, PushReply::status(200));
+    let pieces = h.queue.sent().len();
+    assert!(pieces > 5, "split into queue-sized pieces, not {pieces}");
+    assert!(h.queue.sent().iter().all(|m| m.body.len() < 256 * 1024));
+    assert_eq!(h.work_queue().await, pieces);
+    for n in [0, 199, 399] {
+        let date = chrono::DateTime::from_timestamp(1_740_000_000 + n * 86_400, 0)
+            .unwrap()
+            .format("%Y-%m-%d")
+            .to_string();
+        assert_eq!(h.steps_on(&date).await, Some(12874.0), "{date} was stored");
+    }
+}
+
+on_both_hosts!(
+    strava_handshake_and_events,
+    withings_check_and_notifications,
+    oura_challenge_and_signed_events,
+    whoop_signed_events,
+    polar_ping_and_signed_events,
+    garmin_push_ping_and_deregistration,
+    garmin_large_pushes_are_stored_whole,
+);
