@@ -5,6 +5,8 @@ use crate::harness::{Harness, Host, harness_with, on_both_hosts};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use vitasync_domain::connection::ConnectionStatus;
@@ -426,7 +428,202 @@ async fn garmin_large_pushes_are_stored_whole(host: Host) {
     }
 }
 
+/// Google's keyset, served locally: Tink JSON with one ECDSA P-256 key, or failing.
+struct Keyset {
+    url: String,
+    fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+const KEY_ID: u32 = 1_234_567_890;
+
+fn signing_key() -> SigningKey {
+    SigningKey::from_bytes(&[7u8; 32].into()).unwrap()
+}
+
+/// A serialised Tink `EcdsaPublicKey`: version, params (SHA-256, P-256, DER), x and y.
+fn tink_public_key(key: &SigningKey) -> Vec<u8> {
+    let point = key.verifying_key().to_encoded_point(false);
+    let mut message = vec![0x08, 0x00, 0x12, 0x06, 0x08, 0x03, 0x10, 0x03, 0x18, 0x01];
+    for (tag, coordinate) in [(0x1a, point.x().unwrap()), (0x22, point.y().unwrap())] {
+        message.extend([tag, 33, 0x00]);
+        message.extend(coordinate.iter());
+    }
+    message
+}
+
+impl Keyset {
+    async fn start() -> Self {
+        use std::sync::atomic::Ordering;
+        let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let body = json!({
+            "primaryKeyId": KEY_ID,
+            "key": [{
+                "keyData": {
+                    "typeUrl": "type.googleapis.com/google.crypto.tink.EcdsaPublicKey",
+                    "value": STANDARD.encode(tink_public_key(&signing_key())),
+                    "keyMaterialType": "ASYMMETRIC_PUBLIC",
+                },
+                "status": "ENABLED",
+                "keyId": KEY_ID,
+                "outputPrefixType": "TINK",
+            }],
+        });
+        let (count, failing) = (fetches.clone(), down.clone());
+        let app = axum::Router::new().route(
+            "/keyset.json",
+            axum::routing::get(move || {
+                let (count, failing, body) = (count.clone(), failing.clone(), body.clone());
+                async move {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    if failing.load(Ordering::SeqCst) {
+                        Err(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
+                    } else {
+                        Ok(axum::Json(body))
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/keyset.json", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { url, fetches, down }
+    }
+}
+
+/// The Tink signature header: `0x01 ‖ key id ‖ DER ECDSA signature`, base64.
+fn google_signature(key_id: u32, body: &[u8]) -> String {
+    let signature: Signature = signing_key().sign(body);
+    let mut bytes = vec![1];
+    bytes.extend(key_id.to_be_bytes());
+    bytes.extend(signature.to_der().as_bytes());
+    STANDARD.encode(bytes)
+}
+
+async fn google_health_verification_and_signed_notifications(host: Host) {
+    let keyset = Keyset::start().await;
+    let h = harness_with(
+        host,
+        ProviderId::Fitbit,
+        &[
+            ("FITBIT_WEBHOOK_SECRET", GOOGLE_SECRET),
+            ("FITBIT_WEBHOOK_KEYSET_URL", &keyset.url),
+        ],
+    )
+    .await;
+    h.connect().await;
+    let authorised = |extra: Option<(&'static str, String)>| {
+        let mut headers = vec![("authorization", GOOGLE_SECRET.to_owned())];
+        headers.extend(extra);
+        headers
+    };
+
+    // The handshake: 201 with the secret, 401 without, 403 with another.
+    let verification = fixture("google-health/webhook-verification.json");
+    assert_eq!(
+        h.push(post(&authorised(None), &verification)).await,
+        PushReply::status(201)
+    );
+    assert_eq!(
+        h.push(post(&[], &verification)).await,
+        PushReply::status(401)
+    );
+    assert_eq!(
+        h.push(post(
+            &[("authorization", "Bearer guess".into())],
+            &verification
+        ))
+        .await,
+        PushReply::status(403)
+    );
+
+    let batch = fixture("google-health/webhook-notification-batch.json");
+    let signed = |key_id: u32, body: &[u8]| {
+        authorised(Some((
+            "google-health-api-signature",
+            google_signature(key_id, body),
+        )))
+    };
+    // Unsigned, or signed over other bytes: refused. Signed by a key the keyset does not
+    // have yet (a rotation): Google is asked to retry.
+    assert_eq!(
+        h.push(post(&authorised(None), &batch)).await,
+        PushReply::status(403)
+    );
+    assert_eq!(
+        h.push(post(&signed(KEY_ID, b"other bytes"), &batch)).await,
+        PushReply::status(403)
+    );
+    assert_eq!(
+        h.push(post(&signed(KEY_ID + 1, &batch), &batch)).await,
+        PushReply::status(503)
+    );
+    assert!(h.queued_jobs().await.is_empty());
+
+    // Signed: acknowledged with 204, one sync per notification in the batch.
+    assert_eq!(
+        h.push(post(&signed(KEY_ID, &batch), &batch)).await,
+        PushReply::status(204)
+    );
+    let jobs = h.queued_jobs().await;
+    assert_eq!(jobs.len(), 1, "the second notice joins the job under way");
+    assert_eq!(names(&jobs[0].data_types), ["steps"]);
+    let changed = Timestamp::parse("2026-11-20T14:06:00Z").unwrap();
+    assert!(jobs[0].from.unwrap() < changed && jobs[0].to.unwrap() > changed);
+    assert_eq!(
+        keyset.fetches.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the keyset is fetched once and kept"
+    );
+
+    // Google's older header name is read too; a delete of a night's sleep re-reads it.
+    h.work_queue().await;
+    let deleted = fixture("google-health/webhook-notification-delete-sleep.json");
+    let mut headers = authorised(Some((
+        "x-healthapi-signature",
+        google_signature(KEY_ID, &deleted),
+    )));
+    headers.rotate_left(1);
+    assert_eq!(
+        h.push(post(&headers, &deleted)).await,
+        PushReply::status(204)
+    );
+    let jobs = h.queued_jobs().await;
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(names(&jobs[1].data_types), ["sleep"]);
+}
+
+async fn google_health_keyset_outage_asks_for_a_retry(host: Host) {
+    let keyset = Keyset::start().await;
+    keyset.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    let h = harness_with(
+        host,
+        ProviderId::Fitbit,
+        &[
+            ("FITBIT_WEBHOOK_SECRET", GOOGLE_SECRET),
+            ("FITBIT_WEBHOOK_KEYSET_URL", &keyset.url),
+        ],
+    )
+    .await;
+    h.connect().await;
+    let batch = fixture("google-health/webhook-notification-batch.json");
+    let headers = vec![
+        ("authorization", GOOGLE_SECRET.to_owned()),
+        (
+            "google-health-api-signature",
+            google_signature(KEY_ID, &batch),
+        ),
+    ];
+    assert_eq!(h.push(post(&headers, &batch)).await, PushReply::status(503));
+    assert!(h.queued_jobs().await.is_empty());
+}
+
 on_both_hosts!(
+    google_health_verification_and_signed_notifications,
+    google_health_keyset_outage_asks_for_a_retry,
     strava_handshake_and_events,
     withings_check_and_notifications,
     oura_challenge_and_signed_events,

@@ -196,8 +196,11 @@ pub async fn receive(
         .unwrap_or(DEFAULT_KEYSET_URL);
     let key = match keysets.key(http, url, key_id).await {
         KeyLookup::Found(key) => key,
-        KeyLookup::Unknown => return PushOutcome::reply(PushReply::status(403)),
-        KeyLookup::Unavailable => return PushOutcome::reply(PushReply::status(503)),
+        // A key newer than the keyset we could fetch (a rotation under way), or no keyset:
+        // Google retries a 503, by which time the keyset has it.
+        KeyLookup::Unknown | KeyLookup::Unavailable => {
+            return PushOutcome::reply(PushReply::status(503));
+        }
     };
     let verified = Signature::from_der(der)
         .is_ok_and(|signature| key.verify(&request.body, &signature).is_ok());
