@@ -231,3 +231,70 @@ async fn endpoints_are_managed_by_admins_of_their_workspace() {
         .await
         .assert_problem(404, "not-found");
 }
+
+#[tokio::test]
+async fn provider_webhooks_are_answered_over_http_with_each_providers_codes() {
+    let vars = [
+        ("STRAVA_CLIENT_ID", "strava-client"),
+        ("STRAVA_CLIENT_SECRET", "strava-secret"),
+        ("STRAVA_WEBHOOK_VERIFY_TOKEN", "strava-verify"),
+        ("WITHINGS_CLIENT_ID", "withings-client"),
+        ("WITHINGS_CLIENT_SECRET", "withings-secret"),
+        ("GARMIN_CLIENT_ID", "garmin-client"),
+        ("GARMIN_CLIENT_SECRET", "garmin-secret"),
+    ];
+    let host = TestHost::start_with(
+        vars.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+    .await;
+    let client = host.raw();
+
+    let handshake = client
+        .get(host.url(
+            "/webhooks/strava?hub.mode=subscribe&hub.challenge=abc123&hub.verify_token=strava-verify",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(handshake.status(), StatusCode::OK);
+    assert_eq!(
+        handshake.json::<Value>().await.unwrap(),
+        json!({ "hub.challenge": "abc123" })
+    );
+    let refused = client
+        .get(host.url("/webhooks/strava?hub.mode=subscribe&hub.challenge=abc123&hub.verify_token=no"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let head = client.head(host.url("/webhooks/withings")).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    let notification = client
+        .post(host.url("/webhooks/withings"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("userid=1&appli=1&startdate=1772432700&enddate=1772432701")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(notification.status(), StatusCode::OK);
+
+    // Garmin's pushes may be larger than the API's 1 MB bodies.
+    let big = json!({ "dailies": [{ "userId": "nobody", "summaryId": "x", "pad": "a".repeat(3_000_000) }] });
+    let pushed = client
+        .post(host.url("/webhooks/garmin"))
+        .header("garmin-client-id", "garmin-client")
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), StatusCode::OK);
+
+    // Providers this deployment has not enabled, and names that are not providers.
+    for path in ["/webhooks/oura", "/webhooks/demo", "/webhooks/acme"] {
+        let reply = TestHost::reply(client.post(host.url(path)).body("{}").send().await.unwrap()).await;
+        reply.assert_problem(404, "not-found");
+    }
+}
