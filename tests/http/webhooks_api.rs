@@ -263,14 +263,21 @@ async fn provider_webhooks_are_answered_over_http_with_each_providers_codes() {
         handshake.json::<Value>().await.unwrap(),
         json!({ "hub.challenge": "abc123" })
     );
-    let refused = client
-        .get(host.url("/webhooks/strava?hub.mode=subscribe&hub.challenge=abc123&hub.verify_token=no"))
+    let refused =
+        client
+            .get(host.url(
+                "/webhooks/strava?hub.mode=subscribe&hub.challenge=abc123&hub.verify_token=no",
+            ))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let head = client
+        .head(host.url("/webhooks/withings"))
         .send()
         .await
         .unwrap();
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-
-    let head = client.head(host.url("/webhooks/withings")).send().await.unwrap();
     assert_eq!(head.status(), StatusCode::OK);
     let notification = client
         .post(host.url("/webhooks/withings"))
@@ -294,7 +301,8 @@ async fn provider_webhooks_are_answered_over_http_with_each_providers_codes() {
 
     // Providers this deployment has not enabled, and names that are not providers.
     for path in ["/webhooks/oura", "/webhooks/demo", "/webhooks/acme"] {
-        let reply = TestHost::reply(client.post(host.url(path)).body("{}").send().await.unwrap()).await;
+        let reply =
+            TestHost::reply(client.post(host.url(path)).body("{}").send().await.unwrap()).await;
         reply.assert_problem(404, "not-found");
     }
 }

@@ -4,7 +4,7 @@
 use crate::problem::{ApiError, INTERNAL, METHOD_NOT_ALLOWED};
 use crate::routes::{
     api_keys, browser, connect, connections, demo, health, meta, provider_webhooks, providers,
-    sync, users, webhooks, workspaces,
+    push_subscriptions, sync, users, webhooks, workspaces,
 };
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -55,7 +55,8 @@ impl Function {
                 .merge(connect::routes())
                 .merge(browser::routes())
                 .merge(demo::routes())
-                .merge(sync::routes()),
+                .merge(sync::routes())
+                .merge(push_subscriptions::routes()),
             Function::Query => health::routes(),
             Function::Webhook => provider_webhooks::routes(),
             Function::Admin => workspaces::routes()

@@ -36,6 +36,23 @@ pub struct ConnectSettings {
     pub public_url: Option<String>,
     /// Where the browser lands after connecting when the link names no URL (`OAUTH_CALLBACK_URL`).
     pub default_redirect_url: Option<String>,
+    /// Where providers send webhooks, up to the provider id (`…/webhooks/`); by default
+    /// under the public URL.
+    pub webhook_url: Option<String>,
+}
+
+impl ConnectSettings {
+    /// The URL `provider`'s webhooks go to, when the deployment knows its address.
+    pub fn webhook_callback(&self, provider: ProviderId) -> Option<String> {
+        let base = match &self.webhook_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "{}/webhooks/",
+                self.public_url.as_deref()?.trim_end_matches('/')
+            ),
+        };
+        Some(format!("{}/{provider}", base.trim_end_matches('/')))
+    }
 }
 
 /// A browser-leg failure: shown on an error page, or sent to the failure URL as
@@ -166,7 +183,7 @@ impl App {
         }
     }
 
-    fn connect_settings(&self) -> Result<&ConnectSettings, DomainError> {
+    pub(crate) fn connect_settings(&self) -> Result<&ConnectSettings, DomainError> {
         self.connect
             .as_deref()
             .ok_or(DomainError::Unavailable("connecting providers"))
@@ -622,6 +639,8 @@ impl App {
             connection_data(&connection),
         )
         .await;
+        // The provider's webhooks are subscribed off the request path (several calls).
+        self.queue_webhook_subscription(&connection).await;
         if self.sync.sync_on_connect && self.jobs_queue.is_some() {
             // The backfill starts now rather than at the scheduler's next round; connecting
             // has succeeded either way.
@@ -658,6 +677,8 @@ impl App {
             let base = settings.public_url.clone().unwrap_or_default();
             match open_tokens(&settings.vault, &connection, &stored).await {
                 Ok(pair) => {
+                    self.unsubscribe_before_disconnect(&connection, &pair.access_token)
+                        .await;
                     if let Err(err) = settings
                         .client
                         .revoke(

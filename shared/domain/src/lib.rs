@@ -22,6 +22,7 @@ pub mod ports;
 pub mod provider;
 pub mod provider_client;
 pub mod push;
+pub mod push_subscriptions;
 pub mod queue;
 pub mod rate_budget;
 pub mod redirects;

@@ -99,6 +99,15 @@ impl ProviderError {
     }
 }
 
+/// A webhook subscription the provider holds for the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSubscription {
+    pub id: String,
+    /// What it sends (`update sleep`, `all events`).
+    pub covers: String,
+    pub expires_at: Option<Timestamp>,
+}
+
 /// What a sync asks a provider for.
 #[derive(Debug, Clone)]
 pub struct FetchRequest {
@@ -229,6 +238,35 @@ pub trait ProviderClient: Send + Sync {
         body: &serde_json::Value,
         request: &FetchRequest,
     ) -> Result<HealthBatch, FetchError>;
+
+    /// Asks the provider to notify `callback_url` of this user's new data, where it takes
+    /// per-user subscriptions (Withings); answers what was subscribed (empty elsewhere).
+    async fn subscribe_user(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        access_token: &SecretString,
+        callback_url: &str,
+    ) -> Result<Vec<String>, ProviderError>;
+
+    /// Ends what `subscribe_user` started.
+    async fn unsubscribe_user(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        access_token: &SecretString,
+        callback_url: &str,
+    ) -> Result<(), ProviderError>;
+
+    /// Makes sure the app's own subscriptions (Strava, Oura) exist and are not about to
+    /// expire; lists them.
+    async fn subscribe_app(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        callback_url: &str,
+        now: Timestamp,
+    ) -> Result<Vec<AppSubscription>, ProviderError>;
 
     /// Ends the app's access at the provider, where the provider has a way to.
     async fn revoke(

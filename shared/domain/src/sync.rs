@@ -81,12 +81,14 @@ pub struct SyncRequest {
     pub data_types: Vec<String>,
 }
 
-/// What the job queue carries: sync jobs, and pieces of data providers pushed.
+/// What the job queue carries: sync jobs, pieces of data providers pushed, and webhook
+/// subscriptions of new connections.
 #[derive(serde::Deserialize)]
 #[serde(untagged)]
 enum QueueWork {
     Job(JobMessage),
     Pushed(crate::push::PushedData),
+    Subscribe(crate::push_subscriptions::SubscribeMessage),
 }
 
 enum Step {
@@ -318,6 +320,7 @@ impl App {
         let message = match serde_json::from_str::<QueueWork>(body) {
             Ok(QueueWork::Job(message)) => message,
             Ok(QueueWork::Pushed(data)) => return self.store_pushed(data).await,
+            Ok(QueueWork::Subscribe(message)) => return self.process_subscribe(message).await,
             Err(_) => {
                 return Err(DomainError::validation(
                     "message",

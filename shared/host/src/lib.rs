@@ -140,6 +140,9 @@ pub fn embedded_vault(data_dir: &std::path::Path) -> Result<Vault, HostError> {
 
 /// Origins the browser may be sent back to after connecting, comma-separated.
 pub const REDIRECT_ORIGINS: &str = "VITASYNC_REDIRECT_ORIGINS";
+/// Where providers' webhooks arrive, up to the provider id (the webhook function's URL and
+/// `webhooks/` on AWS); by default `<public URL>/webhooks/`.
+pub const WEBHOOK_URL: &str = "VITASYNC_WEBHOOK_URL";
 /// Where the browser lands after connecting when a link names no URL.
 pub const OAUTH_CALLBACK_URL: &str = "OAUTH_CALLBACK_URL";
 
@@ -168,6 +171,7 @@ pub fn connect_settings(
         redirects,
         public_url,
         default_redirect_url,
+        webhook_url: lookup(WEBHOOK_URL),
     })
 }
 

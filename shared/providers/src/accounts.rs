@@ -10,7 +10,7 @@ use sha2::Sha256;
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
 use vitasync_domain::provider_client::{ProviderAccount, ProviderError, TokenGrant, TokenPair};
 
-async fn send(request: RequestBuilder) -> Result<(StatusCode, Value), ProviderError> {
+pub(crate) async fn send(request: RequestBuilder) -> Result<(StatusCode, Value), ProviderError> {
     let response = request
         .send()
         .await
@@ -25,7 +25,7 @@ async fn send(request: RequestBuilder) -> Result<(StatusCode, Value), ProviderEr
 }
 
 /// Maps a reply's status: throttling and faults are worth retrying, 401/403 are refusals.
-fn check(status: StatusCode, what: &str) -> Result<(), ProviderError> {
+pub(crate) fn check(status: StatusCode, what: &str) -> Result<(), ProviderError> {
     if status.is_success() {
         Ok(())
     } else if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
@@ -255,7 +255,7 @@ async fn withings_revoke(
 }
 
 /// The `body` of a Withings reply whose `status` is 0.
-fn withings_body<'a>(reply: &'a Value, what: &str) -> Result<&'a Value, ProviderError> {
+pub(crate) fn withings_body<'a>(reply: &'a Value, what: &str) -> Result<&'a Value, ProviderError> {
     match reply.get("status").and_then(Value::as_i64) {
         Some(0) => Ok(reply.get("body").unwrap_or(&Value::Null)),
         Some(601) => Err(ProviderError::Unavailable(format!("{what}: rate limited"))),

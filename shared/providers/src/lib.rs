@@ -11,6 +11,7 @@ mod polar;
 mod push;
 mod rest;
 mod strava;
+mod subscriptions;
 mod webhook_sender;
 mod whoop;
 mod wire;
@@ -26,8 +27,8 @@ use vitasync_domain::demo_data;
 use vitasync_domain::health::HealthBatch;
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
 use vitasync_domain::provider_client::{
-    AuthorizationRequest, CodeExchange, FetchError, FetchRequest, ProviderAccount, ProviderClient,
-    ProviderError, TokenGrant, TokenPair,
+    AppSubscription, AuthorizationRequest, CodeExchange, FetchError, FetchRequest, ProviderAccount,
+    ProviderClient, ProviderError, TokenGrant, TokenPair,
 };
 use vitasync_domain::push::{PushOutcome, PushRequest};
 use vitasync_domain::time::Timestamp;
@@ -139,6 +140,38 @@ impl ProviderClient for HttpProviderClient {
         now: Timestamp,
     ) -> PushOutcome {
         push::receive(&self.http, &self.keysets, provider, settings, request, now).await
+    }
+
+    async fn subscribe_user(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        access_token: &SecretString,
+        callback_url: &str,
+    ) -> Result<Vec<String>, ProviderError> {
+        subscriptions::subscribe_user(&self.http, provider, settings, access_token, callback_url)
+            .await
+    }
+
+    async fn unsubscribe_user(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        access_token: &SecretString,
+        callback_url: &str,
+    ) -> Result<(), ProviderError> {
+        subscriptions::unsubscribe_user(&self.http, provider, settings, access_token, callback_url)
+            .await
+    }
+
+    async fn subscribe_app(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        callback_url: &str,
+        now: Timestamp,
+    ) -> Result<Vec<AppSubscription>, ProviderError> {
+        subscriptions::subscribe_app(&self.http, provider, settings, callback_url, now).await
     }
 
     fn map_pushed(

@@ -7,6 +7,7 @@ pub mod health;
 pub mod meta;
 pub mod provider_webhooks;
 pub mod providers;
+pub mod push_subscriptions;
 pub mod sync;
 pub mod users;
 pub mod webhooks;

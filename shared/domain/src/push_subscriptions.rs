@@ -1,0 +1,288 @@
+//! Asking providers to push: Withings per user (subscribed after connecting, unsubscribed on
+//! disconnecting, re-registered on request), Strava and Oura per app (by the operator, once).
+//! WHOOP, Garmin, Polar and Google Health are set up in their developer portals.
+
+use crate::api_key::Principal;
+use crate::app::App;
+use crate::connection::{Connection, ConnectionStatus};
+use crate::error::DomainError;
+use crate::ids::{ConnectionId, UserId, WorkspaceId};
+use crate::provider::ProviderId;
+use crate::provider_client::{AppSubscription, ProviderError};
+use crate::queue::Outgoing;
+use crate::scope::Scope;
+use crate::tokens::AccessError;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// The job-queue message asking the worker to subscribe a new connection's webhooks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscribeMessage {
+    pub subscribe_connection_id: ConnectionId,
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+}
+
+/// What registering a connection's webhooks did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub provider: ProviderId,
+    pub callback_url: String,
+    /// The provider's names for what is now subscribed (Withings `appli` codes).
+    pub subscribed: Vec<String>,
+}
+
+/// Whether the provider takes a webhook subscription per user (else per app or portal).
+pub fn subscribes_per_user(provider: ProviderId) -> bool {
+    provider == ProviderId::Withings
+}
+
+/// Whether the provider's app-level subscriptions can be made through its API.
+pub fn subscribes_per_app(provider: ProviderId) -> bool {
+    matches!(provider, ProviderId::Strava | ProviderId::Oura)
+}
+
+fn provider_refusal(provider: ProviderId, err: ProviderError) -> DomainError {
+    match err {
+        ProviderError::Refused { code, description } => {
+            tracing::warn!(provider = %provider, code = %code, "the provider refused a subscription");
+            DomainError::Conflict(format!(
+                "{} refused the subscription ({code}): {description}",
+                provider.info().name
+            ))
+        }
+        ProviderError::Unavailable(reason) | ProviderError::Protocol(reason) => {
+            tracing::warn!(provider = %provider, reason = %reason, "a subscription call failed");
+            DomainError::Unavailable("the provider")
+        }
+    }
+}
+
+impl App {
+    /// The callback URL for `provider`'s webhooks.
+    fn webhook_callback(&self, provider: ProviderId) -> Result<String, DomainError> {
+        self.connect_settings()?
+            .webhook_callback(provider)
+            .ok_or(DomainError::Unavailable(
+                "a public webhook URL (set VITASYNC_WEBHOOK_URL or VITASYNC_PUBLIC_URL)",
+            ))
+    }
+
+    /// Subscribes the connection's account to webhooks again (after a fix to the callback
+    /// URL, say). Only for providers that subscribe per user.
+    pub async fn register_connection_webhooks(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        connection_id: &str,
+    ) -> Result<Registration, DomainError> {
+        caller.require(Scope::Write)?;
+        let connection = self.get_connection(caller, user_id, connection_id).await?;
+        let provider = connection.provider;
+        if !subscribes_per_user(provider) {
+            return Err(DomainError::Conflict(format!(
+                "{} webhooks are set up once for the whole app{}, not per connection",
+                provider.info().name,
+                if subscribes_per_app(provider) {
+                    " (POST /v1/providers/{providerId}/webhook-subscriptions)"
+                } else {
+                    " in its developer portal"
+                }
+            )));
+        }
+        if connection.status != ConnectionStatus::Active {
+            return Err(DomainError::Conflict(
+                "the connection is not active; connect the account again first".into(),
+            ));
+        }
+        let callback_url = self.webhook_callback(provider)?;
+        let token = self
+            .access_token(&connection)
+            .await
+            .map_err(|err| match err {
+                AccessError::NotConnected | AccessError::Refused => DomainError::Conflict(
+                    "the connection's access was refused; connect the account again".into(),
+                ),
+                AccessError::Unavailable(_) => DomainError::Unavailable("the provider"),
+            })?;
+        let subscribed = self
+            .subscribe_with(&connection, &token, &callback_url)
+            .await
+            .map_err(|err| provider_refusal(provider, err))?;
+        Ok(Registration {
+            provider,
+            callback_url,
+            subscribed,
+        })
+    }
+
+    async fn subscribe_with(
+        &self,
+        connection: &Connection,
+        token: &SecretString,
+        callback_url: &str,
+    ) -> Result<Vec<String>, ProviderError> {
+        let settings = self
+            .connect_settings()
+            .map_err(|_| ProviderError::Protocol("connecting is not set up".into()))?;
+        let provider_settings = self
+            .providers()
+            .settings(connection.provider)
+            .ok_or_else(|| ProviderError::Protocol("the provider is not enabled".into()))?;
+        let base = settings.public_url.clone().unwrap_or_default();
+        settings
+            .client
+            .subscribe_user(
+                connection.provider,
+                &provider_settings.resolved(&base),
+                token,
+                callback_url,
+            )
+            .await
+    }
+
+    /// Queues the subscription of a new connection's webhooks, where the provider takes them
+    /// per user.
+    pub(crate) async fn queue_webhook_subscription(&self, connection: &Connection) {
+        let Some(queue) = self.jobs_queue.as_ref() else {
+            return;
+        };
+        if !subscribes_per_user(connection.provider) {
+            return;
+        }
+        let message = SubscribeMessage {
+            subscribe_connection_id: connection.id.clone(),
+            workspace_id: connection.workspace_id.clone(),
+            user_id: connection.user_id.clone(),
+        };
+        let Ok(body) = serde_json::to_string(&message) else {
+            return;
+        };
+        if let Err(err) = queue.send(Outgoing::now(body)).await {
+            tracing::warn!(error = %err, "the webhook subscription could not be queued; polling covers the account");
+        }
+    }
+
+    /// The worker's side of `queue_webhook_subscription`.
+    pub(crate) async fn process_subscribe(
+        &self,
+        message: SubscribeMessage,
+    ) -> Result<(), DomainError> {
+        if let Some(connection) = self
+            .ports
+            .connections
+            .get_connection(
+                &message.workspace_id,
+                &message.user_id,
+                &message.subscribe_connection_id,
+            )
+            .await?
+            .filter(|c| c.status == ConnectionStatus::Active)
+        {
+            self.subscribe_after_connect(&connection).await;
+        }
+        Ok(())
+    }
+
+    /// After connecting: the account's webhooks, where the provider subscribes per user.
+    /// Connecting has succeeded either way; polling covers a failed subscription.
+    pub(crate) async fn subscribe_after_connect(&self, connection: &Connection) {
+        if !subscribes_per_user(connection.provider) {
+            return;
+        }
+        let Ok(callback_url) = self.webhook_callback(connection.provider) else {
+            return;
+        };
+        let outcome = match self.access_token(connection).await {
+            Ok(token) => self
+                .subscribe_with(connection, &token, &callback_url)
+                .await
+                .map_err(|err| err.to_string()),
+            Err(err) => Err(err.to_string()),
+        };
+        match outcome {
+            Ok(subscribed) => {
+                tracing::info!(connection_id = %connection.id, categories = subscribed.len(), "webhooks subscribed");
+            }
+            Err(reason) => {
+                tracing::warn!(connection_id = %connection.id, reason = %reason, "webhooks could not be subscribed; polling covers the account");
+            }
+        }
+    }
+
+    /// Before disconnecting: ends the account's per-user subscriptions.
+    pub(crate) async fn unsubscribe_before_disconnect(
+        &self,
+        connection: &Connection,
+        token: &SecretString,
+    ) {
+        if !subscribes_per_user(connection.provider) {
+            return;
+        }
+        let (Ok(settings), Ok(callback_url)) = (
+            self.connect_settings(),
+            self.webhook_callback(connection.provider),
+        ) else {
+            return;
+        };
+        let Some(provider_settings) = self.providers().settings(connection.provider) else {
+            return;
+        };
+        let base = settings.public_url.clone().unwrap_or_default();
+        if let Err(err) = settings
+            .client
+            .unsubscribe_user(
+                connection.provider,
+                &provider_settings.resolved(&base),
+                token,
+                &callback_url,
+            )
+            .await
+        {
+            tracing::warn!(connection_id = %connection.id, error = %err, "webhooks could not be unsubscribed");
+        }
+    }
+
+    /// Makes sure the deployment's app-level subscriptions at `provider` exist and are not
+    /// about to expire (root key: provider apps serve every workspace). Safe to repeat.
+    pub async fn subscribe_provider_app(
+        &self,
+        caller: &Principal,
+        provider: &str,
+    ) -> Result<(ProviderId, String, Vec<AppSubscription>), DomainError> {
+        caller.require_root()?;
+        let provider = ProviderId::parse(provider)
+            .filter(|id| self.providers().is_enabled(*id))
+            .ok_or(DomainError::NotFound("provider"))?;
+        if !subscribes_per_app(provider) {
+            return Err(DomainError::Conflict(format!(
+                "{} webhooks are {}",
+                provider.info().name,
+                if subscribes_per_user(provider) {
+                    "subscribed per connection, when it is made"
+                } else {
+                    "set up in its developer portal"
+                }
+            )));
+        }
+        let callback_url = self.webhook_callback(provider)?;
+        let settings = self.connect_settings()?;
+        let provider_settings = self
+            .providers()
+            .settings(provider)
+            .ok_or(DomainError::NotFound("provider"))?;
+        let base = settings.public_url.clone().unwrap_or_default();
+        let subscriptions = settings
+            .client
+            .subscribe_app(
+                provider,
+                &provider_settings.resolved(&base),
+                &callback_url,
+                self.now(),
+            )
+            .await
+            .map_err(|err| provider_refusal(provider, err))?;
+        Ok((provider, callback_url, subscriptions))
+    }
+}
