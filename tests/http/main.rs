@@ -22,6 +22,7 @@ mod sync_engine;
 mod template;
 mod token_service;
 mod users;
+mod webhook_subscriptions;
 mod webhooks_api;
 mod webhooks_in;
 mod webhooks_out;

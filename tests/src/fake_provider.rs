@@ -62,6 +62,8 @@ struct Behaviour {
 
 #[derive(Default)]
 struct Ledger {
+    /// App-level webhook subscriptions (Strava, Oura), as the provider lists them.
+    subscriptions: Vec<Value>,
     codes: HashMap<String, (String, Option<String>)>,
     refresh_tokens: HashSet<String>,
     access_tokens: HashSet<String>,
@@ -113,6 +115,10 @@ impl FakeProvider {
             .route("/v2/measure", post(withings_data))
             .route("/v2/sleep", post(withings_data))
             .route("/v3/users/{id}", any(account_call))
+            .route("/notify", post(withings_notify))
+            .route("/push_subscriptions", any(strava_subscriptions))
+            .route("/v2/webhook/subscription", any(oura_subscriptions))
+            .route("/v2/webhook/subscription/renew/{id}", any(oura_renew))
             .route("/{*path}", any(api))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -237,6 +243,18 @@ impl FakeProvider {
     }
 
     /// The account id this provider reports for its user.
+    /// The app-level webhook subscriptions the provider holds.
+    pub fn subscriptions(&self) -> Vec<Value> {
+        self.shared.ledger.lock().unwrap().subscriptions.clone()
+    }
+
+    /// Makes every held subscription expire at `at` (RFC 3339).
+    pub fn expire_subscriptions(&self, at: &str) {
+        for subscription in &mut self.shared.ledger.lock().unwrap().subscriptions {
+            subscription["expiration_time"] = json!(at);
+        }
+    }
+
     pub fn account_id(&self) -> &'static str {
         account_id(self.provider)
     }
@@ -553,6 +571,159 @@ async fn withings_nonce(
     let form = params_of(&body);
     record(&shared, &Method::POST, "/v2/signature", &form, &headers);
     axum::Json(json!({"status": 0, "body": {"nonce": "nonce-1234"}})).into_response()
+}
+
+/// Withings' notify API: subscribe and revoke per user, with the user's token.
+async fn withings_notify(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = params_of(&body);
+    record(&shared, &Method::POST, "/notify", &form, &headers);
+    if !bearer(&shared, &headers) {
+        return axum::Json(fixture("withings/error-invalid-token.json")).into_response();
+    }
+    let known = matches!(
+        form.get("action").map(String::as_str),
+        Some("subscribe" | "revoke")
+    ) && form
+        .get("callbackurl")
+        .is_some_and(|url| url.starts_with("http"))
+        && form.contains_key("appli");
+    let status = if known { 0 } else { 293 };
+    axum::Json(json!({"status": status, "body": {}})).into_response()
+}
+
+/// Strava's push subscription: one per app. Creating one first calls the callback with a
+/// `hub.challenge`, which must be echoed, as Strava does.
+async fn strava_subscriptions(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let mut params = params_of(uri.query().unwrap_or_default().as_bytes());
+    params.extend(params_of(&body));
+    record(&shared, &method, "/push_subscriptions", &params, &headers);
+    let credentials = params.get("client_id").map(String::as_str) == Some(CLIENT_ID)
+        && params.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET);
+    if !credentials {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"message": "Authorization Error"})),
+        )
+            .into_response();
+    }
+    if method == Method::GET {
+        let held = shared.ledger.lock().unwrap().subscriptions.clone();
+        return axum::Json(json!(held)).into_response();
+    }
+    let callback = params.get("callback_url").cloned().unwrap_or_default();
+    let token = params.get("verify_token").cloned().unwrap_or_default();
+    let challenge = random("challenge");
+    let answer = reqwest::Client::new()
+        .get(&callback)
+        .query(&[
+            ("hub.mode", "subscribe"),
+            ("hub.challenge", challenge.as_str()),
+            ("hub.verify_token", token.as_str()),
+        ])
+        .send()
+        .await;
+    let echoed = match answer {
+        Ok(reply) if reply.status().is_success() => reply
+            .json::<Value>()
+            .await
+            .is_ok_and(|body| body["hub.challenge"] == challenge.as_str()),
+        _ => false,
+    };
+    if !echoed {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"message": "Bad Request", "errors": [{"resource": "PushSubscription", "field": "callback url", "code": "GET to callback URL does not return 200"}]})),
+        )
+            .into_response();
+    }
+    let mut created = fixture("strava/push-subscription.json");
+    created["callback_url"] = json!(callback);
+    shared
+        .ledger
+        .lock()
+        .unwrap()
+        .subscriptions
+        .push(created.clone());
+    (StatusCode::CREATED, axum::Json(created)).into_response()
+}
+
+/// Oura's webhook subscriptions, one per event and data type, with app credentials.
+async fn oura_subscriptions(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    record(
+        &shared,
+        &method,
+        "/v2/webhook/subscription",
+        &BTreeMap::new(),
+        &headers,
+    );
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if header("x-client-id") != Some(CLIENT_ID) || header("x-client-secret") != Some(CLIENT_SECRET)
+    {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if method == Method::GET {
+        let held = shared.ledger.lock().unwrap().subscriptions.clone();
+        return axum::Json(json!(held)).into_response();
+    }
+    let Ok(asked) = serde_json::from_slice::<Value>(&body) else {
+        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+    };
+    let created = json!({
+        "id": random("sub"),
+        "callback_url": asked["callback_url"],
+        "event_type": asked["event_type"],
+        "data_type": asked["data_type"],
+        "expiration_time": "2027-03-01T00:00:00+00:00",
+    });
+    shared
+        .ledger
+        .lock()
+        .unwrap()
+        .subscriptions
+        .push(created.clone());
+    (StatusCode::CREATED, axum::Json(created)).into_response()
+}
+
+async fn oura_renew(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    record(
+        &shared,
+        &method,
+        "/v2/webhook/subscription/renew",
+        &BTreeMap::new(),
+        &headers,
+    );
+    let mut ledger = shared.ledger.lock().unwrap();
+    match ledger
+        .subscriptions
+        .iter_mut()
+        .find(|s| s["id"] == id.as_str())
+    {
+        Some(subscription) => {
+            subscription["expiration_time"] = json!("2027-06-01T00:00:00+00:00");
+            axum::Json(subscription.clone()).into_response()
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 fn withings_revoke(form: &BTreeMap<String, String>) -> Response {
