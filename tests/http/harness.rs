@@ -329,6 +329,11 @@ impl RecordingQueue {
     pub fn sent(&self) -> Vec<Outgoing> {
         self.sent.lock().unwrap().clone()
     }
+
+    /// Starts the record afresh.
+    pub fn forget(&self) {
+        self.sent.lock().unwrap().clear();
+    }
 }
 
 #[async_trait]

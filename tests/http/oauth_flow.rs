@@ -207,12 +207,27 @@ async fn full_flow(provider: ProviderId) {
         .requests()
         .into_iter()
         .filter(|r| {
-            matches!(
-                (r.method.as_str(), r.path.as_str()),
-                (_, "/revoke") | ("DELETE", _) | ("POST", "/v2/signature")
-            ) || r.params.get("action").map(String::as_str) == Some("revoke")
+            r.path != "/notify"
+                && (matches!(
+                    (r.method.as_str(), r.path.as_str()),
+                    (_, "/revoke") | ("DELETE", _) | ("POST", "/v2/signature")
+                ) || r.params.get("action").map(String::as_str) == Some("revoke"))
         })
         .collect();
+    // Withings' notification subscriptions end before the grant does.
+    let unsubscribed = fake
+        .requests_to("/notify")
+        .iter()
+        .filter(|r| r.params["action"] == "revoke")
+        .count();
+    assert_eq!(
+        unsubscribed,
+        if provider == ProviderId::Withings {
+            5
+        } else {
+            0
+        }
+    );
     let expected_revocations = match provider {
         ProviderId::Withings => 2, // a nonce, then the signed revoke
         _ => 1,

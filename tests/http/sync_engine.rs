@@ -52,6 +52,9 @@ fn march_window() -> SyncRequest {
 async fn withings(host: Host) -> (Harness, Connection) {
     let h = harness_on(host, ProviderId::Withings).await;
     let connection = h.connect().await;
+    // Connecting queued the account's webhook subscription: done, and out of the record.
+    h.work_queue().await;
+    h.queue.forget();
     (h, connection)
 }
 
