@@ -270,6 +270,10 @@ pub fn account_id(provider: ProviderId) -> &'static str {
         ProviderId::Whoop => "10129",
         ProviderId::Fitbit => "4817263549102837465",
         ProviderId::Demo => "demo-wearer",
+        // Pushed from phones: the account is the VitaSync user's own.
+        ProviderId::AppleHealth | ProviderId::HealthConnect | ProviderId::SamsungHealth => {
+            unreachable!("phone health stores are not OAuth providers")
+        }
     }
 }
 
@@ -401,6 +405,9 @@ fn token_reply(shared: &Shared, refreshing: bool) -> Response {
         ProviderId::Oura => fixture("oura/oauth-token.json"),
         ProviderId::Whoop => fixture("whoop/oauth2-token.json"),
         ProviderId::Fitbit | ProviderId::Demo => fixture("google-health/oauth-token.json"),
+        ProviderId::AppleHealth | ProviderId::HealthConnect | ProviderId::SamsungHealth => {
+            unreachable!("phone health stores are not OAuth providers")
+        }
     };
     let tokens = if shared.provider == ProviderId::Withings {
         &mut body["body"]

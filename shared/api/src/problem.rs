@@ -44,6 +44,7 @@ problem_types! {
     PAYLOAD_TOO_LARGE => "payload-too-large", PAYLOAD_TOO_LARGE, "The body is too large";
     UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type", UNSUPPORTED_MEDIA_TYPE, "Unsupported content type";
     CONNECT_FAILED => "connect-failed", BAD_REQUEST, "The provider could not be connected";
+    INVALID_GRANT => "invalid-grant", BAD_REQUEST, "The grant is not valid";
     UNAVAILABLE => "service-unavailable", SERVICE_UNAVAILABLE, "Temporarily unavailable";
     INTERNAL => "internal-error", INTERNAL_SERVER_ERROR, "Internal error";
 }
@@ -66,6 +67,9 @@ pub struct Problem {
     /// Present on validation errors: every field that failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// On the token endpoint: the OAuth 2.0 error code (`invalid_grant`), for OAuth clients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
 }
 
 /// An error on its way to becoming a response.
@@ -117,6 +121,7 @@ impl From<DomainError> for ApiError {
                 },
             ),
             DomainError::Forbidden(detail) => Self::new(FORBIDDEN, detail),
+            DomainError::InvalidGrant(detail) => Self::new(INVALID_GRANT, detail),
             DomainError::Unavailable(what) => Self::new(
                 UNAVAILABLE,
                 format!("{what} is not available on this deployment right now"),
@@ -156,6 +161,7 @@ impl IntoResponse for ApiError {
             status: status.as_u16(),
             detail: self.detail,
             errors: self.errors,
+            error: (self.kind == INVALID_GRANT).then_some("invalid_grant"),
         };
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();

@@ -9,6 +9,7 @@ pub mod fixtures;
 pub mod health;
 pub mod jobs;
 pub mod queue;
+pub mod sessions;
 pub mod states;
 pub mod stores;
 pub mod vault;

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use vitasync_contract::{
-    connections, fixtures, health, jobs, queue, states, stores, vault, webhooks,
+    connections, fixtures, health, jobs, queue, sessions, states, stores, vault, webhooks,
 };
 
 mod embedded {
@@ -79,6 +79,11 @@ mod embedded {
     async fn webhook_store() {
         webhooks::webhook_store(&Embedded::new().ports()).await;
     }
+
+    #[tokio::test]
+    async fn session_store() {
+        sessions::session_store(&Embedded::new().ports()).await;
+    }
 }
 
 mod aws {
@@ -152,5 +157,10 @@ mod aws {
     #[tokio::test]
     async fn webhook_store() {
         webhooks::webhook_store(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn session_store() {
+        sessions::session_store(&fixtures::dynamo_ports().await.0).await;
     }
 }

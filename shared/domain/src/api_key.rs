@@ -1,7 +1,7 @@
 //! API keys: random secrets shown once, stored only as SHA-256 hashes.
 
 use crate::error::DomainError;
-use crate::ids::{ApiKeyId, WorkspaceId};
+use crate::ids::{ApiKeyId, UserId, WorkspaceId};
 use crate::scope::{Scope, any_grants};
 use crate::time::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
@@ -93,18 +93,34 @@ pub fn normalise_scopes(scopes: &[Scope]) -> Result<Vec<Scope>, DomainError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub workspace_id: WorkspaceId,
-    pub key_id: ApiKeyId,
+    /// The API key, or none for a user's session.
+    pub key_id: Option<ApiKeyId>,
     pub scopes: Vec<Scope>,
     pub root: bool,
+    /// A user's session reaches that user and nobody else.
+    pub user: Option<UserId>,
 }
 
 impl Principal {
     pub fn from_key(key: &ApiKeyRecord) -> Self {
         Self {
             workspace_id: key.workspace_id.clone(),
-            key_id: key.id.clone(),
+            key_id: Some(key.id.clone()),
             scopes: key.scopes.clone(),
             root: key.root,
+            user: None,
+        }
+    }
+
+    /// A signed-in user of the developer's app: reads of their own data, and their own
+    /// pushes (checked where they are made).
+    pub fn for_user(workspace: &WorkspaceId, user: &UserId) -> Self {
+        Self {
+            workspace_id: workspace.clone(),
+            key_id: None,
+            scopes: vec![Scope::Read],
+            root: false,
+            user: Some(user.clone()),
         }
     }
 

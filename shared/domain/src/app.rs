@@ -344,7 +344,9 @@ impl App {
 
     pub async fn get_user(&self, caller: &Principal, id: &str) -> Result<User, DomainError> {
         caller.require(Scope::Read)?;
-        let id = UserId::parse(id).ok_or(DomainError::NotFound("user"))?;
+        let id = UserId::parse(id)
+            .filter(|id| caller.user.as_ref().is_none_or(|bound| bound == id))
+            .ok_or(DomainError::NotFound("user"))?;
         self.ports
             .users
             .get_user(&caller.workspace_id, &id)

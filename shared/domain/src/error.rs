@@ -30,6 +30,9 @@ pub enum DomainError {
     /// A capability this deployment is not set up for, or a dependency that is down.
     #[error("{0} is unavailable")]
     Unavailable(&'static str),
+    /// A token endpoint's grant that is unknown, used, expired or revoked (`invalid_grant`).
+    #[error("{0}")]
+    InvalidGrant(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

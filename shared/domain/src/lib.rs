@@ -33,6 +33,7 @@ pub mod time;
 pub mod timeseries;
 pub mod tokens;
 pub mod user;
+pub mod user_sessions;
 pub mod webhook_endpoints;
 pub mod webhooks;
 pub mod workspace;

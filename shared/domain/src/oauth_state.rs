@@ -18,6 +18,8 @@ pub enum StateKind {
     WidgetSession,
     /// The OAuth `state` of an authorization in flight; used once by the callback.
     Authorization,
+    /// A user's sign-in token for the developer's app; used once at `POST /v1/auth/token`.
+    SignIn,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

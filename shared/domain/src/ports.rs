@@ -11,6 +11,7 @@ use crate::page::{Page, PageRequest};
 use crate::provider::ProviderId;
 use crate::time::{Clock, Timestamp};
 use crate::user::{User, UserPatch};
+use crate::user_sessions::{SessionId, UserSession};
 use crate::webhooks::{Delivery, DeliveryId, WebhookEndpoint, WebhookId};
 use crate::workspace::Workspace;
 use async_trait::async_trait;
@@ -108,6 +109,7 @@ pub struct Ports {
     pub jobs: Arc<dyn JobStore>,
     pub calls: Arc<dyn CallCounter>,
     pub webhooks: Arc<dyn WebhookStore>,
+    pub sessions: Arc<dyn SessionStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -310,6 +312,16 @@ pub trait WebhookStore: Send + Sync {
     ) -> Result<Page<Delivery>, StoreError>;
 }
 
+/// Signed-in app sessions (`user_sessions`): found by id, changed by versioned writes.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// `StoreError::Conflict` when the id is taken.
+    async fn insert_session(&self, session: &UserSession) -> Result<(), StoreError>;
+    async fn get_session(&self, id: &SessionId) -> Result<Option<UserSession>, StoreError>;
+    /// Saves `session` if the stored one still has version `session.version - 1`.
+    async fn update_session(&self, session: &UserSession) -> Result<bool, StoreError>;
+}
+
 impl Ports {
     /// Every store port served by one adapter: each host keeps everything in one store.
     pub fn from_store<S>(store: Arc<S>, clock: Arc<dyn Clock>) -> Self
@@ -323,6 +335,7 @@ impl Ports {
             + JobStore
             + CallCounter
             + WebhookStore
+            + SessionStore
             + 'static,
     {
         Self {
@@ -334,7 +347,8 @@ impl Ports {
             health: store.clone(),
             jobs: store.clone(),
             calls: store.clone(),
-            webhooks: store,
+            webhooks: store.clone(),
+            sessions: store,
             clock,
         }
     }

@@ -19,6 +19,14 @@ pub enum ProviderId {
     Polar,
     Fitbit,
     Demo,
+    /// Pushed from the user's iPhone by the developer's app (no server API).
+    #[serde(rename = "apple_health")]
+    AppleHealth,
+    /// Pushed from the user's Android phone by the developer's app.
+    #[serde(rename = "health_connect")]
+    HealthConnect,
+    #[serde(rename = "samsung_health")]
+    SamsungHealth,
 }
 
 /// How a provider wants the app's credentials at its token endpoint.
@@ -56,6 +64,20 @@ pub struct ProviderInfo {
 }
 
 const HR_ACTIVITY_SLEEP: &[&str] = &["activity", "heart_rate", "sleep", "workout"];
+const MOBILE_TYPES: &[&str] = &["activity", "heart_rate", "sleep", "workout", "body"];
+
+/// The mobile sources have no OAuth: the user's phone pushes their data.
+const NO_OAUTH: OAuthSpec = OAuthSpec {
+    authorize_url: "",
+    token_url: "",
+    api_url: "",
+    scopes: &[],
+    scope_separator: " ",
+    pkce: false,
+    client_auth: ClientAuth::Body,
+    extra_authorize_params: &[],
+    revoke_url: None,
+};
 
 impl ProviderId {
     pub const ALL: [ProviderId; 8] = [
@@ -69,6 +91,18 @@ impl ProviderId {
         ProviderId::Demo,
     ];
 
+    /// On-device stores whose data the developer's app pushes (`POST /v1/me/samples`).
+    pub const MOBILE: [ProviderId; 3] = [
+        ProviderId::AppleHealth,
+        ProviderId::HealthConnect,
+        ProviderId::SamsungHealth,
+    ];
+
+    /// Whether the data comes from the user's phone rather than a provider's server.
+    pub fn is_mobile(self) -> bool {
+        Self::MOBILE.contains(&self)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ProviderId::Withings => "withings",
@@ -79,11 +113,19 @@ impl ProviderId {
             ProviderId::Polar => "polar",
             ProviderId::Fitbit => "fitbit",
             ProviderId::Demo => "demo",
+            ProviderId::AppleHealth => "apple_health",
+            ProviderId::HealthConnect => "health_connect",
+            ProviderId::SamsungHealth => "samsung_health",
         }
     }
 
+    /// A cloud provider (or the demo) by name; the mobile sources are `parse_mobile`'s.
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|id| id.as_str() == raw)
+    }
+
+    pub fn parse_mobile(raw: &str) -> Option<Self> {
+        Self::MOBILE.into_iter().find(|id| id.as_str() == raw)
     }
 
     /// The prefix of this provider's environment variables, e.g. `WITHINGS`.
@@ -278,6 +320,9 @@ impl ProviderId {
                     revoke_url: None,
                 },
             ),
+            ProviderId::AppleHealth => ("Apple Health", MOBILE_TYPES, NO_OAUTH),
+            ProviderId::HealthConnect => ("Health Connect", MOBILE_TYPES, NO_OAUTH),
+            ProviderId::SamsungHealth => ("Samsung Health", MOBILE_TYPES, NO_OAUTH),
         };
         ProviderInfo {
             id: self,

@@ -11,6 +11,7 @@ mod health;
 mod jobs;
 mod keys;
 mod queue;
+mod sessions;
 mod states;
 mod store;
 mod tables;

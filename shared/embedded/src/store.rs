@@ -80,6 +80,7 @@ impl EmbeddedStore {
         txn.open_table(tables::ACTIVE_JOBS)?;
         txn.open_table(tables::WEBHOOKS)?;
         txn.open_table(tables::ACCOUNT_CONNECTIONS)?;
+        txn.open_table(tables::SESSIONS)?;
         txn.open_table(tables::DELIVERIES)?;
         txn.commit()?;
         Ok(())

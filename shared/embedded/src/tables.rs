@@ -62,3 +62,6 @@ pub const WEBHOOKS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new(
 /// (workspace id, webhook id, delivery id) → delivery JSON
 pub const DELIVERIES: TableDefinition<(&str, &str, &str), &[u8]> =
     TableDefinition::new("webhook_deliveries");
+
+/// session id → signed-in app session JSON
+pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("user_sessions");

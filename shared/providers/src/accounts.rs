@@ -80,6 +80,9 @@ pub async fn identify(
     };
     match provider {
         ProviderId::Withings | ProviderId::Strava | ProviderId::Demo => from_token().map(account),
+        ProviderId::AppleHealth | ProviderId::HealthConnect | ProviderId::SamsungHealth => Err(
+            ProviderError::Protocol("a phone's health store has no account to look up".into()),
+        ),
         ProviderId::Polar => {
             let id = from_token()?;
             // AccessLink serves no data until the user is registered with the client.
@@ -175,7 +178,10 @@ pub async fn revoke(
             .ok_or_else(|| ProviderError::Protocol("no revocation URL is configured".into()))
     };
     let request = match provider {
-        ProviderId::Demo => return Ok(()),
+        ProviderId::Demo
+        | ProviderId::AppleHealth
+        | ProviderId::HealthConnect
+        | ProviderId::SamsungHealth => return Ok(()),
         ProviderId::Withings => return withings_revoke(http, settings, provider_user_id).await,
         ProviderId::Strava => http.post(revoke_url()?).form(&[("access_token", access)]),
         // Revoking the refresh token ends the whole grant at Google.

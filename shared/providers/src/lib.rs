@@ -129,6 +129,11 @@ impl ProviderClient for HttpProviderClient {
             ProviderId::Strava => strava::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Whoop => whoop::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Oura => oura::fetch(&self.http, settings, access_token, request).await,
+            ProviderId::AppleHealth | ProviderId::HealthConnect | ProviderId::SamsungHealth => {
+                Err(FetchError::Protocol(
+                    "a phone's health store is pushed by the app, never fetched".into(),
+                ))
+            }
         }
     }
 

@@ -94,5 +94,8 @@ fn logo_style(id: ProviderId) -> (&'static str, &'static str) {
         ProviderId::Polar => ("#d10027", "P"),
         ProviderId::Fitbit => ("#00b0b9", "F"),
         ProviderId::Demo => ("#6b4de6", "V"),
+        ProviderId::AppleHealth => ("#ff2d55", "A"),
+        ProviderId::HealthConnect => ("#4285f4", "H"),
+        ProviderId::SamsungHealth => ("#1428a0", "S"),
     }
 }

@@ -17,6 +17,7 @@
 //! | - sync job (+ `version`)          |                       | `JOB#<jobId>`       |
 //! | - the connection's active job     |                       | `ACTIVEJOB#<connId>`|
 //! | sync job pointer → user id        | `WS#<ws>`             | `JOB#<jobId>`       |
+//! | signed-in app session (`version`, TTL) | `SESSION#<id>`   | `SESSION`           |
 //! | webhook endpoint (+ `version`)    | `WS#<ws>`             | `WEBHOOK#<id>`      |
 //! | its deliveries (+ `version`, TTL) | `WS#<ws>#WH#<id>`     | `DELIVERY#<id>`     |
 //!
@@ -155,4 +156,11 @@ pub const DELIVERY_PREFIX: &str = "DELIVERY#";
 
 pub fn delivery(id: &str) -> String {
     format!("{DELIVERY_PREFIX}{id}")
+}
+
+pub const SESSION_SK: &str = "SESSION";
+
+/// A signed-in app session, found by the id its tokens carry.
+pub fn session(id: &str) -> String {
+    format!("SESSION#{id}")
 }

@@ -40,7 +40,11 @@ fn delivery_item(delivery: &Delivery) -> Result<Item, StoreError> {
 
 impl DynamoStore {
     /// One conditional write; `false` when the condition failed.
-    async fn put_if(&self, item: Item, condition: Condition) -> Result<bool, StoreError> {
+    pub(crate) async fn put_if(
+        &self,
+        item: Item,
+        condition: Condition,
+    ) -> Result<bool, StoreError> {
         match self.transact(vec![self.put(item, condition)?]).await {
             Ok(()) => Ok(true),
             Err(TxFailure::Condition(_)) => Ok(false),

@@ -43,7 +43,10 @@ pub async fn receive(
         ProviderId::Polar => polar::receive(settings, request, now),
         ProviderId::Garmin => garmin::receive(settings, request),
         ProviderId::Fitbit => google::receive(http, keysets, settings, request).await,
-        ProviderId::Demo => PushOutcome::reply(PushReply::status(404)),
+        ProviderId::Demo
+        | ProviderId::AppleHealth
+        | ProviderId::HealthConnect
+        | ProviderId::SamsungHealth => PushOutcome::reply(PushReply::status(404)),
     }
 }
 

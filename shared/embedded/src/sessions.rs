@@ -1,0 +1,56 @@
+use crate::store::{EmbeddedStore, Fault, conflict, decode, encode};
+use crate::tables::SESSIONS;
+use async_trait::async_trait;
+use redb::{ReadableTable, WriteTransaction};
+use vitasync_domain::StoreError;
+use vitasync_domain::ports::SessionStore;
+use vitasync_domain::user_sessions::{SessionId, UserSession};
+
+fn stored_version(txn: &WriteTransaction, id: &str) -> Result<Option<u64>, Fault> {
+    let table = txn.open_table(SESSIONS)?;
+    let found = table.get(id)?;
+    Ok(found
+        .map(|item| decode::<UserSession>(item.value()))
+        .transpose()?
+        .map(|session| session.version))
+}
+
+#[async_trait]
+impl SessionStore for EmbeddedStore {
+    async fn insert_session(&self, session: &UserSession) -> Result<(), StoreError> {
+        let session = session.clone();
+        self.write(move |txn| {
+            if stored_version(txn, session.id.as_str())?.is_some() {
+                return Err(conflict("the session id is taken"));
+            }
+            txn.open_table(SESSIONS)?
+                .insert(session.id.as_str(), encode(&session)?.as_slice())?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_session(&self, id: &SessionId) -> Result<Option<UserSession>, StoreError> {
+        let id = id.clone();
+        self.read(move |txn| {
+            let table = txn.open_table(SESSIONS)?;
+            let found = table.get(id.as_str())?;
+            found.map(|item| decode(item.value())).transpose()
+        })
+        .await
+    }
+
+    async fn update_session(&self, session: &UserSession) -> Result<bool, StoreError> {
+        let session = session.clone();
+        self.write(move |txn| {
+            if stored_version(txn, session.id.as_str())? != Some(session.version.saturating_sub(1))
+            {
+                return Ok(false);
+            }
+            txn.open_table(SESSIONS)?
+                .insert(session.id.as_str(), encode(&session)?.as_slice())?;
+            Ok(true)
+        })
+        .await
+    }
+}
