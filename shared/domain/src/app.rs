@@ -197,6 +197,11 @@ impl App {
         let secret = bearer
             .filter(|secret| !secret.is_empty())
             .ok_or(DomainError::Unauthenticated(AuthFailure::Missing))?;
+        if crate::user_sessions::is_user_token(secret) {
+            return Err(DomainError::Forbidden(
+                "a user's access token reaches only /v1/me routes".into(),
+            ));
+        }
         let key = self
             .ports
             .api_keys

@@ -149,6 +149,11 @@ impl App {
                 "the connection is disconnected; connect the account again first".into(),
             ));
         }
+        if connection.provider.is_mobile() {
+            return Err(DomainError::Conflict(
+                "this data is pushed by the user's phone (POST /v1/me/samples); there is nothing to fetch".into(),
+            ));
+        }
         let (job, _) = self
             .start_job(&connection, request.from, request.to, data_types)
             .await?;

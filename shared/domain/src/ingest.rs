@@ -1,0 +1,481 @@
+//! `POST /v1/me/samples`: data a user's phone pushes (Apple Health, Health Connect, Samsung
+//! Health). Each sample is checked on its own: a bad one is reported with its index and the
+//! rest are stored. Records are keyed by the phone's own uuid, so pushing a batch again
+//! changes nothing; interval counts (steps) also make the local day's total, recomputed from
+//! every interval stored for that day.
+
+use crate::api_key::Principal;
+use crate::app::App;
+use crate::connection::{Connection, ConnectionStatus, StoredTokens};
+use crate::error::DomainError;
+use crate::events::connection_data;
+use crate::health::{
+    DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
+    StageSpan, StageTotals,
+};
+use crate::health_records::store_batch;
+use crate::ids::ConnectionId;
+use crate::jobs::Counts;
+use crate::mobile_types::{Kind, SessionType, convert, sample_type, session_type, sleep_stage};
+use crate::provider::ProviderId;
+use crate::secrets::SealedSecret;
+use crate::time::{Timestamp, local_date};
+use crate::webhooks::EventType;
+use chrono_tz::Tz;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Samples and sessions one push may carry.
+pub const MAX_ITEMS: usize = 20_000;
+
+/// A push as the app sent it; items are read one by one so each can fail alone.
+#[derive(Debug, Clone)]
+pub struct SamplePush {
+    pub source: String,
+    pub samples: Vec<Value>,
+    pub sessions: Vec<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PushedSample {
+    uuid: String,
+    #[serde(rename = "type")]
+    kind: String,
+    start: String,
+    end: Option<String>,
+    value: f64,
+    /// The diastolic value of a blood pressure reading.
+    secondary_value: Option<f64>,
+    unit: String,
+    time_zone: String,
+    /// The device or app that recorded it.
+    source_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PushedStage {
+    stage: String,
+    start: String,
+    end: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PushedSession {
+    uuid: String,
+    #[serde(rename = "type")]
+    kind: String,
+    start: String,
+    end: String,
+    time_zone: String,
+    /// Workouts: the activity, as the store names it (`running`, `HKWorkoutActivityTypeRunning`).
+    activity: Option<String>,
+    energy_kcal: Option<f64>,
+    distance_m: Option<f64>,
+    #[serde(default)]
+    stages: Vec<PushedStage>,
+    source_name: Option<String>,
+}
+
+/// One item that was not stored, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// `samples` or `sessions`.
+    pub list: &'static str,
+    pub index: usize,
+    pub message: String,
+}
+
+/// What a push did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushReport {
+    pub connection_id: ConnectionId,
+    pub accepted: usize,
+    pub rejected: Vec<Rejected>,
+    pub counts: BTreeMap<String, Counts>,
+}
+
+fn instant(text: &str, field: &str) -> Result<i64, String> {
+    Timestamp::parse(text)
+        .map(|at| at.millis())
+        .ok_or_else(|| format!("{field} is not an RFC 3339 time"))
+}
+
+/// The UTC offset of `zone` (an IANA name, or a fixed `+HH:MM`) at `at_ms`.
+fn offset_at(zone: &str, at_ms: i64) -> Result<i32, String> {
+    if let Ok(tz) = zone.parse::<Tz>() {
+        use chrono::Offset;
+        let at = chrono::DateTime::from_timestamp_millis(at_ms).ok_or("start is out of range")?;
+        return Ok(at.with_timezone(&tz).offset().fix().local_minus_utc());
+    }
+    chrono::DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{zone}"))
+        .map(|at| at.offset().local_minus_utc())
+        .map_err(|_| "timeZone is not an IANA zone or a +HH:MM offset".to_owned())
+}
+
+/// What one accepted sample becomes.
+enum Reading {
+    Total(Measurement),
+    Series(Metric, i32, (i64, f64)),
+    Measurement(Measurement),
+}
+
+fn read_sample(provider: ProviderId, item: &Value) -> Result<Reading, String> {
+    let sample: PushedSample =
+        serde_json::from_value(item.clone()).map_err(|err| err.to_string())?;
+    if sample.uuid.trim().is_empty() {
+        return Err("uuid is empty".into());
+    }
+    let (metric, kind) = match sample_type(&sample.kind) {
+        Some(Ok(found)) => found,
+        Some(Err(why)) => return Err(format!("type {} {why}", sample.kind)),
+        None => return Err(format!("type {} is not a type VitaSync takes", sample.kind)),
+    };
+    let start = instant(&sample.start, "start")?;
+    if let Some(end) = &sample.end
+        && instant(end, "end")? < start
+    {
+        return Err("end is before start".into());
+    }
+    let offset = offset_at(&sample.time_zone, start)?;
+    if !sample.value.is_finite() || (kind == Kind::Total && sample.value < 0.0) {
+        return Err("value is not a valid amount".into());
+    }
+    let value = convert(metric, sample.value, &sample.unit)
+        .map_err(|why| format!("unit {} {why}", sample.unit))?;
+    let secondary = match (metric, sample.secondary_value) {
+        (Metric::BloodPressure, None) => {
+            return Err("secondaryValue (diastolic) is required for blood pressure".into());
+        }
+        (Metric::BloodPressure, Some(diastolic)) => Some(diastolic),
+        (_, _) => None,
+    };
+    let measurement = Measurement {
+        metric,
+        at_ms: start,
+        utc_offset_seconds: offset,
+        date: local_date(start, offset),
+        value,
+        secondary,
+        origin: Origin {
+            provider,
+            record_id: sample.uuid,
+            source: sample.source_name,
+        },
+    };
+    Ok(match kind {
+        Kind::Total => Reading::Total(measurement),
+        Kind::Series => Reading::Series(metric, offset, (start, value)),
+        Kind::Reading => Reading::Measurement(measurement),
+    })
+}
+
+fn read_session(provider: ProviderId, item: &Value) -> Result<Session, String> {
+    let pushed: PushedSession =
+        serde_json::from_value(item.clone()).map_err(|err| err.to_string())?;
+    if pushed.uuid.trim().is_empty() {
+        return Err("uuid is empty".into());
+    }
+    let kind = session_type(&pushed.kind)
+        .ok_or_else(|| format!("type {} is not a session type", pushed.kind))?;
+    let (start, end) = (
+        instant(&pushed.start, "start")?,
+        instant(&pushed.end, "end")?,
+    );
+    if end <= start {
+        return Err("end is not after start".into());
+    }
+    let offset = offset_at(&pushed.time_zone, start)?;
+    let origin = Origin {
+        provider,
+        record_id: pushed.uuid,
+        source: pushed.source_name,
+    };
+    let mut session = Session::new(
+        match kind {
+            SessionType::Workout => SessionKind::Workout,
+            SessionType::Sleep => SessionKind::Sleep,
+        },
+        origin,
+    );
+    session.start_ms = start;
+    session.end_ms = end;
+    session.utc_offset_seconds = offset;
+    session.duration_seconds = Some((end - start) as f64 / 1000.0);
+    match kind {
+        SessionType::Workout => {
+            session.date = local_date(start, offset);
+            session.sport = pushed.activity.map(|activity| sport_name(&activity));
+            session.energy_kcal = pushed.energy_kcal.filter(|v| v.is_finite() && *v >= 0.0);
+            session.distance_m = pushed.distance_m.filter(|v| v.is_finite() && *v >= 0.0);
+        }
+        SessionType::Sleep => {
+            // A night counts for the day the user wakes up on.
+            session.date = local_date(end, offset);
+            let mut totals = StageTotals {
+                awake: 0.0,
+                light: 0.0,
+                deep: 0.0,
+                rem: 0.0,
+            };
+            for (n, stage) in pushed.stages.iter().enumerate() {
+                let at = |text: &str, field: &str| instant(text, &format!("stages[{n}].{field}"));
+                let (from, to) = (at(&stage.start, "start")?, at(&stage.end, "end")?);
+                let Some(kind) =
+                    sleep_stage(&stage.stage).map_err(|why| format!("stages[{n}].stage {why}"))?
+                else {
+                    continue;
+                };
+                let seconds = ((to - from).max(0)) as f64 / 1000.0;
+                match kind {
+                    crate::health::SleepStage::Awake => totals.awake += seconds,
+                    crate::health::SleepStage::Light => totals.light += seconds,
+                    crate::health::SleepStage::Deep => totals.deep += seconds,
+                    crate::health::SleepStage::Rem => totals.rem += seconds,
+                }
+                session.stages.push(StageSpan {
+                    stage: kind,
+                    start_ms: from,
+                    end_ms: to,
+                });
+            }
+            if !session.stages.is_empty() {
+                session.stage_seconds = Some(totals);
+            }
+        }
+    }
+    Ok(session)
+}
+
+/// `HKWorkoutActivityTypeRunning` → `running`; Health Connect's `EXERCISE_TYPE_RUNNING` too.
+fn sport_name(activity: &str) -> String {
+    activity
+        .trim_start_matches("HKWorkoutActivityType")
+        .trim_start_matches("EXERCISE_TYPE_")
+        .to_ascii_lowercase()
+}
+
+impl App {
+    /// Stores what the signed-in user's phone pushed, under their connection to `source`
+    /// (made on first use).
+    pub async fn push_samples(
+        &self,
+        caller: &Principal,
+        push: SamplePush,
+    ) -> Result<PushReport, DomainError> {
+        let user_id = caller
+            .user
+            .clone()
+            .ok_or_else(|| DomainError::Forbidden("only a signed-in user pushes samples".into()))?;
+        let user = self.get_user(caller, user_id.as_str()).await?;
+        let provider = ProviderId::parse_mobile(&push.source).ok_or_else(|| {
+            DomainError::validation(
+                "source",
+                "must be apple_health, health_connect or samsung_health",
+            )
+        })?;
+        if push.samples.len() + push.sessions.len() > MAX_ITEMS {
+            return Err(DomainError::validation(
+                "samples",
+                format!("a push carries at most {MAX_ITEMS} samples and sessions"),
+            ));
+        }
+        let mut batch = HealthBatch::default();
+        let mut series: BTreeMap<(Metric, i32), Vec<(i64, f64)>> = BTreeMap::new();
+        let mut days: BTreeSet<(Metric, String, i32)> = BTreeSet::new();
+        let mut rejected = Vec::new();
+        for (index, item) in push.samples.iter().enumerate() {
+            match read_sample(provider, item) {
+                Ok(Reading::Total(measurement)) => {
+                    days.insert((
+                        measurement.metric,
+                        measurement.date.clone(),
+                        measurement.utc_offset_seconds,
+                    ));
+                    batch.measurements.push(measurement);
+                }
+                Ok(Reading::Series(metric, offset, point)) => {
+                    series.entry((metric, offset)).or_default().push(point);
+                }
+                Ok(Reading::Measurement(measurement)) => batch.measurements.push(measurement),
+                Err(message) => rejected.push(Rejected {
+                    list: "samples",
+                    index,
+                    message,
+                }),
+            }
+        }
+        for (index, item) in push.sessions.iter().enumerate() {
+            match read_session(provider, item) {
+                Ok(session) => batch.sessions.push(session),
+                Err(message) => rejected.push(Rejected {
+                    list: "sessions",
+                    index,
+                    message,
+                }),
+            }
+        }
+        for ((metric, offset), points) in series {
+            batch.samples.push(SampleSeries {
+                metric,
+                points,
+                utc_offset_seconds: offset,
+                provider,
+                source: None,
+            });
+        }
+        let accepted = push.samples.len() + push.sessions.len() - rejected.len();
+        let connection = self
+            .pushed_connection(&user.workspace_id, &user.id, provider)
+            .await?;
+        let owner = Self::owner_of(&connection);
+        let mut counts = store_batch(self.ports.health.as_ref(), &owner, &batch).await?;
+        let totals = self.day_totals(&owner, provider, &days).await?;
+        for (name, tally) in store_batch(self.ports.health.as_ref(), &owner, &totals).await? {
+            counts.entry(name).or_default().add(tally);
+        }
+        let updated: Vec<&String> = counts
+            .iter()
+            .filter(|(_, tally)| tally.written > 0)
+            .map(|(name, _)| name)
+            .collect();
+        if !updated.is_empty() {
+            let span = batch.time_span();
+            self.announce_data_updated(
+                &connection,
+                &updated,
+                span.and_then(|(from, _)| Timestamp::from_millis(from)),
+                span.and_then(|(_, to)| Timestamp::from_millis(to)),
+            )
+            .await;
+        }
+        Ok(PushReport {
+            connection_id: connection.id,
+            accepted,
+            rejected,
+            counts,
+        })
+    }
+
+    /// The user's connection to a phone's health store, made active on first use.
+    async fn pushed_connection(
+        &self,
+        workspace: &crate::ids::WorkspaceId,
+        user: &crate::ids::UserId,
+        provider: ProviderId,
+    ) -> Result<Connection, DomainError> {
+        let existing = self
+            .ports
+            .connections
+            .list_connections(workspace, user)
+            .await?
+            .into_iter()
+            .find(|c| c.provider == provider);
+        if let Some(connection) = existing
+            && connection.status == ConnectionStatus::Active
+        {
+            return Ok(connection);
+        }
+        let now = self.now();
+        let candidate = Connection {
+            id: ConnectionId::generate(),
+            workspace_id: workspace.clone(),
+            user_id: user.clone(),
+            provider,
+            // The phone's store has no account of its own: it is the user's.
+            provider_user_id: user.to_string(),
+            status: ConnectionStatus::Active,
+            status_reason: None,
+            scopes: Vec::new(),
+            connected_at: now,
+            updated_at: now,
+            last_synced_at: None,
+            token_expires_at: None,
+        };
+        // Nothing is sealed: the phone pushes, VitaSync never calls anyone for this data.
+        let no_tokens = StoredTokens {
+            sealed: SealedSecret {
+                wrapped_key: Vec::new(),
+                nonce: Vec::new(),
+                ciphertext: Vec::new(),
+            },
+            version: 1,
+            expires_at: None,
+            refreshing_until: None,
+        };
+        let (connection, created) = self
+            .ports
+            .connections
+            .upsert_connection(&candidate, &no_tokens)
+            .await?;
+        let event = if created {
+            EventType::ConnectionCreated
+        } else {
+            EventType::ConnectionReauthenticated
+        };
+        self.emit(
+            &connection.workspace_id,
+            event,
+            connection_data(&connection),
+        )
+        .await;
+        Ok(connection)
+    }
+
+    /// Each touched local day's total, from every interval stored for it.
+    async fn day_totals(
+        &self,
+        owner: &crate::ports::RecordOwner,
+        provider: ProviderId,
+        days: &BTreeSet<(Metric, String, i32)>,
+    ) -> Result<HealthBatch, DomainError> {
+        let mut batch = HealthBatch::default();
+        for (metric, date, offset) in days {
+            let Some(midnight) = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                .ok()
+                .and_then(|day| day.and_hms_opt(0, 0, 0))
+                .map(|at| at.and_utc().timestamp_millis())
+            else {
+                continue;
+            };
+            // Intervals of the day, wherever their offsets put them.
+            const MARGIN_MS: i64 = 26 * 3600 * 1000;
+            let (from, to) = (
+                midnight - MARGIN_MS,
+                midnight + 24 * 3600 * 1000 + MARGIN_MS,
+            );
+            let stored = self
+                .ports
+                .health
+                .records_between(
+                    owner,
+                    &format!("E#{metric}#{from:013}"),
+                    &format!("E#{metric}#{to:013}"),
+                )
+                .await?;
+            let mut total = 0.0;
+            for (_, bytes) in stored {
+                let interval: Measurement = serde_json::from_slice(&bytes)
+                    .map_err(|err| crate::error::StoreError::Corrupt(err.to_string()))?;
+                if &interval.date == date {
+                    total += interval.value;
+                }
+            }
+            batch.summaries.push(DailySummary {
+                metric: *metric,
+                date: date.clone(),
+                value: (total * 1000.0).round() / 1000.0,
+                utc_offset_seconds: *offset,
+                origin: Origin {
+                    provider,
+                    record_id: format!("day-{date}"),
+                    source: None,
+                },
+            });
+        }
+        Ok(batch)
+    }
+}
