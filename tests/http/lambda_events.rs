@@ -36,6 +36,20 @@ pub fn expectation(function: &str, file: &str) -> (u16, fn(&Value) -> bool) {
         ("admin", "openapi.json") => (200, |b| {
             b["openapi"].as_str().is_some_and(|v| v.starts_with("3.1"))
         }),
+        ("mobile", "create-sign-in-token-unknown-user.json") => (404, |b| {
+            b["type"] == "https://vitasync.dev/problems/not-found"
+        }),
+        ("mobile", "token-unsupported-grant.json") => {
+            (400, |b| b["errors"][0]["field"] == "grant_type")
+        }
+        ("mobile", "token-unknown-sign-in-token.json") => (400, |b| {
+            b["type"] == "https://vitasync.dev/problems/invalid-grant"
+                && b["error"] == "invalid_grant"
+        }),
+        ("mobile", "me-without-token.json") => (401, |b| b["status"] == 401),
+        ("mobile", "me-with-api-key.json") => (403, |b| {
+            b["type"] == "https://vitasync.dev/problems/forbidden"
+        }),
         ("webhook", "strava-handshake.json") => (200, |b| {
             b["hub.challenge"] == "15f7d1a91c1f40f8a748fd134752feb3"
         }),
@@ -98,6 +112,7 @@ fn function_named(name: &str) -> Function {
         "connections" => Function::Connections,
         "query" => Function::Query,
         "webhook" => Function::Webhook,
+        "mobile" => Function::Mobile,
         other => panic!("events/{other} names no function"),
     }
 }
@@ -189,7 +204,7 @@ async fn every_sample_event_gets_the_expected_response() {
             fed += 1;
         }
     }
-    assert!(fed >= 23, "only {fed} events were fed");
+    assert!(fed >= 28, "only {fed} events were fed");
 }
 
 #[tokio::test]

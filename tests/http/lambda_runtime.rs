@@ -49,7 +49,14 @@ fn lambda_command(name: &str, runtime: &RuntimeStub, table: &str) -> Command {
 
 #[tokio::test]
 async fn function_binaries_answer_their_sample_events_from_dynamodb() {
-    for function in ["users", "admin", "connections", "query", "webhook"] {
+    for function in [
+        "users",
+        "admin",
+        "connections",
+        "query",
+        "webhook",
+        "mobile",
+    ] {
         let table = fixtures::new_table().await;
         let (ports, _) = fixtures::dynamo_ports_on(&table).await;
         App::new(ports)

@@ -66,6 +66,7 @@ fn function_for(binary: &str) -> Option<Function> {
         "connections" => Some(Function::Connections),
         "query" => Some(Function::Query),
         "webhook" => Some(Function::Webhook),
+        "mobile" => Some(Function::Mobile),
         "sync-worker" | "scheduler" | "deliver" => None,
         other => panic!("template.yaml builds '{other}', which this test does not know"),
     }
@@ -98,6 +99,7 @@ fn every_lambda_function_is_in_the_template_with_its_events() {
             Function::Connections => "connections",
             Function::Query => "query",
             Function::Webhook => "webhook",
+            Function::Mobile => "mobile",
             Function::Local => unreachable!(),
         };
         assert!(binaries.contains(name), "{name} is not in template.yaml");

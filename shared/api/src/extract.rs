@@ -46,20 +46,44 @@ impl<S: Required + Send> FromRequestParts<App> for Caller<S> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> ApiResult<Self> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| {
-                let (scheme, token) = value.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            });
-        let principal = app.authenticate(bearer).await?;
+        let principal = app.authenticate(bearer_of(parts)).await?;
         principal.require(S::SCOPE)?;
         Ok(Self {
             principal,
             scope: PhantomData,
         })
+    }
+}
+
+fn bearer_of(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+}
+
+/// A signed-in user of the developer's app (`/v1/me` routes): their access token, never an
+/// API key.
+pub struct Me {
+    pub principal: Principal,
+    pub user_id: String,
+}
+
+impl FromRequestParts<App> for Me {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> ApiResult<Self> {
+        let principal = app.authenticate_user(bearer_of(parts)).await?;
+        let user_id = principal
+            .user
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        Ok(Self { principal, user_id })
     }
 }
 

@@ -3,8 +3,8 @@
 
 use crate::problem::{ApiError, INTERNAL, METHOD_NOT_ALLOWED};
 use crate::routes::{
-    api_keys, browser, connect, connections, demo, health, meta, provider_webhooks, providers,
-    push_subscriptions, sync, users, webhooks, workspaces,
+    api_keys, browser, connect, connections, demo, health, me_health, meta, mobile,
+    provider_webhooks, providers, push_subscriptions, sync, users, webhooks, workspaces,
 };
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -34,17 +34,20 @@ pub enum Function {
     Query,
     /// `functions/webhook`: providers' webhooks, behind a function URL.
     Webhook,
+    /// `functions/mobile`: sign-in tokens, the token endpoint, and `/v1/me`.
+    Mobile,
     /// The local host: every route.
     Local,
 }
 
 impl Function {
-    pub const LAMBDAS: [Function; 5] = [
+    pub const LAMBDAS: [Function; 6] = [
         Function::Users,
         Function::Admin,
         Function::Connections,
         Function::Query,
         Function::Webhook,
+        Function::Mobile,
     ];
 
     fn routes(self) -> OpenApiRouter<App> {
@@ -59,6 +62,7 @@ impl Function {
                 .merge(push_subscriptions::routes()),
             Function::Query => health::routes(),
             Function::Webhook => provider_webhooks::routes(),
+            Function::Mobile => mobile::routes().merge(me_health::routes()),
             Function::Admin => workspaces::routes()
                 .merge(api_keys::routes())
                 .merge(webhooks::routes())
@@ -132,6 +136,7 @@ fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
         (name = "sync", description = "Fetching a connection's data, and its jobs"),
         (name = "health", description = "A user's health data: records, timeseries, summaries, events"),
         (name = "provider-webhooks", description = "Where providers push (no API key; each provider's own signature)"),
+        (name = "mobile", description = "Your app on the user's phone: sign-in tokens, the user's own data, pushes from Apple Health / Health Connect / Samsung Health"),
         (name = "api-keys", description = "Keys of a workspace (admin)"),
         (name = "webhooks", description = "Signed events sent to your backend (admin)"),
         (name = "workspaces", description = "Tenants of the deployment (root key)"),
@@ -147,6 +152,10 @@ impl Modify for BearerKeys {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "apiKey",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "userToken",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
     }

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vitasync_tests::runtime_stub::RuntimeStub;
 
-const FUNCTIONS: [&str; 8] = [
+const FUNCTIONS: [&str; 9] = [
     "users",
     "admin",
     "connections",
@@ -18,6 +18,7 @@ const FUNCTIONS: [&str; 8] = [
     "scheduler",
     "deliver",
     "webhook",
+    "mobile",
 ];
 const RUNS: usize = 25;
 

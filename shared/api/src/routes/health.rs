@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
+use vitasync_domain::api_key::Principal;
 use vitasync_domain::health_query::{DailyQuery, EventsQuery, RecordsQuery, TimeseriesQuery};
 
 pub fn routes() -> OpenApiRouter<App> {
@@ -59,18 +60,7 @@ async fn list_records(
     Path(user_id): Path<String>,
     QueryParams(params): QueryParams<RecordParams>,
 ) -> ApiResult<Json<List<RecordBody>>> {
-    let query = RecordsQuery {
-        metric_type: params.metric_type,
-        provider_id: params.provider_id,
-        from: params.from,
-        to: params.to,
-        limit: params.limit,
-        after: cursor_position(params.cursor.as_deref())?,
-    };
-    let page = app
-        .list_records(&caller.principal, &user_id, &query)
-        .await?;
-    Ok(Json(List::from_page(page, RecordBody::from)))
+    records_of(&app, &caller.principal, &user_id, params).await
 }
 
 /// Erase a user's health data
@@ -114,17 +104,7 @@ async fn timeseries(
     Path(user_id): Path<String>,
     QueryParams(params): QueryParams<TimeseriesParams>,
 ) -> ApiResult<Json<TimeseriesBody>> {
-    let query = TimeseriesQuery {
-        metric_type: params.metric_type,
-        provider_id: params.provider_id,
-        from: params.from,
-        to: params.to,
-        bucket: params.bucket,
-        agg: params.agg,
-        tz: params.tz,
-    };
-    let series = app.timeseries(&caller.principal, &user_id, &query).await?;
-    Ok(Json(series.into()))
+    timeseries_of(&app, &caller.principal, &user_id, params).await
 }
 
 /// Daily summaries
@@ -147,18 +127,7 @@ async fn daily_summaries(
     Path(user_id): Path<String>,
     QueryParams(params): QueryParams<DailyParams>,
 ) -> ApiResult<Json<List<DailySummaryBody>>> {
-    let query = DailyQuery {
-        from: params.from,
-        to: params.to,
-        metric_types: params.metric_types,
-    };
-    let rows = app
-        .daily_summaries(&caller.principal, &user_id, &query)
-        .await?;
-    Ok(Json(all(rows
-        .into_iter()
-        .map(DailySummaryBody::from)
-        .collect())))
+    daily_summaries_of(&app, &caller.principal, &user_id, params).await
 }
 
 /// What is stored, per metric
@@ -178,11 +147,7 @@ async fn summary(
     caller: Caller<Read>,
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<List<MetricSummaryBody>>> {
-    let summary = app.health_summary(&caller.principal, &user_id).await?;
-    Ok(Json(all(summary
-        .into_iter()
-        .map(|(metric, totals)| MetricSummaryBody::new(metric, totals))
-        .collect())))
+    summary_of(&app, &caller.principal, &user_id).await
 }
 
 /// List workouts and sleeps
@@ -203,15 +168,7 @@ async fn list_events(
     Path(user_id): Path<String>,
     QueryParams(params): QueryParams<EventParams>,
 ) -> ApiResult<Json<List<EventBody>>> {
-    let query = EventsQuery {
-        event_type: params.event_type,
-        from: params.from,
-        to: params.to,
-        limit: params.limit,
-        after: cursor_position(params.cursor.as_deref())?,
-    };
-    let page = app.list_events(&caller.principal, &user_id, &query).await?;
-    Ok(Json(List::from_page(page, EventBody::from)))
+    events_of(&app, &caller.principal, &user_id, params).await
 }
 
 /// Get a workout or sleep
@@ -258,13 +215,7 @@ async fn personal_records(
     caller: Caller<Read>,
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<List<PersonalRecordBody>>> {
-    let records = app
-        .personal_records(&caller.principal, &user_id, None)
-        .await?;
-    Ok(Json(all(records
-        .into_iter()
-        .map(PersonalRecordBody::from)
-        .collect())))
+    personal_records_of(&app, &caller.principal, &user_id, None).await
 }
 
 /// Personal records of one type
@@ -285,9 +236,101 @@ async fn personal_records_of_type(
     caller: Caller<Read>,
     Path((user_id, record_type)): Path<(String, String)>,
 ) -> ApiResult<Json<List<PersonalRecordBody>>> {
-    let records = app
-        .personal_records(&caller.principal, &user_id, Some(&record_type))
-        .await?;
+    personal_records_of(&app, &caller.principal, &user_id, Some(&record_type)).await
+}
+
+// The read side, for an API key naming a user and for a signed-in user alike (`/v1/me`).
+
+pub(crate) async fn records_of(
+    app: &App,
+    caller: &Principal,
+    user_id: &str,
+    params: RecordParams,
+) -> ApiResult<Json<List<RecordBody>>> {
+    let query = RecordsQuery {
+        metric_type: params.metric_type,
+        provider_id: params.provider_id,
+        from: params.from,
+        to: params.to,
+        limit: params.limit,
+        after: cursor_position(params.cursor.as_deref())?,
+    };
+    let page = app.list_records(caller, user_id, &query).await?;
+    Ok(Json(List::from_page(page, RecordBody::from)))
+}
+
+pub(crate) async fn timeseries_of(
+    app: &App,
+    caller: &Principal,
+    user_id: &str,
+    params: TimeseriesParams,
+) -> ApiResult<Json<TimeseriesBody>> {
+    let query = TimeseriesQuery {
+        metric_type: params.metric_type,
+        provider_id: params.provider_id,
+        from: params.from,
+        to: params.to,
+        bucket: params.bucket,
+        agg: params.agg,
+        tz: params.tz,
+    };
+    Ok(Json(app.timeseries(caller, user_id, &query).await?.into()))
+}
+
+pub(crate) async fn daily_summaries_of(
+    app: &App,
+    caller: &Principal,
+    user_id: &str,
+    params: DailyParams,
+) -> ApiResult<Json<List<DailySummaryBody>>> {
+    let query = DailyQuery {
+        from: params.from,
+        to: params.to,
+        metric_types: params.metric_types,
+    };
+    let rows = app.daily_summaries(caller, user_id, &query).await?;
+    Ok(Json(all(rows
+        .into_iter()
+        .map(DailySummaryBody::from)
+        .collect())))
+}
+
+pub(crate) async fn summary_of(
+    app: &App,
+    caller: &Principal,
+    user_id: &str,
+) -> ApiResult<Json<List<MetricSummaryBody>>> {
+    let summary = app.health_summary(caller, user_id).await?;
+    Ok(Json(all(summary
+        .into_iter()
+        .map(|(metric, totals)| MetricSummaryBody::new(metric, totals))
+        .collect())))
+}
+
+pub(crate) async fn events_of(
+    app: &App,
+    caller: &Principal,
+    user_id: &str,
+    params: EventParams,
+) -> ApiResult<Json<List<EventBody>>> {
+    let query = EventsQuery {
+        event_type: params.event_type,
+        from: params.from,
+        to: params.to,
+        limit: params.limit,
+        after: cursor_position(params.cursor.as_deref())?,
+    };
+    let page = app.list_events(caller, user_id, &query).await?;
+    Ok(Json(List::from_page(page, EventBody::from)))
+}
+
+pub(crate) async fn personal_records_of(
+    app: &App,
+    caller: &Principal,
+    user_id: &str,
+    record_type: Option<&str>,
+) -> ApiResult<Json<List<PersonalRecordBody>>> {
+    let records = app.personal_records(caller, user_id, record_type).await?;
     Ok(Json(all(records
         .into_iter()
         .map(PersonalRecordBody::from)
