@@ -13,6 +13,7 @@ mod health_query;
 mod lambda_events;
 mod lambda_runtime;
 mod meta;
+mod mobile;
 mod oauth_flow;
 mod persistence;
 mod provider_data;
