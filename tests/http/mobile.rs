@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 use vitasync_domain::DomainError;
 use vitasync_domain::ingest::SamplePush;
 use vitasync_domain::provider::ProviderId;
+use vitasync_domain::webhook_endpoints::EndpointDraft;
+use vitasync_tests::receiver::Receiver;
 use vitasync_tests::{ROOT_KEY, TestHost};
 
 /// Exchanges at the token endpoint as an OAuth client would: a form post.
@@ -208,6 +210,22 @@ async fn a_push_sent_twice_is_stored_once_and_bad_samples_are_named() {
         .get("/v1/me/health?metricType=heart_rate_variability", &access)
         .await;
     assert_eq!(hrv.body["data"][0]["value"], 48.0);
+
+    // Bodies up to 5 MB are read (this one then fails on its unknown field, not its size);
+    // over 5 MB they are refused whole.
+    let large =
+        json!({"source": "apple_health", "samples": [], "padding": "x".repeat(3 * 1024 * 1024)});
+    assert_eq!(
+        host.post("/v1/me/samples", &access, large)
+            .await
+            .invalid_field(),
+        "padding"
+    );
+    let huge =
+        json!({"source": "apple_health", "samples": [], "padding": "x".repeat(6 * 1024 * 1024)});
+    host.post("/v1/me/samples", &access, huge)
+        .await
+        .assert_problem(413, "payload-too-large");
 
     // A push that is not one at all is a problem, not a partial success.
     host.post(
@@ -417,9 +435,44 @@ async fn pushes_are_idempotent(host: Host) {
         samples: batch["samples"].as_array().unwrap().clone(),
         sessions: batch["sessions"].as_array().unwrap().clone(),
     };
+    let receiver = Receiver::start(&[204]).await;
+    h.app
+        .create_endpoint(
+            &h.caller,
+            EndpointDraft {
+                url: receiver.url.clone(),
+                events: vec!["data.updated".into(), "connection.created".into()],
+                ..EndpointDraft::default()
+            },
+        )
+        .await
+        .unwrap();
     let first = h.app.push_samples(&me, push()).await.unwrap();
     assert_eq!(first.accepted, 8);
     let again = h.app.push_samples(&me, push()).await.unwrap();
+    h.run_deliveries().await;
+    let announced: Vec<Value> = receiver
+        .received()
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    let types: Vec<&str> = announced
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["connection.created", "data.updated"],
+        "nothing for the repeat"
+    );
+    assert_eq!(announced[1]["data"]["provider"], "apple_health");
+    assert!(
+        announced[1]["data"]["dataTypes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "steps")
+    );
     assert_eq!(again.connection_id, first.connection_id);
     assert!(
         again.counts.values().all(|c| c.written == 0),
