@@ -12,4 +12,4 @@ mod routes;
 mod webhook_dto;
 
 pub use problem::{PROBLEM_TYPES, ProblemType};
-pub use routers::{Function, openapi, router_for};
+pub use routers::{Function, lambda_routes, openapi, router, router_for};

@@ -52,21 +52,12 @@ impl Function {
 
     fn routes(self) -> OpenApiRouter<App> {
         match self {
-            Function::Users => users::routes(),
-            Function::Connections => providers::routes()
-                .merge(connections::routes())
-                .merge(connect::routes())
-                .merge(browser::routes())
-                .merge(demo::routes())
-                .merge(sync::routes())
-                .merge(push_subscriptions::routes()),
-            Function::Query => health::routes(),
-            Function::Webhook => provider_webhooks::routes(),
-            Function::Mobile => mobile::routes().merge(me_health::routes()),
-            Function::Admin => workspaces::routes()
-                .merge(api_keys::routes())
-                .merge(webhooks::routes())
-                .merge(meta::routes()),
+            Function::Users => lambda_routes::users(),
+            Function::Connections => lambda_routes::connections(),
+            Function::Query => lambda_routes::query(),
+            Function::Webhook => lambda_routes::webhook(),
+            Function::Mobile => lambda_routes::mobile(),
+            Function::Admin => lambda_routes::admin(),
             Function::Local => Self::LAMBDAS
                 .into_iter()
                 .fold(OpenApiRouter::new(), |all, function| {
@@ -89,10 +80,54 @@ impl Function {
     }
 }
 
-/// The router a deployable serves, with the API's shared behaviour: problem+json for unknown
-/// routes, wrong methods, oversize bodies and panics; request tracing without bodies or queries.
+/// Each Lambda function's routes, by name. A function's `main` names its own, so its binary
+/// links its handlers and not every other function's.
+pub mod lambda_routes {
+    use super::*;
+
+    pub fn users() -> OpenApiRouter<App> {
+        users::routes()
+    }
+
+    pub fn connections() -> OpenApiRouter<App> {
+        providers::routes()
+            .merge(connections::routes())
+            .merge(connect::routes())
+            .merge(browser::routes())
+            .merge(demo::routes())
+            .merge(sync::routes())
+            .merge(push_subscriptions::routes())
+    }
+
+    pub fn query() -> OpenApiRouter<App> {
+        health::routes()
+    }
+
+    pub fn webhook() -> OpenApiRouter<App> {
+        provider_webhooks::routes()
+    }
+
+    pub fn mobile() -> OpenApiRouter<App> {
+        mobile::routes().merge(me_health::routes())
+    }
+
+    pub fn admin() -> OpenApiRouter<App> {
+        workspaces::routes()
+            .merge(api_keys::routes())
+            .merge(webhooks::routes())
+            .merge(meta::routes())
+    }
+}
+
+/// The router a deployable serves (see `router`).
 pub fn router_for(function: Function, app: App) -> Router {
-    let (router, _) = function.routes().split_for_parts();
+    router(function.routes(), app)
+}
+
+/// `routes` with the API's shared behaviour: problem+json for unknown routes, wrong methods,
+/// oversize bodies and panics; request tracing without bodies or queries.
+pub fn router(routes: OpenApiRouter<App>, app: App) -> Router {
+    let (router, _) = routes.split_for_parts();
     router
         .fallback(|| async {
             ApiError::new(crate::problem::NOT_FOUND, "no such route").into_response()

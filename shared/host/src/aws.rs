@@ -11,7 +11,6 @@ use vitasync_domain::ports::Ports;
 use vitasync_domain::queue::JobQueue;
 use vitasync_domain::secrets::Vault;
 use vitasync_domain::time::SystemClock;
-use vitasync_domain::webhooks::WebhookSender;
 use vitasync_providers::HttpWebhookSender;
 
 /// The DynamoDB table holding every item.
@@ -110,9 +109,12 @@ impl AwsHost {
 
     /// The use cases the deliver function needs: signing secrets opened, receivers called.
     pub fn deliver_app(&self) -> Result<App, HostError> {
-        Ok(self
-            .app()?
-            .with_webhooks(self.webhook_settings(WebhookRole::Deliver)?))
+        let sender = HttpWebhookSender::new().map_err(|err| HostError::Config(err.to_string()))?;
+        let settings = WebhookSettings {
+            sender: Some(Arc::new(sender)),
+            ..self.webhook_settings(WebhookRole::Deliver)?
+        };
+        Ok(self.app()?.with_webhooks(settings))
     }
 
     /// The use cases with connecting providers and syncing set up: tokens sealed with KMS data
@@ -168,12 +170,6 @@ impl AwsHost {
             WebhookRole::Announce => None,
             WebhookRole::Manage | WebhookRole::Deliver => Some(self.vault()?),
         };
-        let sender = match role {
-            WebhookRole::Deliver => Some(Arc::new(
-                HttpWebhookSender::new().map_err(|err| HostError::Config(err.to_string()))?,
-            ) as Arc<dyn WebhookSender>),
-            _ => None,
-        };
         Ok(WebhookSettings {
             queue: Arc::new(SqsQueue::new(
                 client,
@@ -181,7 +177,9 @@ impl AwsHost {
                 (self.lookup)(DELIVERIES_DEAD_LETTER_URL),
             )),
             dead_letters,
-            sender,
+            // Only the deliver function calls receivers (`deliver_app`): the others do not
+            // link an HTTP client for it.
+            sender: None,
             vault,
             allow_loopback_http: false,
         })
