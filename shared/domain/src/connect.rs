@@ -6,7 +6,6 @@ use crate::api_key::Principal;
 use crate::app::App;
 use crate::connection::{Connection, ConnectionStatus, StoredTokens};
 use crate::error::DomainError;
-use crate::events::connection_data;
 use crate::ids::ConnectionId;
 use crate::oauth_state::{OAuthState, StateKind, new_token, state_key};
 use crate::provider::{ProviderId, ProviderSettings};
@@ -16,7 +15,6 @@ use crate::scope::Scope;
 use crate::secrets::{EncryptionContext, Vault};
 use crate::time::Timestamp;
 use crate::user::User;
-use crate::webhooks::EventType;
 use std::sync::Arc;
 
 /// How long a connect link may wait before its first use.
@@ -628,17 +626,7 @@ impl App {
                 unavailable()
             })?;
         tracing::info!(provider = %provider, connection_id = %connection.id, created, "connected");
-        let event = if created {
-            EventType::ConnectionCreated
-        } else {
-            EventType::ConnectionReauthenticated
-        };
-        self.emit(
-            &connection.workspace_id,
-            event,
-            connection_data(&connection),
-        )
-        .await;
+        self.announce_connected(&connection, created).await;
         // The provider's webhooks are subscribed off the request path (several calls).
         self.queue_webhook_subscription(&connection).await;
         if self.sync.sync_on_connect && self.jobs_queue.is_some() {

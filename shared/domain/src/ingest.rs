@@ -8,7 +8,6 @@ use crate::api_key::Principal;
 use crate::app::App;
 use crate::connection::{Connection, ConnectionStatus, StoredTokens};
 use crate::error::DomainError;
-use crate::events::connection_data;
 use crate::health::{
     DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
     StageSpan, StageTotals,
@@ -20,7 +19,6 @@ use crate::mobile_types::{Kind, SessionType, convert, sample_type, session_type,
 use crate::provider::ProviderId;
 use crate::secrets::SealedSecret;
 use crate::time::{Timestamp, local_date};
-use crate::webhooks::EventType;
 use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::Value;
@@ -337,21 +335,7 @@ impl App {
         for (name, tally) in store_batch(self.ports.health.as_ref(), &owner, &totals).await? {
             counts.entry(name).or_default().add(tally);
         }
-        let updated: Vec<&String> = counts
-            .iter()
-            .filter(|(_, tally)| tally.written > 0)
-            .map(|(name, _)| name)
-            .collect();
-        if !updated.is_empty() {
-            let span = batch.time_span();
-            self.announce_data_updated(
-                &connection,
-                &updated,
-                span.and_then(|(from, _)| Timestamp::from_millis(from)),
-                span.and_then(|(_, to)| Timestamp::from_millis(to)),
-            )
-            .await;
-        }
+        self.announce_written(&connection, &counts, &batch).await;
         Ok(PushReport {
             connection_id: connection.id,
             accepted,
@@ -411,17 +395,7 @@ impl App {
             .connections
             .upsert_connection(&candidate, &no_tokens)
             .await?;
-        let event = if created {
-            EventType::ConnectionCreated
-        } else {
-            EventType::ConnectionReauthenticated
-        };
-        self.emit(
-            &connection.workspace_id,
-            event,
-            connection_data(&connection),
-        )
-        .await;
+        self.announce_connected(&connection, created).await;
         Ok(connection)
     }
 

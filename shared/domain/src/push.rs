@@ -325,21 +325,7 @@ impl App {
                 &batch,
             )
             .await?;
-            let updated: Vec<&String> = counts
-                .iter()
-                .filter(|(_, counts)| counts.written > 0)
-                .map(|(name, _)| name)
-                .collect();
-            if !updated.is_empty() {
-                let span = batch.time_span();
-                self.announce_data_updated(
-                    &connection,
-                    &updated,
-                    span.and_then(|(from, _)| Timestamp::from_millis(from)),
-                    span.and_then(|(_, to)| Timestamp::from_millis(to)),
-                )
-                .await;
-            }
+            self.announce_written(&connection, &counts, &batch).await;
         }
         Ok(())
     }

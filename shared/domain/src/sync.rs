@@ -661,6 +661,44 @@ impl App {
         }
     }
 
+    /// `connection.created` for a new connection, `connection.reauthenticated` for one
+    /// connected again.
+    pub(crate) async fn announce_connected(&self, connection: &Connection, created: bool) {
+        let event = if created {
+            EventType::ConnectionCreated
+        } else {
+            EventType::ConnectionReauthenticated
+        };
+        self.emit(&connection.workspace_id, event, connection_data(connection))
+            .await;
+    }
+
+    /// `data.updated` for what storing `batch` wrote (nothing when it wrote nothing), over the
+    /// batch's time span.
+    pub(crate) async fn announce_written(
+        &self,
+        connection: &Connection,
+        counts: &BTreeMap<String, crate::jobs::Counts>,
+        batch: &crate::health::HealthBatch,
+    ) {
+        let updated: Vec<&String> = counts
+            .iter()
+            .filter(|(_, tally)| tally.written > 0)
+            .map(|(name, _)| name)
+            .collect();
+        if updated.is_empty() {
+            return;
+        }
+        let span = batch.time_span();
+        self.announce_data_updated(
+            connection,
+            &updated,
+            span.and_then(|(from, _)| Timestamp::from_millis(from)),
+            span.and_then(|(_, to)| Timestamp::from_millis(to)),
+        )
+        .await;
+    }
+
     /// `data.updated`: which data types of which connection changed, over which time range;
     /// enough to query them.
     pub(crate) async fn announce_data_updated(
