@@ -1,7 +1,7 @@
 use super::actions::Condition;
 use super::{
     DynamoStore, TRANSACTION_ATTEMPTS, TxFailure, backoff, contention, from_item, keys, s,
-    string_attr, to_item, unavailable,
+    string_attr, to_item,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -113,43 +113,17 @@ impl JobStore for DynamoStore {
         page: &PageRequest,
     ) -> Result<Page<SyncJob>, StoreError> {
         let pk = keys::user_partition(workspace.as_str(), user.as_str());
-        let want = page.limit + 1;
-        let mut start = page.after.as_ref().map(|after| {
-            HashMap::from([
-                (keys::PK.to_owned(), s(pk.clone())),
-                (keys::SK.to_owned(), s(keys::job(after))),
-            ])
-        });
-        let mut jobs = Vec::new();
-        loop {
-            let remaining = i32::try_from(want - jobs.len()).unwrap_or(i32::MAX);
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", keys::PK)
-                .expression_attribute_names("#sk", keys::SK)
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":prefix", s(keys::JOB_PREFIX))
-                .scan_index_forward(false)
-                .consistent_read(true)
-                .limit(
-                    self.query_page_limit
-                        .map_or(remaining, |cap| cap.min(remaining)),
-                )
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in output.items.unwrap_or_default() {
-                jobs.push(from_item::<SyncJob>(item)?);
-            }
-            match output.last_evaluated_key {
-                Some(last) if jobs.len() < want => start = Some(last),
-                _ => break,
-            }
-        }
+        let jobs = self
+            .query_prefix_newest_first(
+                &pk,
+                keys::JOB_PREFIX,
+                page.after.as_deref().map(keys::job),
+                page.limit + 1,
+            )
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<SyncJob>, _>>()?;
         Ok(Page::from_lookahead(jobs, page.limit, |job| {
             job.id.to_string()
         }))

@@ -18,7 +18,7 @@ mod workspaces;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, TransactWriteItem, WriteRequest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -196,6 +196,68 @@ impl DynamoStore {
             items.truncate(want);
         }
         Ok(items)
+    }
+
+    /// Up to `want` items of partition `pk` whose sort key starts with `prefix`, highest sort
+    /// key (newest id) first, starting below sort key `before`. Follows `LastEvaluatedKey`.
+    pub(crate) async fn query_prefix_newest_first(
+        &self,
+        pk: &str,
+        prefix: &str,
+        before: Option<String>,
+        want: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut start = before.map(|sk| Self::key(pk.to_owned(), sk));
+        let mut items = Vec::new();
+        loop {
+            let remaining = i32::try_from(want - items.len()).unwrap_or(i32::MAX);
+            self.usage.queried();
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .scan_index_forward(false)
+                .consistent_read(true)
+                .limit(self.page_limit(remaining))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(output.items.unwrap_or_default());
+            match output.last_evaluated_key {
+                Some(last) if items.len() < want => start = Some(last),
+                _ => break,
+            }
+        }
+        items.truncate(want);
+        Ok(items)
+    }
+
+    /// Deletes every item of partition `pk` whose sort key starts with `prefix` (all of it
+    /// for ""), 25 at a time.
+    pub(crate) async fn delete_prefix(&self, pk: &str, prefix: &str) -> Result<(), StoreError> {
+        let requests = self
+            .query_prefix(pk, prefix, None, None)
+            .await?
+            .into_iter()
+            .map(|item| {
+                let key = [keys::PK, keys::SK]
+                    .into_iter()
+                    .filter_map(|name| item.get(name).map(|v| (name.to_owned(), v.clone())))
+                    .collect();
+                DeleteRequest::builder()
+                    .set_key(Some(key))
+                    .build()
+                    .map(|delete| WriteRequest::builder().delete_request(delete).build())
+                    .map_err(|err| StoreError::Corrupt(err.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_write(requests).await
     }
 
     /// Runs a transaction, telling failed conditions from contention.

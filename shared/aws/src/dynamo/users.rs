@@ -4,7 +4,6 @@ use super::{
     string_attr, to_item, version_of,
 };
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
 use std::collections::HashMap;
 use vitasync_domain::StoreError;
 use vitasync_domain::ids::{UserId, WorkspaceId};
@@ -105,22 +104,7 @@ impl DynamoStore {
         user: &UserId,
     ) -> Result<(), StoreError> {
         let pk = keys::user_partition(workspace.as_str(), user.as_str());
-        let items = self.query_prefix(&pk, "", None, None).await?;
-        let requests = items
-            .into_iter()
-            .map(|item| {
-                let key = [keys::PK, keys::SK]
-                    .into_iter()
-                    .filter_map(|name| item.get(name).map(|v| (name.to_owned(), v.clone())))
-                    .collect();
-                DeleteRequest::builder()
-                    .set_key(Some(key))
-                    .build()
-                    .map(|delete| WriteRequest::builder().delete_request(delete).build())
-                    .map_err(|err| StoreError::Corrupt(err.to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        self.batch_write(requests).await
+        self.delete_prefix(&pk, "").await
     }
 }
 

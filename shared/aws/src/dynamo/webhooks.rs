@@ -1,8 +1,8 @@
 use super::actions::Condition;
-use super::{DynamoStore, Item, TxFailure, contention, from_item, keys, s, to_item};
+use super::{DynamoStore, Item, TxFailure, contention, from_item, keys, to_item};
 use crate::provision::TTL_ATTRIBUTE;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use aws_sdk_dynamodb::types::AttributeValue;
 use vitasync_domain::StoreError;
 use vitasync_domain::ids::WorkspaceId;
 use vitasync_domain::page::{Page, PageRequest};
@@ -125,23 +125,7 @@ impl WebhookStore for DynamoStore {
         };
         // Deliveries go with it (also after an earlier delete was cut short).
         let pk = keys::deliveries_partition(workspace.as_str(), id.as_str());
-        let requests = self
-            .query_prefix(&pk, keys::DELIVERY_PREFIX, None, None)
-            .await?
-            .into_iter()
-            .map(|item| {
-                let key = [keys::PK, keys::SK]
-                    .into_iter()
-                    .filter_map(|name| item.get(name).map(|v| (name.to_owned(), v.clone())))
-                    .collect();
-                DeleteRequest::builder()
-                    .set_key(Some(key))
-                    .build()
-                    .map(|delete| WriteRequest::builder().delete_request(delete).build())
-                    .map_err(|err| StoreError::Corrupt(err.to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        self.batch_write(requests).await?;
+        self.delete_prefix(&pk, keys::DELIVERY_PREFIX).await?;
         Ok(deleted)
     }
 
@@ -186,38 +170,17 @@ impl WebhookStore for DynamoStore {
         page: &PageRequest,
     ) -> Result<Page<Delivery>, StoreError> {
         let pk = keys::deliveries_partition(workspace.as_str(), endpoint.as_str());
-        let want = page.limit + 1;
-        let mut start = page
-            .after
-            .as_ref()
-            .map(|after| Self::key(pk.clone(), keys::delivery(after)));
-        let mut deliveries = Vec::new();
-        loop {
-            let remaining = i32::try_from(want - deliveries.len()).unwrap_or(i32::MAX);
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", keys::PK)
-                .expression_attribute_names("#sk", keys::SK)
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":prefix", s(keys::DELIVERY_PREFIX))
-                .scan_index_forward(false)
-                .consistent_read(true)
-                .limit(self.page_limit(remaining))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(super::unavailable)?;
-            for item in output.items.unwrap_or_default() {
-                deliveries.push(from_item::<Delivery>(item)?);
-            }
-            match output.last_evaluated_key {
-                Some(last) if deliveries.len() < want => start = Some(last),
-                _ => break,
-            }
-        }
+        let deliveries = self
+            .query_prefix_newest_first(
+                &pk,
+                keys::DELIVERY_PREFIX,
+                page.after.as_deref().map(keys::delivery),
+                page.limit + 1,
+            )
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<Delivery>, _>>()?;
         Ok(Page::from_lookahead(deliveries, page.limit, |delivery| {
             delivery.id.to_string()
         }))
