@@ -69,6 +69,45 @@ pub(crate) fn hmac_matches(key: &[u8], parts: &[&[u8]], signature: &[u8]) -> boo
     mac.verify_slice(signature).is_ok()
 }
 
+/// How a timestamped signature is carried (WHOOP, Oura): HMAC-SHA256 with the client secret
+/// over the timestamp header's text followed by the raw body.
+pub(crate) struct TimestampedSignature {
+    pub signature_header: &'static str,
+    pub decode: fn(&str) -> Option<Vec<u8>>,
+    pub timestamp_header: &'static str,
+    /// Timestamp units per second (1 for seconds, 1000 for milliseconds).
+    pub per_second: i64,
+}
+
+impl TimestampedSignature {
+    /// Whether the request is signed with `secret` and was sent within the freshness window.
+    pub(crate) fn verify(
+        &self,
+        secret: &SecretString,
+        request: &PushRequest,
+        now: Timestamp,
+    ) -> bool {
+        let (Some(signature), Some(timestamp)) = (
+            request
+                .header(self.signature_header)
+                .and_then(|text| (self.decode)(text.trim())),
+            request.header(self.timestamp_header),
+        ) else {
+            return false;
+        };
+        let signed = hmac_matches(
+            secret.expose_secret().as_bytes(),
+            &[timestamp.as_bytes(), &request.body],
+            &signature,
+        );
+        let on_time = timestamp
+            .trim()
+            .parse::<i64>()
+            .is_ok_and(|value| fresh(value / self.per_second, now));
+        signed && on_time
+    }
+}
+
 pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     STANDARD.decode(text.trim()).ok()
 }

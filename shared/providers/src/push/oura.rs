@@ -1,8 +1,7 @@
 //! Oura: a `GET` challenge with the verification token, then events signed with the client
 //! secret over the timestamp and the raw body (uppercase hex HMAC-SHA256).
 
-use super::{DAY, fingerprint, fresh, hmac_matches, id_text, json_body, metrics, same, sessions};
-use secrecy::ExposeSecret;
+use super::{DAY, TimestampedSignature, fingerprint, id_text, json_body, metrics, same, sessions};
 use serde_json::{Value, json};
 use vitasync_domain::health::{DataType, Metric, SessionKind};
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
@@ -62,26 +61,15 @@ fn data_types(data_type: &str) -> Vec<DataType> {
 }
 
 fn event(settings: &ProviderSettings, request: &PushRequest, now: Timestamp) -> PushOutcome {
-    let refused = PushOutcome::reply(PushReply::status(401));
-    let (Some(signature), Some(timestamp)) = (
-        request
-            .header("x-oura-signature")
-            .and_then(|hex_text| hex::decode(hex_text.trim()).ok()),
-        request.header("x-oura-timestamp"),
-    ) else {
-        return refused;
+    let signature = TimestampedSignature {
+        signature_header: "x-oura-signature",
+        // Uppercase hex in the docs; compared as bytes, so either case.
+        decode: |text| hex::decode(text).ok(),
+        timestamp_header: "x-oura-timestamp",
+        per_second: 1,
     };
-    let signed = hmac_matches(
-        settings.client_secret.expose_secret().as_bytes(),
-        &[timestamp.as_bytes(), &request.body],
-        &signature,
-    );
-    let on_time = timestamp
-        .trim()
-        .parse::<i64>()
-        .is_ok_and(|seconds| fresh(seconds, now));
-    if !signed || !on_time {
-        return refused;
+    if !signature.verify(&settings.client_secret, request, now) {
+        return PushOutcome::reply(PushReply::status(401));
     }
     let body = match json_body(request) {
         Ok(body) => body,

@@ -2,10 +2,9 @@
 //! body, base64 HMAC-SHA256.
 
 use super::{
-    DAY, base64_decode, fingerprint, fresh, hmac_matches, id_text, json_body, metrics, post_only,
+    DAY, TimestampedSignature, base64_decode, fingerprint, id_text, json_body, metrics, post_only,
     sessions,
 };
-use secrecy::ExposeSecret;
 use serde_json::Value;
 use vitasync_domain::health::{DataType, Metric, SessionKind};
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
@@ -34,24 +33,14 @@ pub fn receive(settings: &ProviderSettings, request: &PushRequest, now: Timestam
     if let Some(refused) = post_only(request) {
         return refused;
     }
-    let refused = PushOutcome::reply(PushReply::status(401));
-    let (Some(signature), Some(timestamp)) = (
-        request.header("x-whoop-signature").and_then(base64_decode),
-        request.header("x-whoop-signature-timestamp"),
-    ) else {
-        return refused;
+    let signature = TimestampedSignature {
+        signature_header: "x-whoop-signature",
+        decode: base64_decode,
+        timestamp_header: "x-whoop-signature-timestamp",
+        per_second: 1000,
     };
-    let signed = hmac_matches(
-        settings.client_secret.expose_secret().as_bytes(),
-        &[timestamp.as_bytes(), &request.body],
-        &signature,
-    );
-    let on_time = timestamp
-        .trim()
-        .parse::<i64>()
-        .is_ok_and(|millis| fresh(millis / 1000, now));
-    if !signed || !on_time {
-        return refused;
+    if !signature.verify(&settings.client_secret, request, now) {
+        return PushOutcome::reply(PushReply::status(401));
     }
     let body = match json_body(request) {
         Ok(body) => body,
