@@ -227,6 +227,25 @@ async fn a_push_sent_twice_is_stored_once_and_bad_samples_are_named() {
         .await
         .assert_problem(413, "payload-too-large");
 
+    // A push whose every item is refused makes no connection to its source.
+    let refused = host
+        .post(
+            "/v1/me/samples",
+            &access,
+            json!({"source": "samsung_health", "samples": [{"uuid": "Z1", "type": "Steps"}]}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::OK, "{}", refused.body);
+    assert_eq!(refused.body["accepted"], 0);
+    assert_eq!(refused.body["connectionId"], Value::Null);
+    let sources: Vec<Value> = host.get("/v1/me/connections", &access).await.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["providerId"].clone())
+        .collect();
+    assert!(!sources.contains(&json!("samsung_health")), "{sources:?}");
+
     // A push that is not one at all is a problem, not a partial success.
     host.post(
         "/v1/me/samples",

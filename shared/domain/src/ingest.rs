@@ -90,7 +90,8 @@ pub struct Rejected {
 /// What a push did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PushReport {
-    pub connection_id: ConnectionId,
+    /// The user's connection to the source; none when nothing was ever accepted from it.
+    pub connection_id: Option<ConnectionId>,
     pub accepted: usize,
     pub rejected: Vec<Rejected>,
     pub counts: BTreeMap<String, Counts>,
@@ -326,6 +327,22 @@ impl App {
             });
         }
         let accepted = push.samples.len() + push.sessions.len() - rejected.len();
+        if accepted == 0 {
+            // Nothing to store: no connection is made and nothing is announced.
+            let existing = self
+                .ports
+                .connections
+                .list_connections(&user.workspace_id, &user.id)
+                .await?
+                .into_iter()
+                .find(|c| c.provider == provider);
+            return Ok(PushReport {
+                connection_id: existing.map(|c| c.id),
+                accepted,
+                rejected,
+                counts: BTreeMap::new(),
+            });
+        }
         let connection = self
             .pushed_connection(&user.workspace_id, &user.id, provider)
             .await?;
@@ -337,7 +354,7 @@ impl App {
         }
         self.announce_written(&connection, &counts, &batch).await;
         Ok(PushReport {
-            connection_id: connection.id,
+            connection_id: Some(connection.id),
             accepted,
             rejected,
             counts,

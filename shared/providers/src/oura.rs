@@ -3,7 +3,7 @@
 //! with `next_token`; day collections take local `start_date`/`end_date`, heart rate takes
 //! instants; timestamps carry the user's offset. A 403 is a scope the user deselected.
 
-use crate::rest::{Got, JsonApi, instant_ms, local_date, number, text};
+use crate::rest::{Got, JsonApi, instant_ms, local_date, number, offset_of_rfc3339, text};
 use secrecy::SecretString;
 use serde_json::Value;
 use vitasync_domain::health::{
@@ -25,15 +25,11 @@ fn origin(record_id: String) -> Origin {
 }
 
 /// The UTC offset written in an ISO timestamp (`…+01:00`).
-fn offset_in(raw: &str) -> i32 {
-    chrono::DateTime::parse_from_rfc3339(raw).map_or(0, |at| at.offset().local_minus_utc())
-}
-
 fn day_offset(record: &Value) -> i32 {
     record
         .get("timestamp")
         .and_then(Value::as_str)
-        .map_or(0, offset_in)
+        .map_or(0, offset_of_rfc3339)
 }
 
 /// `daily_activity`: the day's totals.
@@ -144,7 +140,7 @@ pub fn sleeps(periods: &[Value], request: &FetchRequest) -> HealthBatch {
         let Some(start) = instant_ms(start_raw) else {
             continue;
         };
-        let offset = offset_in(start_raw);
+        let offset = offset_of_rfc3339(start_raw);
         if request.wants_sessions(SessionKind::Sleep) {
             batch.sessions.push(Session {
                 start_ms: start,
@@ -232,7 +228,7 @@ pub fn workouts(rows: &[Value]) -> Vec<Session> {
         let Some(start) = instant_ms(start_raw) else {
             continue;
         };
-        let offset = offset_in(start_raw);
+        let offset = offset_of_rfc3339(start_raw);
         sessions.push(Session {
             start_ms: start,
             end_ms: end,

@@ -5,7 +5,7 @@
 //! times are local with an offset in minutes; durations are ISO 8601 (`PT41M`). A 403 means
 //! the user has not accepted Polar's consents: that data is skipped.
 
-use crate::rest::{Got, JsonApi, instant_ms, number, text};
+use crate::rest::{Got, JsonApi, instant_ms, number, offset_of_rfc3339, text};
 use chrono::{Duration as Days, NaiveDate, NaiveDateTime, NaiveTime};
 use secrecy::SecretString;
 use serde_json::Value;
@@ -183,8 +183,7 @@ pub fn sleeps(nights: &[Value], request: &FetchRequest) -> HealthBatch {
         let Some(start) = instant_ms(start_raw) else {
             continue;
         };
-        let offset = chrono::DateTime::parse_from_rfc3339(start_raw)
-            .map_or(0, |at| at.offset().local_minus_utc());
+        let offset = offset_of_rfc3339(start_raw);
         let totals = StageTotals {
             awake: number(night, "/total_interruption_duration").unwrap_or(0.0),
             light: number(night, "/light_sleep").unwrap_or(0.0),

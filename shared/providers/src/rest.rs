@@ -191,6 +191,11 @@ pub fn offset_seconds(raw: &str) -> Option<i32> {
 }
 
 /// An RFC 3339 instant in UTC milliseconds.
+/// The UTC offset (seconds) an RFC 3339 time is written in; 0 when it cannot be read.
+pub fn offset_of_rfc3339(raw: &str) -> i32 {
+    chrono::DateTime::parse_from_rfc3339(raw).map_or(0, |at| at.offset().local_minus_utc())
+}
+
 pub fn instant_ms(raw: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(raw)
         .ok()

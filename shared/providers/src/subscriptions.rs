@@ -243,9 +243,7 @@ async fn oura_subscribe(
 }
 
 fn parse_time(text: &str) -> Option<Timestamp> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|at| Timestamp::from_datetime(at.to_utc()))
+    crate::rest::instant_ms(text).and_then(Timestamp::from_millis)
 }
 
 fn expires_soon(subscription: &Value, now: Timestamp) -> bool {

@@ -258,7 +258,8 @@ pub struct RejectedBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SamplesBody {
-    pub connection_id: String,
+    /// None when nothing from this source was ever accepted.
+    pub connection_id: Option<String>,
     pub accepted: usize,
     pub rejected: Vec<RejectedBody>,
     /// Per data type: records `written` (new or changed) and `unchanged`.
@@ -298,7 +299,7 @@ async fn push_samples(
         )
         .await?;
     Ok(Json(SamplesBody {
-        connection_id: report.connection_id.to_string(),
+        connection_id: report.connection_id.map(|id| id.to_string()),
         accepted: report.accepted,
         rejected: report
             .rejected

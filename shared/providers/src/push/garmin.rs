@@ -3,7 +3,8 @@
 //! a request must carry the app's client id in `garmin-client-id`, and unknown users are
 //! ignored.
 
-use super::{fingerprint, id_text, json_body, post_only};
+use super::{fingerprint, json_body, post_only};
+use crate::rest::text;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use subtle::ConstantTimeEq;
@@ -36,7 +37,7 @@ pub fn receive(settings: &ProviderSettings, request: &PushRequest) -> PushOutcom
         };
         if kind == "deregistrations" {
             for item in items {
-                if let Some(user) = id_text(item.get("userId")) {
+                if let Some(user) = text(item, "/userId") {
                     notices.push(Notice {
                         fingerprint: fingerprint(ProviderId::Garmin, item.to_string().as_bytes()),
                         provider_user_id: user,
@@ -52,7 +53,7 @@ pub fn receive(settings: &ProviderSettings, request: &PushRequest) -> PushOutcom
         // Pushed summaries, grouped by user; pings become syncs of the window they name.
         let mut pushed: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for item in items {
-            let Some(user) = id_text(item.get("userId")) else {
+            let Some(user) = text(item, "/userId") else {
                 continue;
             };
             match item.get("callbackURL").and_then(Value::as_str) {

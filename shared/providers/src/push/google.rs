@@ -3,7 +3,8 @@
 //! P-256 signature over the raw body in Tink's format, checked against Google's published
 //! keyset. The verification handshake: 201 with the secret, 401 without.
 
-use super::{DAY, base64_decode, fingerprint, id_text, post_only, same};
+use super::{DAY, base64_decode, fingerprint, post_only, same};
+use crate::rest::text;
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 use serde_json::Value;
@@ -229,7 +230,7 @@ fn split_tink(signature: &[u8]) -> Option<(u32, &[u8])> {
 /// One notification: a user, a data type and the intervals that changed.
 fn notice(item: &Value) -> Option<Notice> {
     let data = item.get("data")?;
-    let user = id_text(data.get("healthUserId"))?;
+    let user = text(data, "/healthUserId")?;
     let data_types: Vec<DataType> = data
         .get("dataType")
         .and_then(Value::as_str)

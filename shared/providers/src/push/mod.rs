@@ -141,12 +141,3 @@ pub(crate) fn sessions(kind: SessionKind) -> DataType {
 }
 
 pub(crate) const DAY: i64 = 24 * 3600;
-
-/// A value that is a JSON string or number, as text (ids arrive as either).
-pub(crate) fn id_text(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::String(text) if !text.is_empty() => Some(text.clone()),
-        Value::Number(number) => Some(number.to_string()),
-        _ => None,
-    }
-}

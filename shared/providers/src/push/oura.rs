@@ -1,7 +1,8 @@
 //! Oura: a `GET` challenge with the verification token, then events signed with the client
 //! secret over the timestamp and the raw body (uppercase hex HMAC-SHA256).
 
-use super::{DAY, TimestampedSignature, fingerprint, id_text, json_body, metrics, same, sessions};
+use super::{DAY, TimestampedSignature, fingerprint, json_body, metrics, same, sessions};
+use crate::rest::{instant_ms, text};
 use serde_json::{Value, json};
 use vitasync_domain::health::{DataType, Metric, SessionKind};
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
@@ -76,7 +77,7 @@ fn event(settings: &ProviderSettings, request: &PushRequest, now: Timestamp) -> 
         Err(bad) => return bad,
     };
     let ok = PushReply::status(200);
-    let Some(user) = id_text(body.get("user_id")) else {
+    let Some(user) = text(&body, "/user_id") else {
         return PushOutcome::reply(PushReply::status(400));
     };
     // A deletion at Oura leaves what was synced; creations and updates are fetched.
@@ -86,8 +87,8 @@ fn event(settings: &ProviderSettings, request: &PushRequest, now: Timestamp) -> 
     let at = body
         .get("event_time")
         .and_then(Value::as_str)
-        .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
-        .map(|at| Timestamp::from_datetime(at.to_utc()))
+        .and_then(instant_ms)
+        .and_then(Timestamp::from_millis)
         .unwrap_or(now);
     let data_type = body.get("data_type").and_then(Value::as_str).unwrap_or("");
     PushOutcome {

@@ -2,7 +2,8 @@
 //! only handed out after it), then events signed with the webhook's `signature_secret_key`,
 //! hex HMAC-SHA256 over the raw body.
 
-use super::{DAY, fingerprint, hmac_matches, id_text, json_body, metrics, post_only, sessions};
+use super::{DAY, fingerprint, hmac_matches, json_body, metrics, post_only, sessions};
+use crate::rest::text;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use vitasync_domain::health::{DataType, Metric, SessionKind};
@@ -52,7 +53,7 @@ pub fn receive(settings: &ProviderSettings, request: &PushRequest, now: Timestam
         return PushOutcome::reply(PushReply::status(401));
     }
     let ok = PushReply::status(200);
-    let (Some(user), Some(data_types)) = (id_text(body.get("user_id")), data_types(event)) else {
+    let (Some(user), Some(data_types)) = (text(&body, "/user_id"), data_types(event)) else {
         return PushOutcome::reply(ok);
     };
     let at = body

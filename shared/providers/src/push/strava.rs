@@ -1,7 +1,8 @@
 //! Strava: the `hub.challenge` handshake with the verify token, and JSON events (no
 //! signature: the event only triggers a sync made with the athlete's own token).
 
-use super::{DAY, fingerprint, id_text, json_body, metrics, same, sessions};
+use super::{DAY, fingerprint, json_body, metrics, same, sessions};
+use crate::rest::text;
 use serde_json::{Value, json};
 use vitasync_domain::health::{Metric, SessionKind};
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
@@ -39,7 +40,7 @@ fn event(request: &PushRequest) -> PushOutcome {
         Ok(body) => body,
         Err(refused) => return refused,
     };
-    let Some(owner) = id_text(body.get("owner_id")) else {
+    let Some(owner) = text(&body, "/owner_id") else {
         return PushOutcome::reply(PushReply::status(400));
     };
     let ok = PushReply::status(200);

@@ -2,9 +2,9 @@
 //! body, base64 HMAC-SHA256.
 
 use super::{
-    DAY, TimestampedSignature, base64_decode, fingerprint, id_text, json_body, metrics, post_only,
-    sessions,
+    DAY, TimestampedSignature, base64_decode, fingerprint, json_body, metrics, post_only, sessions,
 };
+use crate::rest::text;
 use serde_json::Value;
 use vitasync_domain::health::{DataType, Metric, SessionKind};
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
@@ -47,7 +47,7 @@ pub fn receive(settings: &ProviderSettings, request: &PushRequest, now: Timestam
         Err(bad) => return bad,
     };
     let ok = PushReply::status(200);
-    let Some(user) = id_text(body.get("user_id")) else {
+    let Some(user) = text(&body, "/user_id") else {
         return PushOutcome::reply(PushReply::status(400));
     };
     let event = body.get("type").and_then(Value::as_str).unwrap_or("");
@@ -56,7 +56,7 @@ pub fn receive(settings: &ProviderSettings, request: &PushRequest, now: Timestam
     let Some(data_types) = data_types(kind).filter(|_| change == "updated") else {
         return PushOutcome::reply(ok);
     };
-    let repeat_key = id_text(body.get("trace_id"))
+    let repeat_key = text(&body, "/trace_id")
         .map(String::into_bytes)
         .unwrap_or_else(|| request.body.clone());
     PushOutcome {
