@@ -18,6 +18,7 @@ mod oauth_flow;
 mod persistence;
 mod provider_data;
 mod providers;
+mod security;
 mod sync;
 mod sync_engine;
 mod template;

@@ -26,6 +26,7 @@ const ROUTES: &[(&str, &str)] = &[
     ),
     ("GET", "/webhooks/{providerId}"),
     ("POST", "/webhooks/{providerId}"),
+    ("POST", "/webhooks/{providerId}/{secret}"),
     ("POST", "/v1/providers/{providerId}/webhook-subscriptions"),
     (
         "POST",

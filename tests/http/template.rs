@@ -263,3 +263,90 @@ fn client_secrets_come_from_secrets_manager_never_from_parameters() {
         }
     }
 }
+
+/// A function's KMS statements as `(action, owner pattern)`: the owner the encryption context
+/// must name for the grant to apply.
+fn kms_grants(template: &Value, function: &str) -> BTreeSet<(String, String)> {
+    let policies = template["Resources"][function]["Properties"]["Policies"]
+        .as_sequence()
+        .cloned()
+        .unwrap_or_default();
+    let mut grants = BTreeSet::new();
+    let statements = policies
+        .iter()
+        .filter_map(|policy| policy["Statement"].as_sequence())
+        .flatten();
+    for statement in statements {
+        let actions: Vec<String> = match &statement["Action"] {
+            Value::Sequence(actions) => actions
+                .iter()
+                .map(|a| a.as_str().unwrap().to_owned())
+                .collect(),
+            action => vec![action.as_str().unwrap().to_owned()],
+        };
+        if !actions.iter().any(|action| action.starts_with("kms:")) {
+            continue;
+        }
+        let owner = statement["Condition"]["StringLike"]["kms:EncryptionContext:owner"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{function}: a KMS grant with no owner condition"))
+            .to_owned();
+        for action in actions {
+            grants.insert((action, owner.clone()));
+        }
+    }
+    grants
+}
+
+#[test]
+fn each_function_opens_only_the_secrets_it_owns() {
+    let template = template();
+    let grants = |pairs: &[(&str, &str)]| -> BTreeSet<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, o)| ((*a).to_owned(), (*o).to_owned()))
+            .collect()
+    };
+    let tokens = grants(&[
+        ("kms:GenerateDataKey", "connection:*"),
+        ("kms:Decrypt", "connection:*"),
+    ]);
+    assert_eq!(kms_grants(&template, "ConnectionsFunction"), tokens);
+    assert_eq!(kms_grants(&template, "SyncWorkerFunction"), tokens);
+    assert_eq!(
+        kms_grants(&template, "AdminFunction"),
+        grants(&[("kms:GenerateDataKey", "webhook:*")]),
+        "the admin function seals webhook secrets and opens nothing"
+    );
+    assert_eq!(
+        kms_grants(&template, "DeliverFunction"),
+        grants(&[("kms:Decrypt", "webhook:*")]),
+        "the deliver function opens webhook secrets, never provider tokens"
+    );
+    for function in [
+        "UsersFunction",
+        "QueryFunction",
+        "WebhookFunction",
+        "MobileFunction",
+        "SchedulerFunction",
+    ] {
+        assert!(kms_grants(&template, function).is_empty(), "{function}");
+    }
+}
+
+#[test]
+fn the_public_webhook_function_has_a_concurrency_cap_set_by_a_parameter() {
+    let template = template();
+    let parameter = &template["Parameters"]["WebhookConcurrency"];
+    assert_eq!(parameter["Type"], "Number");
+    assert!(parameter["Default"].as_u64().unwrap() > 0);
+    let reserved = format!(
+        "{:?}",
+        template["Resources"]["WebhookFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    );
+    assert!(reserved.contains("WebhookConcurrency"), "{reserved}");
+    let variables =
+        &template["Resources"]["WebhookFunction"]["Properties"]["Environment"]["Variables"];
+    let garmin = format!("{:?}", variables["GARMIN_WEBHOOK_SECRET"]);
+    assert!(garmin.contains("resolve:secretsmanager"), "{garmin}");
+}

@@ -242,6 +242,7 @@ async fn provider_webhooks_are_answered_over_http_with_each_providers_codes() {
         ("WITHINGS_CLIENT_SECRET", "withings-secret"),
         ("GARMIN_CLIENT_ID", "garmin-client"),
         ("GARMIN_CLIENT_SECRET", "garmin-secret"),
+        ("GARMIN_WEBHOOK_SECRET", "garmin-path-secret"),
     ];
     let host = TestHost::start_with(
         vars.iter()
@@ -291,13 +292,32 @@ async fn provider_webhooks_are_answered_over_http_with_each_providers_codes() {
     // Garmin's pushes may be larger than the API's 1 MB bodies.
     let big = json!({ "dailies": [{ "userId": "nobody", "summaryId": "x", "pad": "a".repeat(3_000_000) }] });
     let pushed = client
-        .post(host.url("/webhooks/garmin"))
+        .post(host.url("/webhooks/garmin/garmin-path-secret"))
         .header("garmin-client-id", "garmin-client")
         .json(&big)
         .send()
         .await
         .unwrap();
     assert_eq!(pushed.status(), StatusCode::OK);
+    // Garmin's client id is public: without the secret in the path nothing is taken.
+    for path in ["/webhooks/garmin", "/webhooks/garmin/guessed"] {
+        let refused = client
+            .post(host.url(path))
+            .header("garmin-client-id", "garmin-client")
+            .json(&json!({ "deregistrations": [{ "userId": "nobody" }] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    // Providers that sign their pushes take no secret path.
+    let strava = client
+        .post(host.url("/webhooks/strava/anything"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(strava.status(), StatusCode::NOT_FOUND);
 
     // Providers this deployment has not enabled, and names that are not providers.
     for path in ["/webhooks/oura", "/webhooks/demo", "/webhooks/acme"] {

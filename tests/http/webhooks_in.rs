@@ -48,6 +48,7 @@ fn request(
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect(),
         body: body.to_vec(),
+        path_secret: None,
     }
 }
 
@@ -158,18 +159,38 @@ async fn strava_handshake_and_events(host: Host) {
     assert_eq!(h.push(post(&[], &created)).await, PushReply::status(200));
     assert_eq!(h.queued_jobs().await.len(), 1);
 
-    // Deauthorisation ends the connection.
+    // Anyone can send Strava's unsigned deauthorisation: it is checked with the provider,
+    // whose answer (still authorised) keeps the connection.
     let deauthorized = fixture("strava/webhook-event-athlete-deauthorize.json");
     assert_eq!(
         h.push(post(&[], &deauthorized)).await,
         PushReply::status(200)
     );
+    assert_eq!(
+        h.queued_jobs().await.len(),
+        2,
+        "a check with the user's token"
+    );
+    assert_eq!(h.reread(&connection).await.status, ConnectionStatus::Active);
+    h.work_queue().await;
+    let kept = h.reread(&connection).await;
+    assert_eq!(
+        kept.status,
+        ConnectionStatus::Active,
+        "a forged push ends nothing"
+    );
+    assert!(h.app.access_token(&kept).await.is_ok(), "tokens kept");
+
+    // A real one: the provider refuses the user's token, and the connection ends.
+    h.fake.reject_all_access();
+    let again = String::from_utf8(deauthorized.clone())
+        .unwrap()
+        .replace("1772532000", "1772532999");
+    h.push(post(&[], again.as_bytes())).await;
+    h.work_queue().await;
     let after = h.reread(&connection).await;
     assert_eq!(after.status, ConnectionStatus::Disconnected);
-    assert_eq!(
-        after.status_reason.as_deref(),
-        Some("deauthorized_at_provider")
-    );
+    assert_eq!(after.status_reason.as_deref(), Some("revoked_at_provider"));
 
     assert_eq!(h.push(post(&[], b"not json")).await, PushReply::status(400));
 }
@@ -195,8 +216,25 @@ async fn withings_check_and_notifications(host: Host) {
         PushReply::status(400),
         "no userid"
     );
+    // An unlink is checked with Withings before anything ends.
+    h.work_queue().await;
     let unlink = fixture("withings/notification-appli46-unlink.form-urlencoded.txt");
     assert_eq!(h.push(post(&[], &unlink)).await, PushReply::status(200));
+    h.work_queue().await;
+    assert_eq!(h.reread(&connection).await.status, ConnectionStatus::Active);
+    let revoked_subscription = h
+        .fake
+        .requests_to("/notify")
+        .iter()
+        .any(|call| call.params.get("action").map(String::as_str) == Some("revoke"));
+    assert!(!revoked_subscription, "a forged unlink changes nothing");
+    h.fake.reject_all_access();
+    let unlink_later = String::from_utf8(unlink).unwrap().trim().to_owned() + "&date=2026-03-04";
+    assert_eq!(
+        h.push(post(&[], unlink_later.as_bytes())).await,
+        PushReply::status(200)
+    );
+    h.work_queue().await;
     assert_eq!(
         h.reread(&connection).await.status,
         ConnectionStatus::Disconnected
@@ -330,27 +368,50 @@ async fn polar_ping_and_signed_events(host: Host) {
     assert_eq!(names(&jobs[0].data_types), ["workout"]);
 }
 
-async fn garmin_push_ping_and_deregistration(host: Host) {
-    let h = harness_with(host, ProviderId::Garmin, &[]).await;
-    let connection = h.connect().await;
-    let client = vec![(
+const GARMIN_SECRET: &str = "garmin-path-secret-for-tests";
+
+/// A push as Garmin sends it to `/webhooks/garmin/<secret>`.
+fn garmin_post(secret: Option<&str>, body: &[u8]) -> PushRequest {
+    let client = [(
         "garmin-client-id",
         vitasync_tests::fake_provider::CLIENT_ID.to_owned(),
     )];
+    PushRequest {
+        path_secret: secret.map(str::to_owned),
+        ..post(&client, body)
+    }
+}
+
+async fn garmin_harness(host: Host) -> Harness {
+    harness_with(
+        host,
+        ProviderId::Garmin,
+        &[("GARMIN_WEBHOOK_SECRET", GARMIN_SECRET)],
+    )
+    .await
+}
+
+async fn garmin_push_ping_and_deregistration(host: Host) {
+    let h = garmin_harness(host).await;
+    let connection = h.connect().await;
     let dailies = fixture("garmin/push-dailies.json");
-    assert_eq!(h.push(post(&[], &dailies)).await, PushReply::status(401));
-    assert_eq!(
-        h.push(post(
-            &[("garmin-client-id", "someone-else".into())],
-            &dailies
-        ))
-        .await,
-        PushReply::status(401)
-    );
+    // The client id is public: it proves nothing without the secret path.
+    for refused in [
+        post(&[], &dailies),
+        garmin_post(None, &dailies),
+        garmin_post(Some("guessed-secret"), &dailies),
+        PushRequest {
+            path_secret: Some(GARMIN_SECRET.into()),
+            ..post(&[("garmin-client-id", "someone-else".into())], &dailies)
+        },
+    ] {
+        assert_eq!(h.push(refused).await, PushReply::status(401));
+    }
+    assert!(h.queue.sent().is_empty(), "nothing refused is queued");
 
     // Pushed data is queued, then stored by the worker through Garmin's mapping.
     assert_eq!(
-        h.push(post(&client, &dailies)).await,
+        h.push(garmin_post(Some(GARMIN_SECRET), &dailies)).await,
         PushReply::status(200)
     );
     assert!(
@@ -362,8 +423,11 @@ async fn garmin_push_ping_and_deregistration(host: Host) {
 
     // A ping: a sync of the upload window it names.
     assert_eq!(
-        h.push(post(&client, &fixture("garmin/ping-dailies.json")))
-            .await,
+        h.push(garmin_post(
+            Some(GARMIN_SECRET),
+            &fixture("garmin/ping-dailies.json")
+        ))
+        .await,
         PushReply::status(200)
     );
     let jobs = h.queued_jobs().await;
@@ -372,11 +436,22 @@ async fn garmin_push_ping_and_deregistration(host: Host) {
     assert_eq!(jobs[0].to, Timestamp::from_millis(1_772_492_460_000));
     assert!(names(&jobs[0].data_types).contains(&"steps"));
 
+    // A deregistration is checked with Garmin, using the user's token, before anything ends.
+    h.work_queue().await;
+    let deregistrations = fixture("garmin/push-deregistrations.json");
     assert_eq!(
-        h.push(post(&client, &fixture("garmin/push-deregistrations.json")))
+        h.push(garmin_post(Some(GARMIN_SECRET), &deregistrations))
             .await,
         PushReply::status(200)
     );
+    h.work_queue().await;
+    assert_eq!(h.reread(&connection).await.status, ConnectionStatus::Active);
+    h.fake.reject_all_access();
+    let mut later: Value = serde_json::from_slice(&deregistrations).unwrap();
+    later["deregistrations"][0]["deregistrationTime"] = json!(1_772_600_000);
+    let later = serde_json::to_vec(&later).unwrap();
+    h.push(garmin_post(Some(GARMIN_SECRET), &later)).await;
+    h.work_queue().await;
     assert_eq!(
         h.reread(&connection).await.status,
         ConnectionStatus::Disconnected
@@ -384,12 +459,8 @@ async fn garmin_push_ping_and_deregistration(host: Host) {
 }
 
 async fn garmin_large_pushes_are_stored_whole(host: Host) {
-    let h = harness_with(host, ProviderId::Garmin, &[]).await;
+    let h = garmin_harness(host).await;
     h.connect().await;
-    let client = vec![(
-        "garmin-client-id",
-        vitasync_tests::fake_provider::CLIENT_ID.to_owned(),
-    )];
     let day: Value = serde_json::from_slice(&fixture("garmin/push-dailies.json")).unwrap();
     let template = day["dailies"][0].clone();
     // 400 days of 1-minute heart rate: several megabytes, several queue messages.
@@ -414,7 +485,10 @@ async fn garmin_large_pushes_are_stored_whole(host: Host) {
         .collect();
     let body = serde_json::to_vec(&json!({ "dailies": dailies })).unwrap();
     assert!(body.len() > 2 * 1024 * 1024);
-    assert_eq!(h.push(post(&client, &body)).await, PushReply::status(200));
+    assert_eq!(
+        h.push(garmin_post(Some(GARMIN_SECRET), &body)).await,
+        PushReply::status(200)
+    );
     let pieces = h.queue.sent().len();
     assert!(pieces > 5, "split into queue-sized pieces, not {pieces}");
     assert!(h.queue.sent().iter().all(|m| m.body.len() < 256 * 1024));

@@ -486,12 +486,16 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
 }
 
 fn bearer(shared: &Shared, headers: &HeaderMap) -> bool {
-    let any = shared.behaviour.lock().unwrap().any_bearer;
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|token| any || shared.ledger.lock().unwrap().access_tokens.contains(token))
+    let (any, rejected) = {
+        let behaviour = shared.behaviour.lock().unwrap();
+        (behaviour.any_bearer, behaviour.reject_access)
+    };
+    !rejected
+        && headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|token| any || shared.ledger.lock().unwrap().access_tokens.contains(token))
 }
 
 async fn polar_register(

@@ -50,6 +50,33 @@ pub async fn health_store(ports: &Ports) {
     }
     assert_eq!(read[130], None);
 
+    // The newest key of a range, found without reading the range: end-exclusive, per
+    // connection, none in an empty range.
+    let newest = |from: &'static str, to: &'static str| {
+        let owner = owner.clone();
+        async move { store.newest_key_between(&owner, from, to).await.unwrap() }
+    };
+    assert_eq!(
+        newest("M#steps#2026-01-010", "M#steps#2026-01-020")
+            .await
+            .as_deref(),
+        Some("M#steps#2026-01-019")
+    );
+    assert_eq!(
+        newest("M#steps#", "M#steps#~").await.as_deref(),
+        Some("M#steps#2026-01-129")
+    );
+    assert_eq!(newest("M#steps#2027", "M#steps#2028").await, None);
+    assert_eq!(newest("M#weight#", "M#weight#~").await, None);
+    assert_eq!(
+        store
+            .newest_key_between(&other, "M#steps#", "M#steps#~")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("M#steps#2026-01-001")
+    );
+
     // Ranges are key-ordered, end-exclusive, and per connection.
     let range = store
         .records_between(&owner, "M#steps#2026-01-010", "M#steps#2026-01-020")

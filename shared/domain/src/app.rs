@@ -286,14 +286,33 @@ impl App {
         Ok(IssuedKey { record, secret })
     }
 
+    /// The workspace's keys. The root key is shown to the root key alone: to any other key it
+    /// does not exist.
     pub async fn list_keys(&self, caller: &Principal) -> Result<Vec<ApiKeyRecord>, DomainError> {
         caller.require(Scope::Admin)?;
-        Ok(self.ports.api_keys.list_keys(&caller.workspace_id).await?)
+        let mut keys = self.ports.api_keys.list_keys(&caller.workspace_id).await?;
+        keys.retain(|key| caller.root || !key.root);
+        Ok(keys)
+    }
+
+    /// The key `id` names, if the caller may manage it. Only the root key manages the root
+    /// key; to other keys it answers 404, as if it did not exist.
+    async fn manageable_key(&self, caller: &Principal, id: &str) -> Result<ApiKeyId, DomainError> {
+        caller.require(Scope::Admin)?;
+        let id = ApiKeyId::parse(id).ok_or(DomainError::NotFound("API key"))?;
+        match self
+            .ports
+            .api_keys
+            .get_key(&caller.workspace_id, &id)
+            .await?
+        {
+            Some(key) if caller.root || !key.root => Ok(id),
+            _ => Err(DomainError::NotFound("API key")),
+        }
     }
 
     pub async fn delete_key(&self, caller: &Principal, id: &str) -> Result<(), DomainError> {
-        caller.require(Scope::Admin)?;
-        let id = ApiKeyId::parse(id).ok_or(DomainError::NotFound("API key"))?;
+        let id = self.manageable_key(caller, id).await?;
         if self
             .ports
             .api_keys
@@ -308,8 +327,7 @@ impl App {
 
     /// Gives a key a new secret; the old one stops working at once.
     pub async fn rotate_key(&self, caller: &Principal, id: &str) -> Result<IssuedKey, DomainError> {
-        caller.require(Scope::Admin)?;
-        let id = ApiKeyId::parse(id).ok_or(DomainError::NotFound("API key"))?;
+        let id = self.manageable_key(caller, id).await?;
         let secret = generate_secret();
         let record = self
             .ports

@@ -18,10 +18,11 @@ use crate::time::{Timestamp, local_date};
 use crate::timeseries::{Aggregate, Bucket, BucketValue, Bucketer, LocalTime};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use std::collections::BTreeMap;
 
 const DAY_MS: i64 = 86_400_000;
+const HOUR_MS: i64 = 3_600_000;
 /// Records listed per page by default, and at most.
 const DEFAULT_RECORDS: usize = 100;
 const MAX_RECORDS: usize = 1000;
@@ -430,8 +431,78 @@ impl App {
         Ok(out)
     }
 
-    /// Readings newest first, a page at a time. Reads backwards a day, a week, then a month
-    /// at a time, so a page costs a few reads however long the range.
+    /// Where a source's newest reading of `metric` before `end` (and not before `from`) is:
+    /// an instant at or after it, from the keys alone. `None` when there is none.
+    async fn newest_reading_before(
+        &self,
+        source: &Source,
+        metric: Metric,
+        from: i64,
+        end: i64,
+    ) -> Result<Option<i64>, DomainError> {
+        let store = self.ports.health.as_ref();
+        let chunk_prefix = chunk_key(metric, "");
+        let chunk = store
+            .newest_key_between(
+                &source.owner,
+                &chunk_key(metric, &utc_hour(from)),
+                &format!("{}~", chunk_key(metric, &utc_hour(end - 1))),
+            )
+            .await?
+            .and_then(|key| {
+                // `YYYY-MM-DDTHH`, then whatever may follow it.
+                let hour = key.strip_prefix(&chunk_prefix)?.get(..13)?;
+                let start = NaiveDateTime::parse_from_str(&format!("{hour}:00"), "%Y-%m-%dT%H:%M")
+                    .ok()?
+                    .and_utc()
+                    .timestamp_millis();
+                Some((start + HOUR_MS).min(end))
+            });
+        let measured_prefix = format!("E#{metric}#");
+        let measured = store
+            .newest_key_between(
+                &source.owner,
+                &format!("{measured_prefix}{from:013}"),
+                &format!("{measured_prefix}{end:013}"),
+            )
+            .await?
+            .and_then(|key| {
+                let at: i64 = key
+                    .strip_prefix(&measured_prefix)?
+                    .get(..13)?
+                    .parse()
+                    .ok()?;
+                Some((at + 1).min(end))
+            });
+        Ok(chunk.max(measured))
+    }
+
+    /// The newest instant any of `pairs` has a reading at, before `end`; the pairs with none
+    /// are dropped, so later reads skip them.
+    async fn skip_to_newest(
+        &self,
+        pairs: &mut Vec<(&Source, Metric)>,
+        from: i64,
+        end: i64,
+    ) -> Result<Option<i64>, DomainError> {
+        let mut newest = None;
+        let mut kept = Vec::with_capacity(pairs.len());
+        for (source, metric) in pairs.drain(..) {
+            if let Some(at) = self
+                .newest_reading_before(source, metric, from, end)
+                .await?
+            {
+                newest = newest.max(Some(at));
+                kept.push((source, metric));
+            }
+        }
+        *pairs = kept;
+        Ok(newest)
+    }
+
+    /// Readings newest first, a page at a time, over at most a year. The store's keys say
+    /// where data is, so empty metrics and empty stretches cost one key lookup, not a read;
+    /// the rest is read backwards a day, a week, then a month at a time.
     pub async fn list_records(
         &self,
         caller: &Principal,
@@ -444,7 +515,12 @@ impl App {
         };
         let provider = parse_provider(query.provider_id.as_deref())?;
         let limit = parse_limit(query.limit.as_deref())?;
-        let (from, to) = window(self.now(), query.from.as_deref(), query.to.as_deref(), None)?;
+        let (from, to) = window(
+            self.now(),
+            query.from.as_deref(),
+            query.to.as_deref(),
+            Some(MAX_RANGE_DAYS),
+        )?;
         let after = query
             .after
             .as_deref()
@@ -453,19 +529,30 @@ impl App {
             })
             .transpose()?;
         let sources = self.sources(caller, user_id, provider).await?;
+        let mut pairs: Vec<(&Source, Metric)> = sources
+            .iter()
+            .flat_map(|source| metrics.iter().map(move |metric| (source, *metric)))
+            .collect();
         // Nothing after the cursor's instant can be on this page.
         let mut end = after.as_ref().map_or(to, |p| (p.0 + 1).min(to));
         let mut found: Vec<HealthRecord> = Vec::new();
         let mut span = DAY_MS;
+        let mut empty_span = true;
         while end > from && found.len() <= limit {
-            let start = (end - span).max(from);
-            for source in &sources {
-                for metric in &metrics {
-                    let mut readings = self.readings(source, *metric, start, end).await?;
-                    readings.retain(|r| after.as_ref().is_none_or(|p| r.position() < *p));
-                    found.extend(readings);
+            if empty_span {
+                match self.skip_to_newest(&mut pairs, from, end).await? {
+                    Some(newest) => end = end.min(newest),
+                    None => break,
                 }
             }
+            let start = (end - span).max(from);
+            let before = found.len();
+            for (source, metric) in &pairs {
+                let mut readings = self.readings(source, *metric, start, end).await?;
+                readings.retain(|r| after.as_ref().is_none_or(|p| r.position() < *p));
+                found.extend(readings);
+            }
+            empty_span = found.len() == before;
             end = start;
             span = if span == DAY_MS {
                 6 * DAY_MS

@@ -232,6 +232,14 @@ pub trait HealthStore: Send + Sync {
         from: &str,
         to: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    /// The greatest key with `from <= key < to`: where the newest data in a range is, found
+    /// without reading it.
+    async fn newest_key_between(
+        &self,
+        owner: &RecordOwner,
+        from: &str,
+        to: &str,
+    ) -> Result<Option<String>, StoreError>;
     /// Removes every record of the owner (a GDPR erasure); returns how many there were.
     async fn delete_records(&self, owner: &RecordOwner) -> Result<u64, StoreError>;
 }

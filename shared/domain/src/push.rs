@@ -33,6 +33,9 @@ pub struct PushRequest {
     /// Header names in lower case.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The segment after the provider id in `/webhooks/{providerId}/{secret}`: a secret the
+    /// operator put in the URL registered at a provider that signs nothing (Garmin).
+    pub path_secret: Option<String>,
 }
 
 impl PushRequest {
@@ -81,7 +84,8 @@ pub enum NoticeAction {
         from: Timestamp,
         to: Timestamp,
     },
-    /// The user ended the app's access at the provider.
+    /// The provider says the user ended the app's access. A hint only: the connection ends
+    /// when a call made with the user's own token is refused, never on a push's word.
     Deauthorized,
     /// The provider sent the data itself (Garmin push): summaries of one type, stored through
     /// the provider's mapping by the worker.
@@ -130,6 +134,9 @@ pub struct PushedData {
 
 /// A queue message stays well under SQS's 256 KB.
 const PIECE_BYTES: usize = 200 * 1024;
+
+/// The window of the sync that checks a deauthorisation notice with the provider.
+const DEAUTHORIZATION_CHECK_SECONDS: i64 = 3600;
 
 /// A repeat of a notice within this long is dropped.
 const REPEAT_WINDOW_SECONDS: i64 = 2 * 24 * 3600;
@@ -210,8 +217,13 @@ impl App {
         for connection in connections {
             match &notice.action {
                 NoticeAction::Deauthorized => {
+                    // Anyone can send a provider's unsigned push: ask the provider itself. A
+                    // refused call disconnects the connection (or marks it failed when the
+                    // refresh is refused); an accepted one only syncs the last hour.
                     if connection.status != ConnectionStatus::Disconnected {
-                        self.mark_disconnected(&connection, "deauthorized_at_provider")
+                        let now = self.now();
+                        let from = now.plus_seconds(-DEAUTHORIZATION_CHECK_SECONDS);
+                        self.start_job(&connection, Some(from), Some(now), Vec::new())
                             .await?;
                     }
                 }

@@ -19,6 +19,11 @@ impl Timestamp {
         DateTime::from_timestamp_millis(millis).map(Self)
     }
 
+    /// Seconds since the epoch, as providers send them; `None` when out of range.
+    pub fn from_seconds(seconds: i64) -> Option<Self> {
+        Self::from_millis(millis_of_seconds(seconds)?)
+    }
+
     /// Parses RFC 3339 with any offset, normalised to UTC.
     pub fn parse(raw: &str) -> Option<Self> {
         DateTime::parse_from_rfc3339(raw)
@@ -34,14 +39,42 @@ impl Timestamp {
         self.0
     }
 
-    pub fn plus_seconds(&self, seconds: i64) -> Self {
-        Self(self.0 + chrono::Duration::seconds(seconds))
+    /// `seconds` later (earlier when negative), or `None` past the range of dates.
+    pub fn checked_plus_seconds(&self, seconds: i64) -> Option<Self> {
+        chrono::Duration::try_seconds(seconds)
+            .and_then(|delta| self.0.checked_add_signed(delta))
+            .map(Self)
     }
+
+    /// `seconds` later (earlier when negative), held at the first or last representable
+    /// instant rather than overflowing: time computed from input never panics.
+    pub fn plus_seconds(&self, seconds: i64) -> Self {
+        self.checked_plus_seconds(seconds)
+            .unwrap_or(if seconds < 0 {
+                Self::EARLIEST
+            } else {
+                Self::LATEST
+            })
+    }
+
+    /// The first and last instants a `Timestamp` holds (chrono's range, in milliseconds).
+    pub const EARLIEST: Self = Self(DateTime::<Utc>::MIN_UTC);
+    pub const LATEST: Self = Self(DateTime::<Utc>::MAX_UTC);
 }
 
-/// The local calendar date (`YYYY-MM-DD`) of a UTC instant at an offset east of UTC.
+/// Milliseconds in `seconds`, when that is an instant chrono can hold.
+pub fn millis_of_seconds(seconds: i64) -> Option<i64> {
+    seconds
+        .checked_mul(1000)
+        .filter(|millis| DateTime::from_timestamp_millis(*millis).is_some())
+}
+
+/// The local calendar date (`YYYY-MM-DD`) of a UTC instant at an offset east of UTC; empty
+/// when the two add up to no date.
 pub fn local_date(at_ms: i64, offset_seconds: i32) -> String {
-    DateTime::from_timestamp_millis(at_ms + i64::from(offset_seconds) * 1000)
+    at_ms
+        .checked_add(i64::from(offset_seconds) * 1000)
+        .and_then(DateTime::from_timestamp_millis)
         .map(|at| at.date_naive().to_string())
         .unwrap_or_default()
 }
@@ -82,8 +115,58 @@ impl Clock for SystemClock {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn extreme() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            Just(i64::MAX),
+            Just(i64::MIN),
+            Just(i64::MAX / 1000),
+            Just(i64::MIN / 1000),
+            any::<i64>(),
+            -10_000_000_000_000i64..10_000_000_000_000,
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn time_from_any_input_never_panics(
+            millis in extreme(),
+            seconds in extreme(),
+            offset in any::<i32>(),
+        ) {
+            let at = Timestamp::from_millis(millis).unwrap_or(Timestamp::LATEST);
+            let later = at.plus_seconds(seconds);
+            match at.checked_plus_seconds(seconds) {
+                Some(exact) => prop_assert_eq!(later, exact),
+                None => prop_assert!(later == Timestamp::EARLIEST || later == Timestamp::LATEST),
+            }
+            let moved_the_right_way = if seconds >= 0 { later >= at } else { later <= at };
+            prop_assert!(moved_the_right_way);
+            let _ = local_date(millis, offset);
+            let _ = later.to_string();
+            match Timestamp::from_seconds(seconds) {
+                Some(at) => prop_assert_eq!(at.millis(), seconds * 1000),
+                None => prop_assert!(millis_of_seconds(seconds).is_none()),
+            }
+        }
+    }
+
+    #[test]
+    fn out_of_range_seconds_are_refused_not_wrapped() {
+        assert!(Timestamp::from_seconds(i64::MAX).is_none());
+        assert!(millis_of_seconds(i64::MIN).is_none());
+        assert_eq!(
+            Timestamp::from_seconds(1_772_452_800).unwrap().to_string(),
+            "2026-03-02T12:00:00.000Z"
+        );
+        assert_eq!(Timestamp::EARLIEST.plus_seconds(-1), Timestamp::EARLIEST);
+        assert_eq!(Timestamp::LATEST.plus_seconds(i64::MAX), Timestamp::LATEST);
+        assert_eq!(local_date(i64::MAX, i32::MAX), "");
+    }
 
     #[test]
     fn shows_utc_with_milliseconds() {

@@ -90,6 +90,28 @@ impl HealthStore for EmbeddedStore {
         .await
     }
 
+    async fn newest_key_between(
+        &self,
+        owner: &RecordOwner,
+        from: &str,
+        to: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let owner = owner.clone();
+        let (from, to) = (record_key(&owner, from), record_key(&owner, to));
+        self.read(move |txn| {
+            let table = txn.open_table(HEALTH_RECORDS)?;
+            let (ws, user) = (owner.workspace.as_str(), owner.user.as_str());
+            let prefix_len = owner.connection.as_str().len() + 1;
+            let newest = table
+                .range((ws, user, from.as_str())..(ws, user, to.as_str()))?
+                .next_back()
+                .transpose()?
+                .map(|(key, _)| key.value().2[prefix_len..].to_owned());
+            Ok(newest)
+        })
+        .await
+    }
+
     async fn delete_records(&self, owner: &RecordOwner) -> Result<u64, StoreError> {
         let owner = owner.clone();
         self.write(move |txn| {

@@ -14,6 +14,7 @@ use vitasync_domain::health::{
 };
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
 use vitasync_domain::provider_client::{FetchError, FetchRequest};
+use vitasync_domain::time::millis_of_seconds;
 
 /// Pulls cover at most a day of uploads.
 const PULL_WINDOW_SECONDS: i64 = 86_400;
@@ -40,7 +41,7 @@ fn origin(summary: &Value, kind: &str) -> Option<Origin> {
 }
 
 fn start_ms(summary: &Value) -> Option<i64> {
-    number(summary, "/startTimeInSeconds").map(|s| s as i64 * 1000)
+    number(summary, "/startTimeInSeconds").and_then(|s| millis_of_seconds(s as i64))
 }
 
 fn offset(summary: &Value) -> i32 {
@@ -53,7 +54,10 @@ fn offset_samples(map: Option<&Value>, start: i64) -> Vec<(i64, f64)> {
         .into_iter()
         .flatten()
         .filter_map(|(seconds, value)| {
-            Some((start + seconds.parse::<i64>().ok()? * 1000, value.as_f64()?))
+            Some((
+                start.checked_add(millis_of_seconds(seconds.parse::<i64>().ok()?)?)?,
+                value.as_f64()?,
+            ))
         })
         .collect()
 }
@@ -161,7 +165,7 @@ pub fn summaries(body: &Value, request: &FetchRequest) -> HealthBatch {
             continue;
         }
         let offset = offset(&sleep);
-        let end = start + (duration * 1000.0) as i64;
+        let end = start.saturating_add((duration * 1000.0) as i64);
         let mut stages: Vec<StageSpan> = Vec::new();
         for (name, stage) in [
             ("deep", SleepStage::Deep),
@@ -175,14 +179,16 @@ pub fn summaries(body: &Value, request: &FetchRequest) -> HealthBatch {
                 .into_iter()
                 .flatten()
             {
-                if let (Some(from), Some(to)) = (
-                    number(span, "/startTimeInSeconds"),
-                    number(span, "/endTimeInSeconds"),
-                ) {
+                let millis = |name: &str| {
+                    number(span, name).and_then(|seconds| millis_of_seconds(seconds as i64))
+                };
+                if let (Some(start_ms), Some(end_ms)) =
+                    (millis("/startTimeInSeconds"), millis("/endTimeInSeconds"))
+                {
                     stages.push(StageSpan {
                         stage,
-                        start_ms: from as i64 * 1000,
-                        end_ms: to as i64 * 1000,
+                        start_ms,
+                        end_ms,
                     });
                 }
             }
@@ -257,7 +263,7 @@ pub fn summaries(body: &Value, request: &FetchRequest) -> HealthBatch {
         let offset = offset(&activity);
         batch.sessions.push(Session {
             start_ms: start,
-            end_ms: start + (duration * 1000.0) as i64,
+            end_ms: start.saturating_add((duration * 1000.0) as i64),
             utc_offset_seconds: offset,
             date: local_date(start, offset),
             sport: text(&activity, "/activityType").map(|t| t.to_lowercase()),

@@ -76,7 +76,7 @@ pub fn exercises(rows: &[Value]) -> Vec<Session> {
         let duration = text(row, "/duration").and_then(|d| iso_duration(&d));
         sessions.push(Session {
             start_ms: start,
-            end_ms: start + duration.map_or(0, |d| (d * 1000.0) as i64),
+            end_ms: start.saturating_add(duration.map_or(0, |d| (d * 1000.0) as i64)),
             utc_offset_seconds: offset,
             date: local.chars().take(10).collect(),
             sport: text(row, "/detailed_sport_info")

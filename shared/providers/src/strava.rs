@@ -76,7 +76,7 @@ pub fn workout(activity: &Value) -> Option<(Session, i32)> {
     let kind = text(activity, "/sport_type").or_else(|| text(activity, "/type"));
     let session = Session {
         start_ms: start,
-        end_ms: start + (elapsed * 1000.0) as i64,
+        end_ms: start.saturating_add((elapsed * 1000.0) as i64),
         utc_offset_seconds: offset,
         date,
         sport: kind.as_deref().map(sport),
@@ -97,7 +97,10 @@ pub fn heart_rate_stream(streams: &Value, start_ms: i64, offset: i32) -> Option<
     let points: Vec<(i64, f64)> = times
         .iter()
         .zip(rates)
-        .filter_map(|(t, hr)| Some((start_ms + (t.as_f64()? * 1000.0) as i64, hr.as_f64()?)))
+        .filter_map(|(t, hr)| {
+            let at = start_ms.checked_add((t.as_f64()? * 1000.0) as i64)?;
+            Some((at, hr.as_f64()?))
+        })
         .collect();
     (!points.is_empty()).then_some(SampleSeries {
         metric: Metric::HeartRate,

@@ -17,6 +17,7 @@ use vitasync_domain::health::{
 };
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
 use vitasync_domain::provider_client::{FetchError, FetchRequest};
+use vitasync_domain::time::millis_of_seconds;
 
 /// Withings asks for a minute's pause when it answers 601.
 const THROTTLE_PAUSE: Duration = Duration::from_secs(60);
@@ -133,6 +134,13 @@ fn zone(name: Option<&str>) -> Tz {
 }
 
 /// The UTC offset and local date of an instant in a zone.
+/// An epoch-seconds field, when it is an instant VitaSync can hold (so `* 1000` is safe).
+fn epoch_seconds(item: &Value, field: &str) -> Option<i64> {
+    item.get(field)
+        .and_then(Value::as_i64)
+        .filter(|seconds| millis_of_seconds(*seconds).is_some())
+}
+
 fn local(zone: Tz, epoch_seconds: i64) -> (i32, String) {
     match zone.timestamp_opt(epoch_seconds, 0).single() {
         Some(at) => (
@@ -296,10 +304,7 @@ pub async fn fetch(
 pub fn measures(groups: &[Value], tz: Tz, request: &FetchRequest) -> HealthBatch {
     let mut batch = HealthBatch::default();
     for group in groups {
-        let (Some(at), Some(id)) = (
-            group.get("date").and_then(Value::as_i64),
-            text(group, "grpid"),
-        ) else {
+        let (Some(at), Some(id)) = (epoch_seconds(group, "date"), text(group, "grpid")) else {
             continue;
         };
         let (offset, date) = local(tz, at);
@@ -405,8 +410,9 @@ pub fn intraday(body: &Value, tz: Tz) -> Option<SampleSeries> {
     let series = body.get("series")?.as_object()?;
     let mut points = Vec::new();
     for (epoch, values) in series {
-        if let (Ok(at), Some(bpm)) = (epoch.parse::<i64>(), number(values, "heart_rate")) {
-            points.push((at * 1000, bpm));
+        let at = epoch.parse::<i64>().ok().and_then(millis_of_seconds);
+        if let (Some(at), Some(bpm)) = (at, number(values, "heart_rate")) {
+            points.push((at, bpm));
         }
     }
     let first = points.iter().map(|(at, _)| *at).min()?;
@@ -425,8 +431,8 @@ pub fn sleeps(nights: &[Value], request: &FetchRequest) -> HealthBatch {
     for night in nights {
         let (Some(id), Some(start), Some(end)) = (
             text(night, "id"),
-            night.get("startdate").and_then(Value::as_i64),
-            night.get("enddate").and_then(Value::as_i64),
+            epoch_seconds(night, "startdate"),
+            epoch_seconds(night, "enddate"),
         ) else {
             continue;
         };
@@ -514,8 +520,8 @@ pub fn workout_sessions(series: &[Value]) -> Vec<Session> {
     for workout in series {
         let (Some(id), Some(start), Some(end)) = (
             text(workout, "id"),
-            workout.get("startdate").and_then(Value::as_i64),
-            workout.get("enddate").and_then(Value::as_i64),
+            epoch_seconds(workout, "startdate"),
+            epoch_seconds(workout, "enddate"),
         ) else {
             continue;
         };

@@ -18,12 +18,14 @@ const MAX_PUSH_BYTES: usize = 6 * 1024 * 1024;
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(provider_webhook_check, provider_webhook))
+        .routes(routes!(secret_path_webhook))
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
 }
 
 async fn handle(
     app: App,
     provider: String,
+    path_secret: Option<String>,
     method: Method,
     query: Option<String>,
     headers: HeaderMap,
@@ -48,6 +50,7 @@ async fn handle(
             })
             .collect(),
         body: body.to_vec(),
+        path_secret,
     };
     let reply = app.receive_push(&provider, &request).await?;
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
@@ -77,7 +80,7 @@ async fn provider_webhook_check(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    handle(app, provider, method, query, headers, Bytes::new()).await
+    handle(app, provider, None, method, query, headers, Bytes::new()).await
 }
 
 /// A provider's notification
@@ -104,5 +107,40 @@ async fn provider_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    handle(app, provider, Method::POST, query, headers, body).await
+    handle(app, provider, None, Method::POST, query, headers, body).await
+}
+
+/// A provider's notification, at a secret URL
+#[utoipa::path(
+    post, path = "/webhooks/{providerId}/{secret}", tag = "provider-webhooks",
+    description = "For providers that sign nothing (Garmin): the secret path segment, compared \
+                   in constant time with `GARMIN_WEBHOOK_SECRET`, is the proof of origin.",
+    params(
+        ("providerId" = String, Path, description = "garmin"),
+        ("secret" = String, Path, description = "The provider's `<PROVIDER>_WEBHOOK_SECRET`"),
+    ),
+    responses(
+        (status = 200, description = "Accepted"),
+        (status = 401, description = "Wrong or missing secret"),
+        (status = 404, description = "The provider is not enabled, or takes no secret path"),
+        (status = 503, description = "Not recorded; the provider should retry"),
+    )
+)]
+async fn secret_path_webhook(
+    State(app): State<App>,
+    Path((provider, secret)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    handle(
+        app,
+        provider,
+        Some(secret),
+        Method::POST,
+        query,
+        headers,
+        body,
+    )
+    .await
 }

@@ -164,6 +164,45 @@ impl HealthStore for DynamoStore {
         Ok(out)
     }
 
+    async fn newest_key_between(
+        &self,
+        owner: &RecordOwner,
+        from: &str,
+        to: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let prefix = keys::record(owner.connection.as_str(), "");
+        let (low, high) = (
+            keys::record(owner.connection.as_str(), from),
+            keys::record(owner.connection.as_str(), to),
+        );
+        self.usage.queried();
+        // Newest first, keys only; two items, since BETWEEN may return `high` itself.
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#sk", keys::SK)
+            .expression_attribute_values(":pk", s(partition(owner)))
+            .expression_attribute_values(":low", s(low))
+            .expression_attribute_values(":high", s(high.clone()))
+            .projection_expression("#sk")
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .limit(2)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(output
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(sort_key_of)
+            .find(|sk| *sk != high)
+            .map(|sk| sk.strip_prefix(&prefix).unwrap_or(sk).to_owned()))
+    }
+
     async fn delete_records(&self, owner: &RecordOwner) -> Result<u64, StoreError> {
         let prefix = keys::record(owner.connection.as_str(), "");
         let mut deletes = Vec::new();

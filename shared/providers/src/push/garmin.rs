@@ -1,10 +1,12 @@
 //! Garmin: push bodies (`{"<summary type>": [summaries…]}`) carry the data itself, ping bodies
-//! a `callbackURL` to fetch, and `deregistrations` end a user's access. Garmin signs nothing;
-//! a request must carry the app's client id in `garmin-client-id`, and unknown users are
-//! ignored.
+//! a `callbackURL` to fetch, and `deregistrations` say a user ended the app's access. Garmin
+//! signs nothing, and its client id is public (every consent redirect carries it): a push is
+//! taken only at `/webhooks/garmin/<GARMIN_WEBHOOK_SECRET>`, the URL the operator registers in
+//! Garmin's portal. Unknown users are ignored.
 
-use super::{fingerprint, json_body, post_only};
+use super::{fingerprint, json_body, post_only, same};
 use crate::rest::text;
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use subtle::ConstantTimeEq;
@@ -19,10 +21,17 @@ pub fn receive(settings: &ProviderSettings, request: &PushRequest) -> PushOutcom
     if let Some(refused) = post_only(request) {
         return refused;
     }
-    let from_garmin = request
+    let secret_matches = match (&request.path_secret, &settings.webhooks.secret) {
+        (Some(given), Some(expected)) if !expected.expose_secret().is_empty() => {
+            same(given, expected)
+        }
+        _ => false,
+    };
+    // Garmin sends its client id too; a request without it is not Garmin's.
+    let names_the_app = request
         .header("garmin-client-id")
         .is_some_and(|id| bool::from(id.as_bytes().ct_eq(settings.client_id.as_bytes())));
-    if !from_garmin {
+    if !(secret_matches && names_the_app) {
         return PushOutcome::reply(PushReply::status(401));
     }
     let body = match json_body(request) {
@@ -93,7 +102,7 @@ fn ping_window(kind: &str, callback: &str) -> Option<NoticeAction> {
         url.query_pairs()
             .find(|(key, _)| key == name)
             .and_then(|(_, value)| value.parse::<i64>().ok())
-            .and_then(|seconds| Timestamp::from_millis(seconds * 1000))
+            .and_then(|seconds| Timestamp::from_seconds(seconds))
     };
     let (from, to) = (
         param("uploadStartTimeInSeconds")?,

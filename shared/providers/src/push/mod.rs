@@ -10,6 +10,9 @@ mod strava;
 mod whoop;
 mod withings;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use google::KeysetCache;
 
 use base64::Engine;
@@ -35,6 +38,10 @@ pub async fn receive(
     request: &PushRequest,
     now: Timestamp,
 ) -> PushOutcome {
+    // Only a provider that signs nothing takes a secret in its URL.
+    if request.path_secret.is_some() && provider != ProviderId::Garmin {
+        return PushOutcome::reply(PushReply::status(404));
+    }
     match provider {
         ProviderId::Strava => strava::receive(settings, request),
         ProviderId::Withings => withings::receive(request),
@@ -119,7 +126,7 @@ pub(crate) fn json_body(request: &PushRequest) -> Result<Value, PushOutcome> {
 
 /// Whether a provider timestamp (seconds since the epoch) is within the freshness window.
 pub(crate) fn fresh(seconds: i64, now: Timestamp) -> bool {
-    (now.millis() / 1000 - seconds).abs() <= FRESHNESS_SECONDS
+    (now.millis() / 1000).abs_diff(seconds) <= FRESHNESS_SECONDS.unsigned_abs()
 }
 
 pub(crate) fn post_only(request: &PushRequest) -> Option<PushOutcome> {
