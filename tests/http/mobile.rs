@@ -5,6 +5,7 @@ use crate::harness::{Host, harness_on, on_both_hosts};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use vitasync_domain::DomainError;
+use vitasync_domain::health_query::RecordsQuery;
 use vitasync_domain::ingest::SamplePush;
 use vitasync_domain::provider::ProviderId;
 use vitasync_domain::webhook_endpoints::EndpointDraft;
@@ -497,6 +498,27 @@ async fn pushes_are_idempotent(host: Host) {
         again.counts.values().all(|c| c.written == 0),
         "{:?}",
         again.counts
+    );
+    // A phone source filters reads like any provider.
+    let from_phone = h
+        .app
+        .list_records(
+            &me,
+            &h.user,
+            &RecordsQuery {
+                metric_type: Some("heart_rate".into()),
+                provider_id: Some("apple_health".into()),
+                ..RecordsQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!from_phone.items.is_empty());
+    assert!(
+        from_phone
+            .items
+            .iter()
+            .all(|r| r.provider == ProviderId::AppleHealth)
     );
     let connections = h.app.list_connections(&me, &h.user).await.unwrap();
     assert_eq!(connections.len(), 1);

@@ -6,6 +6,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 use vitasync_domain::app::KeyRequest;
 use vitasync_domain::error::DomainError;
+use vitasync_domain::health_query::RecordsQuery;
+use vitasync_domain::ingest::SamplePush;
 use vitasync_domain::provider::ProviderId;
 use vitasync_domain::scope::Scope;
 use vitasync_tests::{ROOT_KEY, TestHost};
@@ -117,4 +119,187 @@ async fn root_key_is_out_of_reach_of_other_admin_keys(host: Host) {
     );
 }
 
-on_both_hosts!(root_key_is_out_of_reach_of_other_admin_keys);
+async fn a_deleted_users_refresh_token_is_refused(host: Host) {
+    let h = harness_on(host, ProviderId::Withings).await;
+    let minted = h
+        .app
+        .create_sign_in_token(&h.caller, &h.user)
+        .await
+        .unwrap();
+    let tokens = h.app.exchange_sign_in_token(&minted.token).await.unwrap();
+    h.app.delete_user(&h.caller, &h.user).await.unwrap();
+    assert!(matches!(
+        h.app.refresh_user_session(&tokens.refresh_token).await,
+        Err(DomainError::InvalidGrant(_))
+    ));
+    assert!(
+        h.app
+            .authenticate_user(Some(&tokens.access_token))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn times_out_of_range_in_unauthenticated_pushes_are_refused_not_fatal() {
+    let vars = [
+        ("STRAVA_CLIENT_ID", "strava-client"),
+        ("STRAVA_CLIENT_SECRET", "strava-secret"),
+        ("WITHINGS_CLIENT_ID", "withings-client"),
+        ("WITHINGS_CLIENT_SECRET", "withings-secret"),
+    ];
+    let host = TestHost::start_with(
+        vars.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+    .await;
+    let client = host.raw();
+    for event_time in [
+        json!(i64::MAX),
+        json!(i64::MIN),
+        json!(9_223_372_036_854_775_i64),
+    ] {
+        let reply = client
+            .post(host.url("/webhooks/strava"))
+            .json(&json!({
+                "object_type": "activity", "aspect_type": "create", "object_id": 1,
+                "owner_id": 134815, "event_time": event_time,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), StatusCode::BAD_REQUEST, "{event_time}");
+    }
+    let withings = client
+        .post(host.url("/webhooks/withings"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "userid=1&appli=1&startdate=1772432700&enddate={}",
+            i64::MAX
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withings.status(), StatusCode::BAD_REQUEST);
+    // The host is still up.
+    assert_eq!(host.get("/v1/users", ROOT_KEY).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn record_listings_are_capped_like_every_range() {
+    let host = TestHost::start().await;
+    let user = host.user(ROOT_KEY, "ranger").await;
+    let reply = host
+        .get(
+            &format!("/v1/users/{user}/health?from=0001-01-01T00:00:00Z"),
+            ROOT_KEY,
+        )
+        .await;
+    reply.assert_problem(400, "validation-error");
+    assert_eq!(reply.invalid_field(), "from");
+    let year = host
+        .get(
+            &format!("/v1/users/{user}/health?from=2026-01-01T00:00:00Z&to=2026-12-31T00:00:00Z"),
+            ROOT_KEY,
+        )
+        .await;
+    assert_eq!(year.status, StatusCode::OK, "{}", year.body);
+}
+
+#[tokio::test]
+async fn oversize_bodies_are_problems_on_every_raw_body_route() {
+    let host = TestHost::start_with(
+        [("STRAVA_CLIENT_ID", "s"), ("STRAVA_CLIENT_SECRET", "s")]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+    .await;
+    let user = host.user(ROOT_KEY, "big").await;
+    let megabytes = |n: usize| "a".repeat(n * 1024 * 1024 + 1);
+    let cases = [
+        ("/v1/auth/token", megabytes(1)),
+        ("/v1/auth/revoke", megabytes(1)),
+        ("/v1/demo/token", megabytes(1)),
+        (
+            &*format!("/v1/users/{user}/connections/01J00000000000000000000000/sync"),
+            megabytes(1),
+        ),
+        ("/webhooks/strava", megabytes(6)),
+    ];
+    for (path, body) in cases {
+        let response = host
+            .raw()
+            .post(host.url(path))
+            .header("authorization", format!("Bearer {ROOT_KEY}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        TestHost::reply(response)
+            .await
+            .assert_problem(413, "payload-too-large");
+    }
+}
+
+/// Heart rate from a phone at `at`, one sample.
+fn heart_rate_at(uuid: &str, at: &str) -> serde_json::Value {
+    json!({
+        "uuid": uuid, "type": "HKQuantityTypeIdentifierHeartRate", "start": at, "end": at,
+        "value": 61, "unit": "count/min", "timeZone": "Asia/Kathmandu",
+    })
+}
+
+async fn listings_skip_empty_months_and_find_old_data(host: Host) {
+    let h = harness_on(host, ProviderId::Withings).await;
+    let minted = h
+        .app
+        .create_sign_in_token(&h.caller, &h.user)
+        .await
+        .unwrap();
+    let tokens = h.app.exchange_sign_in_token(&minted.token).await.unwrap();
+    let me = h
+        .app
+        .authenticate_user(Some(&tokens.access_token))
+        .await
+        .unwrap();
+    let push = SamplePush {
+        source: "apple_health".into(),
+        samples: vec![
+            heart_rate_at("old", "2026-02-01T06:00:00Z"),
+            heart_rate_at("new", "2026-11-21T06:00:00Z"),
+        ],
+        sessions: Vec::new(),
+    };
+    assert_eq!(h.app.push_samples(&me, push).await.unwrap().accepted, 2);
+    let query = |after: Option<String>| RecordsQuery {
+        from: Some("2025-12-01T00:00:00Z".into()),
+        limit: Some("1".into()),
+        after,
+        ..RecordsQuery::default()
+    };
+    let first = h
+        .app
+        .list_records(&h.caller, &h.user, &query(None))
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 1);
+    assert_eq!(first.items[0].at_ms, 1_795_240_800_000);
+    let second = h
+        .app
+        .list_records(&h.caller, &h.user, &query(first.next.clone()))
+        .await
+        .unwrap();
+    assert_eq!(second.items.len(), 1, "ten empty months away");
+    assert_eq!(second.items[0].at_ms, 1_769_925_600_000);
+    assert_eq!(second.items[0].utc_offset_seconds, 5 * 3600 + 45 * 60);
+    assert!(second.next.is_none(), "nothing older");
+}
+
+on_both_hosts!(
+    listings_skip_empty_months_and_find_old_data,
+    root_key_is_out_of_reach_of_other_admin_keys,
+    a_deleted_users_refresh_token_is_refused,
+);

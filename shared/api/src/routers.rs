@@ -137,6 +137,7 @@ pub fn router(routes: OpenApiRouter<App>, app: App) -> Router {
                 .into_response()
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(problem_for_plain_errors))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 let route = request
@@ -148,6 +149,27 @@ pub fn router(routes: OpenApiRouter<App>, app: App) -> Router {
         )
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(app)
+}
+
+/// Errors that axum's extractors answer as plain text (a body over its route's limit, a path
+/// that does not parse) become problem+json like every other error. HTML pages and problem
+/// documents pass through.
+async fn problem_for_plain_errors(response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_none_or(|value| value.as_bytes().starts_with(b"text/plain"));
+    if !plain || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    match crate::problem::PROBLEM_TYPES
+        .iter()
+        .find(|problem| problem.status == status)
+    {
+        Some(problem) => ApiError::new(*problem, problem.title).into_response(),
+        None => response,
+    }
 }
 
 fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {

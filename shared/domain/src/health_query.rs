@@ -240,7 +240,9 @@ fn parse_metric(field: &str, raw: &str) -> Result<Metric, DomainError> {
 
 fn parse_provider(raw: Option<&str>) -> Result<Option<ProviderId>, DomainError> {
     raw.map(|raw| {
+        // Data comes from connected providers and from phones alike.
         ProviderId::parse(raw)
+            .or_else(|| ProviderId::parse_mobile(raw))
             .ok_or_else(|| DomainError::validation("providerId", "is not a known provider"))
     })
     .transpose()

@@ -200,6 +200,22 @@ impl App {
         if !same_hash(&session.refresh_hash, &hash) {
             return Err(unknown());
         }
+        if self
+            .ports
+            .users
+            .get_user(&session.workspace_id, &session.user_id)
+            .await?
+            .is_none()
+        {
+            // The user was deleted: the session ends with them.
+            let ended = UserSession {
+                revoked: true,
+                version: session.version + 1,
+                ..session
+            };
+            self.ports.sessions.update_session(&ended).await?;
+            return Err(invalid_grant("the user no longer exists"));
+        }
         let (access, refresh) = (
             token_for(ACCESS_PREFIX, &session.id),
             token_for(REFRESH_PREFIX, &session.id),

@@ -89,10 +89,11 @@ fn mutated(document: &Value, pick: usize, replacement: Value) -> Value {
     let mut all = Vec::new();
     paths(document, String::new(), &mut all);
     let mut out = document.clone();
-    if let Some(path) = all.get(pick % all.len().max(1)) {
-        if let Some(slot) = out.pointer_mut(path) {
-            *slot = replacement;
-        }
+    if let Some(slot) = all
+        .get(pick % all.len().max(1))
+        .and_then(|path| out.pointer_mut(path))
+    {
+        *slot = replacement;
     }
     out
 }

@@ -102,7 +102,7 @@ fn ping_window(kind: &str, callback: &str) -> Option<NoticeAction> {
         url.query_pairs()
             .find(|(key, _)| key == name)
             .and_then(|(_, value)| value.parse::<i64>().ok())
-            .and_then(|seconds| Timestamp::from_seconds(seconds))
+            .and_then(Timestamp::from_seconds)
     };
     let (from, to) = (
         param("uploadStartTimeInSeconds")?,

@@ -52,7 +52,7 @@ fn event(request: &PushRequest) -> PushOutcome {
             let at = body
                 .get("event_time")
                 .and_then(Value::as_i64)
-                .and_then(|seconds| Timestamp::from_seconds(seconds));
+                .and_then(Timestamp::from_seconds);
             let Some(at) = at else {
                 return PushOutcome::reply(PushReply::status(400));
             };

@@ -75,7 +75,7 @@ pub fn receive(request: &PushRequest) -> PushOutcome {
         let instant = |name: &str| {
             field(name)
                 .and_then(|s| s.parse::<i64>().ok())
-                .and_then(|seconds| Timestamp::from_seconds(seconds))
+                .and_then(Timestamp::from_seconds)
         };
         let (Some(start), Some(end)) = (instant("startdate"), instant("enddate")) else {
             return PushOutcome::reply(PushReply::status(400));
