@@ -14,6 +14,7 @@ use vitasync_domain::App;
 use vitasync_domain::api_key::Principal;
 use vitasync_domain::connect::{AuthorizeParams, CallbackParams, ConnectLinkRequest};
 use vitasync_domain::connection::Connection;
+use vitasync_domain::destinations::DestinationPolicy;
 use vitasync_domain::events::WebhookSettings;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderId;
@@ -28,6 +29,12 @@ use vitasync_tests::fake_provider::FakeProvider;
 use vitasync_tests::{ROOT_KEY, browser_client};
 
 pub const BASE: &str = "http://vitasync.test";
+
+/// The local host's policy: receivers on this machine are allowed.
+const LOCAL_DESTINATIONS: DestinationPolicy = DestinationPolicy {
+    allow_loopback: true,
+    allow_private: false,
+};
 
 pub struct TestClock(Mutex<Timestamp>);
 
@@ -141,9 +148,11 @@ pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str
     let webhooks = WebhookSettings {
         queue: deliveries.clone(),
         dead_letters: Some(dead_letters),
-        sender: Some(Arc::new(HttpWebhookSender::new().unwrap())),
+        sender: Some(Arc::new(
+            HttpWebhookSender::new(LOCAL_DESTINATIONS).unwrap(),
+        )),
         vault: Some(vault.clone()),
-        allow_loopback_http: true,
+        destinations: LOCAL_DESTINATIONS,
     };
     let connect = vitasync_host::connect_settings(&lookup, vault, Some(BASE.into())).unwrap();
     let app = App::new(ports.clone())

@@ -210,7 +210,9 @@ async fn every_sample_event_gets_the_expected_response() {
 #[tokio::test]
 async fn the_queue_workers_sample_batches_fail_only_their_poison_messages() {
     let data = tempfile::tempdir().unwrap();
-    let app = vitasync_host::embedded_host(data.path()).unwrap().app;
+    let app = vitasync_host::embedded_host(data.path(), &|_| None)
+        .unwrap()
+        .app;
     for function in ["sync-worker", "deliver"] {
         for (file, event) in samples(function) {
             let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_value(event)

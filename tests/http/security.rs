@@ -244,6 +244,74 @@ async fn oversize_bodies_are_problems_on_every_raw_body_route() {
     }
 }
 
+#[tokio::test]
+async fn webhook_endpoints_never_point_inside() {
+    let host = TestHost::start().await;
+    for url in [
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.1/hook",
+        "https://172.16.0.1/hook",
+        "https://192.168.0.10/hook",
+        "https://100.64.0.1/hook",
+        "https://[fd00::1]/hook",
+        "https://[fe80::1]/hook",
+        "https://[::ffff:169.254.169.254]/hook",
+        "https://metadata.google.internal/computeMetadata/v1/",
+        "https://0.0.0.0/hook",
+    ] {
+        let reply = host
+            .post(
+                "/v1/webhooks",
+                ROOT_KEY,
+                json!({ "url": url, "events": ["user.created"] }),
+            )
+            .await;
+        reply.assert_problem(400, "validation-error");
+        assert_eq!(reply.invalid_field(), "url", "{url}");
+    }
+    // The local host's own receivers stay allowed, and public ones.
+    for url in ["http://127.0.0.1:9/hook", "https://example.com/hook"] {
+        let created = host
+            .post(
+                "/v1/webhooks",
+                ROOT_KEY,
+                json!({ "url": url, "events": ["user.created"] }),
+            )
+            .await;
+        assert_eq!(
+            created.status,
+            StatusCode::CREATED,
+            "{url}: {}",
+            created.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_operator_may_allow_private_receivers_but_not_metadata() {
+    let host = TestHost::start_with(
+        [("VITASYNC_WEBHOOKS_ALLOW_PRIVATE", "true")]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+    .await;
+    let post = |url: &'static str| {
+        host.post(
+            "/v1/webhooks",
+            ROOT_KEY,
+            json!({ "url": url, "events": ["user.created"] }),
+        )
+    };
+    assert_eq!(
+        post("https://10.1.2.3/hook").await.status,
+        StatusCode::CREATED
+    );
+    post("https://169.254.169.254/latest/meta-data/")
+        .await
+        .assert_problem(400, "validation-error");
+}
+
 /// Heart rate from a phone at `at`, one sample.
 fn heart_rate_at(uuid: &str, at: &str) -> serde_json::Value {
     json!({

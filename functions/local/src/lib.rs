@@ -57,7 +57,7 @@ impl LocalHost {
             embedded_vault(&config.data_dir)?,
             Some(public_url.clone()),
         )?;
-        let host = embedded_host(&config.data_dir)?;
+        let host = embedded_host(&config.data_dir, &env)?;
         // The demo provider is on by default locally, so the whole flow runs without accounts.
         let app = host
             .app

@@ -152,14 +152,14 @@ pub fn router(routes: OpenApiRouter<App>, app: App) -> Router {
 }
 
 /// Errors that axum's extractors answer as plain text (a body over its route's limit, a path
-/// that does not parse) become problem+json like every other error. HTML pages and problem
-/// documents pass through.
+/// that does not parse) become problem+json like every other error. HTML pages, problem
+/// documents and providers' bare webhook replies pass through.
 async fn problem_for_plain_errors(response: Response) -> Response {
     let status = response.status();
     let plain = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
-        .is_none_or(|value| value.as_bytes().starts_with(b"text/plain"));
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/plain"));
     if !plain || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }

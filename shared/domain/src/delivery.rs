@@ -162,6 +162,7 @@ impl App {
             PostOutcome::Answered(code) => (Some(code), None),
             PostOutcome::TimedOut => (None, Some("timeout".to_owned())),
             PostOutcome::Unreachable => (None, Some("connection_failed".to_owned())),
+            PostOutcome::Refused => (None, Some("destination_not_allowed".to_owned())),
         };
         Ok(Attempt {
             at,

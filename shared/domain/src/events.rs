@@ -4,6 +4,7 @@
 
 use crate::app::App;
 use crate::connection::Connection;
+use crate::destinations::DestinationPolicy;
 use crate::error::{DomainError, StoreError};
 use crate::ids::WorkspaceId;
 use crate::queue::{JobQueue, MAX_DELAY, Outgoing};
@@ -26,8 +27,9 @@ pub struct WebhookSettings {
     pub dead_letters: Option<Arc<dyn JobQueue>>,
     pub sender: Option<Arc<dyn WebhookSender>>,
     pub vault: Option<Vault>,
-    /// Whether `http://` endpoints on a loopback address are accepted (the local host).
-    pub allow_loopback_http: bool,
+    /// Where endpoints may be: loopback (and `http://` to it) on the local host, private
+    /// ranges where the operator allows them.
+    pub destinations: DestinationPolicy,
 }
 
 /// An event about to be announced: its id and the exact body receivers get.

@@ -9,6 +9,7 @@ pub mod connection;
 pub mod delivery;
 pub mod demo;
 pub mod demo_data;
+pub mod destinations;
 pub mod error;
 pub mod events;
 pub mod health;

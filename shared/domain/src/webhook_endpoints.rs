@@ -61,7 +61,7 @@ impl App {
     ) -> Result<(WebhookEndpoint, SecretString), DomainError> {
         caller.require(Scope::Admin)?;
         let settings = self.webhook_settings()?;
-        let url = validate_endpoint_url(&draft.url, settings.allow_loopback_http)?;
+        let url = validate_endpoint_url(&draft.url, &settings.destinations)?;
         let events = parse_event_types(&draft.events)?;
         let description = validate_description(&draft.description)?;
         let vault = settings
@@ -133,7 +133,7 @@ impl App {
         let current = self.get_endpoint(caller, id).await?;
         let settings = self.webhook_settings()?;
         let url = match &patch.url {
-            Some(url) => validate_endpoint_url(url, settings.allow_loopback_http)?,
+            Some(url) => validate_endpoint_url(url, &settings.destinations)?,
             None => current.url.clone(),
         };
         let events = match &patch.events {

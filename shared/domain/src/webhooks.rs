@@ -1,6 +1,7 @@
 //! Outbound webhooks: the endpoints a developer registers, the events VitaSync announces, and
 //! one delivery of one event to one endpoint, signed as the Standard Webhooks scheme says.
 
+use crate::destinations::DestinationPolicy;
 use crate::error::DomainError;
 use crate::ids::WorkspaceId;
 use crate::secrets::SealedSecret;
@@ -129,9 +130,14 @@ impl WebhookEndpoint {
 /// The longest endpoint URL accepted.
 const MAX_URL_CHARS: usize = 2048;
 
-/// An endpoint URL must be https; plain http only to a loopback address, and only where the
-/// host allows it (the local host, whose receiver is often on the same machine).
-pub fn validate_endpoint_url(raw: &str, allow_loopback_http: bool) -> Result<String, DomainError> {
+/// An endpoint URL must be https to a host the destination policy allows; plain http only to
+/// a loopback address, and only where loopback is allowed (the local host, whose receiver is
+/// often on the same machine).
+pub fn validate_endpoint_url(
+    raw: &str,
+    destinations: &DestinationPolicy,
+) -> Result<String, DomainError> {
+    let allow_loopback_http = destinations.allow_loopback;
     let invalid = |message: &str| DomainError::validation("url", message);
     if raw.len() > MAX_URL_CHARS {
         return Err(invalid("is longer than 2048 characters"));
@@ -141,6 +147,11 @@ pub fn validate_endpoint_url(raw: &str, allow_loopback_http: bool) -> Result<Str
         return Err(invalid("must not carry credentials"));
     }
     let host = url.host().ok_or_else(|| invalid("has no host"))?;
+    if !destinations.allows_host(&host) {
+        return Err(invalid(
+            "must be a public address (not loopback, private, link-local or metadata)",
+        ));
+    }
     match url.scheme() {
         "https" => Ok(url.into()),
         "http" if allow_loopback_http && is_loopback(&host) => Ok(url.into()),
@@ -312,6 +323,9 @@ pub enum PostOutcome {
     Answered(u16),
     TimedOut,
     Unreachable,
+    /// The URL's host resolved only to addresses the destination policy refuses; nothing was
+    /// sent, and the attempt says no more than that (reachability is not probed).
+    Refused,
 }
 
 /// Sends signed deliveries over HTTP (reqwest in `vitasync-providers`).
@@ -344,15 +358,23 @@ mod tests {
 
     #[test]
     fn urls_must_be_https_except_loopback_http_where_allowed() {
-        assert!(validate_endpoint_url("https://example.com/hook", false).is_ok());
-        assert!(validate_endpoint_url("http://example.com/hook", false).is_err());
-        assert!(validate_endpoint_url("http://127.0.0.1:9000/hook", false).is_err());
-        assert!(validate_endpoint_url("http://127.0.0.1:9000/hook", true).is_ok());
-        assert!(validate_endpoint_url("http://localhost/hook", true).is_ok());
-        assert!(validate_endpoint_url("http://[::1]/hook", true).is_ok());
-        assert!(validate_endpoint_url("http://10.0.0.1/hook", true).is_err());
-        assert!(validate_endpoint_url("ftp://example.com", true).is_err());
-        assert!(validate_endpoint_url("https://user:pw@example.com", false).is_err());
+        let public = DestinationPolicy::default();
+        let local = DestinationPolicy {
+            allow_loopback: true,
+            allow_private: false,
+        };
+        assert!(validate_endpoint_url("https://example.com/hook", &public).is_ok());
+        assert!(validate_endpoint_url("http://example.com/hook", &public).is_err());
+        assert!(validate_endpoint_url("http://127.0.0.1:9000/hook", &public).is_err());
+        assert!(validate_endpoint_url("https://127.0.0.1:9000/hook", &public).is_err());
+        assert!(validate_endpoint_url("http://127.0.0.1:9000/hook", &local).is_ok());
+        assert!(validate_endpoint_url("http://localhost/hook", &local).is_ok());
+        assert!(validate_endpoint_url("http://[::1]/hook", &local).is_ok());
+        assert!(validate_endpoint_url("http://10.0.0.1/hook", &local).is_err());
+        assert!(validate_endpoint_url("https://10.0.0.1/hook", &local).is_err());
+        assert!(validate_endpoint_url("https://169.254.169.254/", &local).is_err());
+        assert!(validate_endpoint_url("ftp://example.com", &local).is_err());
+        assert!(validate_endpoint_url("https://user:pw@example.com", &public).is_err());
     }
 
     #[test]

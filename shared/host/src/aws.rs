@@ -6,6 +6,7 @@ use crate::HostError;
 use std::sync::Arc;
 use vitasync_aws::{AwsSettings, DynamoStore, KmsKeyManager, SqsQueue, sdk_config};
 use vitasync_domain::App;
+use vitasync_domain::destinations::DestinationPolicy;
 use vitasync_domain::events::WebhookSettings;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::queue::JobQueue;
@@ -109,10 +110,12 @@ impl AwsHost {
 
     /// The use cases the deliver function needs: signing secrets opened, receivers called.
     pub fn deliver_app(&self) -> Result<App, HostError> {
-        let sender = HttpWebhookSender::new().map_err(|err| HostError::Config(err.to_string()))?;
+        let settings = self.webhook_settings(WebhookRole::Deliver)?;
+        let sender = HttpWebhookSender::new(settings.destinations)
+            .map_err(|err| HostError::Config(err.to_string()))?;
         let settings = WebhookSettings {
             sender: Some(Arc::new(sender)),
-            ..self.webhook_settings(WebhookRole::Deliver)?
+            ..settings
         };
         Ok(self.app()?.with_webhooks(settings))
     }
@@ -181,7 +184,10 @@ impl AwsHost {
             // link an HTTP client for it.
             sender: None,
             vault,
-            allow_loopback_http: false,
+            destinations: DestinationPolicy {
+                allow_loopback: false,
+                allow_private: crate::allow_private_destinations(&|name| (self.lookup)(name)),
+            },
         })
     }
 

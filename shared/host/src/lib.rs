@@ -12,6 +12,7 @@ use std::sync::Arc;
 use thiserror::Error;
 use vitasync_domain::App;
 use vitasync_domain::connect::ConnectSettings;
+use vitasync_domain::destinations::DestinationPolicy;
 use vitasync_domain::events::WebhookSettings;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderRegistry;
@@ -55,7 +56,7 @@ pub fn admin_key_from_env() -> Option<SecretString> {
 
 /// The use cases over the embedded adapters, with their files in `data_dir`.
 pub fn embedded_app(data_dir: &std::path::Path) -> Result<App, HostError> {
-    Ok(embedded_host(data_dir)?.app)
+    Ok(embedded_host(data_dir, &|name| std::env::var(name).ok())?.app)
 }
 
 /// How many times a job message is received before it moves to the dead-letter queue.
@@ -74,21 +75,29 @@ pub struct EmbeddedHost {
 
 /// The use cases over the embedded adapters, with sync jobs and webhook deliveries queued on
 /// the embedded queue, and events signed with secrets sealed under the local master key.
-pub fn embedded_host(data_dir: &std::path::Path) -> Result<EmbeddedHost, HostError> {
+pub fn embedded_host(
+    data_dir: &std::path::Path,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<EmbeddedHost, HostError> {
     let store = Arc::new(EmbeddedStore::open(data_dir)?);
     let jobs: Arc<dyn JobQueue> = Arc::new(store.queue("jobs", JOB_MAX_RECEIVES));
     let deliveries = store.queue("deliveries", DELIVERY_MAX_RECEIVES);
     let dead_letters: Arc<dyn JobQueue> =
         Arc::new(store.queue(&deliveries.dead_letter_name(), DELIVERY_MAX_RECEIVES));
     let deliveries: Arc<dyn JobQueue> = Arc::new(deliveries);
-    let sender = HttpWebhookSender::new().map_err(|err| HostError::Config(err.to_string()))?;
+    // Receivers under development often run on the same machine.
+    let destinations = DestinationPolicy {
+        allow_loopback: true,
+        allow_private: allow_private_destinations(lookup),
+    };
+    let sender =
+        HttpWebhookSender::new(destinations).map_err(|err| HostError::Config(err.to_string()))?;
     let webhooks = WebhookSettings {
         queue: deliveries.clone(),
         dead_letters: Some(dead_letters),
         sender: Some(Arc::new(sender)),
         vault: Some(embedded_vault(data_dir)?),
-        // Receivers under development often run on the same machine.
-        allow_loopback_http: true,
+        destinations,
     };
     let app = App::new(Ports::from_store(store, Arc::new(SystemClock)))
         .with_jobs_queue(jobs.clone())
@@ -172,6 +181,19 @@ pub fn connect_settings(
         public_url,
         default_redirect_url,
         webhook_url: lookup(WEBHOOK_URL),
+    })
+}
+
+/// `VITASYNC_WEBHOOKS_ALLOW_PRIVATE=true`: webhook endpoints may be in private ranges (the
+/// operator's own network). Link-local and metadata addresses stay refused.
+pub const WEBHOOKS_ALLOW_PRIVATE: &str = "VITASYNC_WEBHOOKS_ALLOW_PRIVATE";
+
+pub fn allow_private_destinations(lookup: &dyn Fn(&str) -> Option<String>) -> bool {
+    lookup(WEBHOOKS_ALLOW_PRIVATE).is_some_and(|value| {
+        matches!(
+            value.to_ascii_lowercase().as_str(),
+            "true" | "1" | "on" | "yes"
+        )
     })
 }
 
