@@ -84,6 +84,11 @@ mod embedded {
     async fn session_store() {
         sessions::session_store(&Embedded::new().ports()).await;
     }
+
+    #[tokio::test]
+    async fn sessions_go_with_their_user() {
+        sessions::sessions_go_with_their_user(&Embedded::new().ports()).await;
+    }
 }
 
 mod aws {
@@ -162,5 +167,10 @@ mod aws {
     #[tokio::test]
     async fn session_store() {
         sessions::session_store(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn sessions_go_with_their_user() {
+        sessions::sessions_go_with_their_user(&fixtures::dynamo_ports().await.0).await;
     }
 }

@@ -1,10 +1,30 @@
 use crate::store::{EmbeddedStore, Fault, conflict, decode, encode};
-use crate::tables::SESSIONS;
+use crate::tables::{SESSIONS, USER_SESSIONS};
 use async_trait::async_trait;
 use redb::{ReadableTable, WriteTransaction};
 use vitasync_domain::StoreError;
 use vitasync_domain::ports::SessionStore;
 use vitasync_domain::user_sessions::{SessionId, UserSession};
+
+/// Removes every session of the user, in the transaction that removes the user.
+pub(crate) fn purge_user_sessions(
+    txn: &WriteTransaction,
+    workspace: &str,
+    user: &str,
+) -> Result<(), Fault> {
+    let range = (workspace, user, "")..(workspace, user, "\u{10ffff}");
+    let mut ids = Vec::new();
+    for entry in txn.open_table(USER_SESSIONS)?.range(range.clone())? {
+        ids.push(entry?.0.value().2.to_owned());
+    }
+    let mut sessions = txn.open_table(SESSIONS)?;
+    for id in &ids {
+        sessions.remove(id.as_str())?;
+    }
+    txn.open_table(USER_SESSIONS)?
+        .retain_in(range, |_, _| false)?;
+    Ok(())
+}
 
 fn stored_version(txn: &WriteTransaction, id: &str) -> Result<Option<u64>, Fault> {
     let table = txn.open_table(SESSIONS)?;
@@ -25,6 +45,14 @@ impl SessionStore for EmbeddedStore {
             }
             txn.open_table(SESSIONS)?
                 .insert(session.id.as_str(), encode(&session)?.as_slice())?;
+            txn.open_table(USER_SESSIONS)?.insert(
+                (
+                    session.workspace_id.as_str(),
+                    session.user_id.as_str(),
+                    session.id.as_str(),
+                ),
+                (),
+            )?;
             Ok(())
         })
         .await

@@ -65,3 +65,6 @@ pub const DELIVERIES: TableDefinition<(&str, &str, &str), &[u8]> =
 
 /// session id → signed-in app session JSON
 pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("user_sessions");
+/// (workspace id, user id, session id): a user's sessions, erased with the user
+pub const USER_SESSIONS: TableDefinition<(&str, &str, &str), ()> =
+    TableDefinition::new("user_session_index");

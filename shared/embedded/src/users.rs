@@ -158,6 +158,7 @@ impl UserStore for EmbeddedStore {
             crate::connections::purge_user_connections(txn, ws, id.as_str())?;
             crate::health::purge_user_records(txn, ws, id.as_str())?;
             crate::jobs::purge_user_jobs(txn, ws, id.as_str())?;
+            crate::sessions::purge_user_sessions(txn, ws, id.as_str())?;
             Ok(true)
         })
         .await

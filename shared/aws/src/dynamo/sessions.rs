@@ -2,7 +2,7 @@ use super::actions::Condition;
 use super::{DynamoStore, from_item, keys, to_item};
 use crate::provision::TTL_ATTRIBUTE;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use vitasync_domain::StoreError;
 use vitasync_domain::ports::SessionStore;
 use vitasync_domain::user_sessions::{SessionId, UserSession};
@@ -22,14 +22,31 @@ fn session_item(session: &UserSession) -> Result<super::Item, StoreError> {
 #[async_trait]
 impl SessionStore for DynamoStore {
     async fn insert_session(&self, session: &UserSession) -> Result<(), StoreError> {
-        if self
+        if !self
             .put_if(session_item(session)?, Condition::Absent)
             .await?
         {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict("the session id is taken".into()))
+            return Err(StoreError::Conflict("the session id is taken".into()));
         }
+        // A pointer in the user's partition, so erasing the user finds the session. Written
+        // after the session: a session without its pointer is only ever one that failed to
+        // be handed out.
+        let mut pointer = super::Item::new();
+        pointer.insert(
+            keys::PK.into(),
+            AttributeValue::S(keys::user_partition(
+                session.workspace_id.as_str(),
+                session.user_id.as_str(),
+            )),
+        );
+        pointer.insert(
+            keys::SK.into(),
+            AttributeValue::S(keys::session(session.id.as_str())),
+        );
+        let expires = session.refresh_expires_at.millis().div_euclid(1000) + 1;
+        pointer.insert(TTL_ATTRIBUTE.into(), AttributeValue::N(expires.to_string()));
+        self.put_if(pointer, Condition::None).await?;
+        Ok(())
     }
 
     async fn get_session(&self, id: &SessionId) -> Result<Option<UserSession>, StoreError> {
@@ -45,5 +62,38 @@ impl SessionStore for DynamoStore {
             Condition::Version(session.version.saturating_sub(1)),
         )
         .await
+    }
+}
+
+impl DynamoStore {
+    /// Removes the sessions whose pointers are in the user's partition `pk` (the pointers go
+    /// with the partition).
+    pub(crate) async fn purge_user_sessions(&self, pk: &str) -> Result<(), StoreError> {
+        let prefix = keys::session("");
+        let requests = self
+            .query_prefix(pk, &prefix, None, None)
+            .await?
+            .iter()
+            .filter_map(|pointer| match pointer.get(keys::SK) {
+                Some(AttributeValue::S(sk)) => Some(sk.clone()),
+                _ => None,
+            })
+            .map(|session_pk| {
+                let key = [
+                    (keys::PK.to_owned(), AttributeValue::S(session_pk)),
+                    (
+                        keys::SK.to_owned(),
+                        AttributeValue::S(keys::SESSION_SK.into()),
+                    ),
+                ]
+                .into();
+                DeleteRequest::builder()
+                    .set_key(Some(key))
+                    .build()
+                    .map(|delete| WriteRequest::builder().delete_request(delete).build())
+                    .map_err(|err| StoreError::Corrupt(err.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_write(requests).await
     }
 }

@@ -104,6 +104,7 @@ impl DynamoStore {
         user: &UserId,
     ) -> Result<(), StoreError> {
         let pk = keys::user_partition(workspace.as_str(), user.as_str());
+        self.purge_user_sessions(&pk).await?;
         self.delete_prefix(&pk, "").await
     }
 }
