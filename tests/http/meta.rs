@@ -136,3 +136,39 @@ async fn docs_is_a_readable_page_listing_every_route() {
     }
     assert!(page.contains("https://vitasync.dev/problems/validation-error"));
 }
+
+#[tokio::test]
+async fn openapi_documents_the_errors_every_route_can_give() {
+    let host = TestHost::start().await;
+    let spec = host
+        .send(Method::GET, "/openapi.json", None, None)
+        .await
+        .body;
+    let operation = |path: &str, method: &str| spec["paths"][path][method].clone();
+    let statuses = |op: &serde_json::Value| -> BTreeSet<String> {
+        op["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let create_user = operation("/v1/users", "post");
+    for status in ["400", "401", "403", "413", "415", "503"] {
+        assert!(
+            statuses(&create_user).contains(status),
+            "POST /v1/users {status}"
+        );
+    }
+    let problem = &create_user["responses"]["401"]["content"]["application/problem+json"];
+    assert!(problem.is_object(), "errors are problem+json");
+    assert!(statuses(&operation("/v1/users/{userId}", "get")).contains("404"));
+    assert!(statuses(&operation("/v1/auth/token", "post")).contains("413"));
+    // The browser leg's errors are pages (or problem+json when JSON is asked for).
+    let authorize = operation("/v1/oauth/{providerId}/authorize", "get");
+    let content = authorize["responses"]["400"]["content"]
+        .as_object()
+        .unwrap();
+    assert!(content.contains_key("text/html") && content.contains_key("application/problem+json"));
+    assert!(!content.contains_key("application/json"));
+}

@@ -5,6 +5,7 @@ mod docs;
 mod dto;
 mod extract;
 mod health_dto;
+mod openapi_errors;
 mod pages;
 mod problem;
 mod routers;

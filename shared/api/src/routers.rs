@@ -220,7 +220,9 @@ impl Modify for BearerKeys {
 
 /// The OpenAPI 3.1 document for every route of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    OpenApiRouter::<App>::with_openapi(ApiDoc::openapi())
+    let mut spec = OpenApiRouter::<App>::with_openapi(ApiDoc::openapi())
         .merge(Function::Local.routes())
-        .into_openapi()
+        .into_openapi();
+    crate::openapi_errors::document_errors(&mut spec);
+    spec
 }

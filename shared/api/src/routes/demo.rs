@@ -64,7 +64,10 @@ fn enabled(app: &App) -> bool {
     get, path = "/v1/demo/authorize", tag = "providers",
     description = "OAuth 2.0 authorization endpoint of the built-in demo provider (PKCE S256 \
                    required). Only served when the demo provider is enabled.",
-    responses((status = 200, description = "HTML page", content_type = "text/html"))
+    responses(
+        (status = 200, description = "HTML page", content_type = "text/html"),
+        (status = 400, description = "Error page: the demo provider is off, or the request is not a valid authorization request", content_type = "text/html"),
+    )
 )]
 async fn consent_page(
     State(app): State<App>,
@@ -118,7 +121,10 @@ async fn consent_page(
 /// The demo provider's consent decision
 #[utoipa::path(
     get, path = "/v1/demo/authorize/decision", tag = "providers",
-    responses((status = 302, description = "Back to the client's redirect URI with a code or an error"))
+    responses(
+        (status = 302, description = "Back to the client's redirect URI with a code or an error"),
+        (status = 400, description = "Error page: the redirect URI or the request is not valid", content_type = "text/html"),
+    )
 )]
 async fn decide(State(app): State<App>, RequestBase(base): RequestBase, uri: Uri) -> Response {
     if !enabled(&app) {
@@ -166,6 +172,7 @@ fn token_error(status: StatusCode, err: &DemoError) -> Response {
     responses(
         (status = 200, description = "Tokens"),
         (status = 400, description = "An RFC 6749 error"),
+        (status = 401, description = "`invalid_client`: an unknown client id (RFC 6749)"),
     )
 )]
 async fn token(State(app): State<App>, body: Bytes) -> Response {
