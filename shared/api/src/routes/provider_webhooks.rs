@@ -87,8 +87,10 @@ async fn provider_webhook_check(
 #[utoipa::path(
     post, path = "/webhooks/{providerId}", tag = "provider-webhooks",
     description = "Verified per provider over the raw body (WHOOP, Oura and Polar HMACs, \
-                   Google Health's authorization secret and ECDSA signature, Garmin's client \
-                   id), answered at once; the work it names is queued.",
+                   Google Health's authorization secret and ECDSA signature), answered at once; \
+                   the work it names is queued. Strava and Withings sign nothing: their notices \
+                   only trigger fetches made with the user's own token. Garmin posts to \
+                   `/webhooks/garmin/{secret}` instead.",
     params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit")),
     responses(
         (status = 200, description = "Accepted"),
