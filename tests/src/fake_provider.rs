@@ -821,7 +821,7 @@ fn data_path(path: &str) -> bool {
         || path.starts_with("/v3/users/sleep")
         || path.starts_with("/v3/users/nightly-recharge")
         || path.starts_with("/v3/users/activities")
-        || path.starts_with("/v3/users/continuous-heart-rate/")
+        || path.starts_with("/v3/users/continuous-heart-rate")
         || (path.starts_with("/activities/") && path.ends_with("/streams"))
         || matches!(
             path,
@@ -926,8 +926,16 @@ fn collection_reply(
             json!({"recharges": [fixture("polar/nightly-recharge.json")]})
         }
         (ProviderId::Polar, "/v3/users/activities", _) => fixture("polar/activities.json"),
-        (ProviderId::Polar, "/v3/users/continuous-heart-rate/2026-03-02", _) => {
-            fixture("polar/continuous-heart-rate.json")
+        (ProviderId::Polar, "/v3/users/continuous-heart-rate", _) => {
+            let day = fixture("polar/continuous-heart-rate.json");
+            let date = day["date"].as_str().unwrap_or_default().to_owned();
+            let from = query.get("from").cloned().unwrap_or_default();
+            let to = query.get("to").cloned().unwrap_or_default();
+            let days: Vec<Value> = (from <= date && date <= to)
+                .then_some(day)
+                .into_iter()
+                .collect();
+            json!({ "heart_rates": days })
         }
         (ProviderId::Strava, "/athlete/activities", _) => {
             match query.get("page").map(String::as_str) {

@@ -93,12 +93,22 @@ pub fn exercises(rows: &[Value]) -> Vec<Session> {
     sessions
 }
 
-/// Daily activity summaries. (Assumption: the list answers an array of the documented
-/// summary objects, each with its `date`; Polar gives no offset, so the day's is unknown: 0.)
+/// The local date a daily activity covers: its `start_time` is the day's local midnight
+/// (`2026-03-02T00:00`, seconds sometimes left out, no offset). The summary has no `date`.
+fn activity_date(row: &Value) -> Option<String> {
+    let start = text(row, "/start_time")?;
+    let day = start.get(..10)?;
+    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .ok()
+        .map(|date| date.to_string())
+}
+
+/// Daily activity summaries (`GET /v3/users/activities`, a bare array), dated by their local
+/// `start_time`. Polar gives no offset: the day's is learnt from its sleep and exercises.
 pub fn activities(rows: &[Value], request: &FetchRequest) -> HealthBatch {
     let mut batch = HealthBatch::default();
     for row in rows {
-        let Some(date) = text(row, "/date") else {
+        let Some(date) = activity_date(row) else {
             continue;
         };
         let active_minutes = text(row, "/active_duration")
@@ -420,13 +430,25 @@ pub async fn fetch(
         }
     }
     if request.wants(Metric::HeartRate) {
+        // The date-range form: days of samples under `heart_rates`, 28 days a call.
         let hr = [DataType::Metric(Metric::HeartRate)];
-        let mut date = day(from);
-        while date <= day(to) {
-            let path = format!("/v3/users/continuous-heart-rate/{date}");
-            let rows = fetch_list(&api, &path, &[], None, &hr, &mut batch).await?;
-            let offset = offsets.get(&date.to_string()).copied().unwrap_or(0);
+        let mut start = day(from);
+        while start <= day(to) {
+            let end = (start + Days::days(ACTIVITY_RANGE_DAYS - 1)).min(day(to));
+            let query = [("from", start.to_string()), ("to", end.to_string())];
+            let rows = fetch_list(
+                &api,
+                "/v3/users/continuous-heart-rate",
+                &query,
+                Some("heart_rates"),
+                &hr,
+                &mut batch,
+            )
+            .await?;
             for row in &rows {
+                let offset = text(row, "/date")
+                    .and_then(|date| offsets.get(&date).copied())
+                    .unwrap_or(0);
                 if let Some(mut series) = continuous_heart_rate(row, offset) {
                     series.points.retain(|(at, _)| in_window(*at));
                     batch.samples.push(series);
@@ -435,7 +457,7 @@ pub async fn fetch(
             if batch.skipped.contains(&hr[0]) {
                 break;
             }
-            date += Days::days(1);
+            start = end + Days::days(1);
         }
     }
     Ok(batch)
@@ -444,6 +466,24 @@ pub async fn fetch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn activity_days_come_from_their_local_start_with_or_without_seconds() {
+        let row = |start: &str| serde_json::json!({ "start_time": start, "steps": 1 });
+        assert_eq!(
+            activity_date(&row("2026-03-02T00:00")).as_deref(),
+            Some("2026-03-02")
+        );
+        assert_eq!(
+            activity_date(&row("2026-03-02T00:00:00")).as_deref(),
+            Some("2026-03-02")
+        );
+        assert_eq!(activity_date(&row("yesterday")), None);
+        assert_eq!(
+            activity_date(&serde_json::json!({ "date": "2026-03-02" })),
+            None
+        );
+    }
 
     #[test]
     fn iso_durations_read_in_seconds() {
