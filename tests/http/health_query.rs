@@ -184,6 +184,7 @@ fn new_york_weekend() -> HealthBatch {
             ),
         ],
         skipped: Vec::new(),
+        retracted: Vec::new(),
     }
 }
 

@@ -4,6 +4,7 @@
 //! not grant is skipped and reported, not failed.
 
 use crate::harness::{Harness, Host, harness_on, on_both_hosts};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use vitasync_domain::connection::Connection;
@@ -684,4 +685,89 @@ async fn garmin_summaries_pulled_by_upload_day_and_older_history_backfilled() {
     assert_eq!(backfills[1].1, week_before_end.to_string());
 }
 
-on_both_hosts!(polar_exercises_sleep_recharge_activity_and_heart_rate);
+/// Records a provider marks deleted or unscorable are not data: never stored, and removed
+/// when they turn so after an earlier sync stored them.
+async fn records_the_provider_retracts_are_removed(host: Host) {
+    // Oura: the user deleted the night.
+    let (h, connection) = connected_on(host, ProviderId::Oura).await;
+    sync(&h, &connection).await;
+    let before = stored(&h, &connection).await;
+    assert!(before.contains_key("X#sleep#1d4c3b2a-9f8e-4d7c-8b6a-5f4e3d2c1b0a"));
+    assert!(before.contains_key("D#heart_rate_variability#2026-03-02"));
+    h.fake
+        .override_field("/v2/usercollection/sleep", "type", json!("deleted"));
+    let job = sync(&h, &connection).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    let after = stored(&h, &connection).await;
+    assert!(
+        !after.keys().any(|k| k.starts_with("X#sleep#")),
+        "the night is gone"
+    );
+    for metric in [
+        "respiratory_rate",
+        "heart_rate_variability",
+        "resting_heart_rate",
+    ] {
+        assert!(
+            !after.contains_key(&format!("D#{metric}#2026-03-02")),
+            "the deleted night's {metric}"
+        );
+    }
+    assert_eq!(job.counts["sleep"].removed, 1);
+    // What did not come from that night stays.
+    assert!(after.contains_key("D#steps#2026-03-02"));
+    // And a repeat removes nothing more.
+    let again = sync(&h, &connection).await;
+    assert!(
+        again
+            .counts
+            .values()
+            .all(|c| c.removed == 0 && c.written == 0),
+        "{again:?}"
+    );
+
+    // WHOOP: sleeps, workouts, recoveries and cycles WHOOP could not score.
+    let (h, connection) = connected_on(host, ProviderId::Whoop).await;
+    for path in [
+        "/v2/activity/workout",
+        "/v2/activity/sleep",
+        "/v2/recovery",
+        "/v2/cycle",
+    ] {
+        h.fake
+            .override_field(path, "score_state", json!("PENDING_SCORE"));
+        h.fake.override_field(path, "score", Value::Null);
+    }
+    sync(&h, &connection).await;
+    let pending = stored(&h, &connection).await;
+    assert!(
+        pending.keys().all(|k| k.starts_with("E#weight#")),
+        "nothing unscored is stored: {:?}",
+        pending.keys().collect::<Vec<_>>()
+    );
+    let (h, connection) = connected_on(host, ProviderId::Whoop).await;
+    sync(&h, &connection).await;
+    assert!(
+        stored(&h, &connection)
+            .await
+            .contains_key("X#workout#b2a1c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d")
+    );
+    h.fake
+        .override_field("/v2/activity/workout", "score_state", json!("UNSCORABLE"));
+    h.fake
+        .override_field("/v2/activity/workout", "score", Value::Null);
+    h.fake
+        .override_field("/v2/recovery", "score_state", json!("UNSCORABLE"));
+    let job = sync(&h, &connection).await;
+    let after = stored(&h, &connection).await;
+    assert!(!after.keys().any(|k| k.starts_with("X#workout#")));
+    assert!(!after.keys().any(|k| k.starts_with("D#resting_heart_rate#")));
+    assert!(after.contains_key("X#sleep#ecfc6a15-4661-442f-a9a4-f160dd7afae8"));
+    assert_eq!(job.counts["workout"].removed, 1);
+    assert_eq!(job.counts["resting_heart_rate"].removed, 2);
+}
+
+on_both_hosts!(
+    polar_exercises_sleep_recharge_activity_and_heart_rate,
+    records_the_provider_retracts_are_removed,
+);

@@ -50,6 +50,9 @@ struct Behaviour {
     daily_steps: Option<f64>,
     /// Data paths answered 403 (a scope the user deselected).
     forbidden: HashSet<String>,
+    /// Fields set on every record a data path serves: `(path, field) → value` (a record the
+    /// provider has since marked deleted or unscorable). `null` removes the field.
+    overrides: BTreeMap<(String, String), Value>,
     deny_consent: bool,
     fail_token_exchange: bool,
     refuse_refresh: bool,
@@ -204,6 +207,16 @@ impl FakeProvider {
     }
 
     /// The step totals served from now on (the day went on and the user walked more).
+    /// From now on every record `path` serves has `field` set to `value` (removed for null).
+    pub fn override_field(&self, path: &str, field: &str, value: Value) {
+        self.shared
+            .behaviour
+            .lock()
+            .unwrap()
+            .overrides
+            .insert((path.to_owned(), field.to_owned()), value);
+    }
+
     pub fn set_daily_steps(&self, steps: f64) {
         self.shared.behaviour.lock().unwrap().daily_steps = Some(steps);
     }
@@ -782,7 +795,9 @@ async fn api(
             )
                 .into_response();
         }
-        if let Some(reply) = collection_reply(shared.provider, &path, &query) {
+        if let Some(mut reply) = collection_reply(shared.provider, &path, &query) {
+            let overrides = shared.behaviour.lock().unwrap().overrides.clone();
+            apply_overrides(&mut reply, &path, &overrides);
             return axum::Json(reply).into_response();
         }
     }
@@ -860,6 +875,36 @@ fn scripted_failure(shared: &Shared) -> Option<Response> {
 }
 
 /// WHOOP's and Oura's collections, from the documented samples; a cursor leads to page two.
+/// Sets the overridden fields on each record of a list reply (a bare array, or the records
+/// under `data` or `records`).
+fn apply_overrides(reply: &mut Value, path: &str, overrides: &BTreeMap<(String, String), Value>) {
+    let records = match reply {
+        Value::Array(items) => Some(items),
+        Value::Object(body) => {
+            let list = ["data", "records"]
+                .into_iter()
+                .find(|list| body.contains_key(*list));
+            list.and_then(|list| body.get_mut(list))
+                .and_then(Value::as_array_mut)
+        }
+        _ => None,
+    };
+    for record in records.into_iter().flatten() {
+        for ((at, field), value) in overrides {
+            if at != path {
+                continue;
+            }
+            if let Some(record) = record.as_object_mut() {
+                if value.is_null() {
+                    record.remove(field);
+                } else {
+                    record.insert(field.clone(), value.clone());
+                }
+            }
+        }
+    }
+}
+
 fn collection_reply(
     provider: ProviderId,
     path: &str,

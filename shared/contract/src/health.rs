@@ -50,6 +50,31 @@ pub async fn health_store(ports: &Ports) {
     }
     assert_eq!(read[130], None);
 
+    // Removing keys removes those records only; absent keys are no error.
+    store
+        .put_records(
+            &owner,
+            &[
+                ("X#sleep#gone".into(), vec![1]),
+                ("X#sleep#kept".into(), vec![2]),
+            ],
+        )
+        .await
+        .unwrap();
+    store
+        .delete_keys(&owner, &["X#sleep#gone".into(), "X#sleep#never".into()])
+        .await
+        .unwrap();
+    let sleeps = store
+        .records_between(&owner, "X#sleep#", "X#sleep#~")
+        .await
+        .unwrap();
+    assert_eq!(sleeps, vec![("X#sleep#kept".to_owned(), vec![2])]);
+    store
+        .delete_keys(&owner, &["X#sleep#kept".into()])
+        .await
+        .unwrap();
+
     // The newest key of a range, found without reading the range: end-exclusive, per
     // connection, none in an empty range.
     let newest = |from: &'static str, to: &'static str| {

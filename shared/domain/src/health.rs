@@ -313,6 +313,35 @@ pub struct HealthBatch {
     pub sessions: Vec<Session>,
     /// Data types the provider would not give (a scope the user did not grant).
     pub skipped: Vec<DataType>,
+    /// Records the provider now marks as not real: whatever was stored for them is removed.
+    pub retracted: Vec<Retraction>,
+}
+
+/// A record a provider marks deleted, unscorable or pending: not data. What an earlier sync
+/// stored for it is removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retraction {
+    /// A sleep or workout, by the provider's id.
+    Session {
+        kind: SessionKind,
+        record_id: String,
+    },
+    /// A day's value of `metric` that came from the record `record_id` (removed only while
+    /// it still does: another record may have given that day its value since).
+    Summary {
+        metric: Metric,
+        date: String,
+        record_id: String,
+    },
+}
+
+impl Retraction {
+    pub fn data_type(&self) -> DataType {
+        match self {
+            Retraction::Session { kind, .. } => DataType::Session(*kind),
+            Retraction::Summary { metric, .. } => DataType::Metric(*metric),
+        }
+    }
 }
 
 impl HealthBatch {
@@ -355,6 +384,7 @@ impl HealthBatch {
         self.samples.retain(|s| metric(s.metric));
         self.sessions
             .retain(|s| wanted.contains(&DataType::Session(s.kind)));
+        self.retracted.retain(|r| wanted.contains(&r.data_type()));
     }
 
     pub fn extend(&mut self, other: HealthBatch) {
@@ -363,6 +393,7 @@ impl HealthBatch {
         self.samples.extend(other.samples);
         self.sessions.extend(other.sessions);
         self.skipped.extend(other.skipped);
+        self.retracted.extend(other.retracted);
     }
 }
 

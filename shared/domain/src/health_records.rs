@@ -11,7 +11,9 @@
 
 use crate::chunk;
 use crate::error::StoreError;
-use crate::health::{DailySummary, HealthBatch, Measurement, Metric, SampleSeries, Session};
+use crate::health::{
+    DailySummary, HealthBatch, Measurement, Metric, Retraction, SampleSeries, Session, SessionKind,
+};
 use crate::jobs::Counts;
 use crate::ports::{HealthStore, RecordOwner};
 use chrono::DateTime;
@@ -29,7 +31,11 @@ pub fn measurement_key(measurement: &Measurement) -> String {
 }
 
 pub fn session_key(session: &Session) -> String {
-    format!("X#{}#{}", session.kind.as_str(), session.origin.record_id)
+    session_key_of(session.kind, &session.origin.record_id)
+}
+
+pub fn session_key_of(kind: SessionKind, record_id: &str) -> String {
+    format!("X#{}#{record_id}", kind.as_str())
 }
 
 pub fn chunk_key(metric: Metric, utc_hour: &str) -> String {
@@ -127,7 +133,19 @@ pub async fn store_batch(
 ) -> Result<BTreeMap<String, Counts>, StoreError> {
     let wholes = whole_records(batch)?;
     let chunks = sample_chunks(&batch.samples);
-    let keys: Vec<String> = wholes.keys().chain(chunks.keys()).cloned().collect();
+    // A retraction never removes what this batch writes under the same key.
+    let retractions: BTreeMap<String, &Retraction> = batch
+        .retracted
+        .iter()
+        .map(|retraction| (retraction_key(retraction), retraction))
+        .filter(|(key, _)| !wholes.contains_key(key))
+        .collect();
+    let keys: Vec<String> = wholes
+        .keys()
+        .chain(chunks.keys())
+        .chain(retractions.keys())
+        .cloned()
+        .collect();
     let existing = store.get_records(owner, &keys).await?;
     let mut stored: BTreeMap<&String, Option<Vec<u8>>> = keys.iter().zip(existing).collect();
 
@@ -174,8 +192,37 @@ pub async fn store_batch(
             writes.push((key.clone(), merged));
         }
     }
+    let mut removals = Vec::new();
+    for (key, retraction) in &retractions {
+        let Some(bytes) = stored.remove(key).flatten() else {
+            continue;
+        };
+        let still_theirs = match retraction {
+            Retraction::Session { .. } => true,
+            Retraction::Summary { record_id, .. } => serde_json::from_slice::<DailySummary>(&bytes)
+                .is_ok_and(|summary| summary.origin.record_id == *record_id),
+        };
+        if still_theirs {
+            let counter = match retraction {
+                Retraction::Session { kind, .. } => kind.as_str().to_owned(),
+                Retraction::Summary { metric, .. } => metric.to_string(),
+            };
+            counts.entry(counter).or_default().removed += 1;
+            removals.push(key.clone());
+        }
+    }
     if !writes.is_empty() {
         store.put_records(owner, &writes).await?;
     }
+    if !removals.is_empty() {
+        store.delete_keys(owner, &removals).await?;
+    }
     Ok(counts)
+}
+
+fn retraction_key(retraction: &Retraction) -> String {
+    match retraction {
+        Retraction::Session { kind, record_id } => session_key_of(*kind, record_id),
+        Retraction::Summary { metric, date, .. } => summary_key(*metric, date),
+    }
 }

@@ -38,6 +38,9 @@ pub struct Counts {
     pub written: u64,
     /// Records already stored exactly so.
     pub unchanged: u64,
+    /// Stored records removed because the provider now marks them deleted or unscorable.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub removed: u64,
     /// The provider would not give this data type (the user did not grant it); not a failure.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skipped: bool,
@@ -48,8 +51,13 @@ impl Counts {
         self.fetched += other.fetched;
         self.written += other.written;
         self.unchanged += other.unchanged;
+        self.removed += other.removed;
         self.skipped |= other.skipped;
     }
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 /// Why a job failed, in words safe to show the developer.

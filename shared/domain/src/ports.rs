@@ -240,6 +240,8 @@ pub trait HealthStore: Send + Sync {
         from: &str,
         to: &str,
     ) -> Result<Option<String>, StoreError>;
+    /// Removes the records with these keys (absent ones are no error).
+    async fn delete_keys(&self, owner: &RecordOwner, keys: &[String]) -> Result<(), StoreError>;
     /// Removes every record of the owner (a GDPR erasure); returns how many there were.
     async fn delete_records(&self, owner: &RecordOwner) -> Result<u64, StoreError>;
 }

@@ -65,6 +65,20 @@ impl HealthStore for EmbeddedStore {
         .await
     }
 
+    async fn delete_keys(&self, owner: &RecordOwner, keys: &[String]) -> Result<(), StoreError> {
+        let owner = owner.clone();
+        let keys = keys.to_vec();
+        self.write(move |txn| {
+            let mut table = txn.open_table(HEALTH_RECORDS)?;
+            let (ws, user) = (owner.workspace.as_str(), owner.user.as_str());
+            for key in &keys {
+                table.remove((ws, user, record_key(&owner, key).as_str()))?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn records_between(
         &self,
         owner: &RecordOwner,

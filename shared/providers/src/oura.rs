@@ -7,8 +7,8 @@ use crate::rest::{Got, JsonApi, instant_ms, local_date, number, offset_of_rfc333
 use secrecy::SecretString;
 use serde_json::Value;
 use vitasync_domain::health::{
-    DailySummary, DataType, HealthBatch, Metric, Origin, SampleSeries, Session, SessionKind,
-    SleepStage, StageSpan, StageTotals,
+    DailySummary, DataType, HealthBatch, Metric, Origin, Retraction, SampleSeries, Session,
+    SessionKind, SleepStage, StageSpan, StageTotals,
 };
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
 use vitasync_domain::provider_client::{FetchError, FetchRequest};
@@ -121,11 +121,38 @@ fn hypnogram(phases: &str, start_ms: i64) -> Vec<StageSpan> {
     spans
 }
 
+/// What a night's main sleep gives its day.
+const MAIN_SLEEP_METRICS: [Metric; 3] = [
+    Metric::RespiratoryRate,
+    Metric::HeartRateVariability,
+    Metric::RestingHeartRate,
+];
+
 /// `sleep` periods: a session each; the main sleep's breathing, HRV and lowest heart rate are
 /// the day's respiratory rate, HRV and resting heart rate.
 pub fn sleeps(periods: &[Value], request: &FetchRequest) -> HealthBatch {
     let mut batch = HealthBatch::default();
     for period in periods {
+        let kind = period.get("type").and_then(Value::as_str);
+        // `deleted`: removed by the user; `rest`: a detection the user rejected. Not sleep.
+        if matches!(kind, Some("deleted" | "rest")) {
+            if let Some(id) = text(period, "/id") {
+                batch.retracted.push(Retraction::Session {
+                    kind: SessionKind::Sleep,
+                    record_id: id.clone(),
+                });
+                if let Some(day) = text(period, "/day") {
+                    batch
+                        .retracted
+                        .extend(MAIN_SLEEP_METRICS.iter().map(|metric| Retraction::Summary {
+                            metric: *metric,
+                            date: day.clone(),
+                            record_id: id.clone(),
+                        }));
+                }
+            }
+            continue;
+        }
         let (Some(id), Some(day), Some(start_raw), Some(end)) = (
             text(period, "/id"),
             text(period, "/day"),

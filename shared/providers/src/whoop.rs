@@ -10,8 +10,8 @@ use secrecy::SecretString;
 use serde_json::Value;
 use std::collections::HashMap;
 use vitasync_domain::health::{
-    DailySummary, DataType, HealthBatch, Measurement, Metric, Origin, Session, SessionKind,
-    StageTotals,
+    DailySummary, DataType, HealthBatch, Measurement, Metric, Origin, Retraction, Session,
+    SessionKind, StageTotals,
 };
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
 use vitasync_domain::provider_client::{FetchError, FetchRequest};
@@ -58,10 +58,11 @@ fn cycle_day(start_ms: i64, offset: i32) -> String {
     }
 }
 
-/// Cycles: total energy of the physiological day.
+/// Cycles: total energy of the physiological day. A cycle WHOOP has not scored (pending or
+/// unscorable) is not data: what an earlier sync stored for it is retracted.
 pub fn cycles(records: &[Value], request: &FetchRequest) -> HealthBatch {
     let mut batch = HealthBatch::default();
-    for cycle in records.iter().filter(|c| scored(c)) {
+    for cycle in records {
         let (Some(id), Some(start)) = (
             text(cycle, "/id"),
             cycle
@@ -72,6 +73,14 @@ pub fn cycles(records: &[Value], request: &FetchRequest) -> HealthBatch {
             continue;
         };
         let offset = offset_of(cycle);
+        if !scored(cycle) {
+            batch.retracted.push(Retraction::Summary {
+                metric: Metric::TotalCalories,
+                date: cycle_day(start, offset),
+                record_id: format!("cycle-{id}"),
+            });
+            continue;
+        }
         if let Some(kj) =
             number(cycle, "/score/kilojoule").filter(|_| request.wants(Metric::TotalCalories))
         {
@@ -113,6 +122,17 @@ pub fn sleeps(
         let date = local_date(end, offset);
         days.insert(id.clone(), (date.clone(), offset));
         if !scored(sleep) {
+            batch.retracted.extend([
+                Retraction::Session {
+                    kind: SessionKind::Sleep,
+                    record_id: id.clone(),
+                },
+                Retraction::Summary {
+                    metric: Metric::RespiratoryRate,
+                    date,
+                    record_id: id,
+                },
+            ]);
             continue;
         }
         let stage = |name: &str| number(sleep, &format!("/score/stage_summary/{name}"));
@@ -158,7 +178,7 @@ pub fn recoveries(
     request: &FetchRequest,
 ) -> HealthBatch {
     let mut batch = HealthBatch::default();
-    for recovery in records.iter().filter(|r| scored(r)) {
+    for recovery in records {
         let Some(cycle) = text(recovery, "/cycle_id") else {
             continue;
         };
@@ -174,12 +194,23 @@ pub fn recoveries(
         let Some((date, offset)) = day else {
             continue;
         };
-        for (metric, field) in [
+        let fields = [
             (Metric::RestingHeartRate, "resting_heart_rate"),
             (Metric::HeartRateVariability, "hrv_rmssd_milli"),
             (Metric::BloodOxygen, "spo2_percentage"),
             (Metric::SkinTemperature, "skin_temp_celsius"),
-        ] {
+        ];
+        if !scored(recovery) {
+            batch
+                .retracted
+                .extend(fields.iter().map(|(metric, _)| Retraction::Summary {
+                    metric: *metric,
+                    date: date.clone(),
+                    record_id: format!("recovery-{cycle}"),
+                }));
+            continue;
+        }
+        for (metric, field) in fields {
             if let Some(value) =
                 number(recovery, &format!("/score/{field}")).filter(|_| request.wants(metric))
             {
@@ -196,9 +227,10 @@ pub fn recoveries(
     batch
 }
 
-/// Workouts: sport, time, distance, energy (kJ → kcal) and heart rate.
-pub fn workouts(records: &[Value]) -> Vec<Session> {
-    let mut sessions = Vec::new();
+/// Workouts: sport, time, distance, energy (kJ → kcal) and heart rate. Only scored ones: a
+/// pending or unscorable workout is retracted.
+pub fn workouts(records: &[Value]) -> HealthBatch {
+    let mut batch = HealthBatch::default();
     for workout in records {
         let (Some(id), Some(start), Some(end)) = (
             text(workout, "/id"),
@@ -213,10 +245,16 @@ pub fn workouts(records: &[Value]) -> Vec<Session> {
         ) else {
             continue;
         };
+        if !scored(workout) {
+            batch.retracted.push(Retraction::Session {
+                kind: SessionKind::Workout,
+                record_id: id,
+            });
+            continue;
+        }
         let offset = offset_of(workout);
-        let score =
-            |field: &str| number(workout, &format!("/score/{field}")).filter(|_| scored(workout));
-        sessions.push(Session {
+        let score = |field: &str| number(workout, &format!("/score/{field}"));
+        batch.sessions.push(Session {
             start_ms: start,
             end_ms: end,
             utc_offset_seconds: offset,
@@ -230,7 +268,7 @@ pub fn workouts(records: &[Value]) -> Vec<Session> {
             ..Session::new(SessionKind::Workout, origin(id))
         });
     }
-    sessions
+    batch
 }
 
 /// The body measurement holds current values only: kept as one weigh-in per UTC day synced.
@@ -320,9 +358,7 @@ pub async fn fetch(
     let (sleep_batch, sleep_days) = sleeps(list("/v2/activity/sleep"), request);
     batch.extend(sleep_batch);
     batch.extend(recoveries(list("/v2/recovery"), &sleep_days, request));
-    batch
-        .sessions
-        .extend(workouts(list("/v2/activity/workout")));
+    batch.extend(workouts(list("/v2/activity/workout")));
     if request.wants(Metric::Weight) {
         if !request.granted("read:body_measurement") {
             batch.skipped.push(DataType::Metric(Metric::Weight));

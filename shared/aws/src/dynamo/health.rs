@@ -115,6 +115,20 @@ impl HealthStore for DynamoStore {
         self.batch_write(requests).await
     }
 
+    async fn delete_keys(&self, owner: &RecordOwner, keys: &[String]) -> Result<(), StoreError> {
+        let requests = keys
+            .iter()
+            .map(|key| {
+                let delete = DeleteRequest::builder()
+                    .set_key(Some(item_key(owner, key)))
+                    .build()
+                    .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                Ok(WriteRequest::builder().delete_request(delete).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.batch_write(requests).await
+    }
+
     async fn records_between(
         &self,
         owner: &RecordOwner,
