@@ -9,10 +9,16 @@
 //! with the coarsest scale that loses nothing (heart rate in whole beats takes one byte a
 //! point). The encoding is deterministic, so the same points give the same bytes and an
 //! unchanged chunk is not written again.
+//!
+//! Format 3 is format 2 with the offset changes inside the hour (a DST switch at :30 UTC, as
+//! in Newfoundland; a traveller's phone) after the scale: their count, then each change's
+//! instant and offset. It is written only when there is a change, so every other chunk keeps
+//! the bytes it had.
 
 use thiserror::Error;
 
 const FORMAT_VERSION: u8 = 2;
+const FORMAT_WITH_OFFSET_CHANGES: u8 = 3;
 /// Values are kept to this fraction of their unit.
 const VALUE_SCALE: f64 = 1000.0;
 /// `VALUE_SCALE` is 10^3: a chunk's values are written divided by 10^(3 - digits).
@@ -25,9 +31,56 @@ pub struct ChunkError;
 /// Points of one metric in one hour: `(UTC ms, value × 1000)`, sorted, one per instant.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Chunk {
-    /// The UTC offset where the points were recorded, in seconds.
+    /// The UTC offset in force at the first point, in seconds.
     pub utc_offset_seconds: i32,
+    /// Where the offset changes inside the hour: from each instant on, that offset. Sorted;
+    /// empty for nearly every chunk.
+    pub offset_changes: Vec<(i64, i32)>,
     pub points: Vec<(i64, i64)>,
+}
+
+impl Chunk {
+    /// The UTC offset in force at `at_ms`.
+    pub fn offset_at(&self, at_ms: i64) -> i32 {
+        self.offset_changes
+            .iter()
+            .take_while(|(from, _)| *from <= at_ms)
+            .last()
+            .map_or(self.utc_offset_seconds, |(_, offset)| *offset)
+    }
+
+    /// A chunk of `points`, each with the offset it was recorded at (sorted, one per instant).
+    pub fn with_offsets(points: &[(i64, i64, i32)]) -> Self {
+        let utc_offset_seconds = points.first().map_or(0, |p| p.2);
+        let mut offset_changes = Vec::new();
+        let mut current = utc_offset_seconds;
+        for (at, _, offset) in points {
+            if *offset != current {
+                offset_changes.push((*at, *offset));
+                current = *offset;
+            }
+        }
+        Self {
+            utc_offset_seconds,
+            offset_changes,
+            points: points.iter().map(|(at, value, _)| (*at, *value)).collect(),
+        }
+    }
+
+    /// Each point with the offset in force at it.
+    pub fn points_with_offsets(&self) -> Vec<(i64, i64, i32)> {
+        let mut changes = self.offset_changes.iter().peekable();
+        let mut offset = self.utc_offset_seconds;
+        self.points
+            .iter()
+            .map(|(at, value)| {
+                while let Some((_, next)) = changes.next_if(|(from, _)| from <= at) {
+                    offset = *next;
+                }
+                (*at, *value, offset)
+            })
+            .collect()
+    }
 }
 
 fn zigzag(value: i64) -> u64 {
@@ -63,12 +116,14 @@ fn scaled(value: f64) -> i64 {
     (value * VALUE_SCALE).round() as i64
 }
 
-/// Sorts by time and keeps the last value given for each instant.
-pub fn normalise(points: &[(i64, f64)]) -> Vec<(i64, i64)> {
-    let mut sorted: Vec<(i64, i64)> = points.iter().map(|(at, v)| (*at, scaled(*v))).collect();
-    // A stable sort keeps later duplicates after earlier ones; keep the last of each run.
-    sorted.sort_by_key(|(at, _)| *at);
-    let mut out: Vec<(i64, i64)> = Vec::with_capacity(sorted.len());
+/// Sorts by time and keeps the last value (and its offset) given for each instant.
+pub fn normalise_with_offsets(points: &[(i64, f64, i32)]) -> Vec<(i64, i64, i32)> {
+    let mut sorted: Vec<(i64, i64, i32)> = points
+        .iter()
+        .map(|(at, v, offset)| (*at, scaled(*v), *offset))
+        .collect();
+    sorted.sort_by_key(|(at, _, _)| *at);
+    let mut out: Vec<(i64, i64, i32)> = Vec::with_capacity(sorted.len());
     for point in sorted {
         match out.last_mut() {
             Some(last) if last.0 == point.0 => *last = point,
@@ -76,6 +131,31 @@ pub fn normalise(points: &[(i64, f64)]) -> Vec<(i64, i64)> {
         }
     }
     out
+}
+
+/// `existing` with `fresh` laid over it (a fresh point, and its offset, replaces a stored one
+/// at the same instant).
+pub fn merge_with_offsets(
+    existing: &[(i64, i64, i32)],
+    fresh: &[(i64, i64, i32)],
+) -> Vec<(i64, i64, i32)> {
+    let mut merged = Vec::with_capacity(existing.len() + fresh.len());
+    let (mut old, mut new) = (existing.iter().peekable(), fresh.iter().peekable());
+    while let (Some(a), Some(b)) = (old.peek().copied(), new.peek().copied()) {
+        if a.0 < b.0 {
+            merged.push(*a);
+            old.next();
+        } else {
+            if a.0 == b.0 {
+                old.next();
+            }
+            merged.push(*b);
+            new.next();
+        }
+    }
+    merged.extend(old);
+    merged.extend(new);
+    merged
 }
 
 /// The most decimal digits any value needs (0 when all are whole units).
@@ -101,6 +181,13 @@ pub fn encode(chunk: &Chunk) -> Vec<u8> {
     put_varint(&mut raw, points.len() as u64);
     put_varint(&mut raw, zigzag(i64::from(chunk.utc_offset_seconds)));
     put_varint(&mut raw, u64::from(digits));
+    if !chunk.offset_changes.is_empty() {
+        put_varint(&mut raw, chunk.offset_changes.len() as u64);
+        for (at, offset) in &chunk.offset_changes {
+            put_varint(&mut raw, zigzag(*at));
+            put_varint(&mut raw, zigzag(i64::from(*offset)));
+        }
+    }
     let (mut last_at, mut last_step) = (0i64, 0i64);
     for (index, (at, _)) in points.iter().enumerate() {
         let step = at - last_at;
@@ -117,7 +204,11 @@ pub fn encode(chunk: &Chunk) -> Vec<u8> {
         put_varint(&mut raw, zigzag(value - last_value));
         last_value = value;
     }
-    let mut out = vec![FORMAT_VERSION];
+    let mut out = vec![if chunk.offset_changes.is_empty() {
+        FORMAT_VERSION
+    } else {
+        FORMAT_WITH_OFFSET_CHANGES
+    }];
     out.extend(lz4_flex::compress_prepend_size(&raw));
     out
 }
@@ -125,7 +216,7 @@ pub fn encode(chunk: &Chunk) -> Vec<u8> {
 /// A chunk's points, sorted, values × 1000, and the offset they were recorded at.
 pub fn decode(bytes: &[u8]) -> Result<Chunk, ChunkError> {
     let (&version, compressed) = bytes.split_first().ok_or(ChunkError)?;
-    if version != FORMAT_VERSION {
+    if version != FORMAT_VERSION && version != FORMAT_WITH_OFFSET_CHANGES {
         return Err(ChunkError);
     }
     let raw = lz4_flex::decompress_size_prepended(compressed).map_err(|_| ChunkError)?;
@@ -138,6 +229,19 @@ pub fn decode(bytes: &[u8]) -> Result<Chunk, ChunkError> {
         .filter(|digits| *digits <= SCALE_DIGITS)
         .ok_or(ChunkError)?;
     let multiplier = 10i64.pow(SCALE_DIGITS - digits);
+    let mut offset_changes = Vec::new();
+    if version == FORMAT_WITH_OFFSET_CHANGES {
+        let changes = usize::try_from(take_varint(&mut input)?).map_err(|_| ChunkError)?;
+        if changes > input.len() / 2 {
+            return Err(ChunkError);
+        }
+        for _ in 0..changes {
+            let at = unzigzag(take_varint(&mut input)?);
+            let offset =
+                i32::try_from(unzigzag(take_varint(&mut input)?)).map_err(|_| ChunkError)?;
+            offset_changes.push((at, offset));
+        }
+    }
     // Each point takes at least two bytes: a count beyond that is damage, not a big chunk.
     if count > input.len() / 2 + 1 {
         return Err(ChunkError);
@@ -162,6 +266,7 @@ pub fn decode(bytes: &[u8]) -> Result<Chunk, ChunkError> {
     if input.is_empty() {
         Ok(Chunk {
             utc_offset_seconds,
+            offset_changes,
             points,
         })
     } else {
@@ -176,30 +281,18 @@ pub fn values(points: &[(i64, i64)]) -> impl Iterator<Item = (i64, f64)> + '_ {
         .map(|(at, value)| (*at, *value as f64 / VALUE_SCALE))
 }
 
-/// `existing` with `fresh` laid over it: a fresh point replaces a stored one at the same instant.
-pub fn merge(existing: &[(i64, i64)], fresh: &[(i64, i64)]) -> Vec<(i64, i64)> {
-    let mut merged = Vec::with_capacity(existing.len() + fresh.len());
-    let (mut old, mut new) = (existing.iter().peekable(), fresh.iter().peekable());
-    while let (Some(a), Some(b)) = (old.peek().copied(), new.peek().copied()) {
-        if a.0 < b.0 {
-            merged.push(*a);
-            old.next();
-        } else {
-            if a.0 == b.0 {
-                old.next();
-            }
-            merged.push(*b);
-            new.next();
-        }
-    }
-    merged.extend(old);
-    merged.extend(new);
-    merged
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Points at one offset, as the chunk stores them.
+    fn normalise(points: &[(i64, f64)]) -> Vec<(i64, i64)> {
+        let at_zero: Vec<(i64, f64, i32)> = points.iter().map(|(at, v)| (*at, *v, 0)).collect();
+        normalise_with_offsets(&at_zero)
+            .into_iter()
+            .map(|(at, value, _)| (at, value))
+            .collect()
+    }
 
     fn heart_rate_hour(start: i64) -> Vec<(i64, f64)> {
         (0..3600)
@@ -212,6 +305,7 @@ mod tests {
         let start = 1_790_000_000_000i64;
         let chunk = Chunk {
             utc_offset_seconds: -5 * 3600,
+            offset_changes: Vec::new(),
             points: normalise(&heart_rate_hour(start)),
         };
         let bytes = encode(&chunk);
@@ -227,11 +321,13 @@ mod tests {
         let points = normalise(&[(5, 36.651), (1_000, -0.5), (1_007, 72.35), (90_000, 1e6)]);
         let chunk = Chunk {
             utc_offset_seconds: 19_800,
+            offset_changes: Vec::new(),
             points,
         };
         assert_eq!(decode(&encode(&chunk)).unwrap(), chunk);
         let whole = Chunk {
             utc_offset_seconds: 0,
+            offset_changes: Vec::new(),
             points: normalise(&[(1, 120.0), (2, 80.0)]),
         };
         assert_eq!(decode(&encode(&whole)).unwrap(), whole);
@@ -249,19 +345,55 @@ mod tests {
 
     #[test]
     fn merging_lays_fresh_points_over_stored_ones() {
-        let stored = [(1, 10), (2, 20), (4, 40)];
-        let fresh = [(2, 21), (3, 30), (5, 50)];
+        let stored = [(1, 10, 0), (2, 20, 0), (4, 40, 0)];
+        let fresh = [(2, 21, 3600), (3, 30, 3600), (5, 50, 3600)];
         assert_eq!(
-            merge(&stored, &fresh),
-            vec![(1, 10), (2, 21), (3, 30), (4, 40), (5, 50)]
+            merge_with_offsets(&stored, &fresh),
+            vec![
+                (1, 10, 0),
+                (2, 21, 3600),
+                (3, 30, 3600),
+                (4, 40, 0),
+                (5, 50, 3600)
+            ]
         );
-        assert_eq!(merge(&stored, &[]), stored.to_vec());
+        assert_eq!(merge_with_offsets(&stored, &[]), stored.to_vec());
+    }
+
+    #[test]
+    fn an_offset_change_inside_the_hour_is_kept_with_each_point() {
+        // Newfoundland falls back at 04:30 UTC: -02:30 before, -03:30 after.
+        let (ndt, nst) = (-9000, -12600);
+        let start = 1_793_505_600_000i64; // 2026-11-01T04:00:00Z
+        let points: Vec<(i64, f64, i32)> = (0..60)
+            .map(|m| {
+                let at = start + m * 60_000;
+                (at, 60.0 + m as f64, if m < 30 { ndt } else { nst })
+            })
+            .collect();
+        let chunk = Chunk::with_offsets(&normalise_with_offsets(&points));
+        assert_eq!(chunk.offset_changes, vec![(start + 30 * 60_000, nst)]);
+        assert_eq!(chunk.offset_at(start), ndt);
+        assert_eq!(chunk.offset_at(start + 29 * 60_000), ndt);
+        assert_eq!(chunk.offset_at(start + 30 * 60_000), nst);
+        let bytes = encode(&chunk);
+        assert_eq!(bytes[0], FORMAT_WITH_OFFSET_CHANGES);
+        let decoded = decode(&bytes).unwrap();
+        assert_eq!(decoded, chunk);
+        assert_eq!(
+            decoded.points_with_offsets(),
+            normalise_with_offsets(&points)
+        );
+        // One offset: the bytes of format 2, as before.
+        let steady = Chunk::with_offsets(&normalise_with_offsets(&points[..30]));
+        assert_eq!(encode(&steady)[0], FORMAT_VERSION);
     }
 
     #[test]
     fn damaged_chunks_are_refused() {
         let bytes = encode(&Chunk {
             utc_offset_seconds: 0,
+            offset_changes: Vec::new(),
             points: normalise(&[(1, 1.0), (2, 2.0)]),
         });
         assert_eq!(decode(&bytes[..bytes.len() - 1]), Err(ChunkError));

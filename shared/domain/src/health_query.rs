@@ -371,12 +371,17 @@ impl App {
             .await?;
         for (_, bytes) in chunks {
             let chunk = chunk::decode(&bytes).map_err(corrupt)?;
+            let mut changes = chunk.offset_changes.iter().peekable();
+            let mut offset = chunk.utc_offset_seconds;
             for (at_ms, value) in chunk::values(&chunk.points) {
+                while let Some((_, next)) = changes.next_if(|(change, _)| *change <= at_ms) {
+                    offset = *next;
+                }
                 if (from..to).contains(&at_ms) {
                     sink(Reading::Sample {
                         at_ms,
                         value,
-                        offset: chunk.utc_offset_seconds,
+                        offset,
                     });
                 }
             }

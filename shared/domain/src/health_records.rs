@@ -90,10 +90,9 @@ fn whole_records(batch: &HealthBatch) -> Result<BTreeMap<String, Whole>, StoreEr
 }
 
 /// Where one chunk's fresh points are in the batch (runs of its series, not copies: a
-/// month of 1 Hz samples is not held twice), and the offset they were recorded at.
+/// month of 1 Hz samples is not held twice). Each run keeps its series' offset.
 struct Fresh {
     metric: Metric,
-    utc_offset_seconds: i32,
     runs: Vec<(usize, std::ops::Range<usize>)>,
 }
 
@@ -114,10 +113,8 @@ fn sample_chunks(series: &[SampleSeries]) -> BTreeMap<String, Fresh> {
                 .entry(chunk_key(one.metric, &utc_hour(hour * HOUR_MS)))
                 .or_insert_with(|| Fresh {
                     metric: one.metric,
-                    utc_offset_seconds: one.utc_offset_seconds,
                     runs: Vec::new(),
                 });
-            fresh.utc_offset_seconds = one.utc_offset_seconds;
             fresh.runs.push((index, start..end));
             start = end;
         }
@@ -162,12 +159,17 @@ pub async fn store_batch(
         }
     }
     for (key, incoming) in &chunks {
-        let points: Vec<(i64, f64)> = incoming
+        let points: Vec<(i64, f64, i32)> = incoming
             .runs
             .iter()
-            .flat_map(|(index, run)| batch.samples[*index].points[run.clone()].iter().copied())
+            .flat_map(|(index, run)| {
+                let series = &batch.samples[*index];
+                series.points[run.clone()]
+                    .iter()
+                    .map(|(at, value)| (*at, *value, series.utc_offset_seconds))
+            })
             .collect();
-        let fresh = chunk::normalise(&points);
+        let fresh = chunk::normalise_with_offsets(&points);
         let stored_bytes = stored.remove(key).flatten();
         let before = match &stored_bytes {
             Some(bytes) => chunk::decode(bytes).unwrap_or_else(|_| {
@@ -176,18 +178,18 @@ pub async fn store_batch(
             }),
             None => chunk::Chunk::default(),
         };
+        let before = before.points_with_offsets();
         let tally = counts.entry(incoming.metric.to_string()).or_default();
         tally.fetched += fresh.len() as u64;
         let same = fresh
             .iter()
-            .filter(|point| before.points.binary_search(point).is_ok())
+            .filter(|point| before.binary_search(point).is_ok())
             .count() as u64;
         tally.unchanged += same;
         tally.written += fresh.len() as u64 - same;
-        let merged = chunk::encode(&chunk::Chunk {
-            utc_offset_seconds: incoming.utc_offset_seconds,
-            points: chunk::merge(&before.points, &fresh),
-        });
+        let merged = chunk::encode(&chunk::Chunk::with_offsets(&chunk::merge_with_offsets(
+            &before, &fresh,
+        )));
         if stored_bytes.as_deref() != Some(merged.as_slice()) {
             writes.push((key.clone(), merged));
         }
