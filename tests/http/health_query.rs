@@ -682,4 +682,59 @@ on_both_hosts!(
     summary_events_and_personal_records,
     a_traveller_gets_local_days_wherever_they_are,
     erasure_leaves_nothing_of_the_user,
+    an_offset_change_inside_an_hour_keeps_both_offsets,
 );
+
+/// Samples whose offset changes inside one UTC hour (Newfoundland falls back at 04:30 UTC)
+/// are read back each at its own offset, on both hosts.
+async fn an_offset_change_inside_an_hour_keeps_both_offsets(host: Host) {
+    let h = harness_on(host, ProviderId::Withings).await;
+    let connection = h.connect().await;
+    let owner = RecordOwner {
+        workspace: connection.workspace_id.clone(),
+        user: connection.user_id.clone(),
+        connection: connection.id.clone(),
+    };
+    let (ndt, nst) = (-9000, -12600);
+    let start = ms("2026-11-01T04:00:00Z");
+    let points = (0..60).map(|m| {
+        let at = start + m * 60_000;
+        (at, 60.0 + m as f64, if m < 30 { ndt } else { nst })
+    });
+    let batch = HealthBatch {
+        samples: SampleSeries::by_offset(Metric::HeartRate, ProviderId::Withings, points),
+        ..HealthBatch::default()
+    };
+    store_batch(h.ports.health.as_ref(), &owner, &batch)
+        .await
+        .unwrap();
+    let page = h
+        .app
+        .list_records(
+            &h.caller,
+            &h.user,
+            &RecordsQuery {
+                metric_type: Some("heart_rate".into()),
+                from: Some("2026-11-01T04:00:00Z".into()),
+                to: Some("2026-11-01T05:00:00Z".into()),
+                limit: Some("100".into()),
+                ..RecordsQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 60);
+    for record in &page.items {
+        let expected = if record.at_ms < start + 30 * 60_000 {
+            ndt
+        } else {
+            nst
+        };
+        assert_eq!(record.utc_offset_seconds, expected, "at {}", record.at_ms);
+    }
+    // Stored again: nothing changes.
+    let again = store_batch(h.ports.health.as_ref(), &owner, &batch)
+        .await
+        .unwrap();
+    assert_eq!(again["heart_rate"].written, 0);
+}

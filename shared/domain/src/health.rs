@@ -180,6 +180,33 @@ pub struct SampleSeries {
     pub source: Option<String>,
 }
 
+impl SampleSeries {
+    /// Points that each carry their own offset `(UTC ms, value, offset)`, as series of one
+    /// offset each: a run across a DST change, or a traveller's day, keeps every point's own.
+    pub fn by_offset(
+        metric: Metric,
+        provider: ProviderId,
+        points: impl IntoIterator<Item = (i64, f64, i32)>,
+    ) -> Vec<SampleSeries> {
+        let mut out: Vec<SampleSeries> = Vec::new();
+        for (at, value, offset) in points {
+            match out.last_mut() {
+                Some(series) if series.utc_offset_seconds == offset => {
+                    series.points.push((at, value));
+                }
+                _ => out.push(SampleSeries {
+                    metric,
+                    points: vec![(at, value)],
+                    utc_offset_seconds: offset,
+                    provider,
+                    source: None,
+                }),
+            }
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionKind {

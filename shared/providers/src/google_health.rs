@@ -159,8 +159,8 @@ fn sleep_stage(raw: &str) -> Option<SleepStage> {
 
 /// Maps listed points of one type into `batch`.
 fn map_points(listed: &Listed, points: &[Value], batch: &mut HealthBatch) {
-    let mut samples: Vec<(i64, f64)> = Vec::new();
-    let mut sample_offset = 0;
+    // Each heart-rate point carries its own `utcOffset`.
+    let mut samples: Vec<(i64, f64, i32)> = Vec::new();
     for point in points {
         let Some(body) = point.get(listed.key) else {
             continue;
@@ -172,8 +172,7 @@ fn map_points(listed: &Listed, points: &[Value], batch: &mut HealthBatch) {
                     .and_then(Value::as_str)
                     .and_then(instant_ms);
                 if let (Some(at), Some(bpm)) = (at, number(body, "/beatsPerMinute")) {
-                    sample_offset = offset(body.pointer("/sampleTime/utcOffset"));
-                    samples.push((at, bpm));
+                    samples.push((at, bpm, offset(body.pointer("/sampleTime/utcOffset"))));
                 }
             }
             "weight" | "bodyFat" => {
@@ -302,15 +301,11 @@ fn map_points(listed: &Listed, points: &[Value], batch: &mut HealthBatch) {
             }
         }
     }
-    if !samples.is_empty() {
-        batch.samples.push(SampleSeries {
-            metric: Metric::HeartRate,
-            points: samples,
-            utc_offset_seconds: sample_offset,
-            provider: ProviderId::Fitbit,
-            source: None,
-        });
-    }
+    batch.samples.extend(SampleSeries::by_offset(
+        Metric::HeartRate,
+        ProviderId::Fitbit,
+        samples,
+    ));
 }
 
 /// `dailyRollUp` points: one civil day each.
@@ -463,5 +458,36 @@ pub(crate) fn data_type_named(name: &str) -> Option<DataType> {
             .iter()
             .find(|listed| listed.path == name || listed.path.strip_prefix("daily-") == Some(name))
             .map(|listed| listed.brings),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn heart_rate(at: &str, offset: &str, bpm: &str) -> Value {
+        serde_json::json!({ "heartRate": {
+            "sampleTime": { "physicalTime": at, "utcOffset": offset },
+            "beatsPerMinute": bpm,
+        }})
+    }
+
+    #[test]
+    fn heart_rate_points_keep_their_own_utc_offsets() {
+        // Newfoundland falls back at 04:30 UTC on 1 November 2026: −02:30, then −03:30.
+        let points = [
+            heart_rate("2026-11-01T04:20:00Z", "-9000s", "61"),
+            heart_rate("2026-11-01T04:29:00Z", "-9000s", "62"),
+            heart_rate("2026-11-01T04:31:00Z", "-12600s", "63"),
+        ];
+        let mut batch = HealthBatch::default();
+        map_points(&LISTED[0], &points, &mut batch);
+        let offsets: Vec<(i32, usize)> = batch
+            .samples
+            .iter()
+            .map(|s| (s.utc_offset_seconds, s.points.len()))
+            .collect();
+        assert_eq!(offsets, vec![(-9000, 2), (-12600, 1)]);
     }
 }

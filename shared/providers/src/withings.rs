@@ -406,23 +406,22 @@ pub fn activities(days: &[Value], request: &FetchRequest) -> HealthBatch {
 }
 
 /// `getintradayactivity`: `series` keyed by epoch seconds.
-pub fn intraday(body: &Value, tz: Tz) -> Option<SampleSeries> {
-    let series = body.get("series")?.as_object()?;
+pub fn intraday(body: &Value, tz: Tz) -> Vec<SampleSeries> {
+    let Some(series) = body.get("series").and_then(Value::as_object) else {
+        return Vec::new();
+    };
     let mut points = Vec::new();
     for (epoch, values) in series {
-        let at = epoch.parse::<i64>().ok().and_then(millis_of_seconds);
-        if let (Some(at), Some(bpm)) = (at, number(values, "heart_rate")) {
-            points.push((at, bpm));
+        let seconds = epoch.parse::<i64>().ok();
+        let at = seconds.and_then(millis_of_seconds);
+        if let (Some(seconds), Some(at), Some(bpm)) = (seconds, at, number(values, "heart_rate")) {
+            // Each point at the offset its zone had then: a day of samples may cross a DST
+            // change.
+            points.push((at, bpm, local(tz, seconds).0));
         }
     }
-    let first = points.iter().map(|(at, _)| *at).min()?;
-    Some(SampleSeries {
-        metric: Metric::HeartRate,
-        points,
-        utc_offset_seconds: local(tz, first / 1000).0,
-        provider: ProviderId::Withings,
-        source: None,
-    })
+    points.sort_by_key(|(at, _, _)| *at);
+    SampleSeries::by_offset(Metric::HeartRate, ProviderId::Withings, points)
 }
 
 /// `sleep getsummary` nights: a sleep session each, and the night's respiratory rate and HRV.
@@ -665,13 +664,27 @@ mod tests {
             "1772432760": {"heart_rate": 64},
             "1772432820": {"steps": 12}
         }});
-        let series = intraday(&body, Tz::Europe__Berlin).unwrap();
-        let mut points = series.points.clone();
-        points.sort_by_key(|p| p.0);
+        let series = intraday(&body, Tz::Europe__Berlin);
+        assert_eq!(series.len(), 1);
         assert_eq!(
-            points,
+            series[0].points,
             vec![(1_772_432_700_000, 61.0), (1_772_432_760_000, 64.0)]
         );
-        assert_eq!(series.utc_offset_seconds, 3600);
+        assert_eq!(series[0].utc_offset_seconds, 3600);
+    }
+
+    #[test]
+    fn intraday_points_across_a_dst_change_keep_their_own_offsets() {
+        // Berlin springs forward at 01:00 UTC on 29 March 2026.
+        let body = serde_json::json!({"series": {
+            "1774745940": {"heart_rate": 58},
+            "1774746060": {"heart_rate": 59}
+        }});
+        let series = intraday(&body, Tz::Europe__Berlin);
+        let offsets: Vec<(i32, usize)> = series
+            .iter()
+            .map(|s| (s.utc_offset_seconds, s.points.len()))
+            .collect();
+        assert_eq!(offsets, vec![(3600, 1), (7200, 1)]);
     }
 }
