@@ -307,7 +307,7 @@ async fn oura_days_sleep_with_its_hypnogram_heart_rate_workouts_and_spo2() {
             (ms("2026-03-02T06:35:00Z"), 139.0),
         ]
     );
-    assert_eq!(hour.utc_offset_seconds, CET);
+    assert_eq!(hour.utc_offset_seconds, CET, "{:?}", hour.offset_changes);
     assert_eq!(counts(&job, "heart_rate"), (4, 4, 0));
 }
 

@@ -217,9 +217,43 @@ pub fn sleeps(periods: &[Value], request: &FetchRequest) -> HealthBatch {
     batch
 }
 
-/// `heartrate`: 5-minute (and workout) samples.
-pub fn heart_rate(rows: &[Value], offset: i32) -> Option<SampleSeries> {
-    let points: Vec<(i64, f64)> = rows
+/// Where the user's offset is known from: each `(UTC ms, offset)` an Oura record written in
+/// local time gives (a day's 4 a.m. start, a night's bedtime). Sorted by instant.
+#[derive(Debug, Default)]
+pub struct OffsetTimeline(Vec<(i64, i32)>);
+
+impl OffsetTimeline {
+    /// Learns from the local timestamps in `rows` (`timestamp`, `bedtime_start`, `bedtime_end`).
+    pub fn learn(&mut self, rows: &[Value]) {
+        for row in rows {
+            for field in ["timestamp", "bedtime_start", "bedtime_end"] {
+                if let Some(raw) = row.get(field).and_then(Value::as_str)
+                    && let Some(at) = instant_ms(raw)
+                {
+                    self.0.push((at, offset_of_rfc3339(raw)));
+                }
+            }
+        }
+        self.0.sort_unstable();
+        self.0.dedup();
+    }
+
+    /// The offset in force at `at`: the latest one learnt at or before it (the earliest when
+    /// nothing came before), 0 when nothing was learnt.
+    pub fn at(&self, at: i64) -> i32 {
+        let after = self.0.partition_point(|(from, _)| *from <= at);
+        after
+            .checked_sub(1)
+            .and_then(|index| self.0.get(index))
+            .or_else(|| self.0.first())
+            .map_or(0, |(_, offset)| *offset)
+    }
+}
+
+/// `heartrate`: 5-minute (and workout) samples. Their timestamps are UTC; each takes the
+/// offset the user's other records show in force at its instant.
+pub fn heart_rate(rows: &[Value], offsets: &OffsetTimeline) -> Vec<SampleSeries> {
+    let mut points: Vec<(i64, f64, i32)> = rows
         .iter()
         .filter_map(|row| {
             let at = row
@@ -227,16 +261,15 @@ pub fn heart_rate(rows: &[Value], offset: i32) -> Option<SampleSeries> {
                 .and_then(Value::as_str)
                 .and_then(instant_ms)
                 .or_else(|| row.get("timestamp_unix").and_then(Value::as_i64))?;
-            Some((at, number(row, "/bpm")?))
+            Some((at, number(row, "/bpm")?, offsets.at(at)))
         })
         .collect();
-    (!points.is_empty()).then_some(SampleSeries {
-        metric: Metric::HeartRate,
-        points,
-        utc_offset_seconds: offset,
-        provider: ProviderId::Oura,
-        source: Some("Oura Ring".into()),
-    })
+    points.sort_by_key(|(at, _, _)| *at);
+    let mut series = SampleSeries::by_offset(Metric::HeartRate, ProviderId::Oura, points);
+    for one in &mut series {
+        one.source = Some("Oura Ring".into());
+    }
+    series
 }
 
 /// `workout`s: activity, times, distance, energy.
@@ -357,10 +390,14 @@ pub async fn fetch(
         ("end_datetime", request.to.to_string()),
     ];
     let mut batch = HealthBatch::default();
-    let mut offset = 0;
+    let mut offsets = OffsetTimeline::default();
     for (collection, scope, types) in COLLECTIONS {
         let types = request.wanted(types);
-        if types.is_empty() {
+        // Heart rate carries no offset: the days' records tell it, even when only heart rate
+        // is asked for.
+        let for_offsets_only =
+            types.is_empty() && collection == "daily_activity" && request.wants(Metric::HeartRate);
+        if types.is_empty() && !for_offsets_only {
             continue;
         }
         let query: &[(&str, String)] = if collection == "heartrate" {
@@ -388,18 +425,48 @@ pub async fn fetch(
             }
             Got::Missing => Vec::new(),
         };
+        // The days' and nights' offsets serve the heart-rate series, whose own timestamps
+        // are UTC.
+        if collection != "heartrate" {
+            offsets.learn(&rows);
+        }
+        if for_offsets_only {
+            continue;
+        }
         match collection {
-            "daily_activity" => {
-                // The days' offsets serve the heart-rate series, which carries none.
-                offset = rows.first().map_or(offset, day_offset);
-                batch.extend(daily_activity(&rows, request));
-            }
+            "daily_activity" => batch.extend(daily_activity(&rows, request)),
             "daily_readiness" => batch.extend(daily_readiness(&rows, request)),
             "sleep" => batch.extend(sleeps(&rows, request)),
             "workout" => batch.sessions.extend(workouts(&rows)),
             "daily_spo2" => batch.extend(daily_spo2(&rows, request)),
-            _ => batch.samples.extend(heart_rate(&rows, offset)),
+            _ => batch.samples.extend(heart_rate(&rows, &offsets)),
         }
     }
     Ok(batch)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heart_rate_takes_the_offset_in_force_at_each_sample() {
+        // Berlin days either side of the change on 29 March 2026 (Oura days start at 4 a.m.).
+        let days = [
+            serde_json::json!({"timestamp": "2026-03-28T04:00:00.000+01:00"}),
+            serde_json::json!({"timestamp": "2026-03-29T04:00:00.000+02:00"}),
+        ];
+        let mut offsets = OffsetTimeline::default();
+        offsets.learn(&days);
+        let rows = [
+            serde_json::json!({"bpm": 52, "source": "rest", "timestamp": "2026-03-28T22:00:00+00:00"}),
+            serde_json::json!({"bpm": 55, "source": "awake", "timestamp": "2026-03-29T09:00:00+00:00"}),
+        ];
+        let series = heart_rate(&rows, &offsets);
+        let found: Vec<i32> = series.iter().map(|s| s.utc_offset_seconds).collect();
+        assert_eq!(found, vec![3600, 7200]);
+        let unknown = heart_rate(&rows, &OffsetTimeline::default());
+        assert_eq!(unknown[0].utc_offset_seconds, 0);
+    }
 }
