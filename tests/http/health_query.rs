@@ -183,8 +183,7 @@ fn new_york_weekend() -> HealthBatch {
                 None,
             ),
         ],
-        skipped: Vec::new(),
-        retracted: Vec::new(),
+        ..HealthBatch::default()
     }
 }
 

@@ -171,6 +171,7 @@ async fn the_scheduler_binary_queues_a_sync_of_a_connection_never_synced() {
         updated_at: now,
         last_synced_at: None,
         token_expires_at: None,
+        time_zone: None,
     };
     let tokens = vitasync_tests::placeholder_tokens();
     ports

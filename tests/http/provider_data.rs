@@ -454,9 +454,8 @@ async fn an_oura_scope_the_user_deselected_is_skipped_and_reported() {
     assert!(!stored.keys().any(|k| k.starts_with("X#workout")));
 }
 
-#[tokio::test]
-async fn fitbit_through_google_health_rollups_points_sleep_and_exercise() {
-    let h = harness_on(Host::Embedded, ProviderId::Fitbit).await;
+async fn fitbit_through_google_health_rollups_points_sleep_and_exercise(host: Host) {
+    let h = harness_on(host, ProviderId::Fitbit).await;
     let connection = h.connect().await;
     let job = h
         .app
@@ -478,11 +477,17 @@ async fn fitbit_through_google_health_rollups_points_sleep_and_exercise() {
     let stored = stored(&h, &connection).await;
 
     // Daily steps from the reconciled daily roll-up (int64 as strings), never summed points.
+    // Civil days in the user's zone (users/me/settings: Europe/Berlin), with its offset.
     let steps: DailySummary = one(&stored, "D#steps#2026-11-18");
-    assert_eq!(steps.value, 11842.0);
+    assert_eq!((steps.value, steps.utc_offset_seconds), (11842.0, CET));
     assert_eq!(counts(&job, "steps"), (3, 3, 0));
     let rhr: DailySummary = one(&stored, "D#resting_heart_rate#2026-11-20");
-    assert_eq!(rhr.value, 58.0);
+    assert_eq!((rhr.value, rhr.utc_offset_seconds), (58.0, CET));
+    // The zone is kept on the connection.
+    assert_eq!(
+        h.reread(&connection).await.time_zone.as_deref(),
+        Some("Europe/Berlin")
+    );
     let hrv: DailySummary = one(&stored, "D#heart_rate_variability#2026-11-20");
     assert_eq!(hrv.value, 41.7);
     let spo2: DailySummary = one(&stored, "D#blood_oxygen#2026-11-20");
@@ -768,6 +773,7 @@ async fn records_the_provider_retracts_are_removed(host: Host) {
 }
 
 on_both_hosts!(
+    fitbit_through_google_health_rollups_points_sleep_and_exercise,
     polar_exercises_sleep_recharge_activity_and_heart_rate,
     records_the_provider_retracts_are_removed,
 );

@@ -809,6 +809,9 @@ async fn api(
         (ProviderId::Fitbit, "GET", "/v4/users/me/identity") => {
             fixture("google-health/identity.json")
         }
+        (ProviderId::Fitbit, "GET", "/v4/users/me/settings") => {
+            fixture("google-health/settings.json")
+        }
         (ProviderId::Oura, "GET", "/v2/usercollection/personal_info") => json!({
             "id": account_id(ProviderId::Oura), "age": 31, "weight": 64.2, "height": 1.71,
             "biological_sex": "female", "email": "wearer@example.invalid"

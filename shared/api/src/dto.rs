@@ -324,6 +324,8 @@ pub struct ConnectionBody {
     pub last_synced_at: Option<Timestamp>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub token_expires_at: Option<Timestamp>,
+    /// The user's IANA time zone, where the provider tells it (e.g. `Europe/Berlin`).
+    pub time_zone: Option<String>,
 }
 
 impl From<vitasync_domain::connection::Connection> for ConnectionBody {
@@ -337,6 +339,7 @@ impl From<vitasync_domain::connection::Connection> for ConnectionBody {
             status_reason: connection.status_reason,
             scopes: connection.scopes,
             connected_at: connection.connected_at,
+            time_zone: connection.time_zone,
             last_synced_at: connection.last_synced_at,
             token_expires_at: connection.token_expires_at,
         }

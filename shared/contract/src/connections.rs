@@ -35,6 +35,7 @@ fn connection(
         updated_at: at(now),
         last_synced_at: None,
         token_expires_at: Some(at(now + 3600)),
+        time_zone: None,
     }
 }
 

@@ -606,6 +606,7 @@ impl App {
             updated_at: now,
             last_synced_at: None,
             token_expires_at: expires_at,
+            time_zone: None,
         };
         let sealed = seal_tokens(&settings.vault, &candidate, grant)
             .await

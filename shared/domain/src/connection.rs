@@ -33,6 +33,10 @@ pub struct Connection {
     pub updated_at: Timestamp,
     pub last_synced_at: Option<Timestamp>,
     pub token_expires_at: Option<Timestamp>,
+    /// The user's IANA zone where the provider says (Google Health's settings), refreshed
+    /// by every sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// A connection's tokens as stored: sealed, with the version that guards refreshes.

@@ -342,6 +342,8 @@ pub struct HealthBatch {
     pub skipped: Vec<DataType>,
     /// Records the provider now marks as not real: whatever was stored for them is removed.
     pub retracted: Vec<Retraction>,
+    /// The user's IANA zone, where the provider says (kept on the connection).
+    pub time_zone: Option<String>,
 }
 
 /// A record a provider marks deleted, unscorable or pending: not data. What an earlier sync
@@ -421,6 +423,7 @@ impl HealthBatch {
         self.sessions.extend(other.sessions);
         self.skipped.extend(other.skipped);
         self.retracted.extend(other.retracted);
+        self.time_zone = other.time_zone.or(self.time_zone.take());
     }
 }
 

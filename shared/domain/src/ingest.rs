@@ -395,6 +395,7 @@ impl App {
             updated_at: now,
             last_synced_at: None,
             token_expires_at: None,
+            time_zone: None,
         };
         // Nothing is sealed: the phone pushes, VitaSync never calls anyone for this data.
         let no_tokens = StoredTokens {

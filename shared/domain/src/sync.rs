@@ -527,6 +527,13 @@ impl App {
             &batch,
         )
         .await?;
+        if let Some(zone) = batch
+            .time_zone
+            .as_ref()
+            .filter(|zone| connection.time_zone.as_ref() != Some(*zone))
+        {
+            self.record_time_zone(&connection, zone).await?;
+        }
         // Only now, with the data stored, does the connection count as synced up to `to`. A
         // window that ends well in the past (a historical backfill) says nothing of recent
         // data, so it leaves `lastSyncedAt` alone.
@@ -572,6 +579,31 @@ impl App {
             let delay = backoff(job.attempts);
             Step::Retry(job, delay)
         }
+    }
+
+    /// Keeps the zone the provider named on the connection.
+    async fn record_time_zone(
+        &self,
+        connection: &Connection,
+        zone: &str,
+    ) -> Result<(), DomainError> {
+        if let Some(current) = self
+            .ports
+            .connections
+            .get_connection(
+                &connection.workspace_id,
+                &connection.user_id,
+                &connection.id,
+            )
+            .await?
+        {
+            let updated = Connection {
+                time_zone: Some(zone.to_owned()),
+                ..current
+            };
+            self.ports.connections.update_connection(&updated).await?;
+        }
+        Ok(())
     }
 
     pub(crate) async fn mark_disconnected(

@@ -5,7 +5,7 @@
 //! count a phone and a tracker twice). int64 values arrive as JSON strings; offsets as
 //! duration strings (`"3600s"`).
 
-use crate::rest::{Got, JsonApi, instant_ms, local_date, number, text};
+use crate::rest::{Got, JsonApi, instant_ms, local_date, number, offset_on, text};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use vitasync_domain::health::{
@@ -395,6 +395,15 @@ pub async fn fetch(
 ) -> Result<HealthBatch, FetchError> {
     let api = JsonApi::new(http, &settings.api_url, token, &request.budget);
     let mut batch = HealthBatch::default();
+    // Daily values are civil days in the user's zone: `users/me/settings` names it.
+    let zone = if request.granted(&format!("{SCOPE}settings.readonly")) {
+        match api.get("/v4/users/me/settings", &[]).await? {
+            Got::Data(body) => text(&body, "/timeZone"),
+            Got::Forbidden | Got::Missing => None,
+        }
+    } else {
+        None
+    };
     for (data_type, metric) in [("steps", Metric::Steps), ("distance", Metric::Distance)] {
         if !request.wants(metric) {
             continue;
@@ -445,6 +454,15 @@ pub async fn fetch(
             Got::Forbidden => batch.skipped.push(listed.brings),
             Got::Missing => {}
         }
+    }
+    if let Some(tz) = zone
+        .as_deref()
+        .and_then(|name| name.parse::<chrono_tz::Tz>().ok())
+    {
+        for summary in &mut batch.summaries {
+            summary.utc_offset_seconds = offset_on(tz, &summary.date);
+        }
+        batch.time_zone = zone;
     }
     Ok(batch)
 }

@@ -204,6 +204,16 @@ pub fn instant_ms(raw: &str) -> Option<i64> {
 
 pub use vitasync_domain::time::local_date;
 
+/// The UTC offset of a zone on a local date (at noon, clear of DST switches).
+pub fn offset_on(zone: chrono_tz::Tz, date: &str) -> i32 {
+    use chrono::{Offset, TimeZone};
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .ok()
+        .and_then(|day| day.and_hms_opt(12, 0, 0))
+        .and_then(|noon| zone.from_local_datetime(&noon).single())
+        .map_or(0, |at| at.offset().fix().local_minus_utc())
+}
+
 /// Kilojoules in kilocalories.
 pub fn kcal_from_kj(kj: f64) -> f64 {
     (kj / 4.184 * 10.0).round() / 10.0

@@ -3,8 +3,9 @@
 //! with `action=…`; every reply is HTTP 200 with a `status` that must be read (401 expired
 //! token, 601 too many requests).
 
+use crate::rest::offset_on;
 use crate::wire::describe;
-use chrono::{DateTime, NaiveDate, Offset, TimeZone, Utc};
+use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
@@ -149,15 +150,6 @@ fn local(zone: Tz, epoch_seconds: i64) -> (i32, String) {
         ),
         None => (0, String::new()),
     }
-}
-
-/// The UTC offset of a zone on a local date (at noon, clear of DST switches).
-fn offset_on(zone: Tz, date: &str) -> i32 {
-    NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .ok()
-        .and_then(|day| day.and_hms_opt(12, 0, 0))
-        .and_then(|noon| zone.from_local_datetime(&noon).single())
-        .map_or(0, |at| at.offset().fix().local_minus_utc())
 }
 
 fn origin(record_id: String, source: Option<String>) -> Origin {

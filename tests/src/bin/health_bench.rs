@@ -86,6 +86,7 @@ async fn user_with_connection(ports: Ports) -> (App, Principal, String, RecordOw
         updated_at: now,
         last_synced_at: None,
         token_expires_at: None,
+        time_zone: None,
     };
     let tokens = vitasync_tests::placeholder_tokens();
     ports
