@@ -213,3 +213,138 @@ async fn bad_reads_are_refused_with_the_field_named() {
         .await
         .assert_problem(404, "not-found");
 }
+
+/// The documentation's first query after connecting: the last 7 days of steps, as daily
+/// records; and the same totals through every read route.
+#[tokio::test]
+async fn daily_totals_are_readable_through_every_route() {
+    let host = TestHost::start().await;
+    let user = host.user(ROOT_KEY, "grace").await;
+    connect_demo(&host, &user).await;
+    // Connecting started the 30-day backfill.
+    let jobs = host
+        .get(&format!("/v1/users/{user}/sync-jobs"), ROOT_KEY)
+        .await;
+    let backfill = jobs.body["data"][0]["jobId"].as_str().unwrap().to_owned();
+    let ended = until_ended(&host, &backfill).await;
+    assert_eq!(ended["status"], "succeeded", "{ended}");
+
+    let steps = host
+        .get(
+            &format!("/v1/users/{user}/health?metricType=steps&limit=7"),
+            ROOT_KEY,
+        )
+        .await;
+    assert_eq!(steps.status, StatusCode::OK, "{}", steps.body);
+    let days = steps.body["data"].as_array().unwrap();
+    assert_eq!(days.len(), 7, "{}", steps.body);
+    let dates: Vec<&str> = days
+        .iter()
+        .map(|d| d["localDate"].as_str().unwrap())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    sorted.dedup();
+    assert_eq!(dates, sorted, "one a day, newest first");
+    for day in days {
+        assert_eq!(day["kind"], "daily");
+        assert_eq!(day["metricType"], "steps");
+        assert_eq!(day["providerId"], "demo");
+        assert!(day["value"].as_f64().unwrap() > 0.0);
+        let start = chrono::DateTime::parse_from_rfc3339(day["at"].as_str().unwrap()).unwrap();
+        let end = chrono::DateTime::parse_from_rfc3339(day["endAt"].as_str().unwrap()).unwrap();
+        assert_eq!((end - start).num_hours(), 24);
+        // The day starts at local midnight.
+        let offset =
+            chrono::FixedOffset::east_opt(day["utcOffsetSeconds"].as_i64().unwrap() as i32)
+                .unwrap();
+        let local = start.with_timezone(&offset);
+        assert_eq!(
+            local.format("%Y-%m-%d %H:%M").to_string(),
+            format!("{} 00:00", day["localDate"].as_str().unwrap())
+        );
+    }
+    assert!(
+        steps.body["nextCursor"].is_string(),
+        "more days to page through"
+    );
+
+    // The same days through the timeseries: a week's sum is the sum of its days.
+    let first = dates.last().unwrap();
+    let last = dates.first().unwrap();
+    let by_day = host
+        .get(
+            &format!("/v1/users/{user}/health/timeseries?metricType=steps&bucket=day&agg=sum&from={first}T00:00:00Z&to={last}T23:59:59Z&tz=UTC"),
+            ROOT_KEY,
+        )
+        .await;
+    assert_eq!(by_day.status, StatusCode::OK, "{}", by_day.body);
+    let summed: f64 = by_day.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["value"].as_f64().unwrap())
+        .sum();
+    let listed: f64 = days.iter().map(|d| d["value"].as_f64().unwrap()).sum();
+    assert_eq!(summed, listed);
+    let weekly = host
+        .get(
+            &format!("/v1/users/{user}/health/timeseries?metricType=steps&bucket=week&agg=sum"),
+            ROOT_KEY,
+        )
+        .await;
+    assert_eq!(weekly.status, StatusCode::OK, "{}", weekly.body);
+    assert!(!weekly.body["data"].as_array().unwrap().is_empty());
+    // Steps are kept a day at a time: an hourly chart says why it cannot be drawn.
+    let hourly = host
+        .get(
+            &format!("/v1/users/{user}/health/timeseries?metricType=steps&bucket=hour"),
+            ROOT_KEY,
+        )
+        .await;
+    hourly.assert_problem(400, "validation-error");
+    assert_eq!(hourly.invalid_field(), "bucket");
+
+    // Daily summaries take RFC 3339 instants as every other range does.
+    let summaries = host
+        .get(
+            &format!("/v1/users/{user}/health/daily-summaries?metricTypes=steps&from={first}T00:00:00Z&to={last}T12:00:00%2B01:00"),
+            ROOT_KEY,
+        )
+        .await;
+    assert_eq!(summaries.status, StatusCode::OK, "{}", summaries.body);
+    assert_eq!(summaries.body["data"].as_array().unwrap().len(), 7);
+
+    // The summary counts what the records route lists: one record per day with a value.
+    let summary = host
+        .get(&format!("/v1/users/{user}/health/summary"), ROOT_KEY)
+        .await;
+    let steps_summary = summary.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metricType"] == "steps")
+        .unwrap()
+        .clone();
+    let (first, last) = (
+        steps_summary["first"].as_str().unwrap(),
+        steps_summary["last"].as_str().unwrap(),
+    );
+    let last_end = chrono::DateTime::parse_from_rfc3339(last).unwrap() + chrono::Duration::days(1);
+    let all = host
+        .get(
+            &format!(
+                "/v1/users/{user}/health?metricType=steps&limit=1000&from={}&to={}",
+                first.replace('+', "%2B"),
+                last_end.to_rfc3339().replace('+', "%2B")
+            ),
+            ROOT_KEY,
+        )
+        .await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    let listed = all.body["data"].as_array().unwrap().len() as u64;
+    assert_eq!(
+        listed,
+        steps_summary["days"].as_u64().unwrap() + steps_summary["count"].as_u64().unwrap()
+    );
+}

@@ -682,6 +682,7 @@ on_both_hosts!(
     a_traveller_gets_local_days_wherever_they_are,
     erasure_leaves_nothing_of_the_user,
     an_offset_change_inside_an_hour_keeps_both_offsets,
+    daily_values_are_records_and_chart_by_day,
 );
 
 /// Samples whose offset changes inside one UTC hour (Newfoundland falls back at 04:30 UTC)
@@ -736,4 +737,104 @@ async fn an_offset_change_inside_an_hour_keeps_both_offsets(host: Host) {
         .await
         .unwrap();
     assert_eq!(again["heart_rate"].written, 0);
+}
+
+/// Daily values are records too: one per local day, starting at that day's local midnight,
+/// newest first, on both hosts; and they are what day, week and month charts add up.
+async fn daily_values_are_records_and_chart_by_day(host: Host) {
+    let h = harness_on(host, ProviderId::Withings).await;
+    let connection = h.connect().await;
+    let owner = RecordOwner {
+        workspace: connection.workspace_id.clone(),
+        user: connection.user_id.clone(),
+        connection: connection.id.clone(),
+    };
+    let (kathmandu, newfoundland) = (5 * 3600 + 45 * 60, -(3 * 3600 + 30 * 60));
+    let w = ProviderId::Withings;
+    let batch = HealthBatch {
+        summaries: vec![
+            day(w, Metric::Steps, "2026-11-18", 8000.0, kathmandu),
+            day(w, Metric::Steps, "2026-11-19", 9000.0, kathmandu),
+            day(w, Metric::Steps, "2026-11-20", 10000.0, newfoundland),
+        ],
+        ..HealthBatch::default()
+    };
+    store_batch(h.ports.health.as_ref(), &owner, &batch)
+        .await
+        .unwrap();
+    let page = h
+        .app
+        .list_records(
+            &h.caller,
+            &h.user,
+            &RecordsQuery {
+                metric_type: Some("steps".into()),
+                limit: Some("2".into()),
+                ..RecordsQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    let got: Vec<(String, i64, f64)> = page
+        .items
+        .iter()
+        .map(|r| (r.local_date(), r.at_ms, r.value))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("2026-11-20".into(), ms("2026-11-20T03:30:00Z"), 10000.0),
+            ("2026-11-19".into(), ms("2026-11-18T18:15:00Z"), 9000.0),
+        ]
+    );
+    assert_eq!(
+        page.items[0].day.as_ref().unwrap().end_ms,
+        ms("2026-11-21T03:30:00Z")
+    );
+    let rest = h
+        .app
+        .list_records(
+            &h.caller,
+            &h.user,
+            &RecordsQuery {
+                metric_type: Some("steps".into()),
+                after: page.next.clone(),
+                ..RecordsQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.items[0].local_date(), "2026-11-18");
+
+    let weekly = h
+        .app
+        .timeseries(
+            &h.caller,
+            &h.user,
+            &TimeseriesQuery {
+                metric_type: Some("steps".into()),
+                bucket: Some("month".into()),
+                agg: Some("sum".into()),
+                ..TimeseriesQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    let total: f64 = weekly.buckets.iter().map(|b| b.value).sum();
+    assert_eq!(total, 27000.0);
+    assert!(matches!(
+        h.app
+            .timeseries(
+                &h.caller,
+                &h.user,
+                &TimeseriesQuery {
+                    metric_type: Some("steps".into()),
+                    bucket: Some("minute".into()),
+                    ..TimeseriesQuery::default()
+                },
+            )
+            .await,
+        Err(vitasync_domain::DomainError::Validation { .. })
+    ));
 }

@@ -37,14 +37,19 @@ pub struct RecordParams {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordBody {
+    /// `sample` (of a dense series), `measurement`, or `daily` (a day's total or average).
+    pub kind: &'static str,
     pub metric_type: &'static str,
     pub value: f64,
     /// Diastolic blood pressure, for blood-pressure readings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secondary_value: Option<f64>,
     pub unit: &'static str,
-    /// The UTC instant.
+    /// The UTC instant; for a daily record, the instant its local day starts.
     pub at: Option<String>,
+    /// For a daily record, the instant its local day ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_at: Option<String>,
     /// The UTC offset where it was recorded, and the local date there.
     pub utc_offset_seconds: i32,
     pub local_date: String,
@@ -58,14 +63,21 @@ pub struct RecordBody {
 
 impl From<HealthRecord> for RecordBody {
     fn from(record: HealthRecord) -> Self {
+        let local_date = record.local_date();
         Self {
+            kind: match (&record.day, &record.record_id) {
+                (Some(_), _) => "daily",
+                (None, Some(_)) => "measurement",
+                (None, None) => "sample",
+            },
             metric_type: record.metric.as_str(),
             value: record.value,
             secondary_value: record.secondary,
             unit: record.metric.unit(),
             at: instant(record.at_ms),
+            end_at: record.day.as_ref().and_then(|day| instant(day.end_ms)),
             utc_offset_seconds: record.utc_offset_seconds,
-            local_date: record.local_date(),
+            local_date,
             provider_id: record.provider.as_str(),
             connection_id: record.connection_id.to_string(),
             record_id: record.record_id,

@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::chunk;
 use crate::error::{DomainError, StoreError};
 use crate::health::{DailySummary, Measurement, Metric, Session, SessionKind};
-use crate::health_records::{chunk_key, utc_hour};
+use crate::health_records::{chunk_key, summary_key, utc_hour};
 use crate::ids::ConnectionId;
 use crate::page::Page;
 use crate::ports::RecordOwner;
@@ -52,12 +52,36 @@ pub struct HealthRecord {
     /// The provider's record id (measurements), or none (samples of a series).
     pub record_id: Option<String>,
     pub source: Option<String>,
+    /// For a day's value (a daily total or average): its local date and the instant the day
+    /// ends; `at_ms` is the instant it starts.
+    pub day: Option<DayRange>,
+}
+
+/// The local day a daily record covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayRange {
+    pub date: String,
+    pub end_ms: i64,
+}
+
+/// The UTC instants a local day starts and ends at, at the day's offset.
+fn day_bounds(date: &str, offset: i32) -> Option<(i64, i64)> {
+    let midnight = NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .ok()?
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .timestamp_millis()
+        - i64::from(offset) * 1000;
+    Some((midnight, midnight + DAY_MS))
 }
 
 impl HealthRecord {
     /// The local calendar date of the reading.
     pub fn local_date(&self) -> String {
-        local_date(self.at_ms, self.utc_offset_seconds)
+        match &self.day {
+            Some(day) => day.date.clone(),
+            None => local_date(self.at_ms, self.utc_offset_seconds),
+        }
     }
 
     fn position(&self) -> Position {
@@ -70,10 +94,11 @@ impl HealthRecord {
     }
 }
 
-/// One reading as stored: a sample of a chunk, or a whole measurement.
+/// One reading as stored: a sample of a chunk, a whole measurement, or a day's value.
 enum Reading {
     Sample { at_ms: i64, value: f64, offset: i32 },
     Measured(Measurement),
+    Daily(DailySummary),
 }
 
 /// Where a record sits in newest-first order; a page resumes strictly after one.
@@ -300,9 +325,19 @@ fn window(
     Ok((from, to))
 }
 
+/// A date (`2026-11-20`), or an RFC 3339 instant taken as the date it names where it was
+/// written (`2026-11-20T08:00:00+01:00` is 20 November).
 fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, DomainError> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| DomainError::validation(field, "must be a date (YYYY-MM-DD)"))
+        .ok()
+        .or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(raw)
+                .ok()
+                .map(|at| at.date_naive())
+        })
+        .ok_or_else(|| {
+            DomainError::validation(field, "must be a date (YYYY-MM-DD) or an RFC 3339 instant")
+        })
 }
 
 fn corrupt(err: impl std::fmt::Display) -> DomainError {
@@ -351,17 +386,55 @@ impl App {
             .collect())
     }
 
-    /// Feeds a source's readings of `metric` at instants in `[from, to)` to `sink`, one
-    /// decoded chunk at a time (a month of 1 Hz samples never sits in memory at once).
-    async fn each_reading(
+    /// A source's values of `metric` for the local days that start in `[from, to)`.
+    async fn daily_values(
         &self,
         source: &Source,
         metric: Metric,
         from: i64,
         to: i64,
+    ) -> Result<Vec<(i64, i64, DailySummary)>, DomainError> {
+        // Local dates reach a day either side of the UTC ones.
+        let first = local_date(from.saturating_sub(DAY_MS), 0);
+        let last = local_date(to.saturating_add(DAY_MS), 0);
+        let days = self
+            .ports
+            .health
+            .records_between(
+                &source.owner,
+                &summary_key(metric, &first),
+                &format!("{}~", summary_key(metric, &last)),
+            )
+            .await?;
+        let mut out = Vec::new();
+        for (_, bytes) in days {
+            let day: DailySummary = decode_json(&bytes)?;
+            if let Some((start, end)) = day_bounds(&day.date, day.utc_offset_seconds)
+                && (from..to).contains(&start)
+            {
+                out.push((start, end, day));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Feeds a source's readings of `metric` at instants in `[from, to)` to `sink`, one
+    /// decoded chunk at a time (a month of 1 Hz samples never sits in memory at once); with
+    /// `days`, also the values of the local days that start in the range.
+    async fn each_reading(
+        &self,
+        source: &Source,
+        metric: Metric,
+        (from, to): (i64, i64),
+        days: bool,
         mut sink: impl FnMut(Reading),
     ) -> Result<(), DomainError> {
         let store = self.ports.health.as_ref();
+        if days {
+            for (_, _, day) in self.daily_values(source, metric, from, to).await? {
+                sink(Reading::Daily(day));
+            }
+        }
         let chunks = store
             .records_between(
                 &source.owner,
@@ -418,8 +491,9 @@ impl App {
             connection_id: source.owner.connection.clone(),
             record_id: None,
             source: None,
+            day: None,
         };
-        self.each_reading(source, metric, from, to, |reading| {
+        self.each_reading(source, metric, (from, to), true, |reading| {
             out.push(match reading {
                 Reading::Sample {
                     at_ms,
@@ -432,6 +506,19 @@ impl App {
                     source: m.origin.source,
                     ..record(m.at_ms, m.utc_offset_seconds, m.value)
                 },
+                Reading::Daily(day) => {
+                    let (start, end) =
+                        day_bounds(&day.date, day.utc_offset_seconds).unwrap_or_default();
+                    HealthRecord {
+                        record_id: Some(day.origin.record_id),
+                        source: day.origin.source,
+                        day: Some(DayRange {
+                            date: day.date,
+                            end_ms: end,
+                        }),
+                        ..record(start, day.utc_offset_seconds, day.value)
+                    }
+                }
             });
         })
         .await?;
@@ -481,7 +568,23 @@ impl App {
                     .ok()?;
                 Some((at + 1).min(end))
             });
-        Ok(chunk.max(measured))
+        // A day starts by its UTC midnight plus 12 hours (at offset −12:00): a bound past it.
+        let day_prefix = summary_key(metric, "");
+        let daily = store
+            .newest_key_between(
+                &source.owner,
+                &summary_key(metric, &local_date(from.saturating_sub(DAY_MS), 0)),
+                &format!(
+                    "{}~",
+                    summary_key(metric, &local_date(end.saturating_add(DAY_MS), 0))
+                ),
+            )
+            .await?
+            .and_then(|key| {
+                let (start, _) = day_bounds(key.strip_prefix(&day_prefix)?, 0)?;
+                Some((start + DAY_MS).min(end))
+            });
+        Ok(chunk.max(measured).max(daily))
     }
 
     /// The newest instant any of `pairs` has a reading at, before `end`; the pairs with none
@@ -622,16 +725,57 @@ impl App {
             ));
         }
         let mut bucketer = Bucketer::new(bucket, local_time, aggregate);
+        let whole_days = matches!(bucket, Bucket::Day | Bucket::Week | Bucket::Month);
+        // A day's value per date, merged across sources as daily summaries are: a total is
+        // the highest source's, anything else their mean. Placed at the day's local noon.
+        let mut days: BTreeMap<String, (i64, i32, Vec<f64>)> = BTreeMap::new();
+        let (mut readings, mut daily_only) = (0usize, false);
         for source in self.sources(caller, user_id, provider).await? {
-            self.each_reading(&source, metric, from, to, |reading| match reading {
-                Reading::Sample {
-                    at_ms,
-                    value,
-                    offset,
-                } => bucketer.add(at_ms, value, offset),
-                Reading::Measured(m) => bucketer.add(m.at_ms, m.value, m.utc_offset_seconds),
+            let daily = self.daily_values(&source, metric, from, to).await?;
+            if whole_days && !daily.is_empty() {
+                for (start, _, day) in daily {
+                    let entry = days.entry(day.date.clone()).or_insert((
+                        start + DAY_MS / 2,
+                        day.utc_offset_seconds,
+                        Vec::new(),
+                    ));
+                    entry.2.push(day.value);
+                }
+                continue;
+            }
+            daily_only |= !daily.is_empty();
+            self.each_reading(&source, metric, (from, to), false, |reading| {
+                readings += 1;
+                match reading {
+                    Reading::Sample {
+                        at_ms,
+                        value,
+                        offset,
+                    } => bucketer.add(at_ms, value, offset),
+                    Reading::Measured(m) => bucketer.add(m.at_ms, m.value, m.utc_offset_seconds),
+                    Reading::Daily(_) => {}
+                }
             })
             .await?;
+        }
+        if !whole_days {
+            if readings == 0 && daily_only {
+                return Err(DomainError::validation(
+                    "bucket",
+                    format!(
+                        "{metric} is kept as one value a day here: use bucket=day, week or month"
+                    ),
+                ));
+            }
+        } else {
+            for (_, (noon, offset, values)) in days {
+                let value = if is_total(metric) {
+                    values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+                } else {
+                    values.iter().sum::<f64>() / values.len() as f64
+                };
+                bucketer.add(noon, value, offset);
+            }
         }
         Ok(Timeseries {
             metric,
