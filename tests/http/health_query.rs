@@ -60,6 +60,7 @@ fn session(
         utc_offset_seconds: EST,
         date: start[..10].into(),
         sport: sport.map(str::to_owned),
+        provider_sport: None,
         duration_seconds: Some((minutes * 60) as f64),
         distance_m: distance,
         energy_kcal: Some(300.0),

@@ -146,6 +146,7 @@ async fn the_app_signs_in_pushes_and_reads_back() {
     assert_eq!(kinds, ["workout", "sleep"]);
     let workout = &events.body["data"][0];
     assert_eq!(workout["sport"], "running");
+    assert_eq!(workout["providerSport"], "HKWorkoutActivityTypeRunning");
     let one = host
         .get(
             &format!("/v1/me/events/{}", workout["id"].as_str().unwrap()),

@@ -376,6 +376,8 @@ async fn polar_exercises_sleep_recharge_activity_and_heart_rate(host: Host) {
     // Local start time plus an offset in minutes; an ISO 8601 duration.
     let run: Session = one(&stored, "X#workout#aQlC83");
     assert_morning_run(&run);
+    // The vocabulary's sport, and Polar's own name beside it.
+    assert_eq!(run.provider_sport.as_deref(), Some("RUNNING"));
     assert_eq!(run.energy_kcal, Some(412.0));
     assert_eq!(run.origin.source.as_deref(), Some("Polar Vantage V3"));
 

@@ -286,8 +286,16 @@ pub struct EventBody {
     pub utc_offset_seconds: i32,
     /// The local date it counts on (the wake-up day for sleep).
     pub date: String,
-    /// Workouts: `running`, `cycling`, …
+    /// Workouts: the sport in VitaSync's vocabulary, the same for every provider: running,
+    /// cycling, swimming, walking, hiking, strength_training, yoga, pilates, rowing,
+    /// elliptical, stair_climbing, hiit, cardio, dance, boxing, martial_arts, climbing,
+    /// skiing, snowboarding, skating, surfing, paddling, sailing, tennis, table_tennis,
+    /// badminton, squash, golf, soccer, basketball, volleyball, american_football, rugby,
+    /// baseball, hockey, horse_riding, gymnastics, triathlon, wheelchair or other.
     pub sport: Option<String>,
+    /// Workouts: the sport as the provider or phone named it (`MountainBikeRide`,
+    /// `ROAD_BIKING`, `HKWorkoutActivityTypeCycling`, …).
+    pub provider_sport: Option<String>,
     pub duration_seconds: Option<f64>,
     pub distance_meters: Option<f64>,
     pub energy_kcal: Option<f64>,
@@ -319,6 +327,7 @@ impl From<Event> for EventBody {
             utc_offset_seconds,
             date,
             sport,
+            provider_sport,
             duration_seconds,
             distance_m,
             energy_kcal,
@@ -341,6 +350,7 @@ impl From<Event> for EventBody {
             utc_offset_seconds,
             date,
             sport,
+            provider_sport,
             duration_seconds,
             distance_meters: distance_m,
             energy_kcal,

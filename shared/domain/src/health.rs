@@ -280,8 +280,13 @@ pub struct Session {
     pub utc_offset_seconds: i32,
     /// Local date the session is counted on (the wake-up day for sleep).
     pub date: String,
-    /// Workouts: the sport, lower-case (`running`, `cycling`, `walking`, …).
+    /// Workouts: the sport, in VitaSync's vocabulary (`sports::SPORTS`: `running`,
+    /// `cycling`, … `other`). Providers set their own name here; storing maps it and keeps
+    /// theirs in `provider_sport`.
     pub sport: Option<String>,
+    /// Workouts: the sport as the provider or phone named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_sport: Option<String>,
     pub duration_seconds: Option<f64>,
     pub distance_m: Option<f64>,
     pub energy_kcal: Option<f64>,
@@ -308,6 +313,7 @@ impl Session {
             utc_offset_seconds: 0,
             date: String::new(),
             sport: None,
+            provider_sport: None,
             duration_seconds: None,
             distance_m: None,
             energy_kcal: None,

@@ -83,7 +83,7 @@ fn whole_records(batch: &HealthBatch) -> Result<BTreeMap<String, Whole>, StoreEr
         add(
             session_key(session),
             session.kind.as_str().to_owned(),
-            json(session)?,
+            json(&in_vocabulary(session))?,
         );
     }
     Ok(records)
@@ -220,6 +220,19 @@ pub async fn store_batch(
         store.delete_keys(owner, &removals).await?;
     }
     Ok(counts)
+}
+
+/// The session with its sport in VitaSync's vocabulary and the provider's name kept beside
+/// it (already so for a session read back from the store).
+fn in_vocabulary(session: &Session) -> std::borrow::Cow<'_, Session> {
+    match (&session.sport, &session.provider_sport) {
+        (Some(raw), None) => std::borrow::Cow::Owned(Session {
+            sport: Some(crate::sports::sport_of(raw).to_owned()),
+            provider_sport: Some(raw.clone()),
+            ..session.clone()
+        }),
+        _ => std::borrow::Cow::Borrowed(session),
+    }
 }
 
 fn retraction_key(retraction: &Retraction) -> String {

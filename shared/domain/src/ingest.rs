@@ -207,7 +207,7 @@ fn read_session(provider: ProviderId, item: &Value) -> Result<Session, String> {
     match kind {
         SessionType::Workout => {
             session.date = local_date(start, offset);
-            session.sport = pushed.activity.map(|activity| sport_name(&activity));
+            session.sport = pushed.activity;
             session.energy_kcal = pushed.energy_kcal.filter(|v| v.is_finite() && *v >= 0.0);
             session.distance_m = pushed.distance_m.filter(|v| v.is_finite() && *v >= 0.0);
         }
@@ -247,14 +247,6 @@ fn read_session(provider: ProviderId, item: &Value) -> Result<Session, String> {
         }
     }
     Ok(session)
-}
-
-/// `HKWorkoutActivityTypeRunning` → `running`; Health Connect's `EXERCISE_TYPE_RUNNING` too.
-fn sport_name(activity: &str) -> String {
-    activity
-        .trim_start_matches("HKWorkoutActivityType")
-        .trim_start_matches("EXERCISE_TYPE_")
-        .to_ascii_lowercase()
 }
 
 impl App {

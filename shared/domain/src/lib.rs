@@ -31,6 +31,7 @@ pub mod rate_budget;
 pub mod redirects;
 pub mod scope;
 pub mod secrets;
+pub mod sports;
 pub mod sync;
 pub mod time;
 pub mod timeseries;

@@ -266,7 +266,7 @@ pub fn summaries(body: &Value, request: &FetchRequest) -> HealthBatch {
             end_ms: start.saturating_add((duration * 1000.0) as i64),
             utc_offset_seconds: offset,
             date: local_date(start, offset),
-            sport: text(&activity, "/activityType").map(|t| t.to_lowercase()),
+            sport: text(&activity, "/activityType"),
             duration_seconds: Some(duration),
             distance_m: number(&activity, "/distanceInMeters"),
             energy_kcal: number(&activity, "/activeKilocalories"),

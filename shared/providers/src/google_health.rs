@@ -263,7 +263,7 @@ fn map_points(listed: &Listed, points: &[Value], batch: &mut HealthBatch) {
                         end_ms: end,
                         utc_offset_seconds: start_offset,
                         date: local_date(start, start_offset),
-                        sport: text(body, "/exerciseType").map(|t| t.to_lowercase()),
+                        sport: text(body, "/exerciseType"),
                         duration_seconds: duration_seconds(body.get("activeDuration"))
                             .or(Some((end - start) as f64 / 1000.0)),
                         distance_m: number(body, "/metricsSummary/distanceMillimeters")

@@ -294,7 +294,7 @@ pub fn workouts(rows: &[Value]) -> Vec<Session> {
             end_ms: end,
             utc_offset_seconds: offset,
             date: text(row, "/day").unwrap_or_else(|| local_date(start, offset)),
-            sport: text(row, "/activity").map(|s| s.to_lowercase()),
+            sport: text(row, "/activity"),
             duration_seconds: Some((end - start) as f64 / 1000.0),
             distance_m: number(row, "/distance"),
             energy_kcal: number(row, "/calories"),

@@ -79,9 +79,7 @@ pub fn exercises(rows: &[Value]) -> Vec<Session> {
             end_ms: start.saturating_add(duration.map_or(0, |d| (d * 1000.0) as i64)),
             utc_offset_seconds: offset,
             date: local.chars().take(10).collect(),
-            sport: text(row, "/detailed_sport_info")
-                .or_else(|| text(row, "/sport"))
-                .map(|s| s.to_lowercase()),
+            sport: text(row, "/detailed_sport_info").or_else(|| text(row, "/sport")),
             duration_seconds: duration,
             distance_m: number(row, "/distance"),
             energy_kcal: number(row, "/calories"),

@@ -259,7 +259,7 @@ pub fn workouts(records: &[Value]) -> HealthBatch {
             end_ms: end,
             utc_offset_seconds: offset,
             date: local_date(start, offset),
-            sport: text(workout, "/sport_name").map(|s| s.to_lowercase().replace(' ', "_")),
+            sport: text(workout, "/sport_name"),
             duration_seconds: Some((end - start) as f64 / 1000.0),
             distance_m: score("distance_meter"),
             energy_kcal: score("kilojoule").map(kcal_from_kj),

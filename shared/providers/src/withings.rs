@@ -453,6 +453,7 @@ pub fn sleeps(nights: &[Value], request: &FetchRequest) -> HealthBatch {
             utc_offset_seconds: offset,
             date: date.clone(),
             sport: None,
+            provider_sport: None,
             duration_seconds: number(&data, "total_sleep_time"),
             distance_m: None,
             energy_kcal: None,
@@ -490,19 +491,61 @@ pub fn sleeps(nights: &[Value], request: &FetchRequest) -> HealthBatch {
 }
 
 /// Withings workout category codes, as documented.
-fn sport(category: i64) -> &'static str {
-    match category {
-        1 => "walking",
-        2 => "running",
-        3 => "hiking",
-        6 => "cycling",
-        7 => "swimming",
-        16 => "yoga",
-        28 => "dancing",
-        187 => "rowing",
-        188 => "elliptical",
-        _ => "other",
-    }
+/// Withings' name for a workout `category` (its documented list), mapped to the sport
+/// vocabulary when stored; an unknown code is kept as `category <n>`.
+fn sport(category: i64) -> String {
+    let name = match category {
+        1 => "Walk",
+        2 => "Run",
+        3 => "Hiking",
+        4 => "Skating",
+        5 => "BMX",
+        6 => "Bicycling",
+        7 => "Swimming",
+        8 => "Surfing",
+        9 => "Kitesurfing",
+        10 => "Windsurfing",
+        11 => "Bodyboard",
+        12 => "Tennis",
+        13 => "Table tennis",
+        14 => "Squash",
+        15 => "Badminton",
+        16 => "Lift weights",
+        17 => "Calisthenics",
+        18 => "Elliptical",
+        19 => "Pilates",
+        20 => "Basketball",
+        21 => "Soccer",
+        22 => "American football",
+        23 => "Rugby",
+        24 => "Volleyball",
+        25 => "Waterpolo",
+        26 => "Horse riding",
+        27 => "Golf",
+        28 => "Yoga",
+        29 => "Dancing",
+        30 => "Boxing",
+        31 => "Fencing",
+        32 => "Wrestling",
+        33 => "Martial arts",
+        34 => "Skiing",
+        35 => "Snowboarding",
+        36 => "Other",
+        187 => "Rowing",
+        188 => "Zumba",
+        191 => "Baseball",
+        192 => "Handball",
+        193 => "Hockey",
+        194 => "Ice hockey",
+        195 => "Climbing",
+        196 => "Ice skating",
+        272 => "Multi-sport",
+        306 => "Indoor walk",
+        307 => "Indoor running",
+        308 => "Indoor cycling",
+        other => return format!("category {other}"),
+    };
+    name.to_owned()
 }
 
 /// `getworkouts` series.
@@ -525,10 +568,8 @@ pub fn workout_sessions(series: &[Value]) -> Vec<Session> {
             end_ms: end * 1000,
             utc_offset_seconds: offset,
             date: text(workout, "date").unwrap_or(start_date),
-            sport: workout
-                .get("category")
-                .and_then(Value::as_i64)
-                .map(|category| sport(category).to_owned()),
+            sport: workout.get("category").and_then(Value::as_i64).map(sport),
+            provider_sport: None,
             duration_seconds: Some((end - start) as f64),
             distance_m: number(&data, "distance"),
             energy_kcal: number(&data, "calories"),
