@@ -90,7 +90,16 @@ async fn every_read_route_answers_what_was_synced() {
     let events = get(format!("/v1/users/{user}/events?eventType=workout&{WEEK}")).await;
     let workout = &events["data"][0];
     assert_eq!(workout["eventType"], "workout");
-    assert!(workout["distanceMeters"].as_f64().is_some());
+    // Sports with a distance have one; every workout has its time, energy and heart rate.
+    let sport = workout["sport"].as_str().unwrap();
+    let has_distance = !matches!(sport, "strength_training" | "yoga");
+    assert_eq!(
+        workout["distanceMeters"].as_f64().is_some(),
+        has_distance,
+        "{workout}"
+    );
+    assert!(workout["durationSeconds"].as_f64().unwrap() > 0.0);
+    assert!(workout["heartRate"]["avg"].as_f64().unwrap() > 80.0);
     let id = workout["id"].as_str().unwrap();
     let one = get(format!("/v1/users/{user}/events/{id}")).await;
     assert_eq!(one["recordId"], workout["recordId"]);
