@@ -234,7 +234,7 @@ fn night(account: &str, day: NaiveDate, midnight: i64) -> Night {
             }
         }
         // A brief waking after some cycles.
-        if at < end && dice.next() % 3 == 0 {
+        if at < end && dice.next().is_multiple_of(3) {
             let span_end = (at + dice.between(1.0, 6.0) as i64 * minute).min(end);
             stages.push(StageSpan {
                 stage: SleepStage::Awake,
@@ -293,28 +293,59 @@ fn night(account: &str, day: NaiveDate, midnight: i64) -> Night {
     }
 }
 
-/// The sports a demo day may bring: minutes (shortest, longest), metres a minute (none for
-/// sports without distance), kcal a minute, and the heart rate they take (low, high).
-const DEMO_SPORTS: [(&str, (f64, f64), Option<f64>, f64, (f64, f64)); 6] = [
-    ("running", (25.0, 60.0), Some(175.0), 11.0, (135.0, 160.0)),
-    ("cycling", (40.0, 100.0), Some(420.0), 9.0, (125.0, 150.0)),
-    ("walking", (30.0, 75.0), Some(90.0), 4.5, (95.0, 115.0)),
-    ("strength_training", (35.0, 60.0), None, 6.5, (110.0, 140.0)),
-    ("yoga", (30.0, 60.0), None, 3.5, (90.0, 110.0)),
-    ("swimming", (25.0, 50.0), Some(40.0), 9.5, (125.0, 150.0)),
+/// A sport a demo day may bring.
+struct DemoSport {
+    name: &'static str,
+    /// Shortest and longest session.
+    minutes: (f64, f64),
+    /// Metres a minute; none for sports without a distance.
+    pace: Option<f64>,
+    kcal_a_minute: f64,
+    /// The heart rate it takes, low to high.
+    effort: (f64, f64),
+}
+
+const fn sport(
+    name: &'static str,
+    minutes: (f64, f64),
+    pace: Option<f64>,
+    kcal_a_minute: f64,
+    effort: (f64, f64),
+) -> DemoSport {
+    DemoSport {
+        name,
+        minutes,
+        pace,
+        kcal_a_minute,
+        effort,
+    }
+}
+
+const DEMO_SPORTS: [DemoSport; 6] = [
+    sport("running", (25.0, 60.0), Some(175.0), 11.0, (135.0, 160.0)),
+    sport("cycling", (40.0, 100.0), Some(420.0), 9.0, (125.0, 150.0)),
+    sport("walking", (30.0, 75.0), Some(90.0), 4.5, (95.0, 115.0)),
+    sport("strength_training", (35.0, 60.0), None, 6.5, (110.0, 140.0)),
+    sport("yoga", (30.0, 60.0), None, 3.5, (90.0, 110.0)),
+    sport("swimming", (25.0, 50.0), Some(40.0), 9.5, (125.0, 150.0)),
 ];
 
 /// The day's workout, if any: a sport, a time (morning, once up, or evening) and a length
 /// that vary from day to day; about one day in five is a rest day.
 fn workout(account: &str, day: NaiveDate, midnight: i64, woke: i64) -> Option<Session> {
     let mut dice = Dice::new(account, day, 4);
-    if dice.next() % 5 == 0 {
+    if dice.next().is_multiple_of(5) {
         return None;
     }
-    let (sport, (shortest, longest), pace, burn, effort) =
-        DEMO_SPORTS[(dice.next() % DEMO_SPORTS.len() as u64) as usize];
-    let minutes = dice.between(shortest, longest).round();
-    let starts_at_hour = if dice.next() % 2 == 0 {
+    let DemoSport {
+        name: sport,
+        minutes: (shortest, longest),
+        pace,
+        kcal_a_minute: burn,
+        effort,
+    } = &DEMO_SPORTS[(dice.next() % DEMO_SPORTS.len() as u64) as usize];
+    let minutes = dice.between(*shortest, *longest).round();
+    let starts_at_hour = if dice.next().is_multiple_of(2) {
         dice.between(6.5, 7.75)
     } else {
         dice.between(17.5, 19.25)
@@ -329,7 +360,7 @@ fn workout(account: &str, day: NaiveDate, midnight: i64, woke: i64) -> Option<Se
         end_ms: end,
         utc_offset_seconds: 0,
         date: day.to_string(),
-        sport: Some(sport.into()),
+        sport: Some((*sport).into()),
         provider_sport: None,
         duration_seconds: Some(minutes * 60.0),
         distance_m: pace.map(|pace| round(minutes * pace * dice.between(0.9, 1.1), 0)),
