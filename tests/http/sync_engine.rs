@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use vitasync_domain::chunk;
 use vitasync_domain::connection::{Connection, ConnectionStatus};
-use vitasync_domain::health::{DailySummary, Measurement, Metric, Session};
+use vitasync_domain::health::{DailySummary, Measurement, Metric, Session, SleepStage};
 use vitasync_domain::jobs::{JobStatus, SyncJob};
 use vitasync_domain::ports::RecordOwner;
 use vitasync_domain::provider::ProviderId;
@@ -189,6 +189,23 @@ async fn withings_fields_land_in_their_metrics(host: Host) {
     );
     assert_eq!(sleep.score, Some(82.0));
     assert_eq!(sleep.heart_rate_avg, Some(56.0));
+    // sleep get: the night's hypnogram, as Withings scores its states.
+    let hypnogram: Vec<(SleepStage, i64)> = sleep
+        .stages
+        .iter()
+        .map(|s| (s.stage, (s.start_ms - sleep.start_ms) / 60_000))
+        .collect();
+    assert_eq!(hypnogram.len(), 12);
+    assert_eq!(hypnogram[0], (SleepStage::Awake, 0));
+    assert_eq!(hypnogram[2], (SleepStage::Deep, 50));
+    assert_eq!(hypnogram[4], (SleepStage::Rem, 150));
+    assert_eq!(sleep.stages.last().unwrap().end_ms, sleep.end_ms);
+    let asked = h.fake.requests_to("/v2/sleep");
+    assert!(
+        asked
+            .iter()
+            .any(|call| call.params.get("action").map(String::as_str) == Some("get"))
+    );
 
     let run: Session = decode(&stored, "X#workout#3316728841");
     assert_eq!(run.sport.as_deref(), Some("running"));
@@ -493,7 +510,8 @@ async fn asking_for_some_data_types_fetches_and_stores_only_those(host: Host) {
         .into_iter()
         .map(|call| call.params["action"].clone())
         .collect();
-    assert_eq!(actions, ["getactivity", "getsummary"]);
+    // Steps from the activity, the night from its summary and its hypnogram.
+    assert_eq!(actions, ["getactivity", "getsummary", "get"]);
     let stored = h.stored(&connection).await;
     let keys: Vec<&str> = stored.keys().map(String::as_str).collect();
     assert_eq!(keys, ["D#steps#2026-03-02", "X#sleep#2081804123"]);
@@ -523,7 +541,7 @@ async fn a_job_whose_message_was_lost_does_not_block_the_connection(host: Host) 
 
 async fn a_spent_call_budget_delays_the_job_until_the_window_ends(host: Host) {
     let (mut h, connection) = withings(host).await;
-    // A two-day Withings sync makes 6 calls; this app may make 8 a minute, across workers.
+    // A two-day Withings sync makes 7 calls; this app may make 8 a minute, across workers.
     let mut settings = vitasync_domain::sync::SyncSettings::default();
     settings.call_limits.insert(
         ProviderId::Withings,
@@ -546,7 +564,7 @@ async fn a_spent_call_budget_delays_the_job_until_the_window_ends(host: Host) {
     let done = h.job(&second).await;
     assert_eq!(done.status, JobStatus::Succeeded);
     assert_eq!(done.attempts, 2);
-    assert_eq!(h.fake.data_calls().len(), 14);
+    assert_eq!(h.fake.data_calls().len(), 15);
 }
 
 /// A job queue that is down.

@@ -1095,11 +1095,45 @@ async fn withings_data(
                 .into();
             reply
         }
-        ("/v2/measure", "getworkouts") => within_dates(
-            fixture("withings/measure-v2-getworkouts.json"),
-            "series",
-            &form,
-        ),
+        ("/v2/measure", "getworkouts") => {
+            let mut reply = within_dates(
+                fixture("withings/measure-v2-getworkouts.json"),
+                "series",
+                &form,
+            );
+            // As documented, most of `data` comes only when `data_fields` asks for it.
+            let asked: Vec<String> = form
+                .get("data_fields")
+                .map(|fields| fields.split(',').map(str::to_owned).collect())
+                .unwrap_or_default();
+            for workout in reply["body"]["series"].as_array_mut().into_iter().flatten() {
+                if let Some(data) = workout["data"].as_object_mut() {
+                    data.retain(|field, _| {
+                        asked.contains(field)
+                            || matches!(field.as_str(), "intensity" | "pause_duration")
+                    });
+                }
+            }
+            reply
+        }
+        ("/v2/sleep", "get") => {
+            // One night's hypnogram: only the first 24 hours of the range are answered.
+            let start = epoch(&form, "startdate");
+            let end = epoch(&form, "enddate").min(start + 86_400);
+            let mut reply = fixture("withings/sleep-v2-get.json");
+            let series: Vec<Value> = reply["body"]["series"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|span| {
+                    let at = span["startdate"].as_i64().unwrap_or_default();
+                    start <= at && at < end
+                })
+                .collect();
+            reply["body"]["series"] = Value::Array(series);
+            reply
+        }
         ("/v2/sleep", "getsummary") => within_dates(
             fixture("withings/sleep-v2-getsummary.json"),
             "series",

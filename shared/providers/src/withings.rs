@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use vitasync_domain::health::{
     DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
-    StageTotals,
+    SleepStage, StageSpan, StageTotals,
 };
 use vitasync_domain::provider::{ProviderId, ProviderSettings};
 use vitasync_domain::provider_client::{FetchError, FetchRequest};
@@ -272,7 +272,22 @@ pub async fn fetch(
                 "series",
             )
             .await?;
-        batch.extend(sleeps(&nights, request));
+        let mut nights = sleeps(&nights, request);
+        // Each night's hypnogram: `sleep get` over the night (it answers 24 hours at most).
+        for session in &mut nights.sessions {
+            let body = api
+                .call(
+                    "/v2/sleep",
+                    &[
+                        ("action", "get".into()),
+                        ("startdate", (session.start_ms / 1000).to_string()),
+                        ("enddate", (session.end_ms / 1000).to_string()),
+                    ],
+                )
+                .await?;
+            session.stages = hypnogram(&body);
+        }
+        batch.extend(nights);
     }
 
     if request.wants_sessions(SessionKind::Workout) {
@@ -283,6 +298,11 @@ pub async fn fetch(
                     ("action", "getworkouts".into()),
                     ("startdateymd", first_day),
                     ("enddateymd", last_day),
+                    // Energy, distance and heart rate come only when asked for.
+                    (
+                        "data_fields",
+                        "calories,distance,steps,elevation,hr_average,hr_min,hr_max".into(),
+                    ),
                 ],
                 "series",
             )
@@ -414,6 +434,34 @@ pub fn intraday(body: &Value, tz: Tz) -> Vec<SampleSeries> {
     }
     points.sort_by_key(|(at, _, _)| *at);
     SampleSeries::by_offset(Metric::HeartRate, ProviderId::Withings, points)
+}
+
+/// `sleep get`: the night's stages as Withings scores them (0 awake, 1 light, 2 deep,
+/// 3 REM); manual (4), unspecified (5) and out-of-bed (15) spans are not sleep stages.
+pub fn hypnogram(body: &Value) -> Vec<StageSpan> {
+    let mut spans: Vec<StageSpan> = body
+        .get("series")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|span| {
+            let stage = match span.get("state").and_then(Value::as_i64)? {
+                0 => SleepStage::Awake,
+                1 => SleepStage::Light,
+                2 => SleepStage::Deep,
+                3 => SleepStage::Rem,
+                _ => return None,
+            };
+            Some(StageSpan {
+                stage,
+                start_ms: millis_of_seconds(epoch_seconds(span, "startdate")?)?,
+                end_ms: millis_of_seconds(epoch_seconds(span, "enddate")?)?,
+            })
+        })
+        .filter(|span| span.end_ms > span.start_ms)
+        .collect();
+    spans.sort_by_key(|span| span.start_ms);
+    spans
 }
 
 /// `sleep getsummary` nights: a sleep session each, and the night's respiratory rate and HRV.
@@ -704,6 +752,31 @@ mod tests {
             vec![(1_772_432_700_000, 61.0), (1_772_432_760_000, 64.0)]
         );
         assert_eq!(series[0].utc_offset_seconds, 3600);
+    }
+
+    #[test]
+    fn the_hypnogram_keeps_sleep_states_only() {
+        let body = serde_json::json!({"series": [
+            {"startdate": 1_000, "enddate": 1_600, "state": 1},
+            {"startdate": 0, "enddate": 1_000, "state": 0},
+            {"startdate": 1_600, "enddate": 2_000, "state": 15},
+            {"startdate": 2_000, "enddate": 2_600, "state": 2},
+            {"startdate": 2_600, "enddate": 3_000, "state": 5},
+            {"startdate": 3_000, "enddate": 3_600, "state": 3},
+        ]});
+        let stages: Vec<(SleepStage, i64)> = hypnogram(&body)
+            .iter()
+            .map(|s| (s.stage, s.start_ms / 1000))
+            .collect();
+        assert_eq!(
+            stages,
+            vec![
+                (SleepStage::Awake, 0),
+                (SleepStage::Light, 1_000),
+                (SleepStage::Deep, 2_000),
+                (SleepStage::Rem, 3_000),
+            ]
+        );
     }
 
     #[test]
