@@ -705,4 +705,274 @@ on_both_hosts!(
     polar_ping_and_signed_events,
     garmin_push_ping_and_deregistration,
     garmin_large_pushes_are_stored_whole,
+    garmin_backfills_arrive_by_push_and_are_stored_once,
 );
+
+/// What Garmin's cloud does with an accepted backfill request: later, it pushes the
+/// summaries of that window, a push per summary type. Built from the documented payloads,
+/// one set per local day, with each day's own offset: Berlin in winter, Berlin after the
+/// spring change (29 March), and Kathmandu (UTC+05:45) for a journey at the end.
+fn garmin_backfill_pushes(h: &Harness) -> Vec<Vec<u8>> {
+    let template = |kind: &str| -> Value {
+        let body: Value = if kind == "bodyComps" {
+            json!({ "bodyComps": serde_json::from_slice::<Value>(&fixture("garmin/pull-body-comps.json")).unwrap() })
+        } else {
+            serde_json::from_slice(&fixture(&format!("garmin/push-{kind}.json"))).unwrap()
+        };
+        body[kind][0].clone()
+    };
+    let offset_on = |date: chrono::NaiveDate| -> i64 {
+        if date >= chrono::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap() {
+            5 * 3600 + 45 * 60
+        } else if date >= chrono::NaiveDate::from_ymd_opt(2026, 3, 29).unwrap() {
+            7200
+        } else {
+            3600
+        }
+    };
+    let mut pushes = Vec::new();
+    for request in h
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/wellness-api/rest/backfill/"))
+    {
+        let kind = request
+            .path
+            .trim_start_matches("/wellness-api/rest/backfill/");
+        let start: i64 = request.params["summaryStartTimeInSeconds"].parse().unwrap();
+        let end: i64 = request.params["summaryEndTimeInSeconds"].parse().unwrap();
+        let mut items = Vec::new();
+        let mut date = chrono::DateTime::from_timestamp(start, 0)
+            .unwrap()
+            .date_naive();
+        let last = chrono::DateTime::from_timestamp(end - 1, 0)
+            .unwrap()
+            .date_naive();
+        while date <= last {
+            let offset = offset_on(date);
+            let midnight = date.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() - offset;
+            // Epochs have no sample of their own: a walk's 15 minutes, as documented.
+            let mut item = if kind == "epochs" {
+                json!({})
+            } else {
+                template(kind)
+            };
+            item["summaryId"] = json!(format!("{kind}-{date}"));
+            item["calendarDate"] = json!(date.to_string());
+            item["startTimeOffsetInSeconds"] = json!(offset);
+            let at = match kind {
+                // The night before the day it is counted on, from 23:23 local time.
+                "sleeps" | "hrv" => midnight - 37 * 60,
+                // A run at 07:12 local time; a weigh-in at 07:25.
+                "activities" => midnight + 7 * 3600 + 12 * 60,
+                "bodyComps" => midnight + 7 * 3600 + 25 * 60,
+                "epochs" => midnight + 10 * 3600,
+                _ => midnight,
+            };
+            item["startTimeInSeconds"] = json!(at);
+            match kind {
+                "activities" => {
+                    item["activityId"] =
+                        json!(date.to_string().replace('-', "").parse::<i64>().unwrap());
+                }
+                "bodyComps" => {
+                    item["measurementTimeInSeconds"] = json!(at);
+                    item["measurementTimeOffsetInSeconds"] = json!(offset);
+                }
+                "epochs" => {
+                    item = json!({
+                        "userId": template("dailies")["userId"], "summaryId": format!("epochs-{date}"),
+                        "activityType": "WALKING", "startTimeInSeconds": at,
+                        "startTimeOffsetInSeconds": offset, "durationInSeconds": 900,
+                        "steps": 412, "distanceInMeters": 301.5, "intensity": "ACTIVE",
+                    });
+                }
+                "sleeps" => {
+                    // The stages move with the night.
+                    let shift = at - template("sleeps")["startTimeInSeconds"].as_i64().unwrap();
+                    if let Some(levels) = item["sleepLevelsMap"].as_object_mut() {
+                        for spans in levels.values_mut() {
+                            for span in spans.as_array_mut().into_iter().flatten() {
+                                for field in ["startTimeInSeconds", "endTimeInSeconds"] {
+                                    span[field] = json!(span[field].as_i64().unwrap() + shift);
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            items.push(item);
+            date = date.succ_opt().unwrap();
+        }
+        pushes.push(serde_json::to_vec(&json!({ kind: items })).unwrap());
+    }
+    pushes
+}
+
+/// Garmin, black-box: a sync of history asks Garmin for backfills; Garmin's pushes arrive
+/// later and are stored with each day's offset, stored once however often they come, and
+/// announced.
+async fn garmin_backfills_arrive_by_push_and_are_stored_once(host: Host) {
+    let h = garmin_harness(host).await;
+    let connection = h.connect().await;
+    let receiver = vitasync_tests::receiver::Receiver::start(&[204]).await;
+    h.app
+        .create_endpoint(
+            &h.caller,
+            vitasync_domain::webhook_endpoints::EndpointDraft {
+                url: receiver.url.clone(),
+                events: vec!["data.updated".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Two weeks back: the older week by backfill (accepted, answered later), the newer one
+    // pulled by upload time (nothing was uploaded then).
+    let job = h
+        .app
+        .trigger_sync(
+            &h.caller,
+            &h.user,
+            connection.id.as_str(),
+            vitasync_domain::sync::SyncRequest {
+                from: Timestamp::parse("2026-03-26T00:00:00Z"),
+                to: Timestamp::parse("2026-04-09T00:00:00Z"),
+                data_types: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    h.work_queue().await;
+    let job = h.app.get_job(&h.caller, job.id.as_str()).await.unwrap();
+    assert_eq!(
+        job.status,
+        vitasync_domain::jobs::JobStatus::Succeeded,
+        "{job:?}"
+    );
+    let pushes = garmin_backfill_pushes(&h);
+    let kinds: std::collections::BTreeSet<String> = h
+        .fake
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            r.path
+                .strip_prefix("/wellness-api/rest/backfill/")
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        [
+            "activities",
+            "bodyComps",
+            "dailies",
+            "epochs",
+            "hrv",
+            "sleeps"
+        ]
+    );
+
+    // Later, Garmin pushes the backfilled summaries.
+    for body in &pushes {
+        assert_eq!(
+            h.push(garmin_post(Some(GARMIN_SECRET), body)).await,
+            PushReply::status(200)
+        );
+    }
+    h.work_queue().await;
+    let owner = vitasync_domain::ports::RecordOwner {
+        workspace: connection.workspace_id.clone(),
+        user: connection.user_id.clone(),
+        connection: connection.id.clone(),
+    };
+    let stored = || async {
+        h.ports
+            .health
+            .records_between(&owner, "", "~")
+            .await
+            .unwrap()
+    };
+    let first = stored().await;
+    let day = |metric: &str, date: &str| -> vitasync_domain::health::DailySummary {
+        let key = format!("D#{metric}#{date}");
+        let (_, bytes) = first
+            .iter()
+            .find(|(k, _)| *k == key)
+            .unwrap_or_else(|| panic!("{key}"));
+        serde_json::from_slice(bytes).unwrap()
+    };
+    // Each day at its own offset: before and after the change, and in Kathmandu.
+    for (date, offset) in [
+        ("2026-03-28", 3600),
+        ("2026-03-29", 7200),
+        ("2026-03-30", 7200),
+        ("2026-03-31", 20700),
+    ] {
+        let steps = day("steps", date);
+        assert_eq!(
+            (steps.value, steps.utc_offset_seconds),
+            (12874.0, offset),
+            "{date}"
+        );
+    }
+    let session = |kind: &str, date: &str| -> vitasync_domain::health::Session {
+        first
+            .iter()
+            .filter(|(k, _)| k.starts_with(&format!("X#{kind}#")))
+            .map(|(_, bytes)| {
+                serde_json::from_slice::<vitasync_domain::health::Session>(bytes).unwrap()
+            })
+            .find(|s| s.date == date)
+            .unwrap_or_else(|| panic!("{kind} on {date}"))
+    };
+    // The run at 07:12 local time in Kathmandu is 01:27 UTC.
+    let run = session("workout", "2026-03-31");
+    assert_eq!(
+        (run.start_ms, run.utc_offset_seconds, run.sport.as_deref()),
+        (
+            Timestamp::parse("2026-03-31T01:27:00Z").unwrap().millis(),
+            20700,
+            Some("running")
+        )
+    );
+    let night = session("sleep", "2026-03-30");
+    assert_eq!(night.utc_offset_seconds, 7200);
+    assert!(!night.stages.is_empty());
+    assert_eq!(
+        day("heart_rate_variability", "2026-03-29").utc_offset_seconds,
+        7200
+    );
+    let weigh_ins = first
+        .iter()
+        .filter(|(k, _)| k.starts_with("E#weight#"))
+        .count();
+    assert!(weigh_ins >= 6, "{weigh_ins} weigh-ins");
+    assert!(
+        first.iter().any(|(k, _)| k.starts_with("S#steps#")),
+        "epochs"
+    );
+
+    // Garmin retries (or pushes the same summaries again): nothing changes.
+    let announced = {
+        h.run_deliveries().await;
+        receiver.received().len()
+    };
+    assert!(announced >= 1, "data.updated was sent");
+    let event: Value = serde_json::from_str(&receiver.received()[0].body).unwrap();
+    assert_eq!(event["type"], "data.updated");
+    assert_eq!(event["data"]["provider"], "garmin");
+    for body in &pushes {
+        h.push(garmin_post(Some(GARMIN_SECRET), body)).await;
+    }
+    h.work_queue().await;
+    assert_eq!(stored().await, first, "stored once");
+    h.run_deliveries().await;
+    assert_eq!(
+        receiver.received().len(),
+        announced,
+        "nothing new to announce"
+    );
+}
