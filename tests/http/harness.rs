@@ -190,6 +190,26 @@ pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str
 }
 
 impl Harness {
+    /// The harness's user signed in on their phone: their tokens, and who they are then.
+    pub async fn signed_in(&self) -> (vitasync_domain::user_sessions::TokenSet, Principal) {
+        let minted = self
+            .app
+            .create_sign_in_token(&self.caller, &self.user)
+            .await
+            .unwrap();
+        let tokens = self
+            .app
+            .exchange_sign_in_token(&minted.token)
+            .await
+            .unwrap();
+        let me = self
+            .app
+            .authenticate_user(Some(&tokens.access_token))
+            .await
+            .unwrap();
+        (tokens, me)
+    }
+
     pub async fn link_token(&self) -> String {
         let link = self
             .app

@@ -439,17 +439,7 @@ async fn tokens_expire(host: Host) {
 /// Pushes on both hosts: stored once, read back, on DynamoDB too.
 async fn pushes_are_idempotent(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
-    let minted = h
-        .app
-        .create_sign_in_token(&h.caller, &h.user)
-        .await
-        .unwrap();
-    let tokens = h.app.exchange_sign_in_token(&minted.token).await.unwrap();
-    let me = h
-        .app
-        .authenticate_user(Some(&tokens.access_token))
-        .await
-        .unwrap();
+    let (_, me) = h.signed_in().await;
     let batch = apple_batch();
     let push = || SamplePush {
         source: "apple_health".into(),

@@ -121,12 +121,7 @@ async fn root_key_is_out_of_reach_of_other_admin_keys(host: Host) {
 
 async fn a_deleted_users_refresh_token_is_refused(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
-    let minted = h
-        .app
-        .create_sign_in_token(&h.caller, &h.user)
-        .await
-        .unwrap();
-    let tokens = h.app.exchange_sign_in_token(&minted.token).await.unwrap();
+    let (tokens, _) = h.signed_in().await;
     h.app.delete_user(&h.caller, &h.user).await.unwrap();
     assert!(matches!(
         h.app.refresh_user_session(&tokens.refresh_token).await,
@@ -322,17 +317,7 @@ fn heart_rate_at(uuid: &str, at: &str) -> serde_json::Value {
 
 async fn listings_skip_empty_months_and_find_old_data(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
-    let minted = h
-        .app
-        .create_sign_in_token(&h.caller, &h.user)
-        .await
-        .unwrap();
-    let tokens = h.app.exchange_sign_in_token(&minted.token).await.unwrap();
-    let me = h
-        .app
-        .authenticate_user(Some(&tokens.access_token))
-        .await
-        .unwrap();
+    let (_, me) = h.signed_in().await;
     let push = SamplePush {
         source: "apple_health".into(),
         samples: vec![

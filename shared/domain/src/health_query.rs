@@ -386,6 +386,15 @@ impl App {
             .collect())
     }
 
+    /// `[from, to)` as asked, at most `MAX_RANGE_DAYS` long.
+    fn capped_window(
+        &self,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<(i64, i64), DomainError> {
+        window(self.now(), from, to, Some(MAX_RANGE_DAYS))
+    }
+
     /// A source's values of `metric` for the local days that start in `[from, to)`.
     async fn daily_values(
         &self,
@@ -625,12 +634,7 @@ impl App {
         };
         let provider = parse_provider(query.provider_id.as_deref())?;
         let limit = parse_limit(query.limit.as_deref())?;
-        let (from, to) = window(
-            self.now(),
-            query.from.as_deref(),
-            query.to.as_deref(),
-            Some(MAX_RANGE_DAYS),
-        )?;
+        let (from, to) = self.capped_window(query.from.as_deref(), query.to.as_deref())?;
         let after = query
             .after
             .as_deref()
@@ -712,12 +716,7 @@ impl App {
                 DomainError::validation("tz", "is not an IANA time zone (Europe/Berlin)")
             })?),
         };
-        let (from, to) = window(
-            self.now(),
-            query.from.as_deref(),
-            query.to.as_deref(),
-            Some(MAX_RANGE_DAYS),
-        )?;
+        let (from, to) = self.capped_window(query.from.as_deref(), query.to.as_deref())?;
         if (to - from) / 1000 / bucket.max_seconds() > MAX_BUCKETS {
             return Err(DomainError::validation(
                 "bucket",

@@ -581,13 +581,9 @@ impl App {
         }
     }
 
-    /// Keeps the zone the provider named on the connection.
-    async fn record_time_zone(
-        &self,
-        connection: &Connection,
-        zone: &str,
-    ) -> Result<(), DomainError> {
-        if let Some(current) = self
+    /// The connection as stored now (another worker may have changed it).
+    async fn current(&self, connection: &Connection) -> Result<Option<Connection>, DomainError> {
+        Ok(self
             .ports
             .connections
             .get_connection(
@@ -595,8 +591,16 @@ impl App {
                 &connection.user_id,
                 &connection.id,
             )
-            .await?
-        {
+            .await?)
+    }
+
+    /// Keeps the zone the provider named on the connection.
+    async fn record_time_zone(
+        &self,
+        connection: &Connection,
+        zone: &str,
+    ) -> Result<(), DomainError> {
+        if let Some(current) = self.current(connection).await? {
             let updated = Connection {
                 time_zone: Some(zone.to_owned()),
                 ..current
@@ -611,16 +615,7 @@ impl App {
         connection: &Connection,
         reason: &str,
     ) -> Result<(), DomainError> {
-        if let Some(current) = self
-            .ports
-            .connections
-            .get_connection(
-                &connection.workspace_id,
-                &connection.user_id,
-                &connection.id,
-            )
-            .await?
-        {
+        if let Some(current) = self.current(connection).await? {
             let disconnected = Connection {
                 status: ConnectionStatus::Disconnected,
                 status_reason: Some(reason.into()),

@@ -1,8 +1,7 @@
 use super::{DynamoStore, Item, keys, s, unavailable};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest,
-};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest};
 use std::collections::HashMap;
 use std::time::Duration;
 use vitasync_domain::StoreError;
@@ -37,6 +36,37 @@ fn sort_key_of(item: &Item) -> Option<&str> {
     match item.get(keys::SK) {
         Some(AttributeValue::S(sk)) => Some(sk.as_str()),
         _ => None,
+    }
+}
+
+/// A query of one owner's records with `from <= key <= to` (BETWEEN includes `to`: callers
+/// drop `high`), and the prefix that turns sort keys back into record keys.
+struct RecordRange {
+    prefix: String,
+    high: String,
+    query: QueryFluentBuilder,
+}
+
+impl DynamoStore {
+    fn record_range(&self, owner: &RecordOwner, from: &str, to: &str) -> RecordRange {
+        let connection = owner.connection.as_str();
+        let high = keys::record(connection, to);
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#sk", keys::SK)
+            .expression_attribute_values(":pk", s(partition(owner)))
+            .expression_attribute_values(":low", s(keys::record(connection, from)))
+            .expression_attribute_values(":high", s(high.clone()))
+            .consistent_read(true);
+        RecordRange {
+            prefix: keys::record(connection, ""),
+            high,
+            query,
+        }
     }
 }
 
@@ -118,13 +148,7 @@ impl HealthStore for DynamoStore {
     async fn delete_keys(&self, owner: &RecordOwner, keys: &[String]) -> Result<(), StoreError> {
         let requests = keys
             .iter()
-            .map(|key| {
-                let delete = DeleteRequest::builder()
-                    .set_key(Some(item_key(owner, key)))
-                    .build()
-                    .map_err(|err| StoreError::Corrupt(err.to_string()))?;
-                Ok(WriteRequest::builder().delete_request(delete).build())
-            })
+            .map(|key| super::delete_request(item_key(owner, key)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         self.batch_write(requests).await
     }
@@ -135,26 +159,17 @@ impl HealthStore for DynamoStore {
         from: &str,
         to: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let prefix = keys::record(owner.connection.as_str(), "");
-        let (low, high) = (
-            keys::record(owner.connection.as_str(), from),
-            keys::record(owner.connection.as_str(), to),
-        );
+        let RecordRange {
+            prefix,
+            high,
+            query,
+        } = self.record_range(owner, from, to);
         let mut out = Vec::new();
         let mut start = None;
         loop {
             self.usage.queried();
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
-                .expression_attribute_names("#pk", keys::PK)
-                .expression_attribute_names("#sk", keys::SK)
-                .expression_attribute_values(":pk", s(partition(owner)))
-                .expression_attribute_values(":low", s(low.clone()))
-                .expression_attribute_values(":high", s(high.clone()))
-                .consistent_read(true)
+            let output = query
+                .clone()
                 .set_limit(self.query_page_limit)
                 .set_exclusive_start_key(start.take())
                 .send()
@@ -184,26 +199,16 @@ impl HealthStore for DynamoStore {
         from: &str,
         to: &str,
     ) -> Result<Option<String>, StoreError> {
-        let prefix = keys::record(owner.connection.as_str(), "");
-        let (low, high) = (
-            keys::record(owner.connection.as_str(), from),
-            keys::record(owner.connection.as_str(), to),
-        );
+        let RecordRange {
+            prefix,
+            high,
+            query,
+        } = self.record_range(owner, from, to);
         self.usage.queried();
         // Newest first, keys only; two items, since BETWEEN may return `high` itself.
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
-            .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#sk", keys::SK)
-            .expression_attribute_values(":pk", s(partition(owner)))
-            .expression_attribute_values(":low", s(low))
-            .expression_attribute_values(":high", s(high.clone()))
+        let output = query
             .projection_expression("#sk")
             .scan_index_forward(false)
-            .consistent_read(true)
             .limit(2)
             .send()
             .await
@@ -240,11 +245,7 @@ impl HealthStore for DynamoStore {
                 .await
                 .map_err(unavailable)?;
             for key in output.items.unwrap_or_default() {
-                let delete = DeleteRequest::builder()
-                    .set_key(Some(key))
-                    .build()
-                    .map_err(|err| StoreError::Corrupt(err.to_string()))?;
-                deletes.push(WriteRequest::builder().delete_request(delete).build());
+                deletes.push(super::delete_request(key)?);
             }
             match output.last_evaluated_key {
                 Some(last) => start = Some(last),

@@ -246,15 +246,12 @@ impl DynamoStore {
             .await?
             .into_iter()
             .map(|item| {
-                let key = [keys::PK, keys::SK]
-                    .into_iter()
-                    .filter_map(|name| item.get(name).map(|v| (name.to_owned(), v.clone())))
-                    .collect();
-                DeleteRequest::builder()
-                    .set_key(Some(key))
-                    .build()
-                    .map(|delete| WriteRequest::builder().delete_request(delete).build())
-                    .map_err(|err| StoreError::Corrupt(err.to_string()))
+                delete_request(
+                    [keys::PK, keys::SK]
+                        .into_iter()
+                        .filter_map(|name| item.get(name).map(|v| (name.to_owned(), v.clone())))
+                        .collect(),
+                )
             })
             .collect::<Result<Vec<_>, _>>()?;
         self.batch_write(requests).await
@@ -302,6 +299,15 @@ impl DynamoStore {
 }
 
 /// A short, growing pause between attempts that lost a race.
+/// A batch write that deletes the item with `key`.
+pub(crate) fn delete_request(key: Item) -> Result<WriteRequest, StoreError> {
+    DeleteRequest::builder()
+        .set_key(Some(key))
+        .build()
+        .map(|delete| WriteRequest::builder().delete_request(delete).build())
+        .map_err(|err| StoreError::Corrupt(err.to_string()))
+}
+
 pub(crate) async fn backoff(attempt: u32) {
     let millis = 10u64.saturating_mul(1 << attempt.min(8));
     tokio::time::sleep(Duration::from_millis(millis)).await;

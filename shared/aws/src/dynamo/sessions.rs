@@ -2,7 +2,7 @@ use super::actions::Condition;
 use super::{DynamoStore, from_item, keys, to_item};
 use crate::provision::TTL_ATTRIBUTE;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use aws_sdk_dynamodb::types::AttributeValue;
 use vitasync_domain::StoreError;
 use vitasync_domain::ports::SessionStore;
 use vitasync_domain::user_sessions::{SessionId, UserSession};
@@ -79,19 +79,16 @@ impl DynamoStore {
                 _ => None,
             })
             .map(|session_pk| {
-                let key = [
-                    (keys::PK.to_owned(), AttributeValue::S(session_pk)),
-                    (
-                        keys::SK.to_owned(),
-                        AttributeValue::S(keys::SESSION_SK.into()),
-                    ),
-                ]
-                .into();
-                DeleteRequest::builder()
-                    .set_key(Some(key))
-                    .build()
-                    .map(|delete| WriteRequest::builder().delete_request(delete).build())
-                    .map_err(|err| StoreError::Corrupt(err.to_string()))
+                super::delete_request(
+                    [
+                        (keys::PK.to_owned(), AttributeValue::S(session_pk)),
+                        (
+                            keys::SK.to_owned(),
+                            AttributeValue::S(keys::SESSION_SK.into()),
+                        ),
+                    ]
+                    .into(),
+                )
             })
             .collect::<Result<Vec<_>, _>>()?;
         self.batch_write(requests).await
