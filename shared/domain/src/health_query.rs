@@ -728,22 +728,24 @@ impl App {
         // A day's value per date, merged across sources as daily summaries are: a total is
         // the highest source's, anything else their mean. Placed at the day's local noon.
         let mut days: BTreeMap<String, (i64, i32, Vec<f64>)> = BTreeMap::new();
-        let (mut readings, mut daily_only) = (0usize, false);
-        for source in self.sources(caller, user_id, provider).await? {
-            let daily = self.daily_values(&source, metric, from, to).await?;
-            if whole_days && !daily.is_empty() {
-                for (start, _, day) in daily {
-                    let entry = days.entry(day.date.clone()).or_insert((
-                        start + DAY_MS / 2,
-                        day.utc_offset_seconds,
-                        Vec::new(),
-                    ));
-                    entry.2.push(day.value);
+        let mut readings = 0usize;
+        let sources = self.sources(caller, user_id, provider).await?;
+        for source in &sources {
+            if whole_days {
+                let daily = self.daily_values(source, metric, from, to).await?;
+                if !daily.is_empty() {
+                    for (start, _, day) in daily {
+                        let entry = days.entry(day.date.clone()).or_insert((
+                            start + DAY_MS / 2,
+                            day.utc_offset_seconds,
+                            Vec::new(),
+                        ));
+                        entry.2.push(day.value);
+                    }
+                    continue;
                 }
-                continue;
             }
-            daily_only |= !daily.is_empty();
-            self.each_reading(&source, metric, (from, to), false, |reading| {
+            self.each_reading(source, metric, (from, to), false, |reading| {
                 readings += 1;
                 match reading {
                     Reading::Sample {
@@ -758,7 +760,18 @@ impl App {
             .await?;
         }
         if !whole_days {
-            if readings == 0 && daily_only {
+            // Nothing at an instant: say why when the metric is kept by day (read only then,
+            // so charts of dense data cost no extra read).
+            let mut daily_only = false;
+            if readings == 0 {
+                for source in &sources {
+                    daily_only |= !self
+                        .daily_values(source, metric, from, to)
+                        .await?
+                        .is_empty();
+                }
+            }
+            if daily_only {
                 return Err(DomainError::validation(
                     "bucket",
                     format!(
