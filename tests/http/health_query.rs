@@ -758,6 +758,19 @@ async fn daily_values_are_records_and_chart_by_day(host: Host) {
             day(w, Metric::Steps, "2026-11-19", 9000.0, kathmandu),
             day(w, Metric::Steps, "2026-11-20", 10000.0, newfoundland),
         ],
+        // Step samples: one on a day that has its total (already counted in it), two on a
+        // day whose total has not come yet (counted in charts by day).
+        samples: vec![SampleSeries {
+            metric: Metric::Steps,
+            points: vec![
+                (ms("2026-11-20T12:00:00Z"), 999.0),
+                (ms("2026-11-21T15:00:00Z"), 100.0),
+                (ms("2026-11-21T15:15:00Z"), 200.0),
+            ],
+            utc_offset_seconds: newfoundland,
+            provider: w,
+            source: None,
+        }],
         ..HealthBatch::default()
     };
     store_batch(h.ports.health.as_ref(), &owner, &batch)
@@ -771,6 +784,7 @@ async fn daily_values_are_records_and_chart_by_day(host: Host) {
             &RecordsQuery {
                 metric_type: Some("steps".into()),
                 limit: Some("2".into()),
+                to: Some("2026-11-20T11:00:00Z".into()),
                 ..RecordsQuery::default()
             },
         )
@@ -800,6 +814,7 @@ async fn daily_values_are_records_and_chart_by_day(host: Host) {
             &RecordsQuery {
                 metric_type: Some("steps".into()),
                 after: page.next.clone(),
+                to: Some("2026-11-20T11:00:00Z".into()),
                 ..RecordsQuery::default()
             },
         )
@@ -823,7 +838,10 @@ async fn daily_values_are_records_and_chart_by_day(host: Host) {
         .await
         .unwrap();
     let total: f64 = weekly.buckets.iter().map(|b| b.value).sum();
-    assert_eq!(total, 27000.0);
+    assert_eq!(
+        total, 27300.0,
+        "three days' totals and the samples of the fourth"
+    );
     assert!(matches!(
         h.app
             .timeseries(
@@ -832,6 +850,9 @@ async fn daily_values_are_records_and_chart_by_day(host: Host) {
                 &TimeseriesQuery {
                     metric_type: Some("steps".into()),
                     bucket: Some("minute".into()),
+                    // Days kept only as totals: no minute to chart.
+                    from: Some("2026-11-18T00:00:00Z".into()),
+                    to: Some("2026-11-19T12:00:00Z".into()),
                     ..TimeseriesQuery::default()
                 },
             )

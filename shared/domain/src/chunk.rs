@@ -19,6 +19,8 @@ use thiserror::Error;
 
 const FORMAT_VERSION: u8 = 2;
 const FORMAT_WITH_OFFSET_CHANGES: u8 = 3;
+/// The most a chunk decompresses to: far above an hour of millisecond samples.
+const MAX_RAW_BYTES: u32 = 64 * 1024 * 1024;
 /// Values are kept to this fraction of their unit.
 const VALUE_SCALE: f64 = 1000.0;
 /// `VALUE_SCALE` is 10^3: a chunk's values are written divided by 10^(3 - digits).
@@ -190,8 +192,12 @@ pub fn encode(chunk: &Chunk) -> Vec<u8> {
     }
     let (mut last_at, mut last_step) = (0i64, 0i64);
     for (index, (at, _)) in points.iter().enumerate() {
-        let step = at - last_at;
-        let encoded = if index == 0 { *at } else { step - last_step };
+        let step = at.wrapping_sub(last_at);
+        let encoded = if index == 0 {
+            *at
+        } else {
+            step.wrapping_sub(last_step)
+        };
         put_varint(&mut raw, zigzag(encoded));
         if index > 0 {
             last_step = step;
@@ -201,7 +207,7 @@ pub fn encode(chunk: &Chunk) -> Vec<u8> {
     let mut last_value = 0i64;
     for (_, value) in points {
         let value = value / divisor;
-        put_varint(&mut raw, zigzag(value - last_value));
+        put_varint(&mut raw, zigzag(value.wrapping_sub(last_value)));
         last_value = value;
     }
     let mut out = vec![if chunk.offset_changes.is_empty() {
@@ -217,6 +223,16 @@ pub fn encode(chunk: &Chunk) -> Vec<u8> {
 pub fn decode(bytes: &[u8]) -> Result<Chunk, ChunkError> {
     let (&version, compressed) = bytes.split_first().ok_or(ChunkError)?;
     if version != FORMAT_VERSION && version != FORMAT_WITH_OFFSET_CHANGES {
+        return Err(ChunkError);
+    }
+    // The size prefix is trusted by the decompressor: a damaged one must not allocate
+    // gigabytes. An hour of millisecond samples is far below the cap.
+    let size = compressed
+        .get(..4)
+        .and_then(|prefix| <[u8; 4]>::try_from(prefix).ok())
+        .map(u32::from_le_bytes)
+        .ok_or(ChunkError)?;
+    if size > MAX_RAW_BYTES {
         return Err(ChunkError);
     }
     let raw = lz4_flex::decompress_size_prepended(compressed).map_err(|_| ChunkError)?;
@@ -253,15 +269,19 @@ pub fn decode(bytes: &[u8]) -> Result<Chunk, ChunkError> {
         if index == 0 {
             at = encoded;
         } else {
-            step = if index == 1 { encoded } else { step + encoded };
-            at += step;
+            step = if index == 1 {
+                encoded
+            } else {
+                step.wrapping_add(encoded)
+            };
+            at = at.wrapping_add(step);
         }
         points.push((at, 0));
     }
     let mut value = 0i64;
     for point in &mut points {
-        value += unzigzag(take_varint(&mut input)?);
-        point.1 = value * multiplier;
+        value = value.wrapping_add(unzigzag(take_varint(&mut input)?));
+        point.1 = value.wrapping_mul(multiplier);
     }
     if input.is_empty() {
         Ok(Chunk {
@@ -387,6 +407,20 @@ mod tests {
         // One offset: the bytes of format 2, as before.
         let steady = Chunk::with_offsets(&normalise_with_offsets(&points[..30]));
         assert_eq!(encode(&steady)[0], FORMAT_VERSION);
+    }
+
+    #[test]
+    fn extreme_values_round_trip_and_a_huge_size_prefix_is_refused() {
+        let chunk = Chunk {
+            utc_offset_seconds: 0,
+            offset_changes: Vec::new(),
+            points: vec![(i64::MIN + 1, i64::MAX), (0, i64::MIN), (i64::MAX, 0)],
+        };
+        assert_eq!(decode(&encode(&chunk)).unwrap(), chunk);
+        // A damaged size prefix of 4 GiB is refused before anything is allocated.
+        let mut bytes = encode(&chunk);
+        bytes[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(decode(&bytes), Err(ChunkError));
     }
 
     #[test]

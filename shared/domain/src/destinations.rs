@@ -29,7 +29,9 @@ impl DestinationPolicy {
     /// Whether a URL's host may be called (before any DNS resolution).
     pub fn allows_host(&self, host: &url::Host<&str>) -> bool {
         match host {
-            url::Host::Domain(name) if name.eq_ignore_ascii_case("localhost") => {
+            url::Host::Domain(name)
+                if name.trim_end_matches('.').eq_ignore_ascii_case("localhost") =>
+            {
                 self.allow_loopback
             }
             url::Host::Domain(name) => !forbidden_name(name),
@@ -162,6 +164,7 @@ mod tests {
             "https://[::ffff:10.0.0.1]/",
             "https://[64:ff9b::a9fe:a9fe]/",
             "https://localhost/",
+            "https://localhost./",
             "https://metadata.google.internal/computeMetadata/v1/",
             "https://printer.local/",
             "https://app.localhost/",

@@ -395,13 +395,14 @@ impl App {
         window(self.now(), from, to, Some(MAX_RANGE_DAYS))
     }
 
-    /// A source's values of `metric` for the local days that start in `[from, to)`.
+    /// A source's values of `metric` for the local days that start in `[from, to)` (records),
+    /// or whose local noon does (charts: a day counts where most of it is).
     async fn daily_values(
         &self,
         source: &Source,
         metric: Metric,
-        from: i64,
-        to: i64,
+        (from, to): (i64, i64),
+        by_noon: bool,
     ) -> Result<Vec<(i64, i64, DailySummary)>, DomainError> {
         // Local dates reach a day either side of the UTC ones.
         let first = local_date(from.saturating_sub(DAY_MS), 0);
@@ -419,7 +420,7 @@ impl App {
         for (_, bytes) in days {
             let day: DailySummary = decode_json(&bytes)?;
             if let Some((start, end)) = day_bounds(&day.date, day.utc_offset_seconds)
-                && (from..to).contains(&start)
+                && (from..to).contains(&if by_noon { start + DAY_MS / 2 } else { start })
             {
                 out.push((start, end, day));
             }
@@ -440,7 +441,7 @@ impl App {
     ) -> Result<(), DomainError> {
         let store = self.ports.health.as_ref();
         if days {
-            for (_, _, day) in self.daily_values(source, metric, from, to).await? {
+            for (_, _, day) in self.daily_values(source, metric, (from, to), false).await? {
                 sink(Reading::Daily(day));
             }
         }
@@ -648,7 +649,7 @@ impl App {
             .flat_map(|source| metrics.iter().map(move |metric| (source, *metric)))
             .collect();
         // Nothing after the cursor's instant can be on this page.
-        let mut end = after.as_ref().map_or(to, |p| (p.0 + 1).min(to));
+        let mut end = after.as_ref().map_or(to, |p| p.0.saturating_add(1).min(to));
         let mut found: Vec<HealthRecord> = Vec::new();
         let mut span = DAY_MS;
         let mut empty_span = true;
@@ -731,30 +732,34 @@ impl App {
         let mut readings = 0usize;
         let sources = self.sources(caller, user_id, provider).await?;
         for source in &sources {
+            // The local days this source has a day's value for: its readings on those days are
+            // already counted in it.
+            let mut valued_days = std::collections::BTreeSet::new();
             if whole_days {
-                let daily = self.daily_values(source, metric, from, to).await?;
-                if !daily.is_empty() {
-                    for (start, _, day) in daily {
-                        let entry = days.entry(day.date.clone()).or_insert((
-                            start + DAY_MS / 2,
-                            day.utc_offset_seconds,
-                            Vec::new(),
-                        ));
-                        entry.2.push(day.value);
-                    }
-                    continue;
+                for (start, _, day) in self.daily_values(source, metric, (from, to), true).await? {
+                    valued_days.insert((start + i64::from(day.utc_offset_seconds) * 1000) / DAY_MS);
+                    let entry = days.entry(day.date.clone()).or_insert((
+                        start + DAY_MS / 2,
+                        day.utc_offset_seconds,
+                        Vec::new(),
+                    ));
+                    entry.2.push(day.value);
                 }
             }
             self.each_reading(source, metric, (from, to), false, |reading| {
                 readings += 1;
-                match reading {
+                let (at_ms, value, offset) = match reading {
                     Reading::Sample {
                         at_ms,
                         value,
                         offset,
-                    } => bucketer.add(at_ms, value, offset),
-                    Reading::Measured(m) => bucketer.add(m.at_ms, m.value, m.utc_offset_seconds),
-                    Reading::Daily(_) => {}
+                    } => (at_ms, value, offset),
+                    Reading::Measured(m) => (m.at_ms, m.value, m.utc_offset_seconds),
+                    Reading::Daily(_) => return,
+                };
+                let local_day = (at_ms + i64::from(offset) * 1000).div_euclid(DAY_MS);
+                if !valued_days.contains(&local_day) {
+                    bucketer.add(at_ms, value, offset);
                 }
             })
             .await?;
@@ -766,7 +771,7 @@ impl App {
             if readings == 0 {
                 for source in &sources {
                     daily_only |= !self
-                        .daily_values(source, metric, from, to)
+                        .daily_values(source, metric, (from, to), false)
                         .await?
                         .is_empty();
                 }

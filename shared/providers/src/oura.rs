@@ -393,10 +393,11 @@ pub async fn fetch(
     let mut offsets = OffsetTimeline::default();
     for (collection, scope, types) in COLLECTIONS {
         let types = request.wanted(types);
-        // Heart rate carries no offset: the days' records tell it, even when only heart rate
-        // is asked for.
-        let for_offsets_only =
-            types.is_empty() && collection == "daily_activity" && request.wants(Metric::HeartRate);
+        // Heart rate carries no offset: the days' and nights' records tell it, even when only
+        // heart rate is asked for (so every sync gives a sample the same offset).
+        let for_offsets_only = types.is_empty()
+            && matches!(collection, "daily_activity" | "sleep")
+            && request.wants(Metric::HeartRate);
         if types.is_empty() && !for_offsets_only {
             continue;
         }

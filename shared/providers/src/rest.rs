@@ -187,7 +187,13 @@ pub fn offset_seconds(raw: &str) -> Option<i32> {
         _ => return None,
     };
     let (hours, minutes) = rest.split_once(':').unwrap_or((rest, "0"));
-    Some(sign * (hours.parse::<i32>().ok()? * 3600 + minutes.parse::<i32>().ok()? * 60))
+    let seconds = hours
+        .parse::<i32>()
+        .ok()?
+        .checked_mul(3600)?
+        .checked_add(minutes.parse::<i32>().ok()?.checked_mul(60)?)?;
+    // Offsets on Earth run from −12:00 to +14:00; anything else is not one.
+    (seconds.abs() <= 18 * 3600).then_some(sign * seconds)
 }
 
 /// An RFC 3339 instant in UTC milliseconds.
