@@ -131,12 +131,15 @@ pub async fn store_batch(
     let wholes = whole_records(batch)?;
     let chunks = sample_chunks(&batch.samples);
     // A retraction never removes what this batch writes under the same key.
-    let retractions: BTreeMap<String, &Retraction> = batch
-        .retracted
-        .iter()
-        .map(|retraction| (retraction_key(retraction), retraction))
-        .filter(|(key, _)| !wholes.contains_key(key))
-        .collect();
+    // Several records may retract one key (two deleted naps on one day): any of them may be
+    // the one the stored value came from.
+    let mut retractions: BTreeMap<String, Vec<&Retraction>> = BTreeMap::new();
+    for retraction in &batch.retracted {
+        let key = retraction_key(retraction);
+        if !wholes.contains_key(&key) {
+            retractions.entry(key).or_default().push(retraction);
+        }
+    }
     let keys: Vec<String> = wholes
         .keys()
         .chain(chunks.keys())
@@ -195,16 +198,18 @@ pub async fn store_batch(
         }
     }
     let mut removals = Vec::new();
-    for (key, retraction) in &retractions {
+    for (key, candidates) in &retractions {
         let Some(bytes) = stored.remove(key).flatten() else {
             continue;
         };
-        let still_theirs = match retraction {
+        let stored_from = serde_json::from_slice::<DailySummary>(&bytes)
+            .ok()
+            .map(|summary| summary.origin.record_id);
+        let theirs = candidates.iter().find(|retraction| match retraction {
             Retraction::Session { .. } => true,
-            Retraction::Summary { record_id, .. } => serde_json::from_slice::<DailySummary>(&bytes)
-                .is_ok_and(|summary| summary.origin.record_id == *record_id),
-        };
-        if still_theirs {
+            Retraction::Summary { record_id, .. } => stored_from.as_ref() == Some(record_id),
+        });
+        if let Some(retraction) = theirs {
             let counter = match retraction {
                 Retraction::Session { kind, .. } => kind.as_str().to_owned(),
                 Retraction::Summary { metric, .. } => metric.to_string(),
