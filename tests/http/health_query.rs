@@ -691,11 +691,7 @@ on_both_hosts!(
 async fn an_offset_change_inside_an_hour_keeps_both_offsets(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
     let connection = h.connect().await;
-    let owner = RecordOwner {
-        workspace: connection.workspace_id.clone(),
-        user: connection.user_id.clone(),
-        connection: connection.id.clone(),
-    };
+    let owner = owner(&connection);
     let (ndt, nst) = (-9000, -12600);
     let start = ms("2026-11-01T04:00:00Z");
     let points = (0..60).map(|m| {
@@ -745,11 +741,7 @@ async fn an_offset_change_inside_an_hour_keeps_both_offsets(host: Host) {
 async fn daily_values_are_records_and_chart_by_day(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
     let connection = h.connect().await;
-    let owner = RecordOwner {
-        workspace: connection.workspace_id.clone(),
-        user: connection.user_id.clone(),
-        connection: connection.id.clone(),
-    };
+    let owner = owner(&connection);
     let (kathmandu, newfoundland) = (5 * 3600 + 45 * 60, -(3 * 3600 + 30 * 60));
     let w = ProviderId::Withings;
     let batch = HealthBatch {

@@ -143,12 +143,7 @@ async fn times_out_of_range_in_unauthenticated_pushes_are_refused_not_fatal() {
         ("WITHINGS_CLIENT_ID", "withings-client"),
         ("WITHINGS_CLIENT_SECRET", "withings-secret"),
     ];
-    let host = TestHost::start_with(
-        vars.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    )
-    .await;
+    let host = TestHost::start_with_pairs(&vars).await;
     let client = host.raw();
     for event_time in [
         json!(i64::MAX),
@@ -204,13 +199,9 @@ async fn record_listings_are_capped_like_every_range() {
 
 #[tokio::test]
 async fn oversize_bodies_are_problems_on_every_raw_body_route() {
-    let host = TestHost::start_with(
-        [("STRAVA_CLIENT_ID", "s"), ("STRAVA_CLIENT_SECRET", "s")]
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    )
-    .await;
+    let host =
+        TestHost::start_with_pairs(&[("STRAVA_CLIENT_ID", "s"), ("STRAVA_CLIENT_SECRET", "s")])
+            .await;
     let user = host.user(ROOT_KEY, "big").await;
     let megabytes = |n: usize| "a".repeat(n * 1024 * 1024 + 1);
     let cases = [
@@ -284,13 +275,7 @@ async fn webhook_endpoints_never_point_inside() {
 
 #[tokio::test]
 async fn the_operator_may_allow_private_receivers_but_not_metadata() {
-    let host = TestHost::start_with(
-        [("VITASYNC_WEBHOOKS_ALLOW_PRIVATE", "true")]
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    )
-    .await;
+    let host = TestHost::start_with_pairs(&[("VITASYNC_WEBHOOKS_ALLOW_PRIVATE", "true")]).await;
     let post = |url: &'static str| {
         host.post(
             "/v1/webhooks",

@@ -244,12 +244,7 @@ async fn provider_webhooks_are_answered_over_http_with_each_providers_codes() {
         ("GARMIN_CLIENT_SECRET", "garmin-secret"),
         ("GARMIN_WEBHOOK_SECRET", "garmin-path-secret"),
     ];
-    let host = TestHost::start_with(
-        vars.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    )
-    .await;
+    let host = TestHost::start_with_pairs(&vars).await;
     let client = host.raw();
 
     let handshake = client

@@ -97,6 +97,16 @@ impl TestHost {
         Self::start_with(BTreeMap::new()).await
     }
 
+    /// `start_with` for variables written as pairs.
+    pub async fn start_with_pairs(vars: &[(&str, &str)]) -> Self {
+        Self::start_with(
+            vars.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+        .await
+    }
+
     /// A host whose environment has `vars` on top of the process's (provider credentials and
     /// URLs, redirect allow-lists).
     pub async fn start_with(vars: BTreeMap<String, String>) -> Self {

@@ -9,7 +9,7 @@ use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderId;
 use vitasync_domain::secrets::SealedSecret;
 use vitasync_domain::time::Timestamp;
-use vitasync_domain::user::{User, UserDraft};
+use vitasync_domain::user::User;
 
 fn at(seconds: i64) -> Timestamp {
     Timestamp::from_millis(1_790_000_000_000 + seconds * 1000).unwrap()
@@ -55,16 +55,7 @@ fn tokens(marker: u8) -> StoredTokens {
 /// A user in a new workspace.
 async fn new_user(ports: &Ports, external_id: &str) -> (WorkspaceId, User) {
     let ws = WorkspaceId::generate();
-    let draft = UserDraft {
-        external_id: external_id.into(),
-        ..UserDraft::default()
-    };
-    let patch = draft.as_patch();
-    let (user, _) = ports
-        .users
-        .upsert_user(&draft.into_user(ws.clone(), at(0)), &patch)
-        .await
-        .unwrap();
+    let user = crate::fixtures::user_in(ports, &ws, external_id, at(0)).await;
     (ws, user)
 }
 

@@ -6,9 +6,12 @@ use std::sync::Arc;
 use tempfile::TempDir;
 use vitasync_aws::provision::{create_kms_key, create_queue_with_dead_letter, create_table};
 use vitasync_aws::{DynamoStore, KmsKeyManager, SqsQueue};
+use vitasync_domain::ids::WorkspaceId;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::secrets::KeyManager;
 use vitasync_domain::time::SystemClock;
+use vitasync_domain::time::Timestamp;
+use vitasync_domain::user::{User, UserDraft};
 use vitasync_embedded::{EmbeddedStore, LocalKeyManager};
 
 /// How many receives a queue allows before a message moves to its dead-letter queue.
@@ -106,4 +109,19 @@ pub async fn new_queue() -> (aws_sdk_sqs::Client, String, String) {
         .await
         .unwrap();
     (client, pair.url, pair.dead_letter_url)
+}
+
+/// A user with `external_id` in workspace `ws`, stored as at `now`.
+pub async fn user_in(ports: &Ports, ws: &WorkspaceId, external_id: &str, now: Timestamp) -> User {
+    let draft = UserDraft {
+        external_id: external_id.into(),
+        ..UserDraft::default()
+    };
+    let patch = draft.as_patch();
+    let (user, _) = ports
+        .users
+        .upsert_user(&draft.into_user(ws.clone(), now), &patch)
+        .await
+        .unwrap();
+    user
 }

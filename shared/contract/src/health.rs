@@ -5,22 +5,12 @@
 use vitasync_domain::ids::{ConnectionId, WorkspaceId};
 use vitasync_domain::ports::{Ports, RecordOwner};
 use vitasync_domain::time::Timestamp;
-use vitasync_domain::user::UserDraft;
 
 pub async fn health_store(ports: &Ports) {
     let store = &ports.health;
     let ws = WorkspaceId::generate();
-    let draft = UserDraft {
-        external_id: "wearer".into(),
-        ..UserDraft::default()
-    };
-    let patch = draft.as_patch();
     let now = Timestamp::from_millis(1_790_000_000_000).unwrap();
-    let (user, _) = ports
-        .users
-        .upsert_user(&draft.into_user(ws.clone(), now), &patch)
-        .await
-        .unwrap();
+    let user = crate::fixtures::user_in(ports, &ws, "wearer", now).await;
     let owner = RecordOwner {
         workspace: ws.clone(),
         user: user.id.clone(),

@@ -4,16 +4,14 @@ use vitasync_domain::StoreError;
 use vitasync_domain::ids::{UserId, WorkspaceId};
 use vitasync_domain::ports::Ports;
 use vitasync_domain::time::Timestamp;
-use vitasync_domain::user::UserDraft;
 use vitasync_domain::user_sessions::{SessionId, UserSession};
 
-pub async fn session_store(ports: &Ports) {
-    let store = &ports.sessions;
-    let now = Timestamp::from_millis(1_790_000_000_000).unwrap();
-    let session = UserSession {
+/// A fresh session of `user` in `ws`, started at `now`.
+fn session_of(ws: &WorkspaceId, user: &UserId, now: Timestamp) -> UserSession {
+    UserSession {
         id: SessionId::generate(),
-        workspace_id: WorkspaceId::generate(),
-        user_id: UserId::generate(),
+        workspace_id: ws.clone(),
+        user_id: user.clone(),
         access_hash: "a".repeat(64),
         access_expires_at: now.plus_seconds(3600),
         refresh_hash: "r".repeat(64),
@@ -22,7 +20,13 @@ pub async fn session_store(ports: &Ports) {
         revoked: false,
         created_at: now,
         version: 1,
-    };
+    }
+}
+
+pub async fn session_store(ports: &Ports) {
+    let store = &ports.sessions;
+    let now = Timestamp::from_millis(1_790_000_000_000).unwrap();
+    let session = session_of(&WorkspaceId::generate(), &UserId::generate(), now);
     store.insert_session(&session).await.unwrap();
     assert!(matches!(
         store.insert_session(&session).await,
@@ -58,39 +62,23 @@ pub async fn session_store(ports: &Ports) {
 pub async fn sessions_go_with_their_user(ports: &Ports) {
     let now = Timestamp::from_millis(1_790_000_000_000).unwrap();
     let ws = WorkspaceId::generate();
-    let mut users = Vec::new();
-    for external_id in ["leaving", "staying"] {
-        let draft = UserDraft {
-            external_id: external_id.into(),
-            ..UserDraft::default()
-        };
-        let patch = draft.as_patch();
-        let (user, _) = ports
-            .users
-            .upsert_user(&draft.into_user(ws.clone(), now), &patch)
-            .await
-            .unwrap();
-        users.push(user);
-    }
-    let session_of = |user: &vitasync_domain::user::User| UserSession {
-        id: SessionId::generate(),
-        workspace_id: ws.clone(),
-        user_id: user.id.clone(),
-        access_hash: "a".repeat(64),
-        access_expires_at: now.plus_seconds(3600),
-        refresh_hash: "r".repeat(64),
-        refresh_expires_at: now.plus_seconds(30 * 86_400),
-        used_refresh_hashes: Vec::new(),
-        revoked: false,
-        created_at: now,
-        version: 1,
-    };
-    let leaving = [session_of(&users[0]), session_of(&users[0])];
-    let staying = session_of(&users[1]);
+    let leaving_user = crate::fixtures::user_in(ports, &ws, "leaving", now).await;
+    let staying_user = crate::fixtures::user_in(ports, &ws, "staying", now).await;
+    let leaving = [
+        session_of(&ws, &leaving_user.id, now),
+        session_of(&ws, &leaving_user.id, now),
+    ];
+    let staying = session_of(&ws, &staying_user.id, now);
     for session in leaving.iter().chain([&staying]) {
         ports.sessions.insert_session(session).await.unwrap();
     }
-    assert!(ports.users.delete_user(&ws, &users[0].id).await.unwrap());
+    assert!(
+        ports
+            .users
+            .delete_user(&ws, &leaving_user.id)
+            .await
+            .unwrap()
+    );
     for session in &leaving {
         assert_eq!(ports.sessions.get_session(&session.id).await.unwrap(), None);
     }

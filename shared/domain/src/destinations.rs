@@ -25,15 +25,25 @@ fn forbidden_name(name: &str) -> bool {
         || name.ends_with(".local")
 }
 
+/// Whether a URL's host is this machine (`localhost`, 127.0.0.0/8, ::1, and their mapped
+/// forms).
+pub fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(name) => is_localhost(name),
+        url::Host::Ipv4(address) => matches!(classify_v4(*address), Class::Loopback),
+        url::Host::Ipv6(address) => matches!(classify_v6(*address), Class::Loopback),
+    }
+}
+
+fn is_localhost(name: &str) -> bool {
+    name.trim_end_matches('.').eq_ignore_ascii_case("localhost")
+}
+
 impl DestinationPolicy {
     /// Whether a URL's host may be called (before any DNS resolution).
     pub fn allows_host(&self, host: &url::Host<&str>) -> bool {
         match host {
-            url::Host::Domain(name)
-                if name.trim_end_matches('.').eq_ignore_ascii_case("localhost") =>
-            {
-                self.allow_loopback
-            }
+            url::Host::Domain(name) if is_localhost(name) => self.allow_loopback,
             url::Host::Domain(name) => !forbidden_name(name),
             url::Host::Ipv4(address) => self.allows(IpAddr::V4(*address)),
             url::Host::Ipv6(address) => self.allows(IpAddr::V6(*address)),

@@ -379,22 +379,28 @@ impl Retraction {
     }
 }
 
+/// The UTC instants (ms) a local day (`YYYY-MM-DD`) at `offset` seconds east of UTC starts
+/// and ends at; `None` when `date` is not a date.
+pub fn local_day_bounds(date: &str, offset: i32) -> Option<(i64, i64)> {
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+    let midnight = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .ok()?
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .timestamp_millis()
+        - i64::from(offset) * 1000;
+    Some((midnight, midnight + DAY_MS))
+}
+
 impl HealthBatch {
     /// The earliest and latest instant the batch has data for (UTC ms); a daily summary spans
     /// its local day.
     pub fn time_span(&self) -> Option<(i64, i64)> {
-        let day_start = |date: &str, offset: i32| {
-            chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
-                .ok()
-                .and_then(|day| day.and_hms_opt(0, 0, 0))
-                .map(|midnight| midnight.and_utc().timestamp_millis() - i64::from(offset) * 1000)
-        };
-        const DAY_MS: i64 = 24 * 3600 * 1000;
         let instants = self
             .summaries
             .iter()
-            .filter_map(|s| day_start(&s.date, s.utc_offset_seconds))
-            .flat_map(|start| [start, start + DAY_MS])
+            .filter_map(|s| local_day_bounds(&s.date, s.utc_offset_seconds))
+            .flat_map(|(start, end)| [start, end])
             .chain(self.measurements.iter().map(|m| m.at_ms))
             .chain(
                 self.samples

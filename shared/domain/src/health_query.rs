@@ -7,7 +7,7 @@ use crate::api_key::Principal;
 use crate::app::App;
 use crate::chunk;
 use crate::error::{DomainError, StoreError};
-use crate::health::{DailySummary, Measurement, Metric, Session, SessionKind};
+use crate::health::{DailySummary, Measurement, Metric, Session, SessionKind, local_day_bounds};
 use crate::health_records::{chunk_key, summary_key, utc_hour};
 use crate::ids::ConnectionId;
 use crate::page::Page;
@@ -62,17 +62,6 @@ pub struct HealthRecord {
 pub struct DayRange {
     pub date: String,
     pub end_ms: i64,
-}
-
-/// The UTC instants a local day starts and ends at, at the day's offset.
-fn day_bounds(date: &str, offset: i32) -> Option<(i64, i64)> {
-    let midnight = NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .ok()?
-        .and_time(chrono::NaiveTime::MIN)
-        .and_utc()
-        .timestamp_millis()
-        - i64::from(offset) * 1000;
-    Some((midnight, midnight + DAY_MS))
 }
 
 impl HealthRecord {
@@ -419,7 +408,7 @@ impl App {
         let mut out = Vec::new();
         for (_, bytes) in days {
             let day: DailySummary = decode_json(&bytes)?;
-            if let Some((start, end)) = day_bounds(&day.date, day.utc_offset_seconds)
+            if let Some((start, end)) = local_day_bounds(&day.date, day.utc_offset_seconds)
                 && (from..to).contains(&if by_noon { start + DAY_MS / 2 } else { start })
             {
                 out.push((start, end, day));
@@ -518,7 +507,7 @@ impl App {
                 },
                 Reading::Daily(day) => {
                     let (start, end) =
-                        day_bounds(&day.date, day.utc_offset_seconds).unwrap_or_default();
+                        local_day_bounds(&day.date, day.utc_offset_seconds).unwrap_or_default();
                     HealthRecord {
                         record_id: Some(day.origin.record_id),
                         source: day.origin.source,
@@ -591,7 +580,7 @@ impl App {
             )
             .await?
             .and_then(|key| {
-                let (start, _) = day_bounds(key.strip_prefix(&day_prefix)?, 0)?;
+                let (start, _) = local_day_bounds(key.strip_prefix(&day_prefix)?, 0)?;
                 Some((start + DAY_MS).min(end))
             });
         Ok(chunk.max(measured).max(daily))
@@ -915,12 +904,10 @@ impl App {
                     }
                     Some(b'D') => {
                         let day: DailySummary = decode_json(&bytes)?;
-                        let midnight = NaiveDate::parse_from_str(&day.date, "%Y-%m-%d")
-                            .map_err(corrupt)?
-                            .and_time(chrono::NaiveTime::MIN)
-                            .and_utc()
-                            .timestamp_millis()
-                            - i64::from(day.utc_offset_seconds) * 1000;
+                        let (midnight, _) = local_day_bounds(&day.date, day.utc_offset_seconds)
+                            .ok_or_else(|| {
+                                corrupt(format!("a stored day is not a date: {}", day.date))
+                            })?;
                         note(day.metric, 0, 1, midnight, midnight);
                     }
                     _ => {}

@@ -154,19 +154,11 @@ pub fn validate_endpoint_url(
     }
     match url.scheme() {
         "https" => Ok(url.into()),
-        "http" if allow_loopback_http && is_loopback(&host) => Ok(url.into()),
+        "http" if allow_loopback_http && crate::destinations::is_loopback(&host) => Ok(url.into()),
         "http" if allow_loopback_http => Err(invalid(
             "must be https (plain http only to a loopback address)",
         )),
         _ => Err(invalid("must be https")),
-    }
-}
-
-fn is_loopback(host: &url::Host<&str>) -> bool {
-    match host {
-        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(address) => address.is_loopback(),
-        url::Host::Ipv6(address) => address.is_loopback(),
     }
 }
 

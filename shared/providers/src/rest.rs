@@ -230,6 +230,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_zones_offset_on_a_day_is_the_one_in_force_that_day() {
+        // Berlin springs forward on 29 March 2026; Kathmandu is five and three-quarter hours
+        // ahead; Newfoundland three and a half behind in winter.
+        assert_eq!(offset_on(chrono_tz::Europe::Berlin, "2026-03-28"), 3600);
+        assert_eq!(offset_on(chrono_tz::Europe::Berlin, "2026-03-29"), 7200);
+        assert_eq!(offset_on(chrono_tz::Asia::Kathmandu, "2026-03-29"), 20_700);
+        assert_eq!(
+            offset_on(chrono_tz::America::St_Johns, "2026-11-20"),
+            -12_600
+        );
+        assert_eq!(offset_on(chrono_tz::Europe::Berlin, "not a date"), 0);
+        assert_eq!(offset_seconds("+999999:00"), None, "no offset on Earth");
+    }
+
+    #[test]
     fn offsets_and_instants_read_as_providers_write_them() {
         assert_eq!(offset_seconds("+01:00"), Some(3600));
         assert_eq!(offset_seconds("-05:30"), Some(-19_800));

@@ -1,5 +1,5 @@
 use super::actions::Condition;
-use super::{DynamoStore, from_item, keys, to_item};
+use super::{DynamoStore, TxFailure, contention, from_item, keys, to_item};
 use crate::provision::TTL_ATTRIBUTE;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -22,15 +22,8 @@ fn session_item(session: &UserSession) -> Result<super::Item, StoreError> {
 #[async_trait]
 impl SessionStore for DynamoStore {
     async fn insert_session(&self, session: &UserSession) -> Result<(), StoreError> {
-        if !self
-            .put_if(session_item(session)?, Condition::Absent)
-            .await?
-        {
-            return Err(StoreError::Conflict("the session id is taken".into()));
-        }
-        // A pointer in the user's partition, so erasing the user finds the session. Written
-        // after the session: a session without its pointer is only ever one that failed to
-        // be handed out.
+        // The session and its pointer in the user's partition (so erasing the user finds
+        // the session) are written together or not at all.
         let mut pointer = super::Item::new();
         pointer.insert(
             keys::PK.into(),
@@ -45,8 +38,18 @@ impl SessionStore for DynamoStore {
         );
         let expires = session.refresh_expires_at.millis().div_euclid(1000) + 1;
         pointer.insert(TTL_ATTRIBUTE.into(), AttributeValue::N(expires.to_string()));
-        self.put_if(pointer, Condition::None).await?;
-        Ok(())
+        let writes = vec![
+            self.put(session_item(session)?, Condition::Absent)?,
+            self.put(pointer, Condition::None)?,
+        ];
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TxFailure::Condition(_)) => {
+                Err(StoreError::Conflict("the session id is taken".into()))
+            }
+            Err(TxFailure::Contention) => Err(contention()),
+            Err(TxFailure::Store(err)) => Err(err),
+        }
     }
 
     async fn get_session(&self, id: &SessionId) -> Result<Option<UserSession>, StoreError> {
