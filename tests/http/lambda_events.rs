@@ -70,12 +70,20 @@ pub fn expectation(function: &str, file: &str) -> (u16, fn(&Value) -> bool) {
             b["type"] == "https://vitasync.dev/problems/not-found"
         }),
         // Asked for JSON, the browser leg answers problem+json instead of its error page.
-        ("connections", "authorize-without-valid-link.json") => (400, |b| {
+        ("authorize", "authorize-without-valid-link.json") => (400, |b| {
             b["type"] == "https://vitasync.dev/problems/connect-failed"
                 && b["detail"]
                     .as_str()
                     .is_some_and(|d| d.starts_with("invalid_link"))
         }),
+        ("callback", "callback-unknown-state.json") => (400, |b| {
+            b["type"] == "https://vitasync.dev/problems/connect-failed"
+        }),
+        ("sync-trigger", "trigger-sync-unknown-user.json")
+        | ("sync-trigger", "get-sync-job-unknown.json") => (404, |b| {
+            b["type"] == "https://vitasync.dev/problems/not-found"
+        }),
+        ("sync-trigger", "list-sync-jobs-without-key.json") => (401, |b| b["status"] == 401),
         ("query", "timeseries-without-metric.json") => {
             (400, |b| b["errors"][0]["field"] == "metricType")
         }
@@ -106,15 +114,7 @@ pub fn webhook_env(name: &str) -> Option<String> {
 }
 
 fn function_named(name: &str) -> Function {
-    match name {
-        "users" => Function::Users,
-        "admin" => Function::Admin,
-        "connections" => Function::Connections,
-        "query" => Function::Query,
-        "webhook" => Function::Webhook,
-        "mobile" => Function::Mobile,
-        other => panic!("events/{other} names no function"),
-    }
+    Function::from_binary(name).unwrap_or_else(|| panic!("events/{name} names no function"))
 }
 
 fn events_dir() -> PathBuf {

@@ -49,14 +49,7 @@ fn lambda_command(name: &str, runtime: &RuntimeStub, table: &str) -> Command {
 
 #[tokio::test]
 async fn function_binaries_answer_their_sample_events_from_dynamodb() {
-    for function in [
-        "users",
-        "admin",
-        "connections",
-        "query",
-        "webhook",
-        "mobile",
-    ] {
+    for function in vitasync_api::Function::LAMBDAS.map(vitasync_api::Function::binary) {
         let table = fixtures::new_table().await;
         let (ports, _) = fixtures::dynamo_ports_on(&table).await;
         App::new(ports)
@@ -70,29 +63,22 @@ async fn function_binaries_answer_their_sample_events_from_dynamodb() {
             runtime.push(&format!("request-{n}"), event.clone());
         }
         let mut command = lambda_command(function, &runtime, &table);
-        if function != "query" {
-            command.env(
-                "VITASYNC_DELIVERIES_QUEUE_URL",
-                fixtures::new_queue().await.1,
-            );
-        }
-        if function == "connections" || function == "admin" {
-            command.env("VITASYNC_KMS_KEY_ID", fixtures::new_kms_key().await);
-        }
-        if function == "connections" || function == "webhook" {
-            command.env("VITASYNC_JOBS_QUEUE_URL", fixtures::new_queue().await.1);
-        }
-        if function == "webhook" {
-            command.env("VITASYNC_KMS_KEY_ID", "named-but-never-used");
-            for name in [
-                "STRAVA_CLIENT_ID",
-                "STRAVA_CLIENT_SECRET",
-                "STRAVA_WEBHOOK_VERIFY_TOKEN",
-                "WITHINGS_CLIENT_ID",
-                "WITHINGS_CLIENT_SECRET",
-            ] {
-                command.env(name, crate::lambda_events::webhook_env(name).unwrap());
-            }
+        // Exactly the variables template.yaml gives the function: one it lacks fails at init.
+        for name in crate::template::environment_of(function) {
+            let value = match name.as_str() {
+                "VITASYNC_TABLE" => table.clone(),
+                "VITASYNC_KMS_KEY_ID" => fixtures::new_kms_key().await,
+                queue if queue.ends_with("_QUEUE_URL") || queue.ends_with("_DEAD_LETTER_URL") => {
+                    fixtures::new_queue().await.1
+                }
+                "VITASYNC_PUBLIC_URL" => "https://api.example.test".into(),
+                "VITASYNC_WEBHOOK_URL" => "https://hooks.example.test/webhooks/".into(),
+                other if function == "webhook" => {
+                    crate::lambda_events::webhook_env(other).unwrap_or_default()
+                }
+                _ => String::new(),
+            };
+            command.env(name, value);
         }
         let mut child = command.spawn().unwrap();
         let results = tokio::time::timeout(Duration::from_secs(60), runtime.results(events.len()))

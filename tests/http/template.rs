@@ -50,6 +50,33 @@ fn template_functions() -> Vec<(String, BTreeSet<(String, String)>)> {
     out
 }
 
+/// The environment variables template.yaml gives the function built from `binary` (its own and
+/// the globals).
+pub fn environment_of(binary: &str) -> BTreeSet<String> {
+    let template = template();
+    let names = |variables: &Value| -> Vec<String> {
+        variables
+            .as_mapping()
+            .map(|map| {
+                map.keys()
+                    .map(|key| key.as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut out: BTreeSet<_> = names(&template["Globals"]["Function"]["Environment"]["Variables"])
+        .into_iter()
+        .collect();
+    let resource = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .find(|resource| resource["Metadata"]["BuildProperties"]["Binary"] == binary)
+        .unwrap_or_else(|| panic!("template.yaml builds no '{binary}'"));
+    out.extend(names(&resource["Properties"]["Environment"]["Variables"]));
+    out
+}
+
 /// The value under a CloudFormation short-form tag such as `!Ref`.
 fn untagged(value: &Value) -> &Value {
     match value {
@@ -61,14 +88,10 @@ fn untagged(value: &Value) -> &Value {
 /// The routes a binary serves; `None` for queue workers, which serve none.
 fn function_for(binary: &str) -> Option<Function> {
     match binary {
-        "users" => Some(Function::Users),
-        "admin" => Some(Function::Admin),
-        "connections" => Some(Function::Connections),
-        "query" => Some(Function::Query),
-        "webhook" => Some(Function::Webhook),
-        "mobile" => Some(Function::Mobile),
         "sync-worker" | "scheduler" | "deliver" => None,
-        other => panic!("template.yaml builds '{other}', which this test does not know"),
+        other => Some(Function::from_binary(other).unwrap_or_else(|| {
+            panic!("template.yaml builds '{other}', which this test does not know")
+        })),
     }
 }
 
@@ -93,15 +116,7 @@ fn every_lambda_function_is_in_the_template_with_its_events() {
         .map(|(binary, _)| binary)
         .collect();
     for function in Function::LAMBDAS {
-        let name = match function {
-            Function::Users => "users",
-            Function::Admin => "admin",
-            Function::Connections => "connections",
-            Function::Query => "query",
-            Function::Webhook => "webhook",
-            Function::Mobile => "mobile",
-            Function::Local => unreachable!(),
-        };
+        let name = function.binary();
         assert!(binaries.contains(name), "{name} is not in template.yaml");
         let events = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../events")

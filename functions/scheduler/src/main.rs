@@ -8,7 +8,7 @@ use vitasync_host::{LogFormat, init_tracing};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing(LogFormat::Json);
-    let app = AwsHost::from_env().await?.scheduler_app()?;
+    let app = AwsHost::from_env().await?.sync_jobs_app()?;
     lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| {
         let app = app.clone();
         async move {

@@ -3,9 +3,19 @@
 //! since their URLs carry single-use tokens.
 
 use crate::problem::{ApiError, CONNECT_FAILED};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use std::collections::HashMap;
 use vitasync_domain::connect::ConnectFailure;
+
+/// A browser step's query string as a map; the last of repeated keys wins, empty values count
+/// as absent.
+pub fn query(uri: &Uri) -> HashMap<String, String> {
+    form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect()
+}
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {

@@ -3,7 +3,7 @@
 
 use crate::problem::{ApiError, INTERNAL, METHOD_NOT_ALLOWED};
 use crate::routes::{
-    api_keys, browser, connect, connections, demo, health, me_health, meta, mobile,
+    api_keys, authorize, callback, connect, connections, demo, health, me_health, meta, mobile,
     provider_webhooks, providers, push_subscriptions, sync, users, webhooks, workspaces,
 };
 use axum::Router;
@@ -27,9 +27,17 @@ pub enum Function {
     Users,
     /// `functions/admin`: workspaces, API keys, webhook endpoints, health and documentation.
     Admin,
-    /// `functions/connections`: providers, connections, and connecting a wearable (connect
-    /// links, the widget, the OAuth browser leg, the demo provider).
+    /// `functions/connections`: providers, connections, connect links and widget sessions,
+    /// providers' push subscriptions, and the demo provider.
     Connections,
+    /// `functions/authorize`: the browser's way in to connecting (the widget page, a connect
+    /// link's redirect to the provider's consent screen, the "done" page).
+    Authorize,
+    /// `functions/callback`: the provider's redirect back (code exchange, sealing the tokens,
+    /// the first backfill).
+    Callback,
+    /// `functions/sync-trigger`: starting a connection's sync, and reading its jobs.
+    SyncTrigger,
     /// `functions/query`: the read side of health data, and its erasure.
     Query,
     /// `functions/webhook`: providers' webhooks, behind a function URL.
@@ -41,19 +49,48 @@ pub enum Function {
 }
 
 impl Function {
-    pub const LAMBDAS: [Function; 6] = [
+    pub const LAMBDAS: [Function; 9] = [
         Function::Users,
         Function::Admin,
         Function::Connections,
+        Function::Authorize,
+        Function::Callback,
+        Function::SyncTrigger,
         Function::Query,
         Function::Webhook,
         Function::Mobile,
     ];
 
+    /// The binary `template.yaml` builds for this unit (`functions/<name>`).
+    pub fn binary(self) -> &'static str {
+        match self {
+            Function::Users => "users",
+            Function::Admin => "admin",
+            Function::Connections => "connections",
+            Function::Authorize => "authorize",
+            Function::Callback => "callback",
+            Function::SyncTrigger => "sync-trigger",
+            Function::Query => "query",
+            Function::Webhook => "webhook",
+            Function::Mobile => "mobile",
+            Function::Local => "vitasync",
+        }
+    }
+
+    /// The HTTP function a binary name stands for.
+    pub fn from_binary(name: &str) -> Option<Function> {
+        Self::LAMBDAS
+            .into_iter()
+            .find(|function| function.binary() == name)
+    }
+
     fn routes(self) -> OpenApiRouter<App> {
         match self {
             Function::Users => lambda_routes::users(),
             Function::Connections => lambda_routes::connections(),
+            Function::Authorize => lambda_routes::authorize(),
+            Function::Callback => lambda_routes::callback(),
+            Function::SyncTrigger => lambda_routes::sync_trigger(),
             Function::Query => lambda_routes::query(),
             Function::Webhook => lambda_routes::webhook(),
             Function::Mobile => lambda_routes::mobile(),
@@ -93,10 +130,20 @@ pub mod lambda_routes {
         providers::routes()
             .merge(connections::routes())
             .merge(connect::routes())
-            .merge(browser::routes())
             .merge(demo::routes())
-            .merge(sync::routes())
             .merge(push_subscriptions::routes())
+    }
+
+    pub fn authorize() -> OpenApiRouter<App> {
+        authorize::routes()
+    }
+
+    pub fn callback() -> OpenApiRouter<App> {
+        callback::routes()
+    }
+
+    pub fn sync_trigger() -> OpenApiRouter<App> {
+        sync::routes()
     }
 
     pub fn query() -> OpenApiRouter<App> {

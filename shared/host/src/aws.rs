@@ -132,8 +132,9 @@ impl AwsHost {
             .with_sync_settings(crate::sync_settings(&self.lookup)?))
     }
 
-    /// The use cases the scheduler needs: the stores and the job queue (no secrets opened).
-    pub fn scheduler_app(&self) -> Result<App, HostError> {
+    /// The use cases that queue sync jobs (the scheduler, sync requests): the stores and the job
+    /// queue, no secrets opened.
+    pub fn sync_jobs_app(&self) -> Result<App, HostError> {
         Ok(self
             .app()?
             .with_jobs_queue(Arc::new(self.jobs_queue()?))

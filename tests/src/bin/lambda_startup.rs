@@ -9,10 +9,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vitasync_tests::runtime_stub::RuntimeStub;
 
-const FUNCTIONS: [&str; 9] = [
+const FUNCTIONS: [&str; 12] = [
     "users",
     "admin",
     "connections",
+    "authorize",
+    "callback",
+    "sync-trigger",
     "query",
     "sync-worker",
     "scheduler",

@@ -1,5 +1,6 @@
 pub mod api_keys;
-pub mod browser;
+pub mod authorize;
+pub mod callback;
 pub mod connect;
 pub mod connections;
 pub mod demo;

@@ -1,34 +1,24 @@
-//! The browser leg of connecting: the hosted widget, `authorize` (to the provider's consent
-//! screen), `callback` (back from it) and the "done" page. No API key here: each step carries a
-//! single-use or short-lived token minted by an authenticated call.
+//! The browser's way in to connecting: the hosted widget, `authorize` (to the provider's consent
+//! screen) and the "done" page. No API key here: each step carries a single-use or short-lived
+//! token minted by an authenticated call.
 
 use crate::extract::RequestBase;
-use crate::pages::{self, escape, page};
+use crate::pages::{self, escape, page, query};
 use crate::problem::Problem;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
-use std::collections::HashMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
-use vitasync_domain::connect::{AuthorizeParams, CallbackParams};
+use vitasync_domain::connect::AuthorizeParams;
 use vitasync_domain::provider::ProviderId;
 
 pub fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(widget_page))
         .routes(routes!(authorize))
-        .routes(routes!(callback))
         .routes(routes!(done_page))
-}
-
-/// The query string as a map; the last of repeated keys wins, empty values count as absent.
-fn query(uri: &Uri) -> HashMap<String, String> {
-    form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(key, value)| (key.into_owned(), value.into_owned()))
-        .collect()
 }
 
 /// The hosted widget
@@ -104,40 +94,6 @@ async fn authorize(
         session: params.remove("session"),
     };
     match app.authorize(&provider, params, &base).await {
-        Ok(location) => pages::redirect(&location),
-        Err(failure) => pages::failure(&headers, &failure),
-    }
-}
-
-/// The provider's redirect back to VitaSync
-#[utoipa::path(
-    get, path = "/v1/oauth/{providerId}/callback", tag = "connections",
-    description = "Register this URL with the provider as the redirect URI. It checks the state, \
-                   exchanges the code, stores the tokens encrypted and redirects to the link's \
-                   redirect URL with `connectionId`, `providerId`, `userId` and `externalId` \
-                   (or `error` and `error_description`).",
-    params(("providerId" = String, Path, description = "e.g. `withings`")),
-    responses(
-        (status = 302, description = "To the success or failure URL"),
-        (status = 400, description = "Error page when the state is not valid", body = Problem),
-    )
-)]
-async fn callback(
-    State(app): State<App>,
-    RequestBase(base): RequestBase,
-    Path(provider): Path<String>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let mut params = query(&uri);
-    let params = CallbackParams {
-        state: params.remove("state"),
-        code: params.remove("code"),
-        error: params.remove("error"),
-        error_description: params.remove("error_description"),
-        scope: params.remove("scope"),
-    };
-    match app.complete_authorization(&provider, params, &base).await {
         Ok(location) => pages::redirect(&location),
         Err(failure) => pages::failure(&headers, &failure),
     }
