@@ -110,7 +110,7 @@ pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str
             let dead_letters = Arc::new(store.queue(&deliveries.dead_letter_name(), 5));
             (
                 Ports::from_store(store, clock.clone()),
-                vitasync_host::embedded_vault(dir.path()).unwrap(),
+                vitasync_local::embedded_vault(dir.path()).unwrap(),
                 (queue, Arc::new(deliveries), dead_letters),
             )
         }

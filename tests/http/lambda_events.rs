@@ -156,11 +156,11 @@ async fn every_sample_event_gets_the_expected_response() {
         let data = tempfile::tempdir().unwrap();
         let connect = vitasync_host::connect_settings(
             &|_| None,
-            vitasync_host::embedded_vault(data.path()).unwrap(),
+            vitasync_local::embedded_vault(data.path()).unwrap(),
             None,
         )
         .unwrap();
-        let mut app = vitasync_host::embedded_app(data.path())
+        let mut app = vitasync_local::embedded_app(data.path())
             .unwrap()
             .with_connect(connect);
         if name == "webhook" {
@@ -210,7 +210,7 @@ async fn every_sample_event_gets_the_expected_response() {
 #[tokio::test]
 async fn the_queue_workers_sample_batches_fail_only_their_poison_messages() {
     let data = tempfile::tempdir().unwrap();
-    let app = vitasync_host::embedded_host(data.path(), &|_| None)
+    let app = vitasync_local::embedded_host(data.path(), &|_| None)
         .unwrap()
         .app;
     for function in ["sync-worker", "deliver"] {

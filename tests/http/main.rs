@@ -12,6 +12,7 @@ mod health;
 mod health_query;
 mod lambda_events;
 mod lambda_runtime;
+mod linking;
 mod meta;
 mod mobile;
 mod oauth_flow;

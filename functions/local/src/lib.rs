@@ -11,9 +11,14 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use vitasync_api::{Function, router_for};
 use vitasync_domain::app::Bootstrap;
-use vitasync_host::{
-    HostError, connect_settings, embedded_host, embedded_vault, providers_from, sync_settings,
-    worker,
+use vitasync_host::{HostError, connect_settings, providers_from, sync_settings};
+
+mod embedded;
+pub mod worker;
+
+pub use embedded::{
+    DELIVERY_MAX_RECEIVES, EmbeddedHost, JOB_MAX_RECEIVES, embedded_app, embedded_host,
+    embedded_vault,
 };
 
 /// The address served when `VITASYNC_ADDR` is not set.

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use vitasync_domain::app::Bootstrap;
 use vitasync_host::aws::AwsHost;
-use vitasync_host::{LogFormat, admin_key_from_env, embedded_app, init_tracing};
-use vitasync_local::{DEFAULT_ADDR, LocalConfig, LocalHost};
+use vitasync_host::{LogFormat, admin_key_from_env, init_tracing};
+use vitasync_local::{DEFAULT_ADDR, LocalConfig, LocalHost, embedded_app};
 
 #[derive(Parser)]
 #[command(

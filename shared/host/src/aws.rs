@@ -12,7 +12,6 @@ use vitasync_domain::ports::Ports;
 use vitasync_domain::queue::JobQueue;
 use vitasync_domain::secrets::Vault;
 use vitasync_domain::time::SystemClock;
-use vitasync_providers::HttpWebhookSender;
 
 /// The DynamoDB table holding every item.
 pub const TABLE: &str = "VITASYNC_TABLE";
@@ -109,9 +108,10 @@ impl AwsHost {
     }
 
     /// The use cases the deliver function needs: signing secrets opened, receivers called.
+    #[cfg(feature = "http-client")]
     pub fn deliver_app(&self) -> Result<App, HostError> {
         let settings = self.webhook_settings(WebhookRole::Deliver)?;
-        let sender = HttpWebhookSender::new(settings.destinations)
+        let sender = vitasync_providers::HttpWebhookSender::new(settings.destinations)
             .map_err(|err| HostError::Config(err.to_string()))?;
         let settings = WebhookSettings {
             sender: Some(Arc::new(sender)),
@@ -122,6 +122,7 @@ impl AwsHost {
 
     /// The use cases with connecting providers and syncing set up: tokens sealed with KMS data
     /// keys, sync jobs queued on SQS, events announced.
+    #[cfg(feature = "http-client")]
     pub fn connect_app(&self) -> Result<App, HostError> {
         let settings =
             crate::connect_settings(&self.lookup, self.vault()?, (self.lookup)(PUBLIC_URL))?;

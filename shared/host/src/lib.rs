@@ -1,30 +1,19 @@
 //! What every host does at start: read its configuration from the environment, pick and build
 //! its adapters once, and set up logging. Functions' `main.rs` files call into this and nothing
 //! else, so each one stays a few lines of wiring.
+//!
+//! Only functions that call out over HTTP (providers' APIs, webhook receivers) enable the
+//! `http-client` feature and link an HTTP client; no Lambda function links the embedded store.
 
 pub mod aws;
-pub mod worker;
 
 use secrecy::SecretString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
 use thiserror::Error;
-use vitasync_domain::App;
-use vitasync_domain::connect::ConnectSettings;
-use vitasync_domain::destinations::DestinationPolicy;
-use vitasync_domain::events::WebhookSettings;
-use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderRegistry;
-use vitasync_domain::queue::JobQueue;
-use vitasync_domain::redirects::RedirectPolicy;
-use vitasync_domain::secrets::Vault;
 use vitasync_domain::sync::SyncSettings;
-use vitasync_domain::time::SystemClock;
 use vitasync_domain::{DomainError, StoreError};
-use vitasync_embedded::EmbeddedStore;
-use vitasync_embedded::LocalKeyManager;
-use vitasync_providers::{HttpProviderClient, HttpWebhookSender};
 
 /// Where the embedded store keeps its data when `VITASYNC_DATA_DIR` is not set.
 pub const DEFAULT_DATA_DIR: &str = ".vitasync";
@@ -52,61 +41,6 @@ pub fn admin_key_from_env() -> Option<SecretString> {
         .ok()
         .filter(|key| !key.is_empty())
         .map(SecretString::from)
-}
-
-/// The use cases over the embedded adapters, with their files in `data_dir`.
-pub fn embedded_app(data_dir: &std::path::Path) -> Result<App, HostError> {
-    Ok(embedded_host(data_dir, &|name| std::env::var(name).ok())?.app)
-}
-
-/// How many times a job message is received before it moves to the dead-letter queue.
-pub const JOB_MAX_RECEIVES: u32 = 5;
-
-/// How many times a delivery message is received before it moves to the dead-letter queue
-/// (only a store outage makes it fail: failed attempts become delayed messages).
-pub const DELIVERY_MAX_RECEIVES: u32 = 5;
-
-/// The local host's adapters: the use cases, and the queues its background workers drain.
-pub struct EmbeddedHost {
-    pub app: App,
-    pub jobs: Arc<dyn JobQueue>,
-    pub deliveries: Arc<dyn JobQueue>,
-}
-
-/// The use cases over the embedded adapters, with sync jobs and webhook deliveries queued on
-/// the embedded queue, and events signed with secrets sealed under the local master key.
-pub fn embedded_host(
-    data_dir: &std::path::Path,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<EmbeddedHost, HostError> {
-    let store = Arc::new(EmbeddedStore::open(data_dir)?);
-    let jobs: Arc<dyn JobQueue> = Arc::new(store.queue("jobs", JOB_MAX_RECEIVES));
-    let deliveries = store.queue("deliveries", DELIVERY_MAX_RECEIVES);
-    let dead_letters: Arc<dyn JobQueue> =
-        Arc::new(store.queue(&deliveries.dead_letter_name(), DELIVERY_MAX_RECEIVES));
-    let deliveries: Arc<dyn JobQueue> = Arc::new(deliveries);
-    // Receivers under development often run on the same machine.
-    let destinations = DestinationPolicy {
-        allow_loopback: true,
-        allow_private: allow_private_destinations(lookup),
-    };
-    let sender =
-        HttpWebhookSender::new(destinations).map_err(|err| HostError::Config(err.to_string()))?;
-    let webhooks = WebhookSettings {
-        queue: deliveries.clone(),
-        dead_letters: Some(dead_letters),
-        sender: Some(Arc::new(sender)),
-        vault: Some(embedded_vault(data_dir)?),
-        destinations,
-    };
-    let app = App::new(Ports::from_store(store, Arc::new(SystemClock)))
-        .with_jobs_queue(jobs.clone())
-        .with_webhooks(webhooks);
-    Ok(EmbeddedHost {
-        app,
-        jobs,
-        deliveries,
-    })
 }
 
 /// `VITASYNC_BACKFILL_DAYS`: how far back a connection's first sync reaches (default 30);
@@ -140,13 +74,6 @@ pub fn sync_settings(lookup: &dyn Fn(&str) -> Option<String>) -> Result<SyncSett
     Ok(settings)
 }
 
-/// Envelope encryption under the master key file in `data_dir` (created 0600 on first use).
-pub fn embedded_vault(data_dir: &std::path::Path) -> Result<Vault, HostError> {
-    let keys = LocalKeyManager::open(data_dir)
-        .map_err(|err| HostError::Config(format!("the master key file: {err}")))?;
-    Ok(Vault::new(Arc::new(keys)))
-}
-
 /// Origins the browser may be sent back to after connecting, comma-separated.
 pub const REDIRECT_ORIGINS: &str = "VITASYNC_REDIRECT_ORIGINS";
 /// Where providers' webhooks arrive, up to the provider id (the webhook function's URL and
@@ -157,11 +84,13 @@ pub const OAUTH_CALLBACK_URL: &str = "OAUTH_CALLBACK_URL";
 
 /// What connecting providers needs, from the environment: the provider HTTP client, the
 /// redirect allow-list (`VITASYNC_REDIRECT_ORIGINS` plus `OAUTH_CALLBACK_URL`'s origin).
+#[cfg(feature = "http-client")]
 pub fn connect_settings(
     lookup: &dyn Fn(&str) -> Option<String>,
-    vault: Vault,
+    vault: vitasync_domain::secrets::Vault,
     public_url: Option<String>,
-) -> Result<ConnectSettings, HostError> {
+) -> Result<vitasync_domain::connect::ConnectSettings, HostError> {
+    use vitasync_domain::redirects::RedirectPolicy;
     let lookup = |name: &str| lookup(name).filter(|value| !value.is_empty());
     let default_redirect_url = lookup(OAUTH_CALLBACK_URL);
     let origins = lookup(REDIRECT_ORIGINS).unwrap_or_default();
@@ -173,9 +102,10 @@ pub fn connect_settings(
             rejected.join(", ")
         )));
     }
-    let client = HttpProviderClient::new().map_err(|err| HostError::Config(err.to_string()))?;
-    Ok(ConnectSettings {
-        client: Arc::new(client),
+    let client = vitasync_providers::HttpProviderClient::new()
+        .map_err(|err| HostError::Config(err.to_string()))?;
+    Ok(vitasync_domain::connect::ConnectSettings {
+        client: std::sync::Arc::new(client),
         vault,
         redirects,
         public_url,
