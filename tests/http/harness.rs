@@ -165,15 +165,21 @@ pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str
             sync_on_connect: false,
             ..SyncSettings::default()
         });
-    app.bootstrap(Some(&SecretString::from(ROOT_KEY)))
+    app.tenancy
+        .bootstrap(Some(&SecretString::from(ROOT_KEY)))
         .await
         .unwrap();
-    let caller = app.authenticate(Some(ROOT_KEY)).await.unwrap();
+    let caller = app.tenancy.authenticate(Some(ROOT_KEY)).await.unwrap();
     let draft = UserDraft {
         external_id: "wearer".into(),
         ..UserDraft::default()
     };
-    let (user, _) = app.upsert_user(&caller, draft).await.unwrap();
+    let (user, _) = app
+        .users()
+        .unwrap()
+        .upsert_user(&caller, draft)
+        .await
+        .unwrap();
     Harness {
         app,
         clock,
@@ -266,6 +272,7 @@ impl Harness {
             .unwrap();
         let id = query(&landing)["connectionId"].clone();
         self.app
+            .directory
             .get_connection(&self.caller, &self.user, &id)
             .await
             .unwrap()
@@ -318,6 +325,7 @@ impl Harness {
 
     pub async fn reread(&self, connection: &Connection) -> Connection {
         self.app
+            .directory
             .get_connection(&self.caller, &self.user, connection.id.as_str())
             .await
             .unwrap()

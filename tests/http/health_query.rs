@@ -615,7 +615,13 @@ async fn erasure_leaves_nothing_of_the_user(host: Host) {
         external_id: "someone-else".into(),
         ..UserDraft::default()
     };
-    let (someone, _) = h.app.upsert_user(&h.caller, draft).await.unwrap();
+    let (someone, _) = h
+        .app
+        .users()
+        .unwrap()
+        .upsert_user(&h.caller, draft)
+        .await
+        .unwrap();
     let theirs_like = Connection {
         user_id: someone.id.clone(),
         ..withings.clone()
@@ -659,6 +665,7 @@ async fn erasure_leaves_nothing_of_the_user(host: Host) {
     );
     assert_eq!(
         h.app
+            .directory
             .list_connections(&h.caller, &h.user)
             .await
             .unwrap()

@@ -166,10 +166,14 @@ async fn every_sample_event_gets_the_expected_response() {
         if name == "webhook" {
             app = app.with_providers(vitasync_host::providers_from(webhook_env, false));
         }
-        app.bootstrap(Some(&SecretString::from(EVENTS_ROOT_KEY)))
+        app.tenancy
+            .bootstrap(Some(&SecretString::from(EVENTS_ROOT_KEY)))
             .await
             .unwrap();
-        let router = router_for(function_named(&name), app);
+        let router = router_for(
+            function_named(&name),
+            vitasync_api::LocalApi::new(app).unwrap(),
+        );
 
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()

@@ -53,6 +53,7 @@ async fn function_binaries_answer_their_sample_events_from_dynamodb() {
         let table = fixtures::new_table().await;
         let (ports, _) = fixtures::dynamo_ports_on(&table).await;
         App::new(ports)
+            .tenancy
             .bootstrap(Some(&SecretString::from(EVENTS_ROOT_KEY)))
             .await
             .unwrap();

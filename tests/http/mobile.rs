@@ -511,7 +511,12 @@ async fn pushes_are_idempotent(host: Host) {
             .iter()
             .all(|r| r.provider == ProviderId::AppleHealth)
     );
-    let connections = h.app.list_connections(&me, &h.user).await.unwrap();
+    let connections = h
+        .app
+        .directory
+        .list_connections(&me, &h.user)
+        .await
+        .unwrap();
     assert_eq!(connections.len(), 1);
     assert_eq!(connections[0].provider, ProviderId::AppleHealth);
     // A phone's store has nothing to fetch.

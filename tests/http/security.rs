@@ -4,12 +4,12 @@
 use crate::harness::{Host, harness_on, on_both_hosts};
 use reqwest::StatusCode;
 use serde_json::json;
-use vitasync_domain::app::KeyRequest;
 use vitasync_domain::error::DomainError;
 use vitasync_domain::health_query::RecordsQuery;
 use vitasync_domain::ingest::SamplePush;
 use vitasync_domain::provider::ProviderId;
 use vitasync_domain::scope::Scope;
+use vitasync_domain::tenancy::KeyRequest;
 use vitasync_tests::{ROOT_KEY, TestHost};
 
 #[tokio::test]
@@ -81,6 +81,7 @@ async fn root_key_is_out_of_reach_of_other_admin_keys(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
     let issued = h
         .app
+        .tenancy
         .create_key(
             &h.caller,
             KeyRequest {
@@ -93,24 +94,33 @@ async fn root_key_is_out_of_reach_of_other_admin_keys(host: Host) {
         .unwrap();
     let admin = h
         .app
+        .tenancy
         .authenticate(Some(secrecy::ExposeSecret::expose_secret(&issued.secret)))
         .await
         .unwrap();
     let root_id = h.caller.key_id.clone().unwrap();
     assert!(matches!(
-        h.app.rotate_key(&admin, root_id.as_str()).await,
+        h.app.tenancy.rotate_key(&admin, root_id.as_str()).await,
         Err(DomainError::NotFound(_))
     ));
     assert!(matches!(
-        h.app.delete_key(&admin, root_id.as_str()).await,
+        h.app.tenancy.delete_key(&admin, root_id.as_str()).await,
         Err(DomainError::NotFound(_))
     ));
-    let keys = h.app.list_keys(&admin).await.unwrap();
+    let keys = h.app.tenancy.list_keys(&admin).await.unwrap();
     assert!(keys.iter().all(|key| !key.root));
     // The root key still works and still sees itself.
-    assert!(h.app.authenticate(Some(ROOT_KEY)).await.unwrap().root);
     assert!(
         h.app
+            .tenancy
+            .authenticate(Some(ROOT_KEY))
+            .await
+            .unwrap()
+            .root
+    );
+    assert!(
+        h.app
+            .tenancy
             .list_keys(&h.caller)
             .await
             .unwrap()
@@ -122,7 +132,12 @@ async fn root_key_is_out_of_reach_of_other_admin_keys(host: Host) {
 async fn a_deleted_users_refresh_token_is_refused(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
     let (tokens, _) = h.signed_in().await;
-    h.app.delete_user(&h.caller, &h.user).await.unwrap();
+    h.app
+        .users()
+        .unwrap()
+        .delete_user(&h.caller, &h.user)
+        .await
+        .unwrap();
     assert!(matches!(
         h.app.refresh_user_session(&tokens.refresh_token).await,
         Err(DomainError::InvalidGrant(_))

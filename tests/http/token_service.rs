@@ -29,7 +29,12 @@ async fn connect_links_and_authorizations_expire() {
         .unwrap_err();
     assert_eq!(failure.code, "invalid_state");
     assert_eq!(h.fake.token_calls(), 0);
-    let listed = h.app.list_connections(&h.caller, &h.user).await.unwrap();
+    let listed = h
+        .app
+        .directory
+        .list_connections(&h.caller, &h.user)
+        .await
+        .unwrap();
     assert!(listed.is_empty());
 }
 

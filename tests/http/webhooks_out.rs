@@ -40,7 +40,12 @@ impl Harness {
             external_id: external_id.into(),
             ..UserDraft::default()
         };
-        self.app.upsert_user(caller, draft).await.unwrap();
+        self.app
+            .users()
+            .unwrap()
+            .upsert_user(caller, draft)
+            .await
+            .unwrap();
     }
 }
 
@@ -188,11 +193,13 @@ async fn events_reach_only_their_own_workspace_and_listeners(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
     let (_, other_key) = h
         .app
+        .tenancy
         .create_workspace(&h.caller, "other-team", None)
         .await
         .unwrap();
     let other = h
         .app
+        .tenancy
         .authenticate(Some(secrecy::ExposeSecret::expose_secret(
             &other_key.secret,
         )))

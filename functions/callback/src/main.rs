@@ -1,6 +1,6 @@
 //! Lambda function: the OAuth callback: code exchange, sealed tokens, the first backfill.
 
-use vitasync_api::{lambda_routes, router};
+use vitasync_api::{AppApi, lambda_routes, router};
 use vitasync_host::aws::AwsHost;
 use vitasync_host::{LogFormat, init_tracing};
 
@@ -8,5 +8,5 @@ use vitasync_host::{LogFormat, init_tracing};
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing(LogFormat::Json);
     let app = AwsHost::from_env().await?.connect_app()?;
-    lambda_http::run(router(lambda_routes::callback(), app)).await
+    lambda_http::run(router(lambda_routes::callback(), AppApi { app })).await
 }

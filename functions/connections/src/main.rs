@@ -1,6 +1,6 @@
 //! Lambda function: providers (and connecting a wearable to a user).
 
-use vitasync_api::{lambda_routes, router};
+use vitasync_api::{AppApi, lambda_routes, router};
 use vitasync_host::aws::AwsHost;
 use vitasync_host::{LogFormat, init_tracing};
 
@@ -8,5 +8,5 @@ use vitasync_host::{LogFormat, init_tracing};
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing(LogFormat::Json);
     let app = AwsHost::from_env().await?.connect_app()?;
-    lambda_http::run(router(lambda_routes::connections(), app)).await
+    lambda_http::run(router(lambda_routes::connections(), AppApi { app })).await
 }

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
-use vitasync_api::{Function, router_for};
-use vitasync_domain::app::Bootstrap;
+use vitasync_api::{Function, LocalApi, router_for};
+use vitasync_domain::tenancy::Bootstrap;
 use vitasync_host::{HostError, connect_settings, providers_from, sync_settings};
 
 mod embedded;
@@ -69,7 +69,7 @@ impl LocalHost {
             .with_providers(providers_from(&env, true))
             .with_connect(connect)
             .with_sync_settings(sync_settings(&env)?);
-        let generated_root_key = match app.bootstrap(config.admin_key.as_ref()).await? {
+        let generated_root_key = match app.tenancy.bootstrap(config.admin_key.as_ref()).await? {
             Bootstrap::Ready => None,
             Bootstrap::GeneratedRootKey(key) => Some(key),
         };
@@ -81,7 +81,7 @@ impl LocalHost {
             worker_stopped.clone(),
         ));
         let worker = tokio::spawn(worker::run(app.clone(), host.jobs, worker_stopped));
-        let router = router_for(Function::Local, app);
+        let router = router_for(Function::Local, LocalApi::new(app)?);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let served = axum::serve(listener, router)

@@ -5,7 +5,7 @@ use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use vitasync_domain::app::Bootstrap;
+use vitasync_domain::tenancy::Bootstrap;
 use vitasync_host::aws::AwsHost;
 use vitasync_host::{LogFormat, admin_key_from_env, init_tracing};
 use vitasync_local::{DEFAULT_ADDR, LocalConfig, LocalHost, embedded_app};
@@ -64,7 +64,7 @@ async fn bootstrap(aws: bool, data_dir: PathBuf) -> ExitCode {
             Err(err) => return failed(&err),
         }
     };
-    match app.bootstrap(admin_key_from_env().as_ref()).await {
+    match app.tenancy.bootstrap(admin_key_from_env().as_ref()).await {
         Ok(Bootstrap::GeneratedRootKey(key)) => {
             show_root_key(&key);
             ExitCode::SUCCESS

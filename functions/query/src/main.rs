@@ -1,7 +1,7 @@
 //! Lambda function: a user's health data (records, timeseries, summaries, events, personal
 //! records) and its erasure.
 
-use vitasync_api::{lambda_routes, router};
+use vitasync_api::{AppApi, lambda_routes, router};
 use vitasync_host::aws::AwsHost;
 use vitasync_host::{LogFormat, init_tracing};
 
@@ -9,5 +9,5 @@ use vitasync_host::{LogFormat, init_tracing};
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing(LogFormat::Json);
     let app = AwsHost::from_env().await?.app()?;
-    lambda_http::run(router(lambda_routes::query(), app)).await
+    lambda_http::run(router(lambda_routes::query(), AppApi { app })).await
 }

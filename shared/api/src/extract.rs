@@ -5,7 +5,7 @@ use crate::problem::{
     ApiError, ApiResult, MALFORMED_JSON, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
 };
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use base64::Engine;
@@ -16,6 +16,7 @@ use vitasync_domain::App;
 use vitasync_domain::api_key::Principal;
 use vitasync_domain::page::PageRequest;
 use vitasync_domain::scope::Scope;
+use vitasync_domain::tenancy::Tenancy;
 
 /// A scope a route requires, as a type.
 pub trait Required {
@@ -36,18 +37,25 @@ impl Required for Admin {
     const SCOPE: Scope = Scope::Admin;
 }
 
-/// The authenticated caller, holding at least scope `S`.
-pub struct Caller<S> {
+/// The authenticated caller, holding at least scope `R`.
+pub struct Caller<R> {
     pub principal: Principal,
-    scope: PhantomData<S>,
+    scope: PhantomData<R>,
 }
 
-impl<S: Required + Send> FromRequestParts<App> for Caller<S> {
+impl<R, S> FromRequestParts<S> for Caller<R>
+where
+    R: Required + Send,
+    S: Send + Sync,
+    Tenancy: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> ApiResult<Self> {
-        let principal = app.authenticate(bearer_of(parts)).await?;
-        principal.require(S::SCOPE)?;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let principal = Tenancy::from_ref(state)
+            .authenticate(bearer_of(parts))
+            .await?;
+        principal.require(R::SCOPE)?;
         Ok(Self {
             principal,
             scope: PhantomData,
@@ -73,11 +81,17 @@ pub struct Me {
     pub user_id: String,
 }
 
-impl FromRequestParts<App> for Me {
+impl<S> FromRequestParts<S> for Me
+where
+    S: Send + Sync,
+    App: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> ApiResult<Self> {
-        let principal = app.authenticate_user(bearer_of(parts)).await?;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let principal = App::from_ref(state)
+            .authenticate_user(bearer_of(parts))
+            .await?;
         let user_id = principal
             .user
             .as_ref()

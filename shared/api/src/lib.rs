@@ -10,7 +10,9 @@ mod pages;
 mod problem;
 mod routers;
 mod routes;
+mod state;
 mod webhook_dto;
 
 pub use problem::{PROBLEM_TYPES, ProblemType};
 pub use routers::{Function, lambda_routes, openapi, router, router_for};
+pub use state::{ApiState, AppApi, LocalApi, UsersApi};

@@ -6,6 +6,7 @@ use crate::routes::{
     api_keys, authorize, callback, connect, connections, demo, health, me_health, meta, mobile,
     provider_webhooks, providers, push_subscriptions, sync, users, webhooks, workspaces,
 };
+use crate::state::{ApiState, LocalApi};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
@@ -84,7 +85,7 @@ impl Function {
             .find(|function| function.binary() == name)
     }
 
-    fn routes(self) -> OpenApiRouter<App> {
+    fn routes(self) -> OpenApiRouter<LocalApi> {
         match self {
             Function::Users => lambda_routes::users(),
             Function::Connections => lambda_routes::connections(),
@@ -121,12 +122,27 @@ impl Function {
 /// links its handlers and not every other function's.
 pub mod lambda_routes {
     use super::*;
+    use axum::extract::FromRef;
+    use vitasync_domain::tenancy::Tenancy;
+    use vitasync_domain::tenancy::users::{UserDirectory, Users};
 
-    pub fn users() -> OpenApiRouter<App> {
+    pub fn users<S>() -> OpenApiRouter<S>
+    where
+        S: ApiState,
+        Tenancy: FromRef<S>,
+        Users: FromRef<S>,
+        UserDirectory: FromRef<S>,
+    {
         users::routes()
     }
 
-    pub fn connections() -> OpenApiRouter<App> {
+    pub fn connections<S>() -> OpenApiRouter<S>
+    where
+        S: ApiState,
+        App: FromRef<S>,
+        Tenancy: FromRef<S>,
+        UserDirectory: FromRef<S>,
+    {
         providers::routes()
             .merge(connections::routes())
             .merge(connect::routes())
@@ -134,31 +150,73 @@ pub mod lambda_routes {
             .merge(push_subscriptions::routes())
     }
 
-    pub fn authorize() -> OpenApiRouter<App> {
+    pub fn authorize<S>() -> OpenApiRouter<S>
+    where
+        S: ApiState,
+        App: FromRef<S>,
+        Tenancy: FromRef<S>,
+        UserDirectory: FromRef<S>,
+    {
         authorize::routes()
     }
 
-    pub fn callback() -> OpenApiRouter<App> {
+    pub fn callback<S>() -> OpenApiRouter<S>
+    where
+        S: ApiState,
+        App: FromRef<S>,
+        Tenancy: FromRef<S>,
+        UserDirectory: FromRef<S>,
+    {
         callback::routes()
     }
 
-    pub fn sync_trigger() -> OpenApiRouter<App> {
+    pub fn sync_trigger<S>() -> OpenApiRouter<S>
+    where
+        S: ApiState,
+        App: FromRef<S>,
+        Tenancy: FromRef<S>,
+        UserDirectory: FromRef<S>,
+    {
         sync::routes()
     }
 
-    pub fn query() -> OpenApiRouter<App> {
+    pub fn query<S>() -> OpenApiRouter<S>
+    where
+        S: ApiState,
+        App: FromRef<S>,
+        Tenancy: FromRef<S>,
+        UserDirectory: FromRef<S>,
+    {
         health::routes()
     }
 
-    pub fn webhook() -> OpenApiRouter<App> {
+    pub fn webhook<S>() -> OpenApiRouter<S>
+    where
+        S: ApiState,
+        App: FromRef<S>,
+        Tenancy: FromRef<S>,
+        UserDirectory: FromRef<S>,
+    {
         provider_webhooks::routes()
     }
 
-    pub fn mobile() -> OpenApiRouter<App> {
+    pub fn mobile<S>() -> OpenApiRouter<S>
+    where
+        S: ApiState,
+        App: FromRef<S>,
+        Tenancy: FromRef<S>,
+        UserDirectory: FromRef<S>,
+    {
         mobile::routes().merge(me_health::routes())
     }
 
-    pub fn admin() -> OpenApiRouter<App> {
+    pub fn admin<S>() -> OpenApiRouter<S>
+    where
+        S: ApiState,
+        App: FromRef<S>,
+        Tenancy: FromRef<S>,
+        UserDirectory: FromRef<S>,
+    {
         workspaces::routes()
             .merge(api_keys::routes())
             .merge(webhooks::routes())
@@ -167,13 +225,13 @@ pub mod lambda_routes {
 }
 
 /// The router a deployable serves (see `router`).
-pub fn router_for(function: Function, app: App) -> Router {
-    router(function.routes(), app)
+pub fn router_for(function: Function, state: LocalApi) -> Router {
+    router(function.routes(), state)
 }
 
 /// `routes` with the API's shared behaviour: problem+json for unknown routes, wrong methods,
 /// oversize bodies and panics; request tracing without bodies or queries.
-pub fn router(routes: OpenApiRouter<App>, app: App) -> Router {
+pub fn router<S: ApiState>(routes: OpenApiRouter<S>, state: S) -> Router {
     let (router, _) = routes.split_for_parts();
     router
         .fallback(|| async {
@@ -195,7 +253,7 @@ pub fn router(routes: OpenApiRouter<App>, app: App) -> Router {
             }),
         )
         .layer(CatchPanicLayer::custom(panic_response))
-        .with_state(app)
+        .with_state(state)
 }
 
 /// Errors that axum's extractors answer as plain text (a body over its route's limit, a path
@@ -267,7 +325,7 @@ impl Modify for BearerKeys {
 
 /// The OpenAPI 3.1 document for every route of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut spec = OpenApiRouter::<App>::with_openapi(ApiDoc::openapi())
+    let mut spec = OpenApiRouter::<LocalApi>::with_openapi(ApiDoc::openapi())
         .merge(Function::Local.routes())
         .into_openapi();
     crate::openapi_errors::document_errors(&mut spec);

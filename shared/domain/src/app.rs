@@ -1,48 +1,24 @@
-//! The use cases, written once against the ports.
+//! The use cases not yet split into services, over every port. Tenancy, the user directory and
+//! announcing events are services of their own (`tenancy`, `events::Announcer`).
 
-use crate::api_key::{
-    ApiKeyRecord, IssuedKey, KeyHash, MIN_OPERATOR_KEY_LEN, Principal, display_prefix,
-    generate_secret, normalise_scopes,
-};
 use crate::connect::ConnectSettings;
-use crate::connection::Connection;
-use crate::error::{AuthFailure, DomainError, StoreError};
-use crate::ids::{ApiKeyId, ConnectionId, UserId, WorkspaceId};
-use crate::page::{Page, PageRequest};
+use crate::error::DomainError;
+use crate::events::Announcer;
 use crate::ports::Ports;
 use crate::provider::ProviderRegistry;
 use crate::queue::JobQueue;
-use crate::scope::Scope;
 use crate::sync::SyncSettings;
+use crate::tenancy::Tenancy;
+use crate::tenancy::users::{UserDirectory, Users};
 use crate::time::Timestamp;
-use crate::user::{User, UserDraft, UserPatch};
-use crate::webhooks::EventType;
-use crate::workspace::{DEFAULT_WORKSPACE_SLUG, Workspace, validate_name, validate_slug};
-use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
-
-const MAX_KEY_NAME_CHARS: usize = 100;
-const MAX_WORKSPACE_NAME_CHARS: usize = 200;
-
-/// What a new key is asked to be.
-#[derive(Debug, Clone)]
-pub struct KeyRequest {
-    pub name: String,
-    pub scopes: Vec<Scope>,
-    pub expires_at: Option<Timestamp>,
-}
-
-/// What bootstrapping the deployment did.
-pub enum Bootstrap {
-    /// The operator's key (or an earlier generated one) already stands.
-    Ready,
-    /// A root key was generated; it must be shown to the operator now, once.
-    GeneratedRootKey(SecretString),
-}
 
 #[derive(Clone)]
 pub struct App {
     pub(crate) ports: Ports,
+    pub tenancy: Tenancy,
+    pub directory: UserDirectory,
+    pub(crate) announcer: Option<Announcer>,
     providers: Arc<ProviderRegistry>,
     pub(crate) connect: Option<Arc<ConnectSettings>>,
     pub(crate) jobs_queue: Option<Arc<dyn JobQueue>>,
@@ -54,6 +30,13 @@ impl App {
     /// The use cases over `ports`, with no provider enabled.
     pub fn new(ports: Ports) -> Self {
         Self {
+            tenancy: Tenancy::new(
+                ports.workspaces.clone(),
+                ports.api_keys.clone(),
+                ports.clock.clone(),
+            ),
+            directory: UserDirectory::new(ports.users.clone(), ports.connections.clone()),
+            announcer: None,
             ports,
             providers: Arc::default(),
             connect: None,
@@ -94,384 +77,13 @@ impl App {
         self.ports.clock.now()
     }
 
-    /// Makes sure the default workspace and a root key exist. With `operator_key`, that exact key
-    /// becomes (or stays) the root key; without it, a root key is generated only when none exists.
-    /// Safe to run at every start, and by several starts at once.
-    pub async fn bootstrap(
-        &self,
-        operator_key: Option<&SecretString>,
-    ) -> Result<Bootstrap, DomainError> {
-        if let Some(key) = operator_key
-            && key.expose_secret().len() < MIN_OPERATOR_KEY_LEN
-        {
-            return Err(DomainError::validation(
-                "VITASYNC_ADMIN_KEY",
-                format!("must be at least {MIN_OPERATOR_KEY_LEN} characters"),
-            ));
-        }
-        let generated = operator_key.is_none().then(generate_secret);
-        let Some(secret) = operator_key.or(generated.as_ref()) else {
-            return Ok(Bootstrap::Ready);
-        };
-        let workspaces = &self.ports.workspaces;
-        let workspace = match workspaces.workspace_by_slug(DEFAULT_WORKSPACE_SLUG).await? {
-            Some(found) => found,
-            None => {
-                let workspace = Workspace {
-                    id: WorkspaceId::generate(),
-                    slug: DEFAULT_WORKSPACE_SLUG.into(),
-                    name: "Default".into(),
-                    created_at: self.now(),
-                };
-                let root = self.root_key_record(&workspace, secret);
-                match workspaces.create_workspace(&workspace, &root).await {
-                    Ok(()) => return Ok(Self::bootstrapped(generated)),
-                    // Another start won the race: carry on with its workspace.
-                    Err(StoreError::Conflict(_)) => workspaces
-                        .workspace_by_slug(DEFAULT_WORKSPACE_SLUG)
-                        .await?
-                        .ok_or(DomainError::NotFound("workspace"))?,
-                    Err(other) => return Err(other.into()),
-                }
-            }
-        };
-        let keys = &self.ports.api_keys;
-        let has_key = match operator_key {
-            Some(secret) => keys
-                .key_by_hash(&KeyHash::of(secret.expose_secret()))
-                .await?
-                .is_some(),
-            None => keys
-                .list_keys(&workspace.id)
-                .await?
-                .iter()
-                .any(|key| key.root),
-        };
-        if has_key {
-            return Ok(Bootstrap::Ready);
-        }
-        match keys
-            .insert_key(&self.root_key_record(&workspace, secret))
-            .await
-        {
-            Ok(()) => Ok(Self::bootstrapped(generated)),
-            Err(StoreError::Conflict(_)) if operator_key.is_some() => Ok(Bootstrap::Ready),
-            Err(other) => Err(other.into()),
-        }
-    }
-
-    fn bootstrapped(generated: Option<SecretString>) -> Bootstrap {
-        generated.map_or(Bootstrap::Ready, Bootstrap::GeneratedRootKey)
-    }
-
-    fn root_key_record(&self, workspace: &Workspace, secret: &SecretString) -> ApiKeyRecord {
-        let mut record = self.new_record(&workspace.id, "root", vec![Scope::Admin], None, secret);
-        record.root = true;
-        record
-    }
-
-    fn new_record(
-        &self,
-        workspace: &WorkspaceId,
-        name: &str,
-        scopes: Vec<Scope>,
-        expires_at: Option<Timestamp>,
-        secret: &SecretString,
-    ) -> ApiKeyRecord {
-        ApiKeyRecord {
-            id: ApiKeyId::generate(),
-            workspace_id: workspace.clone(),
-            name: name.into(),
-            scopes,
-            root: false,
-            hash: KeyHash::of(secret.expose_secret()),
-            prefix: display_prefix(secret),
-            created_at: self.now(),
-            expires_at,
-            rotated_at: None,
-        }
-    }
-
-    /// Finds the caller behind a bearer key. Unknown, revoked and expired keys all fail.
-    pub async fn authenticate(&self, bearer: Option<&str>) -> Result<Principal, DomainError> {
-        let secret = bearer
-            .filter(|secret| !secret.is_empty())
-            .ok_or(DomainError::Unauthenticated(AuthFailure::Missing))?;
-        if crate::user_sessions::is_user_token(secret) {
-            return Err(DomainError::Forbidden(
-                "a user's access token reaches only /v1/me routes".into(),
-            ));
-        }
-        let key = self
-            .ports
-            .api_keys
-            .key_by_hash(&KeyHash::of(secret))
-            .await?
-            .ok_or(DomainError::Unauthenticated(AuthFailure::Unknown))?;
-        if key.is_expired(self.now()) {
-            return Err(DomainError::Unauthenticated(AuthFailure::Expired));
-        }
-        Ok(Principal::from_key(&key))
-    }
-
-    // --- workspaces -------------------------------------------------------------------------
-
-    /// Creates a workspace and its first admin key (root only).
-    pub async fn create_workspace(
-        &self,
-        caller: &Principal,
-        slug: &str,
-        name: Option<&str>,
-    ) -> Result<(Workspace, IssuedKey), DomainError> {
-        caller.require_root()?;
-        validate_slug(slug)?;
-        if let Some(name) = name {
-            validate_name("name", name, MAX_WORKSPACE_NAME_CHARS)?;
-        }
-        let workspace = Workspace {
-            id: WorkspaceId::generate(),
-            slug: slug.into(),
-            name: name.unwrap_or(slug).into(),
-            created_at: self.now(),
-        };
-        let secret = generate_secret();
-        let record = self.new_record(&workspace.id, "admin", vec![Scope::Admin], None, &secret);
-        self.ports
-            .workspaces
-            .create_workspace(&workspace, &record)
-            .await
-            .map_err(|err| match err {
-                StoreError::Conflict(_) => {
-                    DomainError::Conflict(format!("a workspace with slug '{slug}' exists"))
-                }
-                other => other.into(),
-            })?;
-        Ok((workspace, IssuedKey { record, secret }))
-    }
-
-    pub async fn list_workspaces(
-        &self,
-        caller: &Principal,
-        page: &PageRequest,
-    ) -> Result<Page<Workspace>, DomainError> {
-        caller.require_root()?;
-        Ok(self.ports.workspaces.list_workspaces(page).await?)
-    }
-
-    // --- API keys ---------------------------------------------------------------------------
-
-    pub async fn create_key(
-        &self,
-        caller: &Principal,
-        request: KeyRequest,
-    ) -> Result<IssuedKey, DomainError> {
-        caller.require(Scope::Admin)?;
-        validate_name("name", &request.name, MAX_KEY_NAME_CHARS)?;
-        let scopes = normalise_scopes(&request.scopes)?;
-        if request.expires_at.is_some_and(|at| at <= self.now()) {
-            return Err(DomainError::validation(
-                "expiresAt",
-                "must be in the future",
-            ));
-        }
-        let secret = generate_secret();
-        let record = self.new_record(
-            &caller.workspace_id,
-            request.name.trim(),
-            scopes,
-            request.expires_at,
-            &secret,
-        );
-        self.ports.api_keys.insert_key(&record).await?;
-        Ok(IssuedKey { record, secret })
-    }
-
-    /// The workspace's keys. The root key is shown to the root key alone: to any other key it
-    /// does not exist.
-    pub async fn list_keys(&self, caller: &Principal) -> Result<Vec<ApiKeyRecord>, DomainError> {
-        caller.require(Scope::Admin)?;
-        let mut keys = self.ports.api_keys.list_keys(&caller.workspace_id).await?;
-        keys.retain(|key| caller.root || !key.root);
-        Ok(keys)
-    }
-
-    /// The key `id` names, if the caller may manage it. Only the root key manages the root
-    /// key; to other keys it answers 404, as if it did not exist.
-    async fn manageable_key(&self, caller: &Principal, id: &str) -> Result<ApiKeyId, DomainError> {
-        caller.require(Scope::Admin)?;
-        let id = ApiKeyId::parse(id).ok_or(DomainError::NotFound("API key"))?;
-        match self
-            .ports
-            .api_keys
-            .get_key(&caller.workspace_id, &id)
-            .await?
-        {
-            Some(key) if caller.root || !key.root => Ok(id),
-            _ => Err(DomainError::NotFound("API key")),
-        }
-    }
-
-    pub async fn delete_key(&self, caller: &Principal, id: &str) -> Result<(), DomainError> {
-        let id = self.manageable_key(caller, id).await?;
-        if self
-            .ports
-            .api_keys
-            .delete_key(&caller.workspace_id, &id)
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(DomainError::NotFound("API key"))
-        }
-    }
-
-    /// Gives a key a new secret; the old one stops working at once.
-    pub async fn rotate_key(&self, caller: &Principal, id: &str) -> Result<IssuedKey, DomainError> {
-        let id = self.manageable_key(caller, id).await?;
-        let secret = generate_secret();
-        let record = self
-            .ports
-            .api_keys
-            .replace_key_secret(
-                &caller.workspace_id,
-                &id,
-                &KeyHash::of(secret.expose_secret()),
-                &display_prefix(&secret),
-                self.now(),
-            )
-            .await?
-            .ok_or(DomainError::NotFound("API key"))?;
-        Ok(IssuedKey { record, secret })
-    }
-
-    // --- users ------------------------------------------------------------------------------
-
-    /// Creates the user, or updates the one with the same external id. `true` when created.
-    pub async fn upsert_user(
-        &self,
-        caller: &Principal,
-        draft: UserDraft,
-    ) -> Result<(User, bool), DomainError> {
-        caller.require(Scope::Write)?;
-        draft.validate()?;
-        let patch = draft.as_patch();
-        let candidate = draft.into_user(caller.workspace_id.clone(), self.now());
-        let (user, created) = self.ports.users.upsert_user(&candidate, &patch).await?;
-        if created {
-            let data = serde_json::json!({ "userId": user.id, "externalId": user.external_id });
-            self.emit(&user.workspace_id, EventType::UserCreated, data)
-                .await;
-        }
-        Ok((user, created))
-    }
-
-    pub async fn get_user(&self, caller: &Principal, id: &str) -> Result<User, DomainError> {
-        caller.require(Scope::Read)?;
-        let id = UserId::parse(id)
-            .filter(|id| caller.user.as_ref().is_none_or(|bound| bound == id))
-            .ok_or(DomainError::NotFound("user"))?;
-        self.ports
-            .users
-            .get_user(&caller.workspace_id, &id)
-            .await?
-            .ok_or(DomainError::NotFound("user"))
-    }
-
-    /// Lists users, or finds the one with `external_id` (a page of zero or one).
-    pub async fn list_users(
-        &self,
-        caller: &Principal,
-        external_id: Option<&str>,
-        page: &PageRequest,
-    ) -> Result<Page<User>, DomainError> {
-        caller.require(Scope::Read)?;
-        let store = &self.ports.users;
-        match external_id {
-            Some(external_id) => Ok(Page {
-                items: store
-                    .user_by_external_id(&caller.workspace_id, external_id)
-                    .await?
-                    .into_iter()
-                    .collect(),
-                next: None,
-            }),
-            None => Ok(store.list_users(&caller.workspace_id, page).await?),
-        }
-    }
-
-    pub async fn update_user(
-        &self,
-        caller: &Principal,
-        id: &str,
-        patch: UserPatch,
-    ) -> Result<User, DomainError> {
-        caller.require(Scope::Write)?;
-        let id = UserId::parse(id).ok_or(DomainError::NotFound("user"))?;
-        patch.validate()?;
-        self.ports
-            .users
-            .update_user(&caller.workspace_id, &id, &patch, self.now())
-            .await
-            .map_err(|err| match err {
-                StoreError::Conflict(_) => DomainError::Conflict(
-                    "another user in this workspace has that externalId".into(),
-                ),
-                other => other.into(),
-            })?
-            .ok_or(DomainError::NotFound("user"))
-    }
-
-    pub async fn delete_user(&self, caller: &Principal, id: &str) -> Result<(), DomainError> {
-        caller.require(Scope::Write)?;
-        let id = UserId::parse(id).ok_or(DomainError::NotFound("user"))?;
-        if self
-            .ports
-            .users
-            .delete_user(&caller.workspace_id, &id)
-            .await?
-        {
-            let data = serde_json::json!({ "userId": id });
-            self.emit(&caller.workspace_id, EventType::UserDeleted, data)
-                .await;
-            Ok(())
-        } else {
-            Err(DomainError::NotFound("user"))
-        }
-    }
-
-    // --- connections ------------------------------------------------------------------------
-
-    /// A user's connections; 404 when the user is not in the caller's workspace.
-    pub async fn list_connections(
-        &self,
-        caller: &Principal,
-        user_id: &str,
-    ) -> Result<Vec<Connection>, DomainError> {
-        let user = self.get_user(caller, user_id).await?;
-        Ok(self
-            .ports
-            .connections
-            .list_connections(&caller.workspace_id, &user.id)
-            .await?)
-    }
-
-    pub async fn get_connection(
-        &self,
-        caller: &Principal,
-        user_id: &str,
-        connection_id: &str,
-    ) -> Result<Connection, DomainError> {
-        let user = self.get_user(caller, user_id).await?;
-        let id = ConnectionId::parse(connection_id).ok_or(DomainError::NotFound("connection"))?;
-        self.ports
-            .connections
-            .get_connection(&caller.workspace_id, &user.id, &id)
-            .await?
-            .ok_or(DomainError::NotFound("connection"))
-    }
-
-    /// Ready when the store answers.
-    pub async fn ready(&self) -> Result<(), DomainError> {
-        Ok(self.ports.users.ping().await?)
+    /// Changing users, when this host announces events.
+    pub fn users(&self) -> Result<Users, DomainError> {
+        Ok(Users::new(
+            self.directory.clone(),
+            self.ports.users.clone(),
+            self.announcer()?.clone(),
+            self.ports.clock.clone(),
+        ))
     }
 }

@@ -221,7 +221,7 @@ impl App {
     ) -> Result<ConnectLink, DomainError> {
         caller.require(Scope::Write)?;
         let settings = self.connect_settings()?;
-        let user = self.get_user(caller, user_id).await?;
+        let user = self.directory.get_user(caller, user_id).await?;
         let (provider, _) = self.enabled_provider("providerId", &request.provider)?;
         let base = base(settings, request_base);
         let redirect_url = self.checked_redirect(
@@ -273,7 +273,7 @@ impl App {
         if request.user_id.trim().is_empty() {
             return Err(DomainError::validation("userId", "is required"));
         }
-        let user = self.get_user(caller, &request.user_id).await?;
+        let user = self.directory.get_user(caller, &request.user_id).await?;
         let allowed = match &request.providers {
             None => ProviderId::ALL
                 .into_iter()
@@ -649,7 +649,10 @@ impl App {
         connection_id: &str,
     ) -> Result<(), DomainError> {
         caller.require(Scope::Write)?;
-        let connection = self.get_connection(caller, user_id, connection_id).await?;
+        let connection = self
+            .directory
+            .get_connection(caller, user_id, connection_id)
+            .await?;
         let settings = self.connect_settings()?;
         let stored = self
             .ports

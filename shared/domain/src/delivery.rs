@@ -48,7 +48,7 @@ impl App {
         {
             // A wait longer than the queue's longest delay is made of several hops.
             let remaining = Duration::from_millis((due.millis() - now.millis()).unsigned_abs());
-            return self.queue_delivery(&delivery, remaining).await;
+            return self.announcer()?.queue_delivery(&delivery, remaining).await;
         }
         let Some(endpoint) = store
             .get_endpoint(&delivery.workspace_id, &delivery.endpoint_id)
@@ -110,7 +110,9 @@ impl App {
             );
         }
         match (status, next_delay) {
-            (DeliveryStatus::Pending, Some(delay)) => self.queue_delivery(&recorded, delay).await,
+            (DeliveryStatus::Pending, Some(delay)) => {
+                self.announcer()?.queue_delivery(&recorded, delay).await
+            }
             (DeliveryStatus::Failed, _) => {
                 self.dead_letter(&recorded).await?;
                 self.set_endpoint_status(&endpoint, EndpointStatus::Failing)

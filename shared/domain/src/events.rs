@@ -7,8 +7,10 @@ use crate::connection::Connection;
 use crate::destinations::DestinationPolicy;
 use crate::error::{DomainError, StoreError};
 use crate::ids::WorkspaceId;
+use crate::ports::WebhookStore;
 use crate::queue::{JobQueue, MAX_DELAY, Outgoing};
 use crate::secrets::Vault;
+use crate::time::{Clock, Timestamp};
 use crate::webhooks::{
     Delivery, DeliveryId, DeliveryMessage, DeliveryStatus, EventId, EventType, WebhookEndpoint,
     WebhookSender,
@@ -56,11 +58,58 @@ pub fn with_fields(mut data: Value, extra: Value) -> Value {
     data
 }
 
+/// Announces events: one stored, queued delivery per endpoint that listens. A function whose
+/// work announces events is built with one; there is no silent "off".
+#[derive(Clone)]
+pub struct Announcer {
+    webhooks: Arc<dyn WebhookStore>,
+    queue: Arc<dyn JobQueue>,
+    clock: Arc<dyn Clock>,
+}
+
 impl App {
     /// Where outbound webhooks go (none: events are not announced).
     pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
+        let announcer = Announcer::new(
+            self.ports.webhooks.clone(),
+            settings.queue.clone(),
+            self.ports.clock.clone(),
+        );
+        self.announcer = Some(announcer);
         self.webhooks = Some(Arc::new(settings));
         self
+    }
+
+    /// Announces an event when this host announces events at all.
+    pub async fn emit(&self, workspace: &WorkspaceId, event_type: EventType, data: Value) {
+        if let Some(announcer) = &self.announcer {
+            announcer.emit(workspace, event_type, data).await;
+        }
+    }
+
+    pub(crate) fn announcer(&self) -> Result<&Announcer, DomainError> {
+        self.announcer
+            .as_ref()
+            .ok_or(DomainError::Unavailable("webhooks"))
+    }
+}
+
+impl Announcer {
+    /// Deliveries stored in `webhooks`, their messages sent to `queue`.
+    pub fn new(
+        webhooks: Arc<dyn WebhookStore>,
+        queue: Arc<dyn JobQueue>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            webhooks,
+            queue,
+            clock,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     pub(crate) fn new_event(
@@ -85,9 +134,6 @@ impl App {
     /// Announces an event to every endpoint of `workspace` that listens for it. Faults are
     /// logged, never returned: the work behind the event has happened either way.
     pub async fn emit(&self, workspace: &WorkspaceId, event_type: EventType, data: Value) {
-        if self.webhooks.is_none() {
-            return;
-        }
         if let Err(err) = self.try_emit(workspace, event_type, data).await {
             tracing::error!(event_type = event_type.as_str(), error = %err, "an event could not be announced");
         }
@@ -99,7 +145,7 @@ impl App {
         event_type: EventType,
         data: Value,
     ) -> Result<(), DomainError> {
-        let endpoints = self.ports.webhooks.list_endpoints(workspace).await?;
+        let endpoints = self.webhooks.list_endpoints(workspace).await?;
         let listening: Vec<_> = endpoints
             .into_iter()
             .filter(|endpoint| endpoint.listens_to(event_type))
@@ -135,7 +181,7 @@ impl App {
             created_at: now,
             version: 1,
         };
-        self.ports.webhooks.insert_delivery(&delivery).await?;
+        self.webhooks.insert_delivery(&delivery).await?;
         self.queue_delivery(&delivery, Duration::ZERO).await?;
         Ok(delivery)
     }
@@ -147,10 +193,8 @@ impl App {
         delivery: &Delivery,
         delay: Duration,
     ) -> Result<(), DomainError> {
-        let settings = self.webhook_settings()?;
         let body = delivery_message(delivery)?;
-        settings
-            .queue
+        self.queue
             .send(Outgoing {
                 body,
                 delay: delay.min(MAX_DELAY),

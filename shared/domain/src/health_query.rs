@@ -355,7 +355,7 @@ impl App {
         user_id: &str,
         provider: Option<ProviderId>,
     ) -> Result<Vec<Source>, DomainError> {
-        let user = self.get_user(caller, user_id).await?;
+        let user = self.directory.get_user(caller, user_id).await?;
         let connections = self
             .ports
             .connections

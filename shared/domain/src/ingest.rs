@@ -261,7 +261,7 @@ impl App {
             .user
             .clone()
             .ok_or_else(|| DomainError::Forbidden("only a signed-in user pushes samples".into()))?;
-        let user = self.get_user(caller, user_id.as_str()).await?;
+        let user = self.directory.get_user(caller, user_id.as_str()).await?;
         let provider = ProviderId::parse_mobile(&push.source).ok_or_else(|| {
             DomainError::validation(
                 "source",

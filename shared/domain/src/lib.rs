@@ -33,6 +33,7 @@ pub mod scope;
 pub mod secrets;
 pub mod sports;
 pub mod sync;
+pub mod tenancy;
 pub mod time;
 pub mod timeseries;
 pub mod tokens;

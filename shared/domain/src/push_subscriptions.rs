@@ -78,7 +78,10 @@ impl App {
         connection_id: &str,
     ) -> Result<Registration, DomainError> {
         caller.require(Scope::Write)?;
-        let connection = self.get_connection(caller, user_id, connection_id).await?;
+        let connection = self
+            .directory
+            .get_connection(caller, user_id, connection_id)
+            .await?;
         let provider = connection.provider;
         if !subscribes_per_user(provider) {
             return Err(DomainError::Conflict(format!(

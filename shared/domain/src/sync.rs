@@ -125,7 +125,10 @@ impl App {
         request: SyncRequest,
     ) -> Result<SyncJob, DomainError> {
         caller.require(Scope::Write)?;
-        let connection = self.get_connection(caller, user_id, connection_id).await?;
+        let connection = self
+            .directory
+            .get_connection(caller, user_id, connection_id)
+            .await?;
         let mut data_types = Vec::new();
         for (index, name) in request.data_types.iter().enumerate() {
             let data_type = DataType::parse(name).ok_or_else(|| {
@@ -310,7 +313,7 @@ impl App {
         user_id: &str,
         page: &PageRequest,
     ) -> Result<Page<SyncJob>, DomainError> {
-        let user = self.get_user(caller, user_id).await?;
+        let user = self.directory.get_user(caller, user_id).await?;
         Ok(self
             .ports
             .jobs

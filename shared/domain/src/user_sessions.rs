@@ -95,7 +95,7 @@ impl App {
         user_id: &str,
     ) -> Result<SignInToken, DomainError> {
         caller.require(Scope::Write)?;
-        let user = self.get_user(caller, user_id).await?;
+        let user = self.directory.get_user(caller, user_id).await?;
         let token = format!("{SIGN_IN_PREFIX}{}", new_token());
         let expires_at = self.now().plus_seconds(SIGN_IN_TOKEN_SECONDS);
         let state = OAuthState {

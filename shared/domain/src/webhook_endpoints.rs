@@ -192,8 +192,8 @@ impl App {
     ) -> Result<Delivery, DomainError> {
         let endpoint = self.get_endpoint(caller, id).await?;
         let data = serde_json::json!({ "webhookId": endpoint.id });
-        let event = self.new_event(EventType::WebhookTest, data)?;
-        self.deliver_to(&endpoint, &event).await
+        let event = self.announcer()?.new_event(EventType::WebhookTest, data)?;
+        self.announcer()?.deliver_to(&endpoint, &event).await
     }
 
     pub async fn list_deliveries(
@@ -242,7 +242,8 @@ impl App {
                 "the delivery changed meanwhile; read it again and retry".into(),
             ));
         }
-        self.queue_delivery(&resent, std::time::Duration::ZERO)
+        self.announcer()?
+            .queue_delivery(&resent, std::time::Duration::ZERO)
             .await?;
         Ok(resent)
     }

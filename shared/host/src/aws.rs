@@ -7,10 +7,12 @@ use std::sync::Arc;
 use vitasync_aws::{AwsSettings, DynamoStore, KmsKeyManager, SqsQueue, sdk_config};
 use vitasync_domain::App;
 use vitasync_domain::destinations::DestinationPolicy;
-use vitasync_domain::events::WebhookSettings;
+use vitasync_domain::events::{Announcer, WebhookSettings};
 use vitasync_domain::ports::Ports;
 use vitasync_domain::queue::JobQueue;
 use vitasync_domain::secrets::Vault;
+use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::tenancy::users::{UserDirectory, Users};
 use vitasync_domain::time::SystemClock;
 
 /// The DynamoDB table holding every item.
@@ -81,14 +83,58 @@ impl AwsHost {
             .ok_or_else(|| HostError::Config(format!("{name} is not set: it names {what}")))
     }
 
-    /// The use cases over the DynamoDB stores.
-    pub fn app(&self) -> Result<App, HostError> {
+    fn store(&self) -> Result<Arc<DynamoStore>, HostError> {
         let table = self.required(TABLE, "the DynamoDB table (template.yaml sets it)")?;
-        let store = Arc::new(DynamoStore::new(
+        Ok(Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&self.config),
             table,
-        ));
-        let app = App::new(Ports::from_store(store, Arc::new(SystemClock)));
+        )))
+    }
+
+    /// Workspaces and API keys in DynamoDB: who a caller is.
+    pub fn tenancy(&self) -> Result<Tenancy, HostError> {
+        let store = self.store()?;
+        Ok(Tenancy::new(store.clone(), store, Arc::new(SystemClock)))
+    }
+
+    /// Users and their connections in DynamoDB, read only.
+    pub fn user_directory(&self) -> Result<UserDirectory, HostError> {
+        let store = self.store()?;
+        Ok(UserDirectory::new(store.clone(), store))
+    }
+
+    /// Events announced as deliveries in DynamoDB, queued on SQS for the deliver function.
+    pub fn announcer(&self) -> Result<Announcer, HostError> {
+        let url = self.required(
+            DELIVERIES_QUEUE_URL,
+            "the SQS webhook delivery queue (template.yaml sets it)",
+        )?;
+        let queue = SqsQueue::new(
+            aws_sdk_sqs::Client::new(&self.config),
+            url,
+            (self.lookup)(DELIVERIES_DEAD_LETTER_URL),
+        );
+        Ok(Announcer::new(
+            self.store()?,
+            Arc::new(queue),
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// Users changed in DynamoDB, each change announced.
+    pub fn users(&self) -> Result<Users, HostError> {
+        let store = self.store()?;
+        Ok(Users::new(
+            self.user_directory()?,
+            store,
+            self.announcer()?,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// The use cases over the DynamoDB stores.
+    pub fn app(&self) -> Result<App, HostError> {
+        let app = App::new(Ports::from_store(self.store()?, Arc::new(SystemClock)));
         // The demo provider is off on AWS unless the deployment turns it on.
         Ok(app.with_providers(crate::providers_from(&self.lookup, false)))
     }

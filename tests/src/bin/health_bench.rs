@@ -63,15 +63,21 @@ fn backfill() -> HealthBatch {
 /// The use cases over `ports`, a user with a connection, and the owner of its records.
 async fn user_with_connection(ports: Ports) -> (App, Principal, String, RecordOwner) {
     let app = App::new(ports.clone());
-    app.bootstrap(Some(&SecretString::from(ROOT_KEY)))
+    app.tenancy
+        .bootstrap(Some(&SecretString::from(ROOT_KEY)))
         .await
         .unwrap();
-    let caller = app.authenticate(Some(ROOT_KEY)).await.unwrap();
+    let caller = app.tenancy.authenticate(Some(ROOT_KEY)).await.unwrap();
     let draft = UserDraft {
         external_id: "bench".into(),
         ..UserDraft::default()
     };
-    let (user, _) = app.upsert_user(&caller, draft).await.unwrap();
+    let (user, _) = app
+        .users()
+        .unwrap()
+        .upsert_user(&caller, draft)
+        .await
+        .unwrap();
     let now = Timestamp::from_millis(START_MS).unwrap();
     let connection = Connection {
         id: ConnectionId::generate(),
@@ -139,7 +145,7 @@ fn ms(duration: Duration) -> f64 {
 async fn query_only(data_dir: &str, user: &str) {
     let store = Arc::new(EmbeddedStore::open(std::path::Path::new(data_dir)).unwrap());
     let app = App::new(Ports::from_store(store, Arc::new(SystemClock)));
-    let caller = app.authenticate(Some(ROOT_KEY)).await.unwrap();
+    let caller = app.tenancy.authenticate(Some(ROOT_KEY)).await.unwrap();
     let series = app
         .timeseries(&caller, user, &month_by_minute())
         .await

@@ -3,15 +3,21 @@
 use crate::dto::{ApiKeyBody, CreateApiKey, IssuedApiKeyBody, List};
 use crate::extract::{Admin, Caller, JsonBody};
 use crate::problem::{ApiResult, Problem};
+use crate::state::ApiState;
 use axum::Json;
+use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
-use vitasync_domain::app::KeyRequest;
+use vitasync_domain::tenancy::KeyRequest;
+use vitasync_domain::tenancy::Tenancy;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(create_key, list_keys))
         .routes(routes!(delete_key))
@@ -31,7 +37,7 @@ pub fn routes() -> OpenApiRouter<App> {
     security(("apiKey" = []))
 )]
 async fn create_key(
-    State(app): State<App>,
+    State(tenancy): State<Tenancy>,
     caller: Caller<Admin>,
     JsonBody(body): JsonBody<CreateApiKey>,
 ) -> ApiResult<(StatusCode, Json<IssuedApiKeyBody>)> {
@@ -40,7 +46,7 @@ async fn create_key(
         scopes: body.scopes,
         expires_at: body.expires_at,
     };
-    let issued = app.create_key(&caller.principal, request).await?;
+    let issued = tenancy.create_key(&caller.principal, request).await?;
     Ok((StatusCode::CREATED, Json(issued.into())))
 }
 
@@ -54,10 +60,10 @@ async fn create_key(
     security(("apiKey" = []))
 )]
 async fn list_keys(
-    State(app): State<App>,
+    State(tenancy): State<Tenancy>,
     caller: Caller<Admin>,
 ) -> ApiResult<Json<List<ApiKeyBody>>> {
-    let keys = app.list_keys(&caller.principal).await?;
+    let keys = tenancy.list_keys(&caller.principal).await?;
     Ok(Json(List {
         data: keys.into_iter().map(ApiKeyBody::from).collect(),
         next_cursor: None,
@@ -75,11 +81,11 @@ async fn list_keys(
     security(("apiKey" = []))
 )]
 async fn delete_key(
-    State(app): State<App>,
+    State(tenancy): State<Tenancy>,
     caller: Caller<Admin>,
     Path(key_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    app.delete_key(&caller.principal, &key_id).await?;
+    tenancy.delete_key(&caller.principal, &key_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -95,11 +101,11 @@ async fn delete_key(
     security(("apiKey" = []))
 )]
 async fn rotate_key(
-    State(app): State<App>,
+    State(tenancy): State<Tenancy>,
     caller: Caller<Admin>,
     Path(key_id): Path<String>,
 ) -> ApiResult<Json<IssuedApiKeyBody>> {
     Ok(Json(
-        app.rotate_key(&caller.principal, &key_id).await?.into(),
+        tenancy.rotate_key(&caller.principal, &key_id).await?.into(),
     ))
 }

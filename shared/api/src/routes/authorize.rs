@@ -5,6 +5,8 @@
 use crate::extract::RequestBase;
 use crate::pages::{self, escape, page, query};
 use crate::problem::Problem;
+use crate::state::ApiState;
+use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
@@ -13,8 +15,14 @@ use utoipa_axum::routes;
 use vitasync_domain::App;
 use vitasync_domain::connect::AuthorizeParams;
 use vitasync_domain::provider::ProviderId;
+use vitasync_domain::tenancy::Tenancy;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    App: FromRef<S>,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(widget_page))
         .routes(routes!(authorize))

@@ -4,6 +4,8 @@
 use crate::extract::RequestBase;
 use crate::pages::{self, query};
 use crate::problem::Problem;
+use crate::state::ApiState;
+use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
@@ -11,8 +13,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
 use vitasync_domain::connect::CallbackParams;
+use vitasync_domain::tenancy::Tenancy;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    App: FromRef<S>,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new().routes(routes!(callback))
 }
 

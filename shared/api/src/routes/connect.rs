@@ -3,14 +3,22 @@
 use crate::dto::{ConnectLinkBody, CreateConnectLink, CreateWidgetSession, WidgetSessionBody};
 use crate::extract::{Caller, JsonBody, RequestBase, Write};
 use crate::problem::{ApiResult, Problem};
+use crate::state::ApiState;
 use axum::Json;
+use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
+use vitasync_domain::tenancy::Tenancy;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    App: FromRef<S>,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(create_connect_link))
         .routes(routes!(create_widget_session))

@@ -3,14 +3,22 @@
 use crate::dto::{ConnectionBody, List};
 use crate::extract::{Caller, Read, Write};
 use crate::problem::{ApiResult, Problem};
+use crate::state::ApiState;
 use axum::Json;
+use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
+use vitasync_domain::tenancy::Tenancy;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    App: FromRef<S>,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(list_connections))
         .routes(routes!(get_connection, delete_connection))
@@ -32,7 +40,10 @@ async fn list_connections(
     caller: Caller<Read>,
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<List<ConnectionBody>>> {
-    let connections = app.list_connections(&caller.principal, &user_id).await?;
+    let connections = app
+        .directory
+        .list_connections(&caller.principal, &user_id)
+        .await?;
     Ok(Json(List {
         data: connections.into_iter().map(ConnectionBody::from).collect(),
         next_cursor: None,
@@ -58,6 +69,7 @@ async fn get_connection(
     Path((user_id, connection_id)): Path<(String, String)>,
 ) -> ApiResult<Json<ConnectionBody>> {
     let connection = app
+        .directory
         .get_connection(&caller.principal, &user_id, &connection_id)
         .await?;
     Ok(Json(connection.into()))

@@ -3,8 +3,10 @@
 
 use crate::extract::RequestBase;
 use crate::pages::{self, escape, page};
+use crate::state::ApiState;
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::FromRef;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -16,8 +18,14 @@ use vitasync_domain::App;
 use vitasync_domain::demo::{self, DemoError};
 use vitasync_domain::provider::ProviderId;
 use vitasync_domain::redirects::with_query;
+use vitasync_domain::tenancy::Tenancy;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    App: FromRef<S>,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(consent_page))
         .routes(routes!(decide))

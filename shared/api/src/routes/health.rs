@@ -8,15 +8,23 @@ use crate::health_dto::{
     PersonalRecordBody, RecordBody, RecordParams, TimeseriesBody, TimeseriesParams,
 };
 use crate::problem::{ApiResult, Problem};
+use crate::state::ApiState;
 use axum::Json;
+use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
 use vitasync_domain::api_key::Principal;
 use vitasync_domain::health_query::{DailyQuery, EventsQuery, RecordsQuery, TimeseriesQuery};
+use vitasync_domain::tenancy::Tenancy;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    App: FromRef<S>,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(list_records, erase_health))
         .routes(routes!(timeseries))

@@ -11,13 +11,21 @@ use crate::problem::{ApiResult, Problem};
 use crate::routes::health::{
     daily_summaries_of, events_of, personal_records_of, records_of, summary_of, timeseries_of,
 };
+use crate::state::ApiState;
 use axum::Json;
+use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
+use vitasync_domain::tenancy::Tenancy;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    App: FromRef<S>,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(my_records))
         .routes(routes!(my_timeseries))

@@ -2,16 +2,22 @@
 
 use crate::dto::HealthBody;
 use crate::problem::{ApiResult, Problem};
+use crate::state::ApiState;
 use axum::Json;
+use axum::extract::FromRef;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use std::sync::OnceLock;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
+use vitasync_domain::tenancy::users::UserDirectory;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    UserDirectory: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(health))
         .routes(routes!(openapi_json))
@@ -26,8 +32,8 @@ pub fn routes() -> OpenApiRouter<App> {
         (status = 503, body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn health(State(app): State<App>) -> ApiResult<Json<HealthBody>> {
-    app.ready().await?;
+async fn health(State(directory): State<UserDirectory>) -> ApiResult<Json<HealthBody>> {
+    directory.ready().await?;
     Ok(Json(HealthBody { status: "ok" }))
 }
 

@@ -5,8 +5,10 @@
 use crate::dto::{ConnectionBody, List, UserBody};
 use crate::extract::{Caller, JsonBody, Me, Write};
 use crate::problem::{ApiError, ApiResult, Problem, UNSUPPORTED_MEDIA_TYPE};
+use crate::state::ApiState;
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::FromRef;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
@@ -15,12 +17,18 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
 use vitasync_domain::ingest::SamplePush;
+use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::time::Timestamp;
 
 /// A push of samples may be this large.
 const MAX_SAMPLES_BYTES: usize = 5 * 1024 * 1024;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    App: FromRef<S>,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(create_sign_in_token))
         .routes(routes!(token))
@@ -207,7 +215,12 @@ async fn revoke(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiR
     security(("userToken" = []))
 )]
 async fn me(State(app): State<App>, me: Me) -> ApiResult<Json<UserBody>> {
-    Ok(Json(app.get_user(&me.principal, &me.user_id).await?.into()))
+    Ok(Json(
+        app.directory
+            .get_user(&me.principal, &me.user_id)
+            .await?
+            .into(),
+    ))
 }
 
 /// The signed-in user's connections
@@ -220,7 +233,10 @@ async fn me(State(app): State<App>, me: Me) -> ApiResult<Json<UserBody>> {
     security(("userToken" = []))
 )]
 async fn my_connections(State(app): State<App>, me: Me) -> ApiResult<Json<List<ConnectionBody>>> {
-    let connections = app.list_connections(&me.principal, &me.user_id).await?;
+    let connections = app
+        .directory
+        .list_connections(&me.principal, &me.user_id)
+        .await?;
     Ok(Json(List {
         data: connections.into_iter().map(ConnectionBody::from).collect(),
         next_cursor: None,

@@ -2,8 +2,10 @@
 //! provider's own proof of origin is checked over the raw body.
 
 use crate::problem::ApiResult;
+use crate::state::ApiState;
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::FromRef;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,11 +13,17 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
 use vitasync_domain::push::{PushMethod, PushRequest};
+use vitasync_domain::tenancy::Tenancy;
 
 /// Garmin pushes whole summaries; Lambda takes at most 6 MB.
 const MAX_PUSH_BYTES: usize = 6 * 1024 * 1024;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    App: FromRef<S>,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(provider_webhook_check, provider_webhook))
         .routes(routes!(secret_path_webhook))

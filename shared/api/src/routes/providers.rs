@@ -3,7 +3,9 @@
 use crate::dto::{List, ProviderBody};
 use crate::extract::{Caller, Read};
 use crate::problem::{ApiError, ApiResult, Problem};
+use crate::state::ApiState;
 use axum::Json;
+use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -11,8 +13,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
 use vitasync_domain::provider::ProviderId;
+use vitasync_domain::tenancy::Tenancy;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    App: FromRef<S>,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(list_providers))
         .routes(routes!(get_provider))

@@ -3,7 +3,9 @@
 
 use crate::extract::{Admin, Caller, Write};
 use crate::problem::{ApiResult, Problem};
+use crate::state::ApiState;
 use axum::Json;
+use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Serialize;
@@ -11,9 +13,15 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
+use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::time::Timestamp;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    App: FromRef<S>,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(register_connection_webhooks))
         .routes(routes!(subscribe_provider_app))

@@ -3,15 +3,23 @@
 use crate::dto::{List, PageParams, SyncJobBody, TriggerSync};
 use crate::extract::{Caller, QueryParams, Read, Write, page_request, parse_json};
 use crate::problem::{ApiResult, Problem};
+use crate::state::ApiState;
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
+use vitasync_domain::tenancy::Tenancy;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    App: FromRef<S>,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(trigger_sync))
         .routes(routes!(get_job))

@@ -3,15 +3,24 @@
 use crate::dto::{CreateUser, List, NotNullable, UpdateUser, UserBody, UserListParams};
 use crate::extract::{Caller, JsonBody, QueryParams, Read, Write, page_request};
 use crate::problem::{ApiError, ApiResult, Problem};
+use crate::state::ApiState;
 use axum::Json;
+use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
+use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::tenancy::users::{UserDirectory, Users};
 use vitasync_domain::user::UserPatch;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    Tenancy: FromRef<S>,
+    Users: FromRef<S>,
+    UserDirectory: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(create_user, list_users))
         .routes(routes!(get_user, update_user, delete_user))
@@ -33,11 +42,11 @@ pub fn routes() -> OpenApiRouter<App> {
     security(("apiKey" = []))
 )]
 async fn create_user(
-    State(app): State<App>,
+    State(users): State<Users>,
     caller: Caller<Write>,
     JsonBody(body): JsonBody<CreateUser>,
 ) -> ApiResult<(StatusCode, Json<UserBody>)> {
-    let (user, created) = app.upsert_user(&caller.principal, body.into()).await?;
+    let (user, created) = users.upsert_user(&caller.principal, body.into()).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -60,12 +69,12 @@ async fn create_user(
     security(("apiKey" = []))
 )]
 async fn list_users(
-    State(app): State<App>,
+    State(directory): State<UserDirectory>,
     caller: Caller<Read>,
     QueryParams(params): QueryParams<UserListParams>,
 ) -> ApiResult<Json<List<UserBody>>> {
     let page = page_request(params.limit.as_deref(), params.cursor.as_deref())?;
-    let found = app
+    let found = directory
         .list_users(&caller.principal, params.external_id.as_deref(), &page)
         .await?;
     Ok(Json(List::from_page(found, UserBody::from)))
@@ -82,12 +91,15 @@ async fn list_users(
     security(("apiKey" = []))
 )]
 async fn get_user(
-    State(app): State<App>,
+    State(directory): State<UserDirectory>,
     caller: Caller<Read>,
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<UserBody>> {
     Ok(Json(
-        app.get_user(&caller.principal, &user_id).await?.into(),
+        directory
+            .get_user(&caller.principal, &user_id)
+            .await?
+            .into(),
     ))
 }
 
@@ -107,7 +119,7 @@ async fn get_user(
     security(("apiKey" = []))
 )]
 async fn update_user(
-    State(app): State<App>,
+    State(users): State<Users>,
     caller: Caller<Write>,
     Path(user_id): Path<String>,
     JsonBody(body): JsonBody<UpdateUser>,
@@ -115,7 +127,8 @@ async fn update_user(
     let patch = UserPatch::try_from(body)
         .map_err(|NotNullable(field)| ApiError::invalid(field, "cannot be null"))?;
     Ok(Json(
-        app.update_user(&caller.principal, &user_id, patch)
+        users
+            .update_user(&caller.principal, &user_id, patch)
             .await?
             .into(),
     ))
@@ -132,10 +145,10 @@ async fn update_user(
     security(("apiKey" = []))
 )]
 async fn delete_user(
-    State(app): State<App>,
+    State(users): State<Users>,
     caller: Caller<Write>,
     Path(user_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    app.delete_user(&caller.principal, &user_id).await?;
+    users.delete_user(&caller.principal, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

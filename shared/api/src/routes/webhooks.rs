@@ -3,19 +3,27 @@
 use crate::dto::{List, PageParams};
 use crate::extract::{Admin, Caller, JsonBody, QueryParams, page_request};
 use crate::problem::{ApiResult, Problem};
+use crate::state::ApiState;
 use crate::webhook_dto::{
     CreateWebhook, CreatedWebhookBody, DeliveryBody, UpdateWebhook, WebhookBody,
 };
 use axum::Json;
+use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use secrecy::ExposeSecret;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
+use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::webhook_endpoints::{EndpointDraft, EndpointPatch};
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    App: FromRef<S>,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new()
         .routes(routes!(create_webhook, list_webhooks))
         .routes(routes!(get_webhook, update_webhook, delete_webhook))

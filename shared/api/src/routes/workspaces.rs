@@ -3,14 +3,20 @@
 use crate::dto::{CreateWorkspace, CreatedWorkspaceBody, List, PageParams, WorkspaceBody};
 use crate::extract::{Admin, Caller, JsonBody, QueryParams, page_request};
 use crate::problem::{ApiResult, Problem};
+use crate::state::ApiState;
 use axum::Json;
+use axum::extract::FromRef;
 use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
+use vitasync_domain::tenancy::Tenancy;
 
-pub fn routes() -> OpenApiRouter<App> {
+pub fn routes<S>() -> OpenApiRouter<S>
+where
+    S: ApiState,
+    Tenancy: FromRef<S>,
+{
     OpenApiRouter::new().routes(routes!(create_workspace, list_workspaces))
 }
 
@@ -28,11 +34,11 @@ pub fn routes() -> OpenApiRouter<App> {
     security(("apiKey" = []))
 )]
 async fn create_workspace(
-    State(app): State<App>,
+    State(tenancy): State<Tenancy>,
     caller: Caller<Admin>,
     JsonBody(body): JsonBody<CreateWorkspace>,
 ) -> ApiResult<(StatusCode, Json<CreatedWorkspaceBody>)> {
-    let (workspace, key) = app
+    let (workspace, key) = tenancy
         .create_workspace(&caller.principal, &body.slug, body.name.as_deref())
         .await?;
     Ok((
@@ -53,11 +59,11 @@ async fn create_workspace(
     security(("apiKey" = []))
 )]
 async fn list_workspaces(
-    State(app): State<App>,
+    State(tenancy): State<Tenancy>,
     caller: Caller<Admin>,
     QueryParams(params): QueryParams<PageParams>,
 ) -> ApiResult<Json<List<WorkspaceBody>>> {
     let page = page_request(params.limit.as_deref(), params.cursor.as_deref())?;
-    let found = app.list_workspaces(&caller.principal, &page).await?;
+    let found = tenancy.list_workspaces(&caller.principal, &page).await?;
     Ok(Json(List::from_page(found, WorkspaceBody::from)))
 }

@@ -1,0 +1,182 @@
+//! Users of a workspace: reading them (and their connections) for every route that names one,
+//! and changing them, each change announced.
+
+use crate::api_key::Principal;
+use crate::connection::Connection;
+use crate::error::{DomainError, StoreError};
+use crate::events::Announcer;
+use crate::ids::{ConnectionId, UserId};
+use crate::page::{Page, PageRequest};
+use crate::ports::{ConnectionStore, UserStore};
+use crate::scope::Scope;
+use crate::time::{Clock, Timestamp};
+use crate::user::{User, UserDraft, UserPatch};
+use crate::webhooks::EventType;
+use std::sync::Arc;
+
+/// Reading users and their connections: what every route that names a user needs.
+#[derive(Clone)]
+pub struct UserDirectory {
+    users: Arc<dyn UserStore>,
+    connections: Arc<dyn ConnectionStore>,
+}
+
+impl UserDirectory {
+    pub fn new(users: Arc<dyn UserStore>, connections: Arc<dyn ConnectionStore>) -> Self {
+        Self { users, connections }
+    }
+
+    pub async fn get_user(&self, caller: &Principal, id: &str) -> Result<User, DomainError> {
+        caller.require(Scope::Read)?;
+        let id = UserId::parse(id)
+            .filter(|id| caller.user.as_ref().is_none_or(|bound| bound == id))
+            .ok_or(DomainError::NotFound("user"))?;
+        self.users
+            .get_user(&caller.workspace_id, &id)
+            .await?
+            .ok_or(DomainError::NotFound("user"))
+    }
+
+    /// Lists users, or finds the one with `external_id` (a page of zero or one).
+    pub async fn list_users(
+        &self,
+        caller: &Principal,
+        external_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<User>, DomainError> {
+        caller.require(Scope::Read)?;
+        let store = &self.users;
+        match external_id {
+            Some(external_id) => Ok(Page {
+                items: store
+                    .user_by_external_id(&caller.workspace_id, external_id)
+                    .await?
+                    .into_iter()
+                    .collect(),
+                next: None,
+            }),
+            None => Ok(store.list_users(&caller.workspace_id, page).await?),
+        }
+    }
+
+    /// A user's connections; 404 when the user is not in the caller's workspace.
+    pub async fn list_connections(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+    ) -> Result<Vec<Connection>, DomainError> {
+        let user = self.get_user(caller, user_id).await?;
+        Ok(self
+            .connections
+            .list_connections(&caller.workspace_id, &user.id)
+            .await?)
+    }
+
+    pub async fn get_connection(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        connection_id: &str,
+    ) -> Result<Connection, DomainError> {
+        let user = self.get_user(caller, user_id).await?;
+        let id = ConnectionId::parse(connection_id).ok_or(DomainError::NotFound("connection"))?;
+        self.connections
+            .get_connection(&caller.workspace_id, &user.id, &id)
+            .await?
+            .ok_or(DomainError::NotFound("connection"))
+    }
+
+    /// Ready when the store answers.
+    pub async fn ready(&self) -> Result<(), DomainError> {
+        Ok(self.users.ping().await?)
+    }
+}
+
+/// Creating, changing and deleting users, each change announced.
+#[derive(Clone)]
+pub struct Users {
+    directory: UserDirectory,
+    store: Arc<dyn UserStore>,
+    announcer: Announcer,
+    clock: Arc<dyn Clock>,
+}
+
+impl Users {
+    pub fn new(
+        directory: UserDirectory,
+        store: Arc<dyn UserStore>,
+        announcer: Announcer,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            directory,
+            store,
+            announcer,
+            clock,
+        }
+    }
+
+    /// The read side.
+    pub fn directory(&self) -> &UserDirectory {
+        &self.directory
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Creates the user, or updates the one with the same external id. `true` when created.
+    pub async fn upsert_user(
+        &self,
+        caller: &Principal,
+        draft: UserDraft,
+    ) -> Result<(User, bool), DomainError> {
+        caller.require(Scope::Write)?;
+        draft.validate()?;
+        let patch = draft.as_patch();
+        let candidate = draft.into_user(caller.workspace_id.clone(), self.now());
+        let (user, created) = self.store.upsert_user(&candidate, &patch).await?;
+        if created {
+            let data = serde_json::json!({ "userId": user.id, "externalId": user.external_id });
+            self.announcer
+                .emit(&user.workspace_id, EventType::UserCreated, data)
+                .await;
+        }
+        Ok((user, created))
+    }
+
+    pub async fn update_user(
+        &self,
+        caller: &Principal,
+        id: &str,
+        patch: UserPatch,
+    ) -> Result<User, DomainError> {
+        caller.require(Scope::Write)?;
+        let id = UserId::parse(id).ok_or(DomainError::NotFound("user"))?;
+        patch.validate()?;
+        self.store
+            .update_user(&caller.workspace_id, &id, &patch, self.now())
+            .await
+            .map_err(|err| match err {
+                StoreError::Conflict(_) => DomainError::Conflict(
+                    "another user in this workspace has that externalId".into(),
+                ),
+                other => other.into(),
+            })?
+            .ok_or(DomainError::NotFound("user"))
+    }
+
+    pub async fn delete_user(&self, caller: &Principal, id: &str) -> Result<(), DomainError> {
+        caller.require(Scope::Write)?;
+        let id = UserId::parse(id).ok_or(DomainError::NotFound("user"))?;
+        if self.store.delete_user(&caller.workspace_id, &id).await? {
+            let data = serde_json::json!({ "userId": id });
+            self.announcer
+                .emit(&caller.workspace_id, EventType::UserDeleted, data)
+                .await;
+            Ok(())
+        } else {
+            Err(DomainError::NotFound("user"))
+        }
+    }
+}
