@@ -14,8 +14,9 @@ use vitasync_domain::App;
 use vitasync_domain::api_key::Principal;
 use vitasync_domain::connect::{AuthorizeParams, CallbackParams, ConnectLinkRequest};
 use vitasync_domain::connection::Connection;
+use vitasync_domain::delivery::Deliveries;
 use vitasync_domain::destinations::DestinationPolicy;
-use vitasync_domain::events::WebhookSettings;
+use vitasync_domain::events::Announcer;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderId;
 use vitasync_domain::queue::{Delivery, JobQueue, Outgoing, QueueError};
@@ -23,6 +24,7 @@ use vitasync_domain::secrets::Vault;
 use vitasync_domain::sync::SyncSettings;
 use vitasync_domain::time::{Clock, Timestamp};
 use vitasync_domain::user::UserDraft;
+use vitasync_domain::webhook_endpoints::WebhookEndpoints;
 use vitasync_embedded::EmbeddedStore;
 use vitasync_providers::HttpWebhookSender;
 use vitasync_tests::fake_provider::FakeProvider;
@@ -53,6 +55,8 @@ impl TestClock {
 
 pub struct Harness {
     pub app: App,
+    pub webhook_endpoints: WebhookEndpoints,
+    pub delivery_service: Deliveries,
     pub clock: Arc<TestClock>,
     pub caller: Principal,
     pub user: String,
@@ -145,21 +149,28 @@ pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str
         inner: deliveries,
         sent: Mutex::default(),
     });
-    let webhooks = WebhookSettings {
-        queue: deliveries.clone(),
-        dead_letters: Some(dead_letters),
-        sender: Some(Arc::new(
-            HttpWebhookSender::new(LOCAL_DESTINATIONS).unwrap(),
-        )),
-        vault: Some(vault.clone()),
-        destinations: LOCAL_DESTINATIONS,
-    };
+    let announcer = Announcer::new(ports.webhooks.clone(), deliveries.clone(), clock.clone());
+    let webhook_endpoints = WebhookEndpoints::new(
+        ports.webhooks.clone(),
+        vault.clone(),
+        LOCAL_DESTINATIONS,
+        announcer.clone(),
+        clock.clone(),
+    );
+    let delivery_service = Deliveries::new(
+        ports.webhooks.clone(),
+        Arc::new(HttpWebhookSender::new(LOCAL_DESTINATIONS).unwrap()),
+        vault.clone(),
+        announcer.clone(),
+        dead_letters,
+        clock.clone(),
+    );
     let connect = vitasync_host::connect_settings(&lookup, vault, Some(BASE.into())).unwrap();
     let app = App::new(ports.clone())
         .with_providers(vitasync_host::providers_from(&lookup, false))
         .with_connect(connect)
         .with_jobs_queue(queue.clone())
-        .with_webhooks(webhooks)
+        .with_announcer(announcer)
         // These tests sync explicitly, window by window.
         .with_sync_settings(SyncSettings {
             sync_on_connect: false,
@@ -182,6 +193,8 @@ pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str
         .unwrap();
     Harness {
         app,
+        webhook_endpoints,
+        delivery_service,
         clock,
         caller,
         user: user.id.to_string(),
@@ -296,7 +309,7 @@ impl Harness {
             assert!(delays.len() < 500, "deliveries keep coming: {delays:?}");
             self.clock.advance(message.delay.as_secs() as i64);
             delays.push(message.delay);
-            self.app
+            self.delivery_service
                 .process_delivery_message(&message.body)
                 .await
                 .unwrap();

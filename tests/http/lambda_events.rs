@@ -160,9 +160,8 @@ async fn every_sample_event_gets_the_expected_response() {
             None,
         )
         .unwrap();
-        let mut app = vitasync_local::embedded_app(data.path())
-            .unwrap()
-            .with_connect(connect);
+        let host = vitasync_local::embedded_host(data.path(), &|_| None).unwrap();
+        let mut app = host.app.with_connect(connect);
         if name == "webhook" {
             app = app.with_providers(vitasync_host::providers_from(webhook_env, false));
         }
@@ -172,7 +171,7 @@ async fn every_sample_event_gets_the_expected_response() {
             .unwrap();
         let router = router_for(
             function_named(&name),
-            vitasync_api::LocalApi::new(app).unwrap(),
+            vitasync_api::LocalApi::new(app, host.webhook_endpoints).unwrap(),
         );
 
         let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -214,18 +213,17 @@ async fn every_sample_event_gets_the_expected_response() {
 #[tokio::test]
 async fn the_queue_workers_sample_batches_fail_only_their_poison_messages() {
     let data = tempfile::tempdir().unwrap();
-    let app = vitasync_local::embedded_host(data.path(), &|_| None)
-        .unwrap()
-        .app;
+    let host = vitasync_local::embedded_host(data.path(), &|_| None).unwrap();
+    let (app, deliveries) = (host.app, host.deliveries);
     for function in ["sync-worker", "deliver"] {
         for (file, event) in samples(function) {
             let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_value(event)
                 .unwrap_or_else(|err| panic!("{function}/{file} is not an SQS event: {err}"));
             let response = vitasync_aws::consumer::handle_sqs_event(event, |delivery| {
-                let app = app.clone();
+                let (app, deliveries) = (app.clone(), deliveries.clone());
                 async move {
                     match function {
-                        "deliver" => app.process_delivery_message(&delivery.body).await,
+                        "deliver" => deliveries.process_delivery_message(&delivery.body).await,
                         _ => app.process_job_message(&delivery.body).await,
                     }
                 }

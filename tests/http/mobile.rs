@@ -447,7 +447,7 @@ async fn pushes_are_idempotent(host: Host) {
         sessions: batch["sessions"].as_array().unwrap().clone(),
     };
     let receiver = Receiver::start(&[204]).await;
-    h.app
+    h.webhook_endpoints
         .create_endpoint(
             &h.caller,
             EndpointDraft {

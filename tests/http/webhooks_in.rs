@@ -818,7 +818,7 @@ async fn garmin_backfills_arrive_by_push_and_are_stored_once(host: Host) {
     let h = garmin_harness(host).await;
     let connection = h.connect().await;
     let receiver = vitasync_tests::receiver::Receiver::start(&[204]).await;
-    h.app
+    h.webhook_endpoints
         .create_endpoint(
             &h.caller,
             vitasync_domain::webhook_endpoints::EndpointDraft {

@@ -21,7 +21,7 @@ impl Harness {
         url: &str,
         events: &[&str],
     ) -> (WebhookEndpoint, SecretString) {
-        self.app
+        self.webhook_endpoints
             .create_endpoint(
                 caller,
                 EndpointDraft {
@@ -95,7 +95,7 @@ async fn a_receiver_failing_three_times_gets_the_event_once_more_after_each_fail
         "a wait longer than the queue allows is made of hops"
     );
     let delivery = &h
-        .app
+        .webhook_endpoints
         .list_deliveries(&h.caller, endpoint.id.as_str(), &page())
         .await
         .unwrap()
@@ -128,7 +128,7 @@ async fn a_receiver_that_never_succeeds_ends_in_the_dead_letter_queue(host: Host
     h.run_deliveries().await;
     assert_eq!(receiver.received().len(), 8, "eight attempts in all");
     let delivery = h
-        .app
+        .webhook_endpoints
         .list_deliveries(&h.caller, endpoint.id.as_str(), &page())
         .await
         .unwrap()
@@ -151,7 +151,7 @@ async fn a_receiver_that_never_succeeds_ends_in_the_dead_letter_queue(host: Host
     assert_eq!(dead.len(), 1);
     assert!(dead[0].body.contains(delivery.id.as_str()));
     let endpoint = h
-        .app
+        .webhook_endpoints
         .get_endpoint(&h.caller, endpoint.id.as_str())
         .await
         .unwrap();
@@ -160,7 +160,7 @@ async fn a_receiver_that_never_succeeds_ends_in_the_dead_letter_queue(host: Host
     // Resending after the receiver is fixed starts the schedule over, and a success makes the
     // endpoint active again.
     let fixed = Receiver::start(&[204]).await;
-    h.app
+    h.webhook_endpoints
         .update_endpoint(
             &h.caller,
             endpoint.id.as_str(),
@@ -171,7 +171,7 @@ async fn a_receiver_that_never_succeeds_ends_in_the_dead_letter_queue(host: Host
         )
         .await
         .unwrap();
-    h.app
+    h.webhook_endpoints
         .resend_delivery(&h.caller, endpoint.id.as_str(), delivery.id.as_str())
         .await
         .unwrap();
@@ -182,7 +182,7 @@ async fn a_receiver_that_never_succeeds_ends_in_the_dead_letter_queue(host: Host
         delivery.message_id()
     );
     let endpoint = h
-        .app
+        .webhook_endpoints
         .get_endpoint(&h.caller, endpoint.id.as_str())
         .await
         .unwrap();

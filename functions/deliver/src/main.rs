@@ -10,14 +10,14 @@ use vitasync_host::{LogFormat, init_tracing};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing(LogFormat::Json);
-    let app = AwsHost::from_env().await?.deliver_app()?;
+    let deliveries = AwsHost::from_env().await?.deliveries()?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let app = app.clone();
+        let deliveries = deliveries.clone();
         async move {
             Ok::<SqsBatchResponse, lambda_runtime::Error>(
                 handle_sqs_event(event.payload, |delivery| {
-                    let app = app.clone();
-                    async move { app.process_delivery_message(&delivery.body).await }
+                    let deliveries = deliveries.clone();
+                    async move { deliveries.process_delivery_message(&delivery.body).await }
                 })
                 .await,
             )

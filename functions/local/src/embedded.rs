@@ -4,12 +4,14 @@
 use std::path::Path;
 use std::sync::Arc;
 use vitasync_domain::App;
+use vitasync_domain::delivery::Deliveries;
 use vitasync_domain::destinations::DestinationPolicy;
-use vitasync_domain::events::WebhookSettings;
+use vitasync_domain::events::Announcer;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::queue::JobQueue;
 use vitasync_domain::secrets::Vault;
-use vitasync_domain::time::SystemClock;
+use vitasync_domain::time::{Clock, SystemClock};
+use vitasync_domain::webhook_endpoints::WebhookEndpoints;
 use vitasync_embedded::{EmbeddedStore, LocalKeyManager};
 use vitasync_host::{HostError, allow_private_destinations};
 use vitasync_providers::HttpWebhookSender;
@@ -26,11 +28,13 @@ pub const JOB_MAX_RECEIVES: u32 = 5;
 /// (only a store outage makes it fail: failed attempts become delayed messages).
 pub const DELIVERY_MAX_RECEIVES: u32 = 5;
 
-/// The local host's adapters: the use cases, and the queues its background workers drain.
+/// The local host's adapters and services, and the queues its background workers drain.
 pub struct EmbeddedHost {
     pub app: App,
+    pub webhook_endpoints: WebhookEndpoints,
+    pub deliveries: Deliveries,
     pub jobs: Arc<dyn JobQueue>,
-    pub deliveries: Arc<dyn JobQueue>,
+    pub delivery_queue: Arc<dyn JobQueue>,
 }
 
 /// The use cases over the embedded adapters, with sync jobs and webhook deliveries queued on
@@ -52,20 +56,33 @@ pub fn embedded_host(
     };
     let sender =
         HttpWebhookSender::new(destinations).map_err(|err| HostError::Config(err.to_string()))?;
-    let webhooks = WebhookSettings {
-        queue: deliveries.clone(),
-        dead_letters: Some(dead_letters),
-        sender: Some(Arc::new(sender)),
-        vault: Some(embedded_vault(data_dir)?),
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let announcer = Announcer::new(store.clone(), deliveries.clone(), clock.clone());
+    let vault = embedded_vault(data_dir)?;
+    let webhook_endpoints = WebhookEndpoints::new(
+        store.clone(),
+        vault.clone(),
         destinations,
-    };
-    let app = App::new(Ports::from_store(store, Arc::new(SystemClock)))
+        announcer.clone(),
+        clock.clone(),
+    );
+    let delivery_service = Deliveries::new(
+        store.clone(),
+        Arc::new(sender),
+        vault,
+        announcer.clone(),
+        dead_letters,
+        clock.clone(),
+    );
+    let app = App::new(Ports::from_store(store, clock))
         .with_jobs_queue(jobs.clone())
-        .with_webhooks(webhooks);
+        .with_announcer(announcer);
     Ok(EmbeddedHost {
         app,
+        webhook_endpoints,
+        deliveries: delivery_service,
         jobs,
-        deliveries,
+        delivery_queue: deliveries,
     })
 }
 

@@ -76,12 +76,12 @@ impl LocalHost {
         let (stop_worker, worker_stopped) = watch::channel(false);
         let scheduler = tokio::spawn(worker::schedule(app.clone(), worker_stopped.clone()));
         let deliverer = tokio::spawn(worker::deliver(
-            app.clone(),
             host.deliveries,
+            host.delivery_queue,
             worker_stopped.clone(),
         ));
         let worker = tokio::spawn(worker::run(app.clone(), host.jobs, worker_stopped));
-        let router = router_for(Function::Local, LocalApi::new(app)?);
+        let router = router_for(Function::Local, LocalApi::new(app, host.webhook_endpoints)?);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let served = axum::serve(listener, router)

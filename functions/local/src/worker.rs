@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use vitasync_domain::delivery::Deliveries;
 use vitasync_domain::queue::JobQueue;
 use vitasync_domain::{App, DomainError};
 
@@ -22,10 +23,14 @@ pub async fn run(app: App, queue: Arc<dyn JobQueue>, stop: watch::Receiver<bool>
 }
 
 /// Sends outbound webhooks until `stop` turns true (the deliver function does this on AWS).
-pub async fn deliver(app: App, queue: Arc<dyn JobQueue>, stop: watch::Receiver<bool>) {
+pub async fn deliver(
+    deliveries: Deliveries,
+    queue: Arc<dyn JobQueue>,
+    stop: watch::Receiver<bool>,
+) {
     drain(queue, stop, "delivery", move |body| {
-        let app = app.clone();
-        async move { app.process_delivery_message(&body).await }
+        let deliveries = deliveries.clone();
+        async move { deliveries.process_delivery_message(&body).await }
     })
     .await;
 }

@@ -125,6 +125,7 @@ pub mod lambda_routes {
     use axum::extract::FromRef;
     use vitasync_domain::tenancy::Tenancy;
     use vitasync_domain::tenancy::users::{UserDirectory, Users};
+    use vitasync_domain::webhook_endpoints::WebhookEndpoints;
 
     pub fn users<S>() -> OpenApiRouter<S>
     where
@@ -213,9 +214,9 @@ pub mod lambda_routes {
     pub fn admin<S>() -> OpenApiRouter<S>
     where
         S: ApiState,
-        App: FromRef<S>,
         Tenancy: FromRef<S>,
         UserDirectory: FromRef<S>,
+        WebhookEndpoints: FromRef<S>,
     {
         workspaces::routes()
             .merge(api_keys::routes())

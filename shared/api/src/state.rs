@@ -5,6 +5,7 @@ use axum::extract::FromRef;
 use vitasync_domain::App;
 use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::tenancy::users::{UserDirectory, Users};
+use vitasync_domain::webhook_endpoints::WebhookEndpoints;
 
 /// What any router state must be.
 pub trait ApiState: Clone + Send + Sync + 'static {}
@@ -32,6 +33,32 @@ impl FromRef<UsersApi> for Users {
 impl FromRef<UsersApi> for UserDirectory {
     fn from_ref(state: &UsersApi) -> Self {
         state.users.directory().clone()
+    }
+}
+
+/// `functions/admin`: workspaces, API keys, webhook endpoints, readiness and documentation.
+#[derive(Clone)]
+pub struct AdminApi {
+    pub tenancy: Tenancy,
+    pub directory: UserDirectory,
+    pub webhook_endpoints: WebhookEndpoints,
+}
+
+impl FromRef<AdminApi> for Tenancy {
+    fn from_ref(state: &AdminApi) -> Self {
+        state.tenancy.clone()
+    }
+}
+
+impl FromRef<AdminApi> for UserDirectory {
+    fn from_ref(state: &AdminApi) -> Self {
+        state.directory.clone()
+    }
+}
+
+impl FromRef<AdminApi> for WebhookEndpoints {
+    fn from_ref(state: &AdminApi) -> Self {
+        state.webhook_endpoints.clone()
     }
 }
 
@@ -64,15 +91,26 @@ impl FromRef<AppApi> for UserDirectory {
 pub struct LocalApi {
     pub app: App,
     pub users: Users,
+    pub webhook_endpoints: WebhookEndpoints,
 }
 
 impl LocalApi {
     /// Every service of `app`, which must announce events.
-    pub fn new(app: App) -> Result<Self, vitasync_domain::DomainError> {
+    pub fn new(
+        app: App,
+        webhook_endpoints: WebhookEndpoints,
+    ) -> Result<Self, vitasync_domain::DomainError> {
         Ok(Self {
             users: app.users()?,
             app,
+            webhook_endpoints,
         })
+    }
+}
+
+impl FromRef<LocalApi> for WebhookEndpoints {
+    fn from_ref(state: &LocalApi) -> Self {
+        state.webhook_endpoints.clone()
     }
 }
 

@@ -23,7 +23,6 @@ pub struct App {
     pub(crate) connect: Option<Arc<ConnectSettings>>,
     pub(crate) jobs_queue: Option<Arc<dyn JobQueue>>,
     pub(crate) sync: SyncSettings,
-    pub(crate) webhooks: Option<Arc<crate::events::WebhookSettings>>,
 }
 
 impl App {
@@ -42,7 +41,6 @@ impl App {
             connect: None,
             jobs_queue: None,
             sync: SyncSettings::default(),
-            webhooks: None,
         }
     }
 

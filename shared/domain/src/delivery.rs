@@ -2,16 +2,18 @@
 //! message for the next one; after the last, the message goes to the dead-letter queue and the
 //! endpoint is marked failing.
 
-use crate::app::App;
 use crate::error::{DomainError, StoreError};
-use crate::events::delivery_message;
-use crate::queue::Outgoing;
-use crate::secrets::EncryptionContext;
+use crate::events::{Announcer, delivery_message};
+use crate::ports::WebhookStore;
+use crate::queue::{JobQueue, Outgoing};
+use crate::secrets::{EncryptionContext, Vault};
+use crate::time::{Clock, Timestamp};
 use crate::webhooks::{
     Attempt, DELIVERY_TIMEOUT, Delivery, DeliveryMessage, DeliveryStatus, EndpointStatus,
-    PostOutcome, WebhookEndpoint, retry_delay, sign,
+    PostOutcome, WebhookEndpoint, WebhookSender, retry_delay, sign,
 };
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a worker holds a delivery while it sends it, so a duplicate message does not send
@@ -21,13 +23,48 @@ const LEASE_SECONDS: i64 = 60;
 /// A message this close to its delivery's due time is sent rather than put back.
 const EARLY_TOLERANCE_SECONDS: i64 = 1;
 
-impl App {
+/// Sends queued deliveries: opens the endpoint's signing secret, calls the receiver, records
+/// the attempt, queues the next one or dead-letters the hopeless.
+#[derive(Clone)]
+pub struct Deliveries {
+    webhooks: Arc<dyn WebhookStore>,
+    sender: Arc<dyn WebhookSender>,
+    vault: Vault,
+    /// Puts retries back on the delivery queue.
+    announcer: Announcer,
+    dead_letters: Arc<dyn JobQueue>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Deliveries {
+    pub fn new(
+        webhooks: Arc<dyn WebhookStore>,
+        sender: Arc<dyn WebhookSender>,
+        vault: Vault,
+        announcer: Announcer,
+        dead_letters: Arc<dyn JobQueue>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            webhooks,
+            sender,
+            vault,
+            announcer,
+            dead_letters,
+            clock,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
     /// Handles one delivery message. `Err` when it should be received again (a store outage,
     /// an unreadable message, which ends in the dead-letter queue).
     pub async fn process_delivery_message(&self, body: &str) -> Result<(), DomainError> {
         let message: DeliveryMessage = serde_json::from_str(body)
             .map_err(|_| DomainError::validation("message", "is not a delivery message"))?;
-        let store = &self.ports.webhooks;
+        let store = &self.webhooks;
         let Some(delivery) = store
             .get_delivery(
                 &message.workspace_id,
@@ -48,7 +85,7 @@ impl App {
         {
             // A wait longer than the queue's longest delay is made of several hops.
             let remaining = Duration::from_millis((due.millis() - now.millis()).unsigned_abs());
-            return self.announcer()?.queue_delivery(&delivery, remaining).await;
+            return self.announcer.queue_delivery(&delivery, remaining).await;
         }
         let Some(endpoint) = store
             .get_endpoint(&delivery.workspace_id, &delivery.endpoint_id)
@@ -111,7 +148,7 @@ impl App {
         }
         match (status, next_delay) {
             (DeliveryStatus::Pending, Some(delay)) => {
-                self.announcer()?.queue_delivery(&recorded, delay).await
+                self.announcer.queue_delivery(&recorded, delay).await
             }
             (DeliveryStatus::Failed, _) => {
                 self.dead_letter(&recorded).await?;
@@ -130,15 +167,11 @@ impl App {
         endpoint: &WebhookEndpoint,
         delivery: &Delivery,
     ) -> Result<Attempt, DomainError> {
-        let settings = self.webhook_settings()?;
-        let (Some(sender), Some(vault)) = (&settings.sender, &settings.vault) else {
-            return Err(DomainError::Unavailable("delivering webhooks"));
-        };
         let context = EncryptionContext::new(
             &endpoint.workspace_id,
             WebhookEndpoint::secret_owner(&endpoint.id),
         );
-        let opened = vault.open(&endpoint.secret, &context).await.map_err(|err| {
+        let opened = self.vault.open(&endpoint.secret, &context).await.map_err(|err| {
             tracing::error!(error = %err, webhook_id = %endpoint.id, "the signing secret did not open");
             DomainError::Unavailable("the key service")
         })?;
@@ -156,7 +189,8 @@ impl App {
             ("webhook-signature", signature),
         ];
         let started = Instant::now();
-        let outcome = sender
+        let outcome = self
+            .sender
             .post(&endpoint.url, &headers, &delivery.payload, DELIVERY_TIMEOUT)
             .await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -175,12 +209,8 @@ impl App {
     }
 
     async fn dead_letter(&self, delivery: &Delivery) -> Result<(), DomainError> {
-        let settings = self.webhook_settings()?;
         tracing::warn!(delivery_id = %delivery.id, webhook_id = %delivery.endpoint_id, "a delivery used up its retries");
-        let Some(dead_letters) = &settings.dead_letters else {
-            return Ok(());
-        };
-        dead_letters
+        self.dead_letters
             .send(Outgoing::now(delivery_message(delivery)?))
             .await
             .map_err(|err| {
@@ -194,7 +224,7 @@ impl App {
         endpoint: &WebhookEndpoint,
         status: EndpointStatus,
     ) -> Result<(), DomainError> {
-        let store = &self.ports.webhooks;
+        let store = &self.webhooks;
         // A concurrent change (an admin's PATCH) is read again; two tries settle it.
         let mut current = endpoint.clone();
         for _ in 0..2 {

@@ -4,35 +4,17 @@
 
 use crate::app::App;
 use crate::connection::Connection;
-use crate::destinations::DestinationPolicy;
 use crate::error::{DomainError, StoreError};
 use crate::ids::WorkspaceId;
 use crate::ports::WebhookStore;
 use crate::queue::{JobQueue, MAX_DELAY, Outgoing};
-use crate::secrets::Vault;
 use crate::time::{Clock, Timestamp};
 use crate::webhooks::{
     Delivery, DeliveryId, DeliveryMessage, DeliveryStatus, EventId, EventType, WebhookEndpoint,
-    WebhookSender,
 };
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// What outbound webhooks need. Functions that only announce events need the queue; the
-/// admin routes also the vault (to seal secrets); the deliver worker everything.
-#[derive(Clone)]
-pub struct WebhookSettings {
-    /// Where deliveries are queued (SQS on AWS, the embedded queue locally).
-    pub queue: Arc<dyn JobQueue>,
-    /// Where a delivery that used up its retries is put for inspection.
-    pub dead_letters: Option<Arc<dyn JobQueue>>,
-    pub sender: Option<Arc<dyn WebhookSender>>,
-    pub vault: Option<Vault>,
-    /// Where endpoints may be: loopback (and `http://` to it) on the local host, private
-    /// ranges where the operator allows them.
-    pub destinations: DestinationPolicy,
-}
 
 /// An event about to be announced: its id and the exact body receivers get.
 pub struct NewEvent {
@@ -68,15 +50,9 @@ pub struct Announcer {
 }
 
 impl App {
-    /// Where outbound webhooks go (none: events are not announced).
-    pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
-        let announcer = Announcer::new(
-            self.ports.webhooks.clone(),
-            settings.queue.clone(),
-            self.ports.clock.clone(),
-        );
+    /// Announces the events of the use cases still on `App` (without, they are not).
+    pub fn with_announcer(mut self, announcer: Announcer) -> Self {
         self.announcer = Some(announcer);
-        self.webhooks = Some(Arc::new(settings));
         self
     }
 

@@ -2,17 +2,21 @@
 //! and look at deliveries.
 
 use crate::api_key::Principal;
-use crate::app::App;
+use crate::destinations::DestinationPolicy;
 use crate::error::DomainError;
-use crate::events::WebhookSettings;
+use crate::events::Announcer;
 use crate::page::{Page, PageRequest};
+use crate::ports::WebhookStore;
 use crate::scope::Scope;
 use crate::secrets::EncryptionContext;
+use crate::secrets::Vault;
+use crate::time::{Clock, Timestamp};
 use crate::webhooks::{
     Delivery, DeliveryId, DeliveryStatus, EndpointStatus, EventType, WebhookEndpoint, WebhookId,
     generate_signing_secret, parse_event_types, validate_endpoint_url,
 };
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 
 const MAX_DESCRIPTION_CHARS: usize = 500;
 
@@ -46,11 +50,36 @@ fn validate_description(description: &Option<String>) -> Result<Option<String>, 
     }
 }
 
-impl App {
-    pub(crate) fn webhook_settings(&self) -> Result<&WebhookSettings, DomainError> {
-        self.webhooks
-            .as_deref()
-            .ok_or(DomainError::Unavailable("webhooks"))
+/// A workspace's webhook endpoints (admin): URLs checked against where deliveries may go,
+/// signing secrets sealed in the vault, test events and resends announced.
+#[derive(Clone)]
+pub struct WebhookEndpoints {
+    webhooks: Arc<dyn WebhookStore>,
+    vault: Vault,
+    destinations: DestinationPolicy,
+    announcer: Announcer,
+    clock: Arc<dyn Clock>,
+}
+
+impl WebhookEndpoints {
+    pub fn new(
+        webhooks: Arc<dyn WebhookStore>,
+        vault: Vault,
+        destinations: DestinationPolicy,
+        announcer: Announcer,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            webhooks,
+            vault,
+            destinations,
+            announcer,
+            clock,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// Registers an endpoint; the signing secret is returned this once and stored sealed.
@@ -60,19 +89,15 @@ impl App {
         draft: EndpointDraft,
     ) -> Result<(WebhookEndpoint, SecretString), DomainError> {
         caller.require(Scope::Admin)?;
-        let settings = self.webhook_settings()?;
-        let url = validate_endpoint_url(&draft.url, &settings.destinations)?;
+        let url = validate_endpoint_url(&draft.url, &self.destinations)?;
         let events = parse_event_types(&draft.events)?;
         let description = validate_description(&draft.description)?;
-        let vault = settings
-            .vault
-            .as_ref()
-            .ok_or(DomainError::Unavailable("webhook secrets"))?;
         let id = WebhookId::generate();
         let secret = generate_signing_secret();
         let context =
             EncryptionContext::new(&caller.workspace_id, WebhookEndpoint::secret_owner(&id));
-        let sealed = vault
+        let sealed = self
+            .vault
             .seal(secret.expose_secret().as_bytes(), &context)
             .await
             .map_err(|err| {
@@ -93,7 +118,7 @@ impl App {
             updated_at: now,
             version: 1,
         };
-        self.ports.webhooks.insert_endpoint(&endpoint).await?;
+        self.webhooks.insert_endpoint(&endpoint).await?;
         tracing::info!(webhook_id = %endpoint.id, "webhook endpoint registered");
         Ok((endpoint, secret))
     }
@@ -103,11 +128,7 @@ impl App {
         caller: &Principal,
     ) -> Result<Vec<WebhookEndpoint>, DomainError> {
         caller.require(Scope::Admin)?;
-        Ok(self
-            .ports
-            .webhooks
-            .list_endpoints(&caller.workspace_id)
-            .await?)
+        Ok(self.webhooks.list_endpoints(&caller.workspace_id).await?)
     }
 
     pub async fn get_endpoint(
@@ -117,8 +138,7 @@ impl App {
     ) -> Result<WebhookEndpoint, DomainError> {
         caller.require(Scope::Admin)?;
         let id = WebhookId::parse(id).ok_or(DomainError::NotFound("webhook"))?;
-        self.ports
-            .webhooks
+        self.webhooks
             .get_endpoint(&caller.workspace_id, &id)
             .await?
             .ok_or(DomainError::NotFound("webhook"))
@@ -131,9 +151,8 @@ impl App {
         patch: EndpointPatch,
     ) -> Result<WebhookEndpoint, DomainError> {
         let current = self.get_endpoint(caller, id).await?;
-        let settings = self.webhook_settings()?;
         let url = match &patch.url {
-            Some(url) => validate_endpoint_url(url, &settings.destinations)?,
+            Some(url) => validate_endpoint_url(url, &self.destinations)?,
             None => current.url.clone(),
         };
         let events = match &patch.events {
@@ -160,7 +179,7 @@ impl App {
             version: current.version + 1,
             ..current
         };
-        if self.ports.webhooks.update_endpoint(&updated).await? {
+        if self.webhooks.update_endpoint(&updated).await? {
             Ok(updated)
         } else {
             Err(DomainError::Conflict(
@@ -173,7 +192,6 @@ impl App {
         caller.require(Scope::Admin)?;
         let id = WebhookId::parse(id).ok_or(DomainError::NotFound("webhook"))?;
         if self
-            .ports
             .webhooks
             .delete_endpoint(&caller.workspace_id, &id)
             .await?
@@ -192,8 +210,8 @@ impl App {
     ) -> Result<Delivery, DomainError> {
         let endpoint = self.get_endpoint(caller, id).await?;
         let data = serde_json::json!({ "webhookId": endpoint.id });
-        let event = self.announcer()?.new_event(EventType::WebhookTest, data)?;
-        self.announcer()?.deliver_to(&endpoint, &event).await
+        let event = self.announcer.new_event(EventType::WebhookTest, data)?;
+        self.announcer.deliver_to(&endpoint, &event).await
     }
 
     pub async fn list_deliveries(
@@ -204,7 +222,6 @@ impl App {
     ) -> Result<Page<Delivery>, DomainError> {
         let endpoint = self.get_endpoint(caller, id).await?;
         Ok(self
-            .ports
             .webhooks
             .list_deliveries(&caller.workspace_id, &endpoint.id, page)
             .await?)
@@ -222,7 +239,6 @@ impl App {
         let delivery_id =
             DeliveryId::parse(delivery_id).ok_or(DomainError::NotFound("delivery"))?;
         let delivery = self
-            .ports
             .webhooks
             .get_delivery(&caller.workspace_id, &endpoint.id, &delivery_id)
             .await?
@@ -237,12 +253,12 @@ impl App {
             version: delivery.version + 1,
             ..delivery
         };
-        if !self.ports.webhooks.update_delivery(&resent).await? {
+        if !self.webhooks.update_delivery(&resent).await? {
             return Err(DomainError::Conflict(
                 "the delivery changed meanwhile; read it again and retry".into(),
             ));
         }
-        self.announcer()?
+        self.announcer
             .queue_delivery(&resent, std::time::Duration::ZERO)
             .await?;
         Ok(resent)

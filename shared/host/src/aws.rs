@@ -6,14 +6,16 @@ use crate::HostError;
 use std::sync::Arc;
 use vitasync_aws::{AwsSettings, DynamoStore, KmsKeyManager, SqsQueue, sdk_config};
 use vitasync_domain::App;
+#[cfg(feature = "http-client")]
+use vitasync_domain::delivery::Deliveries;
 use vitasync_domain::destinations::DestinationPolicy;
-use vitasync_domain::events::{Announcer, WebhookSettings};
+use vitasync_domain::events::Announcer;
 use vitasync_domain::ports::Ports;
-use vitasync_domain::queue::JobQueue;
 use vitasync_domain::secrets::Vault;
 use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::tenancy::users::{UserDirectory, Users};
 use vitasync_domain::time::SystemClock;
+use vitasync_domain::webhook_endpoints::WebhookEndpoints;
 
 /// The DynamoDB table holding every item.
 pub const TABLE: &str = "VITASYNC_TABLE";
@@ -30,17 +32,6 @@ pub const PUBLIC_URL: &str = "VITASYNC_PUBLIC_URL";
 /// Sends every AWS call to another endpoint (an emulator). The SDK's own `AWS_ENDPOINT_URL`
 /// works too.
 pub const ENDPOINT: &str = "VITASYNC_AWS_ENDPOINT";
-
-/// What a function does with outbound webhooks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookRole {
-    /// Queues events for delivery.
-    Announce,
-    /// Also registers endpoints (seals their secrets).
-    Manage,
-    /// Sends deliveries: opens secrets, calls receivers, dead-letters the hopeless.
-    Deliver,
-}
 
 /// Where variables come from: the process environment, or a map in tests.
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -141,29 +132,51 @@ impl AwsHost {
 
     /// The use cases that announce events (queued for the deliver function).
     pub fn announcing_app(&self) -> Result<App, HostError> {
-        Ok(self
-            .app()?
-            .with_webhooks(self.webhook_settings(WebhookRole::Announce)?))
+        Ok(self.app()?.with_announcer(self.announcer()?))
     }
 
-    /// The use cases behind the admin routes: webhook endpoints' secrets are sealed with KMS.
-    pub fn admin_app(&self) -> Result<App, HostError> {
-        Ok(self
-            .app()?
-            .with_webhooks(self.webhook_settings(WebhookRole::Manage)?))
+    /// Webhook endpoints (admin): secrets sealed with KMS, URLs held to the public-only policy.
+    pub fn webhook_endpoints(&self) -> Result<WebhookEndpoints, HostError> {
+        Ok(WebhookEndpoints::new(
+            self.store()?,
+            self.vault()?,
+            self.destinations(),
+            self.announcer()?,
+            Arc::new(SystemClock),
+        ))
     }
 
-    /// The use cases the deliver function needs: signing secrets opened, receivers called.
+    /// The deliver function's work: signing secrets opened, receivers called, the hopeless put
+    /// on the dead-letter queue.
     #[cfg(feature = "http-client")]
-    pub fn deliver_app(&self) -> Result<App, HostError> {
-        let settings = self.webhook_settings(WebhookRole::Deliver)?;
-        let sender = vitasync_providers::HttpWebhookSender::new(settings.destinations)
+    pub fn deliveries(&self) -> Result<Deliveries, HostError> {
+        let sender = vitasync_providers::HttpWebhookSender::new(self.destinations())
             .map_err(|err| HostError::Config(err.to_string()))?;
-        let settings = WebhookSettings {
-            sender: Some(Arc::new(sender)),
-            ..settings
-        };
-        Ok(self.app()?.with_webhooks(settings))
+        let dead_letters = self.required(
+            DELIVERIES_DEAD_LETTER_URL,
+            "the webhook dead-letter queue (template.yaml sets it)",
+        )?;
+        Ok(Deliveries::new(
+            self.store()?,
+            Arc::new(sender),
+            self.vault()?,
+            self.announcer()?,
+            Arc::new(SqsQueue::new(
+                aws_sdk_sqs::Client::new(&self.config),
+                dead_letters,
+                None,
+            )),
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// Where webhook endpoints may be: public addresses only, private ranges where the
+    /// operator allows them (`VITASYNC_WEBHOOKS_ALLOW_PRIVATE`); never loopback.
+    pub fn destinations(&self) -> DestinationPolicy {
+        DestinationPolicy {
+            allow_loopback: false,
+            allow_private: crate::allow_private_destinations(&|name| (self.lookup)(name)),
+        }
     }
 
     /// The use cases with connecting providers and syncing set up: tokens sealed with KMS data
@@ -198,45 +211,6 @@ impl AwsHost {
             aws_sdk_kms::Client::new(&self.config),
             key,
         ))))
-    }
-
-    /// What each kind of function needs of outbound webhooks.
-    pub fn webhook_settings(&self, role: WebhookRole) -> Result<WebhookSettings, HostError> {
-        let url = self.required(
-            DELIVERIES_QUEUE_URL,
-            "the SQS webhook delivery queue (template.yaml sets it)",
-        )?;
-        let client = aws_sdk_sqs::Client::new(&self.config);
-        let dead_letters = match role {
-            WebhookRole::Deliver => {
-                let url = self.required(
-                    DELIVERIES_DEAD_LETTER_URL,
-                    "the webhook dead-letter queue (template.yaml sets it)",
-                )?;
-                Some(Arc::new(SqsQueue::new(client.clone(), url, None)) as Arc<dyn JobQueue>)
-            }
-            _ => None,
-        };
-        let vault = match role {
-            WebhookRole::Announce => None,
-            WebhookRole::Manage | WebhookRole::Deliver => Some(self.vault()?),
-        };
-        Ok(WebhookSettings {
-            queue: Arc::new(SqsQueue::new(
-                client,
-                url,
-                (self.lookup)(DELIVERIES_DEAD_LETTER_URL),
-            )),
-            dead_letters,
-            // Only the deliver function calls receivers (`deliver_app`): the others do not
-            // link an HTTP client for it.
-            sender: None,
-            vault,
-            destinations: DestinationPolicy {
-                allow_loopback: false,
-                allow_private: crate::allow_private_destinations(&|name| (self.lookup)(name)),
-            },
-        })
     }
 
     /// The job queue on SQS.

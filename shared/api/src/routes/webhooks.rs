@@ -14,15 +14,15 @@ use axum::http::StatusCode;
 use secrecy::ExposeSecret;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
 use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::webhook_endpoints::WebhookEndpoints;
 use vitasync_domain::webhook_endpoints::{EndpointDraft, EndpointPatch};
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    App: FromRef<S>,
     Tenancy: FromRef<S>,
+    WebhookEndpoints: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(create_webhook, list_webhooks))
@@ -47,7 +47,7 @@ where
     security(("apiKey" = []))
 )]
 async fn create_webhook(
-    State(app): State<App>,
+    State(endpoints): State<WebhookEndpoints>,
     caller: Caller<Admin>,
     JsonBody(body): JsonBody<CreateWebhook>,
 ) -> ApiResult<(StatusCode, Json<CreatedWebhookBody>)> {
@@ -57,7 +57,7 @@ async fn create_webhook(
         description: body.description,
         enabled: body.enabled,
     };
-    let (endpoint, secret) = app.create_endpoint(&caller.principal, draft).await?;
+    let (endpoint, secret) = endpoints.create_endpoint(&caller.principal, draft).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedWebhookBody {
@@ -77,10 +77,10 @@ async fn create_webhook(
     security(("apiKey" = []))
 )]
 async fn list_webhooks(
-    State(app): State<App>,
+    State(endpoints): State<WebhookEndpoints>,
     caller: Caller<Admin>,
 ) -> ApiResult<Json<List<WebhookBody>>> {
-    let endpoints = app.list_endpoints(&caller.principal).await?;
+    let endpoints = endpoints.list_endpoints(&caller.principal).await?;
     Ok(Json(List {
         data: endpoints.into_iter().map(WebhookBody::from).collect(),
         next_cursor: None,
@@ -98,12 +98,13 @@ async fn list_webhooks(
     security(("apiKey" = []))
 )]
 async fn get_webhook(
-    State(app): State<App>,
+    State(endpoints): State<WebhookEndpoints>,
     caller: Caller<Admin>,
     Path(webhook_id): Path<String>,
 ) -> ApiResult<Json<WebhookBody>> {
     Ok(Json(
-        app.get_endpoint(&caller.principal, &webhook_id)
+        endpoints
+            .get_endpoint(&caller.principal, &webhook_id)
             .await?
             .into(),
     ))
@@ -125,7 +126,7 @@ async fn get_webhook(
     security(("apiKey" = []))
 )]
 async fn update_webhook(
-    State(app): State<App>,
+    State(endpoints): State<WebhookEndpoints>,
     caller: Caller<Admin>,
     Path(webhook_id): Path<String>,
     JsonBody(body): JsonBody<UpdateWebhook>,
@@ -137,7 +138,8 @@ async fn update_webhook(
         enabled: body.enabled,
     };
     Ok(Json(
-        app.update_endpoint(&caller.principal, &webhook_id, patch)
+        endpoints
+            .update_endpoint(&caller.principal, &webhook_id, patch)
             .await?
             .into(),
     ))
@@ -154,11 +156,13 @@ async fn update_webhook(
     security(("apiKey" = []))
 )]
 async fn delete_webhook(
-    State(app): State<App>,
+    State(endpoints): State<WebhookEndpoints>,
     caller: Caller<Admin>,
     Path(webhook_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    app.delete_endpoint(&caller.principal, &webhook_id).await?;
+    endpoints
+        .delete_endpoint(&caller.principal, &webhook_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -175,11 +179,13 @@ async fn delete_webhook(
     security(("apiKey" = []))
 )]
 async fn test_webhook(
-    State(app): State<App>,
+    State(endpoints): State<WebhookEndpoints>,
     caller: Caller<Admin>,
     Path(webhook_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<DeliveryBody>)> {
-    let delivery = app.test_endpoint(&caller.principal, &webhook_id).await?;
+    let delivery = endpoints
+        .test_endpoint(&caller.principal, &webhook_id)
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(delivery.into())))
 }
 
@@ -195,13 +201,13 @@ async fn test_webhook(
     security(("apiKey" = []))
 )]
 async fn list_deliveries(
-    State(app): State<App>,
+    State(endpoints): State<WebhookEndpoints>,
     caller: Caller<Admin>,
     Path(webhook_id): Path<String>,
     QueryParams(params): QueryParams<PageParams>,
 ) -> ApiResult<Json<List<DeliveryBody>>> {
     let page = page_request(params.limit.as_deref(), params.cursor.as_deref())?;
-    let deliveries = app
+    let deliveries = endpoints
         .list_deliveries(&caller.principal, &webhook_id, &page)
         .await?;
     Ok(Json(List::from_page(deliveries, DeliveryBody::from)))
@@ -222,11 +228,11 @@ async fn list_deliveries(
     security(("apiKey" = []))
 )]
 async fn resend_delivery(
-    State(app): State<App>,
+    State(endpoints): State<WebhookEndpoints>,
     caller: Caller<Admin>,
     Path((webhook_id, delivery_id)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<DeliveryBody>)> {
-    let delivery = app
+    let delivery = endpoints
         .resend_delivery(&caller.principal, &webhook_id, &delivery_id)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(delivery.into())))
