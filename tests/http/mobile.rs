@@ -522,6 +522,8 @@ async fn pushes_are_idempotent(host: Host) {
     // A phone's store has nothing to fetch.
     assert!(matches!(
         h.app
+            .sync_jobs()
+            .unwrap()
             .trigger_sync(
                 &h.caller,
                 &h.user,

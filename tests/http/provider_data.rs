@@ -48,11 +48,18 @@ async fn connected_on(host: Host, provider: ProviderId) -> (Harness, Connection)
 async fn sync(h: &Harness, connection: &Connection) -> SyncJob {
     let job = h
         .app
+        .sync_jobs()
+        .unwrap()
         .trigger_sync(&h.caller, &h.user, connection.id.as_str(), early_march())
         .await
         .unwrap();
     drain(h).await;
-    h.app.get_job(&h.caller, job.id.as_str()).await.unwrap()
+    h.app
+        .sync_jobs()
+        .unwrap()
+        .get_job(&h.caller, job.id.as_str())
+        .await
+        .unwrap()
 }
 
 /// Runs every job message that is due, as the worker does.
@@ -217,7 +224,13 @@ async fn whoop_throttling_waits_for_the_reset_and_an_ungranted_scope_is_skipped(
     let retry = h.queue.sent().pop().unwrap();
     assert_eq!(retry.delay, Duration::from_secs(45));
     h.app.process_job_message(&retry.body).await.unwrap();
-    let done = h.app.get_job(&h.caller, job.id.as_str()).await.unwrap();
+    let done = h
+        .app
+        .sync_jobs()
+        .unwrap()
+        .get_job(&h.caller, job.id.as_str())
+        .await
+        .unwrap();
     assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
     assert!(done.counts["weight"].skipped);
     assert_eq!(counts(&done, "weight"), (0, 0, 0));
@@ -461,6 +474,8 @@ async fn fitbit_through_google_health_rollups_points_sleep_and_exercise(host: Ho
     let connection = h.connect().await;
     let job = h
         .app
+        .sync_jobs()
+        .unwrap()
         .trigger_sync(
             &h.caller,
             &h.user,
@@ -474,7 +489,13 @@ async fn fitbit_through_google_health_rollups_points_sleep_and_exercise(host: Ho
         .await
         .unwrap();
     drain(&h).await;
-    let job = h.app.get_job(&h.caller, job.id.as_str()).await.unwrap();
+    let job = h
+        .app
+        .sync_jobs()
+        .unwrap()
+        .get_job(&h.caller, job.id.as_str())
+        .await
+        .unwrap();
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     let stored = stored(&h, &connection).await;
 
@@ -560,6 +581,8 @@ async fn a_google_health_scope_the_user_unticked_is_skipped() {
     h.fake.forbid("/v4/users/me/dataTypes/sleep/dataPoints");
     let job = h
         .app
+        .sync_jobs()
+        .unwrap()
         .trigger_sync(
             &h.caller,
             &h.user,
@@ -573,7 +596,13 @@ async fn a_google_health_scope_the_user_unticked_is_skipped() {
         .await
         .unwrap();
     drain(&h).await;
-    let job = h.app.get_job(&h.caller, job.id.as_str()).await.unwrap();
+    let job = h
+        .app
+        .sync_jobs()
+        .unwrap()
+        .get_job(&h.caller, job.id.as_str())
+        .await
+        .unwrap();
     assert_eq!(job.status, JobStatus::Succeeded);
     assert!(job.counts["sleep"].skipped);
     assert_eq!(counts(&job, "steps"), (3, 3, 0));
@@ -658,6 +687,8 @@ async fn garmin_summaries_pulled_by_upload_day_and_older_history_backfilled() {
     // backfill requests of at most 30 days (the data arrives later by push).
     let long = h
         .app
+        .sync_jobs()
+        .unwrap()
         .trigger_sync(
             &h.caller,
             &h.user,
@@ -671,7 +702,13 @@ async fn garmin_summaries_pulled_by_upload_day_and_older_history_backfilled() {
         .await
         .unwrap();
     drain(&h).await;
-    let long = h.app.get_job(&h.caller, long.id.as_str()).await.unwrap();
+    let long = h
+        .app
+        .sync_jobs()
+        .unwrap()
+        .get_job(&h.caller, long.id.as_str())
+        .await
+        .unwrap();
     assert_eq!(long.status, JobStatus::Succeeded);
     let backfills: Vec<(String, String)> = h
         .fake

@@ -61,6 +61,8 @@ async fn withings(host: Host) -> (Harness, Connection) {
 impl Harness {
     async fn trigger(&self, connection: &Connection, request: SyncRequest) -> SyncJob {
         self.app
+            .sync_jobs()
+            .unwrap()
             .trigger_sync(&self.caller, &self.user, connection.id.as_str(), request)
             .await
             .unwrap()
@@ -76,6 +78,8 @@ impl Harness {
 
     async fn job(&self, job: &SyncJob) -> SyncJob {
         self.app
+            .sync_jobs()
+            .unwrap()
             .get_job(&self.caller, job.id.as_str())
             .await
             .unwrap()
@@ -433,7 +437,7 @@ async fn a_message_delivered_twice_runs_once_with_one_refresh(host: Host) {
 
 async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
     let (h, connection) = withings(host).await;
-    let round = h.app.queue_due_syncs().await.unwrap();
+    let round = h.app.sync_jobs().unwrap().queue_due_syncs().await.unwrap();
     assert_eq!(
         round,
         DueSyncs {
@@ -443,7 +447,7 @@ async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
         },
         "never synced"
     );
-    let again = h.app.queue_due_syncs().await.unwrap();
+    let again = h.app.sync_jobs().unwrap().queue_due_syncs().await.unwrap();
     assert_eq!(
         again,
         DueSyncs {
@@ -456,13 +460,19 @@ async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
     assert_eq!(h.work_queue().await, 1);
     let synced_at = h.clock.now();
     assert_eq!(h.reread(&connection).await.last_synced_at, Some(synced_at));
-    assert_eq!(h.app.queue_due_syncs().await.unwrap(), DueSyncs::default());
+    assert_eq!(
+        h.app.sync_jobs().unwrap().queue_due_syncs().await.unwrap(),
+        DueSyncs::default()
+    );
 
     // Six hours on (the default poll interval), it is due again.
     h.clock.advance(6 * 3600 - 60);
-    assert_eq!(h.app.queue_due_syncs().await.unwrap(), DueSyncs::default());
+    assert_eq!(
+        h.app.sync_jobs().unwrap().queue_due_syncs().await.unwrap(),
+        DueSyncs::default()
+    );
     h.clock.advance(120);
-    let later = h.app.queue_due_syncs().await.unwrap();
+    let later = h.app.sync_jobs().unwrap().queue_due_syncs().await.unwrap();
     assert_eq!(
         later,
         DueSyncs {
@@ -474,6 +484,8 @@ async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
     assert_eq!(h.work_queue().await, 1);
     let jobs = h
         .app
+        .sync_jobs()
+        .unwrap()
         .list_jobs(
             &h.caller,
             &h.user,
@@ -598,7 +610,7 @@ async fn a_scheduler_round_survives_a_queue_that_is_down(host: Host) {
         .app
         .clone()
         .with_jobs_queue(std::sync::Arc::new(DownQueue));
-    let round = down.queue_due_syncs().await.unwrap();
+    let round = down.sync_jobs().unwrap().queue_due_syncs().await.unwrap();
     assert_eq!(
         round,
         DueSyncs {
@@ -608,7 +620,7 @@ async fn a_scheduler_round_survives_a_queue_that_is_down(host: Host) {
         }
     );
     // The job that could not be queued ended, so the next round queues a fresh one.
-    let round = h.app.queue_due_syncs().await.unwrap();
+    let round = h.app.sync_jobs().unwrap().queue_due_syncs().await.unwrap();
     assert_eq!(
         round,
         DueSyncs {

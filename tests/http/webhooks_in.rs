@@ -79,6 +79,8 @@ impl Harness {
             if let Ok(message) = serde_json::from_str::<JobMessage>(&message.body) {
                 jobs.push(
                     self.app
+                        .sync_jobs()
+                        .unwrap()
                         .get_job(&self.caller, message.job_id.as_str())
                         .await
                         .unwrap(),
@@ -833,6 +835,8 @@ async fn garmin_backfills_arrive_by_push_and_are_stored_once(host: Host) {
     // pulled by upload time (nothing was uploaded then).
     let job = h
         .app
+        .sync_jobs()
+        .unwrap()
         .trigger_sync(
             &h.caller,
             &h.user,
@@ -846,7 +850,13 @@ async fn garmin_backfills_arrive_by_push_and_are_stored_once(host: Host) {
         .await
         .unwrap();
     h.work_queue().await;
-    let job = h.app.get_job(&h.caller, job.id.as_str()).await.unwrap();
+    let job = h
+        .app
+        .sync_jobs()
+        .unwrap()
+        .get_job(&h.caller, job.id.as_str())
+        .await
+        .unwrap();
     assert_eq!(
         job.status,
         vitasync_domain::jobs::JobStatus::Succeeded,

@@ -247,6 +247,8 @@ async fn a_sync_announces_its_end_and_the_data_it_changed(host: Host) {
     };
     for _ in 0..2 {
         h.app
+            .sync_jobs()
+            .unwrap()
             .trigger_sync(&h.caller, &h.user, connection.id.as_str(), window.clone())
             .await
             .unwrap();

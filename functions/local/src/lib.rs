@@ -74,7 +74,7 @@ impl LocalHost {
             Bootstrap::GeneratedRootKey(key) => Some(key),
         };
         let (stop_worker, worker_stopped) = watch::channel(false);
-        let scheduler = tokio::spawn(worker::schedule(app.clone(), worker_stopped.clone()));
+        let scheduler = tokio::spawn(worker::schedule(app.sync_jobs()?, worker_stopped.clone()));
         let deliverer = tokio::spawn(worker::deliver(
             host.deliveries,
             host.delivery_queue,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use vitasync_domain::delivery::Deliveries;
 use vitasync_domain::queue::JobQueue;
+use vitasync_domain::sync::SyncJobs;
 use vitasync_domain::{App, DomainError};
 
 /// How long a message may be worked on before it is delivered again.
@@ -88,7 +89,7 @@ const SCHEDULER_TICK: Duration = Duration::from_secs(60);
 
 /// The local host's scheduler: every minute, queues a sync of each active connection whose
 /// last sync is older than the poll interval (the EventBridge schedule does this on AWS).
-pub async fn schedule(app: App, mut stop: watch::Receiver<bool>) {
+pub async fn schedule(sync_jobs: SyncJobs, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = stop.changed() => return,
@@ -97,7 +98,7 @@ pub async fn schedule(app: App, mut stop: watch::Receiver<bool>) {
         if *stop.borrow() {
             return;
         }
-        if let Err(err) = app.queue_due_syncs().await {
+        if let Err(err) = sync_jobs.queue_due_syncs().await {
             tracing::error!(error = %err, "the scheduler's round failed; the next one retries");
         }
     }

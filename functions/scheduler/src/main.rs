@@ -8,11 +8,11 @@ use vitasync_host::{LogFormat, init_tracing};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing(LogFormat::Json);
-    let app = AwsHost::from_env().await?.sync_jobs_app()?;
+    let sync_jobs = AwsHost::from_env().await?.sync_jobs()?;
     lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| {
-        let app = app.clone();
+        let sync_jobs = sync_jobs.clone();
         async move {
-            let round = app.queue_due_syncs().await?;
+            let round = sync_jobs.queue_due_syncs().await?;
             Ok::<_, lambda_runtime::Error>(serde_json::json!({
                 "due": round.due,
                 "queued": round.queued,

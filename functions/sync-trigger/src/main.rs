@@ -1,12 +1,16 @@
 //! Lambda function: starting a connection's sync, and reading sync jobs.
 
-use vitasync_api::{AppApi, lambda_routes, router};
+use vitasync_api::{SyncTriggerApi, lambda_routes, router};
 use vitasync_host::aws::AwsHost;
 use vitasync_host::{LogFormat, init_tracing};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing(LogFormat::Json);
-    let app = AwsHost::from_env().await?.sync_jobs_app()?;
-    lambda_http::run(router(lambda_routes::sync_trigger(), AppApi { app })).await
+    let host = AwsHost::from_env().await?;
+    let state = SyncTriggerApi {
+        tenancy: host.tenancy()?,
+        sync_jobs: host.sync_jobs()?,
+    };
+    lambda_http::run(router(lambda_routes::sync_trigger(), state)).await
 }

@@ -123,6 +123,7 @@ impl Function {
 pub mod lambda_routes {
     use super::*;
     use axum::extract::FromRef;
+    use vitasync_domain::sync::SyncJobs;
     use vitasync_domain::tenancy::Tenancy;
     use vitasync_domain::tenancy::users::{UserDirectory, Users};
     use vitasync_domain::webhook_endpoints::WebhookEndpoints;
@@ -174,9 +175,8 @@ pub mod lambda_routes {
     pub fn sync_trigger<S>() -> OpenApiRouter<S>
     where
         S: ApiState,
-        App: FromRef<S>,
         Tenancy: FromRef<S>,
-        UserDirectory: FromRef<S>,
+        SyncJobs: FromRef<S>,
     {
         sync::routes()
     }

@@ -3,6 +3,7 @@
 
 use axum::extract::FromRef;
 use vitasync_domain::App;
+use vitasync_domain::sync::SyncJobs;
 use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::tenancy::users::{UserDirectory, Users};
 use vitasync_domain::webhook_endpoints::WebhookEndpoints;
@@ -62,6 +63,25 @@ impl FromRef<AdminApi> for WebhookEndpoints {
     }
 }
 
+/// `functions/sync-trigger`: starting syncs and reading their jobs.
+#[derive(Clone)]
+pub struct SyncTriggerApi {
+    pub tenancy: Tenancy,
+    pub sync_jobs: SyncJobs,
+}
+
+impl FromRef<SyncTriggerApi> for Tenancy {
+    fn from_ref(state: &SyncTriggerApi) -> Self {
+        state.tenancy.clone()
+    }
+}
+
+impl FromRef<SyncTriggerApi> for SyncJobs {
+    fn from_ref(state: &SyncTriggerApi) -> Self {
+        state.sync_jobs.clone()
+    }
+}
+
 /// Functions whose use cases are still on `App` (with the services split out of it so far).
 #[derive(Clone)]
 pub struct AppApi {
@@ -92,6 +112,7 @@ pub struct LocalApi {
     pub app: App,
     pub users: Users,
     pub webhook_endpoints: WebhookEndpoints,
+    pub sync_jobs: SyncJobs,
 }
 
 impl LocalApi {
@@ -102,9 +123,16 @@ impl LocalApi {
     ) -> Result<Self, vitasync_domain::DomainError> {
         Ok(Self {
             users: app.users()?,
+            sync_jobs: app.sync_jobs()?,
             app,
             webhook_endpoints,
         })
+    }
+}
+
+impl FromRef<LocalApi> for SyncJobs {
+    fn from_ref(state: &LocalApi) -> Self {
+        state.sync_jobs.clone()
     }
 }
 

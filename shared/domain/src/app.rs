@@ -7,7 +7,7 @@ use crate::events::Announcer;
 use crate::ports::Ports;
 use crate::provider::ProviderRegistry;
 use crate::queue::JobQueue;
-use crate::sync::SyncSettings;
+use crate::sync::{SyncJobs, SyncSettings};
 use crate::tenancy::Tenancy;
 use crate::tenancy::users::{UserDirectory, Users};
 use crate::time::Timestamp;
@@ -73,6 +73,23 @@ impl App {
 
     pub fn now(&self) -> Timestamp {
         self.ports.clock.now()
+    }
+
+    /// Starting sync jobs, when this host queues them.
+    pub fn sync_jobs(&self) -> Result<SyncJobs, DomainError> {
+        let queue = self
+            .jobs_queue
+            .clone()
+            .ok_or(DomainError::Unavailable("syncing"))?;
+        Ok(SyncJobs::new(
+            self.directory.clone(),
+            self.ports.jobs.clone(),
+            queue,
+            self.ports.connections.clone(),
+            self.providers.clone(),
+            self.sync.poll_interval,
+            self.ports.clock.clone(),
+        ))
     }
 
     /// Changing users, when this host announces events.

@@ -630,10 +630,15 @@ impl App {
         self.announce_connected(&connection, created).await;
         // The provider's webhooks are subscribed off the request path (several calls).
         self.queue_webhook_subscription(&connection).await;
-        if self.sync.sync_on_connect && self.jobs_queue.is_some() {
+        if self.sync.sync_on_connect
+            && let Ok(sync_jobs) = self.sync_jobs()
+        {
             // The backfill starts now rather than at the scheduler's next round; connecting
             // has succeeded either way.
-            if let Err(err) = self.start_job(&connection, None, None, Vec::new()).await {
+            if let Err(err) = sync_jobs
+                .start_job(&connection, None, None, Vec::new())
+                .await
+            {
                 tracing::warn!(error = %err, connection_id = %connection.id, "the first sync could not be queued");
             }
         }

@@ -223,7 +223,8 @@ impl App {
                     if connection.status != ConnectionStatus::Disconnected {
                         let now = self.now();
                         let from = now.plus_seconds(-DEAUTHORIZATION_CHECK_SECONDS);
-                        self.start_job(&connection, Some(from), Some(now), Vec::new())
+                        self.sync_jobs()?
+                            .start_job(&connection, Some(from), Some(now), Vec::new())
                             .await?;
                     }
                 }
@@ -236,7 +237,8 @@ impl App {
                         let to = (*to).min(self.now());
                         // A job already under way for the connection takes this notice's
                         // place; the overlap of the next sync covers what it leaves out.
-                        self.start_job(&connection, Some(*from), Some(to), data_types.clone())
+                        self.sync_jobs()?
+                            .start_job(&connection, Some(*from), Some(to), data_types.clone())
                             .await?;
                     }
                 }

@@ -11,7 +11,9 @@ use vitasync_domain::delivery::Deliveries;
 use vitasync_domain::destinations::DestinationPolicy;
 use vitasync_domain::events::Announcer;
 use vitasync_domain::ports::Ports;
+use vitasync_domain::provider::ProviderRegistry;
 use vitasync_domain::secrets::Vault;
+use vitasync_domain::sync::SyncJobs;
 use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::tenancy::users::{UserDirectory, Users};
 use vitasync_domain::time::SystemClock;
@@ -126,8 +128,7 @@ impl AwsHost {
     /// The use cases over the DynamoDB stores.
     pub fn app(&self) -> Result<App, HostError> {
         let app = App::new(Ports::from_store(self.store()?, Arc::new(SystemClock)));
-        // The demo provider is off on AWS unless the deployment turns it on.
-        Ok(app.with_providers(crate::providers_from(&self.lookup, false)))
+        Ok(app.with_providers(self.providers()))
     }
 
     /// The use cases that announce events (queued for the deliver function).
@@ -192,13 +193,24 @@ impl AwsHost {
             .with_sync_settings(crate::sync_settings(&self.lookup)?))
     }
 
-    /// The use cases that queue sync jobs (the scheduler, sync requests): the stores and the job
-    /// queue, no secrets opened.
-    pub fn sync_jobs_app(&self) -> Result<App, HostError> {
-        Ok(self
-            .app()?
-            .with_jobs_queue(Arc::new(self.jobs_queue()?))
-            .with_sync_settings(crate::sync_settings(&self.lookup)?))
+    /// Sync jobs in DynamoDB, their messages on SQS (sync requests, the scheduler).
+    pub fn sync_jobs(&self) -> Result<SyncJobs, HostError> {
+        let store = self.store()?;
+        Ok(SyncJobs::new(
+            self.user_directory()?,
+            store.clone(),
+            Arc::new(self.jobs_queue()?),
+            store,
+            Arc::new(self.providers()),
+            crate::sync_settings(&self.lookup)?.poll_interval,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// The providers this deployment connects to. The demo provider is off on AWS unless the
+    /// deployment turns it on.
+    pub fn providers(&self) -> ProviderRegistry {
+        crate::providers_from(&self.lookup, false)
     }
 
     /// Envelope encryption with data keys from KMS.

@@ -11,14 +11,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
+use vitasync_domain::sync::SyncJobs;
 use vitasync_domain::tenancy::Tenancy;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    App: FromRef<S>,
     Tenancy: FromRef<S>,
+    SyncJobs: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(trigger_sync))
@@ -46,7 +46,7 @@ where
     security(("apiKey" = []))
 )]
 async fn trigger_sync(
-    State(app): State<App>,
+    State(sync_jobs): State<SyncJobs>,
     caller: Caller<Write>,
     Path((user_id, connection_id)): Path<(String, String)>,
     body: Bytes,
@@ -56,7 +56,7 @@ async fn trigger_sync(
     } else {
         parse_json(&body)?
     };
-    let job = app
+    let job = sync_jobs
         .trigger_sync(&caller.principal, &user_id, &connection_id, request.into())
         .await?;
     Ok((StatusCode::ACCEPTED, Json(job.into())))
@@ -73,11 +73,13 @@ async fn trigger_sync(
     security(("apiKey" = []))
 )]
 async fn get_job(
-    State(app): State<App>,
+    State(sync_jobs): State<SyncJobs>,
     caller: Caller<Read>,
     Path(job_id): Path<String>,
 ) -> ApiResult<Json<SyncJobBody>> {
-    Ok(Json(app.get_job(&caller.principal, &job_id).await?.into()))
+    Ok(Json(
+        sync_jobs.get_job(&caller.principal, &job_id).await?.into(),
+    ))
 }
 
 /// List a user's sync jobs
@@ -92,12 +94,14 @@ async fn get_job(
     security(("apiKey" = []))
 )]
 async fn list_jobs(
-    State(app): State<App>,
+    State(sync_jobs): State<SyncJobs>,
     caller: Caller<Read>,
     Path(user_id): Path<String>,
     QueryParams(params): QueryParams<PageParams>,
 ) -> ApiResult<Json<List<SyncJobBody>>> {
     let page = page_request(params.limit.as_deref(), params.cursor.as_deref())?;
-    let jobs = app.list_jobs(&caller.principal, &user_id, &page).await?;
+    let jobs = sync_jobs
+        .list_jobs(&caller.principal, &user_id, &page)
+        .await?;
     Ok(Json(List::from_page(jobs, SyncJobBody::from)))
 }

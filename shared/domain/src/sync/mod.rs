@@ -3,21 +3,17 @@
 //! only then moves `lastSyncedAt`. Throttling and outages become a delayed message, never a
 //! sleeping worker; a job that fails keeps what it already stored.
 
-use crate::api_key::Principal;
 use crate::app::App;
 use crate::connection::{Connection, ConnectionStatus};
-use crate::error::{DomainError, StoreError};
+use crate::error::DomainError;
 use crate::events::{connection_data, with_fields};
-use crate::health::DataType;
 use crate::health_records::store_batch;
-use crate::jobs::{JobError, JobId, JobMessage, JobStatus, SyncJob};
-use crate::page::{Page, PageRequest};
+use crate::jobs::{JobError, JobMessage, JobStatus, SyncJob};
 use crate::ports::RecordOwner;
 use crate::provider::ProviderId;
 use crate::provider_client::{FetchError, FetchRequest};
 use crate::queue::{MAX_DELAY, Outgoing};
 use crate::rate_budget::{CallBudget, Window, default_limits};
-use crate::scope::Scope;
 use crate::time::Timestamp;
 use crate::tokens::AccessError;
 use crate::webhooks::EventType;
@@ -55,32 +51,6 @@ impl Default for SyncSettings {
     }
 }
 
-/// A job still queued or running this long after it was created is taken as lost.
-const STALE_JOB_SECONDS: i64 = 3 * 3600;
-
-/// Due connections fetched per store call by the scheduler.
-const DUE_PAGE: usize = 100;
-
-/// What one scheduler round did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DueSyncs {
-    /// Active connections whose last sync was older than the interval.
-    pub due: u64,
-    /// Of those, the ones a new job was queued for (the others had one under way).
-    pub queued: u64,
-    /// Of those, the ones whose job could not be queued (they are due again next round).
-    pub failed: u64,
-}
-
-/// `POST /v1/users/{userId}/connections/{connectionId}/sync`
-#[derive(Debug, Clone, Default)]
-pub struct SyncRequest {
-    pub from: Option<Timestamp>,
-    pub to: Option<Timestamp>,
-    /// Data type names (`steps`, `sleep`, …); empty for all.
-    pub data_types: Vec<String>,
-}
-
 /// What the job queue carries: sync jobs, pieces of data providers pushed, and webhook
 /// subscriptions of new connections.
 #[derive(serde::Deserialize)]
@@ -91,6 +61,10 @@ enum QueueWork {
     Subscribe(crate::push_subscriptions::SubscribeMessage),
 }
 
+pub mod trigger;
+
+pub use trigger::{DueSyncs, SyncJobs, SyncRequest};
+
 enum Step {
     Done(SyncJob),
     Retry(SyncJob, Duration),
@@ -100,7 +74,7 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_secs(30u64.saturating_mul(1 << attempt.min(5))).min(MAX_DELAY)
 }
 
-fn failure(code: &str, message: impl Into<String>) -> JobError {
+pub(crate) fn failure(code: &str, message: impl Into<String>) -> JobError {
     JobError {
         code: code.into(),
         message: message.into(),
@@ -114,211 +88,6 @@ impl App {
             user: connection.user_id.clone(),
             connection: connection.id.clone(),
         }
-    }
-
-    /// Queues a sync of the connection, or answers the job already queued or running for it.
-    pub async fn trigger_sync(
-        &self,
-        caller: &Principal,
-        user_id: &str,
-        connection_id: &str,
-        request: SyncRequest,
-    ) -> Result<SyncJob, DomainError> {
-        caller.require(Scope::Write)?;
-        let connection = self
-            .directory
-            .get_connection(caller, user_id, connection_id)
-            .await?;
-        let mut data_types = Vec::new();
-        for (index, name) in request.data_types.iter().enumerate() {
-            let data_type = DataType::parse(name).ok_or_else(|| {
-                DomainError::validation(format!("dataTypes[{index}]"), "is not a known data type")
-            })?;
-            if !data_types.contains(&data_type) {
-                data_types.push(data_type);
-            }
-        }
-        let now = self.now();
-        if let (Some(from), Some(to)) = (request.from, request.to)
-            && from >= to
-        {
-            return Err(DomainError::validation("from", "must be before 'to'"));
-        }
-        if request.from.is_some_and(|from| from >= now) {
-            return Err(DomainError::validation("from", "must be in the past"));
-        }
-        if connection.status == ConnectionStatus::Disconnected {
-            return Err(DomainError::Conflict(
-                "the connection is disconnected; connect the account again first".into(),
-            ));
-        }
-        if connection.provider.is_mobile() {
-            return Err(DomainError::Conflict(
-                "this data is pushed by the user's phone (POST /v1/me/samples); there is nothing to fetch".into(),
-            ));
-        }
-        let (job, _) = self
-            .start_job(&connection, request.from, request.to, data_types)
-            .await?;
-        Ok(job)
-    }
-
-    /// Creates a queued job for the connection and sends its message, unless a job for it is
-    /// queued or running already (then that job, and `false`).
-    pub(crate) async fn start_job(
-        &self,
-        connection: &Connection,
-        from: Option<Timestamp>,
-        to: Option<Timestamp>,
-        data_types: Vec<DataType>,
-    ) -> Result<(SyncJob, bool), DomainError> {
-        let queue = self
-            .jobs_queue
-            .as_ref()
-            .ok_or(DomainError::Unavailable("syncing"))?;
-        let job = SyncJob {
-            id: JobId::generate(),
-            workspace_id: connection.workspace_id.clone(),
-            user_id: connection.user_id.clone(),
-            connection_id: connection.id.clone(),
-            status: JobStatus::Queued,
-            from,
-            to,
-            data_types,
-            window_from: None,
-            window_to: None,
-            counts: BTreeMap::new(),
-            error: None,
-            attempts: 0,
-            created_at: self.now(),
-            started_at: None,
-            finished_at: None,
-            version: 1,
-        };
-        let fresh_template = job.clone();
-        let (mut job, mut created) = self.ports.jobs.create_job(&job).await?;
-        if !created && job.created_at < self.now().plus_seconds(-STALE_JOB_SECONDS) {
-            // Its message was lost (a dead letter after a long store outage, say): end it, or
-            // the connection could never sync again.
-            let abandoned = SyncJob {
-                status: JobStatus::Failed,
-                error: Some(failure(
-                    "abandoned",
-                    "the job made no progress for hours and was given up",
-                )),
-                finished_at: Some(self.now()),
-                version: job.version + 1,
-                ..job.clone()
-            };
-            tracing::warn!(job_id = %job.id, "an abandoned job was ended");
-            if self.ports.jobs.update_job(&abandoned).await? {
-                let fresh = SyncJob {
-                    id: JobId::generate(),
-                    created_at: self.now(),
-                    ..fresh_template
-                };
-                (job, created) = self.ports.jobs.create_job(&fresh).await?;
-            }
-        }
-        if !created {
-            return Ok((job, false));
-        }
-        let message = JobMessage {
-            job_id: job.id.clone(),
-            workspace_id: job.workspace_id.clone(),
-            user_id: job.user_id.clone(),
-        };
-        let body =
-            serde_json::to_string(&message).map_err(|err| StoreError::Corrupt(err.to_string()))?;
-        if let Err(err) = queue.send(Outgoing::now(body)).await {
-            // Nothing will run it: end the job rather than leave it queued forever.
-            tracing::error!(error = %err, "the job could not be queued");
-            let failed = SyncJob {
-                status: JobStatus::Failed,
-                error: Some(failure("queue_unavailable", "the job could not be queued")),
-                finished_at: Some(self.now()),
-                version: job.version + 1,
-                ..job
-            };
-            self.ports.jobs.update_job(&failed).await?;
-            return Err(DomainError::Unavailable("the job queue"));
-        }
-        tracing::info!(job_id = %job.id, connection_id = %job.connection_id, "sync queued");
-        Ok((job, true))
-    }
-
-    /// The scheduler's round: queues a sync of every active connection of an enabled provider
-    /// whose last sync is older than the poll interval (the polling fallback for providers
-    /// that do not push, or whose push went silent). Connections with a job under way are left
-    /// be.
-    pub async fn queue_due_syncs(&self) -> Result<DueSyncs, DomainError> {
-        let seconds = i64::try_from(self.sync.poll_interval.as_secs()).unwrap_or(i64::MAX / 2);
-        let before = self.now().plus_seconds(-seconds);
-        let mut report = DueSyncs::default();
-        for provider in ProviderId::ALL {
-            if self.providers().settings(provider).is_none() {
-                continue;
-            }
-            let mut page = PageRequest {
-                limit: DUE_PAGE,
-                after: None,
-            };
-            loop {
-                let due = self
-                    .ports
-                    .connections
-                    .connections_due(provider, before, &page)
-                    .await?;
-                for connection in &due.items {
-                    report.due += 1;
-                    // One connection's trouble must not starve the rest of the round; it is
-                    // still due next round.
-                    match self.start_job(connection, None, None, Vec::new()).await {
-                        Ok((_, true)) => report.queued += 1,
-                        Ok((_, false)) => {}
-                        Err(err) => {
-                            report.failed += 1;
-                            tracing::warn!(connection_id = %connection.id, error = %err, "a due sync could not be queued");
-                        }
-                    }
-                }
-                match due.next {
-                    Some(next) => page.after = Some(next),
-                    None => break,
-                }
-            }
-        }
-        tracing::info!(
-            due = report.due,
-            queued = report.queued,
-            failed = report.failed,
-            "scheduled syncs"
-        );
-        Ok(report)
-    }
-
-    pub async fn get_job(&self, caller: &Principal, job_id: &str) -> Result<SyncJob, DomainError> {
-        caller.require(Scope::Read)?;
-        let id = JobId::parse(job_id).ok_or(DomainError::NotFound("sync job"))?;
-        self.ports
-            .jobs
-            .get_job(&caller.workspace_id, &id)
-            .await?
-            .ok_or(DomainError::NotFound("sync job"))
-    }
-
-    pub async fn list_jobs(
-        &self,
-        caller: &Principal,
-        user_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<SyncJob>, DomainError> {
-        let user = self.directory.get_user(caller, user_id).await?;
-        Ok(self
-            .ports
-            .jobs
-            .list_jobs(&caller.workspace_id, &user.id, page)
-            .await?)
     }
 
     /// Runs the job a queue message names. `Ok` when the message is dealt with (the job ended,
