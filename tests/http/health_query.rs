@@ -231,6 +231,7 @@ async fn timeseries_follow_new_york_across_the_march_change(host: Host) {
     for tz in [Some("America/New_York"), None] {
         let days = h
             .app
+            .health_reads()
             .timeseries(&h.caller, &h.user, &weekend("heart_rate", "day", tz))
             .await
             .unwrap();
@@ -245,6 +246,7 @@ async fn timeseries_follow_new_york_across_the_march_change(host: Host) {
     }
     let hours = h
         .app
+        .health_reads()
         .timeseries(
             &h.caller,
             &h.user,
@@ -260,12 +262,14 @@ async fn timeseries_follow_new_york_across_the_march_change(host: Host) {
     assert!(hours.buckets.iter().all(|b| b.count == 60));
     let minutes = h
         .app
+        .health_reads()
         .timeseries(&h.caller, &h.user, &weekend("heart_rate", "minute", None))
         .await
         .unwrap();
     assert_eq!(minutes.buckets.len(), 2820);
     let maxima = h
         .app
+        .health_reads()
         .timeseries(
             &h.caller,
             &h.user,
@@ -279,6 +283,7 @@ async fn timeseries_follow_new_york_across_the_march_change(host: Host) {
     assert!(maxima.buckets.iter().all(|b| b.value == 89.0));
     let weights = h
         .app
+        .health_reads()
         .timeseries(
             &h.caller,
             &h.user,
@@ -307,6 +312,7 @@ async fn records_page_newest_first_stably_while_data_arrives(host: Host) {
     };
     let first = h
         .app
+        .health_reads()
         .list_records(&h.caller, &h.user, &query(None))
         .await
         .unwrap();
@@ -337,6 +343,7 @@ async fn records_page_newest_first_stably_while_data_arrives(host: Host) {
     while let Some(after) = next {
         let page = h
             .app
+            .health_reads()
             .list_records(&h.caller, &h.user, &query(Some(after)))
             .await
             .unwrap();
@@ -360,7 +367,12 @@ async fn records_page_newest_first_stably_while_data_arrives(host: Host) {
         to: Some("2026-03-07T13:00:00Z".into()),
         ..RecordsQuery::default()
     };
-    let page = h.app.list_records(&h.caller, &h.user, &all).await.unwrap();
+    let page = h
+        .app
+        .health_reads()
+        .list_records(&h.caller, &h.user, &all)
+        .await
+        .unwrap();
     let metrics: BTreeSet<&str> = page.items.iter().map(|r| r.metric.as_str()).collect();
     assert_eq!(metrics, BTreeSet::from(["heart_rate", "weight"]));
     assert_eq!(
@@ -375,6 +387,7 @@ async fn records_page_newest_first_stably_while_data_arrives(host: Host) {
     };
     assert!(
         h.app
+            .health_reads()
             .list_records(&h.caller, &h.user, &oura_only)
             .await
             .unwrap()
@@ -395,6 +408,7 @@ async fn daily_summaries_never_count_a_day_twice(host: Host) {
     .unwrap();
     let rows = h
         .app
+        .health_reads()
         .daily_summaries(
             &h.caller,
             &h.user,
@@ -436,7 +450,12 @@ async fn daily_summaries_never_count_a_day_twice(host: Host) {
 
 async fn summary_events_and_personal_records(host: Host) {
     let (h, _, _) = seeded(host).await;
-    let summary = h.app.health_summary(&h.caller, &h.user).await.unwrap();
+    let summary = h
+        .app
+        .health_reads()
+        .health_summary(&h.caller, &h.user)
+        .await
+        .unwrap();
     let heart = &summary[&Metric::HeartRate];
     assert_eq!(heart.count, 2820);
     assert_eq!(heart.first_ms, Some(ms("2026-03-07T05:00:00Z")));
@@ -450,6 +469,7 @@ async fn summary_events_and_personal_records(host: Host) {
 
     let events = h
         .app
+        .health_reads()
         .list_events(
             &h.caller,
             &h.user,
@@ -471,6 +491,7 @@ async fn summary_events_and_personal_records(host: Host) {
     assert_eq!(ids, ["ride-1", "run-2"]);
     let rest = h
         .app
+        .health_reads()
         .list_events(
             &h.caller,
             &h.user,
@@ -488,12 +509,14 @@ async fn summary_events_and_personal_records(host: Host) {
     assert!(rest.next.is_none());
     let ride = h
         .app
+        .health_reads()
         .get_event(&h.caller, &h.user, &events.items[0].id)
         .await
         .unwrap();
     assert_eq!(ride.session.distance_m, Some(20_000.0));
     assert!(
         h.app
+            .health_reads()
             .get_event(&h.caller, &h.user, "bm90LWFuLWV2ZW50")
             .await
             .is_err()
@@ -501,6 +524,7 @@ async fn summary_events_and_personal_records(host: Host) {
 
     let records = h
         .app
+        .health_reads()
         .personal_records(&h.caller, &h.user, None)
         .await
         .unwrap();
@@ -527,12 +551,14 @@ async fn summary_events_and_personal_records(host: Host) {
     assert_eq!(best("sleep_duration", None).0, 25_200.0);
     let steps_only = h
         .app
+        .health_reads()
         .personal_records(&h.caller, &h.user, Some("steps"))
         .await
         .unwrap();
     assert_eq!(steps_only.len(), 1);
     assert!(
         h.app
+            .health_reads()
             .personal_records(&h.caller, &h.user, Some("bogus"))
             .await
             .is_err()
@@ -567,6 +593,7 @@ async fn a_traveller_gets_local_days_wherever_they_are(host: Host) {
         .unwrap();
     let days = h
         .app
+        .health_reads()
         .timeseries(
             &h.caller,
             &h.user,
@@ -589,6 +616,7 @@ async fn a_traveller_gets_local_days_wherever_they_are(host: Host) {
     // The same readings in one zone put the Tokyo morning on 1 June in Berlin.
     let in_berlin = h
         .app
+        .health_reads()
         .timeseries(
             &h.caller,
             &h.user,
@@ -634,7 +662,12 @@ async fn erasure_leaves_nothing_of_the_user(host: Host) {
     )
     .await
     .unwrap();
-    let deleted = h.app.erase_health(&h.caller, &h.user).await.unwrap();
+    let deleted = h
+        .app
+        .health_reads()
+        .erase_health(&h.caller, &h.user)
+        .await
+        .unwrap();
     // 47 hour chunks, 2 weigh-ins, 4 + 1 daily values, 4 sessions.
     assert_eq!(deleted, 47 + 2 + 5 + 4);
     for connection in [&withings, &oura] {
@@ -658,6 +691,7 @@ async fn erasure_leaves_nothing_of_the_user(host: Host) {
     }
     assert!(
         h.app
+            .health_reads()
             .health_summary(&h.caller, &h.user)
             .await
             .unwrap()
@@ -714,6 +748,7 @@ async fn an_offset_change_inside_an_hour_keeps_both_offsets(host: Host) {
         .unwrap();
     let page = h
         .app
+        .health_reads()
         .list_records(
             &h.caller,
             &h.user,
@@ -777,6 +812,7 @@ async fn daily_values_are_records_and_chart_by_day(host: Host) {
         .unwrap();
     let page = h
         .app
+        .health_reads()
         .list_records(
             &h.caller,
             &h.user,
@@ -807,6 +843,7 @@ async fn daily_values_are_records_and_chart_by_day(host: Host) {
     );
     let rest = h
         .app
+        .health_reads()
         .list_records(
             &h.caller,
             &h.user,
@@ -824,6 +861,7 @@ async fn daily_values_are_records_and_chart_by_day(host: Host) {
 
     let weekly = h
         .app
+        .health_reads()
         .timeseries(
             &h.caller,
             &h.user,
@@ -843,6 +881,7 @@ async fn daily_values_are_records_and_chart_by_day(host: Host) {
     );
     assert!(matches!(
         h.app
+            .health_reads()
             .timeseries(
                 &h.caller,
                 &h.user,

@@ -493,6 +493,7 @@ async fn pushes_are_idempotent(host: Host) {
     // A phone source filters reads like any provider.
     let from_phone = h
         .app
+        .health_reads()
         .list_records(
             &me,
             &h.user,

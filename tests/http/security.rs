@@ -335,6 +335,7 @@ async fn listings_skip_empty_months_and_find_old_data(host: Host) {
     };
     let first = h
         .app
+        .health_reads()
         .list_records(&h.caller, &h.user, &query(None))
         .await
         .unwrap();
@@ -342,6 +343,7 @@ async fn listings_skip_empty_months_and_find_old_data(host: Host) {
     assert_eq!(first.items[0].at_ms, 1_795_240_800_000);
     let second = h
         .app
+        .health_reads()
         .list_records(&h.caller, &h.user, &query(first.next.clone()))
         .await
         .unwrap();

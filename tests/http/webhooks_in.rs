@@ -94,6 +94,7 @@ impl Harness {
     async fn steps_on(&self, date: &str) -> Option<f64> {
         let rows = self
             .app
+            .health_reads()
             .daily_summaries(
                 &self.caller,
                 &self.user,

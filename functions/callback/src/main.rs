@@ -8,5 +8,5 @@ use vitasync_host::{LogFormat, init_tracing};
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing(LogFormat::Json);
     let app = AwsHost::from_env().await?.connect_app()?;
-    lambda_http::run(router(lambda_routes::callback(), AppApi { app })).await
+    lambda_http::run(router(lambda_routes::callback(), AppApi::new(app))).await
 }

@@ -10,6 +10,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let host = AwsHost::from_env().await?;
     let state = UsersApi {
         tenancy: host.tenancy()?,
+        directory: host.user_directory()?,
         users: host.users()?,
     };
     lambda_http::run(router(lambda_routes::users(), state)).await

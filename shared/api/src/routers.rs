@@ -123,6 +123,7 @@ impl Function {
 pub mod lambda_routes {
     use super::*;
     use axum::extract::FromRef;
+    use vitasync_domain::health_query::HealthReads;
     use vitasync_domain::sync::SyncJobs;
     use vitasync_domain::tenancy::Tenancy;
     use vitasync_domain::tenancy::users::{UserDirectory, Users};
@@ -184,9 +185,8 @@ pub mod lambda_routes {
     pub fn query<S>() -> OpenApiRouter<S>
     where
         S: ApiState,
-        App: FromRef<S>,
         Tenancy: FromRef<S>,
-        UserDirectory: FromRef<S>,
+        HealthReads: FromRef<S>,
     {
         health::routes()
     }
@@ -207,6 +207,7 @@ pub mod lambda_routes {
         App: FromRef<S>,
         Tenancy: FromRef<S>,
         UserDirectory: FromRef<S>,
+        HealthReads: FromRef<S>,
     {
         mobile::routes().merge(me_health::routes())
     }

@@ -4,6 +4,7 @@
 use crate::connect::ConnectSettings;
 use crate::error::DomainError;
 use crate::events::Announcer;
+use crate::health_query::HealthReads;
 use crate::ports::Ports;
 use crate::provider::ProviderRegistry;
 use crate::queue::JobQueue;
@@ -90,6 +91,16 @@ impl App {
             self.sync.poll_interval,
             self.ports.clock.clone(),
         ))
+    }
+
+    /// Reading users' health data.
+    pub fn health_reads(&self) -> HealthReads {
+        HealthReads::new(
+            self.directory.clone(),
+            self.ports.connections.clone(),
+            self.ports.health.clone(),
+            self.ports.clock.clone(),
+        )
     }
 
     /// Changing users, when this host announces events.

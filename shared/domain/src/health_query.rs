@@ -4,22 +4,23 @@
 //! validated here, each refusal naming its field.
 
 use crate::api_key::Principal;
-use crate::app::App;
 use crate::chunk;
 use crate::error::{DomainError, StoreError};
 use crate::health::{DailySummary, Measurement, Metric, Session, SessionKind, local_day_bounds};
 use crate::health_records::{chunk_key, summary_key, utc_hour};
 use crate::ids::ConnectionId;
 use crate::page::Page;
-use crate::ports::RecordOwner;
+use crate::ports::{ConnectionStore, HealthStore, RecordOwner};
 use crate::provider::ProviderId;
 use crate::scope::Scope;
-use crate::time::{Timestamp, local_date};
+use crate::tenancy::users::UserDirectory;
+use crate::time::{Clock, Timestamp, local_date};
 use crate::timeseries::{Aggregate, Bucket, BucketValue, Bucketer, LocalTime};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDate, NaiveDateTime};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 const DAY_MS: i64 = 86_400_000;
 const HOUR_MS: i64 = 3_600_000;
@@ -346,7 +347,35 @@ fn event_id(connection: &ConnectionId, session: &Session) -> String {
     ))
 }
 
-impl App {
+/// Reading a user's health data, and erasing it. The query function is built from this and
+/// the tenancy alone.
+#[derive(Clone)]
+pub struct HealthReads {
+    directory: UserDirectory,
+    connections: Arc<dyn ConnectionStore>,
+    health: Arc<dyn HealthStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl HealthReads {
+    pub fn new(
+        directory: UserDirectory,
+        connections: Arc<dyn ConnectionStore>,
+        health: Arc<dyn HealthStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            directory,
+            connections,
+            health,
+            clock,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
     /// The user's connections (all of them: data outlives a disconnection), optionally of one
     /// provider.
     async fn sources(
@@ -357,7 +386,6 @@ impl App {
     ) -> Result<Vec<Source>, DomainError> {
         let user = self.directory.get_user(caller, user_id).await?;
         let connections = self
-            .ports
             .connections
             .list_connections(&caller.workspace_id, &user.id)
             .await?;
@@ -397,7 +425,6 @@ impl App {
         let first = local_date(from.saturating_sub(DAY_MS), 0);
         let last = local_date(to.saturating_add(DAY_MS), 0);
         let days = self
-            .ports
             .health
             .records_between(
                 &source.owner,
@@ -428,7 +455,7 @@ impl App {
         days: bool,
         mut sink: impl FnMut(Reading),
     ) -> Result<(), DomainError> {
-        let store = self.ports.health.as_ref();
+        let store = self.health.as_ref();
         if days {
             for (_, _, day) in self.daily_values(source, metric, (from, to), false).await? {
                 sink(Reading::Daily(day));
@@ -533,7 +560,7 @@ impl App {
         from: i64,
         end: i64,
     ) -> Result<Option<i64>, DomainError> {
-        let store = self.ports.health.as_ref();
+        let store = self.health.as_ref();
         let chunk_prefix = chunk_key(metric, "");
         let chunk = store
             .newest_key_between(
@@ -826,7 +853,6 @@ impl App {
         for source in self.sources(caller, user_id, None).await? {
             for metric in &metrics {
                 let days = self
-                    .ports
                     .health
                     .records_between(
                         &source.owner,
@@ -883,7 +909,6 @@ impl App {
         };
         for source in self.sources(caller, user_id, None).await? {
             let records = self
-                .ports
                 .health
                 .records_between(&source.owner, "D#", "T#")
                 .await?;
@@ -923,8 +948,7 @@ impl App {
         kind: SessionKind,
     ) -> Result<Vec<Session>, DomainError> {
         let prefix = format!("X#{}#", kind.as_str());
-        self.ports
-            .health
+        self.health
             .records_between(&source.owner, &prefix, &format!("{prefix}~"))
             .await?
             .into_iter()
@@ -1013,7 +1037,6 @@ impl App {
         let kind = SessionKind::parse(kind).ok_or(DomainError::NotFound("event"))?;
         let key = format!("X#{}#{record}", kind.as_str());
         let found = self
-            .ports
             .health
             .get_records(&source.owner, &[key])
             .await?
@@ -1066,7 +1089,6 @@ impl App {
                     }
                     let prefix = format!("D#{metric}#");
                     let days = self
-                        .ports
                         .health
                         .records_between(&source.owner, &prefix, &format!("{prefix}~"))
                         .await?;
@@ -1143,7 +1165,7 @@ impl App {
         caller.require(Scope::Write)?;
         let mut deleted = 0;
         for source in self.sources(caller, user_id, None).await? {
-            deleted += self.ports.health.delete_records(&source.owner).await?;
+            deleted += self.health.delete_records(&source.owner).await?;
         }
         tracing::info!(deleted, "health data erased");
         Ok(deleted)

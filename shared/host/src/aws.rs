@@ -10,6 +10,7 @@ use vitasync_domain::App;
 use vitasync_domain::delivery::Deliveries;
 use vitasync_domain::destinations::DestinationPolicy;
 use vitasync_domain::events::Announcer;
+use vitasync_domain::health_query::HealthReads;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderRegistry;
 use vitasync_domain::secrets::Vault;
@@ -94,6 +95,17 @@ impl AwsHost {
     pub fn user_directory(&self) -> Result<UserDirectory, HostError> {
         let store = self.store()?;
         Ok(UserDirectory::new(store.clone(), store))
+    }
+
+    /// Users' health data in DynamoDB, read (and erased).
+    pub fn health_reads(&self) -> Result<HealthReads, HostError> {
+        let store = self.store()?;
+        Ok(HealthReads::new(
+            self.user_directory()?,
+            store.clone(),
+            store,
+            Arc::new(SystemClock),
+        ))
     }
 
     /// Events announced as deliveries in DynamoDB, queued on SQS for the deliver function.

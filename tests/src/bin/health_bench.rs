@@ -147,6 +147,7 @@ async fn query_only(data_dir: &str, user: &str) {
     let app = App::new(Ports::from_store(store, Arc::new(SystemClock)));
     let caller = app.tenancy.authenticate(Some(ROOT_KEY)).await.unwrap();
     let series = app
+        .health_reads()
         .timeseries(&caller, user, &month_by_minute())
         .await
         .unwrap();
@@ -185,6 +186,7 @@ async fn main() {
     for _ in 0..QUERY_RUNS {
         let started = Instant::now();
         let series = app
+            .health_reads()
             .timeseries(&caller, &user, &month_by_minute())
             .await
             .unwrap();
@@ -254,6 +256,7 @@ async fn main() {
     );
     let before = dynamo.usage();
     let series = app
+        .health_reads()
         .timeseries(&caller, &user, &month_by_minute())
         .await
         .unwrap();

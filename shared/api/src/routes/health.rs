@@ -14,16 +14,16 @@ use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
 use vitasync_domain::api_key::Principal;
+use vitasync_domain::health_query::HealthReads;
 use vitasync_domain::health_query::{DailyQuery, EventsQuery, RecordsQuery, TimeseriesQuery};
 use vitasync_domain::tenancy::Tenancy;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    App: FromRef<S>,
     Tenancy: FromRef<S>,
+    HealthReads: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(list_records, erase_health))
@@ -63,12 +63,12 @@ fn all<T>(data: Vec<T>) -> List<T> {
     security(("apiKey" = []))
 )]
 async fn list_records(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     caller: Caller<Read>,
     Path(user_id): Path<String>,
     QueryParams(params): QueryParams<RecordParams>,
 ) -> ApiResult<Json<List<RecordBody>>> {
-    records_of(&app, &caller.principal, &user_id, params).await
+    records_of(&reads, &caller.principal, &user_id, params).await
 }
 
 /// Erase a user's health data
@@ -85,11 +85,11 @@ async fn list_records(
     security(("apiKey" = []))
 )]
 async fn erase_health(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     caller: Caller<Write>,
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<ErasureBody>> {
-    let deleted = app.erase_health(&caller.principal, &user_id).await?;
+    let deleted = reads.erase_health(&caller.principal, &user_id).await?;
     Ok(Json(ErasureBody { deleted }))
 }
 
@@ -107,12 +107,12 @@ async fn erase_health(
     security(("apiKey" = []))
 )]
 async fn timeseries(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     caller: Caller<Read>,
     Path(user_id): Path<String>,
     QueryParams(params): QueryParams<TimeseriesParams>,
 ) -> ApiResult<Json<TimeseriesBody>> {
-    timeseries_of(&app, &caller.principal, &user_id, params).await
+    timeseries_of(&reads, &caller.principal, &user_id, params).await
 }
 
 /// Daily summaries
@@ -130,12 +130,12 @@ async fn timeseries(
     security(("apiKey" = []))
 )]
 async fn daily_summaries(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     caller: Caller<Read>,
     Path(user_id): Path<String>,
     QueryParams(params): QueryParams<DailyParams>,
 ) -> ApiResult<Json<List<DailySummaryBody>>> {
-    daily_summaries_of(&app, &caller.principal, &user_id, params).await
+    daily_summaries_of(&reads, &caller.principal, &user_id, params).await
 }
 
 /// What is stored, per metric
@@ -151,11 +151,11 @@ async fn daily_summaries(
     security(("apiKey" = []))
 )]
 async fn summary(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     caller: Caller<Read>,
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<List<MetricSummaryBody>>> {
-    summary_of(&app, &caller.principal, &user_id).await
+    summary_of(&reads, &caller.principal, &user_id).await
 }
 
 /// List workouts and sleeps
@@ -171,12 +171,12 @@ async fn summary(
     security(("apiKey" = []))
 )]
 async fn list_events(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     caller: Caller<Read>,
     Path(user_id): Path<String>,
     QueryParams(params): QueryParams<EventParams>,
 ) -> ApiResult<Json<List<EventBody>>> {
-    events_of(&app, &caller.principal, &user_id, params).await
+    events_of(&reads, &caller.principal, &user_id, params).await
 }
 
 /// Get a workout or sleep
@@ -193,11 +193,11 @@ async fn list_events(
     security(("apiKey" = []))
 )]
 async fn get_event(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     caller: Caller<Read>,
     Path((user_id, event_id)): Path<(String, String)>,
 ) -> ApiResult<Json<EventBody>> {
-    let event = app
+    let event = reads
         .get_event(&caller.principal, &user_id, &event_id)
         .await?;
     Ok(Json(event.into()))
@@ -219,11 +219,11 @@ async fn get_event(
     security(("apiKey" = []))
 )]
 async fn personal_records(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     caller: Caller<Read>,
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<List<PersonalRecordBody>>> {
-    personal_records_of(&app, &caller.principal, &user_id, None).await
+    personal_records_of(&reads, &caller.principal, &user_id, None).await
 }
 
 /// Personal records of one type
@@ -240,17 +240,17 @@ async fn personal_records(
     security(("apiKey" = []))
 )]
 async fn personal_records_of_type(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     caller: Caller<Read>,
     Path((user_id, record_type)): Path<(String, String)>,
 ) -> ApiResult<Json<List<PersonalRecordBody>>> {
-    personal_records_of(&app, &caller.principal, &user_id, Some(&record_type)).await
+    personal_records_of(&reads, &caller.principal, &user_id, Some(&record_type)).await
 }
 
 // The read side, for an API key naming a user and for a signed-in user alike (`/v1/me`).
 
 pub(crate) async fn records_of(
-    app: &App,
+    reads: &HealthReads,
     caller: &Principal,
     user_id: &str,
     params: RecordParams,
@@ -263,12 +263,12 @@ pub(crate) async fn records_of(
         limit: params.limit,
         after: cursor_position(params.cursor.as_deref())?,
     };
-    let page = app.list_records(caller, user_id, &query).await?;
+    let page = reads.list_records(caller, user_id, &query).await?;
     Ok(Json(List::from_page(page, RecordBody::from)))
 }
 
 pub(crate) async fn timeseries_of(
-    app: &App,
+    reads: &HealthReads,
     caller: &Principal,
     user_id: &str,
     params: TimeseriesParams,
@@ -282,11 +282,13 @@ pub(crate) async fn timeseries_of(
         agg: params.agg,
         tz: params.tz,
     };
-    Ok(Json(app.timeseries(caller, user_id, &query).await?.into()))
+    Ok(Json(
+        reads.timeseries(caller, user_id, &query).await?.into(),
+    ))
 }
 
 pub(crate) async fn daily_summaries_of(
-    app: &App,
+    reads: &HealthReads,
     caller: &Principal,
     user_id: &str,
     params: DailyParams,
@@ -296,7 +298,7 @@ pub(crate) async fn daily_summaries_of(
         to: params.to,
         metric_types: params.metric_types,
     };
-    let rows = app.daily_summaries(caller, user_id, &query).await?;
+    let rows = reads.daily_summaries(caller, user_id, &query).await?;
     Ok(Json(all(rows
         .into_iter()
         .map(DailySummaryBody::from)
@@ -304,11 +306,11 @@ pub(crate) async fn daily_summaries_of(
 }
 
 pub(crate) async fn summary_of(
-    app: &App,
+    reads: &HealthReads,
     caller: &Principal,
     user_id: &str,
 ) -> ApiResult<Json<List<MetricSummaryBody>>> {
-    let summary = app.health_summary(caller, user_id).await?;
+    let summary = reads.health_summary(caller, user_id).await?;
     Ok(Json(all(summary
         .into_iter()
         .map(|(metric, totals)| MetricSummaryBody::new(metric, totals))
@@ -316,7 +318,7 @@ pub(crate) async fn summary_of(
 }
 
 pub(crate) async fn events_of(
-    app: &App,
+    reads: &HealthReads,
     caller: &Principal,
     user_id: &str,
     params: EventParams,
@@ -328,17 +330,17 @@ pub(crate) async fn events_of(
         limit: params.limit,
         after: cursor_position(params.cursor.as_deref())?,
     };
-    let page = app.list_events(caller, user_id, &query).await?;
+    let page = reads.list_events(caller, user_id, &query).await?;
     Ok(Json(List::from_page(page, EventBody::from)))
 }
 
 pub(crate) async fn personal_records_of(
-    app: &App,
+    reads: &HealthReads,
     caller: &Principal,
     user_id: &str,
     record_type: Option<&str>,
 ) -> ApiResult<Json<List<PersonalRecordBody>>> {
-    let records = app.personal_records(caller, user_id, record_type).await?;
+    let records = reads.personal_records(caller, user_id, record_type).await?;
     Ok(Json(all(records
         .into_iter()
         .map(PersonalRecordBody::from)

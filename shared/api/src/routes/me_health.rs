@@ -18,13 +18,13 @@ use axum::extract::{Path, State};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::App;
-use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::health_query::HealthReads;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
     App: FromRef<S>,
-    Tenancy: FromRef<S>,
+    HealthReads: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(my_records))
@@ -47,11 +47,11 @@ where
     security(("userToken" = []))
 )]
 async fn my_records(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     me: Me,
     QueryParams(params): QueryParams<RecordParams>,
 ) -> ApiResult<Json<List<RecordBody>>> {
-    records_of(&app, &me.principal, &me.user_id, params).await
+    records_of(&reads, &me.principal, &me.user_id, params).await
 }
 
 /// My metric over time
@@ -64,11 +64,11 @@ async fn my_records(
     security(("userToken" = []))
 )]
 async fn my_timeseries(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     me: Me,
     QueryParams(params): QueryParams<TimeseriesParams>,
 ) -> ApiResult<Json<TimeseriesBody>> {
-    timeseries_of(&app, &me.principal, &me.user_id, params).await
+    timeseries_of(&reads, &me.principal, &me.user_id, params).await
 }
 
 /// My daily summaries
@@ -81,11 +81,11 @@ async fn my_timeseries(
     security(("userToken" = []))
 )]
 async fn my_daily_summaries(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     me: Me,
     QueryParams(params): QueryParams<DailyParams>,
 ) -> ApiResult<Json<List<DailySummaryBody>>> {
-    daily_summaries_of(&app, &me.principal, &me.user_id, params).await
+    daily_summaries_of(&reads, &me.principal, &me.user_id, params).await
 }
 
 /// What is stored of me, per metric
@@ -94,8 +94,11 @@ async fn my_daily_summaries(
     responses((status = 200, body = List<MetricSummaryBody>)),
     security(("userToken" = []))
 )]
-async fn my_summary(State(app): State<App>, me: Me) -> ApiResult<Json<List<MetricSummaryBody>>> {
-    summary_of(&app, &me.principal, &me.user_id).await
+async fn my_summary(
+    State(reads): State<HealthReads>,
+    me: Me,
+) -> ApiResult<Json<List<MetricSummaryBody>>> {
+    summary_of(&reads, &me.principal, &me.user_id).await
 }
 
 /// My workouts and sleeps
@@ -108,11 +111,11 @@ async fn my_summary(State(app): State<App>, me: Me) -> ApiResult<Json<List<Metri
     security(("userToken" = []))
 )]
 async fn my_events(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     me: Me,
     QueryParams(params): QueryParams<EventParams>,
 ) -> ApiResult<Json<List<EventBody>>> {
-    events_of(&app, &me.principal, &me.user_id, params).await
+    events_of(&reads, &me.principal, &me.user_id, params).await
 }
 
 /// One of my workouts or sleeps
@@ -126,11 +129,13 @@ async fn my_events(
     security(("userToken" = []))
 )]
 async fn my_event(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     me: Me,
     Path(event_id): Path<String>,
 ) -> ApiResult<Json<EventBody>> {
-    let event = app.get_event(&me.principal, &me.user_id, &event_id).await?;
+    let event = reads
+        .get_event(&me.principal, &me.user_id, &event_id)
+        .await?;
     Ok(Json(event.into()))
 }
 
@@ -141,10 +146,10 @@ async fn my_event(
     security(("userToken" = []))
 )]
 async fn my_personal_records(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     me: Me,
 ) -> ApiResult<Json<List<PersonalRecordBody>>> {
-    personal_records_of(&app, &me.principal, &me.user_id, None).await
+    personal_records_of(&reads, &me.principal, &me.user_id, None).await
 }
 
 /// My personal records of one type
@@ -158,9 +163,9 @@ async fn my_personal_records(
     security(("userToken" = []))
 )]
 async fn my_personal_records_of_type(
-    State(app): State<App>,
+    State(reads): State<HealthReads>,
     me: Me,
     Path(record_type): Path<String>,
 ) -> ApiResult<Json<List<PersonalRecordBody>>> {
-    personal_records_of(&app, &me.principal, &me.user_id, Some(&record_type)).await
+    personal_records_of(&reads, &me.principal, &me.user_id, Some(&record_type)).await
 }
