@@ -213,16 +213,19 @@ impl Harness {
     pub async fn signed_in(&self) -> (vitasync_domain::user_sessions::TokenSet, Principal) {
         let minted = self
             .app
+            .user_sessions()
             .create_sign_in_token(&self.caller, &self.user)
             .await
             .unwrap();
         let tokens = self
             .app
+            .user_sessions()
             .exchange_sign_in_token(&minted.token)
             .await
             .unwrap();
         let me = self
             .app
+            .user_sessions()
             .authenticate_user(Some(&tokens.access_token))
             .await
             .unwrap();

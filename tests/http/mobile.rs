@@ -396,22 +396,33 @@ async fn tokens_expire(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
     let late = h
         .app
+        .user_sessions()
         .create_sign_in_token(&h.caller, &h.user)
         .await
         .unwrap();
     h.clock.advance(11 * 60);
     assert!(matches!(
-        h.app.exchange_sign_in_token(&late.token).await,
+        h.app
+            .user_sessions()
+            .exchange_sign_in_token(&late.token)
+            .await,
         Err(DomainError::InvalidGrant(_))
     ));
     let minted = h
         .app
+        .user_sessions()
         .create_sign_in_token(&h.caller, &h.user)
         .await
         .unwrap();
-    let tokens = h.app.exchange_sign_in_token(&minted.token).await.unwrap();
+    let tokens = h
+        .app
+        .user_sessions()
+        .exchange_sign_in_token(&minted.token)
+        .await
+        .unwrap();
     let me = h
         .app
+        .user_sessions()
         .authenticate_user(Some(&tokens.access_token))
         .await
         .unwrap();
@@ -421,16 +432,21 @@ async fn tokens_expire(host: Host) {
     );
     h.clock.advance(3601);
     assert!(matches!(
-        h.app.authenticate_user(Some(&tokens.access_token)).await,
+        h.app
+            .user_sessions()
+            .authenticate_user(Some(&tokens.access_token))
+            .await,
         Err(DomainError::Unauthenticated(_))
     ));
     // The refresh token still works, and brings a fresh access token.
     let fresh = h
         .app
+        .user_sessions()
         .refresh_user_session(&tokens.refresh_token)
         .await
         .unwrap();
     h.app
+        .user_sessions()
         .authenticate_user(Some(&fresh.access_token))
         .await
         .unwrap();
@@ -458,9 +474,21 @@ async fn pushes_are_idempotent(host: Host) {
         )
         .await
         .unwrap();
-    let first = h.app.push_samples(&me, push()).await.unwrap();
+    let first = h
+        .app
+        .phone_ingest()
+        .unwrap()
+        .push_samples(&me, push())
+        .await
+        .unwrap();
     assert_eq!(first.accepted, 8);
-    let again = h.app.push_samples(&me, push()).await.unwrap();
+    let again = h
+        .app
+        .phone_ingest()
+        .unwrap()
+        .push_samples(&me, push())
+        .await
+        .unwrap();
     h.run_deliveries().await;
     let announced: Vec<Value> = receiver
         .received()

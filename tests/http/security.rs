@@ -139,11 +139,15 @@ async fn a_deleted_users_refresh_token_is_refused(host: Host) {
         .await
         .unwrap();
     assert!(matches!(
-        h.app.refresh_user_session(&tokens.refresh_token).await,
+        h.app
+            .user_sessions()
+            .refresh_user_session(&tokens.refresh_token)
+            .await,
         Err(DomainError::InvalidGrant(_))
     ));
     assert!(
         h.app
+            .user_sessions()
             .authenticate_user(Some(&tokens.access_token))
             .await
             .is_err()
@@ -326,7 +330,16 @@ async fn listings_skip_empty_months_and_find_old_data(host: Host) {
         ],
         sessions: Vec::new(),
     };
-    assert_eq!(h.app.push_samples(&me, push).await.unwrap().accepted, 2);
+    assert_eq!(
+        h.app
+            .phone_ingest()
+            .unwrap()
+            .push_samples(&me, push)
+            .await
+            .unwrap()
+            .accepted,
+        2
+    );
     let query = |after: Option<String>| RecordsQuery {
         from: Some("2025-12-01T00:00:00Z".into()),
         limit: Some("1".into()),

@@ -12,11 +12,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
-use vitasync_domain::App;
 use vitasync_domain::api_key::Principal;
 use vitasync_domain::page::PageRequest;
 use vitasync_domain::scope::Scope;
 use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::user_sessions::UserSessions;
 
 /// A scope a route requires, as a type.
 pub trait Required {
@@ -84,12 +84,12 @@ pub struct Me {
 impl<S> FromRequestParts<S> for Me
 where
     S: Send + Sync,
-    App: FromRef<S>,
+    UserSessions: FromRef<S>,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
-        let principal = App::from_ref(state)
+        let principal = UserSessions::from_ref(state)
             .authenticate_user(bearer_of(parts))
             .await?;
         let user_id = principal

@@ -124,9 +124,11 @@ pub mod lambda_routes {
     use super::*;
     use axum::extract::FromRef;
     use vitasync_domain::health_query::HealthReads;
+    use vitasync_domain::ingest::PhoneIngest;
     use vitasync_domain::sync::SyncJobs;
     use vitasync_domain::tenancy::Tenancy;
     use vitasync_domain::tenancy::users::{UserDirectory, Users};
+    use vitasync_domain::user_sessions::UserSessions;
     use vitasync_domain::webhook_endpoints::WebhookEndpoints;
 
     pub fn users<S>() -> OpenApiRouter<S>
@@ -204,9 +206,10 @@ pub mod lambda_routes {
     pub fn mobile<S>() -> OpenApiRouter<S>
     where
         S: ApiState,
-        App: FromRef<S>,
         Tenancy: FromRef<S>,
         UserDirectory: FromRef<S>,
+        UserSessions: FromRef<S>,
+        PhoneIngest: FromRef<S>,
         HealthReads: FromRef<S>,
     {
         mobile::routes().merge(me_health::routes())

@@ -6,9 +6,11 @@ use axum::extract::FromRef;
 use vitasync_domain::App;
 use vitasync_domain::DomainError;
 use vitasync_domain::health_query::HealthReads;
+use vitasync_domain::ingest::PhoneIngest;
 use vitasync_domain::sync::SyncJobs;
 use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::tenancy::users::{UserDirectory, Users};
+use vitasync_domain::user_sessions::UserSessions;
 use vitasync_domain::webhook_endpoints::WebhookEndpoints;
 
 /// What any router state must be.
@@ -45,13 +47,22 @@ pub struct QueryApi {
     pub health_reads: HealthReads,
 }
 
+/// `functions/mobile`: sign-in tokens and sessions, `/v1/me` reads, and phones' pushes.
+#[derive(Clone, FromRef)]
+pub struct MobileApi {
+    pub tenancy: Tenancy,
+    pub directory: UserDirectory,
+    pub user_sessions: UserSessions,
+    pub phone_ingest: PhoneIngest,
+    pub health_reads: HealthReads,
+}
+
 /// Functions whose use cases are still on `App`, with the services split out of it so far.
 #[derive(Clone, FromRef)]
 pub struct AppApi {
     pub app: App,
     pub tenancy: Tenancy,
     pub directory: UserDirectory,
-    pub health_reads: HealthReads,
 }
 
 impl AppApi {
@@ -59,7 +70,6 @@ impl AppApi {
         Self {
             tenancy: app.tenancy.clone(),
             directory: app.directory.clone(),
-            health_reads: app.health_reads(),
             app,
         }
     }
@@ -75,6 +85,8 @@ pub struct LocalApi {
     pub webhook_endpoints: WebhookEndpoints,
     pub sync_jobs: SyncJobs,
     pub health_reads: HealthReads,
+    pub user_sessions: UserSessions,
+    pub phone_ingest: PhoneIngest,
 }
 
 impl LocalApi {
@@ -86,6 +98,8 @@ impl LocalApi {
             users: app.users()?,
             sync_jobs: app.sync_jobs()?,
             health_reads: app.health_reads(),
+            user_sessions: app.user_sessions(),
+            phone_ingest: app.phone_ingest()?,
             webhook_endpoints,
             app,
         })

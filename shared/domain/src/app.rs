@@ -5,6 +5,7 @@ use crate::connect::ConnectSettings;
 use crate::error::DomainError;
 use crate::events::Announcer;
 use crate::health_query::HealthReads;
+use crate::ingest::PhoneIngest;
 use crate::ports::Ports;
 use crate::provider::ProviderRegistry;
 use crate::queue::JobQueue;
@@ -12,6 +13,7 @@ use crate::sync::{SyncJobs, SyncSettings};
 use crate::tenancy::Tenancy;
 use crate::tenancy::users::{UserDirectory, Users};
 use crate::time::Timestamp;
+use crate::user_sessions::UserSessions;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -101,6 +103,27 @@ impl App {
             self.ports.health.clone(),
             self.ports.clock.clone(),
         )
+    }
+
+    /// Users signed in on their phones.
+    pub fn user_sessions(&self) -> UserSessions {
+        UserSessions::new(
+            self.directory.clone(),
+            self.ports.states.clone(),
+            self.ports.sessions.clone(),
+            self.ports.clock.clone(),
+        )
+    }
+
+    /// What phones push, when this host announces events.
+    pub fn phone_ingest(&self) -> Result<PhoneIngest, DomainError> {
+        Ok(PhoneIngest::new(
+            self.directory.clone(),
+            self.ports.connections.clone(),
+            self.ports.health.clone(),
+            self.announcer()?.clone(),
+            self.ports.clock.clone(),
+        ))
     }
 
     /// Changing users, when this host announces events.

@@ -6,6 +6,7 @@ use crate::app::App;
 use crate::connection::Connection;
 use crate::error::{DomainError, StoreError};
 use crate::ids::WorkspaceId;
+use crate::jobs::Counts;
 use crate::ports::WebhookStore;
 use crate::queue::{JobQueue, MAX_DELAY, Outgoing};
 use crate::time::{Clock, Timestamp};
@@ -13,6 +14,7 @@ use crate::webhooks::{
     Delivery, DeliveryId, DeliveryMessage, DeliveryStatus, EventId, EventType, WebhookEndpoint,
 };
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -86,6 +88,75 @@ impl Announcer {
 
     fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// `connection.disconnected`, with the reason recorded on the connection.
+    pub async fn disconnected(&self, connection: &Connection) {
+        let data = with_fields(
+            connection_data(connection),
+            json!({ "reason": connection.status_reason }),
+        );
+        self.emit(
+            &connection.workspace_id,
+            EventType::ConnectionDisconnected,
+            data,
+        )
+        .await;
+    }
+
+    /// `connection.created` for a new connection, `connection.reauthenticated` for one
+    /// connected again.
+    pub async fn connected(&self, connection: &Connection, created: bool) {
+        let event = if created {
+            EventType::ConnectionCreated
+        } else {
+            EventType::ConnectionReauthenticated
+        };
+        self.emit(&connection.workspace_id, event, connection_data(connection))
+            .await;
+    }
+
+    /// `data.updated` for what storing `batch` wrote (nothing when it wrote nothing), over the
+    /// batch's time span.
+    pub async fn data_written(
+        &self,
+        connection: &Connection,
+        counts: &BTreeMap<String, Counts>,
+        batch: &crate::health::HealthBatch,
+    ) {
+        let updated: Vec<&String> = counts
+            .iter()
+            .filter(|(_, tally)| tally.written > 0)
+            .map(|(name, _)| name)
+            .collect();
+        if updated.is_empty() {
+            return;
+        }
+        let span = batch.time_span();
+        self.data_updated(
+            connection,
+            &updated,
+            span.and_then(|(from, _)| Timestamp::from_millis(from)),
+            span.and_then(|(_, to)| Timestamp::from_millis(to)),
+        )
+        .await;
+    }
+
+    /// `data.updated`: which data types of which connection changed, over which time range;
+    /// enough to query them.
+    pub async fn data_updated(
+        &self,
+        connection: &Connection,
+        data_types: &[&String],
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) {
+        let data = with_fields(
+            connection_data(connection),
+            json!({ "dataTypes": data_types, "from": from, "to": to }),
+        );
+        self.emit(&connection.workspace_id, EventType::DataUpdated, data)
+            .await;
     }
 
     pub(crate) fn new_event(

@@ -5,9 +5,9 @@
 //! every interval stored for that day.
 
 use crate::api_key::Principal;
-use crate::app::App;
 use crate::connection::{Connection, ConnectionStatus, StoredTokens};
 use crate::error::DomainError;
+use crate::events::Announcer;
 use crate::health::{
     DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
     StageSpan, StageTotals,
@@ -16,13 +16,17 @@ use crate::health_records::store_batch;
 use crate::ids::ConnectionId;
 use crate::jobs::Counts;
 use crate::mobile_types::{Kind, SessionType, convert, sample_type, session_type, sleep_stage};
+use crate::ports::RecordOwner;
+use crate::ports::{ConnectionStore, HealthStore};
 use crate::provider::ProviderId;
 use crate::secrets::SealedSecret;
-use crate::time::{Timestamp, local_date};
+use crate::tenancy::users::UserDirectory;
+use crate::time::{Clock, Timestamp, local_date};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Samples and sessions one push may carry.
 pub const MAX_ITEMS: usize = 20_000;
@@ -249,7 +253,38 @@ fn read_session(provider: ProviderId, item: &Value) -> Result<Session, String> {
     Ok(session)
 }
 
-impl App {
+/// What users' phones push (Apple Health, Health Connect, Samsung Health), stored under the
+/// user's connection to that store and announced.
+#[derive(Clone)]
+pub struct PhoneIngest {
+    directory: UserDirectory,
+    connections: Arc<dyn ConnectionStore>,
+    health: Arc<dyn HealthStore>,
+    announcer: Announcer,
+    clock: Arc<dyn Clock>,
+}
+
+impl PhoneIngest {
+    pub fn new(
+        directory: UserDirectory,
+        connections: Arc<dyn ConnectionStore>,
+        health: Arc<dyn HealthStore>,
+        announcer: Announcer,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            directory,
+            connections,
+            health,
+            announcer,
+            clock,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
     /// Stores what the signed-in user's phone pushed, under their connection to `source`
     /// (made on first use).
     pub async fn push_samples(
@@ -322,7 +357,6 @@ impl App {
         if accepted == 0 {
             // Nothing to store: no connection is made and nothing is announced.
             let existing = self
-                .ports
                 .connections
                 .list_connections(&user.workspace_id, &user.id)
                 .await?
@@ -338,13 +372,15 @@ impl App {
         let connection = self
             .pushed_connection(&user.workspace_id, &user.id, provider)
             .await?;
-        let owner = Self::owner_of(&connection);
-        let mut counts = store_batch(self.ports.health.as_ref(), &owner, &batch).await?;
+        let owner = RecordOwner::of(&connection);
+        let mut counts = store_batch(self.health.as_ref(), &owner, &batch).await?;
         let totals = self.day_totals(&owner, provider, &days).await?;
-        for (name, tally) in store_batch(self.ports.health.as_ref(), &owner, &totals).await? {
+        for (name, tally) in store_batch(self.health.as_ref(), &owner, &totals).await? {
             counts.entry(name).or_default().add(tally);
         }
-        self.announce_written(&connection, &counts, &batch).await;
+        self.announcer
+            .data_written(&connection, &counts, &batch)
+            .await;
         Ok(PushReport {
             connection_id: Some(connection.id),
             accepted,
@@ -361,7 +397,6 @@ impl App {
         provider: ProviderId,
     ) -> Result<Connection, DomainError> {
         let existing = self
-            .ports
             .connections
             .list_connections(workspace, user)
             .await?
@@ -401,11 +436,10 @@ impl App {
             refreshing_until: None,
         };
         let (connection, created) = self
-            .ports
             .connections
             .upsert_connection(&candidate, &no_tokens)
             .await?;
-        self.announce_connected(&connection, created).await;
+        self.announcer.connected(&connection, created).await;
         Ok(connection)
     }
 
@@ -432,7 +466,6 @@ impl App {
                 midnight + 24 * 3600 * 1000 + MARGIN_MS,
             );
             let stored = self
-                .ports
                 .health
                 .records_between(
                     owner,

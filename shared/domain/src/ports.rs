@@ -209,6 +209,17 @@ pub struct RecordOwner {
     pub connection: ConnectionId,
 }
 
+impl RecordOwner {
+    /// The records synced from `connection`.
+    pub fn of(connection: &Connection) -> Self {
+        Self {
+            workspace: connection.workspace_id.clone(),
+            user: connection.user_id.clone(),
+            connection: connection.id.clone(),
+        }
+    }
+}
+
 /// Health records as opaque bytes under sort-ordered keys (the domain decides both; see
 /// `health_records`). Deleting the user removes them; disconnecting does not.
 #[async_trait]

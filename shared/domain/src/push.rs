@@ -9,6 +9,7 @@ use crate::error::{DomainError, StoreError};
 use crate::health::DataType;
 use crate::health_records::store_batch;
 use crate::ids::next_ulid;
+use crate::ports::RecordOwner;
 use crate::provider::ProviderId;
 use crate::provider_client::FetchRequest;
 use crate::queue::Outgoing;
@@ -335,7 +336,7 @@ impl App {
                 })?;
             let counts = store_batch(
                 self.ports.health.as_ref(),
-                &Self::owner_of(&connection),
+                &RecordOwner::of(&connection),
                 &batch,
             )
             .await?;

@@ -5,13 +5,15 @@
 //! (someone else has a copy).
 
 use crate::api_key::Principal;
-use crate::app::App;
 use crate::error::{AuthFailure, DomainError, StoreError};
 use crate::ids::{UserId, WorkspaceId};
 use crate::oauth_state::{OAuthState, StateKind, new_token, state_key};
+use crate::ports::{SessionStore, StateStore};
 use crate::scope::Scope;
-use crate::time::Timestamp;
+use crate::tenancy::users::UserDirectory;
+use crate::time::{Clock, Timestamp};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
 crate::ids::ulid_id!(
@@ -86,7 +88,35 @@ fn invalid_grant(message: &str) -> DomainError {
     DomainError::InvalidGrant(message.to_owned())
 }
 
-impl App {
+/// Users of the developer's app signed in on their phones: single-use sign-in tokens, the
+/// sessions they open (short access tokens, rotating refresh tokens) and who a token is.
+#[derive(Clone)]
+pub struct UserSessions {
+    directory: UserDirectory,
+    states: Arc<dyn StateStore>,
+    sessions: Arc<dyn SessionStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl UserSessions {
+    pub fn new(
+        directory: UserDirectory,
+        states: Arc<dyn StateStore>,
+        sessions: Arc<dyn SessionStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            directory,
+            states,
+            sessions,
+            clock,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
     /// `POST /v1/users/{userId}/sign-in-tokens`: a single-use token for the app to sign this
     /// user in with, valid 10 minutes.
     pub async fn create_sign_in_token(
@@ -110,10 +140,7 @@ impl App {
             callback_url: None,
             expires_at,
         };
-        self.ports
-            .states
-            .put_state(&state_key(&token), &state)
-            .await?;
+        self.states.put_state(&state_key(&token), &state).await?;
         Ok(SignInToken {
             user_id: user.id,
             token,
@@ -124,15 +151,13 @@ impl App {
     /// `grant_type=sign_in_token`: a new session for the token's user. The token is used up.
     pub async fn exchange_sign_in_token(&self, token: &str) -> Result<TokenSet, DomainError> {
         let state = self
-            .ports
             .states
             .take_state(&state_key(token), self.now())
             .await?
             .filter(|state| state.kind == StateKind::SignIn)
             .ok_or_else(|| invalid_grant("the sign-in token is unknown, used or expired"))?;
-        self.ports
-            .users
-            .get_user(&state.workspace_id, &state.user_id)
+        self.directory
+            .find_user(&state.workspace_id, &state.user_id)
             .await?
             .ok_or_else(|| invalid_grant("the user no longer exists"))?;
         let id = SessionId::generate();
@@ -154,7 +179,7 @@ impl App {
             created_at: now,
             version: 1,
         };
-        self.ports.sessions.insert_session(&session).await?;
+        self.sessions.insert_session(&session).await?;
         tracing::info!(session_id = %session.id, "a user signed in");
         Ok(TokenSet {
             access_token: access,
@@ -169,12 +194,7 @@ impl App {
     pub async fn refresh_user_session(&self, token: &str) -> Result<TokenSet, DomainError> {
         let unknown = || invalid_grant("the refresh token is unknown, expired or revoked");
         let id = session_of(token, REFRESH_PREFIX).ok_or_else(unknown)?;
-        let session = self
-            .ports
-            .sessions
-            .get_session(&id)
-            .await?
-            .ok_or_else(unknown)?;
+        let session = self.sessions.get_session(&id).await?.ok_or_else(unknown)?;
         let now = self.now();
         let hash = state_key(token);
         if session.revoked || session.refresh_expires_at <= now {
@@ -191,7 +211,7 @@ impl App {
                 version: session.version + 1,
                 ..session
             };
-            self.ports.sessions.update_session(&revoked).await?;
+            self.sessions.update_session(&revoked).await?;
             tracing::warn!(session_id = %revoked.id, "a used refresh token was presented; the session is revoked");
             return Err(invalid_grant(
                 "the refresh token was already used; the session is revoked",
@@ -201,9 +221,8 @@ impl App {
             return Err(unknown());
         }
         if self
-            .ports
-            .users
-            .get_user(&session.workspace_id, &session.user_id)
+            .directory
+            .find_user(&session.workspace_id, &session.user_id)
             .await?
             .is_none()
         {
@@ -213,7 +232,7 @@ impl App {
                 version: session.version + 1,
                 ..session
             };
-            self.ports.sessions.update_session(&ended).await?;
+            self.sessions.update_session(&ended).await?;
             return Err(invalid_grant("the user no longer exists"));
         }
         let (access, refresh) = (
@@ -233,7 +252,7 @@ impl App {
             version: session.version + 1,
             ..session
         };
-        if !self.ports.sessions.update_session(&rotated).await? {
+        if !self.sessions.update_session(&rotated).await? {
             // Another refresh of the same session won the race; this token is spent.
             return Err(unknown());
         }
@@ -254,7 +273,7 @@ impl App {
             return Ok(());
         };
         for _ in 0..3 {
-            let Some(session) = self.ports.sessions.get_session(&id).await? else {
+            let Some(session) = self.sessions.get_session(&id).await? else {
                 return Ok(());
             };
             let hash = state_key(token);
@@ -272,7 +291,7 @@ impl App {
                 version: session.version + 1,
                 ..session
             };
-            if self.ports.sessions.update_session(&revoked).await? {
+            if self.sessions.update_session(&revoked).await? {
                 return Ok(());
             }
         }
@@ -293,7 +312,6 @@ impl App {
         let unknown = DomainError::Unauthenticated(AuthFailure::Unknown);
         let id = session_of(token, ACCESS_PREFIX).ok_or(unknown)?;
         let session = self
-            .ports
             .sessions
             .get_session(&id)
             .await?
@@ -302,9 +320,8 @@ impl App {
         if session.access_expires_at <= self.now() {
             return Err(DomainError::Unauthenticated(AuthFailure::Expired));
         }
-        self.ports
-            .users
-            .get_user(&session.workspace_id, &session.user_id)
+        self.directory
+            .find_user(&session.workspace_id, &session.user_id)
             .await?
             .ok_or(DomainError::Unauthenticated(AuthFailure::Unknown))?;
         Ok(Principal::for_user(&session.workspace_id, &session.user_id))

@@ -11,6 +11,7 @@ use vitasync_domain::delivery::Deliveries;
 use vitasync_domain::destinations::DestinationPolicy;
 use vitasync_domain::events::Announcer;
 use vitasync_domain::health_query::HealthReads;
+use vitasync_domain::ingest::PhoneIngest;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderRegistry;
 use vitasync_domain::secrets::Vault;
@@ -18,6 +19,7 @@ use vitasync_domain::sync::SyncJobs;
 use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::tenancy::users::{UserDirectory, Users};
 use vitasync_domain::time::SystemClock;
+use vitasync_domain::user_sessions::UserSessions;
 use vitasync_domain::webhook_endpoints::WebhookEndpoints;
 
 /// The DynamoDB table holding every item.
@@ -104,6 +106,29 @@ impl AwsHost {
             self.user_directory()?,
             store.clone(),
             store,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// Users of the developer's app signed in on their phones, their sessions in DynamoDB.
+    pub fn user_sessions(&self) -> Result<UserSessions, HostError> {
+        let store = self.store()?;
+        Ok(UserSessions::new(
+            self.user_directory()?,
+            store.clone(),
+            store,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// What phones push, stored in DynamoDB and announced.
+    pub fn phone_ingest(&self) -> Result<PhoneIngest, HostError> {
+        let store = self.store()?;
+        Ok(PhoneIngest::new(
+            self.user_directory()?,
+            store.clone(),
+            store,
+            self.announcer()?,
             Arc::new(SystemClock),
         ))
     }

@@ -17,13 +17,13 @@ use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
 use vitasync_domain::health_query::HealthReads;
+use vitasync_domain::user_sessions::UserSessions;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    App: FromRef<S>,
+    UserSessions: FromRef<S>,
     HealthReads: FromRef<S>,
 {
     OpenApiRouter::new()

@@ -15,10 +15,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
+use vitasync_domain::ingest::PhoneIngest;
 use vitasync_domain::ingest::SamplePush;
 use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::tenancy::users::UserDirectory;
 use vitasync_domain::time::Timestamp;
+use vitasync_domain::user_sessions::UserSessions;
 
 /// A push of samples may be this large.
 const MAX_SAMPLES_BYTES: usize = 5 * 1024 * 1024;
@@ -26,8 +28,10 @@ const MAX_SAMPLES_BYTES: usize = 5 * 1024 * 1024;
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    App: FromRef<S>,
     Tenancy: FromRef<S>,
+    UserDirectory: FromRef<S>,
+    UserSessions: FromRef<S>,
+    PhoneIngest: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(create_sign_in_token))
@@ -65,11 +69,11 @@ pub struct SignInTokenBody {
     security(("apiKey" = []))
 )]
 async fn create_sign_in_token(
-    State(app): State<App>,
+    State(sessions): State<UserSessions>,
     caller: Caller<Write>,
     Path(user_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<SignInTokenBody>)> {
-    let minted = app
+    let minted = sessions
         .create_sign_in_token(&caller.principal, &user_id)
         .await?;
     Ok((
@@ -149,7 +153,7 @@ pub struct TokenBody {
     )
 )]
 async fn token(
-    State(app): State<App>,
+    State(sessions): State<UserSessions>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(HeaderMap, Json<TokenBody>)> {
@@ -158,11 +162,11 @@ async fn token(
     let tokens = match form.grant_type.as_deref() {
         Some("sign_in_token") => {
             let token = form.sign_in_token.ok_or_else(|| missing("sign_in_token"))?;
-            app.exchange_sign_in_token(&token).await?
+            sessions.exchange_sign_in_token(&token).await?
         }
         Some("refresh_token") => {
             let token = form.refresh_token.ok_or_else(|| missing("refresh_token"))?;
-            app.refresh_user_session(&token).await?
+            sessions.refresh_user_session(&token).await?
         }
         _ => {
             return Err(ApiError::invalid(
@@ -196,12 +200,16 @@ async fn token(
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "Signed out"))
 )]
-async fn revoke(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult<StatusCode> {
+async fn revoke(
+    State(sessions): State<UserSessions>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
     let form = read_form(&headers, &body)?;
     let token = form
         .token
         .ok_or_else(|| ApiError::invalid("token", "is required"))?;
-    app.revoke_user_session(&token).await?;
+    sessions.revoke_user_session(&token).await?;
     Ok(StatusCode::OK)
 }
 
@@ -214,12 +222,9 @@ async fn revoke(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiR
     ),
     security(("userToken" = []))
 )]
-async fn me(State(app): State<App>, me: Me) -> ApiResult<Json<UserBody>> {
+async fn me(State(directory): State<UserDirectory>, me: Me) -> ApiResult<Json<UserBody>> {
     Ok(Json(
-        app.directory
-            .get_user(&me.principal, &me.user_id)
-            .await?
-            .into(),
+        directory.get_user(&me.principal, &me.user_id).await?.into(),
     ))
 }
 
@@ -232,9 +237,11 @@ async fn me(State(app): State<App>, me: Me) -> ApiResult<Json<UserBody>> {
     ),
     security(("userToken" = []))
 )]
-async fn my_connections(State(app): State<App>, me: Me) -> ApiResult<Json<List<ConnectionBody>>> {
-    let connections = app
-        .directory
+async fn my_connections(
+    State(directory): State<UserDirectory>,
+    me: Me,
+) -> ApiResult<Json<List<ConnectionBody>>> {
+    let connections = directory
         .list_connections(&me.principal, &me.user_id)
         .await?;
     Ok(Json(List {
@@ -300,11 +307,11 @@ pub struct SamplesBody {
     security(("userToken" = []))
 )]
 async fn push_samples(
-    State(app): State<App>,
+    State(ingest): State<PhoneIngest>,
     me: Me,
     JsonBody(body): JsonBody<SamplesRequest>,
 ) -> ApiResult<Json<SamplesBody>> {
-    let report = app
+    let report = ingest
         .push_samples(
             &me.principal,
             SamplePush {

@@ -82,14 +82,6 @@ pub(crate) fn failure(code: &str, message: impl Into<String>) -> JobError {
 }
 
 impl App {
-    pub(crate) fn owner_of(connection: &Connection) -> RecordOwner {
-        RecordOwner {
-            workspace: connection.workspace_id.clone(),
-            user: connection.user_id.clone(),
-            connection: connection.id.clone(),
-        }
-    }
-
     /// Runs the job a queue message names. `Ok` when the message is dealt with (the job ended,
     /// or a delayed message will carry it on); `Err` when it should be delivered again (a
     /// store outage, or a message that cannot be read, which ends in the dead-letter queue).
@@ -295,7 +287,7 @@ impl App {
         };
         let counts = store_batch(
             self.ports.health.as_ref(),
-            &Self::owner_of(&connection),
+            &RecordOwner::of(&connection),
             &batch,
         )
         .await?;
@@ -401,18 +393,25 @@ impl App {
         Ok(())
     }
 
-    /// `connection.disconnected`, with the reason recorded on the connection.
+    /// `connection.disconnected`, when this host announces events.
     pub(crate) async fn announce_disconnected(&self, connection: &Connection) {
-        let data = with_fields(
-            connection_data(connection),
-            json!({ "reason": connection.status_reason }),
-        );
-        self.emit(
-            &connection.workspace_id,
-            EventType::ConnectionDisconnected,
-            data,
-        )
-        .await;
+        if let Some(announcer) = &self.announcer {
+            announcer.disconnected(connection).await;
+        }
+    }
+
+    async fn announce_updated(
+        &self,
+        connection: &Connection,
+        data_types: &[&String],
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) {
+        if let Some(announcer) = &self.announcer {
+            announcer
+                .data_updated(connection, data_types, from, to)
+                .await;
+        }
     }
 
     /// `sync.completed` or `sync.failed`, and `data.updated` when the job stored anything.
@@ -442,13 +441,8 @@ impl App {
                     .map(|(name, _)| name)
                     .collect();
                 if !updated.is_empty() {
-                    self.announce_data_updated(
-                        &connection,
-                        &updated,
-                        job.window_from,
-                        job.window_to,
-                    )
-                    .await;
+                    self.announce_updated(&connection, &updated, job.window_from, job.window_to)
+                        .await;
                 }
             }
             JobStatus::Failed => {
@@ -460,58 +454,22 @@ impl App {
         }
     }
 
-    /// `connection.created` for a new connection, `connection.reauthenticated` for one
-    /// connected again.
+    /// `connection.created` or `connection.reauthenticated`, when this host announces events.
     pub(crate) async fn announce_connected(&self, connection: &Connection, created: bool) {
-        let event = if created {
-            EventType::ConnectionCreated
-        } else {
-            EventType::ConnectionReauthenticated
-        };
-        self.emit(&connection.workspace_id, event, connection_data(connection))
-            .await;
+        if let Some(announcer) = &self.announcer {
+            announcer.connected(connection, created).await;
+        }
     }
 
-    /// `data.updated` for what storing `batch` wrote (nothing when it wrote nothing), over the
-    /// batch's time span.
+    /// `data.updated` for what was written, when this host announces events.
     pub(crate) async fn announce_written(
         &self,
         connection: &Connection,
         counts: &BTreeMap<String, crate::jobs::Counts>,
         batch: &crate::health::HealthBatch,
     ) {
-        let updated: Vec<&String> = counts
-            .iter()
-            .filter(|(_, tally)| tally.written > 0)
-            .map(|(name, _)| name)
-            .collect();
-        if updated.is_empty() {
-            return;
+        if let Some(announcer) = &self.announcer {
+            announcer.data_written(connection, counts, batch).await;
         }
-        let span = batch.time_span();
-        self.announce_data_updated(
-            connection,
-            &updated,
-            span.and_then(|(from, _)| Timestamp::from_millis(from)),
-            span.and_then(|(_, to)| Timestamp::from_millis(to)),
-        )
-        .await;
-    }
-
-    /// `data.updated`: which data types of which connection changed, over which time range;
-    /// enough to query them.
-    pub(crate) async fn announce_data_updated(
-        &self,
-        connection: &Connection,
-        data_types: &[&String],
-        from: Option<Timestamp>,
-        to: Option<Timestamp>,
-    ) {
-        let data = with_fields(
-            connection_data(connection),
-            json!({ "dataTypes": data_types, "from": from, "to": to }),
-        );
-        self.emit(&connection.workspace_id, EventType::DataUpdated, data)
-            .await;
     }
 }

@@ -5,7 +5,7 @@ use crate::api_key::Principal;
 use crate::connection::Connection;
 use crate::error::{DomainError, StoreError};
 use crate::events::Announcer;
-use crate::ids::{ConnectionId, UserId};
+use crate::ids::{ConnectionId, UserId, WorkspaceId};
 use crate::page::{Page, PageRequest};
 use crate::ports::{ConnectionStore, UserStore};
 use crate::scope::Scope;
@@ -84,6 +84,15 @@ impl UserDirectory {
             .get_connection(&caller.workspace_id, &user.id, &id)
             .await?
             .ok_or(DomainError::NotFound("connection"))
+    }
+
+    /// The user with these ids, looked up for a token that names them (no caller to check).
+    pub async fn find_user(
+        &self,
+        workspace: &WorkspaceId,
+        id: &UserId,
+    ) -> Result<Option<User>, StoreError> {
+        self.users.get_user(workspace, id).await
     }
 
     /// Ready when the store answers.
