@@ -10,21 +10,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use vitasync_aws::{DynamoStore, KmsKeyManager, SqsQueue};
 use vitasync_contract::{emulator, fixtures};
-use vitasync_domain::App;
 use vitasync_domain::api_key::Principal;
 use vitasync_domain::connect::{AuthorizeParams, CallbackParams, ConnectLinkRequest};
 use vitasync_domain::connection::Connection;
-use vitasync_domain::delivery::Deliveries;
 use vitasync_domain::destinations::DestinationPolicy;
-use vitasync_domain::events::Announcer;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderId;
 use vitasync_domain::queue::{Delivery, JobQueue, Outgoing, QueueError};
 use vitasync_domain::secrets::Vault;
+use vitasync_domain::services::{Services, Wiring};
 use vitasync_domain::sync::SyncSettings;
 use vitasync_domain::time::{Clock, Timestamp};
 use vitasync_domain::user::UserDraft;
-use vitasync_domain::webhook_endpoints::WebhookEndpoints;
 use vitasync_embedded::EmbeddedStore;
 use vitasync_providers::HttpWebhookSender;
 use vitasync_tests::fake_provider::FakeProvider;
@@ -53,10 +50,12 @@ impl TestClock {
     }
 }
 
+/// Builds the harness's services again, with other sync settings or another job queue.
+type Rewire = Box<dyn Fn(SyncSettings, Arc<dyn JobQueue>) -> Services + Send + Sync>;
+
 pub struct Harness {
-    pub app: App,
-    pub webhook_endpoints: WebhookEndpoints,
-    pub delivery_service: Deliveries,
+    pub services: Services,
+    rewire: Rewire,
     pub clock: Arc<TestClock>,
     pub caller: Principal,
     pub user: String,
@@ -149,52 +148,46 @@ pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str
         inner: deliveries,
         sent: Mutex::default(),
     });
-    let announcer = Announcer::new(ports.webhooks.clone(), deliveries.clone(), clock.clone());
-    let webhook_endpoints = WebhookEndpoints::new(
-        ports.webhooks.clone(),
-        vault.clone(),
-        LOCAL_DESTINATIONS,
-        announcer.clone(),
-        clock.clone(),
-    );
-    let delivery_service = Deliveries::new(
-        ports.webhooks.clone(),
-        Arc::new(HttpWebhookSender::new(LOCAL_DESTINATIONS).unwrap()),
-        vault.clone(),
-        announcer.clone(),
-        dead_letters,
-        clock.clone(),
-    );
-    let connect = vitasync_host::connect_settings(&lookup, vault, Some(BASE.into())).unwrap();
-    let app = App::new(ports.clone())
-        .with_providers(vitasync_host::providers_from(&lookup, false))
-        .with_connect(connect)
-        .with_jobs_queue(queue.clone())
-        .with_announcer(announcer)
-        // These tests sync explicitly, window by window.
-        .with_sync_settings(SyncSettings {
+    let rewire: Rewire = {
+        let (ports, deliveries) = (ports.clone(), deliveries.clone());
+        Box::new(move |sync, jobs| {
+            Services::new(Wiring {
+                ports: ports.clone(),
+                jobs,
+                deliveries: deliveries.clone(),
+                dead_letters: dead_letters.clone(),
+                vault: vault.clone(),
+                client: vitasync_host::provider_client().unwrap(),
+                sender: Arc::new(HttpWebhookSender::new(LOCAL_DESTINATIONS).unwrap()),
+                providers: vitasync_host::providers_from(&lookup, false),
+                connect: vitasync_host::connect_settings(&lookup, Some(BASE.into())).unwrap(),
+                sync,
+                destinations: LOCAL_DESTINATIONS,
+            })
+        })
+    };
+    // These tests sync explicitly, window by window.
+    let services = rewire(
+        SyncSettings {
             sync_on_connect: false,
             ..SyncSettings::default()
-        });
-    app.tenancy
+        },
+        queue.clone(),
+    );
+    services
+        .tenancy
         .bootstrap(Some(&SecretString::from(ROOT_KEY)))
         .await
         .unwrap();
-    let caller = app.tenancy.authenticate(Some(ROOT_KEY)).await.unwrap();
+    let caller = services.tenancy.authenticate(Some(ROOT_KEY)).await.unwrap();
     let draft = UserDraft {
         external_id: "wearer".into(),
         ..UserDraft::default()
     };
-    let (user, _) = app
-        .users()
-        .unwrap()
-        .upsert_user(&caller, draft)
-        .await
-        .unwrap();
+    let (user, _) = services.users.upsert_user(&caller, draft).await.unwrap();
     Harness {
-        app,
-        webhook_endpoints,
-        delivery_service,
+        services,
+        rewire,
         clock,
         caller,
         user: user.id.to_string(),
@@ -209,23 +202,28 @@ pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str
 }
 
 impl Harness {
+    /// The same adapters' services with `sync` settings and `jobs` as the job queue.
+    pub fn rewired(&self, sync: SyncSettings, jobs: Arc<dyn JobQueue>) -> Services {
+        (self.rewire)(sync, jobs)
+    }
+
     /// The harness's user signed in on their phone: their tokens, and who they are then.
     pub async fn signed_in(&self) -> (vitasync_domain::user_sessions::TokenSet, Principal) {
         let minted = self
-            .app
-            .user_sessions()
+            .services
+            .user_sessions
             .create_sign_in_token(&self.caller, &self.user)
             .await
             .unwrap();
         let tokens = self
-            .app
-            .user_sessions()
+            .services
+            .user_sessions
             .exchange_sign_in_token(&minted.token)
             .await
             .unwrap();
         let me = self
-            .app
-            .user_sessions()
+            .services
+            .user_sessions
             .authenticate_user(Some(&tokens.access_token))
             .await
             .unwrap();
@@ -234,7 +232,8 @@ impl Harness {
 
     pub async fn link_token(&self) -> String {
         let link = self
-            .app
+            .services
+            .connect
             .create_connect_link(
                 &self.caller,
                 &self.user,
@@ -251,7 +250,8 @@ impl Harness {
     }
 
     pub async fn authorize(&self, token: String) -> Result<String, String> {
-        self.app
+        self.services
+            .connect
             .authorize(
                 self.fake.provider.as_str(),
                 AuthorizeParams {
@@ -282,12 +282,13 @@ impl Harness {
         let consent = self.authorize(token).await.unwrap();
         let callback = self.consent(&consent).await;
         let landing = self
-            .app
+            .services
+            .callback
             .complete_authorization(self.fake.provider.as_str(), callback, BASE)
             .await
             .unwrap();
         let id = query(&landing)["connectionId"].clone();
-        self.app
+        self.services
             .directory
             .get_connection(&self.caller, &self.user, &id)
             .await
@@ -312,7 +313,8 @@ impl Harness {
             assert!(delays.len() < 500, "deliveries keep coming: {delays:?}");
             self.clock.advance(message.delay.as_secs() as i64);
             delays.push(message.delay);
-            self.delivery_service
+            self.services
+                .deliveries
                 .process_delivery_message(&message.body)
                 .await
                 .unwrap();
@@ -332,7 +334,11 @@ impl Harness {
                 return ran;
             }
             for delivery in deliveries {
-                self.app.process_job_message(&delivery.body).await.unwrap();
+                self.services
+                    .worker
+                    .process_message(&delivery.body)
+                    .await
+                    .unwrap();
                 self.queue.delete(&delivery.receipt).await.unwrap();
                 ran += 1;
             }
@@ -340,7 +346,7 @@ impl Harness {
     }
 
     pub async fn reread(&self, connection: &Connection) -> Connection {
-        self.app
+        self.services
             .directory
             .get_connection(&self.caller, &self.user, connection.id.as_str())
             .await

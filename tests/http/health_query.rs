@@ -230,8 +230,8 @@ async fn timeseries_follow_new_york_across_the_march_change(host: Host) {
     let (h, _, _) = seeded(host).await;
     for tz in [Some("America/New_York"), None] {
         let days = h
-            .app
-            .health_reads()
+            .services
+            .health_reads
             .timeseries(&h.caller, &h.user, &weekend("heart_rate", "day", tz))
             .await
             .unwrap();
@@ -245,8 +245,8 @@ async fn timeseries_follow_new_york_across_the_march_change(host: Host) {
         assert_eq!(counts, [1440, 1380], "Sunday had 23 hours");
     }
     let hours = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .timeseries(
             &h.caller,
             &h.user,
@@ -261,15 +261,15 @@ async fn timeseries_follow_new_york_across_the_march_change(host: Host) {
     );
     assert!(hours.buckets.iter().all(|b| b.count == 60));
     let minutes = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .timeseries(&h.caller, &h.user, &weekend("heart_rate", "minute", None))
         .await
         .unwrap();
     assert_eq!(minutes.buckets.len(), 2820);
     let maxima = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .timeseries(
             &h.caller,
             &h.user,
@@ -282,8 +282,8 @@ async fn timeseries_follow_new_york_across_the_march_change(host: Host) {
         .unwrap();
     assert!(maxima.buckets.iter().all(|b| b.value == 89.0));
     let weights = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .timeseries(
             &h.caller,
             &h.user,
@@ -311,8 +311,8 @@ async fn records_page_newest_first_stably_while_data_arrives(host: Host) {
         ..RecordsQuery::default()
     };
     let first = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .list_records(&h.caller, &h.user, &query(None))
         .await
         .unwrap();
@@ -342,8 +342,8 @@ async fn records_page_newest_first_stably_while_data_arrives(host: Host) {
     let mut next = first.next;
     while let Some(after) = next {
         let page = h
-            .app
-            .health_reads()
+            .services
+            .health_reads
             .list_records(&h.caller, &h.user, &query(Some(after)))
             .await
             .unwrap();
@@ -368,8 +368,8 @@ async fn records_page_newest_first_stably_while_data_arrives(host: Host) {
         ..RecordsQuery::default()
     };
     let page = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .list_records(&h.caller, &h.user, &all)
         .await
         .unwrap();
@@ -386,8 +386,8 @@ async fn records_page_newest_first_stably_while_data_arrives(host: Host) {
         ..all
     };
     assert!(
-        h.app
-            .health_reads()
+        h.services
+            .health_reads
             .list_records(&h.caller, &h.user, &oura_only)
             .await
             .unwrap()
@@ -407,8 +407,8 @@ async fn daily_summaries_never_count_a_day_twice(host: Host) {
     .await
     .unwrap();
     let rows = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .daily_summaries(
             &h.caller,
             &h.user,
@@ -451,8 +451,8 @@ async fn daily_summaries_never_count_a_day_twice(host: Host) {
 async fn summary_events_and_personal_records(host: Host) {
     let (h, _, _) = seeded(host).await;
     let summary = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .health_summary(&h.caller, &h.user)
         .await
         .unwrap();
@@ -468,8 +468,8 @@ async fn summary_events_and_personal_records(host: Host) {
     );
 
     let events = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .list_events(
             &h.caller,
             &h.user,
@@ -490,8 +490,8 @@ async fn summary_events_and_personal_records(host: Host) {
         .collect();
     assert_eq!(ids, ["ride-1", "run-2"]);
     let rest = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .list_events(
             &h.caller,
             &h.user,
@@ -508,23 +508,23 @@ async fn summary_events_and_personal_records(host: Host) {
     assert_eq!(rest.items.len(), 1);
     assert!(rest.next.is_none());
     let ride = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .get_event(&h.caller, &h.user, &events.items[0].id)
         .await
         .unwrap();
     assert_eq!(ride.session.distance_m, Some(20_000.0));
     assert!(
-        h.app
-            .health_reads()
+        h.services
+            .health_reads
             .get_event(&h.caller, &h.user, "bm90LWFuLWV2ZW50")
             .await
             .is_err()
     );
 
     let records = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .personal_records(&h.caller, &h.user, None)
         .await
         .unwrap();
@@ -550,15 +550,15 @@ async fn summary_events_and_personal_records(host: Host) {
     );
     assert_eq!(best("sleep_duration", None).0, 25_200.0);
     let steps_only = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .personal_records(&h.caller, &h.user, Some("steps"))
         .await
         .unwrap();
     assert_eq!(steps_only.len(), 1);
     assert!(
-        h.app
-            .health_reads()
+        h.services
+            .health_reads
             .personal_records(&h.caller, &h.user, Some("bogus"))
             .await
             .is_err()
@@ -592,8 +592,8 @@ async fn a_traveller_gets_local_days_wherever_they_are(host: Host) {
         .await
         .unwrap();
     let days = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .timeseries(
             &h.caller,
             &h.user,
@@ -615,8 +615,8 @@ async fn a_traveller_gets_local_days_wherever_they_are(host: Host) {
     assert_eq!((days.buckets[0].value, days.buckets[1].value), (70.0, 60.0));
     // The same readings in one zone put the Tokyo morning on 1 June in Berlin.
     let in_berlin = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .timeseries(
             &h.caller,
             &h.user,
@@ -644,9 +644,8 @@ async fn erasure_leaves_nothing_of_the_user(host: Host) {
         ..UserDraft::default()
     };
     let (someone, _) = h
-        .app
-        .users()
-        .unwrap()
+        .services
+        .users
         .upsert_user(&h.caller, draft)
         .await
         .unwrap();
@@ -663,8 +662,8 @@ async fn erasure_leaves_nothing_of_the_user(host: Host) {
     .await
     .unwrap();
     let deleted = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .erase_health(&h.caller, &h.user)
         .await
         .unwrap();
@@ -690,15 +689,15 @@ async fn erasure_leaves_nothing_of_the_user(host: Host) {
         );
     }
     assert!(
-        h.app
-            .health_reads()
+        h.services
+            .health_reads
             .health_summary(&h.caller, &h.user)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        h.app
+        h.services
             .directory
             .list_connections(&h.caller, &h.user)
             .await
@@ -747,8 +746,8 @@ async fn an_offset_change_inside_an_hour_keeps_both_offsets(host: Host) {
         .await
         .unwrap();
     let page = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .list_records(
             &h.caller,
             &h.user,
@@ -811,8 +810,8 @@ async fn daily_values_are_records_and_chart_by_day(host: Host) {
         .await
         .unwrap();
     let page = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .list_records(
             &h.caller,
             &h.user,
@@ -842,8 +841,8 @@ async fn daily_values_are_records_and_chart_by_day(host: Host) {
         ms("2026-11-21T03:30:00Z")
     );
     let rest = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .list_records(
             &h.caller,
             &h.user,
@@ -860,8 +859,8 @@ async fn daily_values_are_records_and_chart_by_day(host: Host) {
     assert_eq!(rest.items[0].local_date(), "2026-11-18");
 
     let weekly = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .timeseries(
             &h.caller,
             &h.user,
@@ -880,8 +879,8 @@ async fn daily_values_are_records_and_chart_by_day(host: Host) {
         "three days' totals and the samples of the fourth"
     );
     assert!(matches!(
-        h.app
-            .health_reads()
+        h.services
+            .health_reads
             .timeseries(
                 &h.caller,
                 &h.user,

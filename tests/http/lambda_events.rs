@@ -154,25 +154,19 @@ async fn every_sample_event_gets_the_expected_response() {
             continue; // SQS and schedule events: see below and the runtime tests
         }
         let data = tempfile::tempdir().unwrap();
-        let connect = vitasync_host::connect_settings(
-            &|_| None,
-            vitasync_local::embedded_vault(data.path()).unwrap(),
-            None,
-        )
-        .unwrap();
-        let host = vitasync_local::embedded_host(data.path(), &|_| None).unwrap();
-        let mut app = host.app.with_connect(connect);
-        if name == "webhook" {
-            app = app.with_providers(vitasync_host::providers_from(webhook_env, false));
-        }
-        app.tenancy
+        let lookup = |variable: &str| match name.as_str() {
+            "webhook" => webhook_env(variable),
+            _ => None,
+        };
+        let services = vitasync_local::embedded_host(data.path(), &lookup, None)
+            .unwrap()
+            .services;
+        services
+            .tenancy
             .bootstrap(Some(&SecretString::from(EVENTS_ROOT_KEY)))
             .await
             .unwrap();
-        let router = router_for(
-            function_named(&name),
-            vitasync_api::LocalApi::new(app, host.webhook_endpoints).unwrap(),
-        );
+        let router = router_for(function_named(&name), (&services).into());
 
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
@@ -213,18 +207,24 @@ async fn every_sample_event_gets_the_expected_response() {
 #[tokio::test]
 async fn the_queue_workers_sample_batches_fail_only_their_poison_messages() {
     let data = tempfile::tempdir().unwrap();
-    let host = vitasync_local::embedded_host(data.path(), &|_| None).unwrap();
-    let (app, deliveries) = (host.app, host.deliveries);
+    let services = vitasync_local::embedded_host(data.path(), &|_| None, None)
+        .unwrap()
+        .services;
     for function in ["sync-worker", "deliver"] {
         for (file, event) in samples(function) {
             let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_value(event)
                 .unwrap_or_else(|err| panic!("{function}/{file} is not an SQS event: {err}"));
-            let response = vitasync_aws::consumer::handle_sqs_event(event, |delivery| {
-                let (app, deliveries) = (app.clone(), deliveries.clone());
+            let response = vitasync_aws::consumer::handle_sqs_event(event, |message| {
+                let services = services.clone();
                 async move {
                     match function {
-                        "deliver" => deliveries.process_delivery_message(&delivery.body).await,
-                        _ => app.process_job_message(&delivery.body).await,
+                        "deliver" => {
+                            services
+                                .deliveries
+                                .process_delivery_message(&message.body)
+                                .await
+                        }
+                        _ => services.worker.process_message(&message.body).await,
                     }
                 }
             })

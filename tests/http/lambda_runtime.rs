@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use vitasync_contract::{emulator, fixtures};
-use vitasync_domain::App;
 use vitasync_domain::connection::{Connection, ConnectionStatus};
 use vitasync_domain::ids::{ConnectionId, UserId, WorkspaceId};
 use vitasync_domain::provider::ProviderId;
+use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::time::Timestamp;
 use vitasync_tests::runtime_stub::RuntimeStub;
 
@@ -52,8 +52,7 @@ async fn function_binaries_answer_their_sample_events_from_dynamodb() {
     for function in vitasync_api::Function::LAMBDAS.map(vitasync_api::Function::binary) {
         let table = fixtures::new_table().await;
         let (ports, _) = fixtures::dynamo_ports_on(&table).await;
-        App::new(ports)
-            .tenancy
+        Tenancy::new(ports.workspaces, ports.api_keys, ports.clock)
             .bootstrap(Some(&SecretString::from(EVENTS_ROOT_KEY)))
             .await
             .unwrap();

@@ -395,34 +395,34 @@ async fn a_users_token_reaches_that_user_alone() {
 async fn tokens_expire(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
     let late = h
-        .app
-        .user_sessions()
+        .services
+        .user_sessions
         .create_sign_in_token(&h.caller, &h.user)
         .await
         .unwrap();
     h.clock.advance(11 * 60);
     assert!(matches!(
-        h.app
-            .user_sessions()
+        h.services
+            .user_sessions
             .exchange_sign_in_token(&late.token)
             .await,
         Err(DomainError::InvalidGrant(_))
     ));
     let minted = h
-        .app
-        .user_sessions()
+        .services
+        .user_sessions
         .create_sign_in_token(&h.caller, &h.user)
         .await
         .unwrap();
     let tokens = h
-        .app
-        .user_sessions()
+        .services
+        .user_sessions
         .exchange_sign_in_token(&minted.token)
         .await
         .unwrap();
     let me = h
-        .app
-        .user_sessions()
+        .services
+        .user_sessions
         .authenticate_user(Some(&tokens.access_token))
         .await
         .unwrap();
@@ -432,21 +432,21 @@ async fn tokens_expire(host: Host) {
     );
     h.clock.advance(3601);
     assert!(matches!(
-        h.app
-            .user_sessions()
+        h.services
+            .user_sessions
             .authenticate_user(Some(&tokens.access_token))
             .await,
         Err(DomainError::Unauthenticated(_))
     ));
     // The refresh token still works, and brings a fresh access token.
     let fresh = h
-        .app
-        .user_sessions()
+        .services
+        .user_sessions
         .refresh_user_session(&tokens.refresh_token)
         .await
         .unwrap();
-    h.app
-        .user_sessions()
+    h.services
+        .user_sessions
         .authenticate_user(Some(&fresh.access_token))
         .await
         .unwrap();
@@ -463,7 +463,8 @@ async fn pushes_are_idempotent(host: Host) {
         sessions: batch["sessions"].as_array().unwrap().clone(),
     };
     let receiver = Receiver::start(&[204]).await;
-    h.webhook_endpoints
+    h.services
+        .webhook_endpoints
         .create_endpoint(
             &h.caller,
             EndpointDraft {
@@ -475,17 +476,15 @@ async fn pushes_are_idempotent(host: Host) {
         .await
         .unwrap();
     let first = h
-        .app
-        .phone_ingest()
-        .unwrap()
+        .services
+        .phone_ingest
         .push_samples(&me, push())
         .await
         .unwrap();
     assert_eq!(first.accepted, 8);
     let again = h
-        .app
-        .phone_ingest()
-        .unwrap()
+        .services
+        .phone_ingest
         .push_samples(&me, push())
         .await
         .unwrap();
@@ -520,8 +519,8 @@ async fn pushes_are_idempotent(host: Host) {
     );
     // A phone source filters reads like any provider.
     let from_phone = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .list_records(
             &me,
             &h.user,
@@ -541,7 +540,7 @@ async fn pushes_are_idempotent(host: Host) {
             .all(|r| r.provider == ProviderId::AppleHealth)
     );
     let connections = h
-        .app
+        .services
         .directory
         .list_connections(&me, &h.user)
         .await
@@ -550,9 +549,8 @@ async fn pushes_are_idempotent(host: Host) {
     assert_eq!(connections[0].provider, ProviderId::AppleHealth);
     // A phone's store has nothing to fetch.
     assert!(matches!(
-        h.app
-            .sync_jobs()
-            .unwrap()
+        h.services
+            .sync_jobs
             .trigger_sync(
                 &h.caller,
                 &h.user,

@@ -47,16 +47,14 @@ async fn connected_on(host: Host, provider: ProviderId) -> (Harness, Connection)
 
 async fn sync(h: &Harness, connection: &Connection) -> SyncJob {
     let job = h
-        .app
-        .sync_jobs()
-        .unwrap()
+        .services
+        .sync_jobs
         .trigger_sync(&h.caller, &h.user, connection.id.as_str(), early_march())
         .await
         .unwrap();
     drain(h).await;
-    h.app
-        .sync_jobs()
-        .unwrap()
+    h.services
+        .sync_jobs
         .get_job(&h.caller, job.id.as_str())
         .await
         .unwrap()
@@ -70,7 +68,11 @@ async fn drain(h: &Harness) {
             break;
         }
         for delivery in deliveries {
-            h.app.process_job_message(&delivery.body).await.unwrap();
+            h.services
+                .worker
+                .process_message(&delivery.body)
+                .await
+                .unwrap();
             h.queue.delete(&delivery.receipt).await.unwrap();
         }
     }
@@ -223,11 +225,14 @@ async fn whoop_throttling_waits_for_the_reset_and_an_ungranted_scope_is_skipped(
     assert_eq!(job.status, JobStatus::Queued);
     let retry = h.queue.sent().pop().unwrap();
     assert_eq!(retry.delay, Duration::from_secs(45));
-    h.app.process_job_message(&retry.body).await.unwrap();
+    h.services
+        .worker
+        .process_message(&retry.body)
+        .await
+        .unwrap();
     let done = h
-        .app
-        .sync_jobs()
-        .unwrap()
+        .services
+        .sync_jobs
         .get_job(&h.caller, job.id.as_str())
         .await
         .unwrap();
@@ -473,9 +478,8 @@ async fn fitbit_through_google_health_rollups_points_sleep_and_exercise(host: Ho
     let h = harness_on(host, ProviderId::Fitbit).await;
     let connection = h.connect().await;
     let job = h
-        .app
-        .sync_jobs()
-        .unwrap()
+        .services
+        .sync_jobs
         .trigger_sync(
             &h.caller,
             &h.user,
@@ -490,9 +494,8 @@ async fn fitbit_through_google_health_rollups_points_sleep_and_exercise(host: Ho
         .unwrap();
     drain(&h).await;
     let job = h
-        .app
-        .sync_jobs()
-        .unwrap()
+        .services
+        .sync_jobs
         .get_job(&h.caller, job.id.as_str())
         .await
         .unwrap();
@@ -580,9 +583,8 @@ async fn a_google_health_scope_the_user_unticked_is_skipped() {
     let connection = h.connect().await;
     h.fake.forbid("/v4/users/me/dataTypes/sleep/dataPoints");
     let job = h
-        .app
-        .sync_jobs()
-        .unwrap()
+        .services
+        .sync_jobs
         .trigger_sync(
             &h.caller,
             &h.user,
@@ -597,9 +599,8 @@ async fn a_google_health_scope_the_user_unticked_is_skipped() {
         .unwrap();
     drain(&h).await;
     let job = h
-        .app
-        .sync_jobs()
-        .unwrap()
+        .services
+        .sync_jobs
         .get_job(&h.caller, job.id.as_str())
         .await
         .unwrap();
@@ -686,9 +687,8 @@ async fn garmin_summaries_pulled_by_upload_day_and_older_history_backfilled() {
     // A window reaching back two months: the last week pulled, the rest asked for by
     // backfill requests of at most 30 days (the data arrives later by push).
     let long = h
-        .app
-        .sync_jobs()
-        .unwrap()
+        .services
+        .sync_jobs
         .trigger_sync(
             &h.caller,
             &h.user,
@@ -703,9 +703,8 @@ async fn garmin_summaries_pulled_by_upload_day_and_older_history_backfilled() {
         .unwrap();
     drain(&h).await;
     let long = h
-        .app
-        .sync_jobs()
-        .unwrap()
+        .services
+        .sync_jobs
         .get_job(&h.caller, long.id.as_str())
         .await
         .unwrap();

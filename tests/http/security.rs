@@ -80,7 +80,7 @@ async fn only_the_root_key_manages_the_root_key() {
 async fn root_key_is_out_of_reach_of_other_admin_keys(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
     let issued = h
-        .app
+        .services
         .tenancy
         .create_key(
             &h.caller,
@@ -93,25 +93,31 @@ async fn root_key_is_out_of_reach_of_other_admin_keys(host: Host) {
         .await
         .unwrap();
     let admin = h
-        .app
+        .services
         .tenancy
         .authenticate(Some(secrecy::ExposeSecret::expose_secret(&issued.secret)))
         .await
         .unwrap();
     let root_id = h.caller.key_id.clone().unwrap();
     assert!(matches!(
-        h.app.tenancy.rotate_key(&admin, root_id.as_str()).await,
+        h.services
+            .tenancy
+            .rotate_key(&admin, root_id.as_str())
+            .await,
         Err(DomainError::NotFound(_))
     ));
     assert!(matches!(
-        h.app.tenancy.delete_key(&admin, root_id.as_str()).await,
+        h.services
+            .tenancy
+            .delete_key(&admin, root_id.as_str())
+            .await,
         Err(DomainError::NotFound(_))
     ));
-    let keys = h.app.tenancy.list_keys(&admin).await.unwrap();
+    let keys = h.services.tenancy.list_keys(&admin).await.unwrap();
     assert!(keys.iter().all(|key| !key.root));
     // The root key still works and still sees itself.
     assert!(
-        h.app
+        h.services
             .tenancy
             .authenticate(Some(ROOT_KEY))
             .await
@@ -119,7 +125,7 @@ async fn root_key_is_out_of_reach_of_other_admin_keys(host: Host) {
             .root
     );
     assert!(
-        h.app
+        h.services
             .tenancy
             .list_keys(&h.caller)
             .await
@@ -132,22 +138,21 @@ async fn root_key_is_out_of_reach_of_other_admin_keys(host: Host) {
 async fn a_deleted_users_refresh_token_is_refused(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
     let (tokens, _) = h.signed_in().await;
-    h.app
-        .users()
-        .unwrap()
+    h.services
+        .users
         .delete_user(&h.caller, &h.user)
         .await
         .unwrap();
     assert!(matches!(
-        h.app
-            .user_sessions()
+        h.services
+            .user_sessions
             .refresh_user_session(&tokens.refresh_token)
             .await,
         Err(DomainError::InvalidGrant(_))
     ));
     assert!(
-        h.app
-            .user_sessions()
+        h.services
+            .user_sessions
             .authenticate_user(Some(&tokens.access_token))
             .await
             .is_err()
@@ -331,9 +336,8 @@ async fn listings_skip_empty_months_and_find_old_data(host: Host) {
         sessions: Vec::new(),
     };
     assert_eq!(
-        h.app
-            .phone_ingest()
-            .unwrap()
+        h.services
+            .phone_ingest
             .push_samples(&me, push)
             .await
             .unwrap()
@@ -347,16 +351,16 @@ async fn listings_skip_empty_months_and_find_old_data(host: Host) {
         ..RecordsQuery::default()
     };
     let first = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .list_records(&h.caller, &h.user, &query(None))
         .await
         .unwrap();
     assert_eq!(first.items.len(), 1);
     assert_eq!(first.items[0].at_ms, 1_795_240_800_000);
     let second = h
-        .app
-        .health_reads()
+        .services
+        .health_reads
         .list_records(&h.caller, &h.user, &query(first.next.clone()))
         .await
         .unwrap();

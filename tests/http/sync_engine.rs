@@ -60,9 +60,8 @@ async fn withings(host: Host) -> (Harness, Connection) {
 
 impl Harness {
     async fn trigger(&self, connection: &Connection, request: SyncRequest) -> SyncJob {
-        self.app
-            .sync_jobs()
-            .unwrap()
+        self.services
+            .sync_jobs
             .trigger_sync(&self.caller, &self.user, connection.id.as_str(), request)
             .await
             .unwrap()
@@ -72,14 +71,17 @@ impl Harness {
     async fn deliver_delayed(&self) -> Duration {
         let last = self.queue.sent().pop().expect("a message was sent");
         self.clock.advance(last.delay.as_secs() as i64);
-        self.app.process_job_message(&last.body).await.unwrap();
+        self.services
+            .worker
+            .process_message(&last.body)
+            .await
+            .unwrap();
         last.delay
     }
 
     async fn job(&self, job: &SyncJob) -> SyncJob {
-        self.app
-            .sync_jobs()
-            .unwrap()
+        self.services
+            .sync_jobs
             .get_job(&self.caller, job.id.as_str())
             .await
             .unwrap()
@@ -424,8 +426,8 @@ async fn a_message_delivered_twice_runs_once_with_one_refresh(host: Host) {
     h.fake.slow_refresh(Duration::from_millis(200));
     let body = h.queue.sent()[0].body.clone();
     let (a, b) = tokio::join!(
-        h.app.process_job_message(&body),
-        h.app.process_job_message(&body)
+        h.services.worker.process_message(&body),
+        h.services.worker.process_message(&body)
     );
     a.unwrap();
     b.unwrap();
@@ -437,7 +439,7 @@ async fn a_message_delivered_twice_runs_once_with_one_refresh(host: Host) {
 
 async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
     let (h, connection) = withings(host).await;
-    let round = h.app.sync_jobs().unwrap().queue_due_syncs().await.unwrap();
+    let round = h.services.sync_jobs.queue_due_syncs().await.unwrap();
     assert_eq!(
         round,
         DueSyncs {
@@ -447,7 +449,7 @@ async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
         },
         "never synced"
     );
-    let again = h.app.sync_jobs().unwrap().queue_due_syncs().await.unwrap();
+    let again = h.services.sync_jobs.queue_due_syncs().await.unwrap();
     assert_eq!(
         again,
         DueSyncs {
@@ -461,18 +463,18 @@ async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
     let synced_at = h.clock.now();
     assert_eq!(h.reread(&connection).await.last_synced_at, Some(synced_at));
     assert_eq!(
-        h.app.sync_jobs().unwrap().queue_due_syncs().await.unwrap(),
+        h.services.sync_jobs.queue_due_syncs().await.unwrap(),
         DueSyncs::default()
     );
 
     // Six hours on (the default poll interval), it is due again.
     h.clock.advance(6 * 3600 - 60);
     assert_eq!(
-        h.app.sync_jobs().unwrap().queue_due_syncs().await.unwrap(),
+        h.services.sync_jobs.queue_due_syncs().await.unwrap(),
         DueSyncs::default()
     );
     h.clock.advance(120);
-    let later = h.app.sync_jobs().unwrap().queue_due_syncs().await.unwrap();
+    let later = h.services.sync_jobs.queue_due_syncs().await.unwrap();
     assert_eq!(
         later,
         DueSyncs {
@@ -483,9 +485,8 @@ async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
     );
     assert_eq!(h.work_queue().await, 1);
     let jobs = h
-        .app
-        .sync_jobs()
-        .unwrap()
+        .services
+        .sync_jobs
         .list_jobs(
             &h.caller,
             &h.user,
@@ -542,8 +543,9 @@ async fn a_job_whose_message_was_lost_does_not_block_the_connection(host: Host) 
     assert_eq!(ended.status, JobStatus::Failed);
     assert_eq!(ended.error.unwrap().code, "abandoned");
     // The lost message turning up late runs nothing; the fresh job runs.
-    h.app
-        .process_job_message(&h.queue.sent()[0].body)
+    h.services
+        .worker
+        .process_message(&h.queue.sent()[0].body)
         .await
         .unwrap();
     assert_eq!(h.job(&lost).await.status, JobStatus::Failed);
@@ -565,7 +567,7 @@ async fn a_spent_call_budget_delays_the_job_until_the_window_ends(host: Host) {
             false,
         ),
     );
-    h.app = h.app.clone().with_sync_settings(settings);
+    h.services = h.rewired(settings, h.queue.clone());
     let first = h.sync(&connection, march_window()).await;
     assert_eq!(first.status, JobStatus::Succeeded);
     let second = h.sync(&connection, march_window()).await;
@@ -606,11 +608,11 @@ impl JobQueue for DownQueue {
 
 async fn a_scheduler_round_survives_a_queue_that_is_down(host: Host) {
     let (h, _connection) = withings(host).await;
-    let down = h
-        .app
-        .clone()
-        .with_jobs_queue(std::sync::Arc::new(DownQueue));
-    let round = down.sync_jobs().unwrap().queue_due_syncs().await.unwrap();
+    let down = h.rewired(
+        vitasync_domain::sync::SyncSettings::default(),
+        std::sync::Arc::new(DownQueue),
+    );
+    let round = down.sync_jobs.queue_due_syncs().await.unwrap();
     assert_eq!(
         round,
         DueSyncs {
@@ -620,7 +622,7 @@ async fn a_scheduler_round_survives_a_queue_that_is_down(host: Host) {
         }
     );
     // The job that could not be queued ended, so the next round queues a fresh one.
-    let round = h.app.sync_jobs().unwrap().queue_due_syncs().await.unwrap();
+    let round = h.services.sync_jobs.queue_due_syncs().await.unwrap();
     assert_eq!(
         round,
         DueSyncs {

@@ -23,14 +23,15 @@ async fn connect_links_and_authorizations_expire() {
     let callback = h.consent(&consent).await;
     h.clock.advance(601);
     let failure = h
-        .app
+        .services
+        .callback
         .complete_authorization("oura", callback, BASE)
         .await
         .unwrap_err();
     assert_eq!(failure.code, "invalid_state");
     assert_eq!(h.fake.token_calls(), 0);
     let listed = h
-        .app
+        .services
         .directory
         .list_connections(&h.caller, &h.user)
         .await
@@ -51,7 +52,7 @@ async fn racing_refreshes_on_dynamodb_and_kms_call_the_provider_once() {
 async fn racing_refreshes(host: Host) {
     let h = harness_on(host, ProviderId::Oura).await;
     let connection = h.connect().await;
-    let before = h.app.access_token(&connection).await.unwrap();
+    let before = h.services.tokens.access_token(&connection).await.unwrap();
     assert_eq!(h.fake.refresh_calls(), 0, "a fresh token is used as it is");
 
     // Past expiry, with a provider slow enough for the callers to overlap. Oura's refresh
@@ -59,8 +60,8 @@ async fn racing_refreshes(host: Host) {
     h.clock.advance(86_400);
     h.fake.slow_refresh(Duration::from_millis(300));
     let (first, second) = tokio::join!(
-        h.app.access_token(&connection),
-        h.app.access_token(&connection)
+        h.services.tokens.access_token(&connection),
+        h.services.tokens.access_token(&connection)
     );
     let (first, second) = (first.unwrap(), second.unwrap());
     assert_eq!(
@@ -72,7 +73,7 @@ async fn racing_refreshes(host: Host) {
     assert_ne!(first.expose_secret(), before.expose_secret());
 
     // The new pair was stored: the next caller uses it without refreshing.
-    let third = h.app.access_token(&connection).await.unwrap();
+    let third = h.services.tokens.access_token(&connection).await.unwrap();
     assert_eq!(third.expose_secret(), first.expose_secret());
     assert_eq!(h.fake.refresh_calls(), 1);
     let refreshed = h.reread(&connection).await;
@@ -82,7 +83,7 @@ async fn racing_refreshes(host: Host) {
     // And the rotated refresh token works next time.
     h.clock.advance(86_400);
     h.fake.slow_refresh(Duration::ZERO);
-    h.app.access_token(&connection).await.unwrap();
+    h.services.tokens.access_token(&connection).await.unwrap();
     assert_eq!(h.fake.refresh_calls(), 2);
 
     // Whatever the table holds, no token is readable in it.
@@ -106,7 +107,12 @@ async fn a_refused_refresh_marks_the_connection_in_error() {
     let connection = h.connect().await;
     h.clock.advance(10_800);
     h.fake.refuse_refresh();
-    let err = h.app.access_token(&connection).await.unwrap_err();
+    let err = h
+        .services
+        .tokens
+        .access_token(&connection)
+        .await
+        .unwrap_err();
     assert!(matches!(err, AccessError::Refused), "{err:?}");
     let failed = h.reread(&connection).await;
     assert_eq!(failed.status, ConnectionStatus::Error);
@@ -123,12 +129,17 @@ async fn a_refused_refresh_marks_the_connection_in_error() {
 async fn a_disconnected_connection_has_no_token_to_give() {
     let h = harness(ProviderId::Whoop).await;
     let connection = h.connect().await;
-    h.app
+    h.services
+        .disconnector
         .disconnect(&h.caller, &h.user, connection.id.as_str())
         .await
         .unwrap();
     assert!(matches!(
-        h.app.access_token(&connection).await.unwrap_err(),
+        h.services
+            .tokens
+            .access_token(&connection)
+            .await
+            .unwrap_err(),
         AccessError::NotConnected
     ));
     assert_eq!(h.fake.requests_to("/v2/user/access").len(), 1);

@@ -37,7 +37,8 @@ async fn withings_connections_subscribe_and_unsubscribe(host: Host) {
 
     // Registering again (after fixing the URL, say) subscribes every category again.
     let registration = h
-        .app
+        .services
+        .subscriptions
         .register_connection_webhooks(&h.caller, &h.user, connection.id.as_str())
         .await
         .unwrap();
@@ -46,7 +47,8 @@ async fn withings_connections_subscribe_and_unsubscribe(host: Host) {
     assert_eq!(h.fake.requests_to("/notify").len(), 2 * APPLIS.len());
 
     // Disconnecting revokes them, then the grant.
-    h.app
+    h.services
+        .disconnector
         .disconnect(&h.caller, &h.user, connection.id.as_str())
         .await
         .unwrap();
@@ -66,7 +68,8 @@ async fn withings_connections_subscribe_and_unsubscribe(host: Host) {
         .expect("the grant was revoked");
     assert!(revokes.iter().all(|i| *i < grant_revoked));
     assert!(matches!(
-        h.app
+        h.services
+            .subscriptions
             .register_connection_webhooks(&h.caller, &h.user, connection.id.as_str())
             .await,
         Err(DomainError::Conflict(_))
@@ -83,13 +86,15 @@ async fn oura_app_subscriptions_are_made_once_and_renewed(host: Host) {
     let connection = h.connect().await;
     // Oura subscribes per app, not per connection.
     assert!(matches!(
-        h.app
+        h.services
+            .subscriptions
             .register_connection_webhooks(&h.caller, &h.user, connection.id.as_str())
             .await,
         Err(DomainError::Conflict(_))
     ));
     let (_, callback, made) = h
-        .app
+        .services
+        .subscriptions
         .subscribe_provider_app(&h.caller, "oura")
         .await
         .unwrap();
@@ -104,7 +109,8 @@ async fn oura_app_subscriptions_are_made_once_and_renewed(host: Host) {
             .count()
     };
     // Again: nothing new.
-    h.app
+    h.services
+        .subscriptions
         .subscribe_provider_app(&h.caller, "oura")
         .await
         .unwrap();
@@ -113,7 +119,8 @@ async fn oura_app_subscriptions_are_made_once_and_renewed(host: Host) {
     // Close to expiry: renewed.
     h.fake.expire_subscriptions("2026-11-25T00:00:00+00:00");
     let renewed = h
-        .app
+        .services
+        .subscriptions
         .subscribe_provider_app(&h.caller, "oura")
         .await
         .unwrap()

@@ -66,7 +66,8 @@ fn hmac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
 
 impl Harness {
     async fn push(&self, request: PushRequest) -> PushReply {
-        self.app
+        self.services
+            .pushes
             .receive_push(self.fake.provider.as_str(), &request)
             .await
             .unwrap()
@@ -78,9 +79,8 @@ impl Harness {
         for message in self.queue.sent() {
             if let Ok(message) = serde_json::from_str::<JobMessage>(&message.body) {
                 jobs.push(
-                    self.app
-                        .sync_jobs()
-                        .unwrap()
+                    self.services
+                        .sync_jobs
                         .get_job(&self.caller, message.job_id.as_str())
                         .await
                         .unwrap(),
@@ -93,8 +93,8 @@ impl Harness {
     /// The user's steps on `date`, as the query API reports them.
     async fn steps_on(&self, date: &str) -> Option<f64> {
         let rows = self
-            .app
-            .health_reads()
+            .services
+            .health_reads
             .daily_summaries(
                 &self.caller,
                 &self.user,
@@ -110,7 +110,7 @@ impl Harness {
     }
 
     fn now_seconds(&self) -> i64 {
-        self.app.now().millis() / 1000
+        vitasync_domain::time::Clock::now(self.clock.as_ref()).millis() / 1000
     }
 }
 
@@ -182,7 +182,10 @@ async fn strava_handshake_and_events(host: Host) {
         ConnectionStatus::Active,
         "a forged push ends nothing"
     );
-    assert!(h.app.access_token(&kept).await.is_ok(), "tokens kept");
+    assert!(
+        h.services.tokens.access_token(&kept).await.is_ok(),
+        "tokens kept"
+    );
 
     // A real one: the provider refuses the user's token, and the connection ends.
     h.fake.reject_all_access();
@@ -310,7 +313,7 @@ async fn whoop_signed_events(host: Host) {
             ("x-whoop-signature-timestamp", timestamp),
         ]
     };
-    let now_ms = h.app.now().millis();
+    let now_ms = vitasync_domain::time::Clock::now(h.clock.as_ref()).millis();
     assert_eq!(
         h.push(post(&signed(now_ms, "wrong"), &body)).await,
         PushReply::status(401)
@@ -821,7 +824,8 @@ async fn garmin_backfills_arrive_by_push_and_are_stored_once(host: Host) {
     let h = garmin_harness(host).await;
     let connection = h.connect().await;
     let receiver = vitasync_tests::receiver::Receiver::start(&[204]).await;
-    h.webhook_endpoints
+    h.services
+        .webhook_endpoints
         .create_endpoint(
             &h.caller,
             vitasync_domain::webhook_endpoints::EndpointDraft {
@@ -835,9 +839,8 @@ async fn garmin_backfills_arrive_by_push_and_are_stored_once(host: Host) {
     // Two weeks back: the older week by backfill (accepted, answered later), the newer one
     // pulled by upload time (nothing was uploaded then).
     let job = h
-        .app
-        .sync_jobs()
-        .unwrap()
+        .services
+        .sync_jobs
         .trigger_sync(
             &h.caller,
             &h.user,
@@ -852,9 +855,8 @@ async fn garmin_backfills_arrive_by_push_and_are_stored_once(host: Host) {
         .unwrap();
     h.work_queue().await;
     let job = h
-        .app
-        .sync_jobs()
-        .unwrap()
+        .services
+        .sync_jobs
         .get_job(&h.caller, job.id.as_str())
         .await
         .unwrap();

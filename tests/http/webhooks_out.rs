@@ -21,7 +21,8 @@ impl Harness {
         url: &str,
         events: &[&str],
     ) -> (WebhookEndpoint, SecretString) {
-        self.webhook_endpoints
+        self.services
+            .webhook_endpoints
             .create_endpoint(
                 caller,
                 EndpointDraft {
@@ -40,9 +41,8 @@ impl Harness {
             external_id: external_id.into(),
             ..UserDraft::default()
         };
-        self.app
-            .users()
-            .unwrap()
+        self.services
+            .users
             .upsert_user(caller, draft)
             .await
             .unwrap();
@@ -95,6 +95,7 @@ async fn a_receiver_failing_three_times_gets_the_event_once_more_after_each_fail
         "a wait longer than the queue allows is made of hops"
     );
     let delivery = &h
+        .services
         .webhook_endpoints
         .list_deliveries(&h.caller, endpoint.id.as_str(), &page())
         .await
@@ -128,6 +129,7 @@ async fn a_receiver_that_never_succeeds_ends_in_the_dead_letter_queue(host: Host
     h.run_deliveries().await;
     assert_eq!(receiver.received().len(), 8, "eight attempts in all");
     let delivery = h
+        .services
         .webhook_endpoints
         .list_deliveries(&h.caller, endpoint.id.as_str(), &page())
         .await
@@ -151,6 +153,7 @@ async fn a_receiver_that_never_succeeds_ends_in_the_dead_letter_queue(host: Host
     assert_eq!(dead.len(), 1);
     assert!(dead[0].body.contains(delivery.id.as_str()));
     let endpoint = h
+        .services
         .webhook_endpoints
         .get_endpoint(&h.caller, endpoint.id.as_str())
         .await
@@ -160,7 +163,8 @@ async fn a_receiver_that_never_succeeds_ends_in_the_dead_letter_queue(host: Host
     // Resending after the receiver is fixed starts the schedule over, and a success makes the
     // endpoint active again.
     let fixed = Receiver::start(&[204]).await;
-    h.webhook_endpoints
+    h.services
+        .webhook_endpoints
         .update_endpoint(
             &h.caller,
             endpoint.id.as_str(),
@@ -171,7 +175,8 @@ async fn a_receiver_that_never_succeeds_ends_in_the_dead_letter_queue(host: Host
         )
         .await
         .unwrap();
-    h.webhook_endpoints
+    h.services
+        .webhook_endpoints
         .resend_delivery(&h.caller, endpoint.id.as_str(), delivery.id.as_str())
         .await
         .unwrap();
@@ -182,6 +187,7 @@ async fn a_receiver_that_never_succeeds_ends_in_the_dead_letter_queue(host: Host
         delivery.message_id()
     );
     let endpoint = h
+        .services
         .webhook_endpoints
         .get_endpoint(&h.caller, endpoint.id.as_str())
         .await
@@ -192,13 +198,13 @@ async fn a_receiver_that_never_succeeds_ends_in_the_dead_letter_queue(host: Host
 async fn events_reach_only_their_own_workspace_and_listeners(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
     let (_, other_key) = h
-        .app
+        .services
         .tenancy
         .create_workspace(&h.caller, "other-team", None)
         .await
         .unwrap();
     let other = h
-        .app
+        .services
         .tenancy
         .authenticate(Some(secrecy::ExposeSecret::expose_secret(
             &other_key.secret,
@@ -246,9 +252,8 @@ async fn a_sync_announces_its_end_and_the_data_it_changed(host: Host) {
         data_types: Vec::new(),
     };
     for _ in 0..2 {
-        h.app
-            .sync_jobs()
-            .unwrap()
+        h.services
+            .sync_jobs
             .trigger_sync(&h.caller, &h.user, connection.id.as_str(), window.clone())
             .await
             .unwrap();

@@ -3,23 +3,19 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use vitasync_domain::App;
-use vitasync_domain::delivery::Deliveries;
 use vitasync_domain::destinations::DestinationPolicy;
-use vitasync_domain::events::Announcer;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::queue::JobQueue;
 use vitasync_domain::secrets::Vault;
-use vitasync_domain::time::{Clock, SystemClock};
-use vitasync_domain::webhook_endpoints::WebhookEndpoints;
+use vitasync_domain::services::{Services, Wiring};
+use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::time::SystemClock;
 use vitasync_embedded::{EmbeddedStore, LocalKeyManager};
-use vitasync_host::{HostError, allow_private_destinations};
+use vitasync_host::{
+    HostError, allow_private_destinations, connect_settings, provider_client, providers_from,
+    sync_settings,
+};
 use vitasync_providers::HttpWebhookSender;
-
-/// The use cases over the embedded adapters, with their files in `data_dir`.
-pub fn embedded_app(data_dir: &Path) -> Result<App, HostError> {
-    Ok(embedded_host(data_dir, &|name| std::env::var(name).ok())?.app)
-}
 
 /// How many times a job message is received before it moves to the dead-letter queue.
 pub const JOB_MAX_RECEIVES: u32 = 5;
@@ -28,20 +24,20 @@ pub const JOB_MAX_RECEIVES: u32 = 5;
 /// (only a store outage makes it fail: failed attempts become delayed messages).
 pub const DELIVERY_MAX_RECEIVES: u32 = 5;
 
-/// The local host's adapters and services, and the queues its background workers drain.
+/// The local host's services, and the queues its background workers drain.
 pub struct EmbeddedHost {
-    pub app: App,
-    pub webhook_endpoints: WebhookEndpoints,
-    pub deliveries: Deliveries,
+    pub services: Services,
     pub jobs: Arc<dyn JobQueue>,
-    pub delivery_queue: Arc<dyn JobQueue>,
+    pub deliveries: Arc<dyn JobQueue>,
 }
 
-/// The use cases over the embedded adapters, with sync jobs and webhook deliveries queued on
-/// the embedded queue, and events signed with secrets sealed under the local master key.
+/// Every service over the embedded adapters in `data_dir`, configured from `lookup`, reached
+/// at `public_url`. Sync jobs and webhook deliveries are queued on the embedded queue, secrets
+/// sealed under the local master key, and the demo provider is on unless turned off.
 pub fn embedded_host(
     data_dir: &Path,
     lookup: &dyn Fn(&str) -> Option<String>,
+    public_url: Option<String>,
 ) -> Result<EmbeddedHost, HostError> {
     let store = Arc::new(EmbeddedStore::open(data_dir)?);
     let jobs: Arc<dyn JobQueue> = Arc::new(store.queue("jobs", JOB_MAX_RECEIVES));
@@ -56,34 +52,30 @@ pub fn embedded_host(
     };
     let sender =
         HttpWebhookSender::new(destinations).map_err(|err| HostError::Config(err.to_string()))?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let announcer = Announcer::new(store.clone(), deliveries.clone(), clock.clone());
-    let vault = embedded_vault(data_dir)?;
-    let webhook_endpoints = WebhookEndpoints::new(
-        store.clone(),
-        vault.clone(),
-        destinations,
-        announcer.clone(),
-        clock.clone(),
-    );
-    let delivery_service = Deliveries::new(
-        store.clone(),
-        Arc::new(sender),
-        vault,
-        announcer.clone(),
+    let services = Services::new(Wiring {
+        ports: Ports::from_store(store, Arc::new(SystemClock)),
+        jobs: jobs.clone(),
+        deliveries: deliveries.clone(),
         dead_letters,
-        clock.clone(),
-    );
-    let app = App::new(Ports::from_store(store, clock))
-        .with_jobs_queue(jobs.clone())
-        .with_announcer(announcer);
+        vault: embedded_vault(data_dir)?,
+        client: provider_client()?,
+        sender: Arc::new(sender),
+        providers: providers_from(lookup, true),
+        connect: connect_settings(lookup, public_url)?,
+        sync: sync_settings(lookup)?,
+        destinations,
+    });
     Ok(EmbeddedHost {
-        app,
-        webhook_endpoints,
-        deliveries: delivery_service,
+        services,
         jobs,
-        delivery_queue: deliveries,
+        deliveries,
     })
+}
+
+/// Workspaces and keys in the embedded store in `data_dir` (for bootstrapping the root key).
+pub fn embedded_tenancy(data_dir: &Path) -> Result<Tenancy, HostError> {
+    let store = Arc::new(EmbeddedStore::open(data_dir)?);
+    Ok(Tenancy::new(store.clone(), store, Arc::new(SystemClock)))
 }
 
 /// Envelope encryption under the master key file in `data_dir` (created 0600 on first use).

@@ -11,13 +11,13 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use vitasync_api::{Function, LocalApi, router_for};
 use vitasync_domain::tenancy::Bootstrap;
-use vitasync_host::{HostError, connect_settings, providers_from, sync_settings};
+use vitasync_host::HostError;
 
 mod embedded;
 pub mod worker;
 
 pub use embedded::{
-    DELIVERY_MAX_RECEIVES, EmbeddedHost, JOB_MAX_RECEIVES, embedded_app, embedded_host,
+    DELIVERY_MAX_RECEIVES, EmbeddedHost, JOB_MAX_RECEIVES, embedded_host, embedded_tenancy,
     embedded_vault,
 };
 
@@ -57,31 +57,32 @@ impl LocalHost {
                 .filter(|v| !v.is_empty())
         };
         let public_url = env("VITASYNC_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
-        let connect = connect_settings(
-            &env,
-            embedded_vault(&config.data_dir)?,
-            Some(public_url.clone()),
-        )?;
-        let host = embedded_host(&config.data_dir, &env)?;
-        // The demo provider is on by default locally, so the whole flow runs without accounts.
-        let app = host
-            .app
-            .with_providers(providers_from(&env, true))
-            .with_connect(connect)
-            .with_sync_settings(sync_settings(&env)?);
-        let generated_root_key = match app.tenancy.bootstrap(config.admin_key.as_ref()).await? {
+        let host = embedded_host(&config.data_dir, &env, Some(public_url))?;
+        let services = host.services;
+        let generated_root_key = match services
+            .tenancy
+            .bootstrap(config.admin_key.as_ref())
+            .await?
+        {
             Bootstrap::Ready => None,
             Bootstrap::GeneratedRootKey(key) => Some(key),
         };
         let (stop_worker, worker_stopped) = watch::channel(false);
-        let scheduler = tokio::spawn(worker::schedule(app.sync_jobs()?, worker_stopped.clone()));
-        let deliverer = tokio::spawn(worker::deliver(
-            host.deliveries,
-            host.delivery_queue,
+        let scheduler = tokio::spawn(worker::schedule(
+            services.sync_jobs.clone(),
             worker_stopped.clone(),
         ));
-        let worker = tokio::spawn(worker::run(app.clone(), host.jobs, worker_stopped));
-        let router = router_for(Function::Local, LocalApi::new(app, host.webhook_endpoints)?);
+        let deliverer = tokio::spawn(worker::deliver(
+            services.deliveries.clone(),
+            host.deliveries,
+            worker_stopped.clone(),
+        ));
+        let worker = tokio::spawn(worker::run(
+            services.worker.clone(),
+            host.jobs,
+            worker_stopped,
+        ));
+        let router = router_for(Function::Local, LocalApi::from(&services));
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let served = axum::serve(listener, router)

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use vitasync_domain::tenancy::Bootstrap;
 use vitasync_host::aws::AwsHost;
 use vitasync_host::{LogFormat, admin_key_from_env, init_tracing};
-use vitasync_local::{DEFAULT_ADDR, LocalConfig, LocalHost, embedded_app};
+use vitasync_local::{DEFAULT_ADDR, LocalConfig, LocalHost, embedded_tenancy};
 
 #[derive(Parser)]
 #[command(
@@ -53,18 +53,18 @@ async fn main() -> ExitCode {
 }
 
 async fn bootstrap(aws: bool, data_dir: PathBuf) -> ExitCode {
-    let app = if aws {
-        match AwsHost::from_env().await.and_then(|host| host.app()) {
-            Ok(app) => app,
+    let tenancy = if aws {
+        match AwsHost::from_env().await.and_then(|host| host.tenancy()) {
+            Ok(tenancy) => tenancy,
             Err(err) => return failed(&err),
         }
     } else {
-        match embedded_app(&data_dir) {
-            Ok(app) => app,
+        match embedded_tenancy(&data_dir) {
+            Ok(tenancy) => tenancy,
             Err(err) => return failed(&err),
         }
     };
-    match app.tenancy.bootstrap(admin_key_from_env().as_ref()).await {
+    match tenancy.bootstrap(admin_key_from_env().as_ref()).await {
         Ok(Bootstrap::GeneratedRootKey(key)) => {
             show_root_key(&key);
             ExitCode::SUCCESS

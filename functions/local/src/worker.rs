@@ -4,10 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use vitasync_domain::DomainError;
 use vitasync_domain::delivery::Deliveries;
 use vitasync_domain::queue::JobQueue;
 use vitasync_domain::sync::SyncJobs;
-use vitasync_domain::{App, DomainError};
+use vitasync_domain::worker::JobWorker;
 
 /// How long a message may be worked on before it is delivered again.
 const VISIBILITY: Duration = Duration::from_secs(300);
@@ -15,10 +16,10 @@ const VISIBILITY: Duration = Duration::from_secs(300);
 const POLL: Duration = Duration::from_millis(250);
 
 /// Runs sync jobs until `stop` turns true.
-pub async fn run(app: App, queue: Arc<dyn JobQueue>, stop: watch::Receiver<bool>) {
+pub async fn run(worker: JobWorker, queue: Arc<dyn JobQueue>, stop: watch::Receiver<bool>) {
     drain(queue, stop, "job", move |body| {
-        let app = app.clone();
-        async move { app.process_job_message(&body).await }
+        let worker = worker.clone();
+        async move { worker.process_message(&body).await }
     })
     .await;
 }

@@ -9,14 +9,14 @@ use vitasync_host::{LogFormat, init_tracing};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing(LogFormat::Json);
-    let app = AwsHost::from_env().await?.connect_app()?;
+    let worker = AwsHost::from_env().await?.job_worker()?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let app = app.clone();
+        let worker = worker.clone();
         async move {
             Ok::<SqsBatchResponse, lambda_runtime::Error>(
-                handle_sqs_event(event.payload, |delivery| {
-                    let app = app.clone();
-                    async move { app.process_job_message(&delivery.body).await }
+                handle_sqs_event(event.payload, |message| {
+                    let worker = worker.clone();
+                    async move { worker.process_message(&message.body).await }
                 })
                 .await,
             )

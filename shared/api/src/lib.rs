@@ -16,5 +16,6 @@ mod webhook_dto;
 pub use problem::{PROBLEM_TYPES, ProblemType};
 pub use routers::{Function, lambda_routes, openapi, router, router_for};
 pub use state::{
-    AdminApi, ApiState, AppApi, LocalApi, MobileApi, QueryApi, SyncTriggerApi, UsersApi,
+    AdminApi, ApiState, AuthorizeApi, CallbackApi, ConnectionsApi, LocalApi, MobileApi, QueryApi,
+    SyncTriggerApi, UsersApi, WebhookApi,
 };

@@ -16,7 +16,6 @@ use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
-use vitasync_domain::App;
 
 /// Bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -122,9 +121,15 @@ impl Function {
 /// links its handlers and not every other function's.
 pub mod lambda_routes {
     use super::*;
+    use crate::state::ApiState;
     use axum::extract::FromRef;
+    use std::sync::Arc;
+    use vitasync_domain::connect::{Callback, Connect, Disconnector};
     use vitasync_domain::health_query::HealthReads;
     use vitasync_domain::ingest::PhoneIngest;
+    use vitasync_domain::provider::ProviderRegistry;
+    use vitasync_domain::push::Pushes;
+    use vitasync_domain::push_subscriptions::WebhookSubscriptions;
     use vitasync_domain::sync::SyncJobs;
     use vitasync_domain::tenancy::Tenancy;
     use vitasync_domain::tenancy::users::{UserDirectory, Users};
@@ -144,9 +149,12 @@ pub mod lambda_routes {
     pub fn connections<S>() -> OpenApiRouter<S>
     where
         S: ApiState,
-        App: FromRef<S>,
         Tenancy: FromRef<S>,
         UserDirectory: FromRef<S>,
+        Arc<ProviderRegistry>: FromRef<S>,
+        Connect: FromRef<S>,
+        Disconnector: FromRef<S>,
+        WebhookSubscriptions: FromRef<S>,
     {
         providers::routes()
             .merge(connections::routes())
@@ -158,9 +166,7 @@ pub mod lambda_routes {
     pub fn authorize<S>() -> OpenApiRouter<S>
     where
         S: ApiState,
-        App: FromRef<S>,
-        Tenancy: FromRef<S>,
-        UserDirectory: FromRef<S>,
+        Connect: FromRef<S>,
     {
         authorize::routes()
     }
@@ -168,9 +174,7 @@ pub mod lambda_routes {
     pub fn callback<S>() -> OpenApiRouter<S>
     where
         S: ApiState,
-        App: FromRef<S>,
-        Tenancy: FromRef<S>,
-        UserDirectory: FromRef<S>,
+        Callback: FromRef<S>,
     {
         callback::routes()
     }
@@ -196,9 +200,7 @@ pub mod lambda_routes {
     pub fn webhook<S>() -> OpenApiRouter<S>
     where
         S: ApiState,
-        App: FromRef<S>,
-        Tenancy: FromRef<S>,
-        UserDirectory: FromRef<S>,
+        Pushes: FromRef<S>,
     {
         provider_webhooks::routes()
     }

@@ -3,10 +3,14 @@
 //! `FromRef` hands each handler its own.
 
 use axum::extract::FromRef;
-use vitasync_domain::App;
-use vitasync_domain::DomainError;
+use std::sync::Arc;
+use vitasync_domain::connect::{Callback, Connect, Disconnector};
 use vitasync_domain::health_query::HealthReads;
 use vitasync_domain::ingest::PhoneIngest;
+use vitasync_domain::provider::ProviderRegistry;
+use vitasync_domain::push::Pushes;
+use vitasync_domain::push_subscriptions::WebhookSubscriptions;
+use vitasync_domain::services::Services;
 use vitasync_domain::sync::SyncJobs;
 use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::tenancy::users::{UserDirectory, Users};
@@ -33,6 +37,30 @@ pub struct AdminApi {
     pub webhook_endpoints: WebhookEndpoints,
 }
 
+/// `functions/connections`: providers, connections, connect links and widget sessions,
+/// providers' webhook subscriptions, and the demo provider.
+#[derive(Clone, FromRef)]
+pub struct ConnectionsApi {
+    pub tenancy: Tenancy,
+    pub directory: UserDirectory,
+    pub providers: Arc<ProviderRegistry>,
+    pub connect: Connect,
+    pub disconnector: Disconnector,
+    pub subscriptions: WebhookSubscriptions,
+}
+
+/// `functions/authorize`: the widget page and the redirect to a provider's consent screen.
+#[derive(Clone, FromRef)]
+pub struct AuthorizeApi {
+    pub connect: Connect,
+}
+
+/// `functions/callback`: the provider's redirect back.
+#[derive(Clone, FromRef)]
+pub struct CallbackApi {
+    pub callback: Callback,
+}
+
 /// `functions/sync-trigger`: starting syncs and reading their jobs.
 #[derive(Clone, FromRef)]
 pub struct SyncTriggerApi {
@@ -47,6 +75,12 @@ pub struct QueryApi {
     pub health_reads: HealthReads,
 }
 
+/// `functions/webhook`: providers' pushes.
+#[derive(Clone, FromRef)]
+pub struct WebhookApi {
+    pub pushes: Pushes,
+}
+
 /// `functions/mobile`: sign-in tokens and sessions, `/v1/me` reads, and phones' pushes.
 #[derive(Clone, FromRef)]
 pub struct MobileApi {
@@ -57,51 +91,43 @@ pub struct MobileApi {
     pub health_reads: HealthReads,
 }
 
-/// Functions whose use cases are still on `App`, with the services split out of it so far.
-#[derive(Clone, FromRef)]
-pub struct AppApi {
-    pub app: App,
-    pub tenancy: Tenancy,
-    pub directory: UserDirectory,
-}
-
-impl AppApi {
-    pub fn new(app: App) -> Self {
-        Self {
-            tenancy: app.tenancy.clone(),
-            directory: app.directory.clone(),
-            app,
-        }
-    }
-}
-
 /// The local host: every route, so every service.
 #[derive(Clone, FromRef)]
 pub struct LocalApi {
-    pub app: App,
     pub tenancy: Tenancy,
     pub directory: UserDirectory,
     pub users: Users,
     pub webhook_endpoints: WebhookEndpoints,
+    pub providers: Arc<ProviderRegistry>,
+    pub connect: Connect,
+    pub callback: Callback,
+    pub disconnector: Disconnector,
+    pub subscriptions: WebhookSubscriptions,
     pub sync_jobs: SyncJobs,
     pub health_reads: HealthReads,
+    pub pushes: Pushes,
     pub user_sessions: UserSessions,
     pub phone_ingest: PhoneIngest,
 }
 
-impl LocalApi {
-    /// Every service of `app`, which must announce events and queue sync jobs.
-    pub fn new(app: App, webhook_endpoints: WebhookEndpoints) -> Result<Self, DomainError> {
-        Ok(Self {
-            tenancy: app.tenancy.clone(),
-            directory: app.directory.clone(),
-            users: app.users()?,
-            sync_jobs: app.sync_jobs()?,
-            health_reads: app.health_reads(),
-            user_sessions: app.user_sessions(),
-            phone_ingest: app.phone_ingest()?,
-            webhook_endpoints,
-            app,
-        })
+impl From<&Services> for LocalApi {
+    fn from(services: &Services) -> Self {
+        let services = services.clone();
+        Self {
+            tenancy: services.tenancy,
+            directory: services.directory,
+            users: services.users,
+            webhook_endpoints: services.webhook_endpoints,
+            providers: services.providers,
+            connect: services.connect,
+            callback: services.callback,
+            disconnector: services.disconnector,
+            subscriptions: services.subscriptions,
+            sync_jobs: services.sync_jobs,
+            health_reads: services.health_reads,
+            pushes: services.pushes,
+            user_sessions: services.user_sessions,
+            phone_ingest: services.phone_ingest,
+        }
     }
 }

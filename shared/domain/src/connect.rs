@@ -3,17 +3,22 @@
 //! short-lived tokens, never an API key.
 
 use crate::api_key::Principal;
-use crate::app::App;
 use crate::connection::{Connection, ConnectionStatus, StoredTokens};
 use crate::error::DomainError;
+use crate::events::Announcer;
 use crate::ids::ConnectionId;
 use crate::oauth_state::{OAuthState, StateKind, new_token, state_key};
-use crate::provider::{ProviderId, ProviderSettings};
-use crate::provider_client::{CodeExchange, ProviderClient, ProviderError, TokenGrant, TokenPair};
+use crate::ports::{ConnectionStore, StateStore};
+use crate::provider::{ProviderId, ProviderRegistry, ProviderSettings};
+use crate::provider_client::{CodeExchange, ProviderCalls, ProviderError, TokenGrant, TokenPair};
+use crate::push_subscriptions::WebhookSubscriptions;
 use crate::redirects::{RedirectPolicy, with_query};
 use crate::scope::Scope;
 use crate::secrets::{EncryptionContext, Vault};
-use crate::time::Timestamp;
+use crate::sync::SyncJobs;
+use crate::tenancy::users::UserDirectory;
+use crate::time::{Clock, Timestamp};
+use crate::tokens::ConnectionTokens;
 use crate::user::User;
 use std::sync::Arc;
 
@@ -24,11 +29,9 @@ pub const WIDGET_SESSION_TTL_SECONDS: i64 = 900;
 /// How long a user may spend on the provider's consent screen.
 const AUTHORIZATION_TTL_SECONDS: i64 = 600;
 
-/// What connecting needs beyond the stores. Hosts without it answer 503 on connect routes.
-#[derive(Clone)]
+/// Where browsers and providers reach this deployment, and where browsers may be sent back to.
+#[derive(Debug, Clone)]
 pub struct ConnectSettings {
-    pub client: Arc<dyn ProviderClient>,
-    pub vault: Vault,
     pub redirects: RedirectPolicy,
     /// The deployment's public base URL; when unset, the base URL each request arrived at.
     pub public_url: Option<String>,
@@ -172,19 +175,69 @@ fn split_scopes(raw: &str) -> Vec<String> {
         .collect()
 }
 
-impl App {
-    /// The deployment's public base URL, or `request_base` when none is configured.
-    pub fn base_url(&self, request_base: &str) -> String {
-        match self.connect.as_deref() {
-            Some(settings) => base(settings, request_base),
-            None => request_base.trim_end_matches('/').to_owned(),
+/// A connect link's or widget session's state, while it is live (used up when `use_up`).
+async fn live_state(
+    states: &dyn StateStore,
+    now: Timestamp,
+    token: &str,
+    kind: StateKind,
+    use_up: bool,
+) -> Result<OAuthState, ConnectFailure> {
+    let key = state_key(token);
+    let found = if use_up {
+        states.take_state(&key, now).await
+    } else {
+        states.get_state(&key, now).await
+    }
+    .map_err(|err| {
+        tracing::error!(error = %err, "state store failed");
+        unavailable()
+    })?;
+    found
+        .filter(|state| state.kind == kind)
+        .ok_or_else(ConnectFailure::invalid_link)
+}
+
+/// The way in to connecting: connect links and widget sessions minted by the developer's
+/// backend, the widget page, and the redirect to the provider's consent screen.
+#[derive(Clone)]
+pub struct Connect {
+    directory: UserDirectory,
+    states: Arc<dyn StateStore>,
+    calls: ProviderCalls,
+    settings: Arc<ConnectSettings>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Connect {
+    pub fn new(
+        directory: UserDirectory,
+        states: Arc<dyn StateStore>,
+        calls: ProviderCalls,
+        settings: Arc<ConnectSettings>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            directory,
+            states,
+            calls,
+            settings,
+            clock,
         }
     }
 
-    pub(crate) fn connect_settings(&self) -> Result<&ConnectSettings, DomainError> {
-        self.connect
-            .as_deref()
-            .ok_or(DomainError::Unavailable("connecting providers"))
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The providers this deployment connects to.
+    pub fn providers(&self) -> &ProviderRegistry {
+        self.calls.registry()
+    }
+
+    /// The deployment's public base URL, or `request_base` when none is configured.
+    pub fn base_url(&self, request_base: &str) -> String {
+        base(&self.settings, request_base)
     }
 
     fn enabled_provider(
@@ -194,7 +247,7 @@ impl App {
     ) -> Result<(ProviderId, &ProviderSettings), DomainError> {
         let id = ProviderId::parse(raw)
             .ok_or_else(|| DomainError::validation(field, format!("unknown provider '{raw}'")))?;
-        let settings = self.providers().settings(id).ok_or_else(|| {
+        let settings = self.calls.registry().settings(id).ok_or_else(|| {
             DomainError::validation(field, format!("'{id}' is not enabled on this deployment"))
         })?;
         Ok((id, settings))
@@ -220,7 +273,7 @@ impl App {
         request_base: &str,
     ) -> Result<ConnectLink, DomainError> {
         caller.require(Scope::Write)?;
-        let settings = self.connect_settings()?;
+        let settings = &self.settings;
         let user = self.directory.get_user(caller, user_id).await?;
         let (provider, _) = self.enabled_provider("providerId", &request.provider)?;
         let base = base(settings, request_base);
@@ -250,10 +303,7 @@ impl App {
             callback_url: None,
             expires_at,
         };
-        self.ports
-            .states
-            .put_state(&state_key(&token), &state)
-            .await?;
+        self.states.put_state(&state_key(&token), &state).await?;
         let url = with_query(
             &format!("{base}/v1/oauth/{provider}/authorize"),
             &[("userId", user.id.as_str()), ("token", &token)],
@@ -269,7 +319,7 @@ impl App {
         request_base: &str,
     ) -> Result<WidgetSession, DomainError> {
         caller.require(Scope::Write)?;
-        let settings = self.connect_settings()?;
+        let settings = &self.settings;
         if request.user_id.trim().is_empty() {
             return Err(DomainError::validation("userId", "is required"));
         }
@@ -277,7 +327,7 @@ impl App {
         let allowed = match &request.providers {
             None => ProviderId::ALL
                 .into_iter()
-                .filter(|id| self.providers().is_enabled(*id))
+                .filter(|id| self.calls.registry().is_enabled(*id))
                 .collect(),
             Some(names) => {
                 let mut allowed = Vec::new();
@@ -322,10 +372,7 @@ impl App {
             callback_url: None,
             expires_at: self.now().plus_seconds(WIDGET_SESSION_TTL_SECONDS),
         };
-        self.ports
-            .states
-            .put_state(&state_key(&token), &state)
-            .await?;
+        self.states.put_state(&state_key(&token), &state).await?;
         Ok(WidgetSession {
             session_id: ConnectionId::generate().to_string(),
             url: with_query(&format!("{base}/v1/widget"), &[("session", &token)]),
@@ -339,15 +386,20 @@ impl App {
         session: &str,
         request_base: &str,
     ) -> Result<WidgetView, ConnectFailure> {
-        let settings = self.connect_settings().map_err(|_| unavailable())?;
-        let state = self
-            .live_state(session, StateKind::WidgetSession, false)
-            .await?;
+        let settings = &self.settings;
+        let state = live_state(
+            self.states.as_ref(),
+            self.now(),
+            session,
+            StateKind::WidgetSession,
+            false,
+        )
+        .await?;
         let base = base(settings, request_base);
         let choices = state
             .allowed
             .iter()
-            .filter(|id| self.providers().is_enabled(**id))
+            .filter(|id| self.calls.registry().is_enabled(**id))
             .map(|id| {
                 let url = with_query(
                     &format!("{base}/v1/oauth/{id}/authorize"),
@@ -359,29 +411,6 @@ impl App {
         Ok(WidgetView { choices })
     }
 
-    async fn live_state(
-        &self,
-        token: &str,
-        kind: StateKind,
-        use_up: bool,
-    ) -> Result<OAuthState, ConnectFailure> {
-        let key = state_key(token);
-        let now = self.now();
-        let states = &self.ports.states;
-        let found = if use_up {
-            states.take_state(&key, now).await
-        } else {
-            states.get_state(&key, now).await
-        }
-        .map_err(|err| {
-            tracing::error!(error = %err, "state store failed");
-            unavailable()
-        })?;
-        found
-            .filter(|state| state.kind == kind)
-            .ok_or_else(ConnectFailure::invalid_link)
-    }
-
     /// Starts an authorization from a connect link or widget session: answers the provider's
     /// consent URL to redirect to.
     pub async fn authorize(
@@ -390,14 +419,29 @@ impl App {
         params: AuthorizeParams,
         request_base: &str,
     ) -> Result<String, ConnectFailure> {
-        let settings = self.connect_settings().map_err(|_| unavailable())?;
+        let settings = &self.settings;
         let provider = ProviderId::parse(provider)
             .ok_or_else(|| ConnectFailure::new("unknown_provider", "No such provider."))?;
         let link = match (&params.token, &params.session) {
-            (Some(token), None) => self.live_state(token, StateKind::ConnectLink, true).await?,
+            (Some(token), None) => {
+                live_state(
+                    self.states.as_ref(),
+                    self.now(),
+                    token,
+                    StateKind::ConnectLink,
+                    true,
+                )
+                .await?
+            }
             (None, Some(session)) => {
-                self.live_state(session, StateKind::WidgetSession, false)
-                    .await?
+                live_state(
+                    self.states.as_ref(),
+                    self.now(),
+                    session,
+                    StateKind::WidgetSession,
+                    false,
+                )
+                .await?
             }
             _ => return Err(ConnectFailure::invalid_link()),
         };
@@ -407,23 +451,19 @@ impl App {
         if !bound_user || !bound_provider {
             return Err(ConnectFailure::invalid_link());
         }
-        let Some(provider_settings) = self.providers().settings(provider) else {
+        let base = base(settings, request_base);
+        let Some(provider_settings) = self.calls.resolved_at(provider, &base) else {
             return Err(ConnectFailure::new(
                 "provider_not_enabled",
                 "This provider is not available on this deployment.",
             ));
         };
-        let base = base(settings, request_base);
         let callback = callback_url(&base, provider);
         let state_token = new_token();
-        let request = settings
-            .client
-            .authorization(
-                provider,
-                &provider_settings.resolved(&base),
-                &callback,
-                &state_token,
-            )
+        let request = self
+            .calls
+            .client()
+            .authorization(provider, &provider_settings, &callback, &state_token)
             .map_err(|err| {
                 tracing::error!(provider = %provider, error = %err, "could not build the consent URL");
                 ConnectFailure::new("provider_misconfigured", "This provider is not set up correctly.")
@@ -437,8 +477,7 @@ impl App {
             expires_at: self.now().plus_seconds(AUTHORIZATION_TTL_SECONDS),
             ..link
         };
-        self.ports
-            .states
+        self.states
             .put_state(&state_key(&state_token), &authorization)
             .await
             .map_err(|err| {
@@ -447,6 +486,59 @@ impl App {
             })?;
         tracing::info!(provider = %provider, "authorization started");
         Ok(request.url)
+    }
+}
+
+/// The provider's redirect back: the code exchanged, the tokens sealed, the connection stored
+/// and announced, its webhooks subscribed and its first backfill queued.
+#[derive(Clone)]
+pub struct Callback {
+    directory: UserDirectory,
+    states: Arc<dyn StateStore>,
+    connections: Arc<dyn ConnectionStore>,
+    calls: ProviderCalls,
+    vault: Vault,
+    announcer: Announcer,
+    subscriptions: WebhookSubscriptions,
+    sync_jobs: SyncJobs,
+    /// A new or reconnected connection is synced at once (its backfill).
+    sync_on_connect: bool,
+    settings: Arc<ConnectSettings>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Callback {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        directory: UserDirectory,
+        states: Arc<dyn StateStore>,
+        connections: Arc<dyn ConnectionStore>,
+        calls: ProviderCalls,
+        vault: Vault,
+        announcer: Announcer,
+        subscriptions: WebhookSubscriptions,
+        sync_jobs: SyncJobs,
+        sync_on_connect: bool,
+        settings: Arc<ConnectSettings>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            directory,
+            states,
+            connections,
+            calls,
+            vault,
+            announcer,
+            subscriptions,
+            sync_jobs,
+            sync_on_connect,
+            settings,
+            clock,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// Finishes an authorization: answers where to send the browser, the success URL with the
@@ -458,21 +550,26 @@ impl App {
         params: CallbackParams,
         request_base: &str,
     ) -> Result<String, ConnectFailure> {
-        let settings = self.connect_settings().map_err(|_| unavailable())?;
+        let settings = &self.settings;
         let provider = ProviderId::parse(provider)
             .ok_or_else(|| ConnectFailure::new("unknown_provider", "No such provider."))?;
         let token = params.state.as_deref().ok_or_else(|| {
             ConnectFailure::new("invalid_state", "The provider sent no state back.")
         })?;
-        let state = self
-            .live_state(token, StateKind::Authorization, true)
-            .await
-            .map_err(|_| {
-                ConnectFailure::new(
-                    "invalid_state",
-                    "This sign-in has expired or was already completed. Start again from the app.",
-                )
-            })?;
+        let state = live_state(
+            self.states.as_ref(),
+            self.now(),
+            token,
+            StateKind::Authorization,
+            true,
+        )
+        .await
+        .map_err(|_| {
+            ConnectFailure::new(
+                "invalid_state",
+                "This sign-in has expired or was already completed. Start again from the app.",
+            )
+        })?;
         if state.provider != Some(provider) {
             return Err(ConnectFailure::new(
                 "invalid_state",
@@ -498,7 +595,7 @@ impl App {
             )
         };
         match self
-            .finish_connection(settings, provider, &state, &params, &base)
+            .finish_connection(provider, &state, &params, &base)
             .await
         {
             Ok((connection, user)) => {
@@ -523,7 +620,6 @@ impl App {
 
     async fn finish_connection(
         &self,
-        settings: &ConnectSettings,
         provider: ProviderId,
         state: &OAuthState,
         params: &CallbackParams,
@@ -545,20 +641,15 @@ impl App {
             .clone()
             .ok_or_else(|| ConnectFailure::new("provider_error", "The provider sent no code."))?;
         let user = self
-            .ports
-            .users
-            .get_user(&state.workspace_id, &state.user_id)
+            .directory
+            .find_user(&state.workspace_id, &state.user_id)
             .await
             .map_err(|_| unavailable())?
             .ok_or_else(|| ConnectFailure::new("user_not_found", "The user no longer exists."))?;
-        let provider_settings = self
-            .providers()
-            .settings(provider)
-            .ok_or_else(|| {
-                ConnectFailure::new("provider_not_enabled", "This provider is not available.")
-            })?
-            .resolved(base);
-        let client = &settings.client;
+        let provider_settings = self.calls.resolved_at(provider, base).ok_or_else(|| {
+            ConnectFailure::new("provider_not_enabled", "This provider is not available.")
+        })?;
+        let client = self.calls.client();
         let exchange = CodeExchange {
             code,
             redirect_uri: state
@@ -608,7 +699,7 @@ impl App {
             token_expires_at: expires_at,
             time_zone: None,
         };
-        let sealed = seal_tokens(&settings.vault, &candidate, grant)
+        let sealed = seal_tokens(&self.vault, &candidate, grant)
             .await
             .map_err(|()| unavailable())?;
         let tokens = StoredTokens {
@@ -618,7 +709,6 @@ impl App {
             refreshing_until: None,
         };
         let (connection, created) = self
-            .ports
             .connections
             .upsert_connection(&candidate, &tokens)
             .await
@@ -627,15 +717,16 @@ impl App {
                 unavailable()
             })?;
         tracing::info!(provider = %provider, connection_id = %connection.id, created, "connected");
-        self.announce_connected(&connection, created).await;
+        self.announcer.connected(&connection, created).await;
         // The provider's webhooks are subscribed off the request path (several calls).
-        self.queue_webhook_subscription(&connection).await;
-        if self.sync.sync_on_connect
-            && let Ok(sync_jobs) = self.sync_jobs()
-        {
+        self.subscriptions
+            .queue_webhook_subscription(&connection)
+            .await;
+        if self.sync_on_connect {
             // The backfill starts now rather than at the scheduler's next round; connecting
             // has succeeded either way.
-            if let Err(err) = sync_jobs
+            if let Err(err) = self
+                .sync_jobs
                 .start_job(&connection, None, None, Vec::new())
                 .await
             {
@@ -643,6 +734,41 @@ impl App {
             }
         }
         Ok((connection, user))
+    }
+}
+
+/// Ends connections at the API's request: access revoked at the provider where it can be,
+/// per-user webhooks unsubscribed, tokens deleted, the connection marked and announced.
+#[derive(Clone)]
+pub struct Disconnector {
+    directory: UserDirectory,
+    connections: Arc<dyn ConnectionStore>,
+    tokens: ConnectionTokens,
+    calls: ProviderCalls,
+    subscriptions: WebhookSubscriptions,
+    announcer: Announcer,
+    clock: Arc<dyn Clock>,
+}
+
+impl Disconnector {
+    pub fn new(
+        directory: UserDirectory,
+        connections: Arc<dyn ConnectionStore>,
+        tokens: ConnectionTokens,
+        calls: ProviderCalls,
+        subscriptions: WebhookSubscriptions,
+        announcer: Announcer,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            directory,
+            connections,
+            tokens,
+            calls,
+            subscriptions,
+            announcer,
+            clock,
+        }
     }
 
     /// Ends a connection: revokes access at the provider where it can, deletes the tokens and
@@ -658,9 +784,7 @@ impl App {
             .directory
             .get_connection(caller, user_id, connection_id)
             .await?;
-        let settings = self.connect_settings()?;
         let stored = self
-            .ports
             .connections
             .get_tokens(
                 &connection.workspace_id,
@@ -669,18 +793,19 @@ impl App {
             )
             .await?;
         if let (Some(stored), Some(provider_settings)) =
-            (stored, self.providers().settings(connection.provider))
+            (stored, self.calls.resolved(connection.provider))
         {
-            let base = settings.public_url.clone().unwrap_or_default();
-            match open_tokens(&settings.vault, &connection, &stored).await {
+            match self.tokens.open_stored(&connection, &stored).await {
                 Ok(pair) => {
-                    self.unsubscribe_before_disconnect(&connection, &pair.access_token)
+                    self.subscriptions
+                        .unsubscribe_before_disconnect(&connection, &pair.access_token)
                         .await;
-                    if let Err(err) = settings
-                        .client
+                    if let Err(err) = self
+                        .calls
+                        .client()
                         .revoke(
                             connection.provider,
-                            &provider_settings.resolved(&base),
+                            &provider_settings,
                             &pair,
                             &connection.provider_user_id,
                         )
@@ -698,11 +823,11 @@ impl App {
             status: ConnectionStatus::Disconnected,
             status_reason: Some("disconnected_by_api".into()),
             token_expires_at: None,
-            updated_at: self.now(),
+            updated_at: self.clock.now(),
             ..connection
         };
-        if self.ports.connections.disconnect(&disconnected).await? {
-            self.announce_disconnected(&disconnected).await;
+        if self.connections.disconnect(&disconnected).await? {
+            self.announcer.disconnected(&disconnected).await;
             Ok(())
         } else {
             Err(DomainError::NotFound("connection"))

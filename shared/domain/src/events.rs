@@ -2,7 +2,6 @@
 //! listens for it, queued for the deliver worker. Announcing never fails the work that caused
 //! it; a fault is logged and the work stands.
 
-use crate::app::App;
 use crate::connection::Connection;
 use crate::error::{DomainError, StoreError};
 use crate::ids::WorkspaceId;
@@ -49,27 +48,6 @@ pub struct Announcer {
     webhooks: Arc<dyn WebhookStore>,
     queue: Arc<dyn JobQueue>,
     clock: Arc<dyn Clock>,
-}
-
-impl App {
-    /// Announces the events of the use cases still on `App` (without, they are not).
-    pub fn with_announcer(mut self, announcer: Announcer) -> Self {
-        self.announcer = Some(announcer);
-        self
-    }
-
-    /// Announces an event when this host announces events at all.
-    pub async fn emit(&self, workspace: &WorkspaceId, event_type: EventType, data: Value) {
-        if let Some(announcer) = &self.announcer {
-            announcer.emit(workspace, event_type, data).await;
-        }
-    }
-
-    pub(crate) fn announcer(&self) -> Result<&Announcer, DomainError> {
-        self.announcer
-            .as_ref()
-            .ok_or(DomainError::Unavailable("webhooks"))
-    }
 }
 
 impl Announcer {

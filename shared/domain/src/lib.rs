@@ -2,7 +2,6 @@
 //! validation, the use cases, and the ports (small async traits) that adapters implement.
 
 pub mod api_key;
-pub mod app;
 pub mod chunk;
 pub mod connect;
 pub mod connection;
@@ -31,6 +30,7 @@ pub mod rate_budget;
 pub mod redirects;
 pub mod scope;
 pub mod secrets;
+pub mod services;
 pub mod sports;
 pub mod sync;
 pub mod tenancy;
@@ -41,7 +41,7 @@ pub mod user;
 pub mod user_sessions;
 pub mod webhook_endpoints;
 pub mod webhooks;
+pub mod worker;
 pub mod workspace;
 
-pub use app::App;
 pub use error::{DomainError, StoreError};

@@ -277,3 +277,46 @@ pub trait ProviderClient: Send + Sync {
         provider_user_id: &str,
     ) -> Result<(), ProviderError>;
 }
+
+/// The providers this deployment connects to and the client that calls them. Settings come
+/// resolved: the demo provider's relative URLs made absolute against the public URL.
+#[derive(Clone)]
+pub struct ProviderCalls {
+    client: std::sync::Arc<dyn ProviderClient>,
+    registry: std::sync::Arc<crate::provider::ProviderRegistry>,
+    public_url: Option<String>,
+}
+
+impl ProviderCalls {
+    pub fn new(
+        client: std::sync::Arc<dyn ProviderClient>,
+        registry: std::sync::Arc<crate::provider::ProviderRegistry>,
+        public_url: Option<String>,
+    ) -> Self {
+        Self {
+            client,
+            registry,
+            public_url,
+        }
+    }
+
+    pub fn client(&self) -> &dyn ProviderClient {
+        self.client.as_ref()
+    }
+
+    pub fn registry(&self) -> &crate::provider::ProviderRegistry {
+        &self.registry
+    }
+
+    /// `provider`'s settings when it is enabled, resolved against the public URL.
+    pub fn resolved(&self, provider: ProviderId) -> Option<ProviderSettings> {
+        self.resolved_at(provider, self.public_url.as_deref().unwrap_or_default())
+    }
+
+    /// `provider`'s settings when it is enabled, resolved against `base`.
+    pub fn resolved_at(&self, provider: ProviderId, base: &str) -> Option<ProviderSettings> {
+        self.registry
+            .settings(provider)
+            .map(|settings| settings.resolved(base))
+    }
+}

@@ -3,21 +3,20 @@
 //! sync on the queue, a disconnection, or pushed data queued in pieces for the worker to store.
 //! Nothing slow happens before the reply, so providers' deadlines (2 s for some) hold.
 
-use crate::app::App;
-use crate::connection::{Connection, ConnectionStatus};
+use crate::connection::ConnectionStatus;
 use crate::error::{DomainError, StoreError};
 use crate::health::DataType;
-use crate::health_records::store_batch;
 use crate::ids::next_ulid;
-use crate::ports::RecordOwner;
+use crate::ports::{CallCounter, ConnectionStore};
 use crate::provider::ProviderId;
-use crate::provider_client::FetchRequest;
-use crate::queue::Outgoing;
-use crate::rate_budget::CallBudget;
-use crate::time::Timestamp;
+use crate::provider_client::ProviderCalls;
+use crate::queue::{JobQueue, Outgoing};
+use crate::sync::SyncJobs;
+use crate::time::{Clock, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PushMethod {
@@ -163,7 +162,43 @@ fn pieces(items: Vec<Value>) -> Vec<Vec<Value>> {
     out
 }
 
-impl App {
+/// Providers' webhook requests: verified and read by the provider client, each notice turned
+/// into queued work before the reply.
+#[derive(Clone)]
+pub struct Pushes {
+    calls: ProviderCalls,
+    connections: Arc<dyn ConnectionStore>,
+    /// Remembers notices already seen.
+    seen: Arc<dyn CallCounter>,
+    sync_jobs: SyncJobs,
+    /// Where pushed data is queued for the worker to store.
+    jobs: Arc<dyn JobQueue>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Pushes {
+    pub fn new(
+        calls: ProviderCalls,
+        connections: Arc<dyn ConnectionStore>,
+        seen: Arc<dyn CallCounter>,
+        sync_jobs: SyncJobs,
+        jobs: Arc<dyn JobQueue>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            calls,
+            connections,
+            seen,
+            sync_jobs,
+            jobs,
+            clock,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
     /// Handles a provider's webhook request and says what to answer. `Err` only when the
     /// notices could not be acted on (the store or queue is down): the provider should retry.
     pub async fn receive_push(
@@ -172,15 +207,14 @@ impl App {
         request: &PushRequest,
     ) -> Result<PushReply, DomainError> {
         let provider = ProviderId::parse(provider)
-            .filter(|id| *id != ProviderId::Demo && self.providers().is_enabled(*id))
+            .filter(|id| *id != ProviderId::Demo)
             .ok_or(DomainError::NotFound("provider"))?;
-        let (Some(connect), Some(settings)) =
-            (self.connect.as_deref(), self.providers().settings(provider))
-        else {
+        let Some(settings) = self.calls.registry().settings(provider) else {
             return Err(DomainError::NotFound("provider"));
         };
-        let outcome = connect
-            .client
+        let outcome = self
+            .calls
+            .client()
             .receive_push(provider, settings, request, self.now())
             .await;
         if outcome.reply.status >= 400 {
@@ -208,7 +242,6 @@ impl App {
             return Ok(());
         }
         let connections = self
-            .ports
             .connections
             .connections_for_account(provider, &notice.provider_user_id)
             .await?;
@@ -224,7 +257,7 @@ impl App {
                     if connection.status != ConnectionStatus::Disconnected {
                         let now = self.now();
                         let from = now.plus_seconds(-DEAUTHORIZATION_CHECK_SECONDS);
-                        self.sync_jobs()?
+                        self.sync_jobs
                             .start_job(&connection, Some(from), Some(now), Vec::new())
                             .await?;
                     }
@@ -238,7 +271,7 @@ impl App {
                         let to = (*to).min(self.now());
                         // A job already under way for the connection takes this notice's
                         // place; the overlap of the next sync covers what it leaves out.
-                        self.sync_jobs()?
+                        self.sync_jobs
                             .start_job(&connection, Some(*from), Some(to), data_types.clone())
                             .await?;
                     }
@@ -257,8 +290,7 @@ impl App {
     ) -> Result<bool, StoreError> {
         let digest = hex::encode(Sha256::digest(fingerprint.as_bytes()));
         let key = format!("PUSH#{provider}#{digest}");
-        self.ports
-            .calls
+        self.seen
             .try_count(&key, 1, self.now().plus_seconds(REPEAT_WINDOW_SECONDS))
             .await
     }
@@ -270,10 +302,6 @@ impl App {
         summary_type: &str,
         items: &[Value],
     ) -> Result<(), DomainError> {
-        let queue = self
-            .jobs_queue
-            .as_ref()
-            .ok_or(DomainError::Unavailable("syncing"))?;
         let mut messages = Vec::new();
         for piece in pieces(items.to_vec()) {
             let data = PushedData {
@@ -287,62 +315,10 @@ impl App {
                 serde_json::to_string(&data).map_err(|err| StoreError::Corrupt(err.to_string()))?;
             messages.push(Outgoing::now(body));
         }
-        queue.send_batch(messages).await.map_err(|err| {
+        self.jobs.send_batch(messages).await.map_err(|err| {
             tracing::error!(error = %err, "pushed data could not be queued");
             DomainError::Unavailable("the job queue")
         })
-    }
-
-    /// Stores a piece of pushed data for every active connection of its account.
-    pub(crate) async fn store_pushed(&self, data: PushedData) -> Result<(), DomainError> {
-        let connect = self
-            .connect
-            .as_deref()
-            .ok_or(DomainError::Unavailable("connecting providers"))?;
-        let connections: Vec<Connection> = self
-            .ports
-            .connections
-            .connections_for_account(data.provider, &data.provider_user_id)
-            .await?
-            .into_iter()
-            .filter(|c| c.status == ConnectionStatus::Active)
-            .collect();
-        if connections.is_empty() {
-            tracing::info!(provider = %data.provider, "pushed data names no connected account");
-            return Ok(());
-        }
-        let body = serde_json::json!({ data.summary_type.as_str(): data.items });
-        for connection in connections {
-            let request = FetchRequest {
-                from: Timestamp::from_millis(0).unwrap_or_else(|| self.now()),
-                to: self.now().plus_seconds(24 * 3600),
-                data_types: Vec::new(),
-                provider_user_id: connection.provider_user_id.clone(),
-                granted_scopes: connection.scopes.clone(),
-                budget: CallBudget::new(
-                    self.ports.calls.clone(),
-                    self.ports.clock.clone(),
-                    connection.provider,
-                    &connection.provider_user_id,
-                    &self.sync.call_limits,
-                ),
-            };
-            let batch = connect
-                .client
-                .map_pushed(data.provider, &body, &request)
-                .map_err(|err| {
-                    tracing::warn!(provider = %data.provider, error = %err, "pushed data could not be read");
-                    DomainError::validation("items", "pushed data could not be read")
-                })?;
-            let counts = store_batch(
-                self.ports.health.as_ref(),
-                &RecordOwner::of(&connection),
-                &batch,
-            )
-            .await?;
-            self.announce_written(&connection, &counts, &batch).await;
-        }
-        Ok(())
     }
 }
 

@@ -3,17 +3,21 @@
 //! WHOOP, Garmin, Polar and Google Health are set up in their developer portals.
 
 use crate::api_key::Principal;
-use crate::app::App;
+use crate::connect::ConnectSettings;
 use crate::connection::{Connection, ConnectionStatus};
 use crate::error::DomainError;
 use crate::ids::{ConnectionId, UserId, WorkspaceId};
+use crate::ports::ConnectionStore;
 use crate::provider::ProviderId;
-use crate::provider_client::{AppSubscription, ProviderError};
-use crate::queue::Outgoing;
+use crate::provider_client::{AppSubscription, ProviderCalls, ProviderError};
+use crate::queue::{JobQueue, Outgoing};
 use crate::scope::Scope;
-use crate::tokens::AccessError;
+use crate::tenancy::users::UserDirectory;
+use crate::time::Clock;
+use crate::tokens::{AccessError, ConnectionTokens};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The job-queue message asking the worker to subscribe a new connection's webhooks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,10 +63,45 @@ fn provider_refusal(provider: ProviderId, err: ProviderError) -> DomainError {
     }
 }
 
-impl App {
+/// Providers' webhook subscriptions: per connection (queued after connecting, ended before
+/// disconnecting, registered again on request) and per app (by the operator).
+#[derive(Clone)]
+pub struct WebhookSubscriptions {
+    directory: UserDirectory,
+    connections: Arc<dyn ConnectionStore>,
+    tokens: ConnectionTokens,
+    calls: ProviderCalls,
+    /// Where a new connection's subscription is queued for the worker.
+    jobs: Arc<dyn JobQueue>,
+    addresses: Arc<ConnectSettings>,
+    clock: Arc<dyn Clock>,
+}
+
+impl WebhookSubscriptions {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        directory: UserDirectory,
+        connections: Arc<dyn ConnectionStore>,
+        tokens: ConnectionTokens,
+        calls: ProviderCalls,
+        jobs: Arc<dyn JobQueue>,
+        addresses: Arc<ConnectSettings>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            directory,
+            connections,
+            tokens,
+            calls,
+            jobs,
+            addresses,
+            clock,
+        }
+    }
+
     /// The callback URL for `provider`'s webhooks.
     fn webhook_callback(&self, provider: ProviderId) -> Result<String, DomainError> {
-        self.connect_settings()?
+        self.addresses
             .webhook_callback(provider)
             .ok_or(DomainError::Unavailable(
                 "a public webhook URL (set VITASYNC_WEBHOOK_URL or VITASYNC_PUBLIC_URL)",
@@ -101,6 +140,7 @@ impl App {
         }
         let callback_url = self.webhook_callback(provider)?;
         let token = self
+            .tokens
             .access_token(&connection)
             .await
             .map_err(|err| match err {
@@ -126,31 +166,19 @@ impl App {
         token: &SecretString,
         callback_url: &str,
     ) -> Result<Vec<String>, ProviderError> {
-        let settings = self
-            .connect_settings()
-            .map_err(|_| ProviderError::Protocol("connecting is not set up".into()))?;
         let provider_settings = self
-            .providers()
-            .settings(connection.provider)
+            .calls
+            .resolved(connection.provider)
             .ok_or_else(|| ProviderError::Protocol("the provider is not enabled".into()))?;
-        let base = settings.public_url.clone().unwrap_or_default();
-        settings
-            .client
-            .subscribe_user(
-                connection.provider,
-                &provider_settings.resolved(&base),
-                token,
-                callback_url,
-            )
+        self.calls
+            .client()
+            .subscribe_user(connection.provider, &provider_settings, token, callback_url)
             .await
     }
 
     /// Queues the subscription of a new connection's webhooks, where the provider takes them
     /// per user.
-    pub(crate) async fn queue_webhook_subscription(&self, connection: &Connection) {
-        let Some(queue) = self.jobs_queue.as_ref() else {
-            return;
-        };
+    pub async fn queue_webhook_subscription(&self, connection: &Connection) {
         if !subscribes_per_user(connection.provider) {
             return;
         }
@@ -162,18 +190,14 @@ impl App {
         let Ok(body) = serde_json::to_string(&message) else {
             return;
         };
-        if let Err(err) = queue.send(Outgoing::now(body)).await {
+        if let Err(err) = self.jobs.send(Outgoing::now(body)).await {
             tracing::warn!(error = %err, "the webhook subscription could not be queued; polling covers the account");
         }
     }
 
     /// The worker's side of `queue_webhook_subscription`.
-    pub(crate) async fn process_subscribe(
-        &self,
-        message: SubscribeMessage,
-    ) -> Result<(), DomainError> {
+    pub async fn process_subscribe(&self, message: SubscribeMessage) -> Result<(), DomainError> {
         if let Some(connection) = self
-            .ports
             .connections
             .get_connection(
                 &message.workspace_id,
@@ -197,7 +221,7 @@ impl App {
         let Ok(callback_url) = self.webhook_callback(connection.provider) else {
             return;
         };
-        let outcome = match self.access_token(connection).await {
+        let outcome = match self.tokens.access_token(connection).await {
             Ok(token) => self
                 .subscribe_with(connection, &token, &callback_url)
                 .await
@@ -215,7 +239,7 @@ impl App {
     }
 
     /// Before disconnecting: ends the account's per-user subscriptions.
-    pub(crate) async fn unsubscribe_before_disconnect(
+    pub async fn unsubscribe_before_disconnect(
         &self,
         connection: &Connection,
         token: &SecretString,
@@ -223,21 +247,18 @@ impl App {
         if !subscribes_per_user(connection.provider) {
             return;
         }
-        let (Ok(settings), Ok(callback_url)) = (
-            self.connect_settings(),
-            self.webhook_callback(connection.provider),
-        ) else {
+        let Ok(callback_url) = self.webhook_callback(connection.provider) else {
             return;
         };
-        let Some(provider_settings) = self.providers().settings(connection.provider) else {
+        let Some(provider_settings) = self.calls.resolved(connection.provider) else {
             return;
         };
-        let base = settings.public_url.clone().unwrap_or_default();
-        if let Err(err) = settings
-            .client
+        if let Err(err) = self
+            .calls
+            .client()
             .unsubscribe_user(
                 connection.provider,
-                &provider_settings.resolved(&base),
+                &provider_settings,
                 token,
                 &callback_url,
             )
@@ -256,7 +277,7 @@ impl App {
     ) -> Result<(ProviderId, String, Vec<AppSubscription>), DomainError> {
         caller.require_root()?;
         let provider = ProviderId::parse(provider)
-            .filter(|id| self.providers().is_enabled(*id))
+            .filter(|id| self.calls.registry().is_enabled(*id))
             .ok_or(DomainError::NotFound("provider"))?;
         if !subscribes_per_app(provider) {
             return Err(DomainError::Conflict(format!(
@@ -270,19 +291,18 @@ impl App {
             )));
         }
         let callback_url = self.webhook_callback(provider)?;
-        let settings = self.connect_settings()?;
         let provider_settings = self
-            .providers()
-            .settings(provider)
+            .calls
+            .resolved(provider)
             .ok_or(DomainError::NotFound("provider"))?;
-        let base = settings.public_url.clone().unwrap_or_default();
-        let subscriptions = settings
-            .client
+        let subscriptions = self
+            .calls
+            .client()
             .subscribe_app(
                 provider,
-                &provider_settings.resolved(&base),
+                &provider_settings,
                 &callback_url,
-                self.now(),
+                self.clock.now(),
             )
             .await
             .map_err(|err| provider_refusal(provider, err))?;

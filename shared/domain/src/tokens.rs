@@ -5,14 +5,17 @@
 //! wins a conditional write on the tokens' version takes a short lease, calls the provider once,
 //! and stores the new pair (before anyone uses it); everyone else waits for that pair.
 
-use crate::app::App;
-use crate::connect::{ConnectSettings, open_tokens, seal_pair};
+use crate::connect::{open_tokens, seal_pair};
 use crate::connection::{Connection, ConnectionStatus, StoredTokens};
 use crate::error::StoreError;
-use crate::events::{connection_data, with_fields};
-use crate::provider_client::{ProviderError, TokenPair};
+use crate::events::{Announcer, connection_data, with_fields};
+use crate::ports::ConnectionStore;
+use crate::provider_client::{ProviderCalls, ProviderError, TokenPair};
+use crate::secrets::Vault;
+use crate::time::{Clock, Timestamp};
 use crate::webhooks::EventType;
 use secrecy::SecretString;
+use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -44,20 +47,56 @@ impl From<StoreError> for AccessError {
     }
 }
 
-fn due(tokens: &StoredTokens, now: crate::time::Timestamp) -> bool {
+fn due(tokens: &StoredTokens, now: Timestamp) -> bool {
     tokens
         .expires_at
         .is_some_and(|at| at <= now.plus_seconds(REFRESH_BEFORE_EXPIRY_SECONDS))
 }
 
-impl App {
+/// Valid access tokens for connections: opened from the vault, refreshed (once, under a lease)
+/// when they are about to expire.
+#[derive(Clone)]
+pub struct ConnectionTokens {
+    connections: Arc<dyn ConnectionStore>,
+    vault: Vault,
+    calls: ProviderCalls,
+    announcer: Announcer,
+    clock: Arc<dyn Clock>,
+}
+
+impl ConnectionTokens {
+    pub fn new(
+        connections: Arc<dyn ConnectionStore>,
+        vault: Vault,
+        calls: ProviderCalls,
+        announcer: Announcer,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            connections,
+            vault,
+            calls,
+            announcer,
+            clock,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The tokens stored for `connection`, opened.
+    pub async fn open_stored(
+        &self,
+        connection: &Connection,
+        stored: &StoredTokens,
+    ) -> Result<TokenPair, ()> {
+        open_tokens(&self.vault, connection, stored).await
+    }
+
     /// A valid access token for `connection`, refreshed first when it is about to expire.
     pub async fn access_token(&self, connection: &Connection) -> Result<SecretString, AccessError> {
-        let settings = self
-            .connect
-            .as_deref()
-            .ok_or_else(|| AccessError::Unavailable("connecting is not configured".into()))?;
-        let store = &self.ports.connections;
+        let store = &self.connections;
         let (ws, user, id) = (
             &connection.workspace_id,
             &connection.user_id,
@@ -72,7 +111,7 @@ impl App {
                 .ok_or(AccessError::NotConnected)?;
             let leased = tokens.refreshing_until.is_some_and(|until| until > now);
             if !due(&tokens, now) && !leased {
-                return Ok(self.open(settings, connection, &tokens).await?.access_token);
+                return Ok(self.open(connection, &tokens).await?.access_token);
             }
             if leased {
                 if now > deadline {
@@ -93,19 +132,16 @@ impl App {
             {
                 continue; // someone else took the lease (or refreshed): read again
             }
-            return self
-                .refresh_holding_lease(settings, connection, tokens)
-                .await;
+            return self.refresh_holding_lease(connection, tokens).await;
         }
     }
 
     async fn open(
         &self,
-        settings: &ConnectSettings,
         connection: &Connection,
         tokens: &StoredTokens,
     ) -> Result<TokenPair, AccessError> {
-        open_tokens(&settings.vault, connection, tokens)
+        open_tokens(&self.vault, connection, tokens)
             .await
             .map_err(|()| AccessError::Unavailable("stored tokens did not open".into()))
     }
@@ -113,11 +149,10 @@ impl App {
     /// Runs with the lease held at version `before.version + 1`.
     async fn refresh_holding_lease(
         &self,
-        settings: &ConnectSettings,
         connection: &Connection,
         before: StoredTokens,
     ) -> Result<SecretString, AccessError> {
-        let store = &self.ports.connections;
+        let store = &self.connections;
         let (ws, user, id) = (
             &connection.workspace_id,
             &connection.user_id,
@@ -136,7 +171,7 @@ impl App {
                 tracing::warn!(error = %err, "releasing the refresh lease failed; it expires on its own");
             }
         };
-        let pair = match self.open(settings, connection, &before).await {
+        let pair = match self.open(connection, &before).await {
             Ok(pair) => pair,
             Err(err) => {
                 release().await;
@@ -148,20 +183,16 @@ impl App {
             self.mark_refresh_failed(connection).await;
             return Err(AccessError::Refused);
         };
-        let Some(provider_settings) = self.providers().settings(connection.provider) else {
+        let Some(provider_settings) = self.calls.resolved(connection.provider) else {
             release().await;
             return Err(AccessError::Unavailable(
                 "the provider is not enabled".into(),
             ));
         };
-        let base = settings.public_url.clone().unwrap_or_default();
-        let grant = match settings
-            .client
-            .refresh(
-                connection.provider,
-                &provider_settings.resolved(&base),
-                &refresh_token,
-            )
+        let grant = match self
+            .calls
+            .client()
+            .refresh(connection.provider, &provider_settings, &refresh_token)
             .await
         {
             Ok(grant) => grant,
@@ -183,7 +214,7 @@ impl App {
             // Providers that do not rotate refresh tokens send none back: keep the old one.
             refresh_token: grant.refresh_token.or(pair.refresh_token),
         };
-        let sealed = match seal_pair(&settings.vault, connection, &fresh).await {
+        let sealed = match seal_pair(&self.vault, connection, &fresh).await {
             Ok(sealed) => sealed,
             Err(()) => {
                 release().await;
@@ -222,8 +253,8 @@ impl App {
 
     /// Treats the stored access token as expired, so the next `access_token` refreshes it
     /// (the provider refused it before its time).
-    pub(crate) async fn expire_tokens(&self, connection: &Connection) -> Result<(), StoreError> {
-        let store = &self.ports.connections;
+    pub async fn expire_tokens(&self, connection: &Connection) -> Result<(), StoreError> {
+        let store = &self.connections;
         let (ws, user, id) = (
             &connection.workspace_id,
             &connection.user_id,
@@ -243,7 +274,7 @@ impl App {
     }
 
     async fn mark_refresh_failed(&self, connection: &Connection) {
-        let store = &self.ports.connections;
+        let store = &self.connections;
         let current = store
             .get_connection(
                 &connection.workspace_id,
@@ -264,7 +295,8 @@ impl App {
                         connection_data(&failed),
                         serde_json::json!({ "reason": REFRESH_FAILED }),
                     );
-                    self.emit(&failed.workspace_id, EventType::ConnectionError, data)
+                    self.announcer
+                        .emit(&failed.workspace_id, EventType::ConnectionError, data)
                         .await;
                 }
                 Err(err) => {

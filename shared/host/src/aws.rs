@@ -5,22 +5,35 @@
 use crate::HostError;
 use std::sync::Arc;
 use vitasync_aws::{AwsSettings, DynamoStore, KmsKeyManager, SqsQueue, sdk_config};
-use vitasync_domain::App;
+use vitasync_domain::connect::ConnectSettings;
+#[cfg(feature = "http-client")]
+use vitasync_domain::connect::{Callback, Connect, Disconnector};
 #[cfg(feature = "http-client")]
 use vitasync_domain::delivery::Deliveries;
 use vitasync_domain::destinations::DestinationPolicy;
 use vitasync_domain::events::Announcer;
 use vitasync_domain::health_query::HealthReads;
 use vitasync_domain::ingest::PhoneIngest;
-use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderRegistry;
+#[cfg(feature = "http-client")]
+use vitasync_domain::provider_client::ProviderCalls;
+#[cfg(feature = "http-client")]
+use vitasync_domain::push::Pushes;
+#[cfg(feature = "http-client")]
+use vitasync_domain::push_subscriptions::WebhookSubscriptions;
 use vitasync_domain::secrets::Vault;
 use vitasync_domain::sync::SyncJobs;
+#[cfg(feature = "http-client")]
+use vitasync_domain::sync::SyncRunner;
 use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::tenancy::users::{UserDirectory, Users};
 use vitasync_domain::time::SystemClock;
+#[cfg(feature = "http-client")]
+use vitasync_domain::tokens::ConnectionTokens;
 use vitasync_domain::user_sessions::UserSessions;
 use vitasync_domain::webhook_endpoints::WebhookEndpoints;
+#[cfg(feature = "http-client")]
+use vitasync_domain::worker::JobWorker;
 
 /// The DynamoDB table holding every item.
 pub const TABLE: &str = "VITASYNC_TABLE";
@@ -162,17 +175,6 @@ impl AwsHost {
         ))
     }
 
-    /// The use cases over the DynamoDB stores.
-    pub fn app(&self) -> Result<App, HostError> {
-        let app = App::new(Ports::from_store(self.store()?, Arc::new(SystemClock)));
-        Ok(app.with_providers(self.providers()))
-    }
-
-    /// The use cases that announce events (queued for the deliver function).
-    pub fn announcing_app(&self) -> Result<App, HostError> {
-        Ok(self.app()?.with_announcer(self.announcer()?))
-    }
-
     /// Webhook endpoints (admin): secrets sealed with KMS, URLs held to the public-only policy.
     pub fn webhook_endpoints(&self) -> Result<WebhookEndpoints, HostError> {
         Ok(WebhookEndpoints::new(
@@ -217,17 +219,128 @@ impl AwsHost {
         }
     }
 
-    /// The use cases with connecting providers and syncing set up: tokens sealed with KMS data
-    /// keys, sync jobs queued on SQS, events announced.
+    /// Where browsers and providers reach this deployment (`VITASYNC_PUBLIC_URL`,
+    /// `VITASYNC_WEBHOOK_URL`) and where browsers may be sent back to.
+    pub fn connect_settings(&self) -> Result<Arc<ConnectSettings>, HostError> {
+        Ok(Arc::new(crate::connect_settings(
+            &self.lookup,
+            (self.lookup)(PUBLIC_URL),
+        )?))
+    }
+
+    /// The enabled providers and the HTTP client that calls them.
     #[cfg(feature = "http-client")]
-    pub fn connect_app(&self) -> Result<App, HostError> {
-        let settings =
-            crate::connect_settings(&self.lookup, self.vault()?, (self.lookup)(PUBLIC_URL))?;
-        Ok(self
-            .announcing_app()?
-            .with_connect(settings)
-            .with_jobs_queue(Arc::new(self.jobs_queue()?))
-            .with_sync_settings(crate::sync_settings(&self.lookup)?))
+    pub fn provider_calls(&self) -> Result<ProviderCalls, HostError> {
+        Ok(ProviderCalls::new(
+            crate::provider_client()?,
+            Arc::new(self.providers()),
+            (self.lookup)(PUBLIC_URL),
+        ))
+    }
+
+    /// Connect links, the widget and the redirect to a provider's consent screen.
+    #[cfg(feature = "http-client")]
+    pub fn connect(&self) -> Result<Connect, HostError> {
+        Ok(Connect::new(
+            self.user_directory()?,
+            self.store()?,
+            self.provider_calls()?,
+            self.connect_settings()?,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// Connections' provider tokens, sealed under KMS data keys and refreshed when due.
+    #[cfg(feature = "http-client")]
+    pub fn connection_tokens(&self) -> Result<ConnectionTokens, HostError> {
+        Ok(ConnectionTokens::new(
+            self.store()?,
+            self.vault()?,
+            self.provider_calls()?,
+            self.announcer()?,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// Providers' webhook subscriptions; a new connection's is queued on SQS.
+    #[cfg(feature = "http-client")]
+    pub fn webhook_subscriptions(&self) -> Result<WebhookSubscriptions, HostError> {
+        Ok(WebhookSubscriptions::new(
+            self.user_directory()?,
+            self.store()?,
+            self.connection_tokens()?,
+            self.provider_calls()?,
+            Arc::new(self.jobs_queue()?),
+            self.connect_settings()?,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// The provider's redirect back: the code exchanged, the connection stored, its first
+    /// backfill queued.
+    #[cfg(feature = "http-client")]
+    pub fn callback(&self) -> Result<Callback, HostError> {
+        let settings = crate::sync_settings(&self.lookup)?;
+        Ok(Callback::new(
+            self.user_directory()?,
+            self.store()?,
+            self.store()?,
+            self.provider_calls()?,
+            self.vault()?,
+            self.announcer()?,
+            self.webhook_subscriptions()?,
+            self.sync_jobs()?,
+            settings.sync_on_connect,
+            self.connect_settings()?,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// Ending connections: revoked and unsubscribed at the provider, tokens deleted.
+    #[cfg(feature = "http-client")]
+    pub fn disconnector(&self) -> Result<Disconnector, HostError> {
+        Ok(Disconnector::new(
+            self.user_directory()?,
+            self.store()?,
+            self.connection_tokens()?,
+            self.provider_calls()?,
+            self.webhook_subscriptions()?,
+            self.announcer()?,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// Providers' pushes: verified, deduplicated, turned into queued work.
+    #[cfg(feature = "http-client")]
+    pub fn pushes(&self) -> Result<Pushes, HostError> {
+        let store = self.store()?;
+        Ok(Pushes::new(
+            self.provider_calls()?,
+            store.clone(),
+            store,
+            self.sync_jobs()?,
+            Arc::new(self.jobs_queue()?),
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// The sync worker: jobs run against providers, pushed data stored, subscriptions made.
+    #[cfg(feature = "http-client")]
+    pub fn job_worker(&self) -> Result<JobWorker, HostError> {
+        let store = self.store()?;
+        let runner = SyncRunner::new(
+            store.clone(),
+            Arc::new(self.jobs_queue()?),
+            store.clone(),
+            store.clone(),
+            store,
+            self.provider_calls()?,
+            self.connection_tokens()?,
+            self.announcer()?,
+            crate::sync_settings(&self.lookup)?,
+            Arc::new(SystemClock),
+        );
+        Ok(JobWorker::new(runner, self.webhook_subscriptions()?))
     }
 
     /// Sync jobs in DynamoDB, their messages on SQS (sync requests, the scheduler).
@@ -248,6 +361,11 @@ impl AwsHost {
     /// deployment turns it on.
     pub fn providers(&self) -> ProviderRegistry {
         crate::providers_from(&self.lookup, false)
+    }
+
+    /// The providers this deployment connects to, shared.
+    pub fn provider_registry(&self) -> Result<Arc<ProviderRegistry>, HostError> {
+        Ok(Arc::new(self.providers()))
     }
 
     /// Envelope encryption with data keys from KMS.

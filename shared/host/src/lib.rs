@@ -82,12 +82,11 @@ pub const WEBHOOK_URL: &str = "VITASYNC_WEBHOOK_URL";
 /// Where the browser lands after connecting when a link names no URL.
 pub const OAUTH_CALLBACK_URL: &str = "OAUTH_CALLBACK_URL";
 
-/// What connecting providers needs, from the environment: the provider HTTP client, the
-/// redirect allow-list (`VITASYNC_REDIRECT_ORIGINS` plus `OAUTH_CALLBACK_URL`'s origin).
-#[cfg(feature = "http-client")]
+/// Where this deployment is reached and where browsers may be sent back to, from the
+/// environment: the redirect allow-list is `VITASYNC_REDIRECT_ORIGINS` plus
+/// `OAUTH_CALLBACK_URL`'s origin.
 pub fn connect_settings(
     lookup: &dyn Fn(&str) -> Option<String>,
-    vault: vitasync_domain::secrets::Vault,
     public_url: Option<String>,
 ) -> Result<vitasync_domain::connect::ConnectSettings, HostError> {
     use vitasync_domain::redirects::RedirectPolicy;
@@ -102,16 +101,21 @@ pub fn connect_settings(
             rejected.join(", ")
         )));
     }
-    let client = vitasync_providers::HttpProviderClient::new()
-        .map_err(|err| HostError::Config(err.to_string()))?;
     Ok(vitasync_domain::connect::ConnectSettings {
-        client: std::sync::Arc::new(client),
-        vault,
         redirects,
         public_url,
         default_redirect_url,
         webhook_url: lookup(WEBHOOK_URL),
     })
+}
+
+/// The HTTP client that calls providers' OAuth servers and APIs.
+#[cfg(feature = "http-client")]
+pub fn provider_client()
+-> Result<std::sync::Arc<dyn vitasync_domain::provider_client::ProviderClient>, HostError> {
+    let client = vitasync_providers::HttpProviderClient::new()
+        .map_err(|err| HostError::Config(err.to_string()))?;
+    Ok(std::sync::Arc::new(client))
 }
 
 /// `VITASYNC_WEBHOOKS_ALLOW_PRIVATE=true`: webhook endpoints may be in private ranges (the

@@ -10,15 +10,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vitasync_aws::DynamoStore;
 use vitasync_contract::{emulator, fixtures};
-use vitasync_domain::App;
 use vitasync_domain::api_key::Principal;
 use vitasync_domain::connection::{Connection, ConnectionStatus};
 use vitasync_domain::health::{HealthBatch, Metric, SampleSeries};
+use vitasync_domain::health_query::HealthReads;
 use vitasync_domain::health_query::TimeseriesQuery;
 use vitasync_domain::health_records::store_batch;
 use vitasync_domain::ids::ConnectionId;
 use vitasync_domain::ports::{Ports, RecordOwner};
 use vitasync_domain::provider::ProviderId;
+use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::tenancy::users::UserDirectory;
 use vitasync_domain::time::{SystemClock, Timestamp};
 use vitasync_domain::user::UserDraft;
 use vitasync_embedded::EmbeddedStore;
@@ -60,25 +62,43 @@ fn backfill() -> HealthBatch {
     }
 }
 
-/// The use cases over `ports`, a user with a connection, and the owner of its records.
-async fn user_with_connection(ports: Ports) -> (App, Principal, String, RecordOwner) {
-    let app = App::new(ports.clone());
-    app.tenancy
+/// What the query function reads health data with, over `ports`.
+fn health_reads(ports: &Ports) -> HealthReads {
+    HealthReads::new(
+        UserDirectory::new(ports.users.clone(), ports.connections.clone()),
+        ports.connections.clone(),
+        ports.health.clone(),
+        ports.clock.clone(),
+    )
+}
+
+fn tenancy(ports: &Ports) -> Tenancy {
+    Tenancy::new(
+        ports.workspaces.clone(),
+        ports.api_keys.clone(),
+        ports.clock.clone(),
+    )
+}
+
+/// Health reads over `ports`, a user with a connection, and the owner of its records.
+async fn user_with_connection(ports: Ports) -> (HealthReads, Principal, String, RecordOwner) {
+    let tenancy = tenancy(&ports);
+    tenancy
         .bootstrap(Some(&SecretString::from(ROOT_KEY)))
         .await
         .unwrap();
-    let caller = app.tenancy.authenticate(Some(ROOT_KEY)).await.unwrap();
+    let caller = tenancy.authenticate(Some(ROOT_KEY)).await.unwrap();
+    let now = Timestamp::from_millis(START_MS).unwrap();
     let draft = UserDraft {
         external_id: "bench".into(),
         ..UserDraft::default()
     };
-    let (user, _) = app
-        .users()
-        .unwrap()
-        .upsert_user(&caller, draft)
+    let patch = draft.as_patch();
+    let (user, _) = ports
+        .users
+        .upsert_user(&draft.into_user(caller.workspace_id.clone(), now), &patch)
         .await
         .unwrap();
-    let now = Timestamp::from_millis(START_MS).unwrap();
     let connection = Connection {
         id: ConnectionId::generate(),
         workspace_id: caller.workspace_id.clone(),
@@ -105,7 +125,7 @@ async fn user_with_connection(ports: Ports) -> (App, Principal, String, RecordOw
         user: connection.user_id,
         connection: connection.id,
     };
-    (app, caller, user.id.to_string(), owner)
+    (health_reads(&ports), caller, user.id.to_string(), owner)
 }
 
 fn month_by_minute() -> TimeseriesQuery {
@@ -144,10 +164,9 @@ fn ms(duration: Duration) -> f64 {
 /// Child mode: open the stored data and run the 30-day query once, as a query function would.
 async fn query_only(data_dir: &str, user: &str) {
     let store = Arc::new(EmbeddedStore::open(std::path::Path::new(data_dir)).unwrap());
-    let app = App::new(Ports::from_store(store, Arc::new(SystemClock)));
-    let caller = app.tenancy.authenticate(Some(ROOT_KEY)).await.unwrap();
-    let series = app
-        .health_reads()
+    let ports = Ports::from_store(store, Arc::new(SystemClock));
+    let caller = tenancy(&ports).authenticate(Some(ROOT_KEY)).await.unwrap();
+    let series = health_reads(&ports)
         .timeseries(&caller, user, &month_by_minute())
         .await
         .unwrap();
@@ -167,7 +186,7 @@ async fn main() {
     // Embedded host: ingest, then the month by the minute.
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open(dir.path()).unwrap());
-    let (app, caller, user, owner) =
+    let (reads, caller, user, owner) =
         user_with_connection(Ports::from_store(store.clone(), Arc::new(SystemClock))).await;
     let batch = backfill();
     let started = Instant::now();
@@ -185,8 +204,7 @@ async fn main() {
     let mut times = Vec::with_capacity(QUERY_RUNS);
     for _ in 0..QUERY_RUNS {
         let started = Instant::now();
-        let series = app
-            .health_reads()
+        let series = reads
             .timeseries(&caller, &user, &month_by_minute())
             .await
             .unwrap();
@@ -195,7 +213,7 @@ async fn main() {
     }
     times.sort();
     let bench_peak = peak_memory_mb();
-    drop(app);
+    drop(reads);
     drop(store);
     let child = std::process::Command::new(&args[0])
         .args(["query-only", dir.path().to_str().unwrap(), &user])
@@ -238,7 +256,7 @@ async fn main() {
     let config = emulator::sdk_config().await;
     let table = fixtures::new_table().await;
     let dynamo = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table);
-    let (app, caller, user, owner) = user_with_connection(Ports::from_store(
+    let (reads, caller, user, owner) = user_with_connection(Ports::from_store(
         Arc::new(dynamo.clone()),
         Arc::new(SystemClock),
     ))
@@ -255,8 +273,7 @@ async fn main() {
         units
     );
     let before = dynamo.usage();
-    let series = app
-        .health_reads()
+    let series = reads
         .timeseries(&caller, &user, &month_by_minute())
         .await
         .unwrap();

@@ -12,16 +12,14 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
 use vitasync_domain::connect::AuthorizeParams;
+use vitasync_domain::connect::Connect;
 use vitasync_domain::provider::ProviderId;
-use vitasync_domain::tenancy::Tenancy;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    App: FromRef<S>,
-    Tenancy: FromRef<S>,
+    Connect: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(widget_page))
@@ -40,13 +38,13 @@ where
     )
 )]
 async fn widget_page(
-    State(app): State<App>,
+    State(connect): State<Connect>,
     RequestBase(base): RequestBase,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
     let session = query(&uri).remove("session").unwrap_or_default();
-    match app.widget(&session, &base).await {
+    match connect.widget(&session, &base).await {
         Ok(view) => {
             let items: String = view
                 .choices
@@ -89,7 +87,7 @@ async fn widget_page(
     )
 )]
 async fn authorize(
-    State(app): State<App>,
+    State(connect): State<Connect>,
     RequestBase(base): RequestBase,
     Path(provider): Path<String>,
     headers: HeaderMap,
@@ -101,7 +99,7 @@ async fn authorize(
         token: params.remove("token"),
         session: params.remove("session"),
     };
-    match app.authorize(&provider, params, &base).await {
+    match connect.authorize(&provider, params, &base).await {
         Ok(location) => pages::redirect(&location),
         Err(failure) => pages::failure(&headers, &failure),
     }

@@ -11,15 +11,13 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
+use vitasync_domain::connect::Callback;
 use vitasync_domain::connect::CallbackParams;
-use vitasync_domain::tenancy::Tenancy;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    App: FromRef<S>,
-    Tenancy: FromRef<S>,
+    Callback: FromRef<S>,
 {
     OpenApiRouter::new().routes(routes!(callback))
 }
@@ -38,7 +36,7 @@ where
     )
 )]
 async fn callback(
-    State(app): State<App>,
+    State(callback): State<Callback>,
     RequestBase(base): RequestBase,
     Path(provider): Path<String>,
     headers: HeaderMap,
@@ -52,7 +50,10 @@ async fn callback(
         error_description: params.remove("error_description"),
         scope: params.remove("scope"),
     };
-    match app.complete_authorization(&provider, params, &base).await {
+    match callback
+        .complete_authorization(&provider, params, &base)
+        .await
+    {
         Ok(location) => pages::redirect(&location),
         Err(failure) => pages::failure(&headers, &failure),
     }

@@ -10,14 +10,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
+use vitasync_domain::connect::Disconnector;
 use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::tenancy::users::UserDirectory;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    App: FromRef<S>,
     Tenancy: FromRef<S>,
+    UserDirectory: FromRef<S>,
+    Disconnector: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(list_connections))
@@ -36,12 +38,11 @@ where
     security(("apiKey" = []))
 )]
 async fn list_connections(
-    State(app): State<App>,
+    State(directory): State<UserDirectory>,
     caller: Caller<Read>,
     Path(user_id): Path<String>,
 ) -> ApiResult<Json<List<ConnectionBody>>> {
-    let connections = app
-        .directory
+    let connections = directory
         .list_connections(&caller.principal, &user_id)
         .await?;
     Ok(Json(List {
@@ -64,12 +65,11 @@ async fn list_connections(
     security(("apiKey" = []))
 )]
 async fn get_connection(
-    State(app): State<App>,
+    State(directory): State<UserDirectory>,
     caller: Caller<Read>,
     Path((user_id, connection_id)): Path<(String, String)>,
 ) -> ApiResult<Json<ConnectionBody>> {
-    let connection = app
-        .directory
+    let connection = directory
         .get_connection(&caller.principal, &user_id, &connection_id)
         .await?;
     Ok(Json(connection.into()))
@@ -92,11 +92,12 @@ async fn get_connection(
     security(("apiKey" = []))
 )]
 async fn delete_connection(
-    State(app): State<App>,
+    State(disconnector): State<Disconnector>,
     caller: Caller<Write>,
     Path((user_id, connection_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    app.disconnect(&caller.principal, &user_id, &connection_id)
+    disconnector
+        .disconnect(&caller.principal, &user_id, &connection_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,17 +14,15 @@ use serde_json::json;
 use std::collections::HashMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
+use vitasync_domain::connect::Connect;
 use vitasync_domain::demo::{self, DemoError};
 use vitasync_domain::provider::ProviderId;
 use vitasync_domain::redirects::with_query;
-use vitasync_domain::tenancy::Tenancy;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    App: FromRef<S>,
-    Tenancy: FromRef<S>,
+    Connect: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(consent_page))
@@ -41,11 +39,11 @@ fn pairs(raw: &[u8]) -> HashMap<String, String> {
 
 /// The demo only ever sends codes back to this deployment's own demo callback.
 fn valid_redirect<'a>(
-    app: &App,
+    connect: &Connect,
     base: &str,
     params: &'a HashMap<String, String>,
 ) -> Option<&'a str> {
-    let own = format!("{}/v1/oauth/demo/callback", app.base_url(base));
+    let own = format!("{}/v1/oauth/demo/callback", connect.base_url(base));
     params
         .get("redirect_uri")
         .map(String::as_str)
@@ -63,8 +61,8 @@ fn request_error(detail: &str) -> Response {
     )
 }
 
-fn enabled(app: &App) -> bool {
-    app.providers().is_enabled(ProviderId::Demo)
+fn enabled(connect: &Connect) -> bool {
+    connect.providers().is_enabled(ProviderId::Demo)
 }
 
 /// The demo provider's consent screen
@@ -78,18 +76,18 @@ fn enabled(app: &App) -> bool {
     )
 )]
 async fn consent_page(
-    State(app): State<App>,
+    State(connect): State<Connect>,
     RequestBase(base): RequestBase,
     uri: Uri,
 ) -> Response {
-    if !enabled(&app) {
+    if !enabled(&connect) {
         return request_error("The demo provider is not enabled on this deployment.");
     }
     let params = pairs(uri.query().unwrap_or_default().as_bytes());
     if demo::check_client(params.get("client_id").map(String::as_str)).is_err() {
         return request_error("Unknown client_id.");
     }
-    let Some(redirect_uri) = valid_redirect(&app, &base, &params) else {
+    let Some(redirect_uri) = valid_redirect(&connect, &base, &params) else {
         return request_error("redirect_uri is not this deployment's demo callback.");
     };
     if params.get("response_type").map(String::as_str) != Some("code")
@@ -134,12 +132,16 @@ async fn consent_page(
         (status = 400, description = "Error page: the redirect URI or the request is not valid", content_type = "text/html"),
     )
 )]
-async fn decide(State(app): State<App>, RequestBase(base): RequestBase, uri: Uri) -> Response {
-    if !enabled(&app) {
+async fn decide(
+    State(connect): State<Connect>,
+    RequestBase(base): RequestBase,
+    uri: Uri,
+) -> Response {
+    if !enabled(&connect) {
         return request_error("The demo provider is not enabled on this deployment.");
     }
     let params = pairs(uri.query().unwrap_or_default().as_bytes());
-    let Some(redirect_uri) = valid_redirect(&app, &base, &params) else {
+    let Some(redirect_uri) = valid_redirect(&connect, &base, &params) else {
         return request_error("redirect_uri is not this deployment's demo callback.");
     };
     let state = params.get("state").map_or("", String::as_str);
@@ -149,7 +151,7 @@ async fn decide(State(app): State<App>, RequestBase(base): RequestBase, uri: Uri
     ) {
         (Some("allow"), Some(challenge)) => {
             let account = demo::account_id(params.get("account").map_or("", String::as_str));
-            let code = demo::issue_code(&account, challenge, redirect_uri, app.now());
+            let code = demo::issue_code(&account, challenge, redirect_uri, connect.now());
             with_query(redirect_uri, &[("code", &code), ("state", state)])
         }
         _ => with_query(
@@ -183,8 +185,8 @@ fn token_error(status: StatusCode, err: &DemoError) -> Response {
         (status = 401, description = "`invalid_client`: an unknown client id (RFC 6749)"),
     )
 )]
-async fn token(State(app): State<App>, body: Bytes) -> Response {
-    if !enabled(&app) {
+async fn token(State(connect): State<Connect>, body: Bytes) -> Response {
+    if !enabled(&connect) {
         return token_error(StatusCode::BAD_REQUEST, &DemoError::InvalidClient);
     }
     let params = pairs(&body);
@@ -197,7 +199,7 @@ async fn token(State(app): State<App>, body: Bytes) -> Response {
             get("code").unwrap_or_default(),
             get("code_verifier"),
             get("redirect_uri"),
-            app.now(),
+            connect.now(),
         ),
         Some("refresh_token") => demo::refresh(get("refresh_token").unwrap_or_default()),
         _ => Err(DemoError::InvalidRequest("unsupported grant_type")),

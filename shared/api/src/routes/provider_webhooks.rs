@@ -11,9 +11,8 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
+use vitasync_domain::push::Pushes;
 use vitasync_domain::push::{PushMethod, PushRequest};
-use vitasync_domain::tenancy::Tenancy;
 
 /// Garmin pushes whole summaries; Lambda takes at most 6 MB.
 const MAX_PUSH_BYTES: usize = 6 * 1024 * 1024;
@@ -21,8 +20,7 @@ const MAX_PUSH_BYTES: usize = 6 * 1024 * 1024;
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    App: FromRef<S>,
-    Tenancy: FromRef<S>,
+    Pushes: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(provider_webhook_check, provider_webhook))
@@ -31,7 +29,7 @@ where
 }
 
 async fn handle(
-    app: App,
+    pushes: Pushes,
     provider: String,
     path_secret: Option<String>,
     method: Method,
@@ -60,7 +58,7 @@ async fn handle(
         body: body.to_vec(),
         path_secret,
     };
-    let reply = app.receive_push(&provider, &request).await?;
+    let reply = pushes.receive_push(&provider, &request).await?;
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     Ok(match reply.body {
         Some(body) => (status, Json(body)).into_response(),
@@ -82,13 +80,13 @@ async fn handle(
     )
 )]
 async fn provider_webhook_check(
-    State(app): State<App>,
+    State(pushes): State<Pushes>,
     Path(provider): Path<String>,
     method: Method,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    handle(app, provider, None, method, query, headers, Bytes::new()).await
+    handle(pushes, provider, None, method, query, headers, Bytes::new()).await
 }
 
 /// A provider's notification
@@ -111,13 +109,13 @@ async fn provider_webhook_check(
     )
 )]
 async fn provider_webhook(
-    State(app): State<App>,
+    State(pushes): State<Pushes>,
     Path(provider): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    handle(app, provider, None, Method::POST, query, headers, body).await
+    handle(pushes, provider, None, Method::POST, query, headers, body).await
 }
 
 /// A provider's notification, at a secret URL
@@ -137,14 +135,14 @@ async fn provider_webhook(
     )
 )]
 async fn secret_path_webhook(
-    State(app): State<App>,
+    State(pushes): State<Pushes>,
     Path((provider, secret)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
     handle(
-        app,
+        pushes,
         provider,
         Some(secret),
         Method::POST,

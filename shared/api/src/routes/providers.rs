@@ -9,17 +9,18 @@ use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
 use vitasync_domain::provider::ProviderId;
+use vitasync_domain::provider::ProviderRegistry;
 use vitasync_domain::tenancy::Tenancy;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    App: FromRef<S>,
     Tenancy: FromRef<S>,
+    Arc<ProviderRegistry>: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(list_providers))
@@ -27,8 +28,8 @@ where
         .routes(routes!(provider_logo))
 }
 
-fn body(app: &App, id: ProviderId) -> ProviderBody {
-    ProviderBody::new(id.info(), app.providers().is_enabled(id))
+fn body(providers: &Arc<ProviderRegistry>, id: ProviderId) -> ProviderBody {
+    ProviderBody::new(id.info(), providers.is_enabled(id))
 }
 
 fn parse(raw: &str) -> ApiResult<ProviderId> {
@@ -43,11 +44,14 @@ fn parse(raw: &str) -> ApiResult<ProviderId> {
     responses((status = 200, body = List<ProviderBody>), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("apiKey" = []))
 )]
-async fn list_providers(State(app): State<App>, _caller: Caller<Read>) -> Json<List<ProviderBody>> {
+async fn list_providers(
+    State(providers): State<Arc<ProviderRegistry>>,
+    _caller: Caller<Read>,
+) -> Json<List<ProviderBody>> {
     Json(List {
         data: ProviderId::ALL
             .into_iter()
-            .map(|id| body(&app, id))
+            .map(|id| body(&providers, id))
             .collect(),
         next_cursor: None,
     })
@@ -61,11 +65,11 @@ async fn list_providers(State(app): State<App>, _caller: Caller<Read>) -> Json<L
     security(("apiKey" = []))
 )]
 async fn get_provider(
-    State(app): State<App>,
+    State(providers): State<Arc<ProviderRegistry>>,
     _caller: Caller<Read>,
     Path(provider): Path<String>,
 ) -> ApiResult<Json<ProviderBody>> {
-    Ok(Json(body(&app, parse(&provider)?)))
+    Ok(Json(body(&providers, parse(&provider)?)))
 }
 
 /// A provider's logo (SVG, no key needed)

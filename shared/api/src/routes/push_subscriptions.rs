@@ -12,15 +12,15 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::App;
+use vitasync_domain::push_subscriptions::WebhookSubscriptions;
 use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::time::Timestamp;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    App: FromRef<S>,
     Tenancy: FromRef<S>,
+    WebhookSubscriptions: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(register_connection_webhooks))
@@ -73,11 +73,11 @@ pub struct AppSubscriptionsBody {
     security(("apiKey" = []))
 )]
 async fn register_connection_webhooks(
-    State(app): State<App>,
+    State(subscriptions): State<WebhookSubscriptions>,
     caller: Caller<Write>,
     Path((user_id, connection_id)): Path<(String, String)>,
 ) -> ApiResult<Json<RegistrationBody>> {
-    let registration = app
+    let registration = subscriptions
         .register_connection_webhooks(&caller.principal, &user_id, &connection_id)
         .await?;
     Ok(Json(RegistrationBody {
@@ -105,11 +105,11 @@ async fn register_connection_webhooks(
     security(("apiKey" = []))
 )]
 async fn subscribe_provider_app(
-    State(app): State<App>,
+    State(subscriptions): State<WebhookSubscriptions>,
     caller: Caller<Admin>,
     Path(provider): Path<String>,
 ) -> ApiResult<(StatusCode, Json<AppSubscriptionsBody>)> {
-    let (provider, callback_url, subscriptions) = app
+    let (provider, callback_url, subscriptions) = subscriptions
         .subscribe_provider_app(&caller.principal, &provider)
         .await?;
     Ok((

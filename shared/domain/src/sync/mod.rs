@@ -3,22 +3,23 @@
 //! only then moves `lastSyncedAt`. Throttling and outages become a delayed message, never a
 //! sleeping worker; a job that fails keeps what it already stored.
 
-use crate::app::App;
 use crate::connection::{Connection, ConnectionStatus};
 use crate::error::DomainError;
-use crate::events::{connection_data, with_fields};
+use crate::events::{Announcer, connection_data, with_fields};
 use crate::health_records::store_batch;
 use crate::jobs::{JobError, JobMessage, JobStatus, SyncJob};
-use crate::ports::RecordOwner;
+use crate::ports::{CallCounter, ConnectionStore, HealthStore, JobStore, RecordOwner};
 use crate::provider::ProviderId;
-use crate::provider_client::{FetchError, FetchRequest};
-use crate::queue::{MAX_DELAY, Outgoing};
+use crate::provider_client::{FetchError, FetchRequest, ProviderCalls};
+use crate::push::PushedData;
+use crate::queue::{JobQueue, MAX_DELAY, Outgoing};
 use crate::rate_budget::{CallBudget, Window, default_limits};
-use crate::time::Timestamp;
-use crate::tokens::AccessError;
+use crate::time::{Clock, Timestamp};
+use crate::tokens::{AccessError, ConnectionTokens};
 use crate::webhooks::EventType;
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How far back syncs reach, and how often a job may be retried.
@@ -51,16 +52,6 @@ impl Default for SyncSettings {
     }
 }
 
-/// What the job queue carries: sync jobs, pieces of data providers pushed, and webhook
-/// subscriptions of new connections.
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum QueueWork {
-    Job(JobMessage),
-    Pushed(crate::push::PushedData),
-    Subscribe(crate::push_subscriptions::SubscribeMessage),
-}
-
 pub mod trigger;
 
 pub use trigger::{DueSyncs, SyncJobs, SyncRequest};
@@ -81,24 +72,62 @@ pub(crate) fn failure(code: &str, message: impl Into<String>) -> JobError {
     }
 }
 
-impl App {
-    /// Runs the job a queue message names. `Ok` when the message is dealt with (the job ended,
-    /// or a delayed message will carry it on); `Err` when it should be delivered again (a
-    /// store outage, or a message that cannot be read, which ends in the dead-letter queue).
-    pub async fn process_job_message(&self, body: &str) -> Result<(), DomainError> {
-        let message = match serde_json::from_str::<QueueWork>(body) {
-            Ok(QueueWork::Job(message)) => message,
-            Ok(QueueWork::Pushed(data)) => return self.store_pushed(data).await,
-            Ok(QueueWork::Subscribe(message)) => return self.process_subscribe(message).await,
-            Err(_) => {
-                return Err(DomainError::validation(
-                    "message",
-                    "is not a sync job message",
-                ));
-            }
-        };
+/// Runs sync jobs off the queue: fetches the connection's window from the provider, stores
+/// what is new or changed, and only then moves `lastSyncedAt`; throttling and outages become a
+/// delayed message. Also stores data providers pushed.
+#[derive(Clone)]
+pub struct SyncRunner {
+    jobs: Arc<dyn JobStore>,
+    /// Where a job to retry is sent again, delayed.
+    queue: Arc<dyn JobQueue>,
+    connections: Arc<dyn ConnectionStore>,
+    health: Arc<dyn HealthStore>,
+    /// Counts calls against each provider's rate limits.
+    calls_made: Arc<dyn CallCounter>,
+    calls: ProviderCalls,
+    tokens: ConnectionTokens,
+    announcer: Announcer,
+    settings: SyncSettings,
+    clock: Arc<dyn Clock>,
+}
+
+impl SyncRunner {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        jobs: Arc<dyn JobStore>,
+        queue: Arc<dyn JobQueue>,
+        connections: Arc<dyn ConnectionStore>,
+        health: Arc<dyn HealthStore>,
+        calls_made: Arc<dyn CallCounter>,
+        calls: ProviderCalls,
+        tokens: ConnectionTokens,
+        announcer: Announcer,
+        settings: SyncSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            jobs,
+            queue,
+            connections,
+            health,
+            calls_made,
+            calls,
+            tokens,
+            announcer,
+            settings,
+            clock,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Runs the job `message` names (`body` is the message as queued, sent again on a retry).
+    /// `Ok` when the message is dealt with (the job ended, or a delayed message will carry it
+    /// on); `Err` when it should be delivered again (a store outage).
+    pub async fn run_job(&self, message: JobMessage, body: &str) -> Result<(), DomainError> {
         let Some(job) = self
-            .ports
             .jobs
             .get_job(&message.workspace_id, &message.job_id)
             .await?
@@ -116,7 +145,7 @@ impl App {
             version: job.version + 1,
             ..job
         };
-        if !self.ports.jobs.update_job(&running).await? {
+        if !self.jobs.update_job(&running).await? {
             // Another worker has it (a duplicate delivery).
             return Ok(());
         }
@@ -127,7 +156,7 @@ impl App {
                     version: job.version + 1,
                     ..job
                 };
-                if self.ports.jobs.update_job(&ended).await? {
+                if self.jobs.update_job(&ended).await? {
                     self.announce_job_end(&ended).await;
                 }
                 tracing::info!(job_id = %ended.id, status = ?ended.status, "sync ended");
@@ -139,12 +168,8 @@ impl App {
                     version: job.version + 1,
                     ..job
                 };
-                self.ports.jobs.update_job(&queued).await?;
-                let queue = self
-                    .jobs_queue
-                    .as_ref()
-                    .ok_or(DomainError::Unavailable("syncing"))?;
-                queue
+                self.jobs.update_job(&queued).await?;
+                self.queue
                     .send(Outgoing {
                         body: body.to_owned(),
                         delay: delay.min(MAX_DELAY),
@@ -166,7 +191,6 @@ impl App {
             })
         };
         let Some(connection) = self
-            .ports
             .connections
             .get_connection(&job.workspace_id, &job.user_id, &job.connection_id)
             .await?
@@ -182,10 +206,7 @@ impl App {
                 failure("not_connected", "the connection is disconnected"),
             ));
         }
-        let Some(settings) = self.connect.as_deref() else {
-            return Err(DomainError::Unavailable("connecting providers"));
-        };
-        let Some(provider_settings) = self.providers().settings(connection.provider) else {
+        let Some(provider_settings) = self.calls.resolved(connection.provider) else {
             return Ok(fail(
                 job,
                 failure(
@@ -197,8 +218,8 @@ impl App {
         let now = self.now();
         let to = job.to.unwrap_or(now).min(now);
         let from = job.from.unwrap_or_else(|| match connection.last_synced_at {
-            Some(last) => last.plus_seconds(-self.sync.overlap_seconds),
-            None => to.plus_seconds(-self.sync.backfill_days * 24 * 3600),
+            Some(last) => last.plus_seconds(-self.settings.overlap_seconds),
+            None => to.plus_seconds(-self.settings.backfill_days * 24 * 3600),
         });
         let job = SyncJob {
             window_from: Some(from),
@@ -212,18 +233,16 @@ impl App {
             provider_user_id: connection.provider_user_id.clone(),
             granted_scopes: connection.scopes.clone(),
             budget: CallBudget::new(
-                self.ports.calls.clone(),
-                self.ports.clock.clone(),
+                self.calls_made.clone(),
+                self.clock.clone(),
                 connection.provider,
                 &connection.provider_user_id,
-                &self.sync.call_limits,
+                &self.settings.call_limits,
             ),
         };
-        let base = settings.public_url.clone().unwrap_or_default();
-        let resolved = provider_settings.resolved(&base);
         let mut refreshed = false;
         let batch = loop {
-            let token = match self.access_token(&connection).await {
+            let token = match self.tokens.access_token(&connection).await {
                 Ok(token) => token,
                 Err(AccessError::Refused) => {
                     return Ok(fail(
@@ -244,9 +263,10 @@ impl App {
                     return Ok(self.retry_or_fail(job, &reason));
                 }
             };
-            match settings
-                .client
-                .fetch_data(connection.provider, &resolved, &token, &request)
+            match self
+                .calls
+                .client()
+                .fetch_data(connection.provider, &provider_settings, &token, &request)
                 .await
             {
                 Ok(mut batch) => {
@@ -256,7 +276,7 @@ impl App {
                 }
                 Err(FetchError::Unauthorized) if !refreshed => {
                     refreshed = true;
-                    self.expire_tokens(&connection).await?;
+                    self.tokens.expire_tokens(&connection).await?;
                 }
                 Err(FetchError::Unauthorized | FetchError::Revoked) => {
                     self.mark_disconnected(&connection, "revoked_at_provider")
@@ -285,12 +305,8 @@ impl App {
                 }
             }
         };
-        let counts = store_batch(
-            self.ports.health.as_ref(),
-            &RecordOwner::of(&connection),
-            &batch,
-        )
-        .await?;
+        let counts =
+            store_batch(self.health.as_ref(), &RecordOwner::of(&connection), &batch).await?;
         if let Some(zone) = batch
             .time_zone
             .as_ref()
@@ -301,10 +317,9 @@ impl App {
         // Only now, with the data stored, does the connection count as synced up to `to`. A
         // window that ends well in the past (a historical backfill) says nothing of recent
         // data, so it leaves `lastSyncedAt` alone.
-        let reaches_now = to >= now.plus_seconds(-self.sync.overlap_seconds);
+        let reaches_now = to >= now.plus_seconds(-self.settings.overlap_seconds);
         if reaches_now {
-            self.ports
-                .connections
+            self.connections
                 .record_sync(&job.workspace_id, &job.user_id, &job.connection_id, to)
                 .await?;
         }
@@ -327,7 +342,7 @@ impl App {
 
     fn retry_or_fail(&self, job: SyncJob, reason: &str) -> Step {
         tracing::warn!(job_id = %job.id, attempt = job.attempts, reason = %reason, "provider unavailable");
-        if job.attempts >= self.sync.max_attempts {
+        if job.attempts >= self.settings.max_attempts {
             Step::Done(SyncJob {
                 status: JobStatus::Failed,
                 error: Some(failure(
@@ -348,7 +363,6 @@ impl App {
     /// The connection as stored now (another worker may have changed it).
     async fn current(&self, connection: &Connection) -> Result<Option<Connection>, DomainError> {
         Ok(self
-            .ports
             .connections
             .get_connection(
                 &connection.workspace_id,
@@ -369,12 +383,12 @@ impl App {
                 time_zone: Some(zone.to_owned()),
                 ..current
             };
-            self.ports.connections.update_connection(&updated).await?;
+            self.connections.update_connection(&updated).await?;
         }
         Ok(())
     }
 
-    pub(crate) async fn mark_disconnected(
+    async fn mark_disconnected(
         &self,
         connection: &Connection,
         reason: &str,
@@ -386,38 +400,16 @@ impl App {
                 updated_at: self.now(),
                 ..current
             };
-            if self.ports.connections.disconnect(&disconnected).await? {
-                self.announce_disconnected(&disconnected).await;
+            if self.connections.disconnect(&disconnected).await? {
+                self.announcer.disconnected(&disconnected).await;
             }
         }
         Ok(())
     }
 
-    /// `connection.disconnected`, when this host announces events.
-    pub(crate) async fn announce_disconnected(&self, connection: &Connection) {
-        if let Some(announcer) = &self.announcer {
-            announcer.disconnected(connection).await;
-        }
-    }
-
-    async fn announce_updated(
-        &self,
-        connection: &Connection,
-        data_types: &[&String],
-        from: Option<Timestamp>,
-        to: Option<Timestamp>,
-    ) {
-        if let Some(announcer) = &self.announcer {
-            announcer
-                .data_updated(connection, data_types, from, to)
-                .await;
-        }
-    }
-
     /// `sync.completed` or `sync.failed`, and `data.updated` when the job stored anything.
     async fn announce_job_end(&self, job: &SyncJob) {
         let Ok(Some(connection)) = self
-            .ports
             .connections
             .get_connection(&job.workspace_id, &job.user_id, &job.connection_id)
             .await
@@ -432,7 +424,8 @@ impl App {
         match job.status {
             JobStatus::Succeeded => {
                 let data = with_fields(base.clone(), json!({ "counts": job.counts }));
-                self.emit(&job.workspace_id, EventType::SyncCompleted, data)
+                self.announcer
+                    .emit(&job.workspace_id, EventType::SyncCompleted, data)
                     .await;
                 let updated: Vec<&String> = job
                     .counts
@@ -441,35 +434,64 @@ impl App {
                     .map(|(name, _)| name)
                     .collect();
                 if !updated.is_empty() {
-                    self.announce_updated(&connection, &updated, job.window_from, job.window_to)
+                    self.announcer
+                        .data_updated(&connection, &updated, job.window_from, job.window_to)
                         .await;
                 }
             }
             JobStatus::Failed => {
                 let data = with_fields(base, json!({ "error": job.error }));
-                self.emit(&job.workspace_id, EventType::SyncFailed, data)
+                self.announcer
+                    .emit(&job.workspace_id, EventType::SyncFailed, data)
                     .await;
             }
             JobStatus::Queued | JobStatus::Running => {}
         }
     }
 
-    /// `connection.created` or `connection.reauthenticated`, when this host announces events.
-    pub(crate) async fn announce_connected(&self, connection: &Connection, created: bool) {
-        if let Some(announcer) = &self.announcer {
-            announcer.connected(connection, created).await;
+    /// Stores a piece of pushed data for every active connection of its account.
+    pub async fn store_pushed(&self, data: PushedData) -> Result<(), DomainError> {
+        let connections: Vec<Connection> = self
+            .connections
+            .connections_for_account(data.provider, &data.provider_user_id)
+            .await?
+            .into_iter()
+            .filter(|c| c.status == ConnectionStatus::Active)
+            .collect();
+        if connections.is_empty() {
+            tracing::info!(provider = %data.provider, "pushed data names no connected account");
+            return Ok(());
         }
-    }
-
-    /// `data.updated` for what was written, when this host announces events.
-    pub(crate) async fn announce_written(
-        &self,
-        connection: &Connection,
-        counts: &BTreeMap<String, crate::jobs::Counts>,
-        batch: &crate::health::HealthBatch,
-    ) {
-        if let Some(announcer) = &self.announcer {
-            announcer.data_written(connection, counts, batch).await;
+        let body = serde_json::json!({ data.summary_type.as_str(): data.items });
+        for connection in connections {
+            let request = FetchRequest {
+                from: Timestamp::from_millis(0).unwrap_or_else(|| self.now()),
+                to: self.now().plus_seconds(24 * 3600),
+                data_types: Vec::new(),
+                provider_user_id: connection.provider_user_id.clone(),
+                granted_scopes: connection.scopes.clone(),
+                budget: CallBudget::new(
+                    self.calls_made.clone(),
+                    self.clock.clone(),
+                    connection.provider,
+                    &connection.provider_user_id,
+                    &self.settings.call_limits,
+                ),
+            };
+            let batch = self
+                .calls
+                .client()
+                .map_pushed(data.provider, &body, &request)
+                .map_err(|err| {
+                    tracing::warn!(provider = %data.provider, error = %err, "pushed data could not be read");
+                    DomainError::validation("items", "pushed data could not be read")
+                })?;
+            let counts =
+                store_batch(self.health.as_ref(), &RecordOwner::of(&connection), &batch).await?;
+            self.announcer
+                .data_written(&connection, &counts, &batch)
+                .await;
         }
+        Ok(())
     }
 }

@@ -1,0 +1,218 @@
+//! Every service over one set of ports: what the local host serves and works from (and what
+//! tests drive). A Lambda function builds only the services its routes or queue need.
+
+use crate::connect::{Callback, Connect, ConnectSettings, Disconnector};
+use crate::delivery::Deliveries;
+use crate::destinations::DestinationPolicy;
+use crate::events::Announcer;
+use crate::health_query::HealthReads;
+use crate::ingest::PhoneIngest;
+use crate::ports::Ports;
+use crate::provider::ProviderRegistry;
+use crate::provider_client::{ProviderCalls, ProviderClient};
+use crate::push::Pushes;
+use crate::push_subscriptions::WebhookSubscriptions;
+use crate::queue::JobQueue;
+use crate::secrets::Vault;
+use crate::sync::{SyncJobs, SyncRunner, SyncSettings};
+use crate::tenancy::Tenancy;
+use crate::tenancy::users::{UserDirectory, Users};
+use crate::tokens::ConnectionTokens;
+use crate::user_sessions::UserSessions;
+use crate::webhook_endpoints::WebhookEndpoints;
+use crate::webhooks::WebhookSender;
+use crate::worker::JobWorker;
+use std::sync::Arc;
+
+/// The adapters and settings every service is built from.
+pub struct Wiring {
+    pub ports: Ports,
+    /// Sync jobs, pushed data and subscriptions for the worker.
+    pub jobs: Arc<dyn JobQueue>,
+    /// Webhook deliveries, and where the hopeless ones go.
+    pub deliveries: Arc<dyn JobQueue>,
+    pub dead_letters: Arc<dyn JobQueue>,
+    pub vault: Vault,
+    pub client: Arc<dyn ProviderClient>,
+    pub sender: Arc<dyn WebhookSender>,
+    pub providers: ProviderRegistry,
+    pub connect: ConnectSettings,
+    pub sync: SyncSettings,
+    pub destinations: DestinationPolicy,
+}
+
+/// Every service, wired once.
+#[derive(Clone)]
+pub struct Services {
+    pub tenancy: Tenancy,
+    pub directory: UserDirectory,
+    pub users: Users,
+    pub announcer: Announcer,
+    pub webhook_endpoints: WebhookEndpoints,
+    pub deliveries: Deliveries,
+    pub providers: Arc<ProviderRegistry>,
+    pub connect: Connect,
+    pub callback: Callback,
+    pub disconnector: Disconnector,
+    pub tokens: ConnectionTokens,
+    pub subscriptions: WebhookSubscriptions,
+    pub sync_jobs: SyncJobs,
+    pub worker: JobWorker,
+    pub pushes: Pushes,
+    pub health_reads: HealthReads,
+    pub user_sessions: UserSessions,
+    pub phone_ingest: PhoneIngest,
+}
+
+impl Services {
+    pub fn new(wiring: Wiring) -> Self {
+        let Wiring {
+            ports,
+            jobs,
+            deliveries,
+            dead_letters,
+            vault,
+            client,
+            sender,
+            providers,
+            connect,
+            sync,
+            destinations,
+        } = wiring;
+        let clock = ports.clock.clone();
+        let providers = Arc::new(providers);
+        let connect = Arc::new(connect);
+        let calls = ProviderCalls::new(client, providers.clone(), connect.public_url.clone());
+        let tenancy = Tenancy::new(
+            ports.workspaces.clone(),
+            ports.api_keys.clone(),
+            clock.clone(),
+        );
+        let directory = UserDirectory::new(ports.users.clone(), ports.connections.clone());
+        let announcer = Announcer::new(ports.webhooks.clone(), deliveries, clock.clone());
+        let tokens = ConnectionTokens::new(
+            ports.connections.clone(),
+            vault.clone(),
+            calls.clone(),
+            announcer.clone(),
+            clock.clone(),
+        );
+        let subscriptions = WebhookSubscriptions::new(
+            directory.clone(),
+            ports.connections.clone(),
+            tokens.clone(),
+            calls.clone(),
+            jobs.clone(),
+            connect.clone(),
+            clock.clone(),
+        );
+        let sync_jobs = SyncJobs::new(
+            directory.clone(),
+            ports.jobs.clone(),
+            jobs.clone(),
+            ports.connections.clone(),
+            providers.clone(),
+            sync.poll_interval,
+            clock.clone(),
+        );
+        let runner = SyncRunner::new(
+            ports.jobs.clone(),
+            jobs.clone(),
+            ports.connections.clone(),
+            ports.health.clone(),
+            ports.calls.clone(),
+            calls.clone(),
+            tokens.clone(),
+            announcer.clone(),
+            sync.clone(),
+            clock.clone(),
+        );
+        Self {
+            users: Users::new(
+                directory.clone(),
+                ports.users.clone(),
+                announcer.clone(),
+                clock.clone(),
+            ),
+            webhook_endpoints: WebhookEndpoints::new(
+                ports.webhooks.clone(),
+                vault.clone(),
+                destinations,
+                announcer.clone(),
+                clock.clone(),
+            ),
+            deliveries: Deliveries::new(
+                ports.webhooks.clone(),
+                sender,
+                vault.clone(),
+                announcer.clone(),
+                dead_letters,
+                clock.clone(),
+            ),
+            connect: Connect::new(
+                directory.clone(),
+                ports.states.clone(),
+                calls.clone(),
+                connect.clone(),
+                clock.clone(),
+            ),
+            callback: Callback::new(
+                directory.clone(),
+                ports.states.clone(),
+                ports.connections.clone(),
+                calls.clone(),
+                vault,
+                announcer.clone(),
+                subscriptions.clone(),
+                sync_jobs.clone(),
+                sync.sync_on_connect,
+                connect,
+                clock.clone(),
+            ),
+            disconnector: Disconnector::new(
+                directory.clone(),
+                ports.connections.clone(),
+                tokens.clone(),
+                calls.clone(),
+                subscriptions.clone(),
+                announcer.clone(),
+                clock.clone(),
+            ),
+            worker: JobWorker::new(runner, subscriptions.clone()),
+            pushes: Pushes::new(
+                calls,
+                ports.connections.clone(),
+                ports.calls.clone(),
+                sync_jobs.clone(),
+                jobs,
+                clock.clone(),
+            ),
+            health_reads: HealthReads::new(
+                directory.clone(),
+                ports.connections.clone(),
+                ports.health.clone(),
+                clock.clone(),
+            ),
+            user_sessions: UserSessions::new(
+                directory.clone(),
+                ports.states.clone(),
+                ports.sessions.clone(),
+                clock.clone(),
+            ),
+            phone_ingest: PhoneIngest::new(
+                directory.clone(),
+                ports.connections.clone(),
+                ports.health.clone(),
+                announcer.clone(),
+                clock,
+            ),
+            tenancy,
+            directory,
+            announcer,
+            providers,
+            tokens,
+            subscriptions,
+            sync_jobs,
+        }
+    }
+}
