@@ -16,7 +16,7 @@ use vitasync_domain::connection::Connection;
 use vitasync_domain::destinations::DestinationPolicy;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::provider::ProviderId;
-use vitasync_domain::queue::{Delivery, JobQueue, Outgoing, QueueError};
+use vitasync_domain::queue::{JobQueue, Outgoing, QueueError, Received};
 use vitasync_domain::secrets::Vault;
 use vitasync_domain::services::{Services, Wiring};
 use vitasync_domain::sync::SyncSettings;
@@ -68,7 +68,7 @@ pub struct Harness {
     pub queue: Arc<RecordingQueue>,
     /// The host's webhook delivery queue (and, through it, its dead letters).
     pub deliveries: Arc<RecordingQueue>,
-    /// Delivery messages already handed to the deliver worker by `deliver_queued`.
+    /// Received messages already handed to the deliver worker by `deliver_queued`.
     delivered: Mutex<usize>,
     _dir: tempfile::TempDir,
 }
@@ -325,21 +325,21 @@ impl Harness {
     pub async fn work_queue(&self) -> usize {
         let mut ran = 0;
         loop {
-            let deliveries = self
+            let messages = self
                 .queue
                 .receive(10, Duration::from_secs(30))
                 .await
                 .unwrap();
-            if deliveries.is_empty() {
+            if messages.is_empty() {
                 return ran;
             }
-            for delivery in deliveries {
+            for message in messages {
                 self.services
                     .worker
-                    .process_message(&delivery.body)
+                    .process_message(&message.body)
                     .await
                     .unwrap();
-                self.queue.delete(&delivery.receipt).await.unwrap();
+                self.queue.delete(&message.receipt).await.unwrap();
                 ran += 1;
             }
         }
@@ -405,7 +405,7 @@ impl JobQueue for RecordingQueue {
         self.sent.lock().unwrap().extend(messages.iter().cloned());
         self.inner.send_batch(messages).await
     }
-    async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Delivery>, QueueError> {
+    async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Received>, QueueError> {
         self.inner.receive(max, visibility).await
     }
     async fn delete(&self, receipt: &str) -> Result<(), QueueError> {
@@ -418,7 +418,7 @@ impl JobQueue for RecordingQueue {
         &self,
         max: usize,
         visibility: Duration,
-    ) -> Result<Vec<Delivery>, QueueError> {
+    ) -> Result<Vec<Received>, QueueError> {
         self.inner.dead_letters(max, visibility).await
     }
 }

@@ -216,3 +216,30 @@ async fn a_function_missing_its_table_fails_at_init_naming_the_variable() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("VITASYNC_TABLE is not set"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_scheduler_round_against_an_unreachable_store_is_reported_retryable() {
+    let runtime = RuntimeStub::start().await;
+    let events = samples("scheduler");
+    runtime.push("tick-0", events[0].1.clone());
+    let (_, queue_url, _) = fixtures::new_queue().await;
+    let mut child = lambda_command("scheduler", &runtime, "no-such-table")
+        .env("VITASYNC_JOBS_QUEUE_URL", &queue_url)
+        .env("WITHINGS_CLIENT_ID", "id")
+        .env("WITHINGS_CLIENT_SECRET", "secret")
+        .spawn()
+        .unwrap();
+    let results = tokio::time::timeout(Duration::from_secs(60), runtime.results(1))
+        .await
+        .expect("the scheduler did not answer");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let error = results[0].1.clone().unwrap_err();
+    assert_eq!(error["errorType"], "Retryable", "{error}");
+    assert!(
+        error["errorMessage"]
+            .as_str()
+            .is_some_and(|message| message.contains("store unavailable")),
+        "{error}"
+    );
+}

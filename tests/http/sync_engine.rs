@@ -11,7 +11,7 @@ use vitasync_domain::health::{DailySummary, Measurement, Metric, Session, SleepS
 use vitasync_domain::jobs::{JobStatus, SyncJob};
 use vitasync_domain::ports::RecordOwner;
 use vitasync_domain::provider::ProviderId;
-use vitasync_domain::queue::{Delivery, JobQueue, Outgoing, QueueError};
+use vitasync_domain::queue::{JobQueue, Outgoing, QueueError, Received};
 use vitasync_domain::sync::{DueSyncs, SyncRequest};
 use vitasync_domain::time::{Clock, Timestamp};
 use vitasync_tests::fake_provider::DataFailure;
@@ -592,7 +592,7 @@ impl JobQueue for DownQueue {
     async fn send_batch(&self, _: Vec<Outgoing>) -> Result<(), QueueError> {
         Err(QueueError::Unavailable("down".into()))
     }
-    async fn receive(&self, _: usize, _: Duration) -> Result<Vec<Delivery>, QueueError> {
+    async fn receive(&self, _: usize, _: Duration) -> Result<Vec<Received>, QueueError> {
         Err(QueueError::Unavailable("down".into()))
     }
     async fn delete(&self, _: &str) -> Result<(), QueueError> {
@@ -601,7 +601,7 @@ impl JobQueue for DownQueue {
     async fn retry_after(&self, _: &str, _: Duration) -> Result<(), QueueError> {
         Err(QueueError::Unavailable("down".into()))
     }
-    async fn dead_letters(&self, _: usize, _: Duration) -> Result<Vec<Delivery>, QueueError> {
+    async fn dead_letters(&self, _: usize, _: Duration) -> Result<Vec<Received>, QueueError> {
         Err(QueueError::Unavailable("down".into()))
     }
 }

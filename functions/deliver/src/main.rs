@@ -4,6 +4,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, service_fn};
 use vitasync_aws::consumer::handle_sqs_event;
+use vitasync_aws::invocation::InvocationError;
 use vitasync_host::aws::AwsHost;
 use vitasync_host::{LogFormat, init_tracing};
 
@@ -14,10 +15,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let deliveries = deliveries.clone();
         async move {
-            Ok::<SqsBatchResponse, lambda_runtime::Error>(
-                handle_sqs_event(event.payload, |delivery| {
+            Ok::<SqsBatchResponse, InvocationError>(
+                handle_sqs_event(event.payload, |message| {
                     let deliveries = deliveries.clone();
-                    async move { deliveries.process_delivery_message(&delivery.body).await }
+                    async move { deliveries.process_delivery_message(&message.body).await }
                 })
                 .await,
             )

@@ -53,30 +53,30 @@ async fn drain<F, Fut>(
         if *stop.borrow() {
             return;
         }
-        let deliveries = match queue.receive(4, VISIBILITY).await {
-            Ok(deliveries) => deliveries,
+        let messages = match queue.receive(4, VISIBILITY).await {
+            Ok(messages) => messages,
             Err(err) => {
                 tracing::error!(kind, error = %err, "the queue failed");
                 Vec::new()
             }
         };
-        if deliveries.is_empty() {
+        if messages.is_empty() {
             tokio::select! {
                 _ = stop.changed() => {}
                 () = tokio::time::sleep(POLL) => {}
             }
             continue;
         }
-        for delivery in deliveries {
-            match handle(delivery.body).await {
+        for message in messages {
+            match handle(message.body).await {
                 Ok(()) => {
-                    if let Err(err) = queue.delete(&delivery.receipt).await {
+                    if let Err(err) = queue.delete(&message.receipt).await {
                         tracing::warn!(kind, error = %err, "a handled message was not deleted");
                     }
                 }
                 Err(err) => tracing::warn!(
                     kind,
-                    message_id = %delivery.id,
+                    message_id = %message.id,
                     error = %err,
                     "a message failed; it will be delivered again"
                 ),

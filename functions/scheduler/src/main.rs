@@ -2,6 +2,7 @@
 //! last sync is older than the poll interval.
 
 use lambda_runtime::{LambdaEvent, service_fn};
+use vitasync_aws::invocation::InvocationError;
 use vitasync_host::aws::AwsHost;
 use vitasync_host::{LogFormat, init_tracing};
 
@@ -12,8 +13,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| {
         let sync_jobs = sync_jobs.clone();
         async move {
-            let round = sync_jobs.queue_due_syncs().await?;
-            Ok::<_, lambda_runtime::Error>(serde_json::json!({
+            let round = sync_jobs
+                .queue_due_syncs()
+                .await
+                .map_err(InvocationError::from)?;
+            Ok::<_, InvocationError>(serde_json::json!({
                 "due": round.due,
                 "queued": round.queued,
                 "failed": round.failed,

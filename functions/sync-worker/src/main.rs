@@ -3,6 +3,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, service_fn};
 use vitasync_aws::consumer::handle_sqs_event;
+use vitasync_aws::invocation::InvocationError;
 use vitasync_host::aws::AwsHost;
 use vitasync_host::{LogFormat, init_tracing};
 
@@ -13,7 +14,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let worker = worker.clone();
         async move {
-            Ok::<SqsBatchResponse, lambda_runtime::Error>(
+            Ok::<SqsBatchResponse, InvocationError>(
                 handle_sqs_event(event.payload, |message| {
                     let worker = worker.clone();
                     async move { worker.process_message(&message.body).await }

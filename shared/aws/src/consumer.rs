@@ -4,11 +4,11 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use std::future::Future;
-use vitasync_domain::queue::{Delivery, process_batch};
+use vitasync_domain::queue::{Received, process_batch};
 
 /// A message of the event as the domain sees it.
-pub fn delivery(message: &SqsMessage) -> Delivery {
-    Delivery {
+pub fn received(message: &SqsMessage) -> Received {
+    Received {
         id: message.message_id.clone().unwrap_or_default(),
         receipt: message.receipt_handle.clone().unwrap_or_default(),
         body: message.body.clone().unwrap_or_default(),
@@ -23,12 +23,12 @@ pub fn delivery(message: &SqsMessage) -> Delivery {
 /// Runs `handle` on each message independently and reports the ones that failed.
 pub async fn handle_sqs_event<F, Fut, E>(event: SqsEvent, handle: F) -> SqsBatchResponse
 where
-    F: Fn(Delivery) -> Fut,
+    F: Fn(Received) -> Fut,
     Fut: Future<Output = Result<(), E>>,
     E: std::fmt::Display,
 {
-    let deliveries = event.records.iter().map(delivery).collect();
-    let failed = process_batch(deliveries, |d: &Delivery| d.id.clone(), handle).await;
+    let messages = event.records.iter().map(received).collect();
+    let failed = process_batch(messages, |m: &Received| m.id.clone(), handle).await;
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failed
         .into_iter()

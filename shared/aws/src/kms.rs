@@ -33,6 +33,7 @@ fn context_map(context: &EncryptionContext) -> HashMap<String, String> {
 
 #[async_trait]
 impl KeyManager for KmsKeyManager {
+    #[tracing::instrument(skip_all)]
     async fn generate_data_key(
         &self,
         context: &EncryptionContext,
@@ -60,6 +61,7 @@ impl KeyManager for KmsKeyManager {
         })
     }
 
+    #[tracing::instrument(skip_all)]
     async fn unwrap_data_key(
         &self,
         wrapped: &[u8],

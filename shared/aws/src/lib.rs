@@ -5,6 +5,7 @@
 pub mod config;
 pub mod consumer;
 pub mod dynamo;
+pub mod invocation;
 pub mod kms;
 pub mod provision;
 pub mod sqs;

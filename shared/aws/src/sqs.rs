@@ -6,7 +6,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
 use std::time::Duration;
-use vitasync_domain::queue::{Delivery, JobQueue, MAX_DELAY, Outgoing, QueueError};
+use vitasync_domain::queue::{JobQueue, MAX_DELAY, Outgoing, QueueError, Received};
 
 /// SQS's limit on messages per batch call and per receive.
 const SQS_BATCH: usize = 10;
@@ -48,7 +48,7 @@ impl SqsQueue {
         url: &str,
         max: usize,
         visibility: Duration,
-    ) -> Result<Vec<Delivery>, QueueError> {
+    ) -> Result<Vec<Received>, QueueError> {
         let output = self
             .client
             .receive_message()
@@ -64,7 +64,7 @@ impl SqsQueue {
             .messages
             .unwrap_or_default()
             .into_iter()
-            .map(|message| Delivery {
+            .map(|message| Received {
                 receive_count: message
                     .attributes()
                     .and_then(|attrs| {
@@ -103,6 +103,7 @@ fn batches(messages: &[Outgoing]) -> Vec<&[Outgoing]> {
 
 #[async_trait]
 impl JobQueue for SqsQueue {
+    #[tracing::instrument(skip_all)]
     async fn send(&self, message: Outgoing) -> Result<(), QueueError> {
         self.client
             .send_message()
@@ -115,6 +116,7 @@ impl JobQueue for SqsQueue {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn send_batch(&self, messages: Vec<Outgoing>) -> Result<(), QueueError> {
         for chunk in batches(&messages) {
             let mut pending: Vec<(String, &Outgoing)> = chunk
@@ -157,10 +159,12 @@ impl JobQueue for SqsQueue {
         Ok(())
     }
 
-    async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Delivery>, QueueError> {
+    #[tracing::instrument(skip_all)]
+    async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Received>, QueueError> {
         self.receive_from(&self.queue_url, max, visibility).await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn delete(&self, receipt: &str) -> Result<(), QueueError> {
         self.client
             .delete_message()
@@ -172,6 +176,7 @@ impl JobQueue for SqsQueue {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn retry_after(&self, receipt: &str, delay: Duration) -> Result<(), QueueError> {
         self.client
             .change_message_visibility()
@@ -184,11 +189,12 @@ impl JobQueue for SqsQueue {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn dead_letters(
         &self,
         max: usize,
         visibility: Duration,
-    ) -> Result<Vec<Delivery>, QueueError> {
+    ) -> Result<Vec<Received>, QueueError> {
         match &self.dead_letter_url {
             Some(url) => self.receive_from(url, max, visibility).await,
             None => Ok(Vec::new()),

@@ -265,6 +265,7 @@ impl Connect {
     }
 
     /// Mints a single-use link that starts connecting `provider` for the user.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id))]
     pub async fn create_connect_link(
         &self,
         caller: &Principal,
@@ -312,6 +313,7 @@ impl Connect {
     }
 
     /// Opens a hosted widget session listing the providers the user may connect.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id))]
     pub async fn create_widget_session(
         &self,
         caller: &Principal,
@@ -381,6 +383,7 @@ impl Connect {
     }
 
     /// The providers a widget session offers, each with the URL that starts it.
+    #[tracing::instrument(skip_all)]
     pub async fn widget(
         &self,
         session: &str,
@@ -413,6 +416,7 @@ impl Connect {
 
     /// Starts an authorization from a connect link or widget session: answers the provider's
     /// consent URL to redirect to.
+    #[tracing::instrument(skip_all, fields(provider = %provider))]
     pub async fn authorize(
         &self,
         provider: &str,
@@ -544,6 +548,7 @@ impl Callback {
     /// Finishes an authorization: answers where to send the browser, the success URL with the
     /// new connection, or the failure URL with `error`. Fails (an error page) only when the
     /// state itself is not valid, since then there is nobody to send the browser back to.
+    #[tracing::instrument(skip_all, fields(provider = %provider))]
     pub async fn complete_authorization(
         &self,
         provider: &str,
@@ -773,6 +778,7 @@ impl Disconnector {
 
     /// Ends a connection: revokes access at the provider where it can, deletes the tokens and
     /// marks the connection `disconnected`. Data synced from it stays.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id, connection_id = %connection_id))]
     pub async fn disconnect(
         &self,
         caller: &Principal,

@@ -61,6 +61,7 @@ impl Deliveries {
 
     /// Handles one delivery message. `Err` when it should be received again (a store outage,
     /// an unreadable message, which ends in the dead-letter queue).
+    #[tracing::instrument(skip_all)]
     pub async fn process_delivery_message(&self, body: &str) -> Result<(), DomainError> {
         let message: DeliveryMessage = serde_json::from_str(body)
             .map_err(|_| DomainError::validation("message", "is not a delivery message"))?;

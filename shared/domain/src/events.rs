@@ -69,6 +69,7 @@ impl Announcer {
     }
 
     /// `connection.disconnected`, with the reason recorded on the connection.
+    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
     pub async fn disconnected(&self, connection: &Connection) {
         let data = with_fields(
             connection_data(connection),
@@ -84,6 +85,7 @@ impl Announcer {
 
     /// `connection.created` for a new connection, `connection.reauthenticated` for one
     /// connected again.
+    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
     pub async fn connected(&self, connection: &Connection, created: bool) {
         let event = if created {
             EventType::ConnectionCreated
@@ -96,6 +98,7 @@ impl Announcer {
 
     /// `data.updated` for what storing `batch` wrote (nothing when it wrote nothing), over the
     /// batch's time span.
+    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
     pub async fn data_written(
         &self,
         connection: &Connection,
@@ -122,6 +125,7 @@ impl Announcer {
 
     /// `data.updated`: which data types of which connection changed, over which time range;
     /// enough to query them.
+    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
     pub async fn data_updated(
         &self,
         connection: &Connection,
@@ -158,6 +162,7 @@ impl Announcer {
 
     /// Announces an event to every endpoint of `workspace` that listens for it. Faults are
     /// logged, never returned: the work behind the event has happened either way.
+    #[tracing::instrument(skip_all, fields(event_type = event_type.as_str()))]
     pub async fn emit(&self, workspace: &WorkspaceId, event_type: EventType, data: Value) {
         if let Err(err) = self.try_emit(workspace, event_type, data).await {
             tracing::error!(event_type = event_type.as_str(), error = %err, "an event could not be announced");

@@ -639,6 +639,7 @@ impl HealthReads {
     /// Readings newest first, a page at a time, over at most a year. The store's keys say
     /// where data is, so empty metrics and empty stretches cost one key lookup, not a read;
     /// the rest is read backwards a day, a week, then a month at a time.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id))]
     pub async fn list_records(
         &self,
         caller: &Principal,
@@ -699,6 +700,7 @@ impl HealthReads {
     }
 
     /// One metric's readings bucketed by the user's local time.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id))]
     pub async fn timeseries(
         &self,
         caller: &Principal,
@@ -817,6 +819,7 @@ impl HealthReads {
     }
 
     /// One row per local date and metric, merged across providers (never summed).
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id))]
     pub async fn daily_summaries(
         &self,
         caller: &Principal,
@@ -894,6 +897,7 @@ impl HealthReads {
     }
 
     /// Per metric type: how many readings and days are stored, the first and the last.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id))]
     pub async fn health_summary(
         &self,
         caller: &Principal,
@@ -957,6 +961,7 @@ impl HealthReads {
     }
 
     /// Workouts and sleeps starting in the range, newest first, a page at a time.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id))]
     pub async fn list_events(
         &self,
         caller: &Principal,
@@ -1009,6 +1014,7 @@ impl HealthReads {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id, id = %id))]
     pub async fn get_event(
         &self,
         caller: &Principal,
@@ -1055,6 +1061,7 @@ impl HealthReads {
     /// Best values: the highest daily totals (the lowest resting heart rate), the longest
     /// workout per sport by distance and by time, the longest sleep. Computed from what is
     /// stored, so they follow every sync, revision and erasure.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id))]
     pub async fn personal_records(
         &self,
         caller: &Principal,
@@ -1157,6 +1164,7 @@ impl HealthReads {
 
     /// Erases every health record of the user (every connection, every kind of record);
     /// the connections stay. Returns how many records were deleted.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id))]
     pub async fn erase_health(
         &self,
         caller: &Principal,

@@ -287,6 +287,7 @@ impl PhoneIngest {
 
     /// Stores what the signed-in user's phone pushed, under their connection to `source`
     /// (made on first use).
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id))]
     pub async fn push_samples(
         &self,
         caller: &Principal,

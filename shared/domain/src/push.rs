@@ -201,6 +201,7 @@ impl Pushes {
 
     /// Handles a provider's webhook request and says what to answer. `Err` only when the
     /// notices could not be acted on (the store or queue is down): the provider should retry.
+    #[tracing::instrument(skip_all, fields(provider = %provider))]
     pub async fn receive_push(
         &self,
         provider: &str,

@@ -110,6 +110,7 @@ impl WebhookSubscriptions {
 
     /// Subscribes the connection's account to webhooks again (after a fix to the callback
     /// URL, say). Only for providers that subscribe per user.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id, connection_id = %connection_id))]
     pub async fn register_connection_webhooks(
         &self,
         caller: &Principal,
@@ -178,6 +179,7 @@ impl WebhookSubscriptions {
 
     /// Queues the subscription of a new connection's webhooks, where the provider takes them
     /// per user.
+    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
     pub async fn queue_webhook_subscription(&self, connection: &Connection) {
         if !subscribes_per_user(connection.provider) {
             return;
@@ -196,6 +198,7 @@ impl WebhookSubscriptions {
     }
 
     /// The worker's side of `queue_webhook_subscription`.
+    #[tracing::instrument(skip_all)]
     pub async fn process_subscribe(&self, message: SubscribeMessage) -> Result<(), DomainError> {
         if let Some(connection) = self
             .connections
@@ -239,6 +242,7 @@ impl WebhookSubscriptions {
     }
 
     /// Before disconnecting: ends the account's per-user subscriptions.
+    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
     pub async fn unsubscribe_before_disconnect(
         &self,
         connection: &Connection,
@@ -270,6 +274,7 @@ impl WebhookSubscriptions {
 
     /// Makes sure the deployment's app-level subscriptions at `provider` exist and are not
     /// about to expire (root key: provider apps serve every workspace). Safe to repeat.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, provider = %provider))]
     pub async fn subscribe_provider_app(
         &self,
         caller: &Principal,

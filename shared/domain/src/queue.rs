@@ -37,7 +37,7 @@ impl Outgoing {
 
 /// A received message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery {
+pub struct Received {
     pub id: String,
     /// Names this receipt of the message; needed to delete it or change its visibility.
     pub receipt: String,
@@ -53,7 +53,7 @@ pub trait JobQueue: Send + Sync {
     async fn send_batch(&self, messages: Vec<Outgoing>) -> Result<(), QueueError>;
     /// Up to `max` visible messages, each hidden for `visibility` unless deleted. A message
     /// received more often than the queue allows goes to the dead-letter queue instead.
-    async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Delivery>, QueueError>;
+    async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Received>, QueueError>;
     /// Done with it: the message is gone.
     async fn delete(&self, receipt: &str) -> Result<(), QueueError>;
     /// Not done: show the message again after `delay`.
@@ -63,7 +63,7 @@ pub trait JobQueue: Send + Sync {
         &self,
         max: usize,
         visibility: Duration,
-    ) -> Result<Vec<Delivery>, QueueError>;
+    ) -> Result<Vec<Received>, QueueError>;
 }
 
 /// Runs `handle` on every message of a batch independently and returns the ids of those that
@@ -78,11 +78,16 @@ where
     Fut: Future<Output = Result<(), E>>,
     E: std::fmt::Display,
 {
+    use tracing::Instrument;
     let mut failed = Vec::new();
     for message in messages {
         let id = id_of(&message);
-        if let Err(err) = handle(message).await {
-            tracing::warn!(message_id = %id, error = %err, "message failed; it will be retried");
+        // One span per message: everything its handling logs carries the message id.
+        let span = tracing::info_span!("message", message_id = %id);
+        if let Err(err) = handle(message).instrument(span.clone()).await {
+            span.in_scope(|| {
+                tracing::warn!(error = %err, "message failed; it will be retried");
+            });
             failed.push(id);
         }
     }

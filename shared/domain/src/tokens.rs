@@ -86,6 +86,7 @@ impl ConnectionTokens {
     }
 
     /// The tokens stored for `connection`, opened.
+    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
     pub async fn open_stored(
         &self,
         connection: &Connection,
@@ -95,6 +96,7 @@ impl ConnectionTokens {
     }
 
     /// A valid access token for `connection`, refreshed first when it is about to expire.
+    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
     pub async fn access_token(&self, connection: &Connection) -> Result<SecretString, AccessError> {
         let store = &self.connections;
         let (ws, user, id) = (
@@ -253,6 +255,7 @@ impl ConnectionTokens {
 
     /// Treats the stored access token as expired, so the next `access_token` refreshes it
     /// (the provider refused it before its time).
+    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
     pub async fn expire_tokens(&self, connection: &Connection) -> Result<(), StoreError> {
         let store = &self.connections;
         let (ws, user, id) = (

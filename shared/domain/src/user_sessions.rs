@@ -119,6 +119,7 @@ impl UserSessions {
 
     /// `POST /v1/users/{userId}/sign-in-tokens`: a single-use token for the app to sign this
     /// user in with, valid 10 minutes.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id))]
     pub async fn create_sign_in_token(
         &self,
         caller: &Principal,
@@ -149,6 +150,7 @@ impl UserSessions {
     }
 
     /// `grant_type=sign_in_token`: a new session for the token's user. The token is used up.
+    #[tracing::instrument(skip_all)]
     pub async fn exchange_sign_in_token(&self, token: &str) -> Result<TokenSet, DomainError> {
         let state = self
             .states
@@ -191,6 +193,7 @@ impl UserSessions {
 
     /// `grant_type=refresh_token`: new tokens for the session; the presented refresh token
     /// is used up. Presenting a used one revokes the session.
+    #[tracing::instrument(skip_all)]
     pub async fn refresh_user_session(&self, token: &str) -> Result<TokenSet, DomainError> {
         let unknown = || invalid_grant("the refresh token is unknown, expired or revoked");
         let id = session_of(token, REFRESH_PREFIX).ok_or_else(unknown)?;
@@ -266,6 +269,7 @@ impl UserSessions {
 
     /// `POST /v1/auth/revoke`: signs the app out (the whole session). Unknown tokens are
     /// ignored, as RFC 7009 asks.
+    #[tracing::instrument(skip_all)]
     pub async fn revoke_user_session(&self, token: &str) -> Result<(), DomainError> {
         let Some(id) =
             session_of(token, ACCESS_PREFIX).or_else(|| session_of(token, REFRESH_PREFIX))
@@ -299,6 +303,7 @@ impl UserSessions {
     }
 
     /// The user behind an access token, for `/v1/me` routes.
+    #[tracing::instrument(skip_all)]
     pub async fn authenticate_user(&self, bearer: Option<&str>) -> Result<Principal, DomainError> {
         let token = bearer
             .filter(|token| !token.is_empty())

@@ -83,6 +83,7 @@ impl WebhookEndpoints {
     }
 
     /// Registers an endpoint; the signing secret is returned this once and stored sealed.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id))]
     pub async fn create_endpoint(
         &self,
         caller: &Principal,
@@ -123,6 +124,7 @@ impl WebhookEndpoints {
         Ok((endpoint, secret))
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id))]
     pub async fn list_endpoints(
         &self,
         caller: &Principal,
@@ -131,6 +133,7 @@ impl WebhookEndpoints {
         Ok(self.webhooks.list_endpoints(&caller.workspace_id).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
     pub async fn get_endpoint(
         &self,
         caller: &Principal,
@@ -144,6 +147,7 @@ impl WebhookEndpoints {
             .ok_or(DomainError::NotFound("webhook"))
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
     pub async fn update_endpoint(
         &self,
         caller: &Principal,
@@ -188,6 +192,7 @@ impl WebhookEndpoints {
         }
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
     pub async fn delete_endpoint(&self, caller: &Principal, id: &str) -> Result<(), DomainError> {
         caller.require(Scope::Admin)?;
         let id = WebhookId::parse(id).ok_or(DomainError::NotFound("webhook"))?;
@@ -203,6 +208,7 @@ impl WebhookEndpoints {
     }
 
     /// Queues a `webhook.test` event to this one endpoint, enabled or not.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
     pub async fn test_endpoint(
         &self,
         caller: &Principal,
@@ -214,6 +220,7 @@ impl WebhookEndpoints {
         self.announcer.deliver_to(&endpoint, &event).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
     pub async fn list_deliveries(
         &self,
         caller: &Principal,
@@ -229,6 +236,7 @@ impl WebhookEndpoints {
 
     /// Sends a delivery again from the start of the retry schedule (after the receiver is
     /// fixed, say). A delivery still pending is answered as it is.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
     pub async fn resend_delivery(
         &self,
         caller: &Principal,

@@ -35,6 +35,7 @@ impl JobWorker {
     /// Does the work a message names. `Ok` when the message is dealt with; `Err` when it should
     /// be delivered again (a store outage, or a message that cannot be read, which ends in the
     /// dead-letter queue).
+    #[tracing::instrument(skip_all)]
     pub async fn process_message(&self, body: &str) -> Result<(), DomainError> {
         match serde_json::from_str::<QueueWork>(body) {
             Ok(QueueWork::Job(message)) => self.runner.run_job(message, body).await,

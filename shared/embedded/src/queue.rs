@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ulid::Ulid;
 use vitasync_domain::StoreError;
-use vitasync_domain::queue::{Delivery, JobQueue, MAX_DELAY, Outgoing, QueueError};
+use vitasync_domain::queue::{JobQueue, MAX_DELAY, Outgoing, QueueError, Received};
 
 /// A named queue in the embedded store, with its dead-letter queue beside it.
 #[derive(Clone)]
@@ -104,7 +104,7 @@ fn receive_from(
     dead_letter: Option<(&str, u32)>,
     max: usize,
     visibility: Duration,
-) -> Result<Vec<Delivery>, Fault> {
+) -> Result<Vec<Received>, Fault> {
     let now = now_millis();
     let ready: Vec<String> = {
         let index = txn.open_table(QUEUE_VISIBILITY)?;
@@ -137,7 +137,7 @@ fn receive_from(
         message.receipt = Some(nonce.clone());
         message.visible_at = now + millis(visibility);
         put(txn, queue, &id, &message)?;
-        deliveries.push(Delivery {
+        deliveries.push(Received {
             receipt: format!("{id}.{nonce}"),
             id,
             body: message.body,
@@ -194,7 +194,7 @@ impl JobQueue for EmbeddedQueue {
             .map_err(queue_error)
     }
 
-    async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Delivery>, QueueError> {
+    async fn receive(&self, max: usize, visibility: Duration) -> Result<Vec<Received>, QueueError> {
         let (queue, dead, max_receives) = (
             self.name.clone(),
             self.dead_letter_name.clone(),
@@ -224,7 +224,7 @@ impl JobQueue for EmbeddedQueue {
         &self,
         max: usize,
         visibility: Duration,
-    ) -> Result<Vec<Delivery>, QueueError> {
+    ) -> Result<Vec<Received>, QueueError> {
         let dead = self.dead_letter_name.clone();
         self.store
             .write(move |txn| receive_from(txn, &dead, None, max, visibility))

@@ -13,6 +13,7 @@ use vitasync_domain::time::Timestamp;
 
 #[async_trait]
 impl ApiKeyStore for DynamoStore {
+    #[tracing::instrument(skip_all)]
     async fn insert_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         let actions = vec![
             self.put(api_keys_by_hash(key)?, Condition::Absent)?,
@@ -27,6 +28,7 @@ impl ApiKeyStore for DynamoStore {
         }
     }
 
+    #[tracing::instrument(skip_all)]
     async fn key_by_hash(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
         // Strongly consistent, so a revoked or rotated key fails on the very next request.
         self.get(keys::key_hash(hash.as_str()), keys::KEY_SK.into())
@@ -35,6 +37,7 @@ impl ApiKeyStore for DynamoStore {
             .transpose()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn get_key(
         &self,
         workspace: &WorkspaceId,
@@ -49,6 +52,7 @@ impl ApiKeyStore for DynamoStore {
         .transpose()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn list_keys(&self, workspace: &WorkspaceId) -> Result<Vec<ApiKeyRecord>, StoreError> {
         self.query_prefix(
             &keys::workspace(workspace.as_str()),
@@ -62,6 +66,7 @@ impl ApiKeyStore for DynamoStore {
         .collect()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn delete_key(&self, workspace: &WorkspaceId, id: &ApiKeyId) -> Result<bool, StoreError> {
         for attempt in 0..TRANSACTION_ATTEMPTS {
             let Some(key) = self.get_key(workspace, id).await? else {
@@ -89,6 +94,7 @@ impl ApiKeyStore for DynamoStore {
         Err(contention())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn replace_key_secret(
         &self,
         workspace: &WorkspaceId,

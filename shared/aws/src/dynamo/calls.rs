@@ -13,6 +13,7 @@ const COUNT: &str = "calls";
 impl CallCounter for DynamoStore {
     /// One conditional `ADD`: the counter moves only while it is below the limit, so racing
     /// workers can never spend more than the window holds. TTL removes spent windows.
+    #[tracing::instrument(skip_all)]
     async fn try_count(
         &self,
         key: &str,

@@ -90,6 +90,7 @@ fn account_sk(connection: &Connection) -> String {
 
 #[async_trait]
 impl ConnectionStore for DynamoStore {
+    #[tracing::instrument(skip_all)]
     async fn upsert_connection(
         &self,
         connection: &Connection,
@@ -151,6 +152,7 @@ impl ConnectionStore for DynamoStore {
         Err(contention())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn get_connection(
         &self,
         workspace: &WorkspaceId,
@@ -166,6 +168,7 @@ impl ConnectionStore for DynamoStore {
         .transpose()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn list_connections(
         &self,
         workspace: &WorkspaceId,
@@ -183,6 +186,7 @@ impl ConnectionStore for DynamoStore {
         .collect()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn connections_for_account(
         &self,
         provider: ProviderId,
@@ -217,6 +221,7 @@ impl ConnectionStore for DynamoStore {
         }
     }
 
+    #[tracing::instrument(skip_all)]
     async fn connections_due(
         &self,
         provider: ProviderId,
@@ -272,6 +277,7 @@ impl ConnectionStore for DynamoStore {
         )
     }
 
+    #[tracing::instrument(skip_all)]
     async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError> {
         match self
             .transact(vec![
@@ -286,6 +292,7 @@ impl ConnectionStore for DynamoStore {
         }
     }
 
+    #[tracing::instrument(skip_all)]
     async fn record_sync(
         &self,
         workspace: &WorkspaceId,
@@ -345,6 +352,7 @@ impl ConnectionStore for DynamoStore {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn disconnect(&self, connection: &Connection) -> Result<bool, StoreError> {
         let actions = vec![
             self.put(connection_item(connection)?, Condition::Present)?,
@@ -362,6 +370,7 @@ impl ConnectionStore for DynamoStore {
         }
     }
 
+    #[tracing::instrument(skip_all)]
     async fn delete_connection(
         &self,
         workspace: &WorkspaceId,
@@ -389,6 +398,7 @@ impl ConnectionStore for DynamoStore {
         }
     }
 
+    #[tracing::instrument(skip_all)]
     async fn get_tokens(
         &self,
         workspace: &WorkspaceId,
@@ -404,6 +414,7 @@ impl ConnectionStore for DynamoStore {
         .transpose()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn replace_tokens(
         &self,
         workspace: &WorkspaceId,

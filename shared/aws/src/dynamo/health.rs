@@ -72,6 +72,7 @@ impl DynamoStore {
 
 #[async_trait]
 impl HealthStore for DynamoStore {
+    #[tracing::instrument(skip_all)]
     async fn get_records(
         &self,
         owner: &RecordOwner,
@@ -125,6 +126,7 @@ impl HealthStore for DynamoStore {
             .collect())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn put_records(
         &self,
         owner: &RecordOwner,
@@ -145,6 +147,7 @@ impl HealthStore for DynamoStore {
         self.batch_write(requests).await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn delete_keys(&self, owner: &RecordOwner, keys: &[String]) -> Result<(), StoreError> {
         let requests = keys
             .iter()
@@ -153,6 +156,7 @@ impl HealthStore for DynamoStore {
         self.batch_write(requests).await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn records_between(
         &self,
         owner: &RecordOwner,
@@ -193,6 +197,7 @@ impl HealthStore for DynamoStore {
         Ok(out)
     }
 
+    #[tracing::instrument(skip_all)]
     async fn newest_key_between(
         &self,
         owner: &RecordOwner,
@@ -222,6 +227,7 @@ impl HealthStore for DynamoStore {
             .map(|sk| sk.strip_prefix(&prefix).unwrap_or(sk).to_owned()))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn delete_records(&self, owner: &RecordOwner) -> Result<u64, StoreError> {
         let prefix = keys::record(owner.connection.as_str(), "");
         let mut deletes = Vec::new();

@@ -34,6 +34,7 @@ impl DynamoStore {
 
 #[async_trait]
 impl JobStore for DynamoStore {
+    #[tracing::instrument(skip_all)]
     async fn create_job(&self, job: &SyncJob) -> Result<(SyncJob, bool), StoreError> {
         let pk = partition(job);
         let guard_sk = keys::active_job(job.connection_id.as_str());
@@ -91,6 +92,7 @@ impl JobStore for DynamoStore {
         Err(contention())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn get_job(
         &self,
         workspace: &WorkspaceId,
@@ -106,6 +108,7 @@ impl JobStore for DynamoStore {
         self.job_in(workspace, &user, id.as_str()).await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn list_jobs(
         &self,
         workspace: &WorkspaceId,
@@ -129,6 +132,7 @@ impl JobStore for DynamoStore {
         }))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn update_job(&self, job: &SyncJob) -> Result<bool, StoreError> {
         let pk = partition(job);
         let mut actions = vec![self.put(

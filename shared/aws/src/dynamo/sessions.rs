@@ -21,6 +21,7 @@ fn session_item(session: &UserSession) -> Result<super::Item, StoreError> {
 
 #[async_trait]
 impl SessionStore for DynamoStore {
+    #[tracing::instrument(skip_all)]
     async fn insert_session(&self, session: &UserSession) -> Result<(), StoreError> {
         // The session and its pointer in the user's partition (so erasing the user finds
         // the session) are written together or not at all.
@@ -52,6 +53,7 @@ impl SessionStore for DynamoStore {
         }
     }
 
+    #[tracing::instrument(skip_all)]
     async fn get_session(&self, id: &SessionId) -> Result<Option<UserSession>, StoreError> {
         self.get(keys::session(id.as_str()), keys::SESSION_SK.into())
             .await?
@@ -59,6 +61,7 @@ impl SessionStore for DynamoStore {
             .transpose()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn update_session(&self, session: &UserSession) -> Result<bool, StoreError> {
         self.put_if(
             session_item(session)?,

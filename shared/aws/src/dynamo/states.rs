@@ -12,6 +12,7 @@ use vitasync_domain::time::Timestamp;
 
 #[async_trait]
 impl StateStore for DynamoStore {
+    #[tracing::instrument(skip_all)]
     async fn put_state(&self, key: &str, state: &OAuthState) -> Result<(), StoreError> {
         let mut item = super::to_item(state, keys::state(key), keys::STATE_SK.into())?;
         let expires_epoch = state.expires_at.millis().div_euclid(1000) + 1;
@@ -29,6 +30,7 @@ impl StateStore for DynamoStore {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn take_state(
         &self,
         key: &str,
@@ -47,6 +49,7 @@ impl StateStore for DynamoStore {
         Ok(state.filter(|state| state.is_live(now)))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn get_state(&self, key: &str, now: Timestamp) -> Result<Option<OAuthState>, StoreError> {
         let state: Option<OAuthState> = self
             .get(keys::state(key), keys::STATE_SK.into())

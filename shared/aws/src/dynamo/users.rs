@@ -111,6 +111,7 @@ impl DynamoStore {
 
 #[async_trait]
 impl UserStore for DynamoStore {
+    #[tracing::instrument(skip_all)]
     async fn upsert_user(
         &self,
         candidate: &User,
@@ -159,6 +160,7 @@ impl UserStore for DynamoStore {
         Err(contention())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn get_user(
         &self,
         workspace: &WorkspaceId,
@@ -170,6 +172,7 @@ impl UserStore for DynamoStore {
             .map(|(user, _)| user))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn user_by_external_id(
         &self,
         workspace: &WorkspaceId,
@@ -181,6 +184,7 @@ impl UserStore for DynamoStore {
         }
     }
 
+    #[tracing::instrument(skip_all)]
     async fn list_users(
         &self,
         workspace: &WorkspaceId,
@@ -203,6 +207,7 @@ impl UserStore for DynamoStore {
         }))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn update_user(
         &self,
         workspace: &WorkspaceId,
@@ -229,6 +234,7 @@ impl UserStore for DynamoStore {
         Err(contention())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn delete_user(&self, workspace: &WorkspaceId, id: &UserId) -> Result<bool, StoreError> {
         for attempt in 0..TRANSACTION_ATTEMPTS {
             let Some((user, version)) = self.load_user(workspace, id.as_str()).await? else {
@@ -259,6 +265,7 @@ impl UserStore for DynamoStore {
         Err(contention())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn ping(&self) -> Result<(), StoreError> {
         self.get("PING".into(), "PING".into()).await.map(|_| ())
     }

@@ -56,6 +56,7 @@ impl DynamoStore {
 
 #[async_trait]
 impl WebhookStore for DynamoStore {
+    #[tracing::instrument(skip_all)]
     async fn insert_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
         if self
             .put_if(endpoint_item(endpoint)?, Condition::Absent)
@@ -67,6 +68,7 @@ impl WebhookStore for DynamoStore {
         }
     }
 
+    #[tracing::instrument(skip_all)]
     async fn get_endpoint(
         &self,
         workspace: &WorkspaceId,
@@ -81,6 +83,7 @@ impl WebhookStore for DynamoStore {
         .transpose()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn list_endpoints(
         &self,
         workspace: &WorkspaceId,
@@ -97,6 +100,7 @@ impl WebhookStore for DynamoStore {
         .collect()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn update_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<bool, StoreError> {
         self.put_if(
             endpoint_item(endpoint)?,
@@ -105,6 +109,7 @@ impl WebhookStore for DynamoStore {
         .await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn delete_endpoint(
         &self,
         workspace: &WorkspaceId,
@@ -129,6 +134,7 @@ impl WebhookStore for DynamoStore {
         Ok(deleted)
     }
 
+    #[tracing::instrument(skip_all)]
     async fn insert_delivery(&self, delivery: &Delivery) -> Result<(), StoreError> {
         if self
             .put_if(delivery_item(delivery)?, Condition::Absent)
@@ -140,6 +146,7 @@ impl WebhookStore for DynamoStore {
         }
     }
 
+    #[tracing::instrument(skip_all)]
     async fn get_delivery(
         &self,
         workspace: &WorkspaceId,
@@ -155,6 +162,7 @@ impl WebhookStore for DynamoStore {
         .transpose()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn update_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError> {
         self.put_if(
             delivery_item(delivery)?,
@@ -163,6 +171,7 @@ impl WebhookStore for DynamoStore {
         .await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn list_deliveries(
         &self,
         workspace: &WorkspaceId,

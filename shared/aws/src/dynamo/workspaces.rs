@@ -11,6 +11,7 @@ use vitasync_domain::workspace::Workspace;
 
 #[async_trait]
 impl WorkspaceStore for DynamoStore {
+    #[tracing::instrument(skip_all)]
     async fn create_workspace(
         &self,
         workspace: &Workspace,
@@ -41,6 +42,7 @@ impl WorkspaceStore for DynamoStore {
         }
     }
 
+    #[tracing::instrument(skip_all)]
     async fn get_workspace(&self, id: &WorkspaceId) -> Result<Option<Workspace>, StoreError> {
         self.get(keys::WORKSPACES.into(), id.to_string())
             .await?
@@ -48,6 +50,7 @@ impl WorkspaceStore for DynamoStore {
             .transpose()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn workspace_by_slug(&self, slug: &str) -> Result<Option<Workspace>, StoreError> {
         let Some(guard) = self.get(keys::slug(slug), keys::SLUG_SK.into()).await? else {
             return Ok(None);
@@ -59,6 +62,7 @@ impl WorkspaceStore for DynamoStore {
             .transpose()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn list_workspaces(&self, page: &PageRequest) -> Result<Page<Workspace>, StoreError> {
         let items = self
             .query_prefix(

@@ -126,6 +126,7 @@ impl SyncRunner {
     /// Runs the job `message` names (`body` is the message as queued, sent again on a retry).
     /// `Ok` when the message is dealt with (the job ended, or a delayed message will carry it
     /// on); `Err` when it should be delivered again (a store outage).
+    #[tracing::instrument(skip_all, fields(job_id = %message.job_id))]
     pub async fn run_job(&self, message: JobMessage, body: &str) -> Result<(), DomainError> {
         let Some(job) = self
             .jobs
@@ -450,6 +451,7 @@ impl SyncRunner {
     }
 
     /// Stores a piece of pushed data for every active connection of its account.
+    #[tracing::instrument(skip_all, fields(provider = %data.provider))]
     pub async fn store_pushed(&self, data: PushedData) -> Result<(), DomainError> {
         let connections: Vec<Connection> = self
             .connections

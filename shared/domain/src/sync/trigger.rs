@@ -84,6 +84,7 @@ impl SyncJobs {
     }
 
     /// Queues a sync of the connection, or answers the job already queued or running for it.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id, connection_id = %connection_id))]
     pub async fn trigger_sync(
         &self,
         caller: &Principal,
@@ -132,6 +133,7 @@ impl SyncJobs {
 
     /// Creates a queued job for the connection and sends its message, unless a job for it is
     /// queued or running already (then that job, and `false`).
+    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
     pub async fn start_job(
         &self,
         connection: &Connection,
@@ -214,6 +216,7 @@ impl SyncJobs {
     /// whose last sync is older than the poll interval (the polling fallback for providers
     /// that do not push, or whose push went silent). Connections with a job under way are left
     /// be.
+    #[tracing::instrument(skip_all)]
     pub async fn queue_due_syncs(&self) -> Result<DueSyncs, DomainError> {
         let seconds = i64::try_from(self.poll_interval.as_secs()).unwrap_or(i64::MAX / 2);
         let before = self.now().plus_seconds(-seconds);
@@ -259,6 +262,7 @@ impl SyncJobs {
         Ok(report)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, job_id = %job_id))]
     pub async fn get_job(&self, caller: &Principal, job_id: &str) -> Result<SyncJob, DomainError> {
         caller.require(Scope::Read)?;
         let id = JobId::parse(job_id).ok_or(DomainError::NotFound("sync job"))?;
@@ -268,6 +272,7 @@ impl SyncJobs {
             .ok_or(DomainError::NotFound("sync job"))
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id))]
     pub async fn list_jobs(
         &self,
         caller: &Principal,

@@ -63,6 +63,7 @@ impl Tenancy {
     /// Makes sure the default workspace and a root key exist. With `operator_key`, that exact key
     /// becomes (or stays) the root key; without it, a root key is generated only when none exists.
     /// Safe to run at every start, and by several starts at once.
+    #[tracing::instrument(skip_all)]
     pub async fn bootstrap(
         &self,
         operator_key: Option<&SecretString>,
@@ -159,6 +160,7 @@ impl Tenancy {
     }
 
     /// Finds the caller behind a bearer key. Unknown, revoked and expired keys all fail.
+    #[tracing::instrument(skip_all)]
     pub async fn authenticate(&self, bearer: Option<&str>) -> Result<Principal, DomainError> {
         let secret = bearer
             .filter(|secret| !secret.is_empty())
@@ -180,6 +182,7 @@ impl Tenancy {
     }
 
     /// Creates a workspace and its first admin key (root only).
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id))]
     pub async fn create_workspace(
         &self,
         caller: &Principal,
@@ -211,6 +214,7 @@ impl Tenancy {
         Ok((workspace, IssuedKey { record, secret }))
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id))]
     pub async fn list_workspaces(
         &self,
         caller: &Principal,
@@ -220,6 +224,7 @@ impl Tenancy {
         Ok(self.workspaces.list_workspaces(page).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id))]
     pub async fn create_key(
         &self,
         caller: &Principal,
@@ -248,6 +253,7 @@ impl Tenancy {
 
     /// The workspace's keys. The root key is shown to the root key alone: to any other key it
     /// does not exist.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id))]
     pub async fn list_keys(&self, caller: &Principal) -> Result<Vec<ApiKeyRecord>, DomainError> {
         caller.require(Scope::Admin)?;
         let mut keys = self.api_keys.list_keys(&caller.workspace_id).await?;
@@ -266,6 +272,7 @@ impl Tenancy {
         }
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
     pub async fn delete_key(&self, caller: &Principal, id: &str) -> Result<(), DomainError> {
         let id = self.manageable_key(caller, id).await?;
         if self.api_keys.delete_key(&caller.workspace_id, &id).await? {
@@ -276,6 +283,7 @@ impl Tenancy {
     }
 
     /// Gives a key a new secret; the old one stops working at once.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
     pub async fn rotate_key(&self, caller: &Principal, id: &str) -> Result<IssuedKey, DomainError> {
         let id = self.manageable_key(caller, id).await?;
         let secret = generate_secret();

@@ -26,6 +26,7 @@ impl UserDirectory {
         Self { users, connections }
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
     pub async fn get_user(&self, caller: &Principal, id: &str) -> Result<User, DomainError> {
         caller.require(Scope::Read)?;
         let id = UserId::parse(id)
@@ -38,6 +39,7 @@ impl UserDirectory {
     }
 
     /// Lists users, or finds the one with `external_id` (a page of zero or one).
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id))]
     pub async fn list_users(
         &self,
         caller: &Principal,
@@ -60,6 +62,7 @@ impl UserDirectory {
     }
 
     /// A user's connections; 404 when the user is not in the caller's workspace.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id))]
     pub async fn list_connections(
         &self,
         caller: &Principal,
@@ -72,6 +75,7 @@ impl UserDirectory {
             .await?)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id, connection_id = %connection_id))]
     pub async fn get_connection(
         &self,
         caller: &Principal,
@@ -87,6 +91,7 @@ impl UserDirectory {
     }
 
     /// The user with these ids, looked up for a token that names them (no caller to check).
+    #[tracing::instrument(skip_all)]
     pub async fn find_user(
         &self,
         workspace: &WorkspaceId,
@@ -96,6 +101,7 @@ impl UserDirectory {
     }
 
     /// Ready when the store answers.
+    #[tracing::instrument(skip_all)]
     pub async fn ready(&self) -> Result<(), DomainError> {
         Ok(self.users.ping().await?)
     }
@@ -135,6 +141,7 @@ impl Users {
     }
 
     /// Creates the user, or updates the one with the same external id. `true` when created.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id))]
     pub async fn upsert_user(
         &self,
         caller: &Principal,
@@ -154,6 +161,7 @@ impl Users {
         Ok((user, created))
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
     pub async fn update_user(
         &self,
         caller: &Principal,
@@ -175,6 +183,7 @@ impl Users {
             .ok_or(DomainError::NotFound("user"))
     }
 
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
     pub async fn delete_user(&self, caller: &Principal, id: &str) -> Result<(), DomainError> {
         caller.require(Scope::Write)?;
         let id = UserId::parse(id).ok_or(DomainError::NotFound("user"))?;
