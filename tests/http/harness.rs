@@ -179,7 +179,11 @@ pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str
         .bootstrap(Some(&SecretString::from(ROOT_KEY)))
         .await
         .unwrap();
-    let caller = services.tenancy.authenticate(Some(ROOT_KEY)).await.unwrap();
+    let caller = services
+        .authenticator
+        .authenticate(Some(ROOT_KEY))
+        .await
+        .unwrap();
     let draft = UserDraft {
         external_id: "wearer".into(),
         ..UserDraft::default()
@@ -233,7 +237,7 @@ impl Harness {
     pub async fn link_token(&self) -> String {
         let link = self
             .services
-            .connect
+            .connect_links
             .create_connect_link(
                 &self.caller,
                 &self.user,

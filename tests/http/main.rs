@@ -10,6 +10,7 @@ mod errors;
 mod harness;
 mod health;
 mod health_query;
+mod iam;
 mod lambda_events;
 mod lambda_runtime;
 mod linking;

@@ -94,7 +94,7 @@ async fn root_key_is_out_of_reach_of_other_admin_keys(host: Host) {
         .unwrap();
     let admin = h
         .services
-        .tenancy
+        .authenticator
         .authenticate(Some(secrecy::ExposeSecret::expose_secret(&issued.secret)))
         .await
         .unwrap();
@@ -118,7 +118,7 @@ async fn root_key_is_out_of_reach_of_other_admin_keys(host: Host) {
     // The root key still works and still sees itself.
     assert!(
         h.services
-            .tenancy
+            .authenticator
             .authenticate(Some(ROOT_KEY))
             .await
             .unwrap()

@@ -439,7 +439,7 @@ async fn a_message_delivered_twice_runs_once_with_one_refresh(host: Host) {
 
 async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
     let (h, connection) = withings(host).await;
-    let round = h.services.sync_jobs.queue_due_syncs().await.unwrap();
+    let round = h.services.scheduler.queue_due_syncs().await.unwrap();
     assert_eq!(
         round,
         DueSyncs {
@@ -449,7 +449,7 @@ async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
         },
         "never synced"
     );
-    let again = h.services.sync_jobs.queue_due_syncs().await.unwrap();
+    let again = h.services.scheduler.queue_due_syncs().await.unwrap();
     assert_eq!(
         again,
         DueSyncs {
@@ -463,18 +463,18 @@ async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
     let synced_at = h.clock.now();
     assert_eq!(h.reread(&connection).await.last_synced_at, Some(synced_at));
     assert_eq!(
-        h.services.sync_jobs.queue_due_syncs().await.unwrap(),
+        h.services.scheduler.queue_due_syncs().await.unwrap(),
         DueSyncs::default()
     );
 
     // Six hours on (the default poll interval), it is due again.
     h.clock.advance(6 * 3600 - 60);
     assert_eq!(
-        h.services.sync_jobs.queue_due_syncs().await.unwrap(),
+        h.services.scheduler.queue_due_syncs().await.unwrap(),
         DueSyncs::default()
     );
     h.clock.advance(120);
-    let later = h.services.sync_jobs.queue_due_syncs().await.unwrap();
+    let later = h.services.scheduler.queue_due_syncs().await.unwrap();
     assert_eq!(
         later,
         DueSyncs {
@@ -612,7 +612,7 @@ async fn a_scheduler_round_survives_a_queue_that_is_down(host: Host) {
         vitasync_domain::sync::SyncSettings::default(),
         std::sync::Arc::new(DownQueue),
     );
-    let round = down.sync_jobs.queue_due_syncs().await.unwrap();
+    let round = down.scheduler.queue_due_syncs().await.unwrap();
     assert_eq!(
         round,
         DueSyncs {
@@ -622,7 +622,7 @@ async fn a_scheduler_round_survives_a_queue_that_is_down(host: Host) {
         }
     );
     // The job that could not be queued ended, so the next round queues a fresh one.
-    let round = h.services.sync_jobs.queue_due_syncs().await.unwrap();
+    let round = h.services.scheduler.queue_due_syncs().await.unwrap();
     assert_eq!(
         round,
         DueSyncs {

@@ -205,7 +205,7 @@ async fn events_reach_only_their_own_workspace_and_listeners(host: Host) {
         .unwrap();
     let other = h
         .services
-        .tenancy
+        .authenticator
         .authenticate(Some(secrecy::ExposeSecret::expose_secret(
             &other_key.secret,
         )))

@@ -11,7 +11,7 @@ use vitasync_host::{LogFormat, init_tracing};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing(LogFormat::Json);
-    let deliveries = AwsHost::from_env().await?.deliveries()?;
+    let deliveries = vitasync_fn_deliver::service(&AwsHost::from_env().await?)?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let deliveries = deliveries.clone();
         async move {

@@ -69,7 +69,7 @@ impl LocalHost {
         };
         let (stop_worker, worker_stopped) = watch::channel(false);
         let scheduler = tokio::spawn(worker::schedule(
-            services.sync_jobs.clone(),
+            services.scheduler.clone(),
             worker_stopped.clone(),
         ));
         let deliverer = tokio::spawn(worker::deliver(

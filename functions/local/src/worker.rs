@@ -7,7 +7,7 @@ use tokio::sync::watch;
 use vitasync_domain::DomainError;
 use vitasync_domain::delivery::Deliveries;
 use vitasync_domain::queue::JobQueue;
-use vitasync_domain::sync::SyncJobs;
+use vitasync_domain::sync::SyncScheduler;
 use vitasync_domain::worker::JobWorker;
 
 /// How long a message may be worked on before it is delivered again.
@@ -90,7 +90,7 @@ const SCHEDULER_TICK: Duration = Duration::from_secs(60);
 
 /// The local host's scheduler: every minute, queues a sync of each active connection whose
 /// last sync is older than the poll interval (the EventBridge schedule does this on AWS).
-pub async fn schedule(sync_jobs: SyncJobs, mut stop: watch::Receiver<bool>) {
+pub async fn schedule(scheduler: SyncScheduler, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = stop.changed() => return,
@@ -99,7 +99,7 @@ pub async fn schedule(sync_jobs: SyncJobs, mut stop: watch::Receiver<bool>) {
         if *stop.borrow() {
             return;
         }
-        if let Err(err) = sync_jobs.queue_due_syncs().await {
+        if let Err(err) = scheduler.queue_due_syncs().await {
             tracing::error!(error = %err, "the scheduler's round failed; the next one retries");
         }
     }

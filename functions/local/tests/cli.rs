@@ -184,11 +184,10 @@ async fn bootstrap_creates_the_root_key_in_dynamodb_once() {
     );
 
     let (ports, _) = fixtures::dynamo_ports_on(&table).await;
-    let principal =
-        vitasync_domain::tenancy::Tenancy::new(ports.workspaces, ports.api_keys, ports.clock)
-            .authenticate(Some(&key))
-            .await
-            .unwrap();
+    let principal = vitasync_domain::tenancy::Authenticator::new(ports.api_keys, ports.clock)
+        .authenticate(Some(&key))
+        .await
+        .unwrap();
     assert!(principal.root);
 }
 

@@ -9,11 +9,11 @@ use vitasync_host::{LogFormat, init_tracing};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing(LogFormat::Json);
-    let sync_jobs = AwsHost::from_env().await?.sync_jobs()?;
+    let scheduler = vitasync_fn_scheduler::service(&AwsHost::from_env().await?)?;
     lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| {
-        let sync_jobs = sync_jobs.clone();
+        let scheduler = scheduler.clone();
         async move {
-            let round = sync_jobs
+            let round = scheduler
                 .queue_due_syncs()
                 .await
                 .map_err(InvocationError::from)?;

@@ -1,16 +1,12 @@
 //! Lambda function: starting a connection's sync, and reading sync jobs.
 
-use vitasync_api::{SyncTriggerApi, lambda_routes, router};
+use vitasync_api::{lambda_routes, router};
 use vitasync_host::aws::AwsHost;
 use vitasync_host::{LogFormat, init_tracing};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing(LogFormat::Json);
-    let host = AwsHost::from_env().await?;
-    let state = SyncTriggerApi {
-        tenancy: host.tenancy()?,
-        sync_jobs: host.sync_jobs()?,
-    };
+    let state = vitasync_fn_sync_trigger::state(&AwsHost::from_env().await?)?;
     lambda_http::run(router(lambda_routes::sync_trigger(), state)).await
 }

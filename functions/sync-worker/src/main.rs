@@ -10,7 +10,7 @@ use vitasync_host::{LogFormat, init_tracing};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing(LogFormat::Json);
-    let worker = AwsHost::from_env().await?.job_worker()?;
+    let worker = vitasync_fn_sync_worker::service(&AwsHost::from_env().await?)?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let worker = worker.clone();
         async move {

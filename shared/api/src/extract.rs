@@ -15,7 +15,7 @@ use std::marker::PhantomData;
 use vitasync_domain::api_key::Principal;
 use vitasync_domain::page::PageRequest;
 use vitasync_domain::scope::Scope;
-use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::tenancy::Authenticator;
 use vitasync_domain::user_sessions::UserSessions;
 
 /// A scope a route requires, as a type.
@@ -47,12 +47,12 @@ impl<R, S> FromRequestParts<S> for Caller<R>
 where
     R: Required + Send,
     S: Send + Sync,
-    Tenancy: FromRef<S>,
+    Authenticator: FromRef<S>,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
-        let principal = Tenancy::from_ref(state)
+        let principal = Authenticator::from_ref(state)
             .authenticate(bearer_of(parts))
             .await?;
         principal.require(R::SCOPE)?;

@@ -124,22 +124,22 @@ pub mod lambda_routes {
     use crate::state::ApiState;
     use axum::extract::FromRef;
     use std::sync::Arc;
-    use vitasync_domain::connect::{Callback, Connect, Disconnector};
+    use vitasync_domain::connect::{Callback, Connect, ConnectLinks, Disconnector};
     use vitasync_domain::health_query::HealthReads;
     use vitasync_domain::ingest::PhoneIngest;
     use vitasync_domain::provider::ProviderRegistry;
     use vitasync_domain::push::Pushes;
     use vitasync_domain::push_subscriptions::WebhookSubscriptions;
     use vitasync_domain::sync::SyncJobs;
-    use vitasync_domain::tenancy::Tenancy;
     use vitasync_domain::tenancy::users::{UserDirectory, Users};
+    use vitasync_domain::tenancy::{Authenticator, Tenancy};
     use vitasync_domain::user_sessions::UserSessions;
     use vitasync_domain::webhook_endpoints::WebhookEndpoints;
 
     pub fn users<S>() -> OpenApiRouter<S>
     where
         S: ApiState,
-        Tenancy: FromRef<S>,
+        Authenticator: FromRef<S>,
         Users: FromRef<S>,
         UserDirectory: FromRef<S>,
     {
@@ -149,9 +149,10 @@ pub mod lambda_routes {
     pub fn connections<S>() -> OpenApiRouter<S>
     where
         S: ApiState,
-        Tenancy: FromRef<S>,
+        Authenticator: FromRef<S>,
         UserDirectory: FromRef<S>,
         Arc<ProviderRegistry>: FromRef<S>,
+        ConnectLinks: FromRef<S>,
         Connect: FromRef<S>,
         Disconnector: FromRef<S>,
         WebhookSubscriptions: FromRef<S>,
@@ -182,7 +183,7 @@ pub mod lambda_routes {
     pub fn sync_trigger<S>() -> OpenApiRouter<S>
     where
         S: ApiState,
-        Tenancy: FromRef<S>,
+        Authenticator: FromRef<S>,
         SyncJobs: FromRef<S>,
     {
         sync::routes()
@@ -191,7 +192,7 @@ pub mod lambda_routes {
     pub fn query<S>() -> OpenApiRouter<S>
     where
         S: ApiState,
-        Tenancy: FromRef<S>,
+        Authenticator: FromRef<S>,
         HealthReads: FromRef<S>,
     {
         health::routes()
@@ -208,7 +209,7 @@ pub mod lambda_routes {
     pub fn mobile<S>() -> OpenApiRouter<S>
     where
         S: ApiState,
-        Tenancy: FromRef<S>,
+        Authenticator: FromRef<S>,
         UserDirectory: FromRef<S>,
         UserSessions: FromRef<S>,
         PhoneIngest: FromRef<S>,
@@ -220,6 +221,7 @@ pub mod lambda_routes {
     pub fn admin<S>() -> OpenApiRouter<S>
     where
         S: ApiState,
+        Authenticator: FromRef<S>,
         Tenancy: FromRef<S>,
         UserDirectory: FromRef<S>,
         WebhookEndpoints: FromRef<S>,

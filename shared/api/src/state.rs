@@ -4,7 +4,7 @@
 
 use axum::extract::FromRef;
 use std::sync::Arc;
-use vitasync_domain::connect::{Callback, Connect, Disconnector};
+use vitasync_domain::connect::{Callback, Connect, ConnectLinks, Disconnector};
 use vitasync_domain::health_query::HealthReads;
 use vitasync_domain::ingest::PhoneIngest;
 use vitasync_domain::provider::ProviderRegistry;
@@ -12,8 +12,8 @@ use vitasync_domain::push::Pushes;
 use vitasync_domain::push_subscriptions::WebhookSubscriptions;
 use vitasync_domain::services::Services;
 use vitasync_domain::sync::SyncJobs;
-use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::tenancy::users::{UserDirectory, Users};
+use vitasync_domain::tenancy::{Authenticator, Tenancy};
 use vitasync_domain::user_sessions::UserSessions;
 use vitasync_domain::webhook_endpoints::WebhookEndpoints;
 
@@ -24,7 +24,7 @@ impl<T: Clone + Send + Sync + 'static> ApiState for T {}
 /// `functions/users`: authenticating callers, and the users of their workspace.
 #[derive(Clone, FromRef)]
 pub struct UsersApi {
-    pub tenancy: Tenancy,
+    pub authenticator: Authenticator,
     pub directory: UserDirectory,
     pub users: Users,
 }
@@ -32,6 +32,7 @@ pub struct UsersApi {
 /// `functions/admin`: workspaces, API keys, webhook endpoints, readiness and documentation.
 #[derive(Clone, FromRef)]
 pub struct AdminApi {
+    pub authenticator: Authenticator,
     pub tenancy: Tenancy,
     pub directory: UserDirectory,
     pub webhook_endpoints: WebhookEndpoints,
@@ -41,9 +42,11 @@ pub struct AdminApi {
 /// providers' webhook subscriptions, and the demo provider.
 #[derive(Clone, FromRef)]
 pub struct ConnectionsApi {
-    pub tenancy: Tenancy,
+    pub authenticator: Authenticator,
     pub directory: UserDirectory,
     pub providers: Arc<ProviderRegistry>,
+    pub connect_links: ConnectLinks,
+    /// The demo provider's pages.
     pub connect: Connect,
     pub disconnector: Disconnector,
     pub subscriptions: WebhookSubscriptions,
@@ -64,14 +67,14 @@ pub struct CallbackApi {
 /// `functions/sync-trigger`: starting syncs and reading their jobs.
 #[derive(Clone, FromRef)]
 pub struct SyncTriggerApi {
-    pub tenancy: Tenancy,
+    pub authenticator: Authenticator,
     pub sync_jobs: SyncJobs,
 }
 
 /// `functions/query`: reading and erasing health data.
 #[derive(Clone, FromRef)]
 pub struct QueryApi {
-    pub tenancy: Tenancy,
+    pub authenticator: Authenticator,
     pub health_reads: HealthReads,
 }
 
@@ -84,7 +87,7 @@ pub struct WebhookApi {
 /// `functions/mobile`: sign-in tokens and sessions, `/v1/me` reads, and phones' pushes.
 #[derive(Clone, FromRef)]
 pub struct MobileApi {
-    pub tenancy: Tenancy,
+    pub authenticator: Authenticator,
     pub directory: UserDirectory,
     pub user_sessions: UserSessions,
     pub phone_ingest: PhoneIngest,
@@ -94,11 +97,13 @@ pub struct MobileApi {
 /// The local host: every route, so every service.
 #[derive(Clone, FromRef)]
 pub struct LocalApi {
+    pub authenticator: Authenticator,
     pub tenancy: Tenancy,
     pub directory: UserDirectory,
     pub users: Users,
     pub webhook_endpoints: WebhookEndpoints,
     pub providers: Arc<ProviderRegistry>,
+    pub connect_links: ConnectLinks,
     pub connect: Connect,
     pub callback: Callback,
     pub disconnector: Disconnector,
@@ -114,11 +119,13 @@ impl From<&Services> for LocalApi {
     fn from(services: &Services) -> Self {
         let services = services.clone();
         Self {
+            authenticator: services.authenticator,
             tenancy: services.tenancy,
             directory: services.directory,
             users: services.users,
             webhook_endpoints: services.webhook_endpoints,
             providers: services.providers,
+            connect_links: services.connect_links,
             connect: services.connect,
             callback: services.callback,
             disconnector: services.disconnector,

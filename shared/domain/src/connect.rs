@@ -15,7 +15,7 @@ use crate::push_subscriptions::WebhookSubscriptions;
 use crate::redirects::{RedirectPolicy, with_query};
 use crate::scope::Scope;
 use crate::secrets::{EncryptionContext, Vault};
-use crate::sync::SyncJobs;
+use crate::sync::JobStarter;
 use crate::tenancy::users::UserDirectory;
 use crate::time::{Clock, Timestamp};
 use crate::tokens::ConnectionTokens;
@@ -198,46 +198,35 @@ async fn live_state(
         .ok_or_else(ConnectFailure::invalid_link)
 }
 
-/// The way in to connecting: connect links and widget sessions minted by the developer's
-/// backend, the widget page, and the redirect to the provider's consent screen.
+/// Connect links and widget sessions, minted by the developer's backend for one of its users.
 #[derive(Clone)]
-pub struct Connect {
+pub struct ConnectLinks {
     directory: UserDirectory,
     states: Arc<dyn StateStore>,
-    calls: ProviderCalls,
+    providers: Arc<ProviderRegistry>,
     settings: Arc<ConnectSettings>,
     clock: Arc<dyn Clock>,
 }
 
-impl Connect {
+impl ConnectLinks {
     pub fn new(
         directory: UserDirectory,
         states: Arc<dyn StateStore>,
-        calls: ProviderCalls,
+        providers: Arc<ProviderRegistry>,
         settings: Arc<ConnectSettings>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             directory,
             states,
-            calls,
+            providers,
             settings,
             clock,
         }
     }
 
-    pub fn now(&self) -> Timestamp {
+    fn now(&self) -> Timestamp {
         self.clock.now()
-    }
-
-    /// The providers this deployment connects to.
-    pub fn providers(&self) -> &ProviderRegistry {
-        self.calls.registry()
-    }
-
-    /// The deployment's public base URL, or `request_base` when none is configured.
-    pub fn base_url(&self, request_base: &str) -> String {
-        base(&self.settings, request_base)
     }
 
     fn enabled_provider(
@@ -247,7 +236,7 @@ impl Connect {
     ) -> Result<(ProviderId, &ProviderSettings), DomainError> {
         let id = ProviderId::parse(raw)
             .ok_or_else(|| DomainError::validation(field, format!("unknown provider '{raw}'")))?;
-        let settings = self.calls.registry().settings(id).ok_or_else(|| {
+        let settings = self.providers.settings(id).ok_or_else(|| {
             DomainError::validation(field, format!("'{id}' is not enabled on this deployment"))
         })?;
         Ok((id, settings))
@@ -329,7 +318,7 @@ impl Connect {
         let allowed = match &request.providers {
             None => ProviderId::ALL
                 .into_iter()
-                .filter(|id| self.calls.registry().is_enabled(*id))
+                .filter(|id| self.providers.is_enabled(*id))
                 .collect(),
             Some(names) => {
                 let mut allowed = Vec::new();
@@ -380,6 +369,46 @@ impl Connect {
             url: with_query(&format!("{base}/v1/widget"), &[("session", &token)]),
             expires_in: WIDGET_SESSION_TTL_SECONDS,
         })
+    }
+}
+
+/// The browser's way in to connecting: the widget page and the redirect to the provider's
+/// consent screen, from a live connect link or widget session.
+#[derive(Clone)]
+pub struct Connect {
+    states: Arc<dyn StateStore>,
+    calls: ProviderCalls,
+    settings: Arc<ConnectSettings>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Connect {
+    pub fn new(
+        states: Arc<dyn StateStore>,
+        calls: ProviderCalls,
+        settings: Arc<ConnectSettings>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            states,
+            calls,
+            settings,
+            clock,
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The providers this deployment connects to.
+    pub fn providers(&self) -> &ProviderRegistry {
+        self.calls.registry()
+    }
+
+    /// The deployment's public base URL, or `request_base` when none is configured.
+    pub fn base_url(&self, request_base: &str) -> String {
+        base(&self.settings, request_base)
     }
 
     /// The providers a widget session offers, each with the URL that starts it.
@@ -504,7 +533,7 @@ pub struct Callback {
     vault: Vault,
     announcer: Announcer,
     subscriptions: WebhookSubscriptions,
-    sync_jobs: SyncJobs,
+    starter: JobStarter,
     /// A new or reconnected connection is synced at once (its backfill).
     sync_on_connect: bool,
     settings: Arc<ConnectSettings>,
@@ -521,7 +550,7 @@ impl Callback {
         vault: Vault,
         announcer: Announcer,
         subscriptions: WebhookSubscriptions,
-        sync_jobs: SyncJobs,
+        starter: JobStarter,
         sync_on_connect: bool,
         settings: Arc<ConnectSettings>,
         clock: Arc<dyn Clock>,
@@ -534,7 +563,7 @@ impl Callback {
             vault,
             announcer,
             subscriptions,
-            sync_jobs,
+            starter,
             sync_on_connect,
             settings,
             clock,
@@ -731,7 +760,7 @@ impl Callback {
             // The backfill starts now rather than at the scheduler's next round; connecting
             // has succeeded either way.
             if let Err(err) = self
-                .sync_jobs
+                .starter
                 .start_job(&connection, None, None, Vec::new())
                 .await
             {

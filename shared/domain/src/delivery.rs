@@ -3,7 +3,7 @@
 //! endpoint is marked failing.
 
 use crate::error::{DomainError, StoreError};
-use crate::events::{Announcer, delivery_message};
+use crate::events::{delivery_message, queue_delivery};
 use crate::ports::WebhookStore;
 use crate::queue::{JobQueue, Outgoing};
 use crate::secrets::{EncryptionContext, Vault};
@@ -30,8 +30,8 @@ pub struct Deliveries {
     webhooks: Arc<dyn WebhookStore>,
     sender: Arc<dyn WebhookSender>,
     vault: Vault,
-    /// Puts retries back on the delivery queue.
-    announcer: Announcer,
+    /// Where the next attempt is queued, delayed.
+    queue: Arc<dyn JobQueue>,
     dead_letters: Arc<dyn JobQueue>,
     clock: Arc<dyn Clock>,
 }
@@ -41,7 +41,7 @@ impl Deliveries {
         webhooks: Arc<dyn WebhookStore>,
         sender: Arc<dyn WebhookSender>,
         vault: Vault,
-        announcer: Announcer,
+        queue: Arc<dyn JobQueue>,
         dead_letters: Arc<dyn JobQueue>,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -49,7 +49,7 @@ impl Deliveries {
             webhooks,
             sender,
             vault,
-            announcer,
+            queue,
             dead_letters,
             clock,
         }
@@ -86,7 +86,7 @@ impl Deliveries {
         {
             // A wait longer than the queue's longest delay is made of several hops.
             let remaining = Duration::from_millis((due.millis() - now.millis()).unsigned_abs());
-            return self.announcer.queue_delivery(&delivery, remaining).await;
+            return queue_delivery(self.queue.as_ref(), &delivery, remaining).await;
         }
         let Some(endpoint) = store
             .get_endpoint(&delivery.workspace_id, &delivery.endpoint_id)
@@ -149,7 +149,7 @@ impl Deliveries {
         }
         match (status, next_delay) {
             (DeliveryStatus::Pending, Some(delay)) => {
-                self.announcer.queue_delivery(&recorded, delay).await
+                queue_delivery(self.queue.as_ref(), &recorded, delay).await
             }
             (DeliveryStatus::Failed, _) => {
                 self.dead_letter(&recorded).await?;

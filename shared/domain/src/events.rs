@@ -212,28 +212,35 @@ impl Announcer {
             version: 1,
         };
         self.webhooks.insert_delivery(&delivery).await?;
-        self.queue_delivery(&delivery, Duration::ZERO).await?;
+        queue_delivery(self.queue.as_ref(), &delivery, Duration::ZERO).await?;
         Ok(delivery)
     }
+}
 
-    /// Puts the delivery's message on the queue, to be received after `delay` (capped at the
-    /// queue's longest; the worker sends it on again if it comes early).
-    pub(crate) async fn queue_delivery(
-        &self,
-        delivery: &Delivery,
-        delay: Duration,
-    ) -> Result<(), DomainError> {
-        let body = delivery_message(delivery)?;
-        self.queue
-            .send(Outgoing {
-                body,
-                delay: delay.min(MAX_DELAY),
-            })
-            .await
-            .map_err(|err| {
-                tracing::error!(error = %err, "the delivery queue failed");
-                DomainError::Unavailable("the delivery queue")
-            })
+/// Puts the delivery's message on `queue`, to be received after `delay` (capped at the
+/// queue's longest; the worker sends it on again if it comes early).
+pub(crate) async fn queue_delivery(
+    queue: &dyn JobQueue,
+    delivery: &Delivery,
+    delay: Duration,
+) -> Result<(), DomainError> {
+    let body = delivery_message(delivery)?;
+    queue
+        .send(Outgoing {
+            body,
+            delay: delay.min(MAX_DELAY),
+        })
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "the delivery queue failed");
+            DomainError::Unavailable("the delivery queue")
+        })
+}
+
+impl Announcer {
+    /// Queues `delivery` for the deliver worker at once (a resend).
+    pub(crate) async fn queue_now(&self, delivery: &Delivery) -> Result<(), DomainError> {
+        queue_delivery(self.queue.as_ref(), delivery, Duration::ZERO).await
     }
 }
 

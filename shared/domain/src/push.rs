@@ -11,7 +11,7 @@ use crate::ports::{CallCounter, ConnectionStore};
 use crate::provider::ProviderId;
 use crate::provider_client::ProviderCalls;
 use crate::queue::{JobQueue, Outgoing};
-use crate::sync::SyncJobs;
+use crate::sync::JobStarter;
 use crate::time::{Clock, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -170,7 +170,7 @@ pub struct Pushes {
     connections: Arc<dyn ConnectionStore>,
     /// Remembers notices already seen.
     seen: Arc<dyn CallCounter>,
-    sync_jobs: SyncJobs,
+    starter: JobStarter,
     /// Where pushed data is queued for the worker to store.
     jobs: Arc<dyn JobQueue>,
     clock: Arc<dyn Clock>,
@@ -181,7 +181,7 @@ impl Pushes {
         calls: ProviderCalls,
         connections: Arc<dyn ConnectionStore>,
         seen: Arc<dyn CallCounter>,
-        sync_jobs: SyncJobs,
+        starter: JobStarter,
         jobs: Arc<dyn JobQueue>,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -189,7 +189,7 @@ impl Pushes {
             calls,
             connections,
             seen,
-            sync_jobs,
+            starter,
             jobs,
             clock,
         }
@@ -258,7 +258,7 @@ impl Pushes {
                     if connection.status != ConnectionStatus::Disconnected {
                         let now = self.now();
                         let from = now.plus_seconds(-DEAUTHORIZATION_CHECK_SECONDS);
-                        self.sync_jobs
+                        self.starter
                             .start_job(&connection, Some(from), Some(now), Vec::new())
                             .await?;
                     }
@@ -272,7 +272,7 @@ impl Pushes {
                         let to = (*to).min(self.now());
                         // A job already under way for the connection takes this notice's
                         // place; the overlap of the next sync covers what it leaves out.
-                        self.sync_jobs
+                        self.starter
                             .start_job(&connection, Some(*from), Some(to), data_types.clone())
                             .await?;
                     }

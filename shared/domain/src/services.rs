@@ -1,7 +1,7 @@
 //! Every service over one set of ports: what the local host serves and works from (and what
 //! tests drive). A Lambda function builds only the services its routes or queue need.
 
-use crate::connect::{Callback, Connect, ConnectSettings, Disconnector};
+use crate::connect::{Callback, Connect, ConnectLinks, ConnectSettings, Disconnector};
 use crate::delivery::Deliveries;
 use crate::destinations::DestinationPolicy;
 use crate::events::Announcer;
@@ -14,9 +14,9 @@ use crate::push::Pushes;
 use crate::push_subscriptions::WebhookSubscriptions;
 use crate::queue::JobQueue;
 use crate::secrets::Vault;
-use crate::sync::{SyncJobs, SyncRunner, SyncSettings};
-use crate::tenancy::Tenancy;
+use crate::sync::{JobStarter, SyncJobs, SyncRunner, SyncScheduler, SyncSettings};
 use crate::tenancy::users::{UserDirectory, Users};
+use crate::tenancy::{Authenticator, Tenancy};
 use crate::tokens::ConnectionTokens;
 use crate::user_sessions::UserSessions;
 use crate::webhook_endpoints::WebhookEndpoints;
@@ -44,6 +44,7 @@ pub struct Wiring {
 /// Every service, wired once.
 #[derive(Clone)]
 pub struct Services {
+    pub authenticator: Authenticator,
     pub tenancy: Tenancy,
     pub directory: UserDirectory,
     pub users: Users,
@@ -51,12 +52,14 @@ pub struct Services {
     pub webhook_endpoints: WebhookEndpoints,
     pub deliveries: Deliveries,
     pub providers: Arc<ProviderRegistry>,
+    pub connect_links: ConnectLinks,
     pub connect: Connect,
     pub callback: Callback,
     pub disconnector: Disconnector,
     pub tokens: ConnectionTokens,
     pub subscriptions: WebhookSubscriptions,
     pub sync_jobs: SyncJobs,
+    pub scheduler: SyncScheduler,
     pub worker: JobWorker,
     pub pushes: Pushes,
     pub health_reads: HealthReads,
@@ -89,7 +92,7 @@ impl Services {
             clock.clone(),
         );
         let directory = UserDirectory::new(ports.users.clone(), ports.connections.clone());
-        let announcer = Announcer::new(ports.webhooks.clone(), deliveries, clock.clone());
+        let announcer = Announcer::new(ports.webhooks.clone(), deliveries.clone(), clock.clone());
         let tokens = ConnectionTokens::new(
             ports.connections.clone(),
             vault.clone(),
@@ -106,13 +109,18 @@ impl Services {
             connect.clone(),
             clock.clone(),
         );
+        let starter = JobStarter::new(ports.jobs.clone(), jobs.clone(), clock.clone());
         let sync_jobs = SyncJobs::new(
             directory.clone(),
             ports.jobs.clone(),
-            jobs.clone(),
+            starter.clone(),
+            clock.clone(),
+        );
+        let scheduler = SyncScheduler::new(
             ports.connections.clone(),
             providers.clone(),
             sync.poll_interval,
+            starter.clone(),
             clock.clone(),
         );
         let runner = SyncRunner::new(
@@ -128,6 +136,7 @@ impl Services {
             clock.clone(),
         );
         Self {
+            authenticator: Authenticator::new(ports.api_keys.clone(), clock.clone()),
             users: Users::new(
                 directory.clone(),
                 ports.users.clone(),
@@ -145,12 +154,18 @@ impl Services {
                 ports.webhooks.clone(),
                 sender,
                 vault.clone(),
-                announcer.clone(),
+                deliveries,
                 dead_letters,
                 clock.clone(),
             ),
-            connect: Connect::new(
+            connect_links: ConnectLinks::new(
                 directory.clone(),
+                ports.states.clone(),
+                providers.clone(),
+                connect.clone(),
+                clock.clone(),
+            ),
+            connect: Connect::new(
                 ports.states.clone(),
                 calls.clone(),
                 connect.clone(),
@@ -164,7 +179,7 @@ impl Services {
                 vault,
                 announcer.clone(),
                 subscriptions.clone(),
-                sync_jobs.clone(),
+                starter.clone(),
                 sync.sync_on_connect,
                 connect,
                 clock.clone(),
@@ -183,7 +198,7 @@ impl Services {
                 calls,
                 ports.connections.clone(),
                 ports.calls.clone(),
-                sync_jobs.clone(),
+                starter,
                 jobs,
                 clock.clone(),
             ),
@@ -213,6 +228,7 @@ impl Services {
             tokens,
             subscriptions,
             sync_jobs,
+            scheduler,
         }
     }
 }

@@ -266,9 +266,7 @@ impl WebhookEndpoints {
                 "the delivery changed meanwhile; read it again and retry".into(),
             ));
         }
-        self.announcer
-            .queue_delivery(&resent, std::time::Duration::ZERO)
-            .await?;
+        self.announcer.queue_now(&resent).await?;
         Ok(resent)
     }
 }

@@ -3,11 +3,14 @@
 //! variable, when something it needs is missing.
 
 use crate::HostError;
-use std::sync::Arc;
+use crate::iam::{self, Grant, Resource};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use vitasync_aws::dynamo::keys::{ACCOUNT_INDEX, SYNC_DUE_INDEX};
 use vitasync_aws::{AwsSettings, DynamoStore, KmsKeyManager, SqsQueue, sdk_config};
-use vitasync_domain::connect::ConnectSettings;
 #[cfg(feature = "http-client")]
 use vitasync_domain::connect::{Callback, Connect, Disconnector};
+use vitasync_domain::connect::{ConnectLinks, ConnectSettings};
 #[cfg(feature = "http-client")]
 use vitasync_domain::delivery::Deliveries;
 use vitasync_domain::destinations::DestinationPolicy;
@@ -22,11 +25,11 @@ use vitasync_domain::push::Pushes;
 #[cfg(feature = "http-client")]
 use vitasync_domain::push_subscriptions::WebhookSubscriptions;
 use vitasync_domain::secrets::Vault;
-use vitasync_domain::sync::SyncJobs;
 #[cfg(feature = "http-client")]
 use vitasync_domain::sync::SyncRunner;
-use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::sync::{JobStarter, SyncJobs, SyncScheduler};
 use vitasync_domain::tenancy::users::{UserDirectory, Users};
+use vitasync_domain::tenancy::{Authenticator, Tenancy};
 use vitasync_domain::time::SystemClock;
 #[cfg(feature = "http-client")]
 use vitasync_domain::tokens::ConnectionTokens;
@@ -51,6 +54,13 @@ pub const PUBLIC_URL: &str = "VITASYNC_PUBLIC_URL";
 /// works too.
 pub const ENDPOINT: &str = "VITASYNC_AWS_ENDPOINT";
 
+/// Provider tokens are sealed for their connection (`connection:<user>/<provider>/<account>`).
+const PROVIDER_TOKENS: Resource = Resource::SecretsKey {
+    owner: "connection:*",
+};
+/// Webhook signing secrets are sealed for their endpoint (`webhook:<id>`).
+const WEBHOOK_SECRETS: Resource = Resource::SecretsKey { owner: "webhook:*" };
+
 /// Where variables come from: the process environment, or a map in tests.
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -58,6 +68,8 @@ type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 pub struct AwsHost {
     config: aws_config::SdkConfig,
     lookup: Lookup,
+    /// What the services built so far need of IAM.
+    grants: Mutex<BTreeSet<Grant>>,
 }
 
 impl AwsHost {
@@ -84,12 +96,29 @@ impl AwsHost {
         Ok(Self {
             config,
             lookup: Box::new(lookup),
+            grants: Mutex::default(),
         })
     }
 
     fn required(&self, name: &str, what: &str) -> Result<String, HostError> {
         (self.lookup)(name)
             .ok_or_else(|| HostError::Config(format!("{name} is not set: it names {what}")))
+    }
+
+    /// Records what a service being built needs of IAM.
+    fn needs(&self, grants: impl IntoIterator<Item = Grant>) {
+        self.grants
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(grants);
+    }
+
+    /// The IAM permissions of every service built on this host so far: a function's policy.
+    pub fn grants(&self) -> BTreeSet<Grant> {
+        self.grants
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn store(&self) -> Result<Arc<DynamoStore>, HostError> {
@@ -100,20 +129,46 @@ impl AwsHost {
         )))
     }
 
-    /// Workspaces and API keys in DynamoDB: who a caller is.
+    /// Who a caller is: an API key looked up by its hash.
+    pub fn authenticator(&self) -> Result<Authenticator, HostError> {
+        self.needs(iam::table(&[iam::GET]));
+        Ok(Authenticator::new(self.store()?, Arc::new(SystemClock)))
+    }
+
+    /// Workspaces and API keys: created, listed, rotated, deleted.
     pub fn tenancy(&self) -> Result<Tenancy, HostError> {
+        self.needs(iam::table(&[iam::GET, iam::QUERY, iam::PUT, iam::DELETE]));
         let store = self.store()?;
         Ok(Tenancy::new(store.clone(), store, Arc::new(SystemClock)))
     }
 
-    /// Users and their connections in DynamoDB, read only.
+    /// Users and their connections, read only.
     pub fn user_directory(&self) -> Result<UserDirectory, HostError> {
+        self.needs(iam::table(&[iam::GET, iam::QUERY]));
         let store = self.store()?;
         Ok(UserDirectory::new(store.clone(), store))
     }
 
-    /// Users' health data in DynamoDB, read (and erased).
+    /// Users changed, each change announced; deleting one purges its partition and sessions.
+    pub fn users(&self) -> Result<Users, HostError> {
+        self.needs(iam::table(&[
+            iam::GET,
+            iam::QUERY,
+            iam::PUT,
+            iam::DELETE,
+            iam::BATCH_WRITE,
+        ]));
+        Ok(Users::new(
+            self.user_directory()?,
+            self.store()?,
+            self.announcer()?,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// Users' health data, read (and erased).
     pub fn health_reads(&self) -> Result<HealthReads, HostError> {
+        self.needs(iam::table(&[iam::QUERY, iam::BATCH_GET, iam::BATCH_WRITE]));
         let store = self.store()?;
         Ok(HealthReads::new(
             self.user_directory()?,
@@ -123,8 +178,10 @@ impl AwsHost {
         ))
     }
 
-    /// Users of the developer's app signed in on their phones, their sessions in DynamoDB.
+    /// Users of the developer's app signed in on their phones: sign-in tokens (states) and
+    /// sessions.
     pub fn user_sessions(&self) -> Result<UserSessions, HostError> {
+        self.needs(iam::table(&[iam::GET, iam::PUT, iam::DELETE]));
         let store = self.store()?;
         Ok(UserSessions::new(
             self.user_directory()?,
@@ -134,8 +191,16 @@ impl AwsHost {
         ))
     }
 
-    /// What phones push, stored in DynamoDB and announced.
+    /// What phones push: the phone's connection made on first use, the data stored and
+    /// announced.
     pub fn phone_ingest(&self) -> Result<PhoneIngest, HostError> {
+        self.needs(iam::table(&[
+            iam::GET,
+            iam::QUERY,
+            iam::PUT,
+            iam::BATCH_GET,
+            iam::BATCH_WRITE,
+        ]));
         let store = self.store()?;
         Ok(PhoneIngest::new(
             self.user_directory()?,
@@ -146,37 +211,28 @@ impl AwsHost {
         ))
     }
 
-    /// Events announced as deliveries in DynamoDB, queued on SQS for the deliver function.
+    /// Events announced: the workspace's endpoints read, one delivery stored and queued on SQS
+    /// for each.
     pub fn announcer(&self) -> Result<Announcer, HostError> {
-        let url = self.required(
-            DELIVERIES_QUEUE_URL,
-            "the SQS webhook delivery queue (template.yaml sets it)",
-        )?;
-        let queue = SqsQueue::new(
-            aws_sdk_sqs::Client::new(&self.config),
-            url,
-            (self.lookup)(DELIVERIES_DEAD_LETTER_URL),
-        );
+        self.needs(iam::table(&[iam::QUERY, iam::PUT]));
+        self.needs([iam::on(iam::SEND, Resource::DeliveriesQueue)]);
         Ok(Announcer::new(
             self.store()?,
-            Arc::new(queue),
-            Arc::new(SystemClock),
-        ))
-    }
-
-    /// Users changed in DynamoDB, each change announced.
-    pub fn users(&self) -> Result<Users, HostError> {
-        let store = self.store()?;
-        Ok(Users::new(
-            self.user_directory()?,
-            store,
-            self.announcer()?,
+            Arc::new(self.deliveries_queue()?),
             Arc::new(SystemClock),
         ))
     }
 
     /// Webhook endpoints (admin): secrets sealed with KMS, URLs held to the public-only policy.
     pub fn webhook_endpoints(&self) -> Result<WebhookEndpoints, HostError> {
+        self.needs(iam::table(&[
+            iam::GET,
+            iam::QUERY,
+            iam::PUT,
+            iam::DELETE,
+            iam::BATCH_WRITE,
+        ]));
+        self.needs([iam::on(iam::SEAL, WEBHOOK_SECRETS)]);
         Ok(WebhookEndpoints::new(
             self.store()?,
             self.vault()?,
@@ -186,10 +242,17 @@ impl AwsHost {
         ))
     }
 
-    /// The deliver function's work: signing secrets opened, receivers called, the hopeless put
-    /// on the dead-letter queue.
+    /// The deliver function's work: signing secrets opened, receivers called, retries queued,
+    /// the hopeless put on the dead-letter queue. It polls the delivery queue.
     #[cfg(feature = "http-client")]
     pub fn deliveries(&self) -> Result<Deliveries, HostError> {
+        self.needs(iam::table(&[iam::GET, iam::PUT]));
+        self.needs([
+            iam::on(iam::OPEN, WEBHOOK_SECRETS),
+            iam::on(iam::SEND, Resource::DeliveriesQueue),
+            iam::on(iam::SEND, Resource::DeliveriesDeadLetterQueue),
+            iam::on(iam::POLL, Resource::DeliveriesQueue),
+        ]);
         let sender = vitasync_providers::HttpWebhookSender::new(self.destinations())
             .map_err(|err| HostError::Config(err.to_string()))?;
         let dead_letters = self.required(
@@ -200,7 +263,7 @@ impl AwsHost {
             self.store()?,
             Arc::new(sender),
             self.vault()?,
-            self.announcer()?,
+            Arc::new(self.deliveries_queue()?),
             Arc::new(SqsQueue::new(
                 aws_sdk_sqs::Client::new(&self.config),
                 dead_letters,
@@ -238,11 +301,24 @@ impl AwsHost {
         ))
     }
 
-    /// Connect links, the widget and the redirect to a provider's consent screen.
+    /// Connect links and widget sessions for a workspace's users (states).
+    pub fn connect_links(&self) -> Result<ConnectLinks, HostError> {
+        self.needs(iam::table(&[iam::PUT]));
+        Ok(ConnectLinks::new(
+            self.user_directory()?,
+            self.store()?,
+            Arc::new(self.providers()),
+            self.connect_settings()?,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// The widget and the redirect to a provider's consent screen: a link's state read or
+    /// used up, the authorization's stored.
     #[cfg(feature = "http-client")]
     pub fn connect(&self) -> Result<Connect, HostError> {
+        self.needs(iam::table(&[iam::GET, iam::PUT, iam::DELETE]));
         Ok(Connect::new(
-            self.user_directory()?,
             self.store()?,
             self.provider_calls()?,
             self.connect_settings()?,
@@ -250,9 +326,15 @@ impl AwsHost {
         ))
     }
 
-    /// Connections' provider tokens, sealed under KMS data keys and refreshed when due.
+    /// Connections' provider tokens, sealed under KMS data keys and refreshed when due (a
+    /// refused refresh is announced).
     #[cfg(feature = "http-client")]
     pub fn connection_tokens(&self) -> Result<ConnectionTokens, HostError> {
+        self.needs(iam::table(&[iam::GET, iam::PUT]));
+        self.needs([
+            iam::on(iam::SEAL, PROVIDER_TOKENS),
+            iam::on(iam::OPEN, PROVIDER_TOKENS),
+        ]);
         Ok(ConnectionTokens::new(
             self.store()?,
             self.vault()?,
@@ -265,6 +347,8 @@ impl AwsHost {
     /// Providers' webhook subscriptions; a new connection's is queued on SQS.
     #[cfg(feature = "http-client")]
     pub fn webhook_subscriptions(&self) -> Result<WebhookSubscriptions, HostError> {
+        self.needs(iam::table(&[iam::GET]));
+        self.needs([iam::on(iam::SEND, Resource::JobsQueue)]);
         Ok(WebhookSubscriptions::new(
             self.user_directory()?,
             self.store()?,
@@ -276,10 +360,12 @@ impl AwsHost {
         ))
     }
 
-    /// The provider's redirect back: the code exchanged, the connection stored, its first
-    /// backfill queued.
+    /// The provider's redirect back: the authorization's state used up, the code exchanged,
+    /// the tokens sealed, the connection stored, its first backfill queued.
     #[cfg(feature = "http-client")]
     pub fn callback(&self) -> Result<Callback, HostError> {
+        self.needs(iam::table(&[iam::GET, iam::PUT, iam::DELETE]));
+        self.needs([iam::on(iam::SEAL, PROVIDER_TOKENS)]);
         let settings = crate::sync_settings(&self.lookup)?;
         Ok(Callback::new(
             self.user_directory()?,
@@ -289,7 +375,7 @@ impl AwsHost {
             self.vault()?,
             self.announcer()?,
             self.webhook_subscriptions()?,
-            self.sync_jobs()?,
+            self.job_starter()?,
             settings.sync_on_connect,
             self.connect_settings()?,
             Arc::new(SystemClock),
@@ -299,6 +385,7 @@ impl AwsHost {
     /// Ending connections: revoked and unsubscribed at the provider, tokens deleted.
     #[cfg(feature = "http-client")]
     pub fn disconnector(&self) -> Result<Disconnector, HostError> {
+        self.needs(iam::table(&[iam::GET, iam::PUT, iam::DELETE]));
         Ok(Disconnector::new(
             self.user_directory()?,
             self.store()?,
@@ -310,23 +397,44 @@ impl AwsHost {
         ))
     }
 
-    /// Providers' pushes: verified, deduplicated, turned into queued work.
+    /// Providers' pushes: connections found by account, repeats counted away, work queued.
     #[cfg(feature = "http-client")]
     pub fn pushes(&self) -> Result<Pushes, HostError> {
+        self.needs(iam::table(&[iam::UPDATE]));
+        self.needs([
+            iam::on(iam::QUERY, Resource::Index(ACCOUNT_INDEX)),
+            iam::on(iam::SEND, Resource::JobsQueue),
+        ]);
         let store = self.store()?;
         Ok(Pushes::new(
             self.provider_calls()?,
             store.clone(),
             store,
-            self.sync_jobs()?,
+            self.job_starter()?,
             Arc::new(self.jobs_queue()?),
             Arc::new(SystemClock),
         ))
     }
 
-    /// The sync worker: jobs run against providers, pushed data stored, subscriptions made.
+    /// The sync worker: jobs run against providers (data stored, connections updated or
+    /// disconnected, calls counted against rate limits), pushed data stored, subscriptions
+    /// made. It polls the job queue.
     #[cfg(feature = "http-client")]
     pub fn job_worker(&self) -> Result<JobWorker, HostError> {
+        self.needs(iam::table(&[
+            iam::GET,
+            iam::QUERY,
+            iam::PUT,
+            iam::DELETE,
+            iam::UPDATE,
+            iam::BATCH_GET,
+            iam::BATCH_WRITE,
+        ]));
+        self.needs([
+            iam::on(iam::QUERY, Resource::Index(ACCOUNT_INDEX)),
+            iam::on(iam::SEND, Resource::JobsQueue),
+            iam::on(iam::POLL, Resource::JobsQueue),
+        ]);
         let store = self.store()?;
         let runner = SyncRunner::new(
             store.clone(),
@@ -343,16 +451,37 @@ impl AwsHost {
         Ok(JobWorker::new(runner, self.webhook_subscriptions()?))
     }
 
-    /// Sync jobs in DynamoDB, their messages on SQS (sync requests, the scheduler).
+    /// Starting sync jobs: one at a time per connection (a guard item in a transaction),
+    /// their messages on SQS.
+    pub fn job_starter(&self) -> Result<JobStarter, HostError> {
+        self.needs(iam::table(&[iam::GET, iam::PUT, iam::DELETE]));
+        self.needs([iam::on(iam::SEND, Resource::JobsQueue)]);
+        Ok(JobStarter::new(
+            self.store()?,
+            Arc::new(self.jobs_queue()?),
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// Sync requests, and reading their jobs.
     pub fn sync_jobs(&self) -> Result<SyncJobs, HostError> {
-        let store = self.store()?;
+        self.needs(iam::table(&[iam::GET, iam::QUERY]));
         Ok(SyncJobs::new(
             self.user_directory()?,
-            store.clone(),
-            Arc::new(self.jobs_queue()?),
-            store,
+            self.store()?,
+            self.job_starter()?,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// The scheduler's round: connections due found on their index, a job started for each.
+    pub fn sync_scheduler(&self) -> Result<SyncScheduler, HostError> {
+        self.needs([iam::on(iam::QUERY, Resource::Index(SYNC_DUE_INDEX))]);
+        Ok(SyncScheduler::new(
+            self.store()?,
             Arc::new(self.providers()),
             crate::sync_settings(&self.lookup)?.poll_interval,
+            self.job_starter()?,
             Arc::new(SystemClock),
         ))
     }
@@ -368,8 +497,9 @@ impl AwsHost {
         Ok(Arc::new(self.providers()))
     }
 
-    /// Envelope encryption with data keys from KMS.
-    pub fn vault(&self) -> Result<Vault, HostError> {
+    /// Envelope encryption with data keys from KMS (what a service may seal or open is
+    /// declared by the service).
+    fn vault(&self) -> Result<Vault, HostError> {
         let key = self.required(
             KMS_KEY_ID,
             "the KMS key for secrets (template.yaml sets it)",
@@ -381,12 +511,25 @@ impl AwsHost {
     }
 
     /// The job queue on SQS.
-    pub fn jobs_queue(&self) -> Result<SqsQueue, HostError> {
+    fn jobs_queue(&self) -> Result<SqsQueue, HostError> {
         let url = self.required(JOBS_QUEUE_URL, "the SQS job queue (template.yaml sets it)")?;
         Ok(SqsQueue::new(
             aws_sdk_sqs::Client::new(&self.config),
             url,
             (self.lookup)(JOBS_DEAD_LETTER_URL),
+        ))
+    }
+
+    /// The webhook delivery queue on SQS.
+    fn deliveries_queue(&self) -> Result<SqsQueue, HostError> {
+        let url = self.required(
+            DELIVERIES_QUEUE_URL,
+            "the SQS webhook delivery queue (template.yaml sets it)",
+        )?;
+        Ok(SqsQueue::new(
+            aws_sdk_sqs::Client::new(&self.config),
+            url,
+            (self.lookup)(DELIVERIES_DEAD_LETTER_URL),
         ))
     }
 }

@@ -6,6 +6,7 @@
 //! `http-client` feature and link an HTTP client; no Lambda function links the embedded store.
 
 pub mod aws;
+pub mod iam;
 
 use secrecy::SecretString;
 use std::io::IsTerminal;

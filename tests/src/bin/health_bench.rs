@@ -19,8 +19,8 @@ use vitasync_domain::health_records::store_batch;
 use vitasync_domain::ids::ConnectionId;
 use vitasync_domain::ports::{Ports, RecordOwner};
 use vitasync_domain::provider::ProviderId;
-use vitasync_domain::tenancy::Tenancy;
 use vitasync_domain::tenancy::users::UserDirectory;
+use vitasync_domain::tenancy::{Authenticator, Tenancy};
 use vitasync_domain::time::{SystemClock, Timestamp};
 use vitasync_domain::user::UserDraft;
 use vitasync_embedded::EmbeddedStore;
@@ -87,7 +87,10 @@ async fn user_with_connection(ports: Ports) -> (HealthReads, Principal, String, 
         .bootstrap(Some(&SecretString::from(ROOT_KEY)))
         .await
         .unwrap();
-    let caller = tenancy.authenticate(Some(ROOT_KEY)).await.unwrap();
+    let caller = Authenticator::new(ports.api_keys.clone(), ports.clock.clone())
+        .authenticate(Some(ROOT_KEY))
+        .await
+        .unwrap();
     let now = Timestamp::from_millis(START_MS).unwrap();
     let draft = UserDraft {
         external_id: "bench".into(),
@@ -165,7 +168,10 @@ fn ms(duration: Duration) -> f64 {
 async fn query_only(data_dir: &str, user: &str) {
     let store = Arc::new(EmbeddedStore::open(std::path::Path::new(data_dir)).unwrap());
     let ports = Ports::from_store(store, Arc::new(SystemClock));
-    let caller = tenancy(&ports).authenticate(Some(ROOT_KEY)).await.unwrap();
+    let caller = Authenticator::new(ports.api_keys.clone(), ports.clock.clone())
+        .authenticate(Some(ROOT_KEY))
+        .await
+        .unwrap();
     let series = health_reads(&ports)
         .timeseries(&caller, user, &month_by_minute())
         .await

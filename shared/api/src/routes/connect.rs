@@ -10,14 +10,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::connect::Connect;
-use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::connect::ConnectLinks;
+use vitasync_domain::tenancy::Authenticator;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    Tenancy: FromRef<S>,
-    Connect: FromRef<S>,
+    Authenticator: FromRef<S>,
+    ConnectLinks: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(create_connect_link))
@@ -40,13 +40,13 @@ where
     security(("apiKey" = []))
 )]
 async fn create_connect_link(
-    State(connect): State<Connect>,
+    State(links): State<ConnectLinks>,
     caller: Caller<Write>,
     RequestBase(base): RequestBase,
     Path(user_id): Path<String>,
     JsonBody(body): JsonBody<CreateConnectLink>,
 ) -> ApiResult<(StatusCode, Json<ConnectLinkBody>)> {
-    let link = connect
+    let link = links
         .create_connect_link(&caller.principal, &user_id, body.into(), &base)
         .await?;
     Ok((
@@ -72,12 +72,12 @@ async fn create_connect_link(
     security(("apiKey" = []))
 )]
 async fn create_widget_session(
-    State(connect): State<Connect>,
+    State(links): State<ConnectLinks>,
     caller: Caller<Write>,
     RequestBase(base): RequestBase,
     JsonBody(body): JsonBody<CreateWidgetSession>,
 ) -> ApiResult<(StatusCode, Json<WidgetSessionBody>)> {
-    let session = connect
+    let session = links
         .create_widget_session(&caller.principal, body.into(), &base)
         .await?;
     Ok((

@@ -17,12 +17,12 @@ use utoipa_axum::routes;
 use vitasync_domain::api_key::Principal;
 use vitasync_domain::health_query::HealthReads;
 use vitasync_domain::health_query::{DailyQuery, EventsQuery, RecordsQuery, TimeseriesQuery};
-use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::tenancy::Authenticator;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    Tenancy: FromRef<S>,
+    Authenticator: FromRef<S>,
     HealthReads: FromRef<S>,
 {
     OpenApiRouter::new()

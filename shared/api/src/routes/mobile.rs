@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::ingest::PhoneIngest;
 use vitasync_domain::ingest::SamplePush;
-use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::tenancy::Authenticator;
 use vitasync_domain::tenancy::users::UserDirectory;
 use vitasync_domain::time::Timestamp;
 use vitasync_domain::user_sessions::UserSessions;
@@ -28,7 +28,7 @@ const MAX_SAMPLES_BYTES: usize = 5 * 1024 * 1024;
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    Tenancy: FromRef<S>,
+    Authenticator: FromRef<S>,
     UserDirectory: FromRef<S>,
     UserSessions: FromRef<S>,
     PhoneIngest: FromRef<S>,

@@ -14,12 +14,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::provider::ProviderId;
 use vitasync_domain::provider::ProviderRegistry;
-use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::tenancy::Authenticator;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    Tenancy: FromRef<S>,
+    Authenticator: FromRef<S>,
     Arc<ProviderRegistry>: FromRef<S>,
 {
     OpenApiRouter::new()

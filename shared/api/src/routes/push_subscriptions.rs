@@ -13,13 +13,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::push_subscriptions::WebhookSubscriptions;
-use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::tenancy::Authenticator;
 use vitasync_domain::time::Timestamp;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    Tenancy: FromRef<S>,
+    Authenticator: FromRef<S>,
     WebhookSubscriptions: FromRef<S>,
 {
     OpenApiRouter::new()

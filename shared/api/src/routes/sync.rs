@@ -12,12 +12,12 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::sync::SyncJobs;
-use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::tenancy::Authenticator;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    Tenancy: FromRef<S>,
+    Authenticator: FromRef<S>,
     SyncJobs: FromRef<S>,
 {
     OpenApiRouter::new()

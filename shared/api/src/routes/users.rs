@@ -10,14 +10,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::tenancy::Authenticator;
 use vitasync_domain::tenancy::users::{UserDirectory, Users};
 use vitasync_domain::user::UserPatch;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
-    Tenancy: FromRef<S>,
+    Authenticator: FromRef<S>,
     Users: FromRef<S>,
     UserDirectory: FromRef<S>,
 {

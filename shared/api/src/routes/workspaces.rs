@@ -10,11 +10,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::tenancy::Tenancy;
+use vitasync_domain::tenancy::{Authenticator, Tenancy};
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
+    Authenticator: FromRef<S>,
     Tenancy: FromRef<S>,
 {
     OpenApiRouter::new().routes(routes!(create_workspace, list_workspaces))

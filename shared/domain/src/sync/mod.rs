@@ -54,7 +54,7 @@ impl Default for SyncSettings {
 
 pub mod trigger;
 
-pub use trigger::{DueSyncs, SyncJobs, SyncRequest};
+pub use trigger::{DueSyncs, JobStarter, SyncJobs, SyncRequest, SyncScheduler};
 
 enum Step {
     Done(SyncJob),

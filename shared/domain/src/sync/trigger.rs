@@ -44,91 +44,23 @@ pub struct SyncRequest {
     pub data_types: Vec<String>,
 }
 
-/// Sync jobs: starting them (one at a time per connection) and reading them.
+/// Starts sync jobs, one at a time per connection: the job stored, its message queued. Shared
+/// by sync requests, the first backfill, the scheduler and providers' notices.
 #[derive(Clone)]
-pub struct SyncJobs {
-    directory: UserDirectory,
+pub struct JobStarter {
     jobs: Arc<dyn JobStore>,
     queue: Arc<dyn JobQueue>,
-    connections: Arc<dyn ConnectionStore>,
-    providers: Arc<ProviderRegistry>,
-    poll_interval: Duration,
     clock: Arc<dyn Clock>,
 }
 
-impl SyncJobs {
-    /// Jobs stored in `jobs`, their messages sent to `queue`; the scheduler syncs connections
-    /// of `providers` not synced for `poll_interval`.
-    pub fn new(
-        directory: UserDirectory,
-        jobs: Arc<dyn JobStore>,
-        queue: Arc<dyn JobQueue>,
-        connections: Arc<dyn ConnectionStore>,
-        providers: Arc<ProviderRegistry>,
-        poll_interval: Duration,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self {
-            directory,
-            jobs,
-            queue,
-            connections,
-            providers,
-            poll_interval,
-            clock,
-        }
+impl JobStarter {
+    /// Jobs stored in `jobs`, their messages sent to `queue`.
+    pub fn new(jobs: Arc<dyn JobStore>, queue: Arc<dyn JobQueue>, clock: Arc<dyn Clock>) -> Self {
+        Self { jobs, queue, clock }
     }
 
     fn now(&self) -> Timestamp {
         self.clock.now()
-    }
-
-    /// Queues a sync of the connection, or answers the job already queued or running for it.
-    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id, connection_id = %connection_id))]
-    pub async fn trigger_sync(
-        &self,
-        caller: &Principal,
-        user_id: &str,
-        connection_id: &str,
-        request: SyncRequest,
-    ) -> Result<SyncJob, DomainError> {
-        caller.require(Scope::Write)?;
-        let connection = self
-            .directory
-            .get_connection(caller, user_id, connection_id)
-            .await?;
-        let mut data_types = Vec::new();
-        for (index, name) in request.data_types.iter().enumerate() {
-            let data_type = DataType::parse(name).ok_or_else(|| {
-                DomainError::validation(format!("dataTypes[{index}]"), "is not a known data type")
-            })?;
-            if !data_types.contains(&data_type) {
-                data_types.push(data_type);
-            }
-        }
-        let now = self.now();
-        if let (Some(from), Some(to)) = (request.from, request.to)
-            && from >= to
-        {
-            return Err(DomainError::validation("from", "must be before 'to'"));
-        }
-        if request.from.is_some_and(|from| from >= now) {
-            return Err(DomainError::validation("from", "must be in the past"));
-        }
-        if connection.status == ConnectionStatus::Disconnected {
-            return Err(DomainError::Conflict(
-                "the connection is disconnected; connect the account again first".into(),
-            ));
-        }
-        if connection.provider.is_mobile() {
-            return Err(DomainError::Conflict(
-                "this data is pushed by the user's phone (POST /v1/me/samples); there is nothing to fetch".into(),
-            ));
-        }
-        let (job, _) = self
-            .start_job(&connection, request.from, request.to, data_types)
-            .await?;
-        Ok(job)
     }
 
     /// Creates a queued job for the connection and sends its message, unless a job for it is
@@ -211,6 +143,142 @@ impl SyncJobs {
         tracing::info!(job_id = %job.id, connection_id = %job.connection_id, "sync queued");
         Ok((job, true))
     }
+}
+
+/// Sync requests from the API, and reading their jobs.
+#[derive(Clone)]
+pub struct SyncJobs {
+    directory: UserDirectory,
+    jobs: Arc<dyn JobStore>,
+    starter: JobStarter,
+    clock: Arc<dyn Clock>,
+}
+
+impl SyncJobs {
+    pub fn new(
+        directory: UserDirectory,
+        jobs: Arc<dyn JobStore>,
+        starter: JobStarter,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            directory,
+            jobs,
+            starter,
+            clock,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Queues a sync of the connection, or answers the job already queued or running for it.
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id, connection_id = %connection_id))]
+    pub async fn trigger_sync(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        connection_id: &str,
+        request: SyncRequest,
+    ) -> Result<SyncJob, DomainError> {
+        caller.require(Scope::Write)?;
+        let connection = self
+            .directory
+            .get_connection(caller, user_id, connection_id)
+            .await?;
+        let mut data_types = Vec::new();
+        for (index, name) in request.data_types.iter().enumerate() {
+            let data_type = DataType::parse(name).ok_or_else(|| {
+                DomainError::validation(format!("dataTypes[{index}]"), "is not a known data type")
+            })?;
+            if !data_types.contains(&data_type) {
+                data_types.push(data_type);
+            }
+        }
+        let now = self.now();
+        if let (Some(from), Some(to)) = (request.from, request.to)
+            && from >= to
+        {
+            return Err(DomainError::validation("from", "must be before 'to'"));
+        }
+        if request.from.is_some_and(|from| from >= now) {
+            return Err(DomainError::validation("from", "must be in the past"));
+        }
+        if connection.status == ConnectionStatus::Disconnected {
+            return Err(DomainError::Conflict(
+                "the connection is disconnected; connect the account again first".into(),
+            ));
+        }
+        if connection.provider.is_mobile() {
+            return Err(DomainError::Conflict(
+                "this data is pushed by the user's phone (POST /v1/me/samples); there is nothing to fetch".into(),
+            ));
+        }
+        let (job, _) = self
+            .starter
+            .start_job(&connection, request.from, request.to, data_types)
+            .await?;
+        Ok(job)
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, job_id = %job_id))]
+    pub async fn get_job(&self, caller: &Principal, job_id: &str) -> Result<SyncJob, DomainError> {
+        caller.require(Scope::Read)?;
+        let id = JobId::parse(job_id).ok_or(DomainError::NotFound("sync job"))?;
+        self.jobs
+            .get_job(&caller.workspace_id, &id)
+            .await?
+            .ok_or(DomainError::NotFound("sync job"))
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id))]
+    pub async fn list_jobs(
+        &self,
+        caller: &Principal,
+        user_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<SyncJob>, DomainError> {
+        let user = self.directory.get_user(caller, user_id).await?;
+        Ok(self
+            .jobs
+            .list_jobs(&caller.workspace_id, &user.id, page)
+            .await?)
+    }
+}
+
+/// The scheduler's round: the polling fallback for providers that do not push, or whose push
+/// went silent.
+#[derive(Clone)]
+pub struct SyncScheduler {
+    connections: Arc<dyn ConnectionStore>,
+    providers: Arc<ProviderRegistry>,
+    poll_interval: Duration,
+    starter: JobStarter,
+    clock: Arc<dyn Clock>,
+}
+
+impl SyncScheduler {
+    /// Syncs active connections of `providers` not synced for `poll_interval`.
+    pub fn new(
+        connections: Arc<dyn ConnectionStore>,
+        providers: Arc<ProviderRegistry>,
+        poll_interval: Duration,
+        starter: JobStarter,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            connections,
+            providers,
+            poll_interval,
+            starter,
+            clock,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
 
     /// The scheduler's round: queues a sync of every active connection of an enabled provider
     /// whose last sync is older than the poll interval (the polling fallback for providers
@@ -238,7 +306,11 @@ impl SyncJobs {
                     report.due += 1;
                     // One connection's trouble must not starve the rest of the round; it is
                     // still due next round.
-                    match self.start_job(connection, None, None, Vec::new()).await {
+                    match self
+                        .starter
+                        .start_job(connection, None, None, Vec::new())
+                        .await
+                    {
                         Ok((_, true)) => report.queued += 1,
                         Ok((_, false)) => {}
                         Err(err) => {
@@ -260,29 +332,5 @@ impl SyncJobs {
             "scheduled syncs"
         );
         Ok(report)
-    }
-
-    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, job_id = %job_id))]
-    pub async fn get_job(&self, caller: &Principal, job_id: &str) -> Result<SyncJob, DomainError> {
-        caller.require(Scope::Read)?;
-        let id = JobId::parse(job_id).ok_or(DomainError::NotFound("sync job"))?;
-        self.jobs
-            .get_job(&caller.workspace_id, &id)
-            .await?
-            .ok_or(DomainError::NotFound("sync job"))
-    }
-
-    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id))]
-    pub async fn list_jobs(
-        &self,
-        caller: &Principal,
-        user_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<SyncJob>, DomainError> {
-        let user = self.directory.get_user(caller, user_id).await?;
-        Ok(self
-            .jobs
-            .list_jobs(&caller.workspace_id, &user.id, page)
-            .await?)
     }
 }

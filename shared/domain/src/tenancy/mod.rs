@@ -35,7 +35,47 @@ pub enum Bootstrap {
     GeneratedRootKey(SecretString),
 }
 
-/// Workspaces and their keys; every API function authenticates its callers here.
+/// Who a bearer key belongs to: every API function authenticates its callers here, reading
+/// keys and nothing else.
+#[derive(Clone)]
+pub struct Authenticator {
+    api_keys: Arc<dyn ApiKeyStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Authenticator {
+    pub fn new(api_keys: Arc<dyn ApiKeyStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { api_keys, clock }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Finds the caller behind a bearer key. Unknown, revoked and expired keys all fail.
+    #[tracing::instrument(skip_all)]
+    pub async fn authenticate(&self, bearer: Option<&str>) -> Result<Principal, DomainError> {
+        let secret = bearer
+            .filter(|secret| !secret.is_empty())
+            .ok_or(DomainError::Unauthenticated(AuthFailure::Missing))?;
+        if crate::user_sessions::is_user_token(secret) {
+            return Err(DomainError::Forbidden(
+                "a user's access token reaches only /v1/me routes".into(),
+            ));
+        }
+        let key = self
+            .api_keys
+            .key_by_hash(&KeyHash::of(secret))
+            .await?
+            .ok_or(DomainError::Unauthenticated(AuthFailure::Unknown))?;
+        if key.is_expired(self.now()) {
+            return Err(DomainError::Unauthenticated(AuthFailure::Expired));
+        }
+        Ok(Principal::from_key(&key))
+    }
+}
+
+/// The deployment's workspaces and their keys (admin and root).
 #[derive(Clone)]
 pub struct Tenancy {
     workspaces: Arc<dyn WorkspaceStore>,
@@ -157,28 +197,6 @@ impl Tenancy {
             expires_at,
             rotated_at: None,
         }
-    }
-
-    /// Finds the caller behind a bearer key. Unknown, revoked and expired keys all fail.
-    #[tracing::instrument(skip_all)]
-    pub async fn authenticate(&self, bearer: Option<&str>) -> Result<Principal, DomainError> {
-        let secret = bearer
-            .filter(|secret| !secret.is_empty())
-            .ok_or(DomainError::Unauthenticated(AuthFailure::Missing))?;
-        if crate::user_sessions::is_user_token(secret) {
-            return Err(DomainError::Forbidden(
-                "a user's access token reaches only /v1/me routes".into(),
-            ));
-        }
-        let key = self
-            .api_keys
-            .key_by_hash(&KeyHash::of(secret))
-            .await?
-            .ok_or(DomainError::Unauthenticated(AuthFailure::Unknown))?;
-        if key.is_expired(self.now()) {
-            return Err(DomainError::Unauthenticated(AuthFailure::Expired));
-        }
-        Ok(Principal::from_key(&key))
     }
 
     /// Creates a workspace and its first admin key (root only).

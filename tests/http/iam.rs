@@ -1,0 +1,188 @@
+//! IAM from the code: each function's services declare the AWS permissions their ports need as
+//! the function builds them (`AwsHost::grants`), and its policy in `template.yaml` grants
+//! exactly those: nothing missing, nothing extra, resources and KMS encryption-context owners
+//! included.
+
+use serde_yaml::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use vitasync_host::aws::AwsHost;
+use vitasync_host::iam::{self, Resource};
+
+/// `(action, resource)` as both sides are compared.
+type Permission = (String, String);
+
+fn template() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn resource_name(resource: Resource) -> String {
+    match resource {
+        Resource::Table => "Table".into(),
+        Resource::Index(name) => format!("Table/index/{name}"),
+        Resource::JobsQueue => "JobsQueue".into(),
+        Resource::DeliveriesQueue => "DeliveriesQueue".into(),
+        Resource::DeliveriesDeadLetterQueue => "DeliveriesDeadLetterQueue".into(),
+        Resource::SecretsKey { owner } => format!("SecretsKey[owner={owner}]"),
+    }
+}
+
+/// A template resource reference (`!GetAtt Table.Arn`, `!Sub ${Table.Arn}/index/ByAccount`) as
+/// a resource name.
+fn template_resource(value: &Value, owner: Option<&str>) -> String {
+    let Value::Tagged(tagged) = value else {
+        panic!("a resource that is not a reference: {value:?}")
+    };
+    let text = tagged.value.as_str().unwrap();
+    let name = match tagged.tag.to_string().as_str() {
+        "!GetAtt" => text.trim_end_matches(".Arn").to_owned(),
+        "!Sub" => text.replace("${Table.Arn}", "Table"),
+        other => panic!("unexpected tag {other}"),
+    };
+    match (name.as_str(), owner) {
+        ("SecretsKey", Some(owner)) => format!("SecretsKey[owner={owner}]"),
+        ("SecretsKey", None) => panic!("the secrets key granted without an owner condition"),
+        _ => name,
+    }
+}
+
+/// What the template grants the function built from `binary`.
+fn template_permissions(binary: &str) -> BTreeSet<Permission> {
+    let template = template();
+    let function = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .find(|resource| resource["Metadata"]["BuildProperties"]["Binary"] == binary)
+        .unwrap_or_else(|| panic!("template.yaml builds no '{binary}'"));
+    let mut out = BTreeSet::new();
+    for policy in function["Properties"]["Policies"].as_sequence().unwrap() {
+        if let Value::Tagged(queue) = &policy["SQSPollerPolicy"]["QueueName"] {
+            let queue = queue.value.as_str().unwrap().trim_end_matches(".QueueName");
+            out.insert((iam::POLL.to_owned(), queue.to_owned()));
+            continue;
+        }
+        for statement in policy["Statement"].as_sequence().unwrap() {
+            assert_eq!(statement["Effect"], "Allow");
+            let owner =
+                statement["Condition"]["StringLike"]["kms:EncryptionContext:owner"].as_str();
+            if owner.is_some() {
+                // Only the pair of keys the vault binds, and never without them.
+                let keys = &statement["Condition"]["ForAllValues:StringEquals"]["kms:EncryptionContextKeys"];
+                assert_eq!(keys.as_sequence().map(Vec::len), Some(2), "{binary}");
+                assert_eq!(
+                    statement["Condition"]["Null"]["kms:EncryptionContextKeys"],
+                    "false"
+                );
+            }
+            let list = |value: &Value| match value {
+                Value::Sequence(items) => items.clone(),
+                other => vec![other.clone()],
+            };
+            for action in list(&statement["Action"]) {
+                for resource in list(&statement["Resource"]) {
+                    out.insert((
+                        action.as_str().unwrap().to_owned(),
+                        template_resource(&resource, owner),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every variable a function could read, set (nothing is called: building makes no request).
+async fn host() -> AwsHost {
+    AwsHost::from_lookup(|name: &str| {
+        let value = match name {
+            "AWS_REGION" => "eu-west-1",
+            "VITASYNC_TABLE" => "vitasync",
+            "VITASYNC_KMS_KEY_ID" => "alias/vitasync",
+            queue if queue.ends_with("_QUEUE_URL") || queue.ends_with("_DEAD_LETTER_URL") => {
+                "https://sqs.eu-west-1.amazonaws.com/123456789012/vitasync"
+            }
+            "VITASYNC_PUBLIC_URL" => "https://api.example.test",
+            _ => return None,
+        };
+        Some(value.to_owned())
+    })
+    .await
+    .unwrap()
+}
+
+async fn declared(binary: &str) -> BTreeSet<Permission> {
+    let host = host().await;
+    match binary {
+        "users" => drop(vitasync_fn_users::state(&host).unwrap()),
+        "admin" => drop(vitasync_fn_admin::state(&host).unwrap()),
+        "connections" => drop(vitasync_fn_connections::state(&host).unwrap()),
+        "authorize" => drop(vitasync_fn_authorize::state(&host).unwrap()),
+        "callback" => drop(vitasync_fn_callback::state(&host).unwrap()),
+        "sync-trigger" => drop(vitasync_fn_sync_trigger::state(&host).unwrap()),
+        "query" => drop(vitasync_fn_query::state(&host).unwrap()),
+        "webhook" => drop(vitasync_fn_webhook::state(&host).unwrap()),
+        "mobile" => drop(vitasync_fn_mobile::state(&host).unwrap()),
+        "sync-worker" => drop(vitasync_fn_sync_worker::service(&host).unwrap()),
+        "scheduler" => drop(vitasync_fn_scheduler::service(&host).unwrap()),
+        "deliver" => drop(vitasync_fn_deliver::service(&host).unwrap()),
+        other => panic!("no function '{other}'"),
+    }
+    host.grants()
+        .into_iter()
+        .map(|grant| (grant.action.to_owned(), resource_name(grant.resource)))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_function_is_granted_exactly_what_its_services_declare() {
+    let binaries = vitasync_api::Function::LAMBDAS
+        .map(vitasync_api::Function::binary)
+        .into_iter()
+        .chain(["sync-worker", "scheduler", "deliver"]);
+    let mut mismatches = Vec::new();
+    for binary in binaries {
+        let declared = declared(binary).await;
+        let granted = template_permissions(binary);
+        let missing: Vec<_> = declared.difference(&granted).collect();
+        let extra: Vec<_> = granted.difference(&declared).collect();
+        if !missing.is_empty() || !extra.is_empty() {
+            mismatches.push(format!(
+                "{binary}: missing from template.yaml {missing:?}; granted but not declared {extra:?}"
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[tokio::test]
+async fn functions_that_seal_or_open_secrets_name_whose() {
+    let admin = declared("admin").await;
+    assert!(admin.contains(&(iam::SEAL.into(), "SecretsKey[owner=webhook:*]".into())));
+    assert!(!admin.iter().any(|(action, _)| action == iam::OPEN));
+    let deliver = declared("deliver").await;
+    assert!(deliver.contains(&(iam::OPEN.into(), "SecretsKey[owner=webhook:*]".into())));
+    assert!(
+        !deliver
+            .iter()
+            .any(|(_, resource)| resource.contains("connection"))
+    );
+    for binary in [
+        "users",
+        "query",
+        "webhook",
+        "mobile",
+        "scheduler",
+        "authorize",
+        "sync-trigger",
+    ] {
+        assert!(
+            !declared(binary)
+                .await
+                .iter()
+                .any(|(_, resource)| resource.starts_with("SecretsKey")),
+            "{binary} needs no secrets"
+        );
+    }
+}
