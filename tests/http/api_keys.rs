@@ -154,6 +154,7 @@ fn chrono_in(after: Duration) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();
     let at =
-        vitasync_domain::time::Timestamp::from_millis((now + after).as_millis() as i64).unwrap();
+        vitasync_domain::kernel::time::Timestamp::from_millis((now + after).as_millis() as i64)
+            .unwrap();
     at.to_string()
 }

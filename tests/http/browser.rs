@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use vitasync_domain::provider::ProviderId;
+use vitasync_domain::providers::ProviderId;
 use vitasync_tests::fake_provider::{CLIENT_ID, CLIENT_SECRET, FakeProvider};
 use vitasync_tests::{ROOT_KEY, TestHost};
 

@@ -4,7 +4,7 @@
 use crate::oauth_flow::{APP, connect_link, host_for, query, run_browser};
 use reqwest::StatusCode;
 use serde_json::json;
-use vitasync_domain::provider::ProviderId;
+use vitasync_domain::providers::ProviderId;
 use vitasync_tests::fake_provider::{CLIENT_SECRET, FakeProvider};
 use vitasync_tests::{CapturedLogs, ROOT_KEY, TestHost};
 

@@ -10,18 +10,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use vitasync_aws::{DynamoStore, KmsKeyManager, SqsQueue};
 use vitasync_contract::{emulator, fixtures};
-use vitasync_domain::api_key::Principal;
+use vitasync_domain::announce::destinations::DestinationPolicy;
 use vitasync_domain::connect::{AuthorizeParams, CallbackParams, ConnectLinkRequest};
-use vitasync_domain::connection::Connection;
-use vitasync_domain::destinations::DestinationPolicy;
+use vitasync_domain::connections::Connection;
+use vitasync_domain::kernel::queue::{JobQueue, Outgoing, QueueError, Received};
+use vitasync_domain::kernel::secrets::Vault;
+use vitasync_domain::kernel::time::{Clock, Timestamp};
 use vitasync_domain::ports::Ports;
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::queue::{JobQueue, Outgoing, QueueError, Received};
-use vitasync_domain::secrets::Vault;
+use vitasync_domain::providers::ProviderId;
 use vitasync_domain::services::{Services, Wiring};
 use vitasync_domain::sync::SyncSettings;
-use vitasync_domain::time::{Clock, Timestamp};
-use vitasync_domain::user::UserDraft;
+use vitasync_domain::tenancy::api_key::Principal;
+use vitasync_domain::tenancy::user::UserDraft;
 use vitasync_embedded::EmbeddedStore;
 use vitasync_providers::HttpWebhookSender;
 use vitasync_tests::fake_provider::FakeProvider;
@@ -212,7 +212,7 @@ impl Harness {
     }
 
     /// The harness's user signed in on their phone: their tokens, and who they are then.
-    pub async fn signed_in(&self) -> (vitasync_domain::user_sessions::TokenSet, Principal) {
+    pub async fn signed_in(&self) -> (vitasync_domain::mobile::sessions::TokenSet, Principal) {
         let minted = self
             .services
             .user_sessions

@@ -5,17 +5,17 @@
 use crate::harness::{Harness, Host, harness_on, on_both_hosts};
 use chrono::DateTime;
 use std::collections::BTreeSet;
-use vitasync_domain::connection::{Connection, ConnectionStatus};
+use vitasync_domain::connections::{Connection, ConnectionStatus};
+use vitasync_domain::health::query::{DailyQuery, EventsQuery, RecordsQuery, TimeseriesQuery};
+use vitasync_domain::health::records::store_batch;
 use vitasync_domain::health::{
     DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
     StageTotals,
 };
-use vitasync_domain::health_query::{DailyQuery, EventsQuery, RecordsQuery, TimeseriesQuery};
-use vitasync_domain::health_records::store_batch;
-use vitasync_domain::ids::ConnectionId;
+use vitasync_domain::kernel::ids::ConnectionId;
 use vitasync_domain::ports::RecordOwner;
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::user::UserDraft;
+use vitasync_domain::providers::ProviderId;
+use vitasync_domain::tenancy::user::UserDraft;
 
 const EST: i32 = -5 * 3600;
 const EDT: i32 = -4 * 3600;

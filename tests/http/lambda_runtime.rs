@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use vitasync_contract::{emulator, fixtures};
-use vitasync_domain::connection::{Connection, ConnectionStatus};
-use vitasync_domain::ids::{ConnectionId, UserId, WorkspaceId};
-use vitasync_domain::provider::ProviderId;
+use vitasync_domain::connections::{Connection, ConnectionStatus};
+use vitasync_domain::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::providers::ProviderId;
 use vitasync_domain::tenancy::Tenancy;
-use vitasync_domain::time::Timestamp;
 use vitasync_tests::runtime_stub::RuntimeStub;
 
 /// Where `cargo build --bins` put a function binary (`scripts/test` builds them first).

@@ -5,10 +5,10 @@ use crate::harness::{Host, harness_on, on_both_hosts};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use vitasync_domain::DomainError;
-use vitasync_domain::health_query::RecordsQuery;
-use vitasync_domain::ingest::SamplePush;
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::webhook_endpoints::EndpointDraft;
+use vitasync_domain::announce::endpoints::EndpointDraft;
+use vitasync_domain::health::query::RecordsQuery;
+use vitasync_domain::mobile::ingest::SamplePush;
+use vitasync_domain::providers::ProviderId;
 use vitasync_tests::receiver::Receiver;
 use vitasync_tests::{ROOT_KEY, TestHost};
 

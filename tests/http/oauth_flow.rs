@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use reqwest::Url;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use vitasync_domain::provider::{ClientAuth, ProviderId};
+use vitasync_domain::providers::{ClientAuth, ProviderId};
 use vitasync_tests::fake_provider::{CLIENT_SECRET, FakeProvider};
 use vitasync_tests::{ROOT_KEY, TestHost};
 

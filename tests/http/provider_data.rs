@@ -7,14 +7,14 @@ use crate::harness::{Harness, Host, harness_on, on_both_hosts};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use vitasync_domain::connection::Connection;
+use vitasync_domain::connections::Connection;
 use vitasync_domain::health::{DailySummary, Measurement, Metric, Session, SleepStage};
-use vitasync_domain::jobs::{JobStatus, SyncJob};
+use vitasync_domain::kernel::queue::JobQueue;
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::RecordOwner;
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::queue::JobQueue;
+use vitasync_domain::providers::ProviderId;
 use vitasync_domain::sync::SyncRequest;
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::sync::jobs::{JobStatus, SyncJob};
 use vitasync_tests::fake_provider::DataFailure;
 
 const CET: i32 = 3600;
@@ -314,8 +314,9 @@ async fn oura_days_sleep_with_its_hypnogram_heart_rate_workouts_and_spo2() {
     assert_eq!(run.energy_kcal, Some(412.5));
 
     // Heart rate from both pages, in the hour chunk, at the user's offset.
-    let hour = vitasync_domain::chunk::decode(&stored["S#heart_rate#2026-03-02T06"]).unwrap();
-    let points: Vec<(i64, f64)> = vitasync_domain::chunk::values(&hour.points).collect();
+    let hour =
+        vitasync_domain::health::chunk::decode(&stored["S#heart_rate#2026-03-02T06"]).unwrap();
+    let points: Vec<(i64, f64)> = vitasync_domain::health::chunk::values(&hour.points).collect();
     assert_eq!(
         points,
         [
@@ -345,8 +346,9 @@ async fn strava_activities_from_every_page_with_their_heart_rate_streams() {
     let ride: Session = one(&stored, "X#workout#13579246900");
     assert_eq!(ride.sport.as_deref(), Some("cycling"));
     assert_eq!(ride.date, "2026-03-01");
-    let hour = vitasync_domain::chunk::decode(&stored["S#heart_rate#2026-03-02T06"]).unwrap();
-    let points: Vec<(i64, f64)> = vitasync_domain::chunk::values(&hour.points).collect();
+    let hour =
+        vitasync_domain::health::chunk::decode(&stored["S#heart_rate#2026-03-02T06"]).unwrap();
+    let points: Vec<(i64, f64)> = vitasync_domain::health::chunk::values(&hour.points).collect();
     let start = ms("2026-03-02T06:12:00Z");
     assert_eq!(
         points,
@@ -435,9 +437,10 @@ async fn polar_exercises_sleep_recharge_activity_and_heart_rate(host: Host) {
     assert_eq!(active.value, 59.0);
 
     // Device-time samples at the day's offset (learnt from its sleep and exercise).
-    let night = vitasync_domain::chunk::decode(&stored["S#heart_rate#2026-03-01T23"]).unwrap();
+    let night =
+        vitasync_domain::health::chunk::decode(&stored["S#heart_rate#2026-03-01T23"]).unwrap();
     assert_eq!(
-        vitasync_domain::chunk::values(&night.points).next(),
+        vitasync_domain::health::chunk::values(&night.points).next(),
         Some((ms("2026-03-01T23:02:00Z"), 58.0))
     );
     assert_eq!(counts(&job, "heart_rate"), (3, 3, 0));
@@ -633,8 +636,9 @@ async fn garmin_summaries_pulled_by_upload_day_and_older_history_backfilled() {
     );
 
     // Heart-rate samples at their offsets from the day's start (epoch seconds).
-    let hour = vitasync_domain::chunk::decode(&stored["S#heart_rate#2026-03-01T23"]).unwrap();
-    let first: Vec<(i64, f64)> = vitasync_domain::chunk::values(&hour.points)
+    let hour =
+        vitasync_domain::health::chunk::decode(&stored["S#heart_rate#2026-03-01T23"]).unwrap();
+    let first: Vec<(i64, f64)> = vitasync_domain::health::chunk::values(&hour.points)
         .take(2)
         .collect();
     assert_eq!(

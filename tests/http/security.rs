@@ -4,11 +4,11 @@
 use crate::harness::{Host, harness_on, on_both_hosts};
 use reqwest::StatusCode;
 use serde_json::json;
-use vitasync_domain::error::DomainError;
-use vitasync_domain::health_query::RecordsQuery;
-use vitasync_domain::ingest::SamplePush;
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::scope::Scope;
+use vitasync_domain::health::query::RecordsQuery;
+use vitasync_domain::kernel::error::DomainError;
+use vitasync_domain::kernel::scope::Scope;
+use vitasync_domain::mobile::ingest::SamplePush;
+use vitasync_domain::providers::ProviderId;
 use vitasync_domain::tenancy::KeyRequest;
 use vitasync_tests::{ROOT_KEY, TestHost};
 
@@ -381,7 +381,7 @@ on_both_hosts!(
 /// is the local host's allowance), private ranges only where the operator says.
 #[tokio::test]
 async fn the_aws_host_allows_no_loopback_and_private_only_when_told() {
-    use vitasync_domain::webhooks::validate_endpoint_url;
+    use vitasync_domain::announce::webhooks::validate_endpoint_url;
     use vitasync_host::aws::AwsHost;
     let host = |private: Option<&'static str>| {
         AwsHost::from_lookup(move |name: &str| match name {

@@ -5,15 +5,15 @@
 use crate::harness::{Harness, Host, harness_on, on_both_hosts};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use vitasync_domain::chunk;
-use vitasync_domain::connection::{Connection, ConnectionStatus};
+use vitasync_domain::connections::{Connection, ConnectionStatus};
+use vitasync_domain::health::chunk;
 use vitasync_domain::health::{DailySummary, Measurement, Metric, Session, SleepStage};
-use vitasync_domain::jobs::{JobStatus, SyncJob};
+use vitasync_domain::kernel::queue::{JobQueue, Outgoing, QueueError, Received};
+use vitasync_domain::kernel::time::{Clock, Timestamp};
 use vitasync_domain::ports::RecordOwner;
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::queue::{JobQueue, Outgoing, QueueError, Received};
+use vitasync_domain::providers::ProviderId;
+use vitasync_domain::sync::jobs::{JobStatus, SyncJob};
 use vitasync_domain::sync::{DueSyncs, SyncRequest};
-use vitasync_domain::time::{Clock, Timestamp};
 use vitasync_tests::fake_provider::DataFailure;
 
 const BERLIN_WINTER: i32 = 3600;
@@ -490,7 +490,7 @@ async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
         .list_jobs(
             &h.caller,
             &h.user,
-            &vitasync_domain::page::PageRequest {
+            &vitasync_domain::kernel::page::PageRequest {
                 limit: 10,
                 after: None,
             },
@@ -560,7 +560,7 @@ async fn a_spent_call_budget_delays_the_job_until_the_window_ends(host: Host) {
     settings.call_limits.insert(
         ProviderId::Withings,
         (
-            vec![vitasync_domain::rate_budget::Window {
+            vec![vitasync_domain::providers::rate_budget::Window {
                 seconds: 60,
                 calls: 8,
             }],

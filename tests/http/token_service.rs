@@ -6,9 +6,9 @@ use crate::harness::{BASE, Host, harness, harness_on};
 use secrecy::ExposeSecret;
 use std::time::Duration;
 use vitasync_contract::emulator;
-use vitasync_domain::connection::ConnectionStatus;
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::tokens::{AccessError, REFRESH_FAILED};
+use vitasync_domain::connections::ConnectionStatus;
+use vitasync_domain::connections::tokens::{AccessError, REFRESH_FAILED};
+use vitasync_domain::providers::ProviderId;
 
 #[tokio::test]
 async fn connect_links_and_authorizations_expire() {

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use std::collections::BTreeMap;
 use vitasync_domain::DomainError;
-use vitasync_domain::provider::ProviderId;
+use vitasync_domain::providers::ProviderId;
 use vitasync_tests::fake_provider::FakeProvider;
 use vitasync_tests::{ROOT_KEY, TestHost};
 

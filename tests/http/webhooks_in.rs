@@ -9,13 +9,13 @@ use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use vitasync_domain::connection::ConnectionStatus;
+use vitasync_domain::connections::ConnectionStatus;
 use vitasync_domain::health::DataType;
-use vitasync_domain::health_query::DailyQuery;
-use vitasync_domain::jobs::{JobMessage, SyncJob};
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::push::{PushMethod, PushReply, PushRequest};
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::health::query::DailyQuery;
+use vitasync_domain::inbound::push::{PushMethod, PushReply, PushRequest};
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::providers::ProviderId;
+use vitasync_domain::sync::jobs::{JobMessage, SyncJob};
 use vitasync_tests::fake_provider::CLIENT_SECRET;
 
 const VERIFY_TOKEN: &str = "verify-token-for-tests";
@@ -110,7 +110,7 @@ impl Harness {
     }
 
     fn now_seconds(&self) -> i64 {
-        vitasync_domain::time::Clock::now(self.clock.as_ref()).millis() / 1000
+        vitasync_domain::kernel::time::Clock::now(self.clock.as_ref()).millis() / 1000
     }
 }
 
@@ -313,7 +313,7 @@ async fn whoop_signed_events(host: Host) {
             ("x-whoop-signature-timestamp", timestamp),
         ]
     };
-    let now_ms = vitasync_domain::time::Clock::now(h.clock.as_ref()).millis();
+    let now_ms = vitasync_domain::kernel::time::Clock::now(h.clock.as_ref()).millis();
     assert_eq!(
         h.push(post(&signed(now_ms, "wrong"), &body)).await,
         PushReply::status(401)
@@ -828,7 +828,7 @@ async fn garmin_backfills_arrive_by_push_and_are_stored_once(host: Host) {
         .webhook_endpoints
         .create_endpoint(
             &h.caller,
-            vitasync_domain::webhook_endpoints::EndpointDraft {
+            vitasync_domain::announce::endpoints::EndpointDraft {
                 url: receiver.url.clone(),
                 events: vec!["data.updated".into()],
                 ..Default::default()
@@ -862,7 +862,7 @@ async fn garmin_backfills_arrive_by_push_and_are_stored_once(host: Host) {
         .unwrap();
     assert_eq!(
         job.status,
-        vitasync_domain::jobs::JobStatus::Succeeded,
+        vitasync_domain::sync::jobs::JobStatus::Succeeded,
         "{job:?}"
     );
     let pushes = garmin_backfill_pushes(&h);

@@ -4,14 +4,14 @@
 use crate::harness::{Harness, Host, harness_on, on_both_hosts};
 use secrecy::SecretString;
 use std::time::Duration;
-use vitasync_domain::api_key::Principal;
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::queue::JobQueue;
+use vitasync_domain::announce::endpoints::EndpointDraft;
+use vitasync_domain::announce::webhooks::{DeliveryStatus, EndpointStatus, WebhookEndpoint, sign};
+use vitasync_domain::kernel::queue::JobQueue;
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::providers::ProviderId;
 use vitasync_domain::sync::SyncRequest;
-use vitasync_domain::time::Timestamp;
-use vitasync_domain::user::UserDraft;
-use vitasync_domain::webhook_endpoints::EndpointDraft;
-use vitasync_domain::webhooks::{DeliveryStatus, EndpointStatus, WebhookEndpoint, sign};
+use vitasync_domain::tenancy::api_key::Principal;
+use vitasync_domain::tenancy::user::UserDraft;
 use vitasync_tests::receiver::{Received, Receiver};
 
 impl Harness {
@@ -168,7 +168,7 @@ async fn a_receiver_that_never_succeeds_ends_in_the_dead_letter_queue(host: Host
         .update_endpoint(
             &h.caller,
             endpoint.id.as_str(),
-            vitasync_domain::webhook_endpoints::EndpointPatch {
+            vitasync_domain::announce::endpoints::EndpointPatch {
                 url: Some(fixed.url.clone()),
                 ..Default::default()
             },
@@ -298,8 +298,8 @@ async fn a_sync_announces_its_end_and_the_data_it_changed(host: Host) {
     );
 }
 
-fn page() -> vitasync_domain::page::PageRequest {
-    vitasync_domain::page::PageRequest {
+fn page() -> vitasync_domain::kernel::page::PageRequest {
+    vitasync_domain::kernel::page::PageRequest {
         limit: 10,
         after: None,
     }

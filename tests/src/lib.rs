@@ -65,9 +65,9 @@ impl Reply {
 
 /// Stand-ins for sealed tokens, for connections stored directly whose tokens are never opened
 /// (reads, the scheduler, benchmarks).
-pub fn placeholder_tokens() -> vitasync_domain::connection::StoredTokens {
-    vitasync_domain::connection::StoredTokens {
-        sealed: vitasync_domain::secrets::SealedSecret {
+pub fn placeholder_tokens() -> vitasync_domain::connections::StoredTokens {
+    vitasync_domain::connections::StoredTokens {
+        sealed: vitasync_domain::kernel::secrets::SealedSecret {
             wrapped_key: vec![1; 8],
             nonce: vec![2; 12],
             ciphertext: vec![3; 32],

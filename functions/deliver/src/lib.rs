@@ -5,6 +5,8 @@ use vitasync_host::HostError;
 use vitasync_host::aws::AwsHost;
 
 /// Outbound webhook deliveries.
-pub fn service(host: &AwsHost) -> Result<vitasync_domain::delivery::Deliveries, HostError> {
+pub fn service(
+    host: &AwsHost,
+) -> Result<vitasync_domain::announce::delivery::Deliveries, HostError> {
     host.deliveries()
 }

@@ -3,13 +3,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use vitasync_domain::destinations::DestinationPolicy;
+use vitasync_domain::announce::destinations::DestinationPolicy;
+use vitasync_domain::kernel::queue::JobQueue;
+use vitasync_domain::kernel::secrets::Vault;
+use vitasync_domain::kernel::time::SystemClock;
 use vitasync_domain::ports::Ports;
-use vitasync_domain::queue::JobQueue;
-use vitasync_domain::secrets::Vault;
 use vitasync_domain::services::{Services, Wiring};
 use vitasync_domain::tenancy::Tenancy;
-use vitasync_domain::time::SystemClock;
 use vitasync_embedded::{EmbeddedStore, LocalKeyManager};
 use vitasync_host::{
     HostError, allow_private_destinations, connect_settings, provider_client, providers_from,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use vitasync_domain::DomainError;
-use vitasync_domain::delivery::Deliveries;
-use vitasync_domain::queue::JobQueue;
+use vitasync_domain::announce::delivery::Deliveries;
+use vitasync_domain::kernel::queue::JobQueue;
 use vitasync_domain::sync::SyncScheduler;
 use vitasync_domain::worker::JobWorker;
 

@@ -4,12 +4,12 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
-use vitasync_domain::api_key::{ApiKeyRecord, IssuedKey};
-use vitasync_domain::page::Page;
-use vitasync_domain::scope::Scope;
-use vitasync_domain::time::Timestamp;
-use vitasync_domain::user::{Metadata, User, UserDraft, UserPatch};
-use vitasync_domain::workspace::Workspace;
+use vitasync_domain::kernel::page::Page;
+use vitasync_domain::kernel::scope::Scope;
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::tenancy::api_key::{ApiKeyRecord, IssuedKey};
+use vitasync_domain::tenancy::user::{Metadata, User, UserDraft, UserPatch};
+use vitasync_domain::tenancy::workspace::Workspace;
 
 use crate::extract::encode_cursor;
 
@@ -288,7 +288,7 @@ pub struct ProviderBody {
 }
 
 impl ProviderBody {
-    pub fn new(info: vitasync_domain::provider::ProviderInfo, enabled: bool) -> Self {
+    pub fn new(info: vitasync_domain::providers::ProviderInfo, enabled: bool) -> Self {
         Self {
             id: info.id.as_str(),
             name: info.name,
@@ -314,7 +314,7 @@ pub struct ConnectionBody {
     pub provider_user_id: String,
     /// `active`, `error` or `disconnected`.
     #[schema(value_type = String)]
-    pub status: vitasync_domain::connection::ConnectionStatus,
+    pub status: vitasync_domain::connections::ConnectionStatus,
     pub status_reason: Option<String>,
     /// The scopes the user granted.
     pub scopes: Vec<String>,
@@ -328,8 +328,8 @@ pub struct ConnectionBody {
     pub time_zone: Option<String>,
 }
 
-impl From<vitasync_domain::connection::Connection> for ConnectionBody {
-    fn from(connection: vitasync_domain::connection::Connection) -> Self {
+impl From<vitasync_domain::connections::Connection> for ConnectionBody {
+    fn from(connection: vitasync_domain::connections::Connection) -> Self {
         Self {
             id: connection.id.to_string(),
             user_id: connection.user_id.to_string(),
@@ -470,7 +470,7 @@ pub struct SyncJobBody {
     /// Per data type: records `fetched` from the provider, `written` (new or changed) and
     /// `unchanged`.
     #[schema(value_type = Object)]
-    pub counts: std::collections::BTreeMap<String, vitasync_domain::jobs::Counts>,
+    pub counts: std::collections::BTreeMap<String, vitasync_domain::sync::jobs::Counts>,
     pub error: Option<JobErrorBody>,
     pub attempts: u32,
     #[schema(value_type = String, format = DateTime)]
@@ -481,9 +481,9 @@ pub struct SyncJobBody {
     pub finished_at: Option<Timestamp>,
 }
 
-impl From<vitasync_domain::jobs::SyncJob> for SyncJobBody {
-    fn from(job: vitasync_domain::jobs::SyncJob) -> Self {
-        use vitasync_domain::jobs::JobStatus;
+impl From<vitasync_domain::sync::jobs::SyncJob> for SyncJobBody {
+    fn from(job: vitasync_domain::sync::jobs::SyncJob) -> Self {
+        use vitasync_domain::sync::jobs::JobStatus;
         Self {
             job_id: job.id.to_string(),
             user_id: job.user_id.to_string(),

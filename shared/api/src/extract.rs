@@ -12,11 +12,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
-use vitasync_domain::api_key::Principal;
-use vitasync_domain::page::PageRequest;
-use vitasync_domain::scope::Scope;
+use vitasync_domain::kernel::page::PageRequest;
+use vitasync_domain::kernel::scope::Scope;
+use vitasync_domain::mobile::sessions::UserSessions;
 use vitasync_domain::tenancy::Authenticator;
-use vitasync_domain::user_sessions::UserSessions;
+use vitasync_domain::tenancy::api_key::Principal;
 
 /// A scope a route requires, as a type.
 pub trait Required {

@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vitasync_domain::health::Metric;
-use vitasync_domain::health::{Session, SleepStage};
-use vitasync_domain::health_query::{
+use vitasync_domain::health::query::{
     DailyRow, Event, HealthRecord, MetricSummary, PersonalRecord, Timeseries,
 };
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::health::{Session, SleepStage};
+use vitasync_domain::kernel::time::Timestamp;
 
 fn instant(ms: i64) -> Option<String> {
     Timestamp::from_millis(ms).map(|at| at.to_string())

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use vitasync_domain::error::AuthFailure;
+use vitasync_domain::kernel::error::AuthFailure;
 use vitasync_domain::{DomainError, StoreError};
 
 const TYPE_BASE: &str = "https://vitasync.dev/problems/";

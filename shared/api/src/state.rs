@@ -4,18 +4,18 @@
 
 use axum::extract::FromRef;
 use std::sync::Arc;
+use vitasync_domain::announce::endpoints::WebhookEndpoints;
 use vitasync_domain::connect::{Callback, Connect, ConnectLinks, Disconnector};
-use vitasync_domain::health_query::HealthReads;
-use vitasync_domain::ingest::PhoneIngest;
-use vitasync_domain::provider::ProviderRegistry;
-use vitasync_domain::push::Pushes;
-use vitasync_domain::push_subscriptions::WebhookSubscriptions;
+use vitasync_domain::health::query::HealthReads;
+use vitasync_domain::inbound::push::Pushes;
+use vitasync_domain::inbound::subscriptions::WebhookSubscriptions;
+use vitasync_domain::mobile::ingest::PhoneIngest;
+use vitasync_domain::mobile::sessions::UserSessions;
+use vitasync_domain::providers::ProviderRegistry;
 use vitasync_domain::services::Services;
 use vitasync_domain::sync::SyncJobs;
 use vitasync_domain::tenancy::users::{UserDirectory, Users};
 use vitasync_domain::tenancy::{Authenticator, Tenancy};
-use vitasync_domain::user_sessions::UserSessions;
-use vitasync_domain::webhook_endpoints::WebhookEndpoints;
 
 /// What any router state must be.
 pub trait ApiState: Clone + Send + Sync + 'static {}

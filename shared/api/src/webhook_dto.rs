@@ -2,10 +2,10 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
-use vitasync_domain::time::Timestamp;
-use vitasync_domain::webhooks::{
+use vitasync_domain::announce::webhooks::{
     Attempt, Delivery, DeliveryStatus, EndpointStatus, EventType, WebhookEndpoint,
 };
+use vitasync_domain::kernel::time::Timestamp;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -4,7 +4,7 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use std::future::Future;
-use vitasync_domain::queue::{Received, process_batch};
+use vitasync_domain::kernel::queue::{Received, process_batch};
 
 /// A message of the event as the domain sees it.
 pub fn received(message: &SqsMessage) -> Received {

@@ -8,7 +8,7 @@ use aws_sdk_kms::operation::decrypt::DecryptError;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
 use std::collections::HashMap;
-use vitasync_domain::secrets::{
+use vitasync_domain::kernel::secrets::{
     CryptoError, DataKey, EncryptionContext, GeneratedKey, KeyManager, data_key_from,
 };
 

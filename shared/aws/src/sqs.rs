@@ -6,7 +6,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
 use std::time::Duration;
-use vitasync_domain::queue::{JobQueue, MAX_DELAY, Outgoing, QueueError, Received};
+use vitasync_domain::kernel::queue::{JobQueue, MAX_DELAY, Outgoing, QueueError, Received};
 
 /// SQS's limit on messages per batch call and per receive.
 const SQS_BATCH: usize = 10;

@@ -2,14 +2,14 @@
 //! tokens replaced only by the writer that read the current version, cleanup with the user.
 
 use std::collections::HashSet;
-use vitasync_domain::connection::{Connection, ConnectionStatus, StoredTokens};
-use vitasync_domain::ids::{ConnectionId, UserId, WorkspaceId};
-use vitasync_domain::page::PageRequest;
+use vitasync_domain::connections::{Connection, ConnectionStatus, StoredTokens};
+use vitasync_domain::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::kernel::page::PageRequest;
+use vitasync_domain::kernel::secrets::SealedSecret;
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::Ports;
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::secrets::SealedSecret;
-use vitasync_domain::time::Timestamp;
-use vitasync_domain::user::User;
+use vitasync_domain::providers::ProviderId;
+use vitasync_domain::tenancy::user::User;
 
 fn at(seconds: i64) -> Timestamp {
     Timestamp::from_millis(1_790_000_000_000 + seconds * 1000).unwrap()

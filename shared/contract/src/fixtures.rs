@@ -6,12 +6,12 @@ use std::sync::Arc;
 use tempfile::TempDir;
 use vitasync_aws::provision::{create_kms_key, create_queue_with_dead_letter, create_table};
 use vitasync_aws::{DynamoStore, KmsKeyManager, SqsQueue};
-use vitasync_domain::ids::WorkspaceId;
+use vitasync_domain::kernel::ids::WorkspaceId;
+use vitasync_domain::kernel::secrets::KeyManager;
+use vitasync_domain::kernel::time::SystemClock;
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::Ports;
-use vitasync_domain::secrets::KeyManager;
-use vitasync_domain::time::SystemClock;
-use vitasync_domain::time::Timestamp;
-use vitasync_domain::user::{User, UserDraft};
+use vitasync_domain::tenancy::user::{User, UserDraft};
 use vitasync_embedded::{EmbeddedStore, LocalKeyManager};
 
 /// How many receives a queue allows before a message moves to its dead-letter queue.

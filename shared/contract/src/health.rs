@@ -2,9 +2,9 @@
 //! any size, key-ordered ranges, replacement in place, and cleanup with the user (not with the
 //! connection's disconnection).
 
-use vitasync_domain::ids::{ConnectionId, WorkspaceId};
+use vitasync_domain::kernel::ids::{ConnectionId, WorkspaceId};
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::{Ports, RecordOwner};
-use vitasync_domain::time::Timestamp;
 
 pub async fn health_store(ports: &Ports) {
     let store = &ports.health;

@@ -2,12 +2,12 @@
 //! versioned updates, a finished job freeing its connection, newest-first listing per user.
 
 use std::collections::BTreeMap;
-use vitasync_domain::ids::{ConnectionId, UserId, WorkspaceId};
-use vitasync_domain::jobs::{JobId, JobStatus, SyncJob};
-use vitasync_domain::page::PageRequest;
+use vitasync_domain::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::kernel::page::PageRequest;
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::Ports;
-use vitasync_domain::time::Timestamp;
-use vitasync_domain::user::UserDraft;
+use vitasync_domain::sync::jobs::{JobId, JobStatus, SyncJob};
+use vitasync_domain::tenancy::user::UserDraft;
 
 fn job(ws: &WorkspaceId, user: &UserId, connection: &ConnectionId) -> SyncJob {
     SyncJob {

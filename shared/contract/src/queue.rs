@@ -3,7 +3,7 @@
 use crate::fixtures::MAX_RECEIVES;
 use std::collections::HashSet;
 use std::time::Duration;
-use vitasync_domain::queue::{JobQueue, Outgoing};
+use vitasync_domain::kernel::queue::{JobQueue, Outgoing};
 
 const HIDE: Duration = Duration::from_secs(30);
 

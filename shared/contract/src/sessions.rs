@@ -1,10 +1,10 @@
 //! The session store's contract: found by id, ids unique, versioned updates.
 
 use vitasync_domain::StoreError;
-use vitasync_domain::ids::{UserId, WorkspaceId};
+use vitasync_domain::kernel::ids::{UserId, WorkspaceId};
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::mobile::sessions::{SessionId, UserSession};
 use vitasync_domain::ports::Ports;
-use vitasync_domain::time::Timestamp;
-use vitasync_domain::user_sessions::{SessionId, UserSession};
 
 /// A fresh session of `user` in `ws`, started at `now`.
 fn session_of(ws: &WorkspaceId, user: &UserId, now: Timestamp) -> UserSession {

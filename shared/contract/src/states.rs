@@ -1,10 +1,10 @@
 //! The state store's contract: single use, expiry, and no second winner under concurrency.
 
-use vitasync_domain::ids::{UserId, WorkspaceId};
-use vitasync_domain::oauth_state::{OAuthState, StateKind, new_token, state_key};
+use vitasync_domain::kernel::ids::{UserId, WorkspaceId};
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::Ports;
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::providers::ProviderId;
+use vitasync_domain::providers::oauth_state::{OAuthState, StateKind, new_token, state_key};
 
 fn at(seconds: i64) -> Timestamp {
     Timestamp::from_millis(1_790_000_000_000 + seconds * 1000).unwrap()

@@ -3,14 +3,14 @@
 use serde_json::json;
 use std::collections::HashSet;
 use vitasync_domain::StoreError;
-use vitasync_domain::api_key::{ApiKeyRecord, KeyHash};
-use vitasync_domain::ids::{ApiKeyId, UserId, WorkspaceId};
-use vitasync_domain::page::PageRequest;
+use vitasync_domain::kernel::ids::{ApiKeyId, UserId, WorkspaceId};
+use vitasync_domain::kernel::page::PageRequest;
+use vitasync_domain::kernel::scope::Scope;
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::Ports;
-use vitasync_domain::scope::Scope;
-use vitasync_domain::time::Timestamp;
-use vitasync_domain::user::{User, UserDraft, UserPatch};
-use vitasync_domain::workspace::Workspace;
+use vitasync_domain::tenancy::api_key::{ApiKeyRecord, KeyHash};
+use vitasync_domain::tenancy::user::{User, UserDraft, UserPatch};
+use vitasync_domain::tenancy::workspace::Workspace;
 
 fn at(seconds: i64) -> Timestamp {
     Timestamp::from_millis(1_790_000_000_000 + seconds * 1000).unwrap()

@@ -2,8 +2,8 @@
 
 use secrecy::ExposeSecret;
 use std::sync::Arc;
-use vitasync_domain::ids::WorkspaceId;
-use vitasync_domain::secrets::{CryptoError, EncryptionContext, KeyManager, Vault};
+use vitasync_domain::kernel::ids::WorkspaceId;
+use vitasync_domain::kernel::secrets::{CryptoError, EncryptionContext, KeyManager, Vault};
 
 pub async fn vault(keys: Arc<dyn KeyManager>) {
     let vault = Vault::new(keys);

@@ -2,15 +2,15 @@
 //! deliveries newest first with cursors, and removing an endpoint taking its deliveries along.
 
 use vitasync_domain::StoreError;
-use vitasync_domain::ids::WorkspaceId;
-use vitasync_domain::page::PageRequest;
-use vitasync_domain::ports::Ports;
-use vitasync_domain::secrets::SealedSecret;
-use vitasync_domain::time::Timestamp;
-use vitasync_domain::webhooks::{
+use vitasync_domain::announce::webhooks::{
     Attempt, Delivery, DeliveryId, DeliveryStatus, EndpointStatus, EventId, EventType,
     WebhookEndpoint, WebhookId,
 };
+use vitasync_domain::kernel::ids::WorkspaceId;
+use vitasync_domain::kernel::page::PageRequest;
+use vitasync_domain::kernel::secrets::SealedSecret;
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::ports::Ports;
 
 fn at(seconds: i64) -> Timestamp {
     Timestamp::from_millis(1_790_000_000_000 + seconds * 1000).unwrap()

@@ -2,24 +2,24 @@
 //! then the browser leg (authorize → provider consent → callback) carrying only single-use,
 //! short-lived tokens, never an API key.
 
-use crate::api_key::Principal;
-use crate::connection::{Connection, ConnectionStatus, StoredTokens};
-use crate::error::DomainError;
-use crate::events::Announcer;
-use crate::ids::ConnectionId;
-use crate::oauth_state::{OAuthState, StateKind, new_token, state_key};
+use crate::announce::events::Announcer;
+use crate::connections::tokens::ConnectionTokens;
+use crate::connections::{Connection, ConnectionStatus, StoredTokens};
+use crate::inbound::subscriptions::WebhookSubscriptions;
+use crate::kernel::error::DomainError;
+use crate::kernel::ids::ConnectionId;
+use crate::kernel::scope::Scope;
+use crate::kernel::secrets::{EncryptionContext, Vault};
+use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{ConnectionStore, StateStore};
-use crate::provider::{ProviderId, ProviderRegistry, ProviderSettings};
-use crate::provider_client::{CodeExchange, ProviderCalls, ProviderError, TokenGrant, TokenPair};
-use crate::push_subscriptions::WebhookSubscriptions;
-use crate::redirects::{RedirectPolicy, with_query};
-use crate::scope::Scope;
-use crate::secrets::{EncryptionContext, Vault};
+use crate::providers::client::{CodeExchange, ProviderCalls, ProviderError, TokenGrant, TokenPair};
+use crate::providers::oauth_state::{OAuthState, StateKind, new_token, state_key};
+use crate::providers::redirects::{RedirectPolicy, with_query};
+use crate::providers::{ProviderId, ProviderRegistry, ProviderSettings};
 use crate::sync::JobStarter;
+use crate::tenancy::api_key::Principal;
+use crate::tenancy::user::User;
 use crate::tenancy::users::UserDirectory;
-use crate::time::{Clock, Timestamp};
-use crate::tokens::ConnectionTokens;
-use crate::user::User;
 use std::sync::Arc;
 
 /// How long a connect link may wait before its first use.
@@ -903,7 +903,7 @@ pub(crate) async fn seal_tokens(
     vault: &Vault,
     connection: &Connection,
     grant: TokenGrant,
-) -> Result<crate::secrets::SealedSecret, ()> {
+) -> Result<crate::kernel::secrets::SealedSecret, ()> {
     let pair = TokenPair {
         access_token: grant.access_token,
         refresh_token: grant.refresh_token,
@@ -915,7 +915,7 @@ pub(crate) async fn seal_pair(
     vault: &Vault,
     connection: &Connection,
     pair: &TokenPair,
-) -> Result<crate::secrets::SealedSecret, ()> {
+) -> Result<crate::kernel::secrets::SealedSecret, ()> {
     let plaintext = serde_json::to_vec(pair).map_err(|_| ())?;
     vault
         .seal(&plaintext, &token_context(connection))

@@ -1,19 +1,19 @@
 //! Ports: what the use cases need from the outside world. Each host supplies adapters (the
 //! embedded on-disk store locally, DynamoDB on AWS) and both pass the same contract tests.
 
-use crate::api_key::{ApiKeyRecord, KeyHash};
-use crate::connection::{Connection, StoredTokens};
-use crate::error::StoreError;
-use crate::ids::{ApiKeyId, ConnectionId, UserId, WorkspaceId};
-use crate::jobs::{JobId, SyncJob};
-use crate::oauth_state::OAuthState;
-use crate::page::{Page, PageRequest};
-use crate::provider::ProviderId;
-use crate::time::{Clock, Timestamp};
-use crate::user::{User, UserPatch};
-use crate::user_sessions::{SessionId, UserSession};
-use crate::webhooks::{Delivery, DeliveryId, WebhookEndpoint, WebhookId};
-use crate::workspace::Workspace;
+use crate::announce::webhooks::{Delivery, DeliveryId, WebhookEndpoint, WebhookId};
+use crate::connections::{Connection, StoredTokens};
+use crate::kernel::error::StoreError;
+use crate::kernel::ids::{ApiKeyId, ConnectionId, UserId, WorkspaceId};
+use crate::kernel::page::{Page, PageRequest};
+use crate::kernel::time::{Clock, Timestamp};
+use crate::mobile::sessions::{SessionId, UserSession};
+use crate::providers::ProviderId;
+use crate::providers::oauth_state::OAuthState;
+use crate::sync::jobs::{JobId, SyncJob};
+use crate::tenancy::api_key::{ApiKeyRecord, KeyHash};
+use crate::tenancy::user::{User, UserPatch};
+use crate::tenancy::workspace::Workspace;
 use async_trait::async_trait;
 use std::sync::Arc;
 

@@ -1,26 +1,26 @@
 //! Every service over one set of ports: what the local host serves and works from (and what
 //! tests drive). A Lambda function builds only the services its routes or queue need.
 
+use crate::announce::delivery::Deliveries;
+use crate::announce::destinations::DestinationPolicy;
+use crate::announce::endpoints::WebhookEndpoints;
+use crate::announce::events::Announcer;
+use crate::announce::webhooks::WebhookSender;
 use crate::connect::{Callback, Connect, ConnectLinks, ConnectSettings, Disconnector};
-use crate::delivery::Deliveries;
-use crate::destinations::DestinationPolicy;
-use crate::events::Announcer;
-use crate::health_query::HealthReads;
-use crate::ingest::PhoneIngest;
+use crate::connections::tokens::ConnectionTokens;
+use crate::health::query::HealthReads;
+use crate::inbound::push::Pushes;
+use crate::inbound::subscriptions::WebhookSubscriptions;
+use crate::kernel::queue::JobQueue;
+use crate::kernel::secrets::Vault;
+use crate::mobile::ingest::PhoneIngest;
+use crate::mobile::sessions::UserSessions;
 use crate::ports::Ports;
-use crate::provider::ProviderRegistry;
-use crate::provider_client::{ProviderCalls, ProviderClient};
-use crate::push::Pushes;
-use crate::push_subscriptions::WebhookSubscriptions;
-use crate::queue::JobQueue;
-use crate::secrets::Vault;
+use crate::providers::ProviderRegistry;
+use crate::providers::client::{ProviderCalls, ProviderClient};
 use crate::sync::{JobStarter, SyncJobs, SyncRunner, SyncScheduler, SyncSettings};
 use crate::tenancy::users::{UserDirectory, Users};
 use crate::tenancy::{Authenticator, Tenancy};
-use crate::tokens::ConnectionTokens;
-use crate::user_sessions::UserSessions;
-use crate::webhook_endpoints::WebhookEndpoints;
-use crate::webhooks::WebhookSender;
 use crate::worker::JobWorker;
 use std::sync::Arc;
 

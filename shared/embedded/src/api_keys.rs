@@ -3,10 +3,10 @@ use crate::tables::{API_KEY_IDS, API_KEYS, END};
 use async_trait::async_trait;
 use redb::ReadableTable;
 use vitasync_domain::StoreError;
-use vitasync_domain::api_key::{ApiKeyRecord, KeyHash};
-use vitasync_domain::ids::{ApiKeyId, WorkspaceId};
+use vitasync_domain::kernel::ids::{ApiKeyId, WorkspaceId};
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::ApiKeyStore;
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::tenancy::api_key::{ApiKeyRecord, KeyHash};
 
 #[async_trait]
 impl ApiKeyStore for EmbeddedStore {

@@ -3,8 +3,8 @@ use crate::tables::CALL_COUNTERS;
 use async_trait::async_trait;
 use redb::ReadableTable;
 use vitasync_domain::StoreError;
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::CallCounter;
-use vitasync_domain::time::Timestamp;
 
 #[async_trait]
 impl CallCounter for EmbeddedStore {

@@ -5,12 +5,12 @@ use crate::tables::{
 use async_trait::async_trait;
 use redb::{ReadableTable, WriteTransaction};
 use vitasync_domain::StoreError;
-use vitasync_domain::connection::{Connection, StoredTokens, sync_due_bound, sync_due_key};
-use vitasync_domain::ids::{ConnectionId, UserId, WorkspaceId};
-use vitasync_domain::page::{Page, PageRequest};
+use vitasync_domain::connections::{Connection, StoredTokens, sync_due_bound, sync_due_key};
+use vitasync_domain::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::kernel::page::{Page, PageRequest};
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::ConnectionStore;
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::providers::ProviderId;
 
 fn account_key(connection: &Connection) -> String {
     format!("{}:{}", connection.provider, connection.provider_user_id)

@@ -3,10 +3,10 @@ use crate::tables::{ACTIVE_JOBS, END, JOBS, USER_JOBS};
 use async_trait::async_trait;
 use redb::{ReadableTable, WriteTransaction};
 use vitasync_domain::StoreError;
-use vitasync_domain::ids::{UserId, WorkspaceId};
-use vitasync_domain::jobs::{JobId, SyncJob};
-use vitasync_domain::page::{Page, PageRequest};
+use vitasync_domain::kernel::ids::{UserId, WorkspaceId};
+use vitasync_domain::kernel::page::{Page, PageRequest};
 use vitasync_domain::ports::JobStore;
+use vitasync_domain::sync::jobs::{JobId, SyncJob};
 
 fn load(txn: &WriteTransaction, workspace: &str, id: &str) -> Result<Option<SyncJob>, Fault> {
     let table = txn.open_table(JOBS)?;

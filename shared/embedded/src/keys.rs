@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use secrecy::ExposeSecret;
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
-use vitasync_domain::secrets::{
+use vitasync_domain::kernel::secrets::{
     CryptoError, DATA_KEY_LEN, DataKey, EncryptionContext, GeneratedKey, KeyManager, aead_open,
     aead_seal, data_key_from, random_data_key,
 };

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ulid::Ulid;
 use vitasync_domain::StoreError;
-use vitasync_domain::queue::{JobQueue, MAX_DELAY, Outgoing, QueueError, Received};
+use vitasync_domain::kernel::queue::{JobQueue, MAX_DELAY, Outgoing, QueueError, Received};
 
 /// A named queue in the embedded store, with its dead-letter queue beside it.
 #[derive(Clone)]

@@ -3,8 +3,8 @@ use crate::tables::{SESSIONS, USER_SESSIONS};
 use async_trait::async_trait;
 use redb::{ReadableTable, WriteTransaction};
 use vitasync_domain::StoreError;
+use vitasync_domain::mobile::sessions::{SessionId, UserSession};
 use vitasync_domain::ports::SessionStore;
-use vitasync_domain::user_sessions::{SessionId, UserSession};
 
 /// Removes every session of the user, in the transaction that removes the user.
 pub(crate) fn purge_user_sessions(

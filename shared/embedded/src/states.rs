@@ -2,9 +2,9 @@ use crate::store::{EmbeddedStore, decode, encode};
 use crate::tables::STATES;
 use async_trait::async_trait;
 use vitasync_domain::StoreError;
-use vitasync_domain::oauth_state::OAuthState;
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::StateStore;
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::providers::oauth_state::OAuthState;
 
 #[async_trait]
 impl StateStore for EmbeddedStore {

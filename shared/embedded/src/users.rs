@@ -4,11 +4,11 @@ use async_trait::async_trait;
 use redb::{ReadableTable, WriteTransaction};
 use std::ops::Bound;
 use vitasync_domain::StoreError;
-use vitasync_domain::ids::{UserId, WorkspaceId};
-use vitasync_domain::page::{Page, PageRequest};
+use vitasync_domain::kernel::ids::{UserId, WorkspaceId};
+use vitasync_domain::kernel::page::{Page, PageRequest};
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::UserStore;
-use vitasync_domain::time::Timestamp;
-use vitasync_domain::user::{User, UserPatch};
+use vitasync_domain::tenancy::user::{User, UserPatch};
 
 fn load_user(txn: &WriteTransaction, workspace: &str, id: &str) -> Result<Option<User>, Fault> {
     let table = txn.open_table(USERS)?;

@@ -3,10 +3,10 @@ use crate::tables::{DELIVERIES, END, WEBHOOKS};
 use async_trait::async_trait;
 use redb::{ReadableTable, WriteTransaction};
 use vitasync_domain::StoreError;
-use vitasync_domain::ids::WorkspaceId;
-use vitasync_domain::page::{Page, PageRequest};
+use vitasync_domain::announce::webhooks::{Delivery, DeliveryId, WebhookEndpoint, WebhookId};
+use vitasync_domain::kernel::ids::WorkspaceId;
+use vitasync_domain::kernel::page::{Page, PageRequest};
 use vitasync_domain::ports::WebhookStore;
-use vitasync_domain::webhooks::{Delivery, DeliveryId, WebhookEndpoint, WebhookId};
 
 fn stored_version_endpoint(
     txn: &WriteTransaction,

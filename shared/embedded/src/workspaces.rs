@@ -4,11 +4,11 @@ use async_trait::async_trait;
 use redb::ReadableTable;
 use std::ops::Bound;
 use vitasync_domain::StoreError;
-use vitasync_domain::api_key::ApiKeyRecord;
-use vitasync_domain::ids::WorkspaceId;
-use vitasync_domain::page::{Page, PageRequest};
+use vitasync_domain::kernel::ids::WorkspaceId;
+use vitasync_domain::kernel::page::{Page, PageRequest};
 use vitasync_domain::ports::WorkspaceStore;
-use vitasync_domain::workspace::Workspace;
+use vitasync_domain::tenancy::api_key::ApiKeyRecord;
+use vitasync_domain::tenancy::workspace::Workspace;
 
 #[async_trait]
 impl WorkspaceStore for EmbeddedStore {

@@ -9,32 +9,32 @@ use std::sync::{Arc, Mutex, PoisonError};
 use vitasync_aws::dynamo::keys::{ACCOUNT_INDEX, SYNC_DUE_INDEX};
 use vitasync_aws::{AwsSettings, DynamoStore, KmsKeyManager, SqsQueue, sdk_config};
 #[cfg(feature = "http-client")]
+use vitasync_domain::announce::delivery::Deliveries;
+use vitasync_domain::announce::destinations::DestinationPolicy;
+use vitasync_domain::announce::endpoints::WebhookEndpoints;
+use vitasync_domain::announce::events::Announcer;
+#[cfg(feature = "http-client")]
 use vitasync_domain::connect::{Callback, Connect, Disconnector};
 use vitasync_domain::connect::{ConnectLinks, ConnectSettings};
 #[cfg(feature = "http-client")]
-use vitasync_domain::delivery::Deliveries;
-use vitasync_domain::destinations::DestinationPolicy;
-use vitasync_domain::events::Announcer;
-use vitasync_domain::health_query::HealthReads;
-use vitasync_domain::ingest::PhoneIngest;
-use vitasync_domain::provider::ProviderRegistry;
+use vitasync_domain::connections::tokens::ConnectionTokens;
+use vitasync_domain::health::query::HealthReads;
 #[cfg(feature = "http-client")]
-use vitasync_domain::provider_client::ProviderCalls;
+use vitasync_domain::inbound::push::Pushes;
 #[cfg(feature = "http-client")]
-use vitasync_domain::push::Pushes;
+use vitasync_domain::inbound::subscriptions::WebhookSubscriptions;
+use vitasync_domain::kernel::secrets::Vault;
+use vitasync_domain::kernel::time::SystemClock;
+use vitasync_domain::mobile::ingest::PhoneIngest;
+use vitasync_domain::mobile::sessions::UserSessions;
+use vitasync_domain::providers::ProviderRegistry;
 #[cfg(feature = "http-client")]
-use vitasync_domain::push_subscriptions::WebhookSubscriptions;
-use vitasync_domain::secrets::Vault;
+use vitasync_domain::providers::client::ProviderCalls;
 #[cfg(feature = "http-client")]
 use vitasync_domain::sync::SyncRunner;
 use vitasync_domain::sync::{JobStarter, SyncJobs, SyncScheduler};
 use vitasync_domain::tenancy::users::{UserDirectory, Users};
 use vitasync_domain::tenancy::{Authenticator, Tenancy};
-use vitasync_domain::time::SystemClock;
-#[cfg(feature = "http-client")]
-use vitasync_domain::tokens::ConnectionTokens;
-use vitasync_domain::user_sessions::UserSessions;
-use vitasync_domain::webhook_endpoints::WebhookEndpoints;
 #[cfg(feature = "http-client")]
 use vitasync_domain::worker::JobWorker;
 

@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use thiserror::Error;
-use vitasync_domain::provider::ProviderRegistry;
+use vitasync_domain::providers::ProviderRegistry;
 use vitasync_domain::sync::SyncSettings;
 use vitasync_domain::{DomainError, StoreError};
 
@@ -90,7 +90,7 @@ pub fn connect_settings(
     lookup: &dyn Fn(&str) -> Option<String>,
     public_url: Option<String>,
 ) -> Result<vitasync_domain::connect::ConnectSettings, HostError> {
-    use vitasync_domain::redirects::RedirectPolicy;
+    use vitasync_domain::providers::redirects::RedirectPolicy;
     let lookup = |name: &str| lookup(name).filter(|value| !value.is_empty());
     let default_redirect_url = lookup(OAUTH_CALLBACK_URL);
     let origins = lookup(REDIRECT_ORIGINS).unwrap_or_default();
@@ -113,7 +113,7 @@ pub fn connect_settings(
 /// The HTTP client that calls providers' OAuth servers and APIs.
 #[cfg(feature = "http-client")]
 pub fn provider_client()
--> Result<std::sync::Arc<dyn vitasync_domain::provider_client::ProviderClient>, HostError> {
+-> Result<std::sync::Arc<dyn vitasync_domain::providers::client::ProviderClient>, HostError> {
     let client = vitasync_providers::HttpProviderClient::new()
         .map_err(|err| HostError::Config(err.to_string()))?;
     Ok(std::sync::Arc::new(client))

@@ -7,8 +7,8 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::provider_client::{ProviderAccount, ProviderError, TokenGrant, TokenPair};
+use vitasync_domain::providers::client::{ProviderAccount, ProviderError, TokenGrant, TokenPair};
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 pub(crate) async fn send(request: RequestBuilder) -> Result<(StatusCode, Value), ProviderError> {
     let response = request

@@ -12,9 +12,9 @@ use vitasync_domain::health::{
     DailySummary, DataType, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session,
     SessionKind, SleepStage, StageSpan, StageTotals,
 };
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::provider_client::{FetchError, FetchRequest};
-use vitasync_domain::time::millis_of_seconds;
+use vitasync_domain::kernel::time::millis_of_seconds;
+use vitasync_domain::providers::client::{FetchError, FetchRequest};
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 /// Pulls cover at most a day of uploads.
 const PULL_WINDOW_SECONDS: i64 = 86_400;

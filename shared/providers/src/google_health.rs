@@ -12,8 +12,8 @@ use vitasync_domain::health::{
     DailySummary, DataType, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session,
     SessionKind, SleepStage, StageSpan, StageTotals,
 };
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::provider_client::{FetchError, FetchRequest};
+use vitasync_domain::providers::client::{FetchError, FetchRequest};
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 const SCOPE: &str = "https://www.googleapis.com/auth/googlehealth.";
 /// Sleep and exercise pages hold at most 25 points; the others up to 10,000.

@@ -23,15 +23,15 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 use std::time::Duration;
 use thiserror::Error;
-use vitasync_domain::demo_data;
 use vitasync_domain::health::HealthBatch;
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::provider_client::{
+use vitasync_domain::inbound::push::{PushOutcome, PushRequest};
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::providers::client::{
     AppSubscription, AuthorizationRequest, CodeExchange, FetchError, FetchRequest, ProviderAccount,
     ProviderClient, ProviderError, TokenGrant, TokenPair,
 };
-use vitasync_domain::push::{PushOutcome, PushRequest};
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::providers::demo_data;
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 /// A provider that does not answer within this long is treated as unavailable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

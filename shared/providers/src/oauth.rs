@@ -15,10 +15,10 @@ use oauth2::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use vitasync_domain::provider::{ClientAuth, ProviderId, ProviderSettings};
-use vitasync_domain::provider_client::{
+use vitasync_domain::providers::client::{
     AuthorizationRequest, CodeExchange, ProviderError, TokenGrant,
 };
+use vitasync_domain::providers::{ClientAuth, ProviderId, ProviderSettings};
 
 /// Fields some providers add to their token responses.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

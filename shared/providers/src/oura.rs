@@ -10,8 +10,8 @@ use vitasync_domain::health::{
     DailySummary, DataType, HealthBatch, Metric, Origin, Retraction, SampleSeries, Session,
     SessionKind, SleepStage, StageSpan, StageTotals,
 };
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::provider_client::{FetchError, FetchRequest};
+use vitasync_domain::providers::client::{FetchError, FetchRequest};
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 /// Sleep phases are given every 5 minutes.
 const PHASE_MS: i64 = 300_000;
@@ -378,7 +378,7 @@ pub async fn fetch(
 ) -> Result<HealthBatch, FetchError> {
     let api = JsonApi::new(http, &settings.api_url, token, &request.budget);
     // Day collections take local dates: a day either side keeps every zone in.
-    let day = |at: vitasync_domain::time::Timestamp, shift: i64| {
+    let day = |at: vitasync_domain::kernel::time::Timestamp, shift: i64| {
         local_date(at.millis() + shift * 86_400_000, 0)
     };
     let days = [

@@ -14,8 +14,8 @@ use vitasync_domain::health::{
     DailySummary, DataType, HealthBatch, Metric, Origin, SampleSeries, Session, SessionKind,
     SleepStage, StageSpan, StageTotals,
 };
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::provider_client::{FetchError, FetchRequest};
+use vitasync_domain::providers::client::{FetchError, FetchRequest};
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 /// The longest range the activity list takes, and how far back it reaches.
 const ACTIVITY_RANGE_DAYS: i64 = 28;

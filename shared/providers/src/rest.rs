@@ -8,8 +8,8 @@ use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use vitasync_domain::provider_client::FetchError;
-use vitasync_domain::rate_budget::CallBudget;
+use vitasync_domain::providers::client::FetchError;
+use vitasync_domain::providers::rate_budget::CallBudget;
 
 /// How long to wait after a 429 that names no reset.
 const DEFAULT_THROTTLE: Duration = Duration::from_secs(60);
@@ -208,7 +208,7 @@ pub fn instant_ms(raw: &str) -> Option<i64> {
         .map(|at| at.timestamp_millis())
 }
 
-pub use vitasync_domain::time::local_date;
+pub use vitasync_domain::kernel::time::local_date;
 
 /// The UTC offset of a zone on a local date (at noon, clear of DST switches).
 pub fn offset_on(zone: chrono_tz::Tz, date: &str) -> i32 {

@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use vitasync_domain::health::{
     DataType, HealthBatch, Metric, Origin, SampleSeries, Session, SessionKind,
 };
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::provider_client::{FetchError, FetchRequest};
+use vitasync_domain::providers::client::{FetchError, FetchRequest};
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 const PER_PAGE: &str = "200";
 /// Pages of activities, at most, per sync.

@@ -5,9 +5,9 @@ use crate::accounts::{check, send, withings_body};
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::provider_client::{AppSubscription, ProviderError};
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::providers::client::{AppSubscription, ProviderError};
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 /// The Withings notification categories VitaSync syncs (`appli` codes).
 const WITHINGS_APPLIS: [&str; 5] = ["1", "2", "4", "16", "44"];

@@ -9,8 +9,8 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use vitasync_domain::destinations::DestinationPolicy;
-use vitasync_domain::webhooks::{PostOutcome, WebhookSender};
+use vitasync_domain::announce::destinations::DestinationPolicy;
+use vitasync_domain::announce::webhooks::{PostOutcome, WebhookSender};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -13,9 +13,9 @@ use vitasync_domain::health::{
     DailySummary, DataType, HealthBatch, Measurement, Metric, Origin, Retraction, Session,
     SessionKind, StageTotals,
 };
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::provider_client::{FetchError, FetchRequest};
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::providers::client::{FetchError, FetchRequest};
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 /// Items per page: WHOOP's most.
 const PAGE: &str = "25";

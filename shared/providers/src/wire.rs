@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use std::future::Future;
 use std::pin::Pin;
 use thiserror::Error;
-use vitasync_domain::provider::ProviderId;
+use vitasync_domain::providers::ProviderId;
 
 #[derive(Debug, Error)]
 pub enum WireError {

@@ -16,9 +16,9 @@ use vitasync_domain::health::{
     DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
     SleepStage, StageSpan, StageTotals,
 };
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::provider_client::{FetchError, FetchRequest};
-use vitasync_domain::time::millis_of_seconds;
+use vitasync_domain::kernel::time::millis_of_seconds;
+use vitasync_domain::providers::client::{FetchError, FetchRequest};
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 /// Withings asks for a minute's pause when it answers 601.
 const THROTTLE_PAUSE: Duration = Duration::from_secs(60);
@@ -31,7 +31,7 @@ struct Api<'a> {
     http: &'a reqwest::Client,
     base: String,
     token: &'a SecretString,
-    budget: &'a vitasync_domain::rate_budget::CallBudget,
+    budget: &'a vitasync_domain::providers::rate_budget::CallBudget,
 }
 
 impl Api<'_> {
@@ -160,7 +160,7 @@ fn origin(record_id: String, source: Option<String>) -> Origin {
     }
 }
 
-fn ymd(at: vitasync_domain::time::Timestamp, shift_days: i64) -> String {
+fn ymd(at: vitasync_domain::kernel::time::Timestamp, shift_days: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(at.millis())
         .map(|at| (at.date_naive() + chrono::Duration::days(shift_days)).to_string())
         .unwrap_or_default()
@@ -636,7 +636,7 @@ pub fn workout_sessions(series: &[Value]) -> Vec<Session> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vitasync_domain::time::Timestamp;
+    use vitasync_domain::kernel::time::Timestamp;
 
     fn fixture(name: &str) -> Value {
         let path = format!(

@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::connect::AuthorizeParams;
 use vitasync_domain::connect::Connect;
-use vitasync_domain::provider::ProviderId;
+use vitasync_domain::providers::ProviderId;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where

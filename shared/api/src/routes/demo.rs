@@ -15,9 +15,9 @@ use std::collections::HashMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::connect::Connect;
-use vitasync_domain::demo::{self, DemoError};
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::redirects::with_query;
+use vitasync_domain::providers::ProviderId;
+use vitasync_domain::providers::demo::{self, DemoError};
+use vitasync_domain::providers::redirects::with_query;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where

@@ -14,10 +14,10 @@ use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::api_key::Principal;
-use vitasync_domain::health_query::HealthReads;
-use vitasync_domain::health_query::{DailyQuery, EventsQuery, RecordsQuery, TimeseriesQuery};
+use vitasync_domain::health::query::HealthReads;
+use vitasync_domain::health::query::{DailyQuery, EventsQuery, RecordsQuery, TimeseriesQuery};
 use vitasync_domain::tenancy::Authenticator;
+use vitasync_domain::tenancy::api_key::Principal;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where

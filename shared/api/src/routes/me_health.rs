@@ -17,8 +17,8 @@ use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::health_query::HealthReads;
-use vitasync_domain::user_sessions::UserSessions;
+use vitasync_domain::health::query::HealthReads;
+use vitasync_domain::mobile::sessions::UserSessions;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where

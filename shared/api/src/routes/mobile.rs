@@ -15,12 +15,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::ingest::PhoneIngest;
-use vitasync_domain::ingest::SamplePush;
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::mobile::ingest::PhoneIngest;
+use vitasync_domain::mobile::ingest::SamplePush;
+use vitasync_domain::mobile::sessions::UserSessions;
 use vitasync_domain::tenancy::Authenticator;
 use vitasync_domain::tenancy::users::UserDirectory;
-use vitasync_domain::time::Timestamp;
-use vitasync_domain::user_sessions::UserSessions;
 
 /// A push of samples may be this large.
 const MAX_SAMPLES_BYTES: usize = 5 * 1024 * 1024;
@@ -287,7 +287,7 @@ pub struct SamplesBody {
     pub rejected: Vec<RejectedBody>,
     /// Per data type: records `written` (new or changed) and `unchanged`.
     #[schema(value_type = Object)]
-    pub counts: std::collections::BTreeMap<String, vitasync_domain::jobs::Counts>,
+    pub counts: std::collections::BTreeMap<String, vitasync_domain::sync::jobs::Counts>,
 }
 
 /// Push samples from the phone

@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::push::Pushes;
-use vitasync_domain::push::{PushMethod, PushRequest};
+use vitasync_domain::inbound::push::Pushes;
+use vitasync_domain::inbound::push::{PushMethod, PushRequest};
 
 /// Garmin pushes whole summaries; Lambda takes at most 6 MB.
 const MAX_PUSH_BYTES: usize = 6 * 1024 * 1024;

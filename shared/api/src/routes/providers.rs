@@ -12,8 +12,8 @@ use axum::response::IntoResponse;
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::provider::ProviderRegistry;
+use vitasync_domain::providers::ProviderId;
+use vitasync_domain::providers::ProviderRegistry;
 use vitasync_domain::tenancy::Authenticator;
 
 pub fn routes<S>() -> OpenApiRouter<S>

@@ -12,9 +12,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::push_subscriptions::WebhookSubscriptions;
+use vitasync_domain::inbound::subscriptions::WebhookSubscriptions;
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::tenancy::Authenticator;
-use vitasync_domain::time::Timestamp;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where

@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::tenancy::Authenticator;
+use vitasync_domain::tenancy::user::UserPatch;
 use vitasync_domain::tenancy::users::{UserDirectory, Users};
-use vitasync_domain::user::UserPatch;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where

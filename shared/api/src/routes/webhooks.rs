@@ -14,9 +14,9 @@ use axum::http::StatusCode;
 use secrecy::ExposeSecret;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use vitasync_domain::announce::endpoints::WebhookEndpoints;
+use vitasync_domain::announce::endpoints::{EndpointDraft, EndpointPatch};
 use vitasync_domain::tenancy::Authenticator;
-use vitasync_domain::webhook_endpoints::WebhookEndpoints;
-use vitasync_domain::webhook_endpoints::{EndpointDraft, EndpointPatch};
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where

@@ -3,10 +3,10 @@ use super::workspaces::{api_keys_by_hash, api_keys_by_id};
 use super::{DynamoStore, TRANSACTION_ATTEMPTS, TxFailure, backoff, contention, from_item, keys};
 use async_trait::async_trait;
 use vitasync_domain::StoreError;
-use vitasync_domain::api_key::{ApiKeyRecord, KeyHash};
-use vitasync_domain::ids::{ApiKeyId, WorkspaceId};
+use vitasync_domain::kernel::ids::{ApiKeyId, WorkspaceId};
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::ApiKeyStore;
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::tenancy::api_key::{ApiKeyRecord, KeyHash};
 
 // A key is written twice, in one transaction: under its secret's hash (how callers are
 // authenticated) and under its workspace (how it is listed and managed by id).

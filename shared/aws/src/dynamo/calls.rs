@@ -4,8 +4,8 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use vitasync_domain::StoreError;
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::CallCounter;
-use vitasync_domain::time::Timestamp;
 
 const COUNT: &str = "calls";
 

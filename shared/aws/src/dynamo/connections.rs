@@ -8,12 +8,12 @@ use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use std::collections::HashMap;
 use vitasync_domain::StoreError;
-use vitasync_domain::connection::{Connection, StoredTokens, sync_due_bound, sync_due_key};
-use vitasync_domain::ids::{ConnectionId, UserId, WorkspaceId};
-use vitasync_domain::page::{Page, PageRequest};
+use vitasync_domain::connections::{Connection, StoredTokens, sync_due_bound, sync_due_key};
+use vitasync_domain::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::kernel::page::{Page, PageRequest};
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::ConnectionStore;
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::providers::ProviderId;
 
 // A connection, its tokens and its provider-account guard live in the user's partition, so
 // deleting the user purges them with everything else.

@@ -6,10 +6,10 @@ use super::{
 use async_trait::async_trait;
 use std::collections::HashMap;
 use vitasync_domain::StoreError;
-use vitasync_domain::ids::{UserId, WorkspaceId};
-use vitasync_domain::jobs::{JobId, SyncJob};
-use vitasync_domain::page::{Page, PageRequest};
+use vitasync_domain::kernel::ids::{UserId, WorkspaceId};
+use vitasync_domain::kernel::page::{Page, PageRequest};
 use vitasync_domain::ports::JobStore;
+use vitasync_domain::sync::jobs::{JobId, SyncJob};
 
 fn partition(job: &SyncJob) -> String {
     keys::user_partition(job.workspace_id.as_str(), job.user_id.as_str())

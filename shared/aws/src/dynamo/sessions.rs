@@ -4,8 +4,8 @@ use crate::provision::TTL_ATTRIBUTE;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use vitasync_domain::StoreError;
+use vitasync_domain::mobile::sessions::{SessionId, UserSession};
 use vitasync_domain::ports::SessionStore;
-use vitasync_domain::user_sessions::{SessionId, UserSession};
 
 /// A session item, removed by TTL once its refresh token has expired.
 fn session_item(session: &UserSession) -> Result<super::Item, StoreError> {

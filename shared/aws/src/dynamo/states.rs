@@ -3,9 +3,9 @@ use crate::provision::TTL_ATTRIBUTE;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use vitasync_domain::StoreError;
-use vitasync_domain::oauth_state::OAuthState;
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::StateStore;
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::providers::oauth_state::OAuthState;
 
 // States carry the table's TTL attribute, so DynamoDB removes the ones nobody used. Taking one
 // is a single DeleteItem returning the old item: of two concurrent uses, only one gets it.

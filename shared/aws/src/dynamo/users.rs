@@ -6,11 +6,11 @@ use super::{
 use async_trait::async_trait;
 use std::collections::HashMap;
 use vitasync_domain::StoreError;
-use vitasync_domain::ids::{UserId, WorkspaceId};
-use vitasync_domain::page::{Page, PageRequest};
+use vitasync_domain::kernel::ids::{UserId, WorkspaceId};
+use vitasync_domain::kernel::page::{Page, PageRequest};
+use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::UserStore;
-use vitasync_domain::time::Timestamp;
-use vitasync_domain::user::{User, UserPatch};
+use vitasync_domain::tenancy::user::{User, UserPatch};
 
 // A user's profile carries a `version`; every read-modify-write is conditional on it. The
 // externalId guard item is written, moved and deleted in the same transactions as the profile.

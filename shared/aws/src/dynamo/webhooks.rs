@@ -4,10 +4,10 @@ use crate::provision::TTL_ATTRIBUTE;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use vitasync_domain::StoreError;
-use vitasync_domain::ids::WorkspaceId;
-use vitasync_domain::page::{Page, PageRequest};
+use vitasync_domain::announce::webhooks::{Delivery, DeliveryId, WebhookEndpoint, WebhookId};
+use vitasync_domain::kernel::ids::WorkspaceId;
+use vitasync_domain::kernel::page::{Page, PageRequest};
 use vitasync_domain::ports::WebhookStore;
-use vitasync_domain::webhooks::{Delivery, DeliveryId, WebhookEndpoint, WebhookId};
 
 /// Deliveries are kept this long for inspection, then TTL removes them.
 const DELIVERY_RETENTION_SECONDS: i64 = 30 * 24 * 3600;

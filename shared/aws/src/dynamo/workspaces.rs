@@ -3,11 +3,11 @@ use super::{DynamoStore, TxFailure, from_item, keys, s, string_attr, to_item};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use vitasync_domain::StoreError;
-use vitasync_domain::api_key::ApiKeyRecord;
-use vitasync_domain::ids::WorkspaceId;
-use vitasync_domain::page::{Page, PageRequest};
+use vitasync_domain::kernel::ids::WorkspaceId;
+use vitasync_domain::kernel::page::{Page, PageRequest};
 use vitasync_domain::ports::WorkspaceStore;
-use vitasync_domain::workspace::Workspace;
+use vitasync_domain::tenancy::api_key::ApiKeyRecord;
+use vitasync_domain::tenancy::workspace::Workspace;
 
 #[async_trait]
 impl WorkspaceStore for DynamoStore {

@@ -3,20 +3,20 @@
 //! only then moves `lastSyncedAt`. Throttling and outages become a delayed message, never a
 //! sleeping worker; a job that fails keeps what it already stored.
 
-use crate::connection::{Connection, ConnectionStatus};
-use crate::error::DomainError;
-use crate::events::{Announcer, connection_data, with_fields};
-use crate::health_records::store_batch;
-use crate::jobs::{JobError, JobMessage, JobStatus, SyncJob};
+use crate::announce::events::{Announcer, connection_data, with_fields};
+use crate::announce::webhooks::EventType;
+use crate::connections::tokens::{AccessError, ConnectionTokens};
+use crate::connections::{Connection, ConnectionStatus};
+use crate::health::records::store_batch;
+use crate::inbound::push::PushedData;
+use crate::kernel::error::DomainError;
+use crate::kernel::queue::{JobQueue, MAX_DELAY, Outgoing};
+use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{CallCounter, ConnectionStore, HealthStore, JobStore, RecordOwner};
-use crate::provider::ProviderId;
-use crate::provider_client::{FetchError, FetchRequest, ProviderCalls};
-use crate::push::PushedData;
-use crate::queue::{JobQueue, MAX_DELAY, Outgoing};
-use crate::rate_budget::{CallBudget, Window, default_limits};
-use crate::time::{Clock, Timestamp};
-use crate::tokens::{AccessError, ConnectionTokens};
-use crate::webhooks::EventType;
+use crate::providers::ProviderId;
+use crate::providers::client::{FetchError, FetchRequest, ProviderCalls};
+use crate::providers::rate_budget::{CallBudget, Window, default_limits};
+use crate::sync::jobs::{JobError, JobMessage, JobStatus, SyncJob};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -52,6 +52,7 @@ impl Default for SyncSettings {
     }
 }
 
+pub mod jobs;
 pub mod trigger;
 
 pub use trigger::{DueSyncs, JobStarter, SyncJobs, SyncRequest, SyncScheduler};

@@ -2,18 +2,18 @@
 //! round. One job at a time per connection; its message goes on the job queue for a worker.
 
 use super::failure;
-use crate::api_key::Principal;
-use crate::connection::{Connection, ConnectionStatus};
-use crate::error::{DomainError, StoreError};
+use crate::connections::{Connection, ConnectionStatus};
 use crate::health::DataType;
-use crate::jobs::{JobId, JobMessage, JobStatus, SyncJob};
-use crate::page::{Page, PageRequest};
+use crate::kernel::error::{DomainError, StoreError};
+use crate::kernel::page::{Page, PageRequest};
+use crate::kernel::queue::{JobQueue, Outgoing};
+use crate::kernel::scope::Scope;
+use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{ConnectionStore, JobStore};
-use crate::provider::{ProviderId, ProviderRegistry};
-use crate::queue::{JobQueue, Outgoing};
-use crate::scope::Scope;
+use crate::providers::{ProviderId, ProviderRegistry};
+use crate::sync::jobs::{JobId, JobMessage, JobStatus, SyncJob};
+use crate::tenancy::api_key::Principal;
 use crate::tenancy::users::UserDirectory;
-use crate::time::{Clock, Timestamp};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;

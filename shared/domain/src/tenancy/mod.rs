@@ -1,20 +1,23 @@
 //! Tenancy: the deployment's workspaces, their API keys, and who a bearer key belongs to.
 
-use crate::api_key::{
+use crate::kernel::error::{AuthFailure, DomainError, StoreError};
+use crate::kernel::ids::{ApiKeyId, WorkspaceId};
+use crate::kernel::page::{Page, PageRequest};
+use crate::kernel::scope::Scope;
+use crate::kernel::time::{Clock, Timestamp};
+use crate::ports::{ApiKeyStore, WorkspaceStore};
+use crate::tenancy::api_key::{
     ApiKeyRecord, IssuedKey, KeyHash, MIN_OPERATOR_KEY_LEN, Principal, display_prefix,
     generate_secret, normalise_scopes,
 };
-use crate::error::{AuthFailure, DomainError, StoreError};
-use crate::ids::{ApiKeyId, WorkspaceId};
-use crate::page::{Page, PageRequest};
-use crate::ports::{ApiKeyStore, WorkspaceStore};
-use crate::scope::Scope;
-use crate::time::{Clock, Timestamp};
-use crate::workspace::{DEFAULT_WORKSPACE_SLUG, Workspace, validate_name, validate_slug};
+use crate::tenancy::workspace::{DEFAULT_WORKSPACE_SLUG, Workspace, validate_name, validate_slug};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 
+pub mod api_key;
+pub mod user;
 pub mod users;
+pub mod workspace;
 
 const MAX_KEY_NAME_CHARS: usize = 100;
 const MAX_WORKSPACE_NAME_CHARS: usize = 200;
@@ -58,7 +61,7 @@ impl Authenticator {
         let secret = bearer
             .filter(|secret| !secret.is_empty())
             .ok_or(DomainError::Unauthenticated(AuthFailure::Missing))?;
-        if crate::user_sessions::is_user_token(secret) {
+        if crate::mobile::sessions::is_user_token(secret) {
             return Err(DomainError::Forbidden(
                 "a user's access token reaches only /v1/me routes".into(),
             ));

@@ -1,17 +1,17 @@
 //! Users of a workspace: reading them (and their connections) for every route that names one,
 //! and changing them, each change announced.
 
-use crate::api_key::Principal;
-use crate::connection::Connection;
-use crate::error::{DomainError, StoreError};
-use crate::events::Announcer;
-use crate::ids::{ConnectionId, UserId, WorkspaceId};
-use crate::page::{Page, PageRequest};
+use crate::announce::events::Announcer;
+use crate::announce::webhooks::EventType;
+use crate::connections::Connection;
+use crate::kernel::error::{DomainError, StoreError};
+use crate::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use crate::kernel::page::{Page, PageRequest};
+use crate::kernel::scope::Scope;
+use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{ConnectionStore, UserStore};
-use crate::scope::Scope;
-use crate::time::{Clock, Timestamp};
-use crate::user::{User, UserDraft, UserPatch};
-use crate::webhooks::EventType;
+use crate::tenancy::api_key::Principal;
+use crate::tenancy::user::{User, UserDraft, UserPatch};
 use std::sync::Arc;
 
 /// Reading users and their connections: what every route that names a user needs.

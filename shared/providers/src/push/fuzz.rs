@@ -6,8 +6,8 @@
 
 use super::*;
 use proptest::prelude::*;
-use vitasync_domain::provider_client::FetchRequest;
-use vitasync_domain::rate_budget::CallBudget;
+use vitasync_domain::providers::client::FetchRequest;
+use vitasync_domain::providers::rate_budget::CallBudget;
 
 const SECRET: &str = "fuzz-client-secret";
 const GARMIN_PATH: &str = "fuzz-garmin-path-secret";
@@ -27,7 +27,7 @@ fn settings() -> ProviderSettings {
         token_url: String::new(),
         api_url: String::new(),
         revoke_url: None,
-        webhooks: vitasync_domain::provider::WebhookSecrets {
+        webhooks: vitasync_domain::providers::WebhookSecrets {
             verify_token: Some(SecretString::from("fuzz-verify")),
             secret: Some(SecretString::from(SECRET)),
             keyset_url: None,

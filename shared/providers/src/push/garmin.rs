@@ -10,9 +10,9 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use subtle::ConstantTimeEq;
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::push::{Notice, NoticeAction, PushOutcome, PushReply, PushRequest};
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::inbound::push::{Notice, NoticeAction, PushOutcome, PushReply, PushRequest};
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 /// Summary types that are not data.
 const NOT_DATA: [&str; 2] = ["deregistrations", "userPermissionsChange"];

@@ -12,9 +12,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use vitasync_domain::health::DataType;
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::push::{Notice, NoticeAction, PushOutcome, PushReply, PushRequest};
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::inbound::push::{Notice, NoticeAction, PushOutcome, PushReply, PushRequest};
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 /// Google's public keyset for webhook signatures (rotated about monthly).
 pub const DEFAULT_KEYSET_URL: &str =

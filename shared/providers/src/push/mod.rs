@@ -23,9 +23,9 @@ use serde_json::Value;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use vitasync_domain::health::{DataType, Metric, SessionKind};
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::push::{PushMethod, PushOutcome, PushReply, PushRequest};
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::inbound::push::{PushMethod, PushOutcome, PushReply, PushRequest};
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 /// Signed requests older (or newer) than this are refused as replays.
 const FRESHNESS_SECONDS: i64 = 5 * 60;

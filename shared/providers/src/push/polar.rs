@@ -7,9 +7,9 @@ use crate::rest::text;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use vitasync_domain::health::{DataType, Metric, SessionKind};
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::push::{Notice, NoticeAction, PushOutcome, PushReply, PushRequest};
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::inbound::push::{Notice, NoticeAction, PushOutcome, PushReply, PushRequest};
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 fn data_types(event: &str) -> Option<Vec<DataType>> {
     Some(match event {

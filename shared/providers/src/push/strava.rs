@@ -5,11 +5,11 @@ use super::{DAY, fingerprint, json_body, metrics, same, sessions};
 use crate::rest::text;
 use serde_json::{Value, json};
 use vitasync_domain::health::{Metric, SessionKind};
-use vitasync_domain::provider::{ProviderId, ProviderSettings};
-use vitasync_domain::push::{
+use vitasync_domain::inbound::push::{
     Notice, NoticeAction, PushMethod, PushOutcome, PushReply, PushRequest,
 };
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 pub fn receive(settings: &ProviderSettings, request: &PushRequest) -> PushOutcome {
     match request.method {

@@ -4,11 +4,11 @@
 
 use super::{DAY, fingerprint, metrics, sessions};
 use vitasync_domain::health::{DataType, Metric, SessionKind};
-use vitasync_domain::provider::ProviderId;
-use vitasync_domain::push::{
+use vitasync_domain::inbound::push::{
     Notice, NoticeAction, PushMethod, PushOutcome, PushReply, PushRequest,
 };
-use vitasync_domain::time::Timestamp;
+use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::providers::ProviderId;
 
 /// The data types behind each notification category (Withings' `appli` codes).
 fn appli_types(appli: u32) -> Option<Vec<DataType>> {

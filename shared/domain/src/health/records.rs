@@ -9,13 +9,13 @@
 //! | sleep / workout       | `X#<kind>#<provider record id>`       | JSON                |
 //! | dense samples, an hour| `S#<metric>#<UTC hour, YYYY-MM-DDTHH>`| a chunk (`chunk`)   |
 
-use crate::chunk;
-use crate::error::StoreError;
+use crate::health::chunk;
 use crate::health::{
     DailySummary, HealthBatch, Measurement, Metric, Retraction, SampleSeries, Session, SessionKind,
 };
-use crate::jobs::Counts;
+use crate::kernel::error::StoreError;
 use crate::ports::{HealthStore, RecordOwner};
+use crate::sync::jobs::Counts;
 use chrono::DateTime;
 use std::collections::BTreeMap;
 
@@ -232,7 +232,7 @@ pub async fn store_batch(
 fn in_vocabulary(session: &Session) -> std::borrow::Cow<'_, Session> {
     match (&session.sport, &session.provider_sport) {
         (Some(raw), None) => std::borrow::Cow::Owned(Session {
-            sport: Some(crate::sports::sport_of(raw).to_owned()),
+            sport: Some(crate::health::sports::sport_of(raw).to_owned()),
             provider_sport: Some(raw.clone()),
             ..session.clone()
         }),

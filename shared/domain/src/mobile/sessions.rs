@@ -4,19 +4,19 @@
 //! rotate on every use, and presenting one that was already used revokes the whole session
 //! (someone else has a copy).
 
-use crate::api_key::Principal;
-use crate::error::{AuthFailure, DomainError, StoreError};
-use crate::ids::{UserId, WorkspaceId};
-use crate::oauth_state::{OAuthState, StateKind, new_token, state_key};
+use crate::kernel::error::{AuthFailure, DomainError, StoreError};
+use crate::kernel::ids::{UserId, WorkspaceId};
+use crate::kernel::scope::Scope;
+use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{SessionStore, StateStore};
-use crate::scope::Scope;
+use crate::providers::oauth_state::{OAuthState, StateKind, new_token, state_key};
+use crate::tenancy::api_key::Principal;
 use crate::tenancy::users::UserDirectory;
-use crate::time::{Clock, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
-crate::ids::ulid_id!(
+crate::kernel::ids::ulid_id!(
     /// One signed-in app session: a family of rotating refresh tokens.
     SessionId
 );

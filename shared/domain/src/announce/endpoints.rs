@@ -1,20 +1,20 @@
 //! Managing webhook endpoints (admin scope): register, list, change, remove, send a test event,
 //! and look at deliveries.
 
-use crate::api_key::Principal;
-use crate::destinations::DestinationPolicy;
-use crate::error::DomainError;
-use crate::events::Announcer;
-use crate::page::{Page, PageRequest};
-use crate::ports::WebhookStore;
-use crate::scope::Scope;
-use crate::secrets::EncryptionContext;
-use crate::secrets::Vault;
-use crate::time::{Clock, Timestamp};
-use crate::webhooks::{
+use crate::announce::destinations::DestinationPolicy;
+use crate::announce::events::Announcer;
+use crate::announce::webhooks::{
     Delivery, DeliveryId, DeliveryStatus, EndpointStatus, EventType, WebhookEndpoint, WebhookId,
     generate_signing_secret, parse_event_types, validate_endpoint_url,
 };
+use crate::kernel::error::DomainError;
+use crate::kernel::page::{Page, PageRequest};
+use crate::kernel::scope::Scope;
+use crate::kernel::secrets::EncryptionContext;
+use crate::kernel::secrets::Vault;
+use crate::kernel::time::{Clock, Timestamp};
+use crate::ports::WebhookStore;
+use crate::tenancy::api_key::Principal;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 

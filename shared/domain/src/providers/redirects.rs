@@ -1,7 +1,7 @@
 //! Where the browser may be sent after connecting: only to origins the deployment allows, so a
 //! connect link can never be turned into an open redirect.
 
-use crate::error::DomainError;
+use crate::kernel::error::DomainError;
 use url::Url;
 
 #[derive(Debug, Clone, Default)]

@@ -1,11 +1,11 @@
 //! Outbound webhooks: the endpoints a developer registers, the events VitaSync announces, and
 //! one delivery of one event to one endpoint, signed as the Standard Webhooks scheme says.
 
-use crate::destinations::DestinationPolicy;
-use crate::error::DomainError;
-use crate::ids::WorkspaceId;
-use crate::secrets::SealedSecret;
-use crate::time::Timestamp;
+use crate::announce::destinations::DestinationPolicy;
+use crate::kernel::error::DomainError;
+use crate::kernel::ids::WorkspaceId;
+use crate::kernel::secrets::SealedSecret;
+use crate::kernel::time::Timestamp;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -14,15 +14,15 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::time::Duration;
 
-crate::ids::ulid_id!(
+crate::kernel::ids::ulid_id!(
     /// A registered webhook endpoint.
     WebhookId
 );
-crate::ids::ulid_id!(
+crate::kernel::ids::ulid_id!(
     /// One event, as announced to every endpoint that listens for it.
     EventId
 );
-crate::ids::ulid_id!(
+crate::kernel::ids::ulid_id!(
     /// One event's delivery to one endpoint; sent as `webhook-id: msg_<id>` on every attempt.
     DeliveryId
 );
@@ -154,7 +154,9 @@ pub fn validate_endpoint_url(
     }
     match url.scheme() {
         "https" => Ok(url.into()),
-        "http" if allow_loopback_http && crate::destinations::is_loopback(&host) => Ok(url.into()),
+        "http" if allow_loopback_http && crate::announce::destinations::is_loopback(&host) => {
+            Ok(url.into())
+        }
         "http" if allow_loopback_http => Err(invalid(
             "must be https (plain http only to a loopback address)",
         )),

@@ -3,6 +3,13 @@
 //! `<PROVIDER>_CLIENT_ID`, `<PROVIDER>_CLIENT_SECRET`, and `<PROVIDER>_AUTHORIZE_URL`,
 //! `<PROVIDER>_TOKEN_URL`, `<PROVIDER>_API_URL` to point a provider at another host (tests).
 
+pub mod client;
+pub mod demo;
+pub mod demo_data;
+pub mod oauth_state;
+pub mod rate_budget;
+pub mod redirects;
+
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -1,9 +1,11 @@
 //! Connections: a provider account linked to a user, with its tokens sealed in the store.
 
-use crate::ids::{ConnectionId, UserId, WorkspaceId};
-use crate::provider::ProviderId;
-use crate::secrets::SealedSecret;
-use crate::time::Timestamp;
+pub mod tokens;
+
+use crate::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use crate::kernel::secrets::SealedSecret;
+use crate::kernel::time::Timestamp;
+use crate::providers::ProviderId;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

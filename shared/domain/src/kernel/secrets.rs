@@ -5,7 +5,7 @@
 //! ciphertext, the nonce and the *wrapped* data key are stored. The encryption context (workspace
 //! and owner) is bound into both layers, so a sealed secret moved to another owner will not open.
 
-use crate::ids::WorkspaceId;
+use crate::kernel::ids::WorkspaceId;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use async_trait::async_trait;

@@ -3,11 +3,11 @@
 //! store; when a window is spent the call is not made and the job waits, as a delayed
 //! message, until the window ends, as it would after a 429, but without having been refused.
 
-use crate::error::StoreError;
+use crate::kernel::error::StoreError;
+use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::CallCounter;
-use crate::provider::ProviderId;
-use crate::provider_client::FetchError;
-use crate::time::{Clock, Timestamp};
+use crate::providers::ProviderId;
+use crate::providers::client::FetchError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,16 +3,16 @@
 //! sync on the queue, a disconnection, or pushed data queued in pieces for the worker to store.
 //! Nothing slow happens before the reply, so providers' deadlines (2 s for some) hold.
 
-use crate::connection::ConnectionStatus;
-use crate::error::{DomainError, StoreError};
+use crate::connections::ConnectionStatus;
 use crate::health::DataType;
-use crate::ids::next_ulid;
+use crate::kernel::error::{DomainError, StoreError};
+use crate::kernel::ids::next_ulid;
+use crate::kernel::queue::{JobQueue, Outgoing};
+use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{CallCounter, ConnectionStore};
-use crate::provider::ProviderId;
-use crate::provider_client::ProviderCalls;
-use crate::queue::{JobQueue, Outgoing};
+use crate::providers::ProviderId;
+use crate::providers::client::ProviderCalls;
 use crate::sync::JobStarter;
-use crate::time::{Clock, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

@@ -2,19 +2,19 @@
 //! disconnecting, re-registered on request), Strava and Oura per app (by the operator, once).
 //! WHOOP, Garmin, Polar and Google Health are set up in their developer portals.
 
-use crate::api_key::Principal;
 use crate::connect::ConnectSettings;
-use crate::connection::{Connection, ConnectionStatus};
-use crate::error::DomainError;
-use crate::ids::{ConnectionId, UserId, WorkspaceId};
+use crate::connections::tokens::{AccessError, ConnectionTokens};
+use crate::connections::{Connection, ConnectionStatus};
+use crate::kernel::error::DomainError;
+use crate::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use crate::kernel::queue::{JobQueue, Outgoing};
+use crate::kernel::scope::Scope;
+use crate::kernel::time::Clock;
 use crate::ports::ConnectionStore;
-use crate::provider::ProviderId;
-use crate::provider_client::{AppSubscription, ProviderCalls, ProviderError};
-use crate::queue::{JobQueue, Outgoing};
-use crate::scope::Scope;
+use crate::providers::ProviderId;
+use crate::providers::client::{AppSubscription, ProviderCalls, ProviderError};
+use crate::tenancy::api_key::Principal;
 use crate::tenancy::users::UserDirectory;
-use crate::time::Clock;
-use crate::tokens::{AccessError, ConnectionTokens};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

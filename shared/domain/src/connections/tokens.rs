@@ -5,15 +5,15 @@
 //! wins a conditional write on the tokens' version takes a short lease, calls the provider once,
 //! and stores the new pair (before anyone uses it); everyone else waits for that pair.
 
+use crate::announce::events::{Announcer, connection_data, with_fields};
+use crate::announce::webhooks::EventType;
 use crate::connect::{open_tokens, seal_pair};
-use crate::connection::{Connection, ConnectionStatus, StoredTokens};
-use crate::error::StoreError;
-use crate::events::{Announcer, connection_data, with_fields};
+use crate::connections::{Connection, ConnectionStatus, StoredTokens};
+use crate::kernel::error::StoreError;
+use crate::kernel::secrets::Vault;
+use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::ConnectionStore;
-use crate::provider_client::{ProviderCalls, ProviderError, TokenPair};
-use crate::secrets::Vault;
-use crate::time::{Clock, Timestamp};
-use crate::webhooks::EventType;
+use crate::providers::client::{ProviderCalls, ProviderError, TokenPair};
 use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::Duration;

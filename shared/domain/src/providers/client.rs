@@ -2,8 +2,8 @@
 //! decides when to call; the adapter (`vitasync-providers`) knows each provider's wire quirks.
 
 use crate::health::{DataType, HealthBatch, Metric, SessionKind};
-use crate::provider::{ProviderId, ProviderSettings};
-use crate::time::Timestamp;
+use crate::kernel::time::Timestamp;
+use crate::providers::{ProviderId, ProviderSettings};
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -121,7 +121,7 @@ pub struct FetchRequest {
     /// tried, and a refusal skips that data).
     pub granted_scopes: Vec<String>,
     /// The provider's call budget, shared across workers: spend one before each call.
-    pub budget: crate::rate_budget::CallBudget,
+    pub budget: crate::providers::rate_budget::CallBudget,
 }
 
 impl FetchRequest {
@@ -227,9 +227,9 @@ pub trait ProviderClient: Send + Sync {
         &self,
         provider: ProviderId,
         settings: &ProviderSettings,
-        request: &crate::push::PushRequest,
+        request: &crate::inbound::push::PushRequest,
         now: Timestamp,
-    ) -> crate::push::PushOutcome;
+    ) -> crate::inbound::push::PushOutcome;
 
     /// Maps data a provider pushed (`{ "<summary type>": [ … ] }`) into the schema.
     fn map_pushed(
@@ -283,14 +283,14 @@ pub trait ProviderClient: Send + Sync {
 #[derive(Clone)]
 pub struct ProviderCalls {
     client: std::sync::Arc<dyn ProviderClient>,
-    registry: std::sync::Arc<crate::provider::ProviderRegistry>,
+    registry: std::sync::Arc<crate::providers::ProviderRegistry>,
     public_url: Option<String>,
 }
 
 impl ProviderCalls {
     pub fn new(
         client: std::sync::Arc<dyn ProviderClient>,
-        registry: std::sync::Arc<crate::provider::ProviderRegistry>,
+        registry: std::sync::Arc<crate::providers::ProviderRegistry>,
         public_url: Option<String>,
     ) -> Self {
         Self {
@@ -304,7 +304,7 @@ impl ProviderCalls {
         self.client.as_ref()
     }
 
-    pub fn registry(&self) -> &crate::provider::ProviderRegistry {
+    pub fn registry(&self) -> &crate::providers::ProviderRegistry {
         &self.registry
     }
 

@@ -1,9 +1,9 @@
 //! API keys: random secrets shown once, stored only as SHA-256 hashes.
 
-use crate::error::DomainError;
-use crate::ids::{ApiKeyId, UserId, WorkspaceId};
-use crate::scope::{Scope, any_grants};
-use crate::time::Timestamp;
+use crate::kernel::error::DomainError;
+use crate::kernel::ids::{ApiKeyId, UserId, WorkspaceId};
+use crate::kernel::scope::{Scope, any_grants};
+use crate::kernel::time::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -1,9 +1,9 @@
 //! Users: a developer's end users, keyed by the developer's own `externalId`.
 
-use crate::error::DomainError;
-use crate::ids::{UserId, WorkspaceId};
-use crate::time::Timestamp;
-use crate::workspace::validate_name;
+use crate::kernel::error::DomainError;
+use crate::kernel::ids::{UserId, WorkspaceId};
+use crate::kernel::time::Timestamp;
+use crate::tenancy::workspace::validate_name;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 

@@ -3,19 +3,19 @@
 //! sessions, personal records, and erasure. Parameters arrive as the client sent them and are
 //! validated here, each refusal naming its field.
 
-use crate::api_key::Principal;
-use crate::chunk;
-use crate::error::{DomainError, StoreError};
+use crate::health::chunk;
+use crate::health::records::{chunk_key, summary_key, utc_hour};
+use crate::health::timeseries::{Aggregate, Bucket, BucketValue, Bucketer, LocalTime};
 use crate::health::{DailySummary, Measurement, Metric, Session, SessionKind, local_day_bounds};
-use crate::health_records::{chunk_key, summary_key, utc_hour};
-use crate::ids::ConnectionId;
-use crate::page::Page;
+use crate::kernel::error::{DomainError, StoreError};
+use crate::kernel::ids::ConnectionId;
+use crate::kernel::page::Page;
+use crate::kernel::scope::Scope;
+use crate::kernel::time::{Clock, Timestamp, local_date};
 use crate::ports::{ConnectionStore, HealthStore, RecordOwner};
-use crate::provider::ProviderId;
-use crate::scope::Scope;
+use crate::providers::ProviderId;
+use crate::tenancy::api_key::Principal;
 use crate::tenancy::users::UserDirectory;
-use crate::time::{Clock, Timestamp, local_date};
-use crate::timeseries::{Aggregate, Bucket, BucketValue, Bucketer, LocalTime};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDate, NaiveDateTime};

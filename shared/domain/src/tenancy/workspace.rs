@@ -1,8 +1,8 @@
 //! Workspaces: the tenants of a deployment.
 
-use crate::error::DomainError;
-use crate::ids::WorkspaceId;
-use crate::time::Timestamp;
+use crate::kernel::error::DomainError;
+use crate::kernel::ids::WorkspaceId;
+use crate::kernel::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// The slug of the deployment's own workspace, where the root key lives.

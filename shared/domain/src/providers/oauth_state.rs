@@ -3,9 +3,9 @@
 //! holds a random token; the store keys each record by the token's SHA-256, so reading the
 //! store does not yield usable tokens.
 
-use crate::ids::{UserId, WorkspaceId};
-use crate::provider::ProviderId;
-use crate::time::Timestamp;
+use crate::kernel::ids::{UserId, WorkspaceId};
+use crate::kernel::time::Timestamp;
+use crate::providers::ProviderId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

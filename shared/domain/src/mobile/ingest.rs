@@ -4,24 +4,24 @@
 //! changes nothing; interval counts (steps) also make the local day's total, recomputed from
 //! every interval stored for that day.
 
-use crate::api_key::Principal;
-use crate::connection::{Connection, ConnectionStatus, StoredTokens};
-use crate::error::DomainError;
-use crate::events::Announcer;
+use crate::announce::events::Announcer;
+use crate::connections::{Connection, ConnectionStatus, StoredTokens};
+use crate::health::records::store_batch;
 use crate::health::{
     DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
     StageSpan, StageTotals,
 };
-use crate::health_records::store_batch;
-use crate::ids::ConnectionId;
-use crate::jobs::Counts;
-use crate::mobile_types::{Kind, SessionType, convert, sample_type, session_type, sleep_stage};
+use crate::kernel::error::DomainError;
+use crate::kernel::ids::ConnectionId;
+use crate::kernel::secrets::SealedSecret;
+use crate::kernel::time::{Clock, Timestamp, local_date};
+use crate::mobile::types::{Kind, SessionType, convert, sample_type, session_type, sleep_stage};
 use crate::ports::RecordOwner;
 use crate::ports::{ConnectionStore, HealthStore};
-use crate::provider::ProviderId;
-use crate::secrets::SealedSecret;
+use crate::providers::ProviderId;
+use crate::sync::jobs::Counts;
+use crate::tenancy::api_key::Principal;
 use crate::tenancy::users::UserDirectory;
-use crate::time::{Clock, Timestamp, local_date};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::Value;
@@ -393,8 +393,8 @@ impl PhoneIngest {
     /// The user's connection to a phone's health store, made active on first use.
     async fn pushed_connection(
         &self,
-        workspace: &crate::ids::WorkspaceId,
-        user: &crate::ids::UserId,
+        workspace: &crate::kernel::ids::WorkspaceId,
+        user: &crate::kernel::ids::UserId,
         provider: ProviderId,
     ) -> Result<Connection, DomainError> {
         let existing = self
@@ -477,7 +477,7 @@ impl PhoneIngest {
             let mut total = 0.0;
             for (_, bytes) in stored {
                 let interval: Measurement = serde_json::from_slice(&bytes)
-                    .map_err(|err| crate::error::StoreError::Corrupt(err.to_string()))?;
+                    .map_err(|err| crate::kernel::error::StoreError::Corrupt(err.to_string()))?;
                 if &interval.date == date {
                     total += interval.value;
                 }

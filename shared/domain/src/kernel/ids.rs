@@ -24,7 +24,7 @@ macro_rules! ulid_id {
         impl $name {
             /// A fresh id.
             pub fn generate() -> Self {
-                Self($crate::ids::next_ulid().to_string())
+                Self($crate::kernel::ids::next_ulid().to_string())
             }
 
             /// Parses an id from outside (a path segment, a stored item). `None` when it is not a

@@ -3,9 +3,9 @@
 //! self-describing, short-lived and bound by PKCE (S256) to the authorization that asked for
 //! them; tokens name the account they belong to. Nothing it guards is real data.
 
-use crate::oauth_state::new_token;
-use crate::provider::DEMO_CLIENT_ID;
-use crate::time::Timestamp;
+use crate::kernel::time::Timestamp;
+use crate::providers::DEMO_CLIENT_ID;
+use crate::providers::oauth_state::new_token;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,13 @@
 //! and UTC offset where it happened, the provider, the source device and the provider's own
 //! record id, so revisions can replace what they revise.
 
-use crate::provider::ProviderId;
+pub mod chunk;
+pub mod query;
+pub mod records;
+pub mod sports;
+pub mod timeseries;
+
+use crate::providers::ProviderId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -2,12 +2,12 @@
 //! from the moment it is queued until it ends.
 
 use crate::health::DataType;
-use crate::ids::{ConnectionId, UserId, WorkspaceId};
-use crate::time::Timestamp;
+use crate::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use crate::kernel::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-crate::ids::ulid_id!(
+crate::kernel::ids::ulid_id!(
     /// A sync job's id.
     JobId
 );

@@ -2,16 +2,16 @@
 //! listens for it, queued for the deliver worker. Announcing never fails the work that caused
 //! it; a fault is logged and the work stands.
 
-use crate::connection::Connection;
-use crate::error::{DomainError, StoreError};
-use crate::ids::WorkspaceId;
-use crate::jobs::Counts;
-use crate::ports::WebhookStore;
-use crate::queue::{JobQueue, MAX_DELAY, Outgoing};
-use crate::time::{Clock, Timestamp};
-use crate::webhooks::{
+use crate::announce::webhooks::{
     Delivery, DeliveryId, DeliveryMessage, DeliveryStatus, EventId, EventType, WebhookEndpoint,
 };
+use crate::connections::Connection;
+use crate::kernel::error::{DomainError, StoreError};
+use crate::kernel::ids::WorkspaceId;
+use crate::kernel::queue::{JobQueue, MAX_DELAY, Outgoing};
+use crate::kernel::time::{Clock, Timestamp};
+use crate::ports::WebhookStore;
+use crate::sync::jobs::Counts;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -6,9 +6,9 @@ use crate::health::{
     DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
     SleepStage, StageSpan, StageTotals,
 };
-use crate::provider::ProviderId;
-use crate::provider_client::FetchRequest;
-use crate::time::Timestamp;
+use crate::kernel::time::Timestamp;
+use crate::providers::ProviderId;
+use crate::providers::client::FetchRequest;
 use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
 
 const DAY_MS: i64 = 86_400_000;
@@ -615,7 +615,7 @@ mod tests {
         assert!(sports.len() >= 3, "{sports:?}");
         assert!(workouts.len() >= 8 && workouts.len() < 15, "some rest days");
         for sport in sports {
-            assert!(crate::sports::SPORTS.contains(&sport));
+            assert!(crate::health::sports::SPORTS.contains(&sport));
         }
     }
 

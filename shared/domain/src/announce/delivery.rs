@@ -2,16 +2,16 @@
 //! message for the next one; after the last, the message goes to the dead-letter queue and the
 //! endpoint is marked failing.
 
-use crate::error::{DomainError, StoreError};
-use crate::events::{delivery_message, queue_delivery};
-use crate::ports::WebhookStore;
-use crate::queue::{JobQueue, Outgoing};
-use crate::secrets::{EncryptionContext, Vault};
-use crate::time::{Clock, Timestamp};
-use crate::webhooks::{
+use crate::announce::events::{delivery_message, queue_delivery};
+use crate::announce::webhooks::{
     Attempt, DELIVERY_TIMEOUT, Delivery, DeliveryMessage, DeliveryStatus, EndpointStatus,
     PostOutcome, WebhookEndpoint, WebhookSender, retry_delay, sign,
 };
+use crate::kernel::error::{DomainError, StoreError};
+use crate::kernel::queue::{JobQueue, Outgoing};
+use crate::kernel::secrets::{EncryptionContext, Vault};
+use crate::kernel::time::{Clock, Timestamp};
+use crate::ports::WebhookStore;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -94,7 +94,9 @@ impl Deliveries {
         else {
             return Ok(());
         };
-        if !endpoint.enabled && delivery.event_type != crate::webhooks::EventType::WebhookTest {
+        if !endpoint.enabled
+            && delivery.event_type != crate::announce::webhooks::EventType::WebhookTest
+        {
             let dropped = Delivery {
                 status: DeliveryStatus::Failed,
                 next_attempt_at: None,

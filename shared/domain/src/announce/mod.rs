@@ -1,0 +1,8 @@
+//! Announcing events to the developer's backend: events, webhook endpoints, deliveries and
+//! where they may go.
+
+pub mod delivery;
+pub mod destinations;
+pub mod endpoints;
+pub mod events;
+pub mod webhooks;
