@@ -172,3 +172,20 @@ async fn openapi_documents_the_errors_every_route_can_give() {
     assert!(content.contains_key("text/html") && content.contains_key("application/problem+json"));
     assert!(!content.contains_key("application/json"));
 }
+
+/// The OpenAPI document the functions serve is kept in the repository (so the admin function
+/// need not link every route's handler to produce it); it must be what the code generates.
+#[test]
+fn the_served_openapi_document_is_the_one_the_code_generates() {
+    let generated = vitasync_api::openapi().to_pretty_json().unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/api/openapi.json");
+    if std::env::var_os("VITASYNC_WRITE_OPENAPI").is_some() {
+        std::fs::write(&path, format!("{generated}\n")).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        committed.trim_end() == generated,
+        "shared/api/openapi.json is out of date: run VITASYNC_WRITE_OPENAPI=1 cargo nextest run \
+         -p vitasync-tests -E 'test(the_served_openapi_document)'"
+    );
+}

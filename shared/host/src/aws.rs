@@ -5,7 +5,7 @@
 use crate::HostError;
 use crate::iam::{self, Grant, Resource};
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use vitasync_aws::dynamo::keys::{ACCOUNT_INDEX, SYNC_DUE_INDEX};
 use vitasync_aws::{AwsSettings, DynamoStore, KmsKeyManager, SqsQueue, sdk_config};
 #[cfg(feature = "http-client")]
@@ -70,6 +70,10 @@ pub struct AwsHost {
     lookup: Lookup,
     /// What the services built so far need of IAM.
     grants: Mutex<BTreeSet<Grant>>,
+    /// Built once and shared by every service of the function.
+    store: OnceLock<Arc<DynamoStore>>,
+    #[cfg(feature = "http-client")]
+    provider_client: OnceLock<Arc<dyn vitasync_domain::providers::client::ProviderClient>>,
 }
 
 impl AwsHost {
@@ -97,6 +101,9 @@ impl AwsHost {
             config,
             lookup: Box::new(lookup),
             grants: Mutex::default(),
+            store: OnceLock::new(),
+            #[cfg(feature = "http-client")]
+            provider_client: OnceLock::new(),
         })
     }
 
@@ -122,11 +129,15 @@ impl AwsHost {
     }
 
     fn store(&self) -> Result<Arc<DynamoStore>, HostError> {
+        if let Some(store) = self.store.get() {
+            return Ok(store.clone());
+        }
         let table = self.required(TABLE, "the DynamoDB table (template.yaml sets it)")?;
-        Ok(Arc::new(DynamoStore::new(
+        let store = Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&self.config),
             table,
-        )))
+        ));
+        Ok(self.store.get_or_init(|| store).clone())
     }
 
     /// Who a caller is: an API key looked up by its hash.
@@ -294,8 +305,15 @@ impl AwsHost {
     /// The enabled providers and the HTTP client that calls them.
     #[cfg(feature = "http-client")]
     pub fn provider_calls(&self) -> Result<ProviderCalls, HostError> {
+        let client = match self.provider_client.get() {
+            Some(client) => client.clone(),
+            None => {
+                let client = crate::provider_client()?;
+                self.provider_client.get_or_init(|| client).clone()
+            }
+        };
         Ok(ProviderCalls::new(
-            crate::provider_client()?,
+            client,
             Arc::new(self.providers()),
             (self.lookup)(PUBLIC_URL),
         ))
