@@ -470,7 +470,7 @@ pub struct SyncJobBody {
     /// Per data type: records `fetched` from the provider, `written` (new or changed) and
     /// `unchanged`.
     #[schema(value_type = Object)]
-    pub counts: std::collections::BTreeMap<String, vitasync_domain::sync::jobs::Counts>,
+    pub counts: std::collections::BTreeMap<String, vitasync_domain::health::records::Counts>,
     pub error: Option<JobErrorBody>,
     pub attempts: u32,
     #[schema(value_type = String, format = DateTime)]

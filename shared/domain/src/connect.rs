@@ -3,18 +3,18 @@
 //! short-lived tokens, never an API key.
 
 use crate::announce::events::Announcer;
-use crate::connections::tokens::ConnectionTokens;
+use crate::connections::tokens::{ConnectionTokens, seal_tokens};
 use crate::connections::{Connection, ConnectionStatus, StoredTokens};
 use crate::inbound::subscriptions::WebhookSubscriptions;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::ConnectionId;
 use crate::kernel::scope::Scope;
-use crate::kernel::secrets::{EncryptionContext, Vault};
+use crate::kernel::secrets::Vault;
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{ConnectionStore, StateStore};
-use crate::providers::client::{CodeExchange, ProviderCalls, ProviderError, TokenGrant, TokenPair};
+use crate::providers::client::{CodeExchange, ProviderCalls, ProviderError};
 use crate::providers::oauth_state::{OAuthState, StateKind, new_token, state_key};
-use crate::providers::redirects::{RedirectPolicy, with_query};
+use crate::providers::redirects::{ConnectSettings, with_query};
 use crate::providers::{ProviderId, ProviderRegistry, ProviderSettings};
 use crate::sync::JobStarter;
 use crate::tenancy::api_key::Principal;
@@ -28,33 +28,6 @@ pub const CONNECT_LINK_TTL_SECONDS: i64 = 600;
 pub const WIDGET_SESSION_TTL_SECONDS: i64 = 900;
 /// How long a user may spend on the provider's consent screen.
 const AUTHORIZATION_TTL_SECONDS: i64 = 600;
-
-/// Where browsers and providers reach this deployment, and where browsers may be sent back to.
-#[derive(Debug, Clone)]
-pub struct ConnectSettings {
-    pub redirects: RedirectPolicy,
-    /// The deployment's public base URL; when unset, the base URL each request arrived at.
-    pub public_url: Option<String>,
-    /// Where the browser lands after connecting when the link names no URL (`OAUTH_CALLBACK_URL`).
-    pub default_redirect_url: Option<String>,
-    /// Where providers send webhooks, up to the provider id (`…/webhooks/`); by default
-    /// under the public URL.
-    pub webhook_url: Option<String>,
-}
-
-impl ConnectSettings {
-    /// The URL `provider`'s webhooks go to, when the deployment knows its address.
-    pub fn webhook_callback(&self, provider: ProviderId) -> Option<String> {
-        let base = match &self.webhook_url {
-            Some(url) => url.clone(),
-            None => format!(
-                "{}/webhooks/",
-                self.public_url.as_deref()?.trim_end_matches('/')
-            ),
-        };
-        Some(format!("{}/{provider}", base.trim_end_matches('/')))
-    }
-}
 
 /// A browser-leg failure: shown on an error page, or sent to the failure URL as
 /// `error` / `error_description`. `code` is stable; `description` is safe to show.
@@ -137,17 +110,6 @@ pub struct CallbackParams {
     pub error_description: Option<String>,
     /// Strava reports the scopes actually granted here.
     pub scope: Option<String>,
-}
-
-/// Whose tokens these are: bound into their encryption, so they open only for that account.
-pub fn token_context(connection: &Connection) -> EncryptionContext {
-    EncryptionContext::new(
-        &connection.workspace_id,
-        format!(
-            "connection:{}/{}/{}",
-            connection.user_id, connection.provider, connection.provider_user_id
-        ),
-    )
 }
 
 fn base(settings: &ConnectSettings, request_base: &str) -> String {
@@ -896,43 +858,4 @@ fn provider_failure(
             ),
         ),
     }
-}
-
-/// Seals a grant's tokens for `connection`'s account.
-pub(crate) async fn seal_tokens(
-    vault: &Vault,
-    connection: &Connection,
-    grant: TokenGrant,
-) -> Result<crate::kernel::secrets::SealedSecret, ()> {
-    let pair = TokenPair {
-        access_token: grant.access_token,
-        refresh_token: grant.refresh_token,
-    };
-    seal_pair(vault, connection, &pair).await
-}
-
-pub(crate) async fn seal_pair(
-    vault: &Vault,
-    connection: &Connection,
-    pair: &TokenPair,
-) -> Result<crate::kernel::secrets::SealedSecret, ()> {
-    let plaintext = serde_json::to_vec(pair).map_err(|_| ())?;
-    vault
-        .seal(&plaintext, &token_context(connection))
-        .await
-        .map_err(|err| tracing::error!(error = %err, "sealing tokens failed"))
-}
-
-pub(crate) async fn open_tokens(
-    vault: &Vault,
-    connection: &Connection,
-    stored: &StoredTokens,
-) -> Result<TokenPair, ()> {
-    use secrecy::ExposeSecret;
-    let plaintext = vault
-        .open(&stored.sealed, &token_context(connection))
-        .await
-        .map_err(|err| tracing::error!(error = %err, "opening tokens failed"))?;
-    serde_json::from_slice(plaintext.expose_secret())
-        .map_err(|_| tracing::error!("stored tokens are not a token pair"))
 }

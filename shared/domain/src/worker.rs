@@ -2,11 +2,11 @@
 //! new connection's webhook subscription, handed to the service that does that work. It sits
 //! above the sync engine and the inbound pushes so neither calls the other.
 
-use crate::inbound::push::PushedData;
 use crate::inbound::subscriptions::{SubscribeMessage, WebhookSubscriptions};
 use crate::kernel::error::DomainError;
 use crate::sync::SyncRunner;
 use crate::sync::jobs::JobMessage;
+use crate::sync::jobs::PushedData;
 
 /// What the job queue carries.
 #[derive(serde::Deserialize)]

@@ -6,16 +6,18 @@ use crate::HostError;
 use crate::iam::{self, Grant, Resource};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use vitasync_aws::dynamo::keys::{ACCOUNT_INDEX, SYNC_DUE_INDEX};
+#[cfg(feature = "http-client")]
+use vitasync_aws::dynamo::keys::ACCOUNT_INDEX;
+use vitasync_aws::dynamo::keys::SYNC_DUE_INDEX;
 use vitasync_aws::{AwsSettings, DynamoStore, KmsKeyManager, SqsQueue, sdk_config};
 #[cfg(feature = "http-client")]
 use vitasync_domain::announce::delivery::Deliveries;
 use vitasync_domain::announce::destinations::DestinationPolicy;
 use vitasync_domain::announce::endpoints::WebhookEndpoints;
 use vitasync_domain::announce::events::Announcer;
+use vitasync_domain::connect::ConnectLinks;
 #[cfg(feature = "http-client")]
 use vitasync_domain::connect::{Callback, Connect, Disconnector};
-use vitasync_domain::connect::{ConnectLinks, ConnectSettings};
 #[cfg(feature = "http-client")]
 use vitasync_domain::connections::tokens::ConnectionTokens;
 use vitasync_domain::health::query::HealthReads;
@@ -30,6 +32,7 @@ use vitasync_domain::mobile::sessions::UserSessions;
 use vitasync_domain::providers::ProviderRegistry;
 #[cfg(feature = "http-client")]
 use vitasync_domain::providers::client::ProviderCalls;
+use vitasync_domain::providers::redirects::ConnectSettings;
 #[cfg(feature = "http-client")]
 use vitasync_domain::sync::SyncRunner;
 use vitasync_domain::sync::{JobStarter, SyncJobs, SyncScheduler};
@@ -55,6 +58,7 @@ pub const PUBLIC_URL: &str = "VITASYNC_PUBLIC_URL";
 pub const ENDPOINT: &str = "VITASYNC_AWS_ENDPOINT";
 
 /// Provider tokens are sealed for their connection (`connection:<user>/<provider>/<account>`).
+#[cfg(feature = "http-client")]
 const PROVIDER_TOKENS: Resource = Resource::SecretsKey {
     owner: "connection:*",
 };

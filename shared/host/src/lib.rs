@@ -89,7 +89,7 @@ pub const OAUTH_CALLBACK_URL: &str = "OAUTH_CALLBACK_URL";
 pub fn connect_settings(
     lookup: &dyn Fn(&str) -> Option<String>,
     public_url: Option<String>,
-) -> Result<vitasync_domain::connect::ConnectSettings, HostError> {
+) -> Result<vitasync_domain::providers::redirects::ConnectSettings, HostError> {
     use vitasync_domain::providers::redirects::RedirectPolicy;
     let lookup = |name: &str| lookup(name).filter(|value| !value.is_empty());
     let default_redirect_url = lookup(OAUTH_CALLBACK_URL);
@@ -102,7 +102,7 @@ pub fn connect_settings(
             rejected.join(", ")
         )));
     }
-    Ok(vitasync_domain::connect::ConnectSettings {
+    Ok(vitasync_domain::providers::redirects::ConnectSettings {
         redirects,
         public_url,
         default_redirect_url,

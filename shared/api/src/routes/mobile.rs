@@ -287,7 +287,7 @@ pub struct SamplesBody {
     pub rejected: Vec<RejectedBody>,
     /// Per data type: records `written` (new or changed) and `unchanged`.
     #[schema(value_type = Object)]
-    pub counts: std::collections::BTreeMap<String, vitasync_domain::sync::jobs::Counts>,
+    pub counts: std::collections::BTreeMap<String, vitasync_domain::health::records::Counts>,
 }
 
 /// Push samples from the phone

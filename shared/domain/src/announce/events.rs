@@ -6,12 +6,12 @@ use crate::announce::webhooks::{
     Delivery, DeliveryId, DeliveryMessage, DeliveryStatus, EventId, EventType, WebhookEndpoint,
 };
 use crate::connections::Connection;
+use crate::health::records::Counts;
 use crate::kernel::error::{DomainError, StoreError};
 use crate::kernel::ids::WorkspaceId;
 use crate::kernel::queue::{JobQueue, MAX_DELAY, Outgoing};
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::WebhookStore;
-use crate::sync::jobs::Counts;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;

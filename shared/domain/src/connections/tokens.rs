@@ -7,13 +7,12 @@
 
 use crate::announce::events::{Announcer, connection_data, with_fields};
 use crate::announce::webhooks::EventType;
-use crate::connect::{open_tokens, seal_pair};
 use crate::connections::{Connection, ConnectionStatus, StoredTokens};
 use crate::kernel::error::StoreError;
-use crate::kernel::secrets::Vault;
+use crate::kernel::secrets::{EncryptionContext, Vault};
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::ConnectionStore;
-use crate::providers::client::{ProviderCalls, ProviderError, TokenPair};
+use crate::providers::client::{ProviderCalls, ProviderError, TokenGrant, TokenPair};
 use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::Duration;
@@ -308,4 +307,54 @@ impl ConnectionTokens {
             }
         }
     }
+}
+
+/// Whose tokens these are: bound into their encryption, so they open only for that account.
+pub fn token_context(connection: &Connection) -> EncryptionContext {
+    EncryptionContext::new(
+        &connection.workspace_id,
+        format!(
+            "connection:{}/{}/{}",
+            connection.user_id, connection.provider, connection.provider_user_id
+        ),
+    )
+}
+
+/// Seals a grant's tokens for `connection`'s account.
+pub(crate) async fn seal_tokens(
+    vault: &Vault,
+    connection: &Connection,
+    grant: TokenGrant,
+) -> Result<crate::kernel::secrets::SealedSecret, ()> {
+    let pair = TokenPair {
+        access_token: grant.access_token,
+        refresh_token: grant.refresh_token,
+    };
+    seal_pair(vault, connection, &pair).await
+}
+
+pub(crate) async fn seal_pair(
+    vault: &Vault,
+    connection: &Connection,
+    pair: &TokenPair,
+) -> Result<crate::kernel::secrets::SealedSecret, ()> {
+    let plaintext = serde_json::to_vec(pair).map_err(|_| ())?;
+    vault
+        .seal(&plaintext, &token_context(connection))
+        .await
+        .map_err(|err| tracing::error!(error = %err, "sealing tokens failed"))
+}
+
+pub(crate) async fn open_tokens(
+    vault: &Vault,
+    connection: &Connection,
+    stored: &StoredTokens,
+) -> Result<TokenPair, ()> {
+    use secrecy::ExposeSecret;
+    let plaintext = vault
+        .open(&stored.sealed, &token_context(connection))
+        .await
+        .map_err(|err| tracing::error!(error = %err, "opening tokens failed"))?;
+    serde_json::from_slice(plaintext.expose_secret())
+        .map_err(|_| tracing::error!("stored tokens are not a token pair"))
 }

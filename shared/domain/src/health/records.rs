@@ -15,8 +15,8 @@ use crate::health::{
 };
 use crate::kernel::error::StoreError;
 use crate::ports::{HealthStore, RecordOwner};
-use crate::sync::jobs::Counts;
 use chrono::DateTime;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub fn summary_key(metric: Metric, date: &str) -> String {
@@ -244,5 +244,37 @@ fn retraction_key(retraction: &Retraction) -> String {
     match retraction {
         Retraction::Session { kind, record_id } => session_key_of(*kind, record_id),
         Retraction::Summary { metric, date, .. } => summary_key(*metric, date),
+    }
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
+}
+
+/// What a job did with one metric's records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    /// Records the provider sent.
+    pub fetched: u64,
+    /// Records stored new or changed.
+    pub written: u64,
+    /// Records already stored exactly so.
+    pub unchanged: u64,
+    /// Stored records removed because the provider now marks them deleted or unscorable.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub removed: u64,
+    /// The provider would not give this data type (the user did not grant it); not a failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
+}
+
+impl Counts {
+    pub fn add(&mut self, other: Counts) {
+        self.fetched += other.fetched;
+        self.written += other.written;
+        self.unchanged += other.unchanged;
+        self.removed += other.removed;
+        self.skipped |= other.skipped;
     }
 }

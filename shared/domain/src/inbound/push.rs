@@ -13,7 +13,7 @@ use crate::ports::{CallCounter, ConnectionStore};
 use crate::providers::ProviderId;
 use crate::providers::client::ProviderCalls;
 use crate::sync::JobStarter;
-use serde::{Deserialize, Serialize};
+use crate::sync::jobs::PushedData;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -119,17 +119,6 @@ impl PushOutcome {
             notices: Vec::new(),
         }
     }
-}
-
-/// Pushed data on the job queue: one piece of a pushed body, for one provider account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PushedData {
-    pub pushed_id: String,
-    pub provider: ProviderId,
-    pub provider_user_id: String,
-    pub summary_type: String,
-    pub items: Vec<Value>,
 }
 
 /// A queue message stays well under SQS's 256 KB.

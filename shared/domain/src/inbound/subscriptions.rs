@@ -2,7 +2,6 @@
 //! disconnecting, re-registered on request), Strava and Oura per app (by the operator, once).
 //! WHOOP, Garmin, Polar and Google Health are set up in their developer portals.
 
-use crate::connect::ConnectSettings;
 use crate::connections::tokens::{AccessError, ConnectionTokens};
 use crate::connections::{Connection, ConnectionStatus};
 use crate::kernel::error::DomainError;
@@ -13,6 +12,7 @@ use crate::kernel::time::Clock;
 use crate::ports::ConnectionStore;
 use crate::providers::ProviderId;
 use crate::providers::client::{AppSubscription, ProviderCalls, ProviderError};
+use crate::providers::redirects::ConnectSettings;
 use crate::tenancy::api_key::Principal;
 use crate::tenancy::users::UserDirectory;
 use secrecy::SecretString;

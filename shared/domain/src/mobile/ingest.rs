@@ -6,6 +6,7 @@
 
 use crate::announce::events::Announcer;
 use crate::connections::{Connection, ConnectionStatus, StoredTokens};
+use crate::health::records::Counts;
 use crate::health::records::store_batch;
 use crate::health::{
     DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
@@ -19,7 +20,6 @@ use crate::mobile::types::{Kind, SessionType, convert, sample_type, session_type
 use crate::ports::RecordOwner;
 use crate::ports::{ConnectionStore, HealthStore};
 use crate::providers::ProviderId;
-use crate::sync::jobs::Counts;
 use crate::tenancy::api_key::Principal;
 use crate::tenancy::users::UserDirectory;
 use chrono_tz::Tz;

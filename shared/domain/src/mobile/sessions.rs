@@ -29,7 +29,7 @@ pub const REFRESH_TOKEN_SECONDS: i64 = 30 * 24 * 3600;
 const REMEMBERED_REFRESH_TOKENS: usize = 50;
 
 const SIGN_IN_PREFIX: &str = "vs_sit_";
-const ACCESS_PREFIX: &str = "vs_at_";
+use crate::tenancy::api_key::{USER_ACCESS_PREFIX as ACCESS_PREFIX, is_user_token};
 const REFRESH_PREFIX: &str = "vs_rt_";
 
 /// A session as stored: token hashes only.
@@ -331,11 +331,6 @@ impl UserSessions {
             .ok_or(DomainError::Unauthenticated(AuthFailure::Unknown))?;
         Ok(Principal::for_user(&session.workspace_id, &session.user_id))
     }
-}
-
-/// Whether a bearer token is a user's access token (which API-key routes refuse).
-pub fn is_user_token(token: &str) -> bool {
-    token.starts_with(ACCESS_PREFIX)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! connect link can never be turned into an open redirect.
 
 use crate::kernel::error::DomainError;
+use crate::providers::ProviderId;
 use url::Url;
 
 #[derive(Debug, Clone, Default)]
@@ -78,6 +79,33 @@ pub fn with_query(base: &str, params: &[(&str, &str)]) -> String {
             url.into()
         }
         Err(_) => base.to_owned(),
+    }
+}
+
+/// Where browsers and providers reach this deployment, and where browsers may be sent back to.
+#[derive(Debug, Clone)]
+pub struct ConnectSettings {
+    pub redirects: RedirectPolicy,
+    /// The deployment's public base URL; when unset, the base URL each request arrived at.
+    pub public_url: Option<String>,
+    /// Where the browser lands after connecting when the link names no URL (`OAUTH_CALLBACK_URL`).
+    pub default_redirect_url: Option<String>,
+    /// Where providers send webhooks, up to the provider id (`…/webhooks/`); by default
+    /// under the public URL.
+    pub webhook_url: Option<String>,
+}
+
+impl ConnectSettings {
+    /// The URL `provider`'s webhooks go to, when the deployment knows its address.
+    pub fn webhook_callback(&self, provider: ProviderId) -> Option<String> {
+        let base = match &self.webhook_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "{}/webhooks/",
+                self.public_url.as_deref()?.trim_end_matches('/')
+            ),
+        };
+        Some(format!("{}/{provider}", base.trim_end_matches('/')))
     }
 }
 

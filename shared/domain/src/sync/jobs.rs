@@ -2,9 +2,12 @@
 //! from the moment it is queued until it ends.
 
 use crate::health::DataType;
+use crate::health::records::Counts;
 use crate::kernel::ids::{ConnectionId, UserId, WorkspaceId};
 use crate::kernel::time::Timestamp;
+use crate::providers::ProviderId;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 crate::kernel::ids::ulid_id!(
@@ -26,38 +29,6 @@ impl JobStatus {
     pub fn is_active(self) -> bool {
         matches!(self, JobStatus::Queued | JobStatus::Running)
     }
-}
-
-/// What a job did with one metric's records.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Counts {
-    /// Records the provider sent.
-    pub fetched: u64,
-    /// Records stored new or changed.
-    pub written: u64,
-    /// Records already stored exactly so.
-    pub unchanged: u64,
-    /// Stored records removed because the provider now marks them deleted or unscorable.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub removed: u64,
-    /// The provider would not give this data type (the user did not grant it); not a failure.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub skipped: bool,
-}
-
-impl Counts {
-    pub fn add(&mut self, other: Counts) {
-        self.fetched += other.fetched;
-        self.written += other.written;
-        self.unchanged += other.unchanged;
-        self.removed += other.removed;
-        self.skipped |= other.skipped;
-    }
-}
-
-fn is_zero(count: &u64) -> bool {
-    *count == 0
 }
 
 /// Why a job failed, in words safe to show the developer.
@@ -105,4 +76,15 @@ pub struct JobMessage {
     pub job_id: JobId,
     pub workspace_id: WorkspaceId,
     pub user_id: UserId,
+}
+
+/// Pushed data on the job queue: one piece of a pushed body, for one provider account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushedData {
+    pub pushed_id: String,
+    pub provider: ProviderId,
+    pub provider_user_id: String,
+    pub summary_type: String,
+    pub items: Vec<Value>,
 }

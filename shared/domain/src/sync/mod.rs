@@ -8,7 +8,6 @@ use crate::announce::webhooks::EventType;
 use crate::connections::tokens::{AccessError, ConnectionTokens};
 use crate::connections::{Connection, ConnectionStatus};
 use crate::health::records::store_batch;
-use crate::inbound::push::PushedData;
 use crate::kernel::error::DomainError;
 use crate::kernel::queue::{JobQueue, MAX_DELAY, Outgoing};
 use crate::kernel::time::{Clock, Timestamp};
@@ -16,6 +15,7 @@ use crate::ports::{CallCounter, ConnectionStore, HealthStore, JobStore, RecordOw
 use crate::providers::ProviderId;
 use crate::providers::client::{FetchError, FetchRequest, ProviderCalls};
 use crate::providers::rate_budget::{CallBudget, Window, default_limits};
+use crate::sync::jobs::PushedData;
 use crate::sync::jobs::{JobError, JobMessage, JobStatus, SyncJob};
 use serde_json::json;
 use std::collections::BTreeMap;

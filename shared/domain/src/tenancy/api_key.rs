@@ -145,6 +145,14 @@ impl Principal {
     }
 }
 
+/// How a signed-in user's access token starts (`/v1/me` routes take it, API-key routes refuse it).
+pub const USER_ACCESS_PREFIX: &str = "vs_at_";
+
+/// Whether a bearer token is a user's access token (which API-key routes refuse).
+pub fn is_user_token(token: &str) -> bool {
+    token.starts_with(USER_ACCESS_PREFIX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

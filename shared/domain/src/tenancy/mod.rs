@@ -61,7 +61,7 @@ impl Authenticator {
         let secret = bearer
             .filter(|secret| !secret.is_empty())
             .ok_or(DomainError::Unauthenticated(AuthFailure::Missing))?;
-        if crate::mobile::sessions::is_user_token(secret) {
+        if crate::tenancy::api_key::is_user_token(secret) {
             return Err(DomainError::Forbidden(
                 "a user's access token reaches only /v1/me routes".into(),
             ));
