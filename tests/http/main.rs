@@ -13,6 +13,7 @@ mod health_query;
 mod iam;
 mod lambda_events;
 mod lambda_runtime;
+mod layering;
 mod linking;
 mod meta;
 mod mobile;
