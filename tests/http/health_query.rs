@@ -6,7 +6,7 @@ use crate::harness::{Harness, Host, harness_on, on_both_hosts};
 use chrono::DateTime;
 use std::collections::BTreeSet;
 use vitasync_domain::connections::{Connection, ConnectionStatus};
-use vitasync_domain::health::query::{DailyQuery, EventsQuery, RecordsQuery, TimeseriesQuery};
+use vitasync_domain::health::query::{DailyQuery, RecordsQuery, SessionsQuery, TimeseriesQuery};
 use vitasync_domain::health::records::store_batch;
 use vitasync_domain::health::{
     DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
@@ -470,11 +470,11 @@ async fn summary_events_and_personal_records(host: Host) {
     let events = h
         .services
         .health_reads
-        .list_events(
+        .list_sessions(
             &h.caller,
             &h.user,
-            &EventsQuery {
-                event_type: Some("workout".into()),
+            &SessionsQuery {
+                session_type: Some("workout".into()),
                 from: Some("2026-03-01T00:00:00Z".into()),
                 to: Some("2026-03-10T00:00:00Z".into()),
                 limit: Some("2".into()),
@@ -492,11 +492,11 @@ async fn summary_events_and_personal_records(host: Host) {
     let rest = h
         .services
         .health_reads
-        .list_events(
+        .list_sessions(
             &h.caller,
             &h.user,
-            &EventsQuery {
-                event_type: Some("workout".into()),
+            &SessionsQuery {
+                session_type: Some("workout".into()),
                 from: Some("2026-03-01T00:00:00Z".into()),
                 to: Some("2026-03-10T00:00:00Z".into()),
                 limit: Some("2".into()),
@@ -510,14 +510,14 @@ async fn summary_events_and_personal_records(host: Host) {
     let ride = h
         .services
         .health_reads
-        .get_event(&h.caller, &h.user, &events.items[0].id)
+        .get_session(&h.caller, &h.user, &events.items[0].id)
         .await
         .unwrap();
     assert_eq!(ride.session.distance_m, Some(20_000.0));
     assert!(
         h.services
             .health_reads
-            .get_event(&h.caller, &h.user, "bm90LWFuLWV2ZW50")
+            .get_session(&h.caller, &h.user, "bm90LWFuLWV2ZW50")
             .await
             .is_err()
     );

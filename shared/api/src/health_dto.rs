@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vitasync_domain::health::Metric;
 use vitasync_domain::health::query::{
-    DailyRow, Event, HealthRecord, MetricSummary, PersonalRecord, Timeseries,
+    DailyRow, HealthRecord, MetricSummary, PersonalRecord, SessionEntry, Timeseries,
 };
 use vitasync_domain::health::{Session, SleepStage};
 use vitasync_domain::kernel::time::Timestamp;
@@ -318,8 +318,8 @@ fn stage_name(stage: SleepStage) -> &'static str {
     }
 }
 
-impl From<Event> for EventBody {
-    fn from(event: Event) -> Self {
+impl From<SessionEntry> for EventBody {
+    fn from(event: SessionEntry) -> Self {
         let Session {
             kind,
             start_ms,
@@ -407,7 +407,7 @@ impl From<PersonalRecord> for PersonalRecordBody {
             sport: record.sport,
             date: record.date,
             provider_id: record.provider.as_str(),
-            event_id: record.event_id,
+            event_id: record.session_id,
         }
     }
 }

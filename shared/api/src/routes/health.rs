@@ -15,7 +15,7 @@ use axum::extract::{Path, State};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::health::query::HealthReads;
-use vitasync_domain::health::query::{DailyQuery, EventsQuery, RecordsQuery, TimeseriesQuery};
+use vitasync_domain::health::query::{DailyQuery, RecordsQuery, SessionsQuery, TimeseriesQuery};
 use vitasync_domain::tenancy::Authenticator;
 use vitasync_domain::tenancy::api_key::Principal;
 
@@ -198,7 +198,7 @@ async fn get_event(
     Path((user_id, event_id)): Path<(String, String)>,
 ) -> ApiResult<Json<EventBody>> {
     let event = reads
-        .get_event(&caller.principal, &user_id, &event_id)
+        .get_session(&caller.principal, &user_id, &event_id)
         .await?;
     Ok(Json(event.into()))
 }
@@ -323,14 +323,14 @@ pub(crate) async fn events_of(
     user_id: &str,
     params: EventParams,
 ) -> ApiResult<Json<List<EventBody>>> {
-    let query = EventsQuery {
-        event_type: params.event_type,
+    let query = SessionsQuery {
+        session_type: params.event_type,
         from: params.from,
         to: params.to,
         limit: params.limit,
         after: cursor_position(params.cursor.as_deref())?,
     };
-    let page = reads.list_events(caller, user_id, &query).await?;
+    let page = reads.list_sessions(caller, user_id, &query).await?;
     Ok(Json(List::from_page(page, EventBody::from)))
 }
 

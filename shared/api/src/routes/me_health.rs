@@ -134,7 +134,7 @@ async fn my_event(
     Path(event_id): Path<String>,
 ) -> ApiResult<Json<EventBody>> {
     let event = reads
-        .get_event(&me.principal, &me.user_id, &event_id)
+        .get_session(&me.principal, &me.user_id, &event_id)
         .await?;
     Ok(Json(event.into()))
 }

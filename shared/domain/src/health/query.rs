@@ -182,17 +182,17 @@ pub struct MetricSummary {
 
 /// `GET /v1/users/{userId}/events`, as sent.
 #[derive(Debug, Clone, Default)]
-pub struct EventsQuery {
-    pub event_type: Option<String>,
+pub struct SessionsQuery {
+    pub session_type: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
     pub limit: Option<String>,
     pub after: Option<String>,
 }
 
-/// A workout or sleep, with the id the API names it by.
+/// A workout or sleep, with the id the API names it by (the API calls these "events").
 #[derive(Debug, Clone, PartialEq)]
-pub struct Event {
+pub struct SessionEntry {
     pub id: String,
     pub connection_id: ConnectionId,
     pub session: Session,
@@ -209,8 +209,8 @@ pub struct PersonalRecord {
     pub sport: Option<String>,
     pub date: String,
     pub provider: ProviderId,
-    /// The event it came from, for session records.
-    pub event_id: Option<String>,
+    /// The workout or sleep it came from, for session records (the API's `eventId`).
+    pub session_id: Option<String>,
 }
 
 /// Daily totals whose best is the highest, and those whose best is the lowest.
@@ -339,7 +339,7 @@ fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Domain
 }
 
 /// An event's public id: connection, kind and the provider's record id.
-fn event_id(connection: &ConnectionId, session: &Session) -> String {
+fn session_public_id(connection: &ConnectionId, session: &Session) -> String {
     URL_SAFE_NO_PAD.encode(format!(
         "{connection}|{}|{}",
         session.kind.as_str(),
@@ -962,13 +962,13 @@ impl HealthReads {
 
     /// Workouts and sleeps starting in the range, newest first, a page at a time.
     #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id))]
-    pub async fn list_events(
+    pub async fn list_sessions(
         &self,
         caller: &Principal,
         user_id: &str,
-        query: &EventsQuery,
-    ) -> Result<Page<Event>, DomainError> {
-        let kinds = match query.event_type.as_deref() {
+        query: &SessionsQuery,
+    ) -> Result<Page<SessionEntry>, DomainError> {
+        let kinds = match query.session_type.as_deref() {
             None => vec![SessionKind::Workout, SessionKind::Sleep],
             Some(raw) => vec![SessionKind::parse(raw).ok_or(DomainError::validation(
                 "eventType",
@@ -984,7 +984,7 @@ impl HealthReads {
                 decode_position(raw).ok_or(DomainError::validation("cursor", "is not valid"))
             })
             .transpose()?;
-        let position = |event: &Event| -> Position {
+        let position = |event: &SessionEntry| -> Position {
             (
                 event.session.start_ms,
                 event.connection_id.to_string(),
@@ -997,8 +997,8 @@ impl HealthReads {
             for kind in &kinds {
                 for session in self.sessions_of(&source, *kind).await? {
                     if (from..to).contains(&session.start_ms) {
-                        events.push(Event {
-                            id: event_id(&source.owner.connection, &session),
+                        events.push(SessionEntry {
+                            id: session_public_id(&source.owner.connection, &session),
                             connection_id: source.owner.connection.clone(),
                             session,
                         });
@@ -1015,12 +1015,12 @@ impl HealthReads {
     }
 
     #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, user_id = %user_id, id = %id))]
-    pub async fn get_event(
+    pub async fn get_session(
         &self,
         caller: &Principal,
         user_id: &str,
         id: &str,
-    ) -> Result<Event, DomainError> {
+    ) -> Result<SessionEntry, DomainError> {
         let not_found = DomainError::NotFound("event");
         let decoded = URL_SAFE_NO_PAD
             .decode(id)
@@ -1051,7 +1051,7 @@ impl HealthReads {
             .flatten()
             .ok_or(DomainError::NotFound("event"))?;
         let session: Session = decode_json(&found)?;
-        Ok(Event {
+        Ok(SessionEntry {
             id: id.to_owned(),
             connection_id: source.owner.connection.clone(),
             session,
@@ -1109,7 +1109,7 @@ impl HealthReads {
                                 sport: None,
                                 date: day.date,
                                 provider: source.provider,
-                                event_id: None,
+                                session_id: None,
                             },
                             lower,
                         );
@@ -1118,7 +1118,7 @@ impl HealthReads {
             }
             if wants("workout_distance") || wants("workout_duration") {
                 for session in self.sessions_of(&source, SessionKind::Workout).await? {
-                    let id = event_id(&source.owner.connection, &session);
+                    let id = session_public_id(&source.owner.connection, &session);
                     for (name, value, unit) in [
                         ("workout_distance", session.distance_m, "m"),
                         ("workout_duration", session.duration_seconds, "s"),
@@ -1132,7 +1132,7 @@ impl HealthReads {
                                     sport: session.sport.clone(),
                                     date: session.date.clone(),
                                     provider: source.provider,
-                                    event_id: Some(id.clone()),
+                                    session_id: Some(id.clone()),
                                 },
                                 false,
                             );
@@ -1151,7 +1151,10 @@ impl HealthReads {
                                 sport: None,
                                 date: session.date.clone(),
                                 provider: source.provider,
-                                event_id: Some(event_id(&source.owner.connection, &session)),
+                                session_id: Some(session_public_id(
+                                    &source.owner.connection,
+                                    &session,
+                                )),
                             },
                             false,
                         );
