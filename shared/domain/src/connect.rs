@@ -12,7 +12,9 @@ use crate::kernel::scope::Scope;
 use crate::kernel::secrets::Vault;
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{ConnectionStore, StateStore};
-use crate::providers::client::{CodeExchange, ProviderCalls, ProviderError};
+use crate::providers::client::{
+    Authorizer, CodeExchange, ProviderCalls, ProviderError, TokenClient,
+};
 use crate::providers::oauth_state::{OAuthState, StateKind, new_token, state_key};
 use crate::providers::redirects::{ConnectSettings, with_query};
 use crate::providers::{ProviderId, ProviderRegistry, ProviderSettings};
@@ -339,7 +341,7 @@ impl ConnectLinks {
 #[derive(Clone)]
 pub struct Connect {
     states: Arc<dyn StateStore>,
-    calls: ProviderCalls,
+    calls: ProviderCalls<dyn Authorizer>,
     settings: Arc<ConnectSettings>,
     clock: Arc<dyn Clock>,
 }
@@ -347,7 +349,7 @@ pub struct Connect {
 impl Connect {
     pub fn new(
         states: Arc<dyn StateStore>,
-        calls: ProviderCalls,
+        calls: ProviderCalls<dyn Authorizer>,
         settings: Arc<ConnectSettings>,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -491,7 +493,7 @@ pub struct Callback {
     directory: UserDirectory,
     states: Arc<dyn StateStore>,
     connections: Arc<dyn ConnectionStore>,
-    calls: ProviderCalls,
+    calls: ProviderCalls<dyn TokenClient>,
     vault: Vault,
     announcer: Announcer,
     subscriptions: WebhookSubscriptions,
@@ -508,7 +510,7 @@ impl Callback {
         directory: UserDirectory,
         states: Arc<dyn StateStore>,
         connections: Arc<dyn ConnectionStore>,
-        calls: ProviderCalls,
+        calls: ProviderCalls<dyn TokenClient>,
         vault: Vault,
         announcer: Announcer,
         subscriptions: WebhookSubscriptions,
@@ -740,7 +742,7 @@ pub struct Disconnector {
     directory: UserDirectory,
     connections: Arc<dyn ConnectionStore>,
     tokens: ConnectionTokens,
-    calls: ProviderCalls,
+    calls: ProviderCalls<dyn TokenClient>,
     subscriptions: WebhookSubscriptions,
     announcer: Announcer,
     clock: Arc<dyn Clock>,
@@ -751,7 +753,7 @@ impl Disconnector {
         directory: UserDirectory,
         connections: Arc<dyn ConnectionStore>,
         tokens: ConnectionTokens,
-        calls: ProviderCalls,
+        calls: ProviderCalls<dyn TokenClient>,
         subscriptions: WebhookSubscriptions,
         announcer: Announcer,
         clock: Arc<dyn Clock>,

@@ -17,7 +17,10 @@ use crate::mobile::ingest::PhoneIngest;
 use crate::mobile::sessions::UserSessions;
 use crate::ports::Ports;
 use crate::providers::ProviderRegistry;
-use crate::providers::client::{ProviderCalls, ProviderClient};
+use crate::providers::client::{
+    Authorizer, DataClient, ProviderCalls, ProviderClient, PushReader, SubscriptionClient,
+    TokenClient,
+};
 use crate::providers::redirects::ConnectSettings;
 use crate::sync::{JobStarter, SyncJobs, SyncRunner, SyncScheduler, SyncSettings};
 use crate::tenancy::users::{UserDirectory, Users};
@@ -86,7 +89,17 @@ impl Services {
         let clock = ports.clock.clone();
         let providers = Arc::new(providers);
         let connect = Arc::new(connect);
-        let calls = ProviderCalls::new(client, providers.clone(), connect.public_url.clone());
+        let public_url = connect.public_url.clone();
+        let authorizing: ProviderCalls<dyn Authorizer> =
+            ProviderCalls::new(client.clone(), providers.clone(), public_url.clone());
+        let token_calls: ProviderCalls<dyn TokenClient> =
+            ProviderCalls::new(client.clone(), providers.clone(), public_url.clone());
+        let data_calls: ProviderCalls<dyn DataClient> =
+            ProviderCalls::new(client.clone(), providers.clone(), public_url.clone());
+        let push_calls: ProviderCalls<dyn PushReader> =
+            ProviderCalls::new(client.clone(), providers.clone(), public_url.clone());
+        let subscribing: ProviderCalls<dyn SubscriptionClient> =
+            ProviderCalls::new(client, providers.clone(), public_url);
         let tenancy = Tenancy::new(
             ports.workspaces.clone(),
             ports.api_keys.clone(),
@@ -97,7 +110,7 @@ impl Services {
         let tokens = ConnectionTokens::new(
             ports.connections.clone(),
             vault.clone(),
-            calls.clone(),
+            token_calls.clone(),
             announcer.clone(),
             clock.clone(),
         );
@@ -105,7 +118,7 @@ impl Services {
             directory.clone(),
             ports.connections.clone(),
             tokens.clone(),
-            calls.clone(),
+            subscribing.clone(),
             jobs.clone(),
             connect.clone(),
             clock.clone(),
@@ -130,7 +143,7 @@ impl Services {
             ports.connections.clone(),
             ports.health.clone(),
             ports.calls.clone(),
-            calls.clone(),
+            data_calls.clone(),
             tokens.clone(),
             announcer.clone(),
             sync.clone(),
@@ -168,7 +181,7 @@ impl Services {
             ),
             connect: Connect::new(
                 ports.states.clone(),
-                calls.clone(),
+                authorizing.clone(),
                 connect.clone(),
                 clock.clone(),
             ),
@@ -176,7 +189,7 @@ impl Services {
                 directory.clone(),
                 ports.states.clone(),
                 ports.connections.clone(),
-                calls.clone(),
+                token_calls.clone(),
                 vault,
                 announcer.clone(),
                 subscriptions.clone(),
@@ -189,14 +202,14 @@ impl Services {
                 directory.clone(),
                 ports.connections.clone(),
                 tokens.clone(),
-                calls.clone(),
+                token_calls.clone(),
                 subscriptions.clone(),
                 announcer.clone(),
                 clock.clone(),
             ),
             worker: JobWorker::new(runner, subscriptions.clone()),
             pushes: Pushes::new(
-                calls,
+                push_calls,
                 ports.connections.clone(),
                 ports.calls.clone(),
                 starter,

@@ -31,7 +31,9 @@ use vitasync_domain::mobile::ingest::PhoneIngest;
 use vitasync_domain::mobile::sessions::UserSessions;
 use vitasync_domain::providers::ProviderRegistry;
 #[cfg(feature = "http-client")]
-use vitasync_domain::providers::client::ProviderCalls;
+use vitasync_domain::providers::client::{
+    Authorizer, DataClient, ProviderCalls, PushReader, SubscriptionClient, TokenClient,
+};
 use vitasync_domain::providers::redirects::ConnectSettings;
 #[cfg(feature = "http-client")]
 use vitasync_domain::sync::SyncRunner;
@@ -77,7 +79,7 @@ pub struct AwsHost {
     /// Built once and shared by every service of the function.
     store: OnceLock<Arc<DynamoStore>>,
     #[cfg(feature = "http-client")]
-    provider_client: OnceLock<Arc<dyn vitasync_domain::providers::client::ProviderClient>>,
+    provider_client: OnceLock<Arc<vitasync_providers::HttpProviderClient>>,
 }
 
 impl AwsHost {
@@ -306,18 +308,25 @@ impl AwsHost {
         )?))
     }
 
-    /// The enabled providers and the HTTP client that calls them.
+    /// The enabled providers and the part of the HTTP client a service calls (a function links
+    /// only the capabilities its services take).
     #[cfg(feature = "http-client")]
-    pub fn provider_calls(&self) -> Result<ProviderCalls, HostError> {
+    pub fn provider_calls<C: ?Sized>(
+        &self,
+        capability: impl FnOnce(Arc<vitasync_providers::HttpProviderClient>) -> Arc<C>,
+    ) -> Result<ProviderCalls<C>, HostError> {
         let client = match self.provider_client.get() {
             Some(client) => client.clone(),
             None => {
-                let client = crate::provider_client()?;
+                let client = Arc::new(
+                    vitasync_providers::HttpProviderClient::new()
+                        .map_err(|err| HostError::Config(err.to_string()))?,
+                );
                 self.provider_client.get_or_init(|| client).clone()
             }
         };
         Ok(ProviderCalls::new(
-            client,
+            capability(client),
             Arc::new(self.providers()),
             (self.lookup)(PUBLIC_URL),
         ))
@@ -342,7 +351,7 @@ impl AwsHost {
         self.needs(iam::table(&[iam::GET, iam::PUT, iam::DELETE]));
         Ok(Connect::new(
             self.store()?,
-            self.provider_calls()?,
+            self.provider_calls(|client| client as Arc<dyn Authorizer>)?,
             self.connect_settings()?,
             Arc::new(SystemClock),
         ))
@@ -360,7 +369,7 @@ impl AwsHost {
         Ok(ConnectionTokens::new(
             self.store()?,
             self.vault()?,
-            self.provider_calls()?,
+            self.provider_calls(|client| client as Arc<dyn TokenClient>)?,
             self.announcer()?,
             Arc::new(SystemClock),
         ))
@@ -375,7 +384,7 @@ impl AwsHost {
             self.user_directory()?,
             self.store()?,
             self.connection_tokens()?,
-            self.provider_calls()?,
+            self.provider_calls(|client| client as Arc<dyn SubscriptionClient>)?,
             Arc::new(self.jobs_queue()?),
             self.connect_settings()?,
             Arc::new(SystemClock),
@@ -393,7 +402,7 @@ impl AwsHost {
             self.user_directory()?,
             self.store()?,
             self.store()?,
-            self.provider_calls()?,
+            self.provider_calls(|client| client as Arc<dyn TokenClient>)?,
             self.vault()?,
             self.announcer()?,
             self.webhook_subscriptions()?,
@@ -412,7 +421,7 @@ impl AwsHost {
             self.user_directory()?,
             self.store()?,
             self.connection_tokens()?,
-            self.provider_calls()?,
+            self.provider_calls(|client| client as Arc<dyn TokenClient>)?,
             self.webhook_subscriptions()?,
             self.announcer()?,
             Arc::new(SystemClock),
@@ -429,7 +438,7 @@ impl AwsHost {
         ]);
         let store = self.store()?;
         Ok(Pushes::new(
-            self.provider_calls()?,
+            self.provider_calls(|client| client as Arc<dyn PushReader>)?,
             store.clone(),
             store,
             self.job_starter()?,
@@ -464,7 +473,7 @@ impl AwsHost {
             store.clone(),
             store.clone(),
             store,
-            self.provider_calls()?,
+            self.provider_calls(|client| client as Arc<dyn DataClient>)?,
             self.connection_tokens()?,
             self.announcer()?,
             crate::sync_settings(&self.lookup)?,

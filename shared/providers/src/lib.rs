@@ -27,8 +27,9 @@ use vitasync_domain::health::HealthBatch;
 use vitasync_domain::inbound::push::{PushOutcome, PushRequest};
 use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::providers::client::{
-    AppSubscription, AuthorizationRequest, CodeExchange, FetchError, FetchRequest, ProviderAccount,
-    ProviderClient, ProviderError, TokenGrant, TokenPair,
+    AppSubscription, AuthorizationRequest, Authorizer, CodeExchange, DataClient, FetchError,
+    FetchRequest, ProviderAccount, ProviderError, PushReader, SubscriptionClient, TokenClient,
+    TokenGrant, TokenPair,
 };
 use vitasync_domain::providers::demo_data;
 use vitasync_domain::providers::{ProviderId, ProviderSettings};
@@ -69,7 +70,7 @@ impl HttpProviderClient {
 }
 
 #[async_trait]
-impl ProviderClient for HttpProviderClient {
+impl Authorizer for HttpProviderClient {
     fn authorization(
         &self,
         provider: ProviderId,
@@ -79,7 +80,10 @@ impl ProviderClient for HttpProviderClient {
     ) -> Result<AuthorizationRequest, ProviderError> {
         oauth::authorization(provider, settings, redirect_uri, state)
     }
+}
 
+#[async_trait]
+impl TokenClient for HttpProviderClient {
     async fn exchange_code(
         &self,
         provider: ProviderId,
@@ -88,7 +92,6 @@ impl ProviderClient for HttpProviderClient {
     ) -> Result<TokenGrant, ProviderError> {
         oauth::exchange_code(&self.http, provider, settings, exchange).await
     }
-
     async fn refresh(
         &self,
         provider: ProviderId,
@@ -97,7 +100,6 @@ impl ProviderClient for HttpProviderClient {
     ) -> Result<TokenGrant, ProviderError> {
         oauth::refresh(&self.http, provider, settings, refresh_token).await
     }
-
     async fn identify(
         &self,
         provider: ProviderId,
@@ -107,7 +109,19 @@ impl ProviderClient for HttpProviderClient {
     ) -> Result<ProviderAccount, ProviderError> {
         accounts::identify(&self.http, provider, settings, grant, member_id).await
     }
+    async fn revoke(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        tokens: &TokenPair,
+        provider_user_id: &str,
+    ) -> Result<(), ProviderError> {
+        accounts::revoke(&self.http, provider, settings, tokens, provider_user_id).await
+    }
+}
 
+#[async_trait]
+impl DataClient for HttpProviderClient {
     async fn fetch_data(
         &self,
         provider: ProviderId,
@@ -136,49 +150,6 @@ impl ProviderClient for HttpProviderClient {
             }
         }
     }
-
-    async fn receive_push(
-        &self,
-        provider: ProviderId,
-        settings: &ProviderSettings,
-        request: &PushRequest,
-        now: Timestamp,
-    ) -> PushOutcome {
-        push::receive(&self.http, &self.keysets, provider, settings, request, now).await
-    }
-
-    async fn subscribe_user(
-        &self,
-        provider: ProviderId,
-        settings: &ProviderSettings,
-        access_token: &SecretString,
-        callback_url: &str,
-    ) -> Result<Vec<String>, ProviderError> {
-        subscriptions::subscribe_user(&self.http, provider, settings, access_token, callback_url)
-            .await
-    }
-
-    async fn unsubscribe_user(
-        &self,
-        provider: ProviderId,
-        settings: &ProviderSettings,
-        access_token: &SecretString,
-        callback_url: &str,
-    ) -> Result<(), ProviderError> {
-        subscriptions::unsubscribe_user(&self.http, provider, settings, access_token, callback_url)
-            .await
-    }
-
-    async fn subscribe_app(
-        &self,
-        provider: ProviderId,
-        settings: &ProviderSettings,
-        callback_url: &str,
-        now: Timestamp,
-    ) -> Result<Vec<AppSubscription>, ProviderError> {
-        subscriptions::subscribe_app(&self.http, provider, settings, callback_url, now).await
-    }
-
     fn map_pushed(
         &self,
         provider: ProviderId,
@@ -192,14 +163,50 @@ impl ProviderClient for HttpProviderClient {
             ))),
         }
     }
+}
 
-    async fn revoke(
+#[async_trait]
+impl PushReader for HttpProviderClient {
+    async fn receive_push(
         &self,
         provider: ProviderId,
         settings: &ProviderSettings,
-        tokens: &TokenPair,
-        provider_user_id: &str,
+        request: &PushRequest,
+        now: Timestamp,
+    ) -> PushOutcome {
+        push::receive(&self.http, &self.keysets, provider, settings, request, now).await
+    }
+}
+
+#[async_trait]
+impl SubscriptionClient for HttpProviderClient {
+    async fn subscribe_user(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        access_token: &SecretString,
+        callback_url: &str,
+    ) -> Result<Vec<String>, ProviderError> {
+        subscriptions::subscribe_user(&self.http, provider, settings, access_token, callback_url)
+            .await
+    }
+    async fn unsubscribe_user(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        access_token: &SecretString,
+        callback_url: &str,
     ) -> Result<(), ProviderError> {
-        accounts::revoke(&self.http, provider, settings, tokens, provider_user_id).await
+        subscriptions::unsubscribe_user(&self.http, provider, settings, access_token, callback_url)
+            .await
+    }
+    async fn subscribe_app(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        callback_url: &str,
+        now: Timestamp,
+    ) -> Result<Vec<AppSubscription>, ProviderError> {
+        subscriptions::subscribe_app(&self.http, provider, settings, callback_url, now).await
     }
 }

@@ -12,7 +12,7 @@ use crate::kernel::error::StoreError;
 use crate::kernel::secrets::{EncryptionContext, Vault};
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::ConnectionStore;
-use crate::providers::client::{ProviderCalls, ProviderError, TokenGrant, TokenPair};
+use crate::providers::client::{ProviderCalls, ProviderError, TokenClient, TokenGrant, TokenPair};
 use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,7 +58,7 @@ fn due(tokens: &StoredTokens, now: Timestamp) -> bool {
 pub struct ConnectionTokens {
     connections: Arc<dyn ConnectionStore>,
     vault: Vault,
-    calls: ProviderCalls,
+    calls: ProviderCalls<dyn TokenClient>,
     announcer: Announcer,
     clock: Arc<dyn Clock>,
 }
@@ -67,7 +67,7 @@ impl ConnectionTokens {
     pub fn new(
         connections: Arc<dyn ConnectionStore>,
         vault: Vault,
-        calls: ProviderCalls,
+        calls: ProviderCalls<dyn TokenClient>,
         announcer: Announcer,
         clock: Arc<dyn Clock>,
     ) -> Self {

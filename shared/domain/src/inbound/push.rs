@@ -11,7 +11,7 @@ use crate::kernel::queue::{JobQueue, Outgoing};
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{CallCounter, ConnectionStore};
 use crate::providers::ProviderId;
-use crate::providers::client::ProviderCalls;
+use crate::providers::client::{ProviderCalls, PushReader};
 use crate::sync::JobStarter;
 use crate::sync::jobs::PushedData;
 use serde_json::Value;
@@ -155,7 +155,7 @@ fn pieces(items: Vec<Value>) -> Vec<Vec<Value>> {
 /// into queued work before the reply.
 #[derive(Clone)]
 pub struct Pushes {
-    calls: ProviderCalls,
+    calls: ProviderCalls<dyn PushReader>,
     connections: Arc<dyn ConnectionStore>,
     /// Remembers notices already seen.
     seen: Arc<dyn CallCounter>,
@@ -167,7 +167,7 @@ pub struct Pushes {
 
 impl Pushes {
     pub fn new(
-        calls: ProviderCalls,
+        calls: ProviderCalls<dyn PushReader>,
         connections: Arc<dyn ConnectionStore>,
         seen: Arc<dyn CallCounter>,
         starter: JobStarter,

@@ -11,7 +11,7 @@ use crate::kernel::scope::Scope;
 use crate::kernel::time::Clock;
 use crate::ports::ConnectionStore;
 use crate::providers::ProviderId;
-use crate::providers::client::{AppSubscription, ProviderCalls, ProviderError};
+use crate::providers::client::{AppSubscription, ProviderCalls, ProviderError, SubscriptionClient};
 use crate::providers::redirects::ConnectSettings;
 use crate::tenancy::api_key::Principal;
 use crate::tenancy::users::UserDirectory;
@@ -70,7 +70,7 @@ pub struct WebhookSubscriptions {
     directory: UserDirectory,
     connections: Arc<dyn ConnectionStore>,
     tokens: ConnectionTokens,
-    calls: ProviderCalls,
+    calls: ProviderCalls<dyn SubscriptionClient>,
     /// Where a new connection's subscription is queued for the worker.
     jobs: Arc<dyn JobQueue>,
     addresses: Arc<ConnectSettings>,
@@ -83,7 +83,7 @@ impl WebhookSubscriptions {
         directory: UserDirectory,
         connections: Arc<dyn ConnectionStore>,
         tokens: ConnectionTokens,
-        calls: ProviderCalls,
+        calls: ProviderCalls<dyn SubscriptionClient>,
         jobs: Arc<dyn JobQueue>,
         addresses: Arc<ConnectSettings>,
         clock: Arc<dyn Clock>,

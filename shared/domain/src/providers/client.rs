@@ -176,8 +176,13 @@ pub enum FetchError {
     Protocol(String),
 }
 
+// The provider client port comes in capabilities, so a function that only builds consent URLs
+// (or only reads pushes) links only that part of the adapter: a trait object's vtable keeps
+// every method of its trait.
+
+/// Builds consent URLs (no call to the provider).
 #[async_trait]
-pub trait ProviderClient: Send + Sync {
+pub trait Authorizer: Send + Sync {
     /// The provider's consent URL for `state`, with PKCE when the provider takes it.
     fn authorization(
         &self,
@@ -186,7 +191,11 @@ pub trait ProviderClient: Send + Sync {
         redirect_uri: &str,
         state: &str,
     ) -> Result<AuthorizationRequest, ProviderError>;
+}
 
+/// OAuth token calls: code exchange, refresh, the account behind a grant, revocation.
+#[async_trait]
+pub trait TokenClient: Send + Sync {
     async fn exchange_code(
         &self,
         provider: ProviderId,
@@ -211,6 +220,19 @@ pub trait ProviderClient: Send + Sync {
         member_id: &str,
     ) -> Result<ProviderAccount, ProviderError>;
 
+    /// Ends the app's access at the provider, where the provider has a way to.
+    async fn revoke(
+        &self,
+        provider: ProviderId,
+        settings: &ProviderSettings,
+        tokens: &TokenPair,
+        provider_user_id: &str,
+    ) -> Result<(), ProviderError>;
+}
+
+/// Reading a user's data: fetched for a window, or mapped from what the provider pushed.
+#[async_trait]
+pub trait DataClient: Send + Sync {
     /// The user's data for a window, normalised.
     async fn fetch_data(
         &self,
@@ -220,6 +242,18 @@ pub trait ProviderClient: Send + Sync {
         request: &FetchRequest,
     ) -> Result<HealthBatch, FetchError>;
 
+    /// Maps data a provider pushed (`{ "<summary type>": [ … ] }`) into the schema.
+    fn map_pushed(
+        &self,
+        provider: ProviderId,
+        body: &serde_json::Value,
+        request: &FetchRequest,
+    ) -> Result<HealthBatch, FetchError>;
+}
+
+/// Verifying and reading providers' webhook requests.
+#[async_trait]
+pub trait PushReader: Send + Sync {
     /// Verifies a webhook request (signature over the raw body, tokens, timestamps) and reads
     /// it: the reply the provider expects, and the notices to act on (none when refused or a
     /// handshake). Never fails: a refusal is a reply.
@@ -230,15 +264,11 @@ pub trait ProviderClient: Send + Sync {
         request: &crate::inbound::push::PushRequest,
         now: Timestamp,
     ) -> crate::inbound::push::PushOutcome;
+}
 
-    /// Maps data a provider pushed (`{ "<summary type>": [ … ] }`) into the schema.
-    fn map_pushed(
-        &self,
-        provider: ProviderId,
-        body: &serde_json::Value,
-        request: &FetchRequest,
-    ) -> Result<HealthBatch, FetchError>;
-
+/// Asking providers to push: per user and per app.
+#[async_trait]
+pub trait SubscriptionClient: Send + Sync {
     /// Asks the provider to notify `callback_url` of this user's new data, where it takes
     /// per-user subscriptions (Withings); answers what was subscribed (empty elsewhere).
     async fn subscribe_user(
@@ -267,29 +297,40 @@ pub trait ProviderClient: Send + Sync {
         callback_url: &str,
         now: Timestamp,
     ) -> Result<Vec<AppSubscription>, ProviderError>;
+}
 
-    /// Ends the app's access at the provider, where the provider has a way to.
-    async fn revoke(
-        &self,
-        provider: ProviderId,
-        settings: &ProviderSettings,
-        tokens: &TokenPair,
-        provider_user_id: &str,
-    ) -> Result<(), ProviderError>;
+/// Every capability: what the local host (which serves every route) hands its services.
+pub trait ProviderClient:
+    Authorizer + TokenClient + DataClient + PushReader + SubscriptionClient
+{
+}
+
+impl<T> ProviderClient for T where
+    T: Authorizer + TokenClient + DataClient + PushReader + SubscriptionClient
+{
 }
 
 /// The providers this deployment connects to and the client that calls them. Settings come
 /// resolved: the demo provider's relative URLs made absolute against the public URL.
-#[derive(Clone)]
-pub struct ProviderCalls {
-    client: std::sync::Arc<dyn ProviderClient>,
+pub struct ProviderCalls<C: ?Sized> {
+    client: std::sync::Arc<C>,
     registry: std::sync::Arc<crate::providers::ProviderRegistry>,
     public_url: Option<String>,
 }
 
-impl ProviderCalls {
+impl<C: ?Sized> Clone for ProviderCalls<C> {
+    fn clone(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            registry: self.registry.clone(),
+            public_url: self.public_url.clone(),
+        }
+    }
+}
+
+impl<C: ?Sized> ProviderCalls<C> {
     pub fn new(
-        client: std::sync::Arc<dyn ProviderClient>,
+        client: std::sync::Arc<C>,
         registry: std::sync::Arc<crate::providers::ProviderRegistry>,
         public_url: Option<String>,
     ) -> Self {
@@ -300,7 +341,7 @@ impl ProviderCalls {
         }
     }
 
-    pub fn client(&self) -> &dyn ProviderClient {
+    pub fn client(&self) -> &C {
         self.client.as_ref()
     }
 

@@ -13,7 +13,7 @@ use crate::kernel::queue::{JobQueue, MAX_DELAY, Outgoing};
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{CallCounter, ConnectionStore, HealthStore, JobStore, RecordOwner};
 use crate::providers::ProviderId;
-use crate::providers::client::{FetchError, FetchRequest, ProviderCalls};
+use crate::providers::client::{DataClient, FetchError, FetchRequest, ProviderCalls};
 use crate::providers::rate_budget::{CallBudget, Window, default_limits};
 use crate::sync::jobs::PushedData;
 use crate::sync::jobs::{JobError, JobMessage, JobStatus, SyncJob};
@@ -85,7 +85,7 @@ pub struct SyncRunner {
     health: Arc<dyn HealthStore>,
     /// Counts calls against each provider's rate limits.
     calls_made: Arc<dyn CallCounter>,
-    calls: ProviderCalls,
+    calls: ProviderCalls<dyn DataClient>,
     tokens: ConnectionTokens,
     announcer: Announcer,
     settings: SyncSettings,
@@ -100,7 +100,7 @@ impl SyncRunner {
         connections: Arc<dyn ConnectionStore>,
         health: Arc<dyn HealthStore>,
         calls_made: Arc<dyn CallCounter>,
-        calls: ProviderCalls,
+        calls: ProviderCalls<dyn DataClient>,
         tokens: ConnectionTokens,
         announcer: Announcer,
         settings: SyncSettings,
