@@ -78,8 +78,25 @@ pub struct AwsHost {
     grants: Mutex<BTreeSet<Grant>>,
     /// Built once and shared by every service of the function.
     store: OnceLock<Arc<DynamoStore>>,
+    registry: OnceLock<Arc<ProviderRegistry>>,
+    vault: OnceLock<Vault>,
+    jobs: OnceLock<Arc<SqsQueue>>,
+    deliveries: OnceLock<Arc<SqsQueue>>,
+    connect: OnceLock<Arc<ConnectSettings>>,
     #[cfg(feature = "http-client")]
     provider_client: OnceLock<Arc<vitasync_providers::HttpProviderClient>>,
+}
+
+/// The value in `cell`, built by `build` the first time it is asked for.
+fn once<T: Clone>(
+    cell: &OnceLock<T>,
+    build: impl FnOnce() -> Result<T, HostError>,
+) -> Result<T, HostError> {
+    if let Some(value) = cell.get() {
+        return Ok(value.clone());
+    }
+    let value = build()?;
+    Ok(cell.get_or_init(|| value).clone())
 }
 
 impl AwsHost {
@@ -108,6 +125,11 @@ impl AwsHost {
             lookup: Box::new(lookup),
             grants: Mutex::default(),
             store: OnceLock::new(),
+            registry: OnceLock::new(),
+            vault: OnceLock::new(),
+            jobs: OnceLock::new(),
+            deliveries: OnceLock::new(),
+            connect: OnceLock::new(),
             #[cfg(feature = "http-client")]
             provider_client: OnceLock::new(),
         })
@@ -135,15 +157,13 @@ impl AwsHost {
     }
 
     fn store(&self) -> Result<Arc<DynamoStore>, HostError> {
-        if let Some(store) = self.store.get() {
-            return Ok(store.clone());
-        }
-        let table = self.required(TABLE, "the DynamoDB table (template.yaml sets it)")?;
-        let store = Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&self.config),
-            table,
-        ));
-        Ok(self.store.get_or_init(|| store).clone())
+        once(&self.store, || {
+            let table = self.required(TABLE, "the DynamoDB table (template.yaml sets it)")?;
+            Ok(Arc::new(DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(&self.config),
+                table,
+            )))
+        })
     }
 
     /// Who a caller is: an API key looked up by its hash.
@@ -235,7 +255,7 @@ impl AwsHost {
         self.needs([iam::on(iam::SEND, Resource::DeliveriesQueue)]);
         Ok(Announcer::new(
             self.store()?,
-            Arc::new(self.deliveries_queue()?),
+            self.deliveries_queue()?,
             Arc::new(SystemClock),
         ))
     }
@@ -280,7 +300,7 @@ impl AwsHost {
             self.store()?,
             Arc::new(sender),
             self.vault()?,
-            Arc::new(self.deliveries_queue()?),
+            self.deliveries_queue()?,
             Arc::new(SqsQueue::new(
                 aws_sdk_sqs::Client::new(&self.config),
                 dead_letters,
@@ -302,10 +322,9 @@ impl AwsHost {
     /// Where browsers and providers reach this deployment (`VITASYNC_PUBLIC_URL`,
     /// `VITASYNC_WEBHOOK_URL`) and where browsers may be sent back to.
     pub fn connect_settings(&self) -> Result<Arc<ConnectSettings>, HostError> {
-        Ok(Arc::new(crate::connect_settings(
-            &self.lookup,
-            (self.lookup)(PUBLIC_URL),
-        )?))
+        once(&self.connect, || {
+            crate::connect_settings(&self.lookup, (self.lookup)(PUBLIC_URL)).map(Arc::new)
+        })
     }
 
     /// The enabled providers and the part of the HTTP client a service calls (a function links
@@ -315,19 +334,14 @@ impl AwsHost {
         &self,
         capability: impl FnOnce(Arc<vitasync_providers::HttpProviderClient>) -> Arc<C>,
     ) -> Result<ProviderCalls<C>, HostError> {
-        let client = match self.provider_client.get() {
-            Some(client) => client.clone(),
-            None => {
-                let client = Arc::new(
-                    vitasync_providers::HttpProviderClient::new()
-                        .map_err(|err| HostError::Config(err.to_string()))?,
-                );
-                self.provider_client.get_or_init(|| client).clone()
-            }
-        };
+        let client = once(&self.provider_client, || {
+            vitasync_providers::HttpProviderClient::new()
+                .map(Arc::new)
+                .map_err(|err| HostError::Config(err.to_string()))
+        })?;
         Ok(ProviderCalls::new(
             capability(client),
-            Arc::new(self.providers()),
+            self.provider_registry()?,
             (self.lookup)(PUBLIC_URL),
         ))
     }
@@ -338,7 +352,7 @@ impl AwsHost {
         Ok(ConnectLinks::new(
             self.user_directory()?,
             self.store()?,
-            Arc::new(self.providers()),
+            self.provider_registry()?,
             self.connect_settings()?,
             Arc::new(SystemClock),
         ))
@@ -385,7 +399,7 @@ impl AwsHost {
             self.store()?,
             self.connection_tokens()?,
             self.provider_calls(|client| client as Arc<dyn SubscriptionClient>)?,
-            Arc::new(self.jobs_queue()?),
+            self.jobs_queue()?,
             self.connect_settings()?,
             Arc::new(SystemClock),
         ))
@@ -442,7 +456,7 @@ impl AwsHost {
             store.clone(),
             store,
             self.job_starter()?,
-            Arc::new(self.jobs_queue()?),
+            self.jobs_queue()?,
             Arc::new(SystemClock),
         ))
     }
@@ -469,7 +483,7 @@ impl AwsHost {
         let store = self.store()?;
         let runner = SyncRunner::new(
             store.clone(),
-            Arc::new(self.jobs_queue()?),
+            self.jobs_queue()?,
             store.clone(),
             store.clone(),
             store,
@@ -489,7 +503,7 @@ impl AwsHost {
         self.needs([iam::on(iam::SEND, Resource::JobsQueue)]);
         Ok(JobStarter::new(
             self.store()?,
-            Arc::new(self.jobs_queue()?),
+            self.jobs_queue()?,
             Arc::new(SystemClock),
         ))
     }
@@ -510,7 +524,7 @@ impl AwsHost {
         self.needs([iam::on(iam::QUERY, Resource::Index(SYNC_DUE_INDEX))]);
         Ok(SyncScheduler::new(
             self.store()?,
-            Arc::new(self.providers()),
+            self.provider_registry()?,
             crate::sync_settings(&self.lookup)?.poll_interval,
             self.job_starter()?,
             Arc::new(SystemClock),
@@ -525,42 +539,48 @@ impl AwsHost {
 
     /// The providers this deployment connects to, shared.
     pub fn provider_registry(&self) -> Result<Arc<ProviderRegistry>, HostError> {
-        Ok(Arc::new(self.providers()))
+        once(&self.registry, || Ok(Arc::new(self.providers())))
     }
 
     /// Envelope encryption with data keys from KMS (what a service may seal or open is
     /// declared by the service).
     fn vault(&self) -> Result<Vault, HostError> {
-        let key = self.required(
-            KMS_KEY_ID,
-            "the KMS key for secrets (template.yaml sets it)",
-        )?;
-        Ok(Vault::new(Arc::new(KmsKeyManager::new(
-            aws_sdk_kms::Client::new(&self.config),
-            key,
-        ))))
+        once(&self.vault, || {
+            let key = self.required(
+                KMS_KEY_ID,
+                "the KMS key for secrets (template.yaml sets it)",
+            )?;
+            Ok(Vault::new(Arc::new(KmsKeyManager::new(
+                aws_sdk_kms::Client::new(&self.config),
+                key,
+            ))))
+        })
     }
 
     /// The job queue on SQS.
-    fn jobs_queue(&self) -> Result<SqsQueue, HostError> {
-        let url = self.required(JOBS_QUEUE_URL, "the SQS job queue (template.yaml sets it)")?;
-        Ok(SqsQueue::new(
-            aws_sdk_sqs::Client::new(&self.config),
-            url,
-            (self.lookup)(JOBS_DEAD_LETTER_URL),
-        ))
+    fn jobs_queue(&self) -> Result<Arc<SqsQueue>, HostError> {
+        once(&self.jobs, || {
+            let url = self.required(JOBS_QUEUE_URL, "the SQS job queue (template.yaml sets it)")?;
+            Ok(Arc::new(SqsQueue::new(
+                aws_sdk_sqs::Client::new(&self.config),
+                url,
+                (self.lookup)(JOBS_DEAD_LETTER_URL),
+            )))
+        })
     }
 
     /// The webhook delivery queue on SQS.
-    fn deliveries_queue(&self) -> Result<SqsQueue, HostError> {
-        let url = self.required(
-            DELIVERIES_QUEUE_URL,
-            "the SQS webhook delivery queue (template.yaml sets it)",
-        )?;
-        Ok(SqsQueue::new(
-            aws_sdk_sqs::Client::new(&self.config),
-            url,
-            (self.lookup)(DELIVERIES_DEAD_LETTER_URL),
-        ))
+    fn deliveries_queue(&self) -> Result<Arc<SqsQueue>, HostError> {
+        once(&self.deliveries, || {
+            let url = self.required(
+                DELIVERIES_QUEUE_URL,
+                "the SQS webhook delivery queue (template.yaml sets it)",
+            )?;
+            Ok(Arc::new(SqsQueue::new(
+                aws_sdk_sqs::Client::new(&self.config),
+                url,
+                (self.lookup)(DELIVERIES_DEAD_LETTER_URL),
+            )))
+        })
     }
 }
