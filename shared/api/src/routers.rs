@@ -133,8 +133,8 @@ pub mod lambda_routes {
     use vitasync_domain::mobile::sessions::UserSessions;
     use vitasync_domain::providers::ProviderRegistry;
     use vitasync_domain::sync::SyncJobs;
-    use vitasync_domain::tenancy::users::{UserDirectory, Users};
     use vitasync_domain::tenancy::{Authenticator, Tenancy};
+    use vitasync_domain::users::{UserDirectory, Users};
 
     pub fn users<S>() -> OpenApiRouter<S>
     where

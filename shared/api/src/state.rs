@@ -14,8 +14,8 @@ use vitasync_domain::mobile::sessions::UserSessions;
 use vitasync_domain::providers::ProviderRegistry;
 use vitasync_domain::services::Services;
 use vitasync_domain::sync::SyncJobs;
-use vitasync_domain::tenancy::users::{UserDirectory, Users};
 use vitasync_domain::tenancy::{Authenticator, Tenancy};
+use vitasync_domain::users::{UserDirectory, Users};
 
 /// What any router state must be.
 pub trait ApiState: Clone + Send + Sync + 'static {}

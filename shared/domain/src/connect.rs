@@ -21,7 +21,7 @@ use crate::providers::{ProviderId, ProviderRegistry, ProviderSettings};
 use crate::sync::JobStarter;
 use crate::tenancy::api_key::Principal;
 use crate::tenancy::user::User;
-use crate::tenancy::users::UserDirectory;
+use crate::users::UserDirectory;
 use std::sync::Arc;
 
 /// How long a connect link may wait before its first use.

@@ -23,8 +23,8 @@ use crate::providers::client::{
 };
 use crate::providers::redirects::ConnectSettings;
 use crate::sync::{JobStarter, SyncJobs, SyncRunner, SyncScheduler, SyncSettings};
-use crate::tenancy::users::{UserDirectory, Users};
 use crate::tenancy::{Authenticator, Tenancy};
+use crate::users::{UserDirectory, Users};
 use crate::worker::JobWorker;
 use std::sync::Arc;
 
@@ -217,7 +217,7 @@ impl Services {
                 clock.clone(),
             ),
             health_reads: HealthReads::new(
-                directory.clone(),
+                directory.lookup(),
                 ports.connections.clone(),
                 ports.health.clone(),
                 clock.clone(),

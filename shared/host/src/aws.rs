@@ -38,8 +38,9 @@ use vitasync_domain::providers::redirects::ConnectSettings;
 #[cfg(feature = "http-client")]
 use vitasync_domain::sync::SyncRunner;
 use vitasync_domain::sync::{JobStarter, SyncJobs, SyncScheduler};
-use vitasync_domain::tenancy::users::{UserDirectory, Users};
+use vitasync_domain::tenancy::user::UserLookup;
 use vitasync_domain::tenancy::{Authenticator, Tenancy};
+use vitasync_domain::users::{UserDirectory, Users};
 #[cfg(feature = "http-client")]
 use vitasync_domain::worker::JobWorker;
 
@@ -208,7 +209,7 @@ impl AwsHost {
         self.needs(iam::table(&[iam::QUERY, iam::BATCH_GET, iam::BATCH_WRITE]));
         let store = self.store()?;
         Ok(HealthReads::new(
-            self.user_directory()?,
+            UserLookup::new(store.clone()),
             store.clone(),
             store,
             Arc::new(SystemClock),

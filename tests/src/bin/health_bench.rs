@@ -21,7 +21,7 @@ use vitasync_domain::ports::{Ports, RecordOwner};
 use vitasync_domain::providers::ProviderId;
 use vitasync_domain::tenancy::api_key::Principal;
 use vitasync_domain::tenancy::user::UserDraft;
-use vitasync_domain::tenancy::users::UserDirectory;
+use vitasync_domain::tenancy::user::UserLookup;
 use vitasync_domain::tenancy::{Authenticator, Tenancy};
 use vitasync_embedded::EmbeddedStore;
 
@@ -65,7 +65,7 @@ fn backfill() -> HealthBatch {
 /// What the query function reads health data with, over `ports`.
 fn health_reads(ports: &Ports) -> HealthReads {
     HealthReads::new(
-        UserDirectory::new(ports.users.clone(), ports.connections.clone()),
+        UserLookup::new(ports.users.clone()),
         ports.connections.clone(),
         ports.health.clone(),
         ports.clock.clone(),

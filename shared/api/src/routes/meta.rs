@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse};
 use std::sync::OnceLock;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vitasync_domain::tenancy::users::UserDirectory;
+use vitasync_domain::users::UserDirectory;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where

@@ -20,7 +20,7 @@ use vitasync_domain::mobile::ingest::PhoneIngest;
 use vitasync_domain::mobile::ingest::SamplePush;
 use vitasync_domain::mobile::sessions::UserSessions;
 use vitasync_domain::tenancy::Authenticator;
-use vitasync_domain::tenancy::users::UserDirectory;
+use vitasync_domain::users::UserDirectory;
 
 /// A push of samples may be this large.
 const MAX_SAMPLES_BYTES: usize = 5 * 1024 * 1024;

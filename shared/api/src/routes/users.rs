@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::tenancy::Authenticator;
 use vitasync_domain::tenancy::user::UserPatch;
-use vitasync_domain::tenancy::users::{UserDirectory, Users};
+use vitasync_domain::users::{UserDirectory, Users};
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where

@@ -5,15 +5,13 @@
 use crate::announce::webhooks::{
     Delivery, DeliveryId, DeliveryMessage, DeliveryStatus, EventId, EventType, WebhookEndpoint,
 };
-use crate::connections::Connection;
-use crate::health::records::Counts;
 use crate::kernel::error::{DomainError, StoreError};
-use crate::kernel::ids::WorkspaceId;
+use crate::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use crate::kernel::provider::ProviderId;
 use crate::kernel::queue::{JobQueue, MAX_DELAY, Outgoing};
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::WebhookStore;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,11 +22,22 @@ pub struct NewEvent {
     pub payload: String,
 }
 
+/// The connection an event is about, as far as receivers are told.
+#[derive(Debug, Clone)]
+pub struct AboutConnection {
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+    pub connection_id: ConnectionId,
+    pub provider: ProviderId,
+    pub status_reason: Option<String>,
+}
+
 /// The `data` of events about one connection.
-pub fn connection_data(connection: &Connection) -> Value {
+pub fn connection_data(connection: impl Into<AboutConnection>) -> Value {
+    let connection = connection.into();
     json!({
         "userId": connection.user_id,
-        "connectionId": connection.id,
+        "connectionId": connection.connection_id,
         "provider": connection.provider.as_str(),
     })
 }
@@ -69,10 +78,10 @@ impl Announcer {
     }
 
     /// `connection.disconnected`, with the reason recorded on the connection.
-    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
-    pub async fn disconnected(&self, connection: &Connection) {
+    pub async fn disconnected(&self, connection: impl Into<AboutConnection>) {
+        let connection = connection.into();
         let data = with_fields(
-            connection_data(connection),
+            connection_data(connection.clone()),
             json!({ "reason": connection.status_reason }),
         );
         self.emit(
@@ -85,60 +94,40 @@ impl Announcer {
 
     /// `connection.created` for a new connection, `connection.reauthenticated` for one
     /// connected again.
-    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
-    pub async fn connected(&self, connection: &Connection, created: bool) {
+    pub async fn connected(&self, connection: impl Into<AboutConnection>, created: bool) {
+        let connection = connection.into();
         let event = if created {
             EventType::ConnectionCreated
         } else {
             EventType::ConnectionReauthenticated
         };
-        self.emit(&connection.workspace_id, event, connection_data(connection))
-            .await;
-    }
-
-    /// `data.updated` for what storing `batch` wrote (nothing when it wrote nothing), over the
-    /// batch's time span.
-    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
-    pub async fn data_written(
-        &self,
-        connection: &Connection,
-        counts: &BTreeMap<String, Counts>,
-        batch: &crate::health::HealthBatch,
-    ) {
-        let updated: Vec<&String> = counts
-            .iter()
-            .filter(|(_, tally)| tally.written > 0)
-            .map(|(name, _)| name)
-            .collect();
-        if updated.is_empty() {
-            return;
-        }
-        let span = batch.time_span();
-        self.data_updated(
-            connection,
-            &updated,
-            span.and_then(|(from, _)| Timestamp::from_millis(from)),
-            span.and_then(|(_, to)| Timestamp::from_millis(to)),
+        self.emit(
+            &connection.workspace_id.clone(),
+            event,
+            connection_data(connection),
         )
         .await;
     }
 
     /// `data.updated`: which data types of which connection changed, over which time range;
-    /// enough to query them.
-    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
+    /// enough to query them. Nothing when nothing changed.
     pub async fn data_updated(
         &self,
-        connection: &Connection,
+        connection: impl Into<AboutConnection>,
         data_types: &[&String],
         from: Option<Timestamp>,
         to: Option<Timestamp>,
     ) {
+        if data_types.is_empty() {
+            return;
+        }
+        let connection = connection.into();
+        let workspace_id = connection.workspace_id.clone();
         let data = with_fields(
             connection_data(connection),
             json!({ "dataTypes": data_types, "from": from, "to": to }),
         );
-        self.emit(&connection.workspace_id, EventType::DataUpdated, data)
-            .await;
+        self.emit(&workspace_id, EventType::DataUpdated, data).await;
     }
 
     pub(crate) fn new_event(
@@ -162,7 +151,7 @@ impl Announcer {
 
     /// Announces an event to every endpoint of `workspace` that listens for it. Faults are
     /// logged, never returned: the work behind the event has happened either way.
-    #[tracing::instrument(skip_all, fields(event_type = event_type.as_str()))]
+    #[tracing::instrument(skip_all, fields(workspace_id = %workspace, event_type = event_type.as_str()))]
     pub async fn emit(&self, workspace: &WorkspaceId, event_type: EventType, data: Value) {
         if let Err(err) = self.try_emit(workspace, event_type, data).await {
             tracing::error!(event_type = event_type.as_str(), error = %err, "an event could not be announced");

@@ -2,6 +2,7 @@
 
 pub mod tokens;
 
+use crate::announce::events::AboutConnection;
 use crate::kernel::ids::{ConnectionId, UserId, WorkspaceId};
 use crate::kernel::secrets::SealedSecret;
 use crate::kernel::time::Timestamp;
@@ -81,5 +82,17 @@ impl Connection {
         self.updated_at = fresh.updated_at;
         self.token_expires_at = fresh.token_expires_at;
         self
+    }
+}
+
+impl From<&Connection> for AboutConnection {
+    fn from(connection: &Connection) -> Self {
+        Self {
+            workspace_id: connection.workspace_id.clone(),
+            user_id: connection.user_id.clone(),
+            connection_id: connection.id.clone(),
+            provider: connection.provider,
+            status_reason: connection.status_reason.clone(),
+        }
     }
 }

@@ -9,7 +9,8 @@ pub mod records;
 pub mod sports;
 pub mod timeseries;
 
-use crate::providers::ProviderId;
+use crate::kernel::provider::ProviderId;
+use crate::kernel::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -399,6 +400,15 @@ pub fn local_day_bounds(date: &str, offset: i32) -> Option<(i64, i64)> {
 }
 
 impl HealthBatch {
+    /// `time_span` as instants, for `data.updated`'s `from` and `to`.
+    pub fn time_window(&self) -> (Option<Timestamp>, Option<Timestamp>) {
+        let span = self.time_span();
+        (
+            span.and_then(|(from, _)| Timestamp::from_millis(from)),
+            span.and_then(|(_, to)| Timestamp::from_millis(to)),
+        )
+    }
+
     /// The earliest and latest instant the batch has data for (UTC ms); a daily summary spans
     /// its local day.
     pub fn time_span(&self) -> Option<(i64, i64)> {

@@ -10,12 +10,12 @@ use crate::health::{DailySummary, Measurement, Metric, Session, SessionKind, loc
 use crate::kernel::error::{DomainError, StoreError};
 use crate::kernel::ids::ConnectionId;
 use crate::kernel::page::Page;
+use crate::kernel::provider::ProviderId;
 use crate::kernel::scope::Scope;
 use crate::kernel::time::{Clock, Timestamp, local_date};
 use crate::ports::{ConnectionStore, HealthStore, RecordOwner};
-use crate::providers::ProviderId;
 use crate::tenancy::api_key::Principal;
-use crate::tenancy::users::UserDirectory;
+use crate::tenancy::user::UserLookup;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -351,7 +351,7 @@ fn session_public_id(connection: &ConnectionId, session: &Session) -> String {
 /// the tenancy alone.
 #[derive(Clone)]
 pub struct HealthReads {
-    directory: UserDirectory,
+    users: UserLookup,
     connections: Arc<dyn ConnectionStore>,
     health: Arc<dyn HealthStore>,
     clock: Arc<dyn Clock>,
@@ -359,13 +359,13 @@ pub struct HealthReads {
 
 impl HealthReads {
     pub fn new(
-        directory: UserDirectory,
+        users: UserLookup,
         connections: Arc<dyn ConnectionStore>,
         health: Arc<dyn HealthStore>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            directory,
+            users,
             connections,
             health,
             clock,
@@ -384,7 +384,7 @@ impl HealthReads {
         user_id: &str,
         provider: Option<ProviderId>,
     ) -> Result<Vec<Source>, DomainError> {
-        let user = self.directory.get_user(caller, user_id).await?;
+        let user = self.users.get_user(caller, user_id).await?;
         let connections = self
             .connections
             .list_connections(&caller.workspace_id, &user.id)

@@ -251,6 +251,15 @@ fn is_zero(count: &u64) -> bool {
     *count == 0
 }
 
+/// The data types `counts` says were written: what `data.updated` names.
+pub fn written_types(counts: &BTreeMap<String, Counts>) -> Vec<&String> {
+    counts
+        .iter()
+        .filter(|(_, tally)| tally.written > 0)
+        .map(|(name, _)| name)
+        .collect()
+}
+
 /// What a job did with one metric's records.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

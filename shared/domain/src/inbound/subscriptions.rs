@@ -14,7 +14,7 @@ use crate::providers::ProviderId;
 use crate::providers::client::{AppSubscription, ProviderCalls, ProviderError, SubscriptionClient};
 use crate::providers::redirects::ConnectSettings;
 use crate::tenancy::api_key::Principal;
-use crate::tenancy::users::UserDirectory;
+use crate::users::UserDirectory;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

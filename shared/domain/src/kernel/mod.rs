@@ -3,6 +3,7 @@
 pub mod error;
 pub mod ids;
 pub mod page;
+pub mod provider;
 pub mod queue;
 pub mod scope;
 pub mod secrets;

@@ -7,7 +7,7 @@
 use crate::announce::events::Announcer;
 use crate::connections::{Connection, ConnectionStatus, StoredTokens};
 use crate::health::records::Counts;
-use crate::health::records::store_batch;
+use crate::health::records::{store_batch, written_types};
 use crate::health::{
     DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
     StageSpan, StageTotals,
@@ -21,7 +21,7 @@ use crate::ports::RecordOwner;
 use crate::ports::{ConnectionStore, HealthStore};
 use crate::providers::ProviderId;
 use crate::tenancy::api_key::Principal;
-use crate::tenancy::users::UserDirectory;
+use crate::users::UserDirectory;
 use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::Value;
@@ -379,8 +379,9 @@ impl PhoneIngest {
         for (name, tally) in store_batch(self.health.as_ref(), &owner, &totals).await? {
             counts.entry(name).or_default().add(tally);
         }
+        let (from, to) = batch.time_window();
         self.announcer
-            .data_written(&connection, &counts, &batch)
+            .data_updated(&connection, &written_types(&counts), from, to)
             .await;
         Ok(PushReport {
             connection_id: Some(connection.id),

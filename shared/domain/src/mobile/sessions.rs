@@ -11,7 +11,7 @@ use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{SessionStore, StateStore};
 use crate::providers::oauth_state::{OAuthState, StateKind, new_token, state_key};
 use crate::tenancy::api_key::Principal;
-use crate::tenancy::users::UserDirectory;
+use crate::users::UserDirectory;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;

@@ -261,9 +261,9 @@ pub trait PushReader: Send + Sync {
         &self,
         provider: ProviderId,
         settings: &ProviderSettings,
-        request: &crate::inbound::push::PushRequest,
+        request: &crate::providers::push::PushRequest,
         now: Timestamp,
-    ) -> crate::inbound::push::PushOutcome;
+    ) -> crate::providers::push::PushOutcome;
 }
 
 /// Asking providers to push: per user and per app.

@@ -7,34 +7,14 @@ pub mod client;
 pub mod demo;
 pub mod demo_data;
 pub mod oauth_state;
+pub mod push;
 pub mod rate_budget;
 pub mod redirects;
 
-use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::fmt;
+pub use crate::kernel::provider::ProviderId;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderId {
-    Withings,
-    Whoop,
-    Strava,
-    Oura,
-    Garmin,
-    Polar,
-    Fitbit,
-    Demo,
-    /// Pushed from the user's iPhone by the developer's app (no server API).
-    #[serde(rename = "apple_health")]
-    AppleHealth,
-    /// Pushed from the user's Android phone by the developer's app.
-    #[serde(rename = "health_connect")]
-    HealthConnect,
-    #[serde(rename = "samsung_health")]
-    SamsungHealth,
-}
+use secrecy::SecretString;
+use std::collections::BTreeMap;
 
 /// How a provider wants the app's credentials at its token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,59 +67,6 @@ const NO_OAUTH: OAuthSpec = OAuthSpec {
 };
 
 impl ProviderId {
-    pub const ALL: [ProviderId; 8] = [
-        ProviderId::Withings,
-        ProviderId::Whoop,
-        ProviderId::Strava,
-        ProviderId::Oura,
-        ProviderId::Garmin,
-        ProviderId::Polar,
-        ProviderId::Fitbit,
-        ProviderId::Demo,
-    ];
-
-    /// On-device stores whose data the developer's app pushes (`POST /v1/me/samples`).
-    pub const MOBILE: [ProviderId; 3] = [
-        ProviderId::AppleHealth,
-        ProviderId::HealthConnect,
-        ProviderId::SamsungHealth,
-    ];
-
-    /// Whether the data comes from the user's phone rather than a provider's server.
-    pub fn is_mobile(self) -> bool {
-        Self::MOBILE.contains(&self)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderId::Withings => "withings",
-            ProviderId::Whoop => "whoop",
-            ProviderId::Strava => "strava",
-            ProviderId::Oura => "oura",
-            ProviderId::Garmin => "garmin",
-            ProviderId::Polar => "polar",
-            ProviderId::Fitbit => "fitbit",
-            ProviderId::Demo => "demo",
-            ProviderId::AppleHealth => "apple_health",
-            ProviderId::HealthConnect => "health_connect",
-            ProviderId::SamsungHealth => "samsung_health",
-        }
-    }
-
-    /// A cloud provider (or the demo) by name; the mobile sources are `parse_mobile`'s.
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|id| id.as_str() == raw)
-    }
-
-    pub fn parse_mobile(raw: &str) -> Option<Self> {
-        Self::MOBILE.into_iter().find(|id| id.as_str() == raw)
-    }
-
-    /// The prefix of this provider's environment variables, e.g. `WITHINGS`.
-    pub fn env_prefix(self) -> String {
-        self.as_str().to_uppercase()
-    }
-
     pub fn info(self) -> ProviderInfo {
         let (name, data_types, oauth) = match self {
             ProviderId::Withings => (
@@ -337,12 +264,6 @@ impl ProviderId {
             data_types,
             oauth,
         }
-    }
-}
-
-impl fmt::Display for ProviderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

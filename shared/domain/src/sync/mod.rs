@@ -7,7 +7,7 @@ use crate::announce::events::{Announcer, connection_data, with_fields};
 use crate::announce::webhooks::EventType;
 use crate::connections::tokens::{AccessError, ConnectionTokens};
 use crate::connections::{Connection, ConnectionStatus};
-use crate::health::records::store_batch;
+use crate::health::records::{store_batch, written_types};
 use crate::kernel::error::DomainError;
 use crate::kernel::queue::{JobQueue, MAX_DELAY, Outgoing};
 use crate::kernel::time::{Clock, Timestamp};
@@ -429,17 +429,14 @@ impl SyncRunner {
                 self.announcer
                     .emit(&job.workspace_id, EventType::SyncCompleted, data)
                     .await;
-                let updated: Vec<&String> = job
-                    .counts
-                    .iter()
-                    .filter(|(_, counts)| counts.written > 0)
-                    .map(|(name, _)| name)
-                    .collect();
-                if !updated.is_empty() {
-                    self.announcer
-                        .data_updated(&connection, &updated, job.window_from, job.window_to)
-                        .await;
-                }
+                self.announcer
+                    .data_updated(
+                        &connection,
+                        &written_types(&job.counts),
+                        job.window_from,
+                        job.window_to,
+                    )
+                    .await;
             }
             JobStatus::Failed => {
                 let data = with_fields(base, json!({ "error": job.error }));
@@ -491,8 +488,9 @@ impl SyncRunner {
                 })?;
             let counts =
                 store_batch(self.health.as_ref(), &RecordOwner::of(&connection), &batch).await?;
+            let (from, to) = batch.time_window();
             self.announcer
-                .data_written(&connection, &counts, &batch)
+                .data_updated(&connection, &written_types(&counts), from, to)
                 .await;
         }
         Ok(())

@@ -13,7 +13,7 @@ use crate::ports::{ConnectionStore, JobStore};
 use crate::providers::{ProviderId, ProviderRegistry};
 use crate::sync::jobs::{JobId, JobMessage, JobStatus, SyncJob};
 use crate::tenancy::api_key::Principal;
-use crate::tenancy::users::UserDirectory;
+use crate::users::UserDirectory;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;

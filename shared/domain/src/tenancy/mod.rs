@@ -16,7 +16,6 @@ use std::sync::Arc;
 
 pub mod api_key;
 pub mod user;
-pub mod users;
 pub mod workspace;
 
 const MAX_KEY_NAME_CHARS: usize = 100;

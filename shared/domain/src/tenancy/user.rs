@@ -2,10 +2,14 @@
 
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{UserId, WorkspaceId};
+use crate::kernel::scope::Scope;
 use crate::kernel::time::Timestamp;
+use crate::ports::UserStore;
+use crate::tenancy::api_key::Principal;
 use crate::tenancy::workspace::validate_name;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 const MAX_EXTERNAL_ID_CHARS: usize = 255;
 const MAX_EMAIL_CHARS: usize = 254;
@@ -241,5 +245,30 @@ mod tests {
         assert_eq!(user.display_name.as_deref(), Some("Ada"));
         assert_eq!(user.updated_at, t1);
         assert_eq!(user.created_at, t0);
+    }
+}
+
+/// Finds the user a caller names, if the caller may see them: what every route that names a
+/// user starts with.
+#[derive(Clone)]
+pub struct UserLookup {
+    users: Arc<dyn UserStore>,
+}
+
+impl UserLookup {
+    pub fn new(users: Arc<dyn UserStore>) -> Self {
+        Self { users }
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
+    pub async fn get_user(&self, caller: &Principal, id: &str) -> Result<User, DomainError> {
+        caller.require(Scope::Read)?;
+        let id = UserId::parse(id)
+            .filter(|id| caller.user.as_ref().is_none_or(|bound| bound == id))
+            .ok_or(DomainError::NotFound("user"))?;
+        self.users
+            .get_user(&caller.workspace_id, &id)
+            .await?
+            .ok_or(DomainError::NotFound("user"))
     }
 }

@@ -11,7 +11,7 @@ use crate::kernel::scope::Scope;
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{ConnectionStore, UserStore};
 use crate::tenancy::api_key::Principal;
-use crate::tenancy::user::{User, UserDraft, UserPatch};
+use crate::tenancy::user::{User, UserDraft, UserLookup, UserPatch};
 use std::sync::Arc;
 
 /// Reading users and their connections: what every route that names a user needs.
@@ -26,16 +26,14 @@ impl UserDirectory {
         Self { users, connections }
     }
 
-    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
+    /// The user `id`, if `caller` may see them.
     pub async fn get_user(&self, caller: &Principal, id: &str) -> Result<User, DomainError> {
-        caller.require(Scope::Read)?;
-        let id = UserId::parse(id)
-            .filter(|id| caller.user.as_ref().is_none_or(|bound| bound == id))
-            .ok_or(DomainError::NotFound("user"))?;
-        self.users
-            .get_user(&caller.workspace_id, &id)
-            .await?
-            .ok_or(DomainError::NotFound("user"))
+        self.lookup().get_user(caller, id).await
+    }
+
+    /// The same lookup, for a service that needs no more of the directory.
+    pub fn lookup(&self) -> UserLookup {
+        UserLookup::new(self.users.clone())
     }
 
     /// Lists users, or finds the one with `external_id` (a page of zero or one).
