@@ -15,9 +15,11 @@ use vitasync_domain::announce::delivery::Deliveries;
 use vitasync_domain::announce::destinations::DestinationPolicy;
 use vitasync_domain::announce::endpoints::WebhookEndpoints;
 use vitasync_domain::announce::events::Announcer;
+#[cfg(feature = "consent")]
+use vitasync_domain::connect::Connect;
 use vitasync_domain::connect::ConnectLinks;
 #[cfg(feature = "http-client")]
-use vitasync_domain::connect::{Callback, Connect, Disconnector};
+use vitasync_domain::connect::{Callback, Disconnector};
 #[cfg(feature = "http-client")]
 use vitasync_domain::connections::tokens::ConnectionTokens;
 use vitasync_domain::health::query::HealthReads;
@@ -30,10 +32,10 @@ use vitasync_domain::kernel::time::SystemClock;
 use vitasync_domain::mobile::ingest::PhoneIngest;
 use vitasync_domain::mobile::sessions::UserSessions;
 use vitasync_domain::providers::ProviderRegistry;
+#[cfg(feature = "consent")]
+use vitasync_domain::providers::client::{Authorizer, ProviderCalls};
 #[cfg(feature = "http-client")]
-use vitasync_domain::providers::client::{
-    Authorizer, DataClient, ProviderCalls, PushReader, SubscriptionClient, TokenClient,
-};
+use vitasync_domain::providers::client::{DataClient, PushReader, SubscriptionClient, TokenClient};
 use vitasync_domain::providers::redirects::ConnectSettings;
 #[cfg(feature = "http-client")]
 use vitasync_domain::sync::SyncRunner;
@@ -361,12 +363,17 @@ impl AwsHost {
 
     /// The widget and the redirect to a provider's consent screen: a link's state read or
     /// used up, the authorization's stored.
-    #[cfg(feature = "http-client")]
+    #[cfg(feature = "consent")]
     pub fn connect(&self) -> Result<Connect, HostError> {
         self.needs(iam::table(&[iam::GET, iam::PUT, iam::DELETE]));
+        let authorizer: Arc<dyn Authorizer> = Arc::new(vitasync_providers::OAuthAuthorizer);
         Ok(Connect::new(
             self.store()?,
-            self.provider_calls(|client| client as Arc<dyn Authorizer>)?,
+            ProviderCalls::new(
+                authorizer,
+                self.provider_registry()?,
+                (self.lookup)(PUBLIC_URL),
+            ),
             self.connect_settings()?,
             Arc::new(SystemClock),
         ))
