@@ -274,7 +274,7 @@ impl CapturedLogs {
         let logs = Self::default();
         let sink = logs.clone();
         tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_max_level(tracing::Level::DEBUG)
             .json()
             .with_writer(move || sink.clone())
             .try_init()

@@ -163,22 +163,58 @@ pub enum LogFormat {
     Text,
 }
 
-/// Logging to stderr, filtered by `RUST_LOG` (default `info`). Safe to call more than once.
+/// Logging to stderr, filtered by `RUST_LOG` (default `info`): a level, or targets with levels
+/// such as `info,vitasync_aws=debug`. Safe to call more than once.
 pub fn init_tracing(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{Layer, fmt, registry};
+    let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
+    let lines = fmt::layer().with_writer(std::io::stderr);
     let _ = match format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
+        LogFormat::Json => registry()
+            .with(
+                lines
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false)
+                    .with_filter(filter),
+            )
             .try_init(),
-        LogFormat::Text => builder
-            .with_target(false)
-            .with_ansi(std::io::stderr().is_terminal())
+        LogFormat::Text => registry()
+            .with(
+                lines
+                    .with_target(false)
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_filter(filter),
+            )
             .try_init(),
     };
+}
+
+/// `RUST_LOG` read as targets and levels; `info` when unset or unreadable.
+fn log_filter(raw: Option<&str>) -> tracing_subscriber::filter::Targets {
+    let default = || {
+        tracing_subscriber::filter::Targets::new()
+            .with_default(tracing::level_filters::LevelFilter::INFO)
+    };
+    raw.and_then(|raw| raw.parse().ok()).unwrap_or_else(default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+    use tracing::Level;
+
+    #[test]
+    fn rust_log_gives_a_default_level_and_levels_per_target() {
+        let unset = log_filter(None);
+        assert!(unset.would_enable("vitasync_aws", &Level::INFO));
+        assert!(!unset.would_enable("vitasync_aws", &Level::DEBUG));
+        let targeted = log_filter(Some("warn,vitasync_aws=debug"));
+        assert!(targeted.would_enable("vitasync_aws::dynamo", &Level::DEBUG));
+        assert!(!targeted.would_enable("hyper", &Level::INFO));
+        let unreadable = log_filter(Some("vitasync=loud"));
+        assert!(unreadable.would_enable("anything", &Level::INFO));
+    }
 }
