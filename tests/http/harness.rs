@@ -305,6 +305,7 @@ impl Harness {
     pub async fn run_deliveries(&self) -> Vec<Duration> {
         let mut delays = Vec::new();
         loop {
+            self.relay().await;
             let next = {
                 let mut done = self.delivered.lock().unwrap();
                 let next = self.deliveries.sent().get(*done).cloned();
@@ -325,10 +326,17 @@ impl Harness {
         }
     }
 
+    /// Relays everything committed changes left in the outbox, as the local host's relay and
+    /// the AWS table stream do.
+    pub async fn relay(&self) -> usize {
+        self.services.relay.drain().await.unwrap().relayed
+    }
+
     /// Works the queue as the worker does until no message is visible; returns how many ran.
     pub async fn work_queue(&self) -> usize {
         let mut ran = 0;
         loop {
+            self.relay().await;
             let messages = self
                 .queue
                 .receive(10, Duration::from_secs(30))

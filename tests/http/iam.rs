@@ -21,6 +21,7 @@ fn resource_name(resource: Resource) -> String {
     match resource {
         Resource::Table => "Table".into(),
         Resource::Index(name) => format!("Table/index/{name}"),
+        Resource::TableStream => "Table/stream".into(),
         Resource::JobsQueue => "JobsQueue".into(),
         Resource::DeliveriesQueue => "DeliveriesQueue".into(),
         Resource::DeliveriesDeadLetterQueue => "DeliveriesDeadLetterQueue".into(),
@@ -61,6 +62,13 @@ fn template_permissions(binary: &str) -> BTreeSet<Permission> {
         if let Value::Tagged(queue) = &policy["SQSPollerPolicy"]["QueueName"] {
             let queue = queue.value.as_str().unwrap().trim_end_matches(".QueueName");
             out.insert((iam::POLL.to_owned(), queue.to_owned()));
+            continue;
+        }
+        if matches!(
+            &policy["DynamoDBStreamReadPolicy"]["TableName"],
+            Value::Tagged(_)
+        ) {
+            out.insert((iam::READ_STREAM.to_owned(), "Table/stream".to_owned()));
             continue;
         }
         for statement in policy["Statement"].as_sequence().unwrap() {
@@ -127,6 +135,7 @@ async fn declared(binary: &str) -> BTreeSet<Permission> {
         "sync-worker" => drop(vitasync_fn_sync_worker::service(&host).unwrap()),
         "scheduler" => drop(vitasync_fn_scheduler::service(&host).unwrap()),
         "deliver" => drop(vitasync_fn_deliver::service(&host).unwrap()),
+        "relay" => drop(vitasync_fn_relay::service(&host).unwrap()),
         other => panic!("no function '{other}'"),
     }
     host.grants()
@@ -140,7 +149,7 @@ async fn every_function_is_granted_exactly_what_its_services_declare() {
     let binaries = vitasync_api::Function::LAMBDAS
         .map(vitasync_api::Function::binary)
         .into_iter()
-        .chain(["sync-worker", "scheduler", "deliver"]);
+        .chain(["sync-worker", "scheduler", "deliver", "relay"]);
     let mut mismatches = Vec::new();
     for binary in binaries {
         let declared = declared(binary).await;

@@ -150,8 +150,11 @@ async fn every_sample_event_gets_the_expected_response() {
     dirs.sort();
     for dir in dirs {
         let name = dir.file_name().unwrap().to_str().unwrap().to_owned();
-        if matches!(name.as_str(), "sync-worker" | "scheduler" | "deliver") {
-            continue; // SQS and schedule events: see below and the runtime tests
+        if matches!(
+            name.as_str(),
+            "sync-worker" | "scheduler" | "deliver" | "relay"
+        ) {
+            continue; // SQS, stream and schedule events: see below and the runtime tests
         }
         let data = tempfile::tempdir().unwrap();
         let lookup = |variable: &str| match name.as_str() {

@@ -10,7 +10,8 @@ use std::time::Duration;
 use vitasync_contract::{emulator, fixtures};
 use vitasync_domain::connections::{Connection, ConnectionStatus};
 use vitasync_domain::kernel::ids::{ConnectionId, UserId, WorkspaceId};
-use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::kernel::outbox::{OutboxAction, OutboxEntry};
+use vitasync_domain::kernel::time::{Clock, SystemClock, Timestamp};
 use vitasync_domain::providers::ProviderId;
 use vitasync_domain::tenancy::Tenancy;
 use vitasync_tests::runtime_stub::RuntimeStub;
@@ -199,6 +200,102 @@ async fn the_scheduler_binary_queues_a_sync_of_a_connection_never_synced() {
     assert_eq!(messages.len(), 1);
     let body: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
     assert_eq!(body["userId"], connection.user_id.as_str());
+}
+
+#[tokio::test]
+async fn the_relay_binary_relays_stream_records_and_sweeps_overdue_entries() {
+    let table = fixtures::new_table().await;
+    let (ports, _) = fixtures::dynamo_ports_on(&table).await;
+    let overdue = OutboxEntry::new(
+        WorkspaceId::generate(),
+        SystemClock.now().plus_seconds(-600),
+        OutboxAction::Job {
+            body: r#"{"relayed":"by the sweeper"}"#.into(),
+        },
+    );
+    ports.outbox.append(&[overdue]).await.unwrap();
+    let (sqs, jobs_url, _) = fixtures::new_queue().await;
+
+    let runtime = RuntimeStub::start().await;
+    let events = samples("relay");
+    for (n, (_, event)) in events.iter().enumerate() {
+        runtime.push(&format!("relay-{n}"), event.clone());
+    }
+    let mut command = lambda_command("relay", &runtime, &table);
+    for name in crate::template::environment_of("relay") {
+        let value = match name.as_str() {
+            "VITASYNC_TABLE" => table.clone(),
+            "VITASYNC_JOBS_QUEUE_URL" => jobs_url.clone(),
+            "VITASYNC_DELIVERIES_QUEUE_URL" => fixtures::new_queue().await.1,
+            _ => String::new(),
+        };
+        command.env(name, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let results = tokio::time::timeout(Duration::from_secs(60), runtime.results(events.len()))
+        .await
+        .expect("the relay did not answer every event");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let answers: Vec<Value> = results.into_iter().map(|(_, r)| r.unwrap()).collect();
+    // The unreadable record is skipped (retrying it could never help), not failed.
+    assert_eq!(answers[0], serde_json::json!({"batchItemFailures": []}));
+    assert_eq!(answers[1], serde_json::json!({"relayed": 1, "failed": 0}));
+    let received = sqs
+        .receive_message()
+        .queue_url(&jobs_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let mut bodies: Vec<_> = received
+        .messages()
+        .iter()
+        .map(|m| m.body().unwrap().to_owned())
+        .collect();
+    bodies.sort();
+    assert_eq!(
+        bodies,
+        [
+            r#"{"relayed":"by the sweeper"}"#,
+            r#"{"relayed":"from the stream"}"#
+        ]
+    );
+    let left = ports
+        .outbox
+        .due_entries(SystemClock.now().plus_seconds(3600), 10)
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "relayed entries are removed: {left:?}");
+}
+
+#[tokio::test]
+async fn a_relay_that_cannot_queue_names_the_record_to_resume_from() {
+    let table = fixtures::new_table().await;
+    let runtime = RuntimeStub::start().await;
+    let (_, event) = samples("relay").remove(0);
+    runtime.push("relay-0", event);
+    let mut child = lambda_command("relay", &runtime, &table)
+        .env(
+            "VITASYNC_JOBS_QUEUE_URL",
+            format!("{}/000000000000/no-such-queue", emulator::endpoint()),
+        )
+        .env(
+            "VITASYNC_DELIVERIES_QUEUE_URL",
+            fixtures::new_queue().await.1,
+        )
+        .spawn()
+        .unwrap();
+    let results = tokio::time::timeout(Duration::from_secs(60), runtime.results(1))
+        .await
+        .expect("the relay did not answer");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let answer = results.into_iter().next().unwrap().1.unwrap();
+    assert_eq!(
+        answer,
+        serde_json::json!({"batchItemFailures": [{"itemIdentifier": "4421584500000000017450439091"}]})
+    );
 }
 
 #[tokio::test]

@@ -52,6 +52,7 @@ fn each_lambda_function_links_only_what_it_runs() {
         "sync-worker",
         "scheduler",
         "deliver",
+        "relay",
     ]);
     let mut checked = 0;
     for binary in binaries {
@@ -75,7 +76,7 @@ fn each_lambda_function_links_only_what_it_runs() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 12);
+    assert_eq!(checked, 13);
 }
 
 #[test]

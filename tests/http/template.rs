@@ -88,7 +88,7 @@ fn untagged(value: &Value) -> &Value {
 /// The routes a binary serves; `None` for queue workers, which serve none.
 fn function_for(binary: &str) -> Option<Function> {
     match binary {
-        "sync-worker" | "scheduler" | "deliver" => None,
+        "sync-worker" | "scheduler" | "deliver" | "relay" => None,
         other => Some(Function::from_binary(other).unwrap_or_else(|| {
             panic!("template.yaml builds '{other}', which this test does not know")
         })),
@@ -188,19 +188,24 @@ fn the_deliver_function_consumes_the_delivery_queue_and_only_opens_secrets() {
         kms[0]["Action"], "kms:Decrypt",
         "the deliver function seals nothing"
     );
-    // Every function that announces events may queue them, and nothing else may.
-    for name in [
-        "UsersFunction",
-        "ConnectionsFunction",
-        "SyncWorkerFunction",
-        "AdminFunction",
-    ] {
-        let env = &template["Resources"][name]["Properties"]["Environment"]["Variables"];
-        assert!(
-            env.get("VITASYNC_DELIVERIES_QUEUE_URL").is_some(),
-            "{name} announces events"
-        );
-    }
+    // Announcing writes to the outbox: only the relay (fanning events out), the admin function
+    // (test events, resends) and the deliver function (retries) queue deliveries.
+    let mut queueing: Vec<&str> = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, resource)| {
+            resource["Properties"]["Environment"]["Variables"]
+                .get("VITASYNC_DELIVERIES_QUEUE_URL")
+                .is_some()
+        })
+        .map(|(name, _)| name.as_str().unwrap())
+        .collect();
+    queueing.sort();
+    assert_eq!(
+        queueing,
+        ["AdminFunction", "DeliverFunction", "RelayFunction"]
+    );
 }
 
 #[test]
@@ -365,4 +370,30 @@ fn the_public_webhook_function_has_a_concurrency_cap_set_by_a_parameter() {
         &template["Resources"]["WebhookFunction"]["Properties"]["Environment"]["Variables"];
     let garmin = format!("{:?}", variables["GARMIN_WEBHOOK_SECRET"]);
     assert!(garmin.contains("resolve:secretsmanager"), "{garmin}");
+}
+
+#[test]
+fn the_relay_reads_only_new_outbox_items_from_the_table_stream() {
+    let template = template();
+    let table = &template["Resources"]["Table"]["Properties"];
+    assert_eq!(table["StreamSpecification"]["StreamViewType"], "NEW_IMAGE");
+    let relay = &template["Resources"]["RelayFunction"]["Properties"];
+    let stream = &relay["Events"]["Outbox"];
+    assert_eq!(stream["Type"], "DynamoDB");
+    assert_eq!(
+        stream["Properties"]["FunctionResponseTypes"][0],
+        "ReportBatchItemFailures"
+    );
+    let pattern: serde_json::Value = serde_json::from_str(
+        stream["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(pattern["eventName"], serde_json::json!(["INSERT"]));
+    assert_eq!(
+        pattern["dynamodb"]["Keys"]["pk"]["S"][0]["prefix"],
+        vitasync_aws::dynamo::keys::OUTBOX_PREFIX
+    );
+    assert_eq!(relay["Events"]["Sweep"]["Type"], "ScheduleV2");
 }

@@ -21,6 +21,9 @@ impl Harness {
         url: &str,
         events: &[&str],
     ) -> (WebhookEndpoint, SecretString) {
+        // What happened before the endpoint existed is not for it: relay it first, as the
+        // relay would have within moments.
+        self.relay().await;
         self.services
             .webhook_endpoints
             .create_endpoint(

@@ -77,6 +77,10 @@ impl LocalHost {
             host.deliveries,
             worker_stopped.clone(),
         ));
+        let relay = tokio::spawn(worker::relay(
+            services.relay.clone(),
+            worker_stopped.clone(),
+        ));
         let worker = tokio::spawn(worker::run(
             services.worker.clone(),
             host.jobs,
@@ -95,6 +99,7 @@ impl LocalHost {
             let _ = worker.await;
             let _ = scheduler.await;
             let _ = deliverer.await;
+            let _ = relay.await;
             served
         });
         Ok(Self {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use vitasync_domain::DomainError;
 use vitasync_domain::announce::delivery::Deliveries;
+use vitasync_domain::announce::relay::Relay;
 use vitasync_domain::kernel::queue::JobQueue;
 use vitasync_domain::sync::SyncScheduler;
 use vitasync_domain::worker::JobWorker;
@@ -80,6 +81,33 @@ async fn drain<F, Fut>(
                     error = %err,
                     "a message failed; it will be delivered again"
                 ),
+            }
+        }
+    }
+}
+
+/// How often the outbox is looked at when it was empty.
+const RELAY_POLL: Duration = Duration::from_millis(100);
+
+/// Carries out what committed changes wrote to the outbox until `stop` turns true (the
+/// table's stream and the relay function do this on AWS). Entries left by a crash are relayed
+/// at start.
+pub async fn relay(relay: Relay, mut stop: watch::Receiver<bool>) {
+    loop {
+        let quiet = match relay.drain().await {
+            Ok(round) => round.relayed == 0,
+            Err(err) => {
+                tracing::error!(error = %err, "the outbox could not be read");
+                true
+            }
+        };
+        if *stop.borrow() {
+            return;
+        }
+        if quiet {
+            tokio::select! {
+                _ = stop.changed() => {}
+                () = tokio::time::sleep(RELAY_POLL) => {}
             }
         }
     }

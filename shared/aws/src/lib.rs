@@ -9,6 +9,7 @@ pub mod invocation;
 pub mod kms;
 pub mod provision;
 pub mod sqs;
+pub mod stream;
 
 pub use config::{AwsSettings, sdk_config};
 pub use dynamo::{DynamoStore, UsageFigures};

@@ -5,7 +5,8 @@ use crate::dynamo::keys;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::HashMap;
@@ -70,6 +71,14 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
                 )
                 .build()
                 .map_err(|err| failed("table index", err))?,
+        )
+        // New outbox items reach the relay through the stream, as template.yaml sets it.
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .map_err(|err| failed("table stream", err))?,
         )
         .send()
         .await

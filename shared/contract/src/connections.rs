@@ -228,7 +228,7 @@ pub async fn connection_store(ports: &Ports) {
     assert!(!store.disconnect(&unknown).await.unwrap());
 
     // Deleting the user takes every connection and token with it.
-    assert!(ports.users.delete_user(&ws, uid).await.unwrap());
+    assert!(ports.users.delete_user(&ws, uid, &[]).await.unwrap());
     assert!(store.list_connections(&ws, uid).await.unwrap().is_empty());
     let ids: HashSet<_> = [first.id, third.id, relinked.id].into_iter().collect();
     for id in &ids {
@@ -337,7 +337,7 @@ pub async fn connections_due(ports: &Ports) {
     );
 
     // Deleting the user leaves nothing due.
-    assert!(ports.users.delete_user(&ws, &user.id).await.unwrap());
+    assert!(ports.users.delete_user(&ws, &user.id, &[]).await.unwrap());
     let after = store
         .connections_due(provider, at(10_000), &first)
         .await
@@ -515,7 +515,7 @@ pub async fn connections_for_account(ports: &Ports) {
             .await
             .unwrap()
     );
-    assert!(ports.users.delete_user(&ws_b, &bob.id).await.unwrap());
+    assert!(ports.users.delete_user(&ws_b, &bob.id, &[]).await.unwrap());
     assert!(
         store
             .connections_for_account(ProviderId::Strava, &account)

@@ -120,7 +120,7 @@ pub async fn user_in(ports: &Ports, ws: &WorkspaceId, external_id: &str, now: Ti
     let patch = draft.as_patch();
     let (user, _) = ports
         .users
-        .upsert_user(&draft.into_user(ws.clone(), now), &patch)
+        .upsert_user(&draft.into_user(ws.clone(), now), &patch, &[])
         .await
         .unwrap();
     user

@@ -134,7 +134,7 @@ pub async fn health_store(ports: &Ports) {
     store.put_records(&owner, &records[..3]).await.unwrap();
 
     // Deleting the user deletes their records.
-    assert!(ports.users.delete_user(&ws, &user.id).await.unwrap());
+    assert!(ports.users.delete_user(&ws, &user.id, &[]).await.unwrap());
     assert!(
         store
             .records_between(&owner, "", "~")

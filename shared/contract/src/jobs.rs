@@ -44,6 +44,7 @@ pub async fn job_store(ports: &Ports) {
         .upsert_user(
             &draft.into_user(ws.clone(), Timestamp::from_millis(0).unwrap()),
             &patch,
+            &[],
         )
         .await
         .unwrap();
@@ -137,7 +138,7 @@ pub async fn job_store(ports: &Ports) {
     assert_eq!(rest.next, None);
 
     // Deleting the user deletes their jobs.
-    assert!(ports.users.delete_user(&ws, uid).await.unwrap());
+    assert!(ports.users.delete_user(&ws, uid, &[]).await.unwrap());
     assert_eq!(store.get_job(&ws, &second.id).await.unwrap(), None);
     let none = store
         .list_jobs(

@@ -8,6 +8,7 @@ pub mod emulator;
 pub mod fixtures;
 pub mod health;
 pub mod jobs;
+pub mod outbox;
 pub mod queue;
 pub mod sessions;
 pub mod states;

@@ -75,7 +75,7 @@ pub async fn sessions_go_with_their_user(ports: &Ports) {
     assert!(
         ports
             .users
-            .delete_user(&ws, &leaving_user.id)
+            .delete_user(&ws, &leaving_user.id, &[])
             .await
             .unwrap()
     );

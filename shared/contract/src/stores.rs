@@ -204,7 +204,7 @@ async fn upsert(ports: &Ports, ws: &WorkspaceId, draft: UserDraft, now: Timestam
     let patch = draft.as_patch();
     ports
         .users
-        .upsert_user(&draft.into_user(ws.clone(), now), &patch)
+        .upsert_user(&draft.into_user(ws.clone(), now), &patch, &[])
         .await
         .unwrap()
 }
@@ -361,8 +361,8 @@ pub async fn user_store(ports: &Ports) {
     );
 
     // Deleting frees the external id and is scoped by workspace.
-    assert!(!store.delete_user(&other_ws, &ada.id).await.unwrap());
-    assert!(store.delete_user(&ws, &ada.id).await.unwrap());
+    assert!(!store.delete_user(&other_ws, &ada.id, &[]).await.unwrap());
+    assert!(store.delete_user(&ws, &ada.id, &[]).await.unwrap());
     assert_eq!(store.get_user(&ws, &ada.id).await.unwrap(), None);
     assert_eq!(
         store
@@ -371,8 +371,13 @@ pub async fn user_store(ports: &Ports) {
             .unwrap(),
         None
     );
-    assert!(!store.delete_user(&ws, &ada.id).await.unwrap());
-    assert!(!store.delete_user(&ws, &UserId::generate()).await.unwrap());
+    assert!(!store.delete_user(&ws, &ada.id, &[]).await.unwrap());
+    assert!(
+        !store
+            .delete_user(&ws, &UserId::generate(), &[])
+            .await
+            .unwrap()
+    );
     let (reborn, created) = upsert(ports, &ws, draft("ada-lovelace"), at(70)).await;
     assert!(created);
     assert_ne!(reborn.id, ada.id);

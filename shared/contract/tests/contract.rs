@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use vitasync_contract::{
-    connections, fixtures, health, jobs, queue, sessions, states, stores, vault, webhooks,
+    connections, fixtures, health, jobs, outbox, queue, sessions, states, stores, vault, webhooks,
 };
 
 mod embedded {
@@ -89,6 +89,19 @@ mod embedded {
     async fn sessions_go_with_their_user() {
         sessions::sessions_go_with_their_user(&Embedded::new().ports()).await;
     }
+
+    #[tokio::test]
+    async fn outbox_store() {
+        outbox::outbox_store(&Embedded::new().ports()).await;
+    }
+
+    #[tokio::test]
+    async fn user_writes_commit_their_outbox_entries() {
+        outbox::user_writes_commit_their_entries_only_when_they_change_something(
+            &Embedded::new().ports(),
+        )
+        .await;
+    }
 }
 
 mod aws {
@@ -172,5 +185,18 @@ mod aws {
     #[tokio::test]
     async fn sessions_go_with_their_user() {
         sessions::sessions_go_with_their_user(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn outbox_store() {
+        outbox::outbox_store(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn user_writes_commit_their_outbox_entries() {
+        outbox::user_writes_commit_their_entries_only_when_they_change_something(
+            &fixtures::dynamo_ports().await.0,
+        )
+        .await;
     }
 }

@@ -5,6 +5,7 @@ use crate::announce::webhooks::{Delivery, DeliveryId, WebhookEndpoint, WebhookId
 use crate::connections::{Connection, StoredTokens};
 use crate::kernel::error::StoreError;
 use crate::kernel::ids::{ApiKeyId, ConnectionId, UserId, WorkspaceId};
+use crate::kernel::outbox::{OutboxEntry, OutboxStore};
 use crate::kernel::page::{Page, PageRequest};
 use crate::kernel::time::{Clock, Timestamp};
 use crate::mobile::sessions::{SessionId, UserSession};
@@ -62,10 +63,13 @@ pub trait UserStore: Send + Sync {
     /// Stores `candidate` unless its workspace already has a user with the same external id, in
     /// which case `patch` is applied to that user (see `User::apply`) instead. Atomic: concurrent
     /// calls with one external id end in one user. Returns the user and whether it was created.
+    /// Creates `candidate`, writing `on_create` to the outbox in the same transaction, or
+    /// patches the user with its external id (and writes nothing else). `true` when created.
     async fn upsert_user(
         &self,
         candidate: &User,
         patch: &UserPatch,
+        on_create: &[OutboxEntry],
     ) -> Result<(User, bool), StoreError>;
     async fn get_user(
         &self,
@@ -92,7 +96,14 @@ pub trait UserStore: Send + Sync {
         at: Timestamp,
     ) -> Result<Option<User>, StoreError>;
     /// Removes the user and everything stored under them. `false` when there was none.
-    async fn delete_user(&self, workspace: &WorkspaceId, id: &UserId) -> Result<bool, StoreError>;
+    /// Deletes the user and everything of theirs, writing `on_delete` to the outbox in the
+    /// transaction that removes the profile. `false` when there was no such user.
+    async fn delete_user(
+        &self,
+        workspace: &WorkspaceId,
+        id: &UserId,
+        on_delete: &[OutboxEntry],
+    ) -> Result<bool, StoreError>;
     /// Whether the store answers at all (for readiness checks).
     async fn ping(&self) -> Result<(), StoreError>;
 }
@@ -110,6 +121,7 @@ pub struct Ports {
     pub calls: Arc<dyn CallCounter>,
     pub webhooks: Arc<dyn WebhookStore>,
     pub sessions: Arc<dyn SessionStore>,
+    pub outbox: Arc<dyn OutboxStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -357,6 +369,7 @@ impl Ports {
             + CallCounter
             + WebhookStore
             + SessionStore
+            + OutboxStore
             + 'static,
     {
         Self {
@@ -369,7 +382,8 @@ impl Ports {
             jobs: store.clone(),
             calls: store.clone(),
             webhooks: store.clone(),
-            sessions: store,
+            sessions: store.clone(),
+            outbox: store,
             clock,
         }
     }

@@ -3,8 +3,10 @@
 
 use crate::announce::delivery::Deliveries;
 use crate::announce::destinations::DestinationPolicy;
+use crate::announce::dispatch::Dispatcher;
 use crate::announce::endpoints::WebhookEndpoints;
 use crate::announce::events::Announcer;
+use crate::announce::relay::Relay;
 use crate::announce::webhooks::WebhookSender;
 use crate::connect::{Callback, Connect, ConnectLinks, Disconnector};
 use crate::connections::tokens::ConnectionTokens;
@@ -53,6 +55,7 @@ pub struct Services {
     pub directory: UserDirectory,
     pub users: Users,
     pub announcer: Announcer,
+    pub relay: Relay,
     pub webhook_endpoints: WebhookEndpoints,
     pub deliveries: Deliveries,
     pub providers: Arc<ProviderRegistry>,
@@ -106,7 +109,14 @@ impl Services {
             clock.clone(),
         );
         let directory = UserDirectory::new(ports.users.clone(), ports.connections.clone());
-        let announcer = Announcer::new(ports.webhooks.clone(), deliveries.clone(), clock.clone());
+        let announcer = Announcer::new(ports.outbox.clone(), clock.clone());
+        let dispatcher = Dispatcher::new(ports.webhooks.clone(), deliveries.clone(), clock.clone());
+        let relay = Relay::new(
+            dispatcher.clone(),
+            ports.outbox.clone(),
+            jobs.clone(),
+            clock.clone(),
+        );
         let tokens = ConnectionTokens::new(
             ports.connections.clone(),
             vault.clone(),
@@ -161,7 +171,7 @@ impl Services {
                 ports.webhooks.clone(),
                 vault.clone(),
                 destinations,
-                announcer.clone(),
+                dispatcher,
                 clock.clone(),
             ),
             deliveries: Deliveries::new(
@@ -238,6 +248,7 @@ impl Services {
             tenancy,
             directory,
             announcer,
+            relay,
             providers,
             tokens,
             subscriptions,

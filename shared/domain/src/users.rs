@@ -149,14 +149,16 @@ impl Users {
         draft.validate()?;
         let patch = draft.as_patch();
         let candidate = draft.into_user(caller.workspace_id.clone(), self.now());
-        let (user, created) = self.store.upsert_user(&candidate, &patch).await?;
-        if created {
-            let data = serde_json::json!({ "userId": user.id, "externalId": user.external_id });
-            self.announcer
-                .emit(&user.workspace_id, EventType::UserCreated, data)
-                .await;
-        }
-        Ok((user, created))
+        // Written with the user, and only if the user is new.
+        let announced = self.announcer.entry(
+            &candidate.workspace_id,
+            EventType::UserCreated,
+            serde_json::json!({ "userId": candidate.id, "externalId": candidate.external_id }),
+        )?;
+        Ok(self
+            .store
+            .upsert_user(&candidate, &patch, &[announced])
+            .await?)
     }
 
     #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
@@ -185,11 +187,16 @@ impl Users {
     pub async fn delete_user(&self, caller: &Principal, id: &str) -> Result<(), DomainError> {
         caller.require(Scope::Write)?;
         let id = UserId::parse(id).ok_or(DomainError::NotFound("user"))?;
-        if self.store.delete_user(&caller.workspace_id, &id).await? {
-            let data = serde_json::json!({ "userId": id });
-            self.announcer
-                .emit(&caller.workspace_id, EventType::UserDeleted, data)
-                .await;
+        let announced = self.announcer.entry(
+            &caller.workspace_id,
+            EventType::UserDeleted,
+            serde_json::json!({ "userId": id }),
+        )?;
+        if self
+            .store
+            .delete_user(&caller.workspace_id, &id, &[announced])
+            .await?
+        {
             Ok(())
         } else {
             Err(DomainError::NotFound("user"))

@@ -10,6 +10,7 @@ mod connections;
 mod health;
 mod jobs;
 mod keys;
+mod outbox;
 mod queue;
 mod sessions;
 mod states;

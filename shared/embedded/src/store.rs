@@ -82,6 +82,7 @@ impl EmbeddedStore {
         txn.open_table(tables::ACCOUNT_CONNECTIONS)?;
         txn.open_table(tables::SESSIONS)?;
         txn.open_table(tables::DELIVERIES)?;
+        txn.open_table(tables::OUTBOX)?;
         txn.commit()?;
         Ok(())
     }

@@ -68,3 +68,6 @@ pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("user_se
 /// (workspace id, user id, session id): a user's sessions, erased with the user
 pub const USER_SESSIONS: TableDefinition<(&str, &str, &str), ()> =
     TableDefinition::new("user_session_index");
+
+/// (due millis, entry id) → outbox entry JSON: what committed changes still owe the relay
+pub const OUTBOX: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("outbox");

@@ -1,3 +1,4 @@
+use crate::outbox::write_entries;
 use crate::store::{EmbeddedStore, Fault, conflict, decode, encode};
 use crate::tables::{END, USER_EXTERNAL_IDS, USERS};
 use async_trait::async_trait;
@@ -5,6 +6,7 @@ use redb::{ReadableTable, WriteTransaction};
 use std::ops::Bound;
 use vitasync_domain::StoreError;
 use vitasync_domain::kernel::ids::{UserId, WorkspaceId};
+use vitasync_domain::kernel::outbox::OutboxEntry;
 use vitasync_domain::kernel::page::{Page, PageRequest};
 use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::UserStore;
@@ -30,8 +32,9 @@ impl UserStore for EmbeddedStore {
         &self,
         candidate: &User,
         patch: &UserPatch,
+        on_create: &[OutboxEntry],
     ) -> Result<(User, bool), StoreError> {
-        let (candidate, patch) = (candidate.clone(), patch.clone());
+        let (candidate, patch, on_create) = (candidate.clone(), patch.clone(), on_create.to_vec());
         self.write(move |txn| {
             let ws = candidate.workspace_id.as_str();
             let mut guards = txn.open_table(USER_EXTERNAL_IDS)?;
@@ -48,6 +51,7 @@ impl UserStore for EmbeddedStore {
             }
             guards.insert((ws, candidate.external_id.as_str()), candidate.id.as_str())?;
             save_user(txn, &candidate)?;
+            write_entries(txn, &on_create)?;
             Ok((candidate, true))
         })
         .await
@@ -144,8 +148,13 @@ impl UserStore for EmbeddedStore {
         .await
     }
 
-    async fn delete_user(&self, workspace: &WorkspaceId, id: &UserId) -> Result<bool, StoreError> {
-        let (workspace, id) = (workspace.clone(), id.clone());
+    async fn delete_user(
+        &self,
+        workspace: &WorkspaceId,
+        id: &UserId,
+        on_delete: &[OutboxEntry],
+    ) -> Result<bool, StoreError> {
+        let (workspace, id, on_delete) = (workspace.clone(), id.clone(), on_delete.to_vec());
         self.write(move |txn| {
             let ws = workspace.as_str();
             let mut users = txn.open_table(USERS)?;
@@ -159,6 +168,7 @@ impl UserStore for EmbeddedStore {
             crate::health::purge_user_records(txn, ws, id.as_str())?;
             crate::jobs::purge_user_jobs(txn, ws, id.as_str())?;
             crate::sessions::purge_user_sessions(txn, ws, id.as_str())?;
+            write_entries(txn, &on_delete)?;
             Ok(true)
         })
         .await

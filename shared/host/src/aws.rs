@@ -13,8 +13,10 @@ use vitasync_aws::{AwsSettings, DynamoStore, KmsKeyManager, SqsQueue, sdk_config
 #[cfg(feature = "http-client")]
 use vitasync_domain::announce::delivery::Deliveries;
 use vitasync_domain::announce::destinations::DestinationPolicy;
+use vitasync_domain::announce::dispatch::Dispatcher;
 use vitasync_domain::announce::endpoints::WebhookEndpoints;
 use vitasync_domain::announce::events::Announcer;
+use vitasync_domain::announce::relay::Relay;
 #[cfg(feature = "consent")]
 use vitasync_domain::connect::Connect;
 use vitasync_domain::connect::ConnectLinks;
@@ -254,11 +256,33 @@ impl AwsHost {
     /// Events announced: the workspace's endpoints read, one delivery stored and queued on SQS
     /// for each.
     pub fn announcer(&self) -> Result<Announcer, HostError> {
-        self.needs(iam::table(&[iam::QUERY, iam::PUT]));
+        self.needs(iam::table(&[iam::PUT]));
+        Ok(Announcer::new(self.store()?, Arc::new(SystemClock)))
+    }
+
+    /// Deliveries stored and queued for the deliver function.
+    fn dispatcher(&self) -> Result<Dispatcher, HostError> {
+        self.needs(iam::table(&[iam::GET, iam::QUERY, iam::PUT]));
         self.needs([iam::on(iam::SEND, Resource::DeliveriesQueue)]);
-        Ok(Announcer::new(
+        Ok(Dispatcher::new(
             self.store()?,
             self.deliveries_queue()?,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// The relay function's work: outbox entries from the table's stream (and the sweeper's
+    /// overdue ones) fanned out to deliveries or queued as jobs, then removed.
+    pub fn relay(&self) -> Result<Relay, HostError> {
+        self.needs(iam::table(&[iam::QUERY, iam::DELETE]));
+        self.needs([
+            iam::on(iam::SEND, Resource::JobsQueue),
+            iam::on(iam::READ_STREAM, Resource::TableStream),
+        ]);
+        Ok(Relay::new(
+            self.dispatcher()?,
+            self.store()?,
+            self.jobs_queue()?,
             Arc::new(SystemClock),
         ))
     }
@@ -277,7 +301,7 @@ impl AwsHost {
             self.store()?,
             self.vault()?,
             self.destinations(),
-            self.announcer()?,
+            self.dispatcher()?,
             Arc::new(SystemClock),
         ))
     }

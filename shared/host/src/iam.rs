@@ -10,6 +10,8 @@ pub enum Resource {
     Table,
     /// A secondary index of the table, by name.
     Index(&'static str),
+    /// The table's stream (new outbox items).
+    TableStream,
     JobsQueue,
     DeliveriesQueue,
     DeliveriesDeadLetterQueue,
@@ -37,6 +39,9 @@ pub const SEND: &str = "sqs:SendMessage";
 /// What an SQS event source mapping needs to poll a queue for its function (SAM's
 /// `SQSPollerPolicy`).
 pub const POLL: &str = "sqs:ReceiveMessage";
+/// What a DynamoDB event source mapping needs to read the table's stream for its function
+/// (SAM's `DynamoDBStreamReadPolicy`, which grants the stream reads together).
+pub const READ_STREAM: &str = "dynamodb:GetRecords";
 pub const SEAL: &str = "kms:GenerateDataKey";
 pub const OPEN: &str = "kms:Decrypt";
 

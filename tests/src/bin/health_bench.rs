@@ -99,7 +99,11 @@ async fn user_with_connection(ports: Ports) -> (HealthReads, Principal, String, 
     let patch = draft.as_patch();
     let (user, _) = ports
         .users
-        .upsert_user(&draft.into_user(caller.workspace_id.clone(), now), &patch)
+        .upsert_user(
+            &draft.into_user(caller.workspace_id.clone(), now),
+            &patch,
+            &[],
+        )
         .await
         .unwrap();
     let connection = Connection {

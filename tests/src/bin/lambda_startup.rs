@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vitasync_tests::runtime_stub::RuntimeStub;
 
-const FUNCTIONS: [&str; 12] = [
+const FUNCTIONS: [&str; 13] = [
     "users",
     "admin",
     "connections",
@@ -20,6 +20,7 @@ const FUNCTIONS: [&str; 12] = [
     "sync-worker",
     "scheduler",
     "deliver",
+    "relay",
     "webhook",
     "mobile",
 ];

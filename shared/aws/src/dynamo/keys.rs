@@ -20,6 +20,7 @@
 //! | signed-in app session (`version`, TTL) | `SESSION#<id>`   | `SESSION`           |
 //! | webhook endpoint (+ `version`)    | `WS#<ws>`             | `WEBHOOK#<id>`      |
 //! | its deliveries (+ `version`, TTL) | `WS#<ws>#WH#<id>`     | `DELIVERY#<id>`     |
+//! | outbox entry (`entry`: JSON)      | `OUTBOX#<shard 0-7>`  | `<due ms, 13 digits>#<id>` |
 //!
 //!
 //! One sparse global secondary index, `BySyncDue`, holds active connections only:
@@ -71,6 +72,14 @@ pub fn user(id: &str) -> String {
 
 pub fn external_id(external_id: &str) -> String {
     format!("{EXT_PREFIX}{external_id}")
+}
+
+/// The prefix of every outbox partition: what the table stream's filter matches.
+pub const OUTBOX_PREFIX: &str = "OUTBOX#";
+
+/// An outbox partition.
+pub fn outbox(shard: u32) -> String {
+    format!("{OUTBOX_PREFIX}{shard}")
 }
 
 /// The partition holding everything stored under one user.

@@ -8,6 +8,7 @@ mod connections;
 mod health;
 mod jobs;
 pub mod keys;
+pub mod outbox;
 mod sessions;
 mod states;
 mod usage;

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use vitasync_domain::StoreError;
 use vitasync_domain::kernel::ids::{UserId, WorkspaceId};
+use vitasync_domain::kernel::outbox::OutboxEntry;
 use vitasync_domain::kernel::page::{Page, PageRequest};
 use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::UserStore;
@@ -116,13 +117,15 @@ impl UserStore for DynamoStore {
         &self,
         candidate: &User,
         patch: &UserPatch,
+        on_create: &[OutboxEntry],
     ) -> Result<(User, bool), StoreError> {
         let ws = &candidate.workspace_id;
         for attempt in 0..TRANSACTION_ATTEMPTS {
-            let create = vec![
+            let mut create = vec![
                 self.put(guard_item(candidate), Condition::Absent)?,
                 self.put(profile_item(candidate, 1)?, Condition::Absent)?,
             ];
+            create.extend(self.entry_puts(on_create)?);
             match self.transact(create).await {
                 Ok(()) => return Ok((candidate.clone(), true)),
                 Err(TxFailure::Store(err)) => return Err(err),
@@ -235,7 +238,12 @@ impl UserStore for DynamoStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn delete_user(&self, workspace: &WorkspaceId, id: &UserId) -> Result<bool, StoreError> {
+    async fn delete_user(
+        &self,
+        workspace: &WorkspaceId,
+        id: &UserId,
+        on_delete: &[OutboxEntry],
+    ) -> Result<bool, StoreError> {
         for attempt in 0..TRANSACTION_ATTEMPTS {
             let Some((user, version)) = self.load_user(workspace, id.as_str()).await? else {
                 return Ok(false);
@@ -244,7 +252,7 @@ impl UserStore for DynamoStore {
             // that can be deleted again, never data without its user.
             self.purge_user_partition(workspace, id).await?;
             let ws = keys::workspace(workspace.as_str());
-            let actions = vec![
+            let mut actions = vec![
                 self.delete(
                     ws.clone(),
                     keys::user(id.as_str()),
@@ -256,6 +264,7 @@ impl UserStore for DynamoStore {
                     Condition::Equals("userId", id.to_string()),
                 )?,
             ];
+            actions.extend(self.entry_puts(on_delete)?);
             match self.transact(actions).await {
                 Ok(()) => return Ok(true),
                 Err(TxFailure::Condition(_) | TxFailure::Contention) => backoff(attempt).await,

@@ -2,7 +2,7 @@
 //! message for the next one; after the last, the message goes to the dead-letter queue and the
 //! endpoint is marked failing.
 
-use crate::announce::events::{delivery_message, queue_delivery};
+use crate::announce::dispatch::{delivery_message, queue_delivery};
 use crate::announce::webhooks::{
     Attempt, DELIVERY_TIMEOUT, Delivery, DeliveryMessage, DeliveryStatus, EndpointStatus,
     PostOutcome, WebhookEndpoint, WebhookSender, retry_delay, sign,

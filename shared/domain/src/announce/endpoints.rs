@@ -2,7 +2,7 @@
 //! and look at deliveries.
 
 use crate::announce::destinations::DestinationPolicy;
-use crate::announce::events::Announcer;
+use crate::announce::dispatch::Dispatcher;
 use crate::announce::webhooks::{
     Delivery, DeliveryId, DeliveryStatus, EndpointStatus, EventType, WebhookEndpoint, WebhookId,
     generate_signing_secret, parse_event_types, validate_endpoint_url,
@@ -57,7 +57,7 @@ pub struct WebhookEndpoints {
     webhooks: Arc<dyn WebhookStore>,
     vault: Vault,
     destinations: DestinationPolicy,
-    announcer: Announcer,
+    dispatcher: Dispatcher,
     clock: Arc<dyn Clock>,
 }
 
@@ -66,14 +66,14 @@ impl WebhookEndpoints {
         webhooks: Arc<dyn WebhookStore>,
         vault: Vault,
         destinations: DestinationPolicy,
-        announcer: Announcer,
+        dispatcher: Dispatcher,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             webhooks,
             vault,
             destinations,
-            announcer,
+            dispatcher,
             clock,
         }
     }
@@ -216,8 +216,10 @@ impl WebhookEndpoints {
     ) -> Result<Delivery, DomainError> {
         let endpoint = self.get_endpoint(caller, id).await?;
         let data = serde_json::json!({ "webhookId": endpoint.id });
-        let event = self.announcer.new_event(EventType::WebhookTest, data)?;
-        self.announcer.deliver_to(&endpoint, &event).await
+        let event = self.dispatcher.new_event(EventType::WebhookTest, data)?;
+        self.dispatcher
+            .deliver_to(&endpoint, &event, DeliveryId::generate())
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
@@ -266,7 +268,7 @@ impl WebhookEndpoints {
                 "the delivery changed meanwhile; read it again and retry".into(),
             ));
         }
-        self.announcer.queue_now(&resent).await?;
+        self.dispatcher.queue_now(&resent).await?;
         Ok(resent)
     }
 }

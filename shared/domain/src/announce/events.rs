@@ -1,26 +1,17 @@
-//! Announcing events: each event becomes one delivery per endpoint of its workspace that
-//! listens for it, queued for the deliver worker. Announcing never fails the work that caused
-//! it; a fault is logged and the work stands.
+//! Announcing events. An event is an outbox entry: written in the transaction of the change it
+//! describes where the change's store method takes one, on its own otherwise; the relay turns
+//! it into one delivery per listening endpoint. Announcing never fails the work that caused
+//! it: a fault writing a lone entry is logged and the work stands.
 
-use crate::announce::webhooks::{
-    Delivery, DeliveryId, DeliveryMessage, DeliveryStatus, EventId, EventType, WebhookEndpoint,
-};
-use crate::kernel::error::{DomainError, StoreError};
+use crate::announce::dispatch::event_payload;
+use crate::announce::webhooks::EventType;
+use crate::kernel::error::DomainError;
 use crate::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use crate::kernel::outbox::{OutboxAction, OutboxEntry, OutboxStore};
 use crate::kernel::provider::ProviderId;
-use crate::kernel::queue::{JobQueue, MAX_DELAY, Outgoing};
 use crate::kernel::time::{Clock, Timestamp};
-use crate::ports::WebhookStore;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::Duration;
-
-/// An event about to be announced: its id and the exact body receivers get.
-pub struct NewEvent {
-    pub id: EventId,
-    pub event_type: EventType,
-    pub payload: String,
-}
 
 /// The connection an event is about, as far as receivers are told.
 #[derive(Debug, Clone)]
@@ -50,31 +41,62 @@ pub fn with_fields(mut data: Value, extra: Value) -> Value {
     data
 }
 
-/// Announces events: one stored, queued delivery per endpoint that listens. A function whose
-/// work announces events is built with one; there is no silent "off".
+/// Announces events through the outbox. A function whose work announces events is built with
+/// one; there is no silent "off".
 #[derive(Clone)]
 pub struct Announcer {
-    webhooks: Arc<dyn WebhookStore>,
-    queue: Arc<dyn JobQueue>,
+    outbox: Arc<dyn OutboxStore>,
     clock: Arc<dyn Clock>,
 }
 
 impl Announcer {
-    /// Deliveries stored in `webhooks`, their messages sent to `queue`.
-    pub fn new(
-        webhooks: Arc<dyn WebhookStore>,
-        queue: Arc<dyn JobQueue>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self {
-            webhooks,
-            queue,
-            clock,
-        }
+    pub fn new(outbox: Arc<dyn OutboxStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { outbox, clock }
     }
 
     fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// The outbox entry announcing an event, for the store method that commits the change it
+    /// describes.
+    pub fn entry(
+        &self,
+        workspace: &WorkspaceId,
+        event_type: EventType,
+        data: Value,
+    ) -> Result<OutboxEntry, DomainError> {
+        let now = self.now();
+        Ok(OutboxEntry::new(
+            workspace.clone(),
+            now,
+            OutboxAction::Event {
+                event_type: event_type.as_str().to_owned(),
+                payload: event_payload(event_type, now, data)?,
+            },
+        ))
+    }
+
+    /// The outbox entry that queues a job message, for the store method that creates the job.
+    pub fn job_entry(&self, workspace: &WorkspaceId, body: String) -> OutboxEntry {
+        OutboxEntry::new(workspace.clone(), self.now(), OutboxAction::Job { body })
+    }
+
+    /// Announces an event whose change has no store method to carry it: the entry is written
+    /// on its own. Faults are logged, never returned.
+    #[tracing::instrument(skip_all, fields(workspace_id = %workspace, event_type = event_type.as_str()))]
+    pub async fn emit(&self, workspace: &WorkspaceId, event_type: EventType, data: Value) {
+        let written = match self.entry(workspace, event_type, data) {
+            Ok(entry) => self
+                .outbox
+                .append(&[entry])
+                .await
+                .map_err(DomainError::from),
+            Err(err) => Err(err),
+        };
+        if let Err(err) = written {
+            tracing::error!(event_type = event_type.as_str(), error = %err, "an event could not be announced");
+        }
     }
 
     /// `connection.disconnected`, with the reason recorded on the connection.
@@ -101,12 +123,9 @@ impl Announcer {
         } else {
             EventType::ConnectionReauthenticated
         };
-        self.emit(
-            &connection.workspace_id.clone(),
-            event,
-            connection_data(connection),
-        )
-        .await;
+        let workspace_id = connection.workspace_id.clone();
+        self.emit(&workspace_id, event, connection_data(connection))
+            .await;
     }
 
     /// `data.updated`: which data types of which connection changed, over which time range;
@@ -129,115 +148,4 @@ impl Announcer {
         );
         self.emit(&workspace_id, EventType::DataUpdated, data).await;
     }
-
-    pub(crate) fn new_event(
-        &self,
-        event_type: EventType,
-        data: Value,
-    ) -> Result<NewEvent, DomainError> {
-        let body = json!({
-            "type": event_type.as_str(),
-            "timestamp": self.now(),
-            "data": data,
-        });
-        let payload =
-            serde_json::to_string(&body).map_err(|err| StoreError::Corrupt(err.to_string()))?;
-        Ok(NewEvent {
-            id: EventId::generate(),
-            event_type,
-            payload,
-        })
-    }
-
-    /// Announces an event to every endpoint of `workspace` that listens for it. Faults are
-    /// logged, never returned: the work behind the event has happened either way.
-    #[tracing::instrument(skip_all, fields(workspace_id = %workspace, event_type = event_type.as_str()))]
-    pub async fn emit(&self, workspace: &WorkspaceId, event_type: EventType, data: Value) {
-        if let Err(err) = self.try_emit(workspace, event_type, data).await {
-            tracing::error!(event_type = event_type.as_str(), error = %err, "an event could not be announced");
-        }
-    }
-
-    async fn try_emit(
-        &self,
-        workspace: &WorkspaceId,
-        event_type: EventType,
-        data: Value,
-    ) -> Result<(), DomainError> {
-        let endpoints = self.webhooks.list_endpoints(workspace).await?;
-        let listening: Vec<_> = endpoints
-            .into_iter()
-            .filter(|endpoint| endpoint.listens_to(event_type))
-            .collect();
-        if listening.is_empty() {
-            return Ok(());
-        }
-        let event = self.new_event(event_type, data)?;
-        for endpoint in &listening {
-            self.deliver_to(endpoint, &event).await?;
-        }
-        Ok(())
-    }
-
-    /// Stores a pending delivery of `event` to `endpoint` and queues it.
-    pub(crate) async fn deliver_to(
-        &self,
-        endpoint: &WebhookEndpoint,
-        event: &NewEvent,
-    ) -> Result<Delivery, DomainError> {
-        let now = self.now();
-        let delivery = Delivery {
-            id: DeliveryId::generate(),
-            workspace_id: endpoint.workspace_id.clone(),
-            endpoint_id: endpoint.id.clone(),
-            event_id: event.id.clone(),
-            event_type: event.event_type,
-            payload: event.payload.clone(),
-            status: DeliveryStatus::Pending,
-            attempts: Vec::new(),
-            round_attempts: 0,
-            next_attempt_at: Some(now),
-            created_at: now,
-            version: 1,
-        };
-        self.webhooks.insert_delivery(&delivery).await?;
-        queue_delivery(self.queue.as_ref(), &delivery, Duration::ZERO).await?;
-        Ok(delivery)
-    }
-}
-
-/// Puts the delivery's message on `queue`, to be received after `delay` (capped at the
-/// queue's longest; the worker sends it on again if it comes early).
-pub(crate) async fn queue_delivery(
-    queue: &dyn JobQueue,
-    delivery: &Delivery,
-    delay: Duration,
-) -> Result<(), DomainError> {
-    let body = delivery_message(delivery)?;
-    queue
-        .send(Outgoing {
-            body,
-            delay: delay.min(MAX_DELAY),
-        })
-        .await
-        .map_err(|err| {
-            tracing::error!(error = %err, "the delivery queue failed");
-            DomainError::Unavailable("the delivery queue")
-        })
-}
-
-impl Announcer {
-    /// Queues `delivery` for the deliver worker at once (a resend).
-    pub(crate) async fn queue_now(&self, delivery: &Delivery) -> Result<(), DomainError> {
-        queue_delivery(self.queue.as_ref(), delivery, Duration::ZERO).await
-    }
-}
-
-pub(crate) fn delivery_message(delivery: &Delivery) -> Result<String, DomainError> {
-    let message = DeliveryMessage {
-        workspace_id: delivery.workspace_id.clone(),
-        endpoint_id: delivery.endpoint_id.clone(),
-        delivery_id: delivery.id.clone(),
-    };
-    Ok(serde_json::to_string(&message).map_err(|err| StoreError::Corrupt(err.to_string()))?)
 }

@@ -3,6 +3,8 @@
 
 pub mod delivery;
 pub mod destinations;
+pub mod dispatch;
 pub mod endpoints;
 pub mod events;
+pub mod relay;
 pub mod webhooks;

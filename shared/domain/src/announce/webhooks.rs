@@ -27,6 +27,25 @@ crate::kernel::ids::ulid_id!(
     DeliveryId
 );
 
+impl DeliveryId {
+    /// The delivery of `event` to `endpoint`: the same id every time the event is relayed, so
+    /// a relayed-again event finds its delivery instead of making a second one. It sorts with
+    /// the event's time.
+    pub fn for_event(event: &EventId, endpoint: &WebhookId) -> Self {
+        use sha2::Digest;
+        let digest = Sha256::new()
+            .chain_update(event.as_str())
+            .chain_update(b"/")
+            .chain_update(endpoint.as_str())
+            .finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        let random = u128::from_be_bytes(bytes) >> 48;
+        let millis = ulid::Ulid::from_string(event.as_str()).map_or(0, |id| id.timestamp_ms());
+        Self(ulid::Ulid::from_parts(millis, random).to_string())
+    }
+}
+
 /// What VitaSync announces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum EventType {

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod ids;
+pub mod outbox;
 pub mod page;
 pub mod provider;
 pub mod queue;

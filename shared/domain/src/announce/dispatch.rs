@@ -1,0 +1,152 @@
+//! Deliveries made and queued: one per endpoint an event goes to, each on the delivery queue
+//! for the deliver worker. The relay calls it for announced events; an endpoint's test event
+//! and a resend call it directly.
+
+use crate::announce::webhooks::{
+    Delivery, DeliveryId, DeliveryMessage, DeliveryStatus, EventId, EventType, WebhookEndpoint,
+};
+use crate::kernel::error::{DomainError, StoreError};
+use crate::kernel::queue::{JobQueue, MAX_DELAY, Outgoing};
+use crate::kernel::time::{Clock, Timestamp};
+use crate::ports::WebhookStore;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An event about to be delivered: its id and the exact body receivers get.
+pub struct NewEvent {
+    pub id: EventId,
+    pub event_type: EventType,
+    pub payload: String,
+}
+
+/// The body every receiver gets for an event.
+pub fn event_payload(
+    event_type: EventType,
+    at: Timestamp,
+    data: Value,
+) -> Result<String, DomainError> {
+    let body = json!({
+        "type": event_type.as_str(),
+        "timestamp": at,
+        "data": data,
+    });
+    Ok(serde_json::to_string(&body).map_err(|err| StoreError::Corrupt(err.to_string()))?)
+}
+
+/// Stores deliveries and queues them.
+#[derive(Clone)]
+pub struct Dispatcher {
+    webhooks: Arc<dyn WebhookStore>,
+    queue: Arc<dyn JobQueue>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Dispatcher {
+    /// Deliveries stored in `webhooks`, their messages sent to `queue`.
+    pub fn new(
+        webhooks: Arc<dyn WebhookStore>,
+        queue: Arc<dyn JobQueue>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            webhooks,
+            queue,
+            clock,
+        }
+    }
+
+    pub(crate) fn webhooks(&self) -> &dyn WebhookStore {
+        self.webhooks.as_ref()
+    }
+
+    /// A fresh event of `event_type` (an endpoint's test event).
+    pub(crate) fn new_event(
+        &self,
+        event_type: EventType,
+        data: Value,
+    ) -> Result<NewEvent, DomainError> {
+        Ok(NewEvent {
+            id: EventId::generate(),
+            event_type,
+            payload: event_payload(event_type, self.clock.now(), data)?,
+        })
+    }
+
+    /// Stores a pending delivery `id` of `event` to `endpoint` and queues it. When the
+    /// delivery is already stored (the event relayed again), it is queued again only while it
+    /// is still pending: a duplicate message finds its attempt leased and does nothing.
+    pub(crate) async fn deliver_to(
+        &self,
+        endpoint: &WebhookEndpoint,
+        event: &NewEvent,
+        id: DeliveryId,
+    ) -> Result<Delivery, DomainError> {
+        let now = self.clock.now();
+        let delivery = Delivery {
+            id,
+            workspace_id: endpoint.workspace_id.clone(),
+            endpoint_id: endpoint.id.clone(),
+            event_id: event.id.clone(),
+            event_type: event.event_type,
+            payload: event.payload.clone(),
+            status: DeliveryStatus::Pending,
+            attempts: Vec::new(),
+            round_attempts: 0,
+            next_attempt_at: Some(now),
+            created_at: now,
+            version: 1,
+        };
+        let delivery = match self.webhooks.insert_delivery(&delivery).await {
+            Ok(()) => delivery,
+            Err(StoreError::Conflict(_)) => {
+                let stored = self
+                    .webhooks
+                    .get_delivery(&delivery.workspace_id, &delivery.endpoint_id, &delivery.id)
+                    .await?
+                    .ok_or_else(|| StoreError::Conflict("the delivery id is taken".into()))?;
+                if stored.status != DeliveryStatus::Pending {
+                    return Ok(stored);
+                }
+                stored
+            }
+            Err(err) => return Err(err.into()),
+        };
+        queue_delivery(self.queue.as_ref(), &delivery, Duration::ZERO).await?;
+        Ok(delivery)
+    }
+
+    /// Queues `delivery` for the deliver worker at once (a resend).
+    pub(crate) async fn queue_now(&self, delivery: &Delivery) -> Result<(), DomainError> {
+        queue_delivery(self.queue.as_ref(), delivery, Duration::ZERO).await
+    }
+}
+
+/// Puts the delivery's message on `queue`, to be received after `delay` (capped at the
+/// queue's longest; the worker sends it on again if it comes early).
+pub(crate) async fn queue_delivery(
+    queue: &dyn JobQueue,
+    delivery: &Delivery,
+    delay: Duration,
+) -> Result<(), DomainError> {
+    let body = delivery_message(delivery)?;
+    queue
+        .send(Outgoing {
+            body,
+            delay: delay.min(MAX_DELAY),
+        })
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "the delivery queue failed");
+            DomainError::Unavailable("the delivery queue")
+        })
+}
+
+pub(crate) fn delivery_message(delivery: &Delivery) -> Result<String, DomainError> {
+    let message = DeliveryMessage {
+        workspace_id: delivery.workspace_id.clone(),
+        endpoint_id: delivery.endpoint_id.clone(),
+        delivery_id: delivery.id.clone(),
+    };
+    Ok(serde_json::to_string(&message).map_err(|err| StoreError::Corrupt(err.to_string()))?)
+}
