@@ -166,15 +166,12 @@ async fn the_scheduler_binary_queues_a_sync_of_a_connection_never_synced() {
         .upsert_connection(&connection, &tokens)
         .await
         .unwrap();
-    let (sqs, queue_url, _) = fixtures::new_queue().await;
-
     let runtime = RuntimeStub::start().await;
     let events = samples("scheduler");
     for (n, (_, event)) in events.iter().enumerate() {
         runtime.push(&format!("tick-{n}"), event.clone());
     }
     let mut child = lambda_command("scheduler", &runtime, &table)
-        .env("VITASYNC_JOBS_QUEUE_URL", &queue_url)
         .env("WITHINGS_CLIENT_ID", "id")
         .env("WITHINGS_CLIENT_SECRET", "secret")
         .spawn()
@@ -189,16 +186,17 @@ async fn the_scheduler_binary_queues_a_sync_of_a_connection_never_synced() {
         answers[0],
         serde_json::json!({"due": 1, "queued": 1, "failed": 0})
     );
-    let received = sqs
-        .receive_message()
-        .queue_url(&queue_url)
-        .max_number_of_messages(10)
-        .send()
+    // The job's message went into the outbox with the job, for the relay to queue.
+    let entries = ports
+        .outbox
+        .due_entries(SystemClock.now().plus_seconds(3600), 10)
         .await
         .unwrap();
-    let messages = received.messages();
-    assert_eq!(messages.len(), 1);
-    let body: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    assert_eq!(entries.len(), 1);
+    let OutboxAction::Job { body } = &entries[0].action else {
+        panic!("not a job message: {entries:?}")
+    };
+    let body: Value = serde_json::from_str(body).unwrap();
     assert_eq!(body["userId"], connection.user_id.as_str());
 }
 

@@ -63,6 +63,7 @@ async fn sync(h: &Harness, connection: &Connection) -> SyncJob {
 /// Runs every job message that is due, as the worker does.
 async fn drain(h: &Harness) {
     loop {
+        h.relay().await;
         let deliveries = h.queue.receive(10, Duration::from_secs(30)).await.unwrap();
         if deliveries.is_empty() {
             break;

@@ -33,7 +33,7 @@ on_both_hosts!(
     asking_for_some_data_types_fetches_and_stores_only_those,
     a_job_whose_message_was_lost_does_not_block_the_connection,
     a_spent_call_budget_delays_the_job_until_the_window_ends,
-    a_scheduler_round_survives_a_queue_that_is_down,
+    a_job_started_while_the_queue_is_down_runs_once_it_is_back,
 );
 
 fn at(raw: &str) -> Timestamp {
@@ -59,16 +59,21 @@ async fn withings(host: Host) -> (Harness, Connection) {
 }
 
 impl Harness {
+    /// A sync request, its job message relayed to the queue.
     async fn trigger(&self, connection: &Connection, request: SyncRequest) -> SyncJob {
-        self.services
+        let job = self
+            .services
             .sync_jobs
             .trigger_sync(&self.caller, &self.user, connection.id.as_str(), request)
             .await
-            .unwrap()
+            .unwrap();
+        self.relay().await;
+        job
     }
 
     /// Delivers the last message sent, as the queue would once its delay is over.
     async fn deliver_delayed(&self) -> Duration {
+        self.relay().await;
         let last = self.queue.sent().pop().expect("a message was sent");
         self.clock.advance(last.delay.as_secs() as i64);
         self.services
@@ -606,23 +611,14 @@ impl JobQueue for DownQueue {
     }
 }
 
-async fn a_scheduler_round_survives_a_queue_that_is_down(host: Host) {
-    let (h, _connection) = withings(host).await;
+async fn a_job_started_while_the_queue_is_down_runs_once_it_is_back(host: Host) {
+    let (h, connection) = withings(host).await;
     let down = h.rewired(
         vitasync_domain::sync::SyncSettings::default(),
         std::sync::Arc::new(DownQueue),
     );
+    // The job and its message commit together; the queue is not needed yet.
     let round = down.scheduler.queue_due_syncs().await.unwrap();
-    assert_eq!(
-        round,
-        DueSyncs {
-            due: 1,
-            queued: 0,
-            failed: 1
-        }
-    );
-    // The job that could not be queued ended, so the next round queues a fresh one.
-    let round = h.services.scheduler.queue_due_syncs().await.unwrap();
     assert_eq!(
         round,
         DueSyncs {
@@ -631,4 +627,29 @@ async fn a_scheduler_round_survives_a_queue_that_is_down(host: Host) {
             failed: 0
         }
     );
+    // The relay cannot reach the queue: the message stays in the outbox.
+    let relayed = down.relay.drain().await.unwrap();
+    assert_eq!((relayed.relayed, relayed.failed), (0, 1));
+    // Meanwhile the job holds the connection: the next round starts nothing new.
+    let round = h.services.scheduler.queue_due_syncs().await.unwrap();
+    assert_eq!(round.queued, 0);
+    // The queue is back: the message goes out and the job runs, once.
+    assert_eq!(h.work_queue().await, 1);
+    assert_eq!(h.work_queue().await, 0);
+    let jobs = h
+        .services
+        .sync_jobs
+        .list_jobs(
+            &h.caller,
+            &h.user,
+            &vitasync_domain::kernel::page::PageRequest {
+                limit: 10,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(jobs.items.len(), 1);
+    assert_eq!(jobs.items[0].status, JobStatus::Succeeded);
+    assert_eq!(jobs.items[0].connection_id, connection.id);
 }

@@ -75,6 +75,7 @@ impl Harness {
 
     /// The sync jobs queued since the test began, as stored.
     async fn queued_jobs(&self) -> Vec<SyncJob> {
+        self.relay().await;
         let mut jobs = Vec::new();
         for message in self.queue.sent() {
             if let Ok(message) = serde_json::from_str::<JobMessage>(&message.body) {

@@ -3,11 +3,15 @@
 
 use crate::harness::{Harness, Host, harness_on, on_both_hosts};
 use secrecy::SecretString;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use vitasync_domain::announce::dispatch::Dispatcher;
 use vitasync_domain::announce::endpoints::EndpointDraft;
+use vitasync_domain::announce::relay::Relay;
 use vitasync_domain::announce::webhooks::{DeliveryStatus, EndpointStatus, WebhookEndpoint, sign};
-use vitasync_domain::kernel::queue::JobQueue;
-use vitasync_domain::kernel::time::Timestamp;
+use vitasync_domain::kernel::queue::{JobQueue, Outgoing, QueueError};
+use vitasync_domain::kernel::time::{Clock, Timestamp};
 use vitasync_domain::providers::ProviderId;
 use vitasync_domain::sync::SyncRequest;
 use vitasync_domain::tenancy::api_key::Principal;
@@ -308,7 +312,98 @@ fn page() -> vitasync_domain::kernel::page::PageRequest {
     }
 }
 
+/// A delivery queue that refuses its first message (an SQS outage, a timeout) and then works.
+struct FailsOnce {
+    inner: Arc<dyn JobQueue>,
+    failed: AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl JobQueue for FailsOnce {
+    async fn send(&self, message: Outgoing) -> Result<(), QueueError> {
+        if !self.failed.swap(true, Ordering::SeqCst) {
+            return Err(QueueError::Unavailable("refused once".into()));
+        }
+        self.inner.send(message).await
+    }
+    async fn send_batch(&self, messages: Vec<Outgoing>) -> Result<(), QueueError> {
+        self.inner.send_batch(messages).await
+    }
+    async fn receive(
+        &self,
+        max: usize,
+        visibility: Duration,
+    ) -> Result<Vec<vitasync_domain::kernel::queue::Received>, QueueError> {
+        self.inner.receive(max, visibility).await
+    }
+    async fn delete(&self, receipt: &str) -> Result<(), QueueError> {
+        self.inner.delete(receipt).await
+    }
+    async fn retry_after(&self, receipt: &str, delay: Duration) -> Result<(), QueueError> {
+        self.inner.retry_after(receipt, delay).await
+    }
+    async fn dead_letters(
+        &self,
+        max: usize,
+        visibility: Duration,
+    ) -> Result<Vec<vitasync_domain::kernel::queue::Received>, QueueError> {
+        self.inner.dead_letters(max, visibility).await
+    }
+}
+
+async fn an_event_whose_delivery_could_not_be_queued_arrives_once(host: Host) {
+    let h = harness_on(host, ProviderId::Withings).await;
+    let receiver = Receiver::start(&[204]).await;
+    let (endpoint, _) = h
+        .endpoint(&h.caller, &receiver.url, &["user.created"])
+        .await;
+    h.new_user(&h.caller, "announced-after-an-outage").await;
+    let flaky = Relay::new(
+        Dispatcher::new(
+            h.ports.webhooks.clone(),
+            Arc::new(FailsOnce {
+                inner: h.deliveries.clone(),
+                failed: AtomicBool::new(false),
+            }),
+            h.clock.clone(),
+        ),
+        h.ports.outbox.clone(),
+        h.queue.clone(),
+        h.clock.clone(),
+    );
+    let pending = h
+        .ports
+        .outbox
+        .due_entries(h.clock.now().plus_seconds(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1, "user.created waits in the outbox");
+    // The delivery is stored but its message is refused: the entry stays for the next round.
+    let round = flaky.drain().await.unwrap();
+    assert_eq!((round.relayed, round.failed), (0, 1));
+    let round = flaky.drain().await.unwrap();
+    assert_eq!((round.relayed, round.failed), (1, 0));
+    h.run_deliveries().await;
+    // The same entry relayed again (a stream retry, a sweeper racing it) changes nothing.
+    h.ports.outbox.append(&pending).await.unwrap();
+    assert_eq!(h.relay().await, 1);
+    h.run_deliveries().await;
+    let deliveries = h
+        .services
+        .webhook_endpoints
+        .list_deliveries(&h.caller, endpoint.id.as_str(), &page())
+        .await
+        .unwrap();
+    assert_eq!(deliveries.items.len(), 1, "one delivery per endpoint");
+    assert_eq!(receiver.received().len(), 1, "delivered exactly once");
+    assert_eq!(
+        receiver.received()[0].headers["webhook-id"],
+        deliveries.items[0].message_id()
+    );
+}
+
 on_both_hosts!(
+    an_event_whose_delivery_could_not_be_queued_arrives_once,
     a_receiver_failing_three_times_gets_the_event_once_more_after_each_failure,
     a_receiver_that_never_succeeds_ends_in_the_dead_letter_queue,
     events_reach_only_their_own_workspace_and_listeners,

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use vitasync_domain::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::kernel::outbox::{OutboxAction, OutboxEntry};
 use vitasync_domain::kernel::page::PageRequest;
 use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::Ports;
@@ -53,7 +54,8 @@ pub async fn job_store(ports: &Ports) {
 
     // Concurrent triggers for one connection end in one job.
     let candidates: Vec<SyncJob> = (0..6).map(|_| job(&ws, uid, &connection)).collect();
-    let results = futures::future::join_all(candidates.iter().map(|c| store.create_job(c))).await;
+    let results =
+        futures::future::join_all(candidates.iter().map(|c| store.create_job(c, &[]))).await;
     let created: Vec<SyncJob> = results
         .iter()
         .filter(|r| r.as_ref().unwrap().1)
@@ -92,7 +94,17 @@ pub async fn job_store(ports: &Ports) {
         !store.update_job(&running).await.unwrap(),
         "version 2 again is stale"
     );
-    let (still, new) = store.create_job(&job(&ws, uid, &connection)).await.unwrap();
+    let joined_message = OutboxEntry::new(
+        ws.clone(),
+        running.created_at,
+        OutboxAction::Job {
+            body: "joined".into(),
+        },
+    );
+    let (still, new) = store
+        .create_job(&job(&ws, uid, &connection), &[joined_message])
+        .await
+        .unwrap();
     assert!(!new);
     assert_eq!(still, running, "a running job is joined too");
 
@@ -103,10 +115,32 @@ pub async fn job_store(ports: &Ports) {
         ..running
     };
     assert!(store.update_job(&done).await.unwrap());
-    let (second, new) = store.create_job(&job(&ws, uid, &connection)).await.unwrap();
+    let next_message = OutboxEntry::new(
+        ws.clone(),
+        running.created_at,
+        OutboxAction::Job {
+            body: "next".into(),
+        },
+    );
+    let (second, new) = store
+        .create_job(
+            &job(&ws, uid, &connection),
+            std::slice::from_ref(&next_message),
+        )
+        .await
+        .unwrap();
     assert!(new);
+    // Only the job that was created has its message in the outbox.
+    assert_eq!(
+        ports
+            .outbox
+            .due_entries(running.created_at.plus_seconds(1), 10)
+            .await
+            .unwrap(),
+        [next_message]
+    );
     let elsewhere = job(&ws, uid, &ConnectionId::generate());
-    assert!(store.create_job(&elsewhere).await.unwrap().1);
+    assert!(store.create_job(&elsewhere, &[]).await.unwrap().1);
 
     // Newest first, a page at a time.
     let page = store

@@ -286,7 +286,13 @@ pub trait CallCounter: Send + Sync {
 pub trait JobStore: Send + Sync {
     /// Stores `job` unless its connection has an active (queued or running) job, in which case
     /// that job is returned instead. Atomic. Returns the job and whether it is the new one.
-    async fn create_job(&self, job: &SyncJob) -> Result<(SyncJob, bool), StoreError>;
+    /// Creates `job` unless its connection has an active one (answered instead), writing
+    /// `on_create` (its queue message) to the outbox in the same transaction.
+    async fn create_job(
+        &self,
+        job: &SyncJob,
+        on_create: &[OutboxEntry],
+    ) -> Result<(SyncJob, bool), StoreError>;
     async fn get_job(
         &self,
         workspace: &WorkspaceId,

@@ -133,7 +133,7 @@ impl Services {
             connect.clone(),
             clock.clone(),
         );
-        let starter = JobStarter::new(ports.jobs.clone(), jobs.clone(), clock.clone());
+        let starter = JobStarter::new(ports.jobs.clone(), clock.clone());
         let sync_jobs = SyncJobs::new(
             directory.clone(),
             ports.jobs.clone(),

@@ -1,9 +1,11 @@
+use crate::outbox::write_entries;
 use crate::store::{EmbeddedStore, Fault, decode, encode};
 use crate::tables::{ACTIVE_JOBS, END, JOBS, USER_JOBS};
 use async_trait::async_trait;
 use redb::{ReadableTable, WriteTransaction};
 use vitasync_domain::StoreError;
 use vitasync_domain::kernel::ids::{UserId, WorkspaceId};
+use vitasync_domain::kernel::outbox::OutboxEntry;
 use vitasync_domain::kernel::page::{Page, PageRequest};
 use vitasync_domain::ports::JobStore;
 use vitasync_domain::sync::jobs::{JobId, SyncJob};
@@ -47,8 +49,12 @@ pub(crate) fn purge_user_jobs(
 
 #[async_trait]
 impl JobStore for EmbeddedStore {
-    async fn create_job(&self, job: &SyncJob) -> Result<(SyncJob, bool), StoreError> {
-        let job = job.clone();
+    async fn create_job(
+        &self,
+        job: &SyncJob,
+        on_create: &[OutboxEntry],
+    ) -> Result<(SyncJob, bool), StoreError> {
+        let (job, on_create) = (job.clone(), on_create.to_vec());
         self.write(move |txn| {
             let ws = job.workspace_id.as_str();
             let held = txn
@@ -66,6 +72,7 @@ impl JobStore for EmbeddedStore {
                 txn.open_table(ACTIVE_JOBS)?
                     .insert((ws, job.connection_id.as_str()), job.id.as_str())?;
             }
+            write_entries(txn, &on_create)?;
             Ok((job, true))
         })
         .await

@@ -532,12 +532,7 @@ impl AwsHost {
     /// their messages on SQS.
     pub fn job_starter(&self) -> Result<JobStarter, HostError> {
         self.needs(iam::table(&[iam::GET, iam::PUT, iam::DELETE]));
-        self.needs([iam::on(iam::SEND, Resource::JobsQueue)]);
-        Ok(JobStarter::new(
-            self.store()?,
-            self.jobs_queue()?,
-            Arc::new(SystemClock),
-        ))
+        Ok(JobStarter::new(self.store()?, Arc::new(SystemClock)))
     }
 
     /// Sync requests, and reading their jobs.

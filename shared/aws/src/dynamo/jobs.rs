@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use vitasync_domain::StoreError;
 use vitasync_domain::kernel::ids::{UserId, WorkspaceId};
+use vitasync_domain::kernel::outbox::OutboxEntry;
 use vitasync_domain::kernel::page::{Page, PageRequest};
 use vitasync_domain::ports::JobStore;
 use vitasync_domain::sync::jobs::{JobId, SyncJob};
@@ -35,7 +36,11 @@ impl DynamoStore {
 #[async_trait]
 impl JobStore for DynamoStore {
     #[tracing::instrument(skip_all)]
-    async fn create_job(&self, job: &SyncJob) -> Result<(SyncJob, bool), StoreError> {
+    async fn create_job(
+        &self,
+        job: &SyncJob,
+        on_create: &[OutboxEntry],
+    ) -> Result<(SyncJob, bool), StoreError> {
         let pk = partition(job);
         let guard_sk = keys::active_job(job.connection_id.as_str());
         for attempt in 0..TRANSACTION_ATTEMPTS {
@@ -66,6 +71,7 @@ impl JobStore for DynamoStore {
                     Condition::Absent,
                 )?);
             }
+            actions.extend(self.entry_puts(on_create)?);
             match self.transact(actions).await {
                 Ok(()) => return Ok((job.clone(), true)),
                 Err(TxFailure::Store(err)) => return Err(err),

@@ -5,8 +5,8 @@ use super::failure;
 use crate::connections::{Connection, ConnectionStatus};
 use crate::health::DataType;
 use crate::kernel::error::{DomainError, StoreError};
+use crate::kernel::outbox::{OutboxAction, OutboxEntry};
 use crate::kernel::page::{Page, PageRequest};
-use crate::kernel::queue::{JobQueue, Outgoing};
 use crate::kernel::scope::Scope;
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{ConnectionStore, JobStore};
@@ -44,23 +44,39 @@ pub struct SyncRequest {
     pub data_types: Vec<String>,
 }
 
-/// Starts sync jobs, one at a time per connection: the job stored, its message queued. Shared
-/// by sync requests, the first backfill, the scheduler and providers' notices.
+/// Starts sync jobs, one at a time per connection: the job stored with its queue message in
+/// the outbox, one transaction. Shared by sync requests, the first backfill, the scheduler and
+/// providers' notices.
 #[derive(Clone)]
 pub struct JobStarter {
     jobs: Arc<dyn JobStore>,
-    queue: Arc<dyn JobQueue>,
     clock: Arc<dyn Clock>,
 }
 
 impl JobStarter {
-    /// Jobs stored in `jobs`, their messages sent to `queue`.
-    pub fn new(jobs: Arc<dyn JobStore>, queue: Arc<dyn JobQueue>, clock: Arc<dyn Clock>) -> Self {
-        Self { jobs, queue, clock }
+    /// Jobs stored in `jobs`.
+    pub fn new(jobs: Arc<dyn JobStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { jobs, clock }
     }
 
     fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// The outbox entry that queues `job`'s message once the job is committed.
+    fn message_entry(&self, job: &SyncJob) -> Result<OutboxEntry, DomainError> {
+        let message = JobMessage {
+            job_id: job.id.clone(),
+            workspace_id: job.workspace_id.clone(),
+            user_id: job.user_id.clone(),
+        };
+        let body =
+            serde_json::to_string(&message).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+        Ok(OutboxEntry::new(
+            job.workspace_id.clone(),
+            self.now(),
+            OutboxAction::Job { body },
+        ))
     }
 
     /// Creates a queued job for the connection and sends its message, unless a job for it is
@@ -93,7 +109,8 @@ impl JobStarter {
             version: 1,
         };
         let fresh_template = job.clone();
-        let (mut job, mut created) = self.jobs.create_job(&job).await?;
+        let queued = self.message_entry(&job)?;
+        let (mut job, mut created) = self.jobs.create_job(&job, &[queued]).await?;
         if !created && job.created_at < self.now().plus_seconds(-STALE_JOB_SECONDS) {
             // Its message was lost (a dead letter after a long store outage, say): end it, or
             // the connection could never sync again.
@@ -114,31 +131,12 @@ impl JobStarter {
                     created_at: self.now(),
                     ..fresh_template
                 };
-                (job, created) = self.jobs.create_job(&fresh).await?;
+                let queued = self.message_entry(&fresh)?;
+                (job, created) = self.jobs.create_job(&fresh, &[queued]).await?;
             }
         }
         if !created {
             return Ok((job, false));
-        }
-        let message = JobMessage {
-            job_id: job.id.clone(),
-            workspace_id: job.workspace_id.clone(),
-            user_id: job.user_id.clone(),
-        };
-        let body =
-            serde_json::to_string(&message).map_err(|err| StoreError::Corrupt(err.to_string()))?;
-        if let Err(err) = self.queue.send(Outgoing::now(body)).await {
-            // Nothing will run it: end the job rather than leave it queued forever.
-            tracing::error!(error = %err, "the job could not be queued");
-            let failed = SyncJob {
-                status: JobStatus::Failed,
-                error: Some(failure("queue_unavailable", "the job could not be queued")),
-                finished_at: Some(self.now()),
-                version: job.version + 1,
-                ..job
-            };
-            self.jobs.update_job(&failed).await?;
-            return Err(DomainError::Unavailable("the job queue"));
         }
         tracing::info!(job_id = %job.id, connection_id = %job.connection_id, "sync queued");
         Ok((job, true))
