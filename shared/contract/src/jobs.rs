@@ -89,9 +89,9 @@ pub async fn job_store(ports: &Ports) {
         version: 2,
         ..first.clone()
     };
-    assert!(store.update_job(&running).await.unwrap());
+    assert!(store.update_job(&running, &[]).await.unwrap());
     assert!(
-        !store.update_job(&running).await.unwrap(),
+        !store.update_job(&running, &[]).await.unwrap(),
         "version 2 again is stale"
     );
     let joined_message = OutboxEntry::new(
@@ -114,7 +114,7 @@ pub async fn job_store(ports: &Ports) {
         version: 3,
         ..running
     };
-    assert!(store.update_job(&done).await.unwrap());
+    assert!(store.update_job(&done, &[]).await.unwrap());
     let next_message = OutboxEntry::new(
         ws.clone(),
         running.created_at,

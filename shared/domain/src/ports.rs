@@ -307,7 +307,13 @@ pub trait JobStore: Send + Sync {
     ) -> Result<Page<SyncJob>, StoreError>;
     /// Saves `job` if the stored one still has version `job.version - 1`. A job that is no
     /// longer active frees its connection for the next one. `false` when another writer won.
-    async fn update_job(&self, job: &SyncJob) -> Result<bool, StoreError>;
+    /// Writes `job` if the stored one is its previous version, with `on_update` written to the
+    /// outbox in the same transaction. `false` (and nothing written) otherwise.
+    async fn update_job(
+        &self,
+        job: &SyncJob,
+        on_update: &[OutboxEntry],
+    ) -> Result<bool, StoreError>;
 }
 
 /// Webhook endpoints and their deliveries, per workspace.

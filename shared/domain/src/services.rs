@@ -149,7 +149,7 @@ impl Services {
         );
         let runner = SyncRunner::new(
             ports.jobs.clone(),
-            jobs.clone(),
+            ports.outbox.clone(),
             ports.connections.clone(),
             ports.health.clone(),
             ports.calls.clone(),

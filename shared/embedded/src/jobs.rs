@@ -122,8 +122,12 @@ impl JobStore for EmbeddedStore {
         .await
     }
 
-    async fn update_job(&self, job: &SyncJob) -> Result<bool, StoreError> {
-        let job = job.clone();
+    async fn update_job(
+        &self,
+        job: &SyncJob,
+        on_update: &[OutboxEntry],
+    ) -> Result<bool, StoreError> {
+        let (job, on_update) = (job.clone(), on_update.to_vec());
         self.write(move |txn| {
             let ws = job.workspace_id.as_str();
             let Some(stored) = load(txn, ws, job.id.as_str())? else {
@@ -143,6 +147,7 @@ impl JobStore for EmbeddedStore {
                     active.remove((ws, job.connection_id.as_str()))?;
                 }
             }
+            write_entries(txn, &on_update)?;
             Ok(true)
         })
         .await

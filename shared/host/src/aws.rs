@@ -515,7 +515,7 @@ impl AwsHost {
         let store = self.store()?;
         let runner = SyncRunner::new(
             store.clone(),
-            self.jobs_queue()?,
+            store.clone(),
             store.clone(),
             store.clone(),
             store,

@@ -139,7 +139,11 @@ impl JobStore for DynamoStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn update_job(&self, job: &SyncJob) -> Result<bool, StoreError> {
+    async fn update_job(
+        &self,
+        job: &SyncJob,
+        on_update: &[OutboxEntry],
+    ) -> Result<bool, StoreError> {
         let pk = partition(job);
         let mut actions = vec![self.put(
             to_item(job, pk.clone(), keys::job(job.id.as_str()))?,
@@ -160,6 +164,7 @@ impl JobStore for DynamoStore {
                 actions.pop();
             }
         }
+        actions.extend(self.entry_puts(on_update)?);
         match self.transact(actions).await {
             Ok(()) => Ok(true),
             Err(TxFailure::Condition(_)) => Ok(false),

@@ -137,8 +137,28 @@ impl Announcer {
         from: Option<Timestamp>,
         to: Option<Timestamp>,
     ) {
+        let connection = connection.into();
+        let workspace_id = connection.workspace_id.clone();
+        match self.data_updated_entry(connection, data_types, from, to) {
+            Ok(Some(entry)) => self.append_alone(entry).await,
+            Ok(None) => {}
+            Err(err) => {
+                tracing::error!(workspace_id = %workspace_id, error = %err, "data.updated could not be announced");
+            }
+        }
+    }
+
+    /// The `data.updated` entry, for the store method that commits the change; `None` when
+    /// nothing changed.
+    pub fn data_updated_entry(
+        &self,
+        connection: impl Into<AboutConnection>,
+        data_types: &[&String],
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Option<OutboxEntry>, DomainError> {
         if data_types.is_empty() {
-            return;
+            return Ok(None);
         }
         let connection = connection.into();
         let workspace_id = connection.workspace_id.clone();
@@ -146,6 +166,13 @@ impl Announcer {
             connection_data(connection),
             json!({ "dataTypes": data_types, "from": from, "to": to }),
         );
-        self.emit(&workspace_id, EventType::DataUpdated, data).await;
+        self.entry(&workspace_id, EventType::DataUpdated, data)
+            .map(Some)
+    }
+
+    async fn append_alone(&self, entry: OutboxEntry) {
+        if let Err(err) = self.outbox.append(&[entry]).await {
+            tracing::error!(error = %err, "an event could not be announced");
+        }
     }
 }

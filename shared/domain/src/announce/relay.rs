@@ -8,9 +8,10 @@ use crate::announce::dispatch::{Dispatcher, NewEvent};
 use crate::announce::webhooks::{DeliveryId, EventId, EventType};
 use crate::kernel::error::DomainError;
 use crate::kernel::outbox::{OutboxAction, OutboxEntry, OutboxStore};
-use crate::kernel::queue::{JobQueue, Outgoing};
+use crate::kernel::queue::{JobQueue, MAX_DELAY, Outgoing};
 use crate::kernel::time::{Clock, Timestamp};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Entries read from the outbox at a time.
 const BATCH: usize = 32;
@@ -87,13 +88,23 @@ impl Relay {
             }
             OutboxAction::Job { body } => self
                 .jobs
-                .send(Outgoing::now(body.clone()))
+                .send(Outgoing {
+                    body: body.clone(),
+                    // A retry due later waits on the queue (the worker defers one that
+                    // arrives early).
+                    delay: self.delay_until(entry.due_at),
+                })
                 .await
                 .map_err(|err| {
                     tracing::error!(error = %err, "the job queue failed");
                     DomainError::Unavailable("the job queue")
                 }),
         }
+    }
+
+    fn delay_until(&self, due: Timestamp) -> Duration {
+        let seconds = due.millis().saturating_sub(self.clock.now().millis()) / 1000;
+        Duration::from_secs(u64::try_from(seconds).unwrap_or(0)).min(MAX_DELAY)
     }
 
     /// Relays every entry due at or before `before`, oldest first.
@@ -126,8 +137,10 @@ impl Relay {
             .await
     }
 
-    /// Everything due now: the local host's drain, with no stream in front of it.
+    /// Everything due within the queue's longest delay, sent with what is left of its wait
+    /// (as the stream does on AWS): the local host's drain, with no stream in front of it.
     pub async fn drain(&self) -> Result<RelayRound, DomainError> {
-        self.relay_due(self.clock.now()).await
+        let horizon = i64::try_from(MAX_DELAY.as_secs()).unwrap_or(0);
+        self.relay_due(self.clock.now().plus_seconds(horizon)).await
     }
 }

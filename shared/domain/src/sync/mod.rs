@@ -9,7 +9,8 @@ use crate::connections::tokens::{AccessError, ConnectionTokens};
 use crate::connections::{Connection, ConnectionStatus};
 use crate::health::records::{store_batch, written_types};
 use crate::kernel::error::DomainError;
-use crate::kernel::queue::{JobQueue, MAX_DELAY, Outgoing};
+use crate::kernel::outbox::{OutboxAction, OutboxEntry, OutboxStore};
+use crate::kernel::queue::MAX_DELAY;
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{CallCounter, ConnectionStore, HealthStore, JobStore, RecordOwner};
 use crate::providers::ProviderId;
@@ -79,8 +80,8 @@ pub(crate) fn failure(code: &str, message: impl Into<String>) -> JobError {
 #[derive(Clone)]
 pub struct SyncRunner {
     jobs: Arc<dyn JobStore>,
-    /// Where a job to retry is sent again, delayed.
-    queue: Arc<dyn JobQueue>,
+    /// Where a job's retry waits when the job moved on meanwhile.
+    outbox: Arc<dyn OutboxStore>,
     connections: Arc<dyn ConnectionStore>,
     health: Arc<dyn HealthStore>,
     /// Counts calls against each provider's rate limits.
@@ -96,7 +97,7 @@ impl SyncRunner {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         jobs: Arc<dyn JobStore>,
-        queue: Arc<dyn JobQueue>,
+        outbox: Arc<dyn OutboxStore>,
         connections: Arc<dyn ConnectionStore>,
         health: Arc<dyn HealthStore>,
         calls_made: Arc<dyn CallCounter>,
@@ -108,7 +109,7 @@ impl SyncRunner {
     ) -> Self {
         Self {
             jobs,
-            queue,
+            outbox,
             connections,
             health,
             calls_made,
@@ -147,7 +148,7 @@ impl SyncRunner {
             version: job.version + 1,
             ..job
         };
-        if !self.jobs.update_job(&running).await? {
+        if !self.jobs.update_job(&running, &[]).await? {
             // Another worker has it (a duplicate delivery).
             return Ok(());
         }
@@ -158,9 +159,8 @@ impl SyncRunner {
                     version: job.version + 1,
                     ..job
                 };
-                if self.jobs.update_job(&ended).await? {
-                    self.announce_job_end(&ended).await;
-                }
+                let announced = self.job_end_entries(&ended).await?;
+                self.jobs.update_job(&ended, &announced).await?;
                 tracing::info!(job_id = %ended.id, status = ?ended.status, "sync ended");
                 Ok(())
             }
@@ -170,14 +170,26 @@ impl SyncRunner {
                     version: job.version + 1,
                     ..job
                 };
-                self.jobs.update_job(&queued).await?;
-                self.queue
-                    .send(Outgoing {
-                        body: body.to_owned(),
-                        delay: delay.min(MAX_DELAY),
-                    })
-                    .await
-                    .map_err(|_| DomainError::Unavailable("the job queue"))?;
+                let now = self.now();
+                let retry = OutboxEntry {
+                    due_at: now
+                        .plus_seconds(i64::try_from(delay.as_secs()).unwrap_or(i64::MAX / 2)),
+                    ..OutboxEntry::new(
+                        queued.workspace_id.clone(),
+                        now,
+                        OutboxAction::Job {
+                            body: body.to_owned(),
+                        },
+                    )
+                };
+                if !self
+                    .jobs
+                    .update_job(&queued, std::slice::from_ref(&retry))
+                    .await?
+                {
+                    // The job moved on meanwhile; a message that finds it so does nothing.
+                    self.outbox.append(&[retry]).await?;
+                }
                 tracing::info!(job_id = %queued.id, delay_seconds = delay.as_secs(), "sync will be retried");
                 Ok(())
             }
@@ -409,43 +421,48 @@ impl SyncRunner {
         Ok(())
     }
 
-    /// `sync.completed` or `sync.failed`, and `data.updated` when the job stored anything.
-    async fn announce_job_end(&self, job: &SyncJob) {
-        let Ok(Some(connection)) = self
+    /// `sync.completed` or `sync.failed`, and `data.updated` when the job stored anything:
+    /// written with the job's end.
+    async fn job_end_entries(&self, job: &SyncJob) -> Result<Vec<OutboxEntry>, DomainError> {
+        let Some(connection) = self
             .connections
             .get_connection(&job.workspace_id, &job.user_id, &job.connection_id)
-            .await
+            .await?
         else {
-            return;
+            return Ok(Vec::new());
         };
         let window = json!({ "from": job.window_from, "to": job.window_to });
         let base = with_fields(
             connection_data(&connection),
             json!({ "jobId": job.id, "window": window }),
         );
+        let mut entries = Vec::new();
         match job.status {
             JobStatus::Succeeded => {
-                let data = with_fields(base.clone(), json!({ "counts": job.counts }));
-                self.announcer
-                    .emit(&job.workspace_id, EventType::SyncCompleted, data)
-                    .await;
-                self.announcer
-                    .data_updated(
-                        &connection,
-                        &written_types(&job.counts),
-                        job.window_from,
-                        job.window_to,
-                    )
-                    .await;
+                let data = with_fields(base, json!({ "counts": job.counts }));
+                entries.push(self.announcer.entry(
+                    &job.workspace_id,
+                    EventType::SyncCompleted,
+                    data,
+                )?);
+                entries.extend(self.announcer.data_updated_entry(
+                    &connection,
+                    &written_types(&job.counts),
+                    job.window_from,
+                    job.window_to,
+                )?);
             }
             JobStatus::Failed => {
                 let data = with_fields(base, json!({ "error": job.error }));
-                self.announcer
-                    .emit(&job.workspace_id, EventType::SyncFailed, data)
-                    .await;
+                entries.push(self.announcer.entry(
+                    &job.workspace_id,
+                    EventType::SyncFailed,
+                    data,
+                )?);
             }
             JobStatus::Queued | JobStatus::Running => {}
         }
+        Ok(entries)
     }
 
     /// Stores a piece of pushed data for every active connection of its account.

@@ -125,7 +125,7 @@ impl JobStarter {
                 ..job.clone()
             };
             tracing::warn!(job_id = %job.id, "an abandoned job was ended");
-            if self.jobs.update_job(&abandoned).await? {
+            if self.jobs.update_job(&abandoned, &[]).await? {
                 let fresh = SyncJob {
                     id: JobId::generate(),
                     created_at: self.now(),
