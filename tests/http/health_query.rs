@@ -99,7 +99,7 @@ async fn second_connection(h: &Harness, like: &Connection, provider: ProviderId)
     let tokens = vitasync_tests::placeholder_tokens();
     h.ports
         .connections
-        .upsert_connection(&connection, &tokens)
+        .upsert_connection(&connection, &tokens, vitasync_contract::fixtures::quietly())
         .await
         .unwrap()
         .0

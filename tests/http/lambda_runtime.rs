@@ -163,7 +163,7 @@ async fn the_scheduler_binary_queues_a_sync_of_a_connection_never_synced() {
     let tokens = vitasync_tests::placeholder_tokens();
     ports
         .connections
-        .upsert_connection(&connection, &tokens)
+        .upsert_connection(&connection, &tokens, vitasync_contract::fixtures::quietly())
         .await
         .unwrap();
     let runtime = RuntimeStub::start().await;

@@ -217,7 +217,7 @@ async fn whoop_throttling_waits_for_the_reset_and_an_ungranted_scope_is_skipped(
     assert!(
         h.ports
             .connections
-            .update_connection(&narrowed)
+            .update_connection(&narrowed, &[])
             .await
             .unwrap()
     );

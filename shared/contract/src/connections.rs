@@ -65,7 +65,10 @@ pub async fn connection_store(ports: &Ports) {
     let uid = &user.id;
 
     let first = connection(&ws, uid, ProviderId::Withings, "12345", 10);
-    let (stored, created) = store.upsert_connection(&first, &tokens(1)).await.unwrap();
+    let (stored, created) = store
+        .upsert_connection(&first, &tokens(1), crate::fixtures::quietly())
+        .await
+        .unwrap();
     assert!(created);
     assert_eq!(stored, first);
     assert_eq!(
@@ -96,12 +99,15 @@ pub async fn connection_store(ports: &Ports) {
     let mut errored = first.clone();
     errored.status = ConnectionStatus::Error;
     errored.status_reason = Some("token_refresh_failed".into());
-    assert!(store.update_connection(&errored).await.unwrap());
+    assert!(store.update_connection(&errored, &[]).await.unwrap());
     let again = Connection {
         scopes: vec!["user.metrics".into(), "user.activity".into()],
         ..connection(&ws, uid, ProviderId::Withings, "12345", 20)
     };
-    let (reconnected, created) = store.upsert_connection(&again, &tokens(2)).await.unwrap();
+    let (reconnected, created) = store
+        .upsert_connection(&again, &tokens(2), crate::fixtures::quietly())
+        .await
+        .unwrap();
     assert!(!created);
     assert_eq!(reconnected.id, first.id);
     assert_eq!(reconnected.connected_at, first.connected_at);
@@ -123,12 +129,18 @@ pub async fn connection_store(ports: &Ports) {
     let third = connection(&ws, uid, ProviderId::Oura, "12345", 40);
     assert!(
         store
-            .upsert_connection(&second, &tokens(3))
+            .upsert_connection(&second, &tokens(3), crate::fixtures::quietly())
             .await
             .unwrap()
             .1
     );
-    assert!(store.upsert_connection(&third, &tokens(4)).await.unwrap().1);
+    assert!(
+        store
+            .upsert_connection(&third, &tokens(4), crate::fixtures::quietly())
+            .await
+            .unwrap()
+            .1
+    );
     let listed: Vec<_> = store
         .list_connections(&ws, uid)
         .await
@@ -173,13 +185,13 @@ pub async fn connection_store(ports: &Ports) {
     let relinked = connection(&ws, uid, ProviderId::Withings, "67890", 50);
     assert!(
         store
-            .upsert_connection(&relinked, &tokens(5))
+            .upsert_connection(&relinked, &tokens(5), crate::fixtures::quietly())
             .await
             .unwrap()
             .1
     );
     assert!(
-        !store.update_connection(&second).await.unwrap(),
+        !store.update_connection(&second, &[]).await.unwrap(),
         "a deleted connection is not revived"
     );
 
@@ -190,7 +202,7 @@ pub async fn connection_store(ports: &Ports) {
         status_reason: Some("disconnected_by_api".into()),
         ..third.clone()
     };
-    assert!(store.disconnect(&disconnected).await.unwrap());
+    assert!(store.disconnect(&disconnected, &[]).await.unwrap());
     assert_eq!(store.get_tokens(&ws, uid, &third.id).await.unwrap(), None);
     assert_eq!(
         store.get_connection(&ws, uid, &third.id).await.unwrap(),
@@ -207,6 +219,7 @@ pub async fn connection_store(ports: &Ports) {
         .upsert_connection(
             &connection(&ws, uid, ProviderId::Oura, "12345", 60),
             &tokens(7),
+            crate::fixtures::quietly(),
         )
         .await
         .unwrap();
@@ -225,7 +238,7 @@ pub async fn connection_store(ports: &Ports) {
         id: ConnectionId::generate(),
         ..disconnected
     };
-    assert!(!store.disconnect(&unknown).await.unwrap());
+    assert!(!store.disconnect(&unknown, &[]).await.unwrap());
 
     // Deleting the user takes every connection and token with it.
     assert!(ports.users.delete_user(&ws, uid, &[]).await.unwrap());
@@ -247,13 +260,16 @@ pub async fn connections_due(ports: &Ports) {
     // Synced at 100, 200, …, 500 seconds, and one never synced.
     for n in 0..6i64 {
         let mut link = connection(&ws, &user.id, provider, &format!("due-{n}"), 0);
-        let (stored, _) = store.upsert_connection(&link, &tokens(1)).await.unwrap();
+        let (stored, _) = store
+            .upsert_connection(&link, &tokens(1), crate::fixtures::quietly())
+            .await
+            .unwrap();
         if n > 0 {
             link = Connection {
                 last_synced_at: Some(at(n * 100)),
                 ..stored
             };
-            assert!(store.update_connection(&link).await.unwrap());
+            assert!(store.update_connection(&link, &[]).await.unwrap());
         }
         ids.push(link.id);
     }
@@ -261,6 +277,7 @@ pub async fn connections_due(ports: &Ports) {
         .upsert_connection(
             &connection(&ws, &user.id, provider, "in-error", 0),
             &tokens(1),
+            crate::fixtures::quietly(),
         )
         .await
         .unwrap();
@@ -268,20 +285,25 @@ pub async fn connections_due(ports: &Ports) {
         status: ConnectionStatus::Error,
         ..failed
     };
-    assert!(store.update_connection(&failed).await.unwrap());
+    assert!(store.update_connection(&failed, &[]).await.unwrap());
     let (gone, _) = store
-        .upsert_connection(&connection(&ws, &user.id, provider, "gone", 0), &tokens(1))
+        .upsert_connection(
+            &connection(&ws, &user.id, provider, "gone", 0),
+            &tokens(1),
+            crate::fixtures::quietly(),
+        )
         .await
         .unwrap();
     let gone = Connection {
         status: ConnectionStatus::Disconnected,
         ..gone
     };
-    assert!(store.disconnect(&gone).await.unwrap());
+    assert!(store.disconnect(&gone, &[]).await.unwrap());
     store
         .upsert_connection(
             &connection(&ws, &user.id, ProviderId::Oura, "elsewhere", 0),
             &tokens(1),
+            crate::fixtures::quietly(),
         )
         .await
         .unwrap();
@@ -315,7 +337,7 @@ pub async fn connections_due(ports: &Ports) {
             .unwrap()
             .unwrap()
     };
-    assert!(store.update_connection(&synced).await.unwrap());
+    assert!(store.update_connection(&synced, &[]).await.unwrap());
     let first = PageRequest {
         limit: 10,
         after: None,
@@ -375,6 +397,7 @@ pub async fn record_sync(ports: &Ports) {
         .upsert_connection(
             &connection(&ws, &user.id, ProviderId::Polar, "a", 0),
             &tokens(1),
+            crate::fixtures::quietly(),
         )
         .await
         .unwrap();
@@ -417,6 +440,7 @@ pub async fn record_sync(ports: &Ports) {
         .upsert_connection(
             &connection(&ws, &user.id, ProviderId::Polar, "b", 0),
             &tokens(1),
+            crate::fixtures::quietly(),
         )
         .await
         .unwrap();
@@ -424,7 +448,7 @@ pub async fn record_sync(ports: &Ports) {
         status: ConnectionStatus::Disconnected,
         ..gone.clone()
     };
-    assert!(store.disconnect(&disconnected).await.unwrap());
+    assert!(store.disconnect(&disconnected, &[]).await.unwrap());
     store
         .record_sync(&ws, &user.id, &gone.id, at(700))
         .await
@@ -474,7 +498,10 @@ pub async fn connections_for_account(ports: &Ports) {
     let other_provider = connection(&ws_a, &alice.id, ProviderId::Oura, &account, 0);
     let other_account = connection(&ws_b, &bob.id, ProviderId::Strava, "someone-else", 0);
     for item in [&a, &b, &other_provider, &other_account] {
-        store.upsert_connection(item, &tokens(1)).await.unwrap();
+        store
+            .upsert_connection(item, &tokens(1), crate::fixtures::quietly())
+            .await
+            .unwrap();
     }
     let ids = |found: Vec<Connection>| {
         let mut ids: Vec<_> = found.into_iter().map(|c| c.id).collect();
@@ -496,7 +523,7 @@ pub async fn connections_for_account(ports: &Ports) {
         status: ConnectionStatus::Disconnected,
         ..a.clone()
     };
-    assert!(store.disconnect(&disconnected).await.unwrap());
+    assert!(store.disconnect(&disconnected, &[]).await.unwrap());
     let found = store
         .connections_for_account(ProviderId::Strava, &account)
         .await
@@ -530,4 +557,83 @@ pub async fn connections_for_account(ports: &Ports) {
             .unwrap()),
         vec![other_provider.id]
     );
+}
+
+/// A connection's writes commit their outbox entries with them: an upsert names the stored
+/// connection (a refreshed one keeps its id), and nothing is written when nothing changed.
+pub async fn connection_writes_commit_their_outbox_entries(ports: &Ports) {
+    use std::sync::{Arc, Mutex};
+    use vitasync_domain::kernel::outbox::{OutboxAction, OutboxEntry};
+    let (ws, user) = new_user(ports, "outboxed").await;
+    let entry = |body: String| OutboxEntry::new(ws.clone(), at(0), OutboxAction::Job { body });
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let noting = {
+        let (seen, ws) = (seen.clone(), ws.clone());
+        Arc::new(move |stored: &Connection, created: bool| {
+            seen.lock().unwrap().push((stored.id.clone(), created));
+            vec![OutboxEntry::new(
+                ws.clone(),
+                at(0),
+                OutboxAction::Job {
+                    body: format!("{} {created}", stored.id),
+                },
+            )]
+        })
+    };
+    let first = connection(&ws, &user.id, ProviderId::Oura, "acct", 0);
+    let (stored, created) = ports
+        .connections
+        .upsert_connection(&first, &tokens(1), noting.clone())
+        .await
+        .unwrap();
+    assert!(created);
+    let again = connection(&ws, &user.id, ProviderId::Oura, "acct", 10);
+    let (refreshed, created) = ports
+        .connections
+        .upsert_connection(&again, &tokens(2), noting)
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(refreshed.id, stored.id);
+    // An adapter may ask for the entries of an attempt that then fails; only those of the
+    // write that happened are committed (checked below).
+    assert!(seen.lock().unwrap().contains(&(stored.id.clone(), false)));
+    assert!(
+        ports
+            .connections
+            .update_connection(&refreshed, &[entry("updated".into())])
+            .await
+            .unwrap()
+    );
+    assert!(
+        ports
+            .connections
+            .disconnect(&refreshed, &[entry("disconnected".into())])
+            .await
+            .unwrap()
+    );
+    let stranger = connection(&ws, &user.id, ProviderId::Polar, "nobody", 0);
+    assert!(
+        !ports
+            .connections
+            .disconnect(&stranger, &[entry("never".into())])
+            .await
+            .unwrap()
+    );
+    let written: Vec<String> = ports
+        .outbox
+        .due_entries(at(60), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| match entry.action {
+            OutboxAction::Job { body } => body,
+            OutboxAction::Event { event_type, .. } => event_type,
+        })
+        .collect();
+    assert_eq!(written.len(), 4, "{written:?}");
+    assert!(written.contains(&format!("{} true", stored.id)));
+    assert!(written.contains(&format!("{} false", stored.id)));
+    assert!(written.contains(&"updated".to_owned()));
+    assert!(written.contains(&"disconnected".to_owned()));
 }

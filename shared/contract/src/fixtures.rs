@@ -125,3 +125,8 @@ pub async fn user_in(ports: &Ports, ws: &WorkspaceId, external_id: &str, now: Ti
         .unwrap();
     user
 }
+
+/// What a connection upsert announces in tests that do not look at events: nothing.
+pub fn quietly() -> std::sync::Arc<vitasync_domain::ports::UpsertEntries> {
+    std::sync::Arc::new(|_, _| Vec::new())
+}

@@ -102,6 +102,11 @@ mod embedded {
         )
         .await;
     }
+
+    #[tokio::test]
+    async fn connection_writes_commit_their_outbox_entries() {
+        connections::connection_writes_commit_their_outbox_entries(&Embedded::new().ports()).await;
+    }
 }
 
 mod aws {
@@ -195,6 +200,14 @@ mod aws {
     #[tokio::test]
     async fn user_writes_commit_their_outbox_entries() {
         outbox::user_writes_commit_their_entries_only_when_they_change_something(
+            &fixtures::dynamo_ports().await.0,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn connection_writes_commit_their_outbox_entries() {
+        connections::connection_writes_commit_their_outbox_entries(
             &fixtures::dynamo_ports().await.0,
         )
         .await;

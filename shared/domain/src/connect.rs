@@ -708,14 +708,13 @@ impl Callback {
         };
         let (connection, created) = self
             .connections
-            .upsert_connection(&candidate, &tokens)
+            .upsert_connection(&candidate, &tokens, self.announcer.connected_entries())
             .await
             .map_err(|err| {
                 tracing::error!(error = %err, "storing the connection failed");
                 unavailable()
             })?;
         tracing::info!(provider = %provider, connection_id = %connection.id, created, "connected");
-        self.announcer.connected(&connection, created).await;
         // The provider's webhooks are subscribed off the request path (several calls).
         self.subscriptions
             .queue_webhook_subscription(&connection)
@@ -825,8 +824,12 @@ impl Disconnector {
             updated_at: self.clock.now(),
             ..connection
         };
-        if self.connections.disconnect(&disconnected).await? {
-            self.announcer.disconnected(&disconnected).await;
+        let announced = self.announcer.disconnected_entry(&disconnected)?;
+        if self
+            .connections
+            .disconnect(&disconnected, &[announced])
+            .await?
+        {
             Ok(())
         } else {
             Err(DomainError::NotFound("connection"))

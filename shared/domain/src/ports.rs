@@ -125,15 +125,22 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
 }
 
+/// The outbox entries a connection's upsert writes with it, given the connection as stored
+/// (a refreshed one keeps its id) and whether it is new.
+pub type UpsertEntries = dyn Fn(&Connection, bool) -> Vec<OutboxEntry> + Send + Sync;
+
 #[async_trait]
 pub trait ConnectionStore: Send + Sync {
     /// Links `connection`'s provider account to its user with `tokens`. If the user already has
     /// a connection to that same account, it is updated instead (`Connection::reconnected`) and
     /// keeps its id; its tokens are replaced. Atomic. Returns the connection and whether it is new.
+    /// Links the account (a new connection) or refreshes the connection that has it, writing
+    /// `announce(stored, created)`'s entries to the outbox in the same transaction.
     async fn upsert_connection(
         &self,
         connection: &Connection,
         tokens: &StoredTokens,
+        announce: Arc<UpsertEntries>,
     ) -> Result<(Connection, bool), StoreError>;
     async fn get_connection(
         &self,
@@ -148,7 +155,12 @@ pub trait ConnectionStore: Send + Sync {
         user: &UserId,
     ) -> Result<Vec<Connection>, StoreError>;
     /// Saves changed fields (status, sync times) of an existing connection.
-    async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError>;
+    /// Writes `connection` (and `on_update` to the outbox) if it exists.
+    async fn update_connection(
+        &self,
+        connection: &Connection,
+        on_update: &[OutboxEntry],
+    ) -> Result<bool, StoreError>;
     /// Moves the connection's `last_synced_at` forward to `at` (never back), changing nothing
     /// else, so a disconnection or error recorded meanwhile stands. Atomic.
     async fn record_sync(
@@ -160,7 +172,13 @@ pub trait ConnectionStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Saves `connection` (now disconnected) and deletes its tokens, in one step.
     /// `false` when there was no such connection.
-    async fn disconnect(&self, connection: &Connection) -> Result<bool, StoreError>;
+    /// Writes the disconnected `connection`, drops its tokens and writes `on_disconnect` to the
+    /// outbox, in one transaction, if it exists.
+    async fn disconnect(
+        &self,
+        connection: &Connection,
+        on_disconnect: &[OutboxEntry],
+    ) -> Result<bool, StoreError>;
     /// Removes the connection and its tokens. `false` when there was none.
     async fn delete_connection(
         &self,

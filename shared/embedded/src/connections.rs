@@ -1,15 +1,19 @@
+use crate::outbox::write_entries;
 use crate::store::{EmbeddedStore, Fault, decode, encode};
 use crate::tables::{
     ACCOUNT_CONNECTIONS, CONNECTION_ACCOUNTS, CONNECTION_TOKENS, CONNECTIONS, END,
 };
 use async_trait::async_trait;
 use redb::{ReadableTable, WriteTransaction};
+use std::sync::Arc;
 use vitasync_domain::StoreError;
 use vitasync_domain::connections::{Connection, StoredTokens, sync_due_bound, sync_due_key};
 use vitasync_domain::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::kernel::outbox::OutboxEntry;
 use vitasync_domain::kernel::page::{Page, PageRequest};
 use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::ConnectionStore;
+use vitasync_domain::ports::UpsertEntries;
 use vitasync_domain::providers::ProviderId;
 
 fn account_key(connection: &Connection) -> String {
@@ -85,6 +89,7 @@ impl ConnectionStore for EmbeddedStore {
         &self,
         connection: &Connection,
         tokens: &StoredTokens,
+        announce: Arc<UpsertEntries>,
     ) -> Result<(Connection, bool), StoreError> {
         let (connection, tokens) = (connection.clone(), tokens.clone());
         self.write(move |txn| {
@@ -110,6 +115,7 @@ impl ConnectionStore for EmbeddedStore {
                 };
                 save(txn, &updated)?;
                 save_tokens(txn, &updated, &replacement)?;
+                write_entries(txn, &announce(&updated, false))?;
                 return Ok((updated, false));
             }
             txn.open_table(CONNECTION_ACCOUNTS)?
@@ -118,6 +124,7 @@ impl ConnectionStore for EmbeddedStore {
                 .insert((account.as_str(), ws, connection.id.as_str()), user)?;
             save(txn, &connection)?;
             save_tokens(txn, &connection, &tokens)?;
+            write_entries(txn, &announce(&connection, true))?;
             Ok((connection, true))
         })
         .await
@@ -212,8 +219,12 @@ impl ConnectionStore for EmbeddedStore {
         .await
     }
 
-    async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError> {
-        let connection = connection.clone();
+    async fn update_connection(
+        &self,
+        connection: &Connection,
+        on_update: &[OutboxEntry],
+    ) -> Result<bool, StoreError> {
+        let (connection, on_update) = (connection.clone(), on_update.to_vec());
         self.write(move |txn| {
             let key = (
                 connection.workspace_id.as_str(),
@@ -224,6 +235,7 @@ impl ConnectionStore for EmbeddedStore {
                 return Ok(false);
             }
             save(txn, &connection)?;
+            write_entries(txn, &on_update)?;
             Ok(true)
         })
         .await
@@ -255,8 +267,12 @@ impl ConnectionStore for EmbeddedStore {
         .await
     }
 
-    async fn disconnect(&self, connection: &Connection) -> Result<bool, StoreError> {
-        let connection = connection.clone();
+    async fn disconnect(
+        &self,
+        connection: &Connection,
+        on_disconnect: &[OutboxEntry],
+    ) -> Result<bool, StoreError> {
+        let (connection, on_disconnect) = (connection.clone(), on_disconnect.to_vec());
         self.write(move |txn| {
             let key = (
                 connection.workspace_id.as_str(),
@@ -268,6 +284,7 @@ impl ConnectionStore for EmbeddedStore {
             }
             save(txn, &connection)?;
             txn.open_table(CONNECTION_TOKENS)?.remove(key)?;
+            write_entries(txn, &on_disconnect)?;
             Ok(true)
         })
         .await

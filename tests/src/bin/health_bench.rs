@@ -124,7 +124,7 @@ async fn user_with_connection(ports: Ports) -> (HealthReads, Principal, String, 
     let tokens = vitasync_tests::placeholder_tokens();
     ports
         .connections
-        .upsert_connection(&connection, &tokens)
+        .upsert_connection(&connection, &tokens, vitasync_contract::fixtures::quietly())
         .await
         .unwrap();
     let owner = RecordOwner {

@@ -7,12 +7,15 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use std::collections::HashMap;
+use std::sync::Arc;
 use vitasync_domain::StoreError;
 use vitasync_domain::connections::{Connection, StoredTokens, sync_due_bound, sync_due_key};
 use vitasync_domain::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::kernel::outbox::OutboxEntry;
 use vitasync_domain::kernel::page::{Page, PageRequest};
 use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::ConnectionStore;
+use vitasync_domain::ports::UpsertEntries;
 use vitasync_domain::providers::ProviderId;
 
 // A connection, its tokens and its provider-account guard live in the user's partition, so
@@ -95,6 +98,7 @@ impl ConnectionStore for DynamoStore {
         &self,
         connection: &Connection,
         tokens: &StoredTokens,
+        announce: Arc<UpsertEntries>,
     ) -> Result<(Connection, bool), StoreError> {
         let pk = partition(connection);
         for attempt in 0..TRANSACTION_ATTEMPTS {
@@ -103,11 +107,12 @@ impl ConnectionStore for DynamoStore {
                 (keys::SK.to_owned(), s(account_sk(connection))),
                 ("connectionId".to_owned(), s(connection.id.to_string())),
             ]);
-            let create = vec![
+            let mut create = vec![
                 self.put(guard, Condition::Absent)?,
                 self.put(connection_item(connection)?, Condition::Absent)?,
                 self.put(tokens_item(connection, tokens)?, Condition::Absent)?,
             ];
+            create.extend(self.entry_puts(&announce(connection, true))?);
             match self.transact(create).await {
                 Ok(()) => return Ok((connection.clone(), true)),
                 Err(TxFailure::Store(err)) => return Err(err),
@@ -139,10 +144,11 @@ impl ConnectionStore for DynamoStore {
                 version,
                 ..tokens.clone()
             };
-            let actions = vec![
+            let mut actions = vec![
                 self.put(connection_item(&updated)?, Condition::Present)?,
                 self.put(tokens_item(&updated, &replacement)?, tokens_condition)?,
             ];
+            actions.extend(self.entry_puts(&announce(&updated, false))?);
             match self.transact(actions).await {
                 Ok(()) => return Ok((updated, false)),
                 Err(TxFailure::Store(err)) => return Err(err),
@@ -278,13 +284,14 @@ impl ConnectionStore for DynamoStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError> {
-        match self
-            .transact(vec![
-                self.put(connection_item(connection)?, Condition::Present)?,
-            ])
-            .await
-        {
+    async fn update_connection(
+        &self,
+        connection: &Connection,
+        on_update: &[OutboxEntry],
+    ) -> Result<bool, StoreError> {
+        let mut actions = vec![self.put(connection_item(connection)?, Condition::Present)?];
+        actions.extend(self.entry_puts(on_update)?);
+        match self.transact(actions).await {
             Ok(()) => Ok(true),
             Err(TxFailure::Condition(_)) => Ok(false),
             Err(TxFailure::Contention) => Err(contention()),
@@ -353,8 +360,12 @@ impl ConnectionStore for DynamoStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn disconnect(&self, connection: &Connection) -> Result<bool, StoreError> {
-        let actions = vec![
+    async fn disconnect(
+        &self,
+        connection: &Connection,
+        on_disconnect: &[OutboxEntry],
+    ) -> Result<bool, StoreError> {
+        let mut actions = vec![
             self.put(connection_item(connection)?, Condition::Present)?,
             self.delete(
                 partition(connection),
@@ -362,6 +373,7 @@ impl ConnectionStore for DynamoStore {
                 Condition::None,
             )?,
         ];
+        actions.extend(self.entry_puts(on_disconnect)?);
         match self.transact(actions).await {
             Ok(()) => Ok(true),
             Err(TxFailure::Condition(_)) => Ok(false),

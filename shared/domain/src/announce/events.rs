@@ -10,6 +10,7 @@ use crate::kernel::ids::{ConnectionId, UserId, WorkspaceId};
 use crate::kernel::outbox::{OutboxAction, OutboxEntry, OutboxStore};
 use crate::kernel::provider::ProviderId;
 use crate::kernel::time::{Clock, Timestamp};
+use crate::ports::UpsertEntries;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -99,33 +100,42 @@ impl Announcer {
         }
     }
 
-    /// `connection.disconnected`, with the reason recorded on the connection.
-    pub async fn disconnected(&self, connection: impl Into<AboutConnection>) {
+    /// `connection.disconnected`, with the reason recorded on the connection: the entry the
+    /// disconnection writes.
+    pub fn disconnected_entry(
+        &self,
+        connection: impl Into<AboutConnection>,
+    ) -> Result<OutboxEntry, DomainError> {
         let connection = connection.into();
         let data = with_fields(
             connection_data(connection.clone()),
             json!({ "reason": connection.status_reason }),
         );
-        self.emit(
+        self.entry(
             &connection.workspace_id,
             EventType::ConnectionDisconnected,
             data,
         )
-        .await;
     }
 
-    /// `connection.created` for a new connection, `connection.reauthenticated` for one
-    /// connected again.
-    pub async fn connected(&self, connection: impl Into<AboutConnection>, created: bool) {
-        let connection = connection.into();
-        let event = if created {
-            EventType::ConnectionCreated
-        } else {
-            EventType::ConnectionReauthenticated
-        };
-        let workspace_id = connection.workspace_id.clone();
-        self.emit(&workspace_id, event, connection_data(connection))
-            .await;
+    /// What a connection's upsert announces: `connection.created` for a new connection,
+    /// `connection.reauthenticated` for one connected again.
+    pub fn connected_entries(&self) -> Arc<UpsertEntries> {
+        let announcer = self.clone();
+        Arc::new(move |connection, created| {
+            let event = if created {
+                EventType::ConnectionCreated
+            } else {
+                EventType::ConnectionReauthenticated
+            };
+            match announcer.entry(&connection.workspace_id, event, connection_data(connection)) {
+                Ok(entry) => vec![entry],
+                Err(err) => {
+                    tracing::error!(error = %err, "a connection event could not be written");
+                    Vec::new()
+                }
+            }
+        })
     }
 
     /// `data.updated`: which data types of which connection changed, over which time range;

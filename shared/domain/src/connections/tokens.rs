@@ -8,7 +8,7 @@
 use crate::announce::events::{Announcer, connection_data, with_fields};
 use crate::announce::webhooks::EventType;
 use crate::connections::{Connection, ConnectionStatus, StoredTokens};
-use crate::kernel::error::StoreError;
+use crate::kernel::error::{DomainError, StoreError};
 use crate::kernel::secrets::{EncryptionContext, Vault};
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::ConnectionStore;
@@ -244,7 +244,7 @@ impl ConnectionTokens {
                 updated_at: now,
                 ..current
             };
-            if let Err(err) = store.update_connection(&updated).await {
+            if let Err(err) = store.update_connection(&updated, &[]).await {
                 tracing::warn!(error = %err, "recording the new token expiry failed");
             }
         }
@@ -291,16 +291,23 @@ impl ConnectionTokens {
                 updated_at: self.now(),
                 ..current
             };
-            match store.update_connection(&failed).await {
-                Ok(_) => {
-                    let data = with_fields(
-                        connection_data(&failed),
-                        serde_json::json!({ "reason": REFRESH_FAILED }),
-                    );
-                    self.announcer
-                        .emit(&failed.workspace_id, EventType::ConnectionError, data)
-                        .await;
-                }
+            let data = with_fields(
+                connection_data(&failed),
+                serde_json::json!({ "reason": REFRESH_FAILED }),
+            );
+            let written =
+                match self
+                    .announcer
+                    .entry(&failed.workspace_id, EventType::ConnectionError, data)
+                {
+                    Ok(announced) => store
+                        .update_connection(&failed, &[announced])
+                        .await
+                        .map_err(DomainError::from),
+                    Err(err) => Err(err),
+                };
+            match written {
+                Ok(_) => {}
                 Err(err) => {
                     tracing::error!(error = %err, "marking the connection failed did not save");
                 }

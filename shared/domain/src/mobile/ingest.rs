@@ -437,11 +437,10 @@ impl PhoneIngest {
             expires_at: None,
             refreshing_until: None,
         };
-        let (connection, created) = self
+        let (connection, _) = self
             .connections
-            .upsert_connection(&candidate, &no_tokens)
+            .upsert_connection(&candidate, &no_tokens, self.announcer.connected_entries())
             .await?;
-        self.announcer.connected(&connection, created).await;
         Ok(connection)
     }
 

@@ -397,7 +397,7 @@ impl SyncRunner {
                 time_zone: Some(zone.to_owned()),
                 ..current
             };
-            self.connections.update_connection(&updated).await?;
+            self.connections.update_connection(&updated, &[]).await?;
         }
         Ok(())
     }
@@ -414,9 +414,10 @@ impl SyncRunner {
                 updated_at: self.now(),
                 ..current
             };
-            if self.connections.disconnect(&disconnected).await? {
-                self.announcer.disconnected(&disconnected).await;
-            }
+            let announced = self.announcer.disconnected_entry(&disconnected)?;
+            self.connections
+                .disconnect(&disconnected, &[announced])
+                .await?;
         }
         Ok(())
     }
