@@ -5,6 +5,7 @@ mod api_keys;
 mod browser;
 mod connect_security;
 mod connections;
+mod crash;
 mod demo_provider;
 mod errors;
 mod harness;

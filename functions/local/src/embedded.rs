@@ -10,7 +10,7 @@ use vitasync_domain::kernel::time::SystemClock;
 use vitasync_domain::ports::Ports;
 use vitasync_domain::services::{Services, Wiring};
 use vitasync_domain::tenancy::Tenancy;
-use vitasync_embedded::{EmbeddedStore, LocalKeyManager};
+use vitasync_embedded::{EmbeddedQueue, EmbeddedStore, LocalKeyManager};
 use vitasync_host::{
     HostError, allow_private_destinations, connect_settings, provider_client, providers_from,
     sync_settings,
@@ -29,6 +29,23 @@ pub struct EmbeddedHost {
     pub services: Services,
     pub jobs: Arc<dyn JobQueue>,
     pub deliveries: Arc<dyn JobQueue>,
+    /// The same queues, as the local host's own.
+    queues: [EmbeddedQueue; 2],
+}
+
+impl EmbeddedHost {
+    /// Makes what a stopped process held on the job and delivery queues receivable again
+    /// (see `EmbeddedQueue::reclaim_held`); how many messages that was.
+    pub async fn reclaim_held_messages(&self) -> Result<usize, HostError> {
+        let mut reclaimed = 0;
+        for queue in &self.queues {
+            reclaimed += queue
+                .reclaim_held()
+                .await
+                .map_err(|err| HostError::Config(format!("the local queue: {err}")))?;
+        }
+        Ok(reclaimed)
+    }
 }
 
 /// Every service over the embedded adapters in `data_dir`, configured from `lookup`, reached
@@ -40,11 +57,12 @@ pub fn embedded_host(
     public_url: Option<String>,
 ) -> Result<EmbeddedHost, HostError> {
     let store = Arc::new(EmbeddedStore::open(data_dir)?);
-    let jobs: Arc<dyn JobQueue> = Arc::new(store.queue("jobs", JOB_MAX_RECEIVES));
-    let deliveries = store.queue("deliveries", DELIVERY_MAX_RECEIVES);
+    let job_queue = store.queue("jobs", JOB_MAX_RECEIVES);
+    let delivery_queue = store.queue("deliveries", DELIVERY_MAX_RECEIVES);
     let dead_letters: Arc<dyn JobQueue> =
-        Arc::new(store.queue(&deliveries.dead_letter_name(), DELIVERY_MAX_RECEIVES));
-    let deliveries: Arc<dyn JobQueue> = Arc::new(deliveries);
+        Arc::new(store.queue(&delivery_queue.dead_letter_name(), DELIVERY_MAX_RECEIVES));
+    let jobs: Arc<dyn JobQueue> = Arc::new(job_queue.clone());
+    let deliveries: Arc<dyn JobQueue> = Arc::new(delivery_queue.clone());
     // Receivers under development often run on the same machine.
     let destinations = DestinationPolicy {
         allow_loopback: true,
@@ -69,6 +87,7 @@ pub fn embedded_host(
         services,
         jobs,
         deliveries,
+        queues: [job_queue, delivery_queue],
     })
 }
 

@@ -58,6 +58,14 @@ impl LocalHost {
         };
         let public_url = env("VITASYNC_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
         let host = embedded_host(&config.data_dir, &env, Some(public_url))?;
+        // Nothing else consumes these queues: what a killed process held is due again now.
+        let reclaimed = host.reclaim_held_messages().await?;
+        if reclaimed > 0 {
+            tracing::info!(
+                reclaimed,
+                "messages held when the host last stopped are queued again"
+            );
+        }
         let services = host.services;
         let generated_root_key = match services
             .tenancy

@@ -107,6 +107,49 @@ mod embedded {
     async fn connection_writes_commit_their_outbox_entries() {
         connections::connection_writes_commit_their_outbox_entries(&Embedded::new().ports()).await;
     }
+
+    /// The local host is its queues' only consumer: at start it takes back what a killed
+    /// process held, instead of waiting out the visibility timeout.
+    #[tokio::test]
+    async fn a_restart_reclaims_held_messages_but_not_deferred_ones() {
+        use std::time::Duration;
+        use vitasync_domain::kernel::queue::{JobQueue, Outgoing};
+        let queue = Embedded::new().queue();
+        queue
+            .send(Outgoing::now(String::from("crashed")))
+            .await
+            .unwrap();
+        queue
+            .send(Outgoing::now(String::from("deferred")))
+            .await
+            .unwrap();
+        let held = queue.receive(10, Duration::from_secs(300)).await.unwrap();
+        assert_eq!(held.len(), 2);
+        let deferred = held.iter().find(|m| m.body == "deferred").unwrap();
+        queue
+            .retry_after(&deferred.receipt, Duration::from_secs(600))
+            .await
+            .unwrap();
+        assert!(
+            queue
+                .receive(10, Duration::from_secs(300))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(queue.reclaim_held().await.unwrap(), 1);
+        let again = queue.receive(10, Duration::from_secs(300)).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].body, "crashed");
+        assert_eq!(
+            again[0].receive_count, 2,
+            "a crash still counts as a receive"
+        );
+        // The old receipt is void: the process that held it is gone.
+        let crashed = held.iter().find(|m| m.body == "crashed").unwrap();
+        assert!(queue.delete(&crashed.receipt).await.is_err());
+        queue.delete(&again[0].receipt).await.unwrap();
+    }
 }
 
 mod aws {

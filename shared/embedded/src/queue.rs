@@ -27,6 +27,9 @@ struct Message {
     visible_at: u64,
     receive_count: u32,
     receipt: Option<String>,
+    /// Received and being worked on (not deferred by `retry_after`): what a restart reclaims.
+    #[serde(default)]
+    held: bool,
 }
 
 impl EmbeddedStore {
@@ -136,6 +139,7 @@ fn receive_from(
         message.receive_count += 1;
         message.receipt = Some(nonce.clone());
         message.visible_at = now + millis(visibility);
+        message.held = true;
         put(txn, queue, &id, &message)?;
         deliveries.push(Received {
             receipt: format!("{id}.{nonce}"),
@@ -148,6 +152,41 @@ fn receive_from(
 }
 
 impl EmbeddedQueue {
+    /// Makes every message a worker held when the process stopped visible again at once:
+    /// the local host is the only consumer of its queues, so at start nobody holds anything
+    /// and a crashed job or delivery need not wait out its visibility timeout. Their receive
+    /// counts stand (a message that keeps crashing the host still ends as a dead letter).
+    pub async fn reclaim_held(&self) -> Result<usize, QueueError> {
+        let queue = self.name.clone();
+        self.store
+            .write(move |txn| {
+                let held: Vec<String> = {
+                    let messages = txn.open_table(QUEUE_MESSAGES)?;
+                    let mut ids = Vec::new();
+                    for entry in messages.range((queue.as_str(), "")..=(queue.as_str(), END))? {
+                        let (key, value) = entry?;
+                        let message: Message = decode(value.value())?;
+                        if message.held {
+                            ids.push(key.value().1.to_owned());
+                        }
+                    }
+                    ids
+                };
+                let now = now_millis();
+                for id in &held {
+                    if let Some(mut message) = take(txn, &queue, id)? {
+                        message.visible_at = now;
+                        message.held = false;
+                        message.receipt = None;
+                        put(txn, &queue, id, &message)?;
+                    }
+                }
+                Ok(held.len())
+            })
+            .await
+            .map_err(queue_error)
+    }
+
     async fn change(
         &self,
         receipt: &str,
@@ -185,6 +224,7 @@ impl JobQueue for EmbeddedQueue {
                         visible_at: now + millis(outgoing.delay.min(MAX_DELAY)),
                         receive_count: 0,
                         receipt: None,
+                        held: false,
                     };
                     put(txn, &queue, &Ulid::new().to_string(), &message)?;
                 }
@@ -215,6 +255,7 @@ impl JobQueue for EmbeddedQueue {
     async fn retry_after(&self, receipt: &str, delay: Duration) -> Result<(), QueueError> {
         self.change(receipt, move |txn, queue, id, mut message| {
             message.visible_at = now_millis() + millis(delay.min(MAX_DELAY));
+            message.held = false;
             put(txn, queue, id, &message)
         })
         .await
