@@ -25,9 +25,9 @@ pub async fn health_store(ports: &Ports) {
     let records: Vec<(String, Vec<u8>)> = (0..130)
         .map(|n| (format!("M#steps#2026-01-{n:03}"), vec![n as u8, 0, 255, 7]))
         .collect();
-    store.put_records(&owner, &records).await.unwrap();
+    store.put_records(&owner, &records, &[]).await.unwrap();
     store
-        .put_records(&other, &[("M#steps#2026-01-001".into(), vec![9])])
+        .put_records(&other, &[("M#steps#2026-01-001".into(), vec![9])], &[])
         .await
         .unwrap();
 
@@ -48,6 +48,7 @@ pub async fn health_store(ports: &Ports) {
                 ("X#sleep#gone".into(), vec![1]),
                 ("X#sleep#kept".into(), vec![2]),
             ],
+            &[],
         )
         .await
         .unwrap();
@@ -108,7 +109,7 @@ pub async fn health_store(ports: &Ports) {
 
     // Writing a key again replaces it.
     store
-        .put_records(&owner, &[("M#steps#2026-01-005".into(), vec![42])])
+        .put_records(&owner, &[("M#steps#2026-01-005".into(), vec![42])], &[])
         .await
         .unwrap();
     let replaced = store
@@ -131,7 +132,7 @@ pub async fn health_store(ports: &Ports) {
         1
     );
     assert_eq!(store.delete_records(&owner).await.unwrap(), 0);
-    store.put_records(&owner, &records[..3]).await.unwrap();
+    store.put_records(&owner, &records[..3], &[]).await.unwrap();
 
     // Deleting the user deletes their records.
     assert!(ports.users.delete_user(&ws, &user.id, &[]).await.unwrap());

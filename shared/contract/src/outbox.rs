@@ -102,3 +102,36 @@ pub async fn user_writes_commit_their_entries_only_when_they_change_something(po
     let written = ports.outbox.due_entries(far, 10).await.unwrap();
     assert_eq!(bodies(&written), ["created", "deleted"]);
 }
+
+pub async fn health_writes_commit_their_entries(ports: &Ports) {
+    use vitasync_domain::kernel::ids::{ConnectionId, UserId};
+    use vitasync_domain::ports::RecordOwner;
+    let ws = WorkspaceId::generate();
+    let now = Timestamp::from_millis(1_790_000_000_000).unwrap();
+    let owner = RecordOwner {
+        workspace: ws.clone(),
+        user: UserId::generate(),
+        connection: ConnectionId::generate(),
+    };
+    // More records than one DynamoDB batch holds: the entry rides with the last of them.
+    let records: Vec<(String, Vec<u8>)> = (0..30)
+        .map(|n| (format!("M#steps#2026-01-{n:03}"), vec![n as u8]))
+        .collect();
+    ports
+        .health
+        .put_records(&owner, &records, &[job(&ws, now, "data.updated")])
+        .await
+        .unwrap();
+    let stored = ports
+        .health
+        .get_records(&owner, &[records[29].0.clone()])
+        .await
+        .unwrap();
+    assert_eq!(stored, [Some(vec![29])]);
+    let written = ports
+        .outbox
+        .due_entries(now.plus_seconds(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(bodies(&written), ["data.updated"]);
+}

@@ -96,6 +96,11 @@ mod embedded {
     }
 
     #[tokio::test]
+    async fn health_writes_commit_their_outbox_entries() {
+        outbox::health_writes_commit_their_entries(&Embedded::new().ports()).await;
+    }
+
+    #[tokio::test]
     async fn user_writes_commit_their_outbox_entries() {
         outbox::user_writes_commit_their_entries_only_when_they_change_something(
             &Embedded::new().ports(),
@@ -238,6 +243,11 @@ mod aws {
     #[tokio::test]
     async fn outbox_store() {
         outbox::outbox_store(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn health_writes_commit_their_outbox_entries() {
+        outbox::health_writes_commit_their_entries(&fixtures::dynamo_ports().await.0).await;
     }
 
     #[tokio::test]

@@ -261,10 +261,13 @@ pub trait HealthStore: Send + Sync {
         keys: &[String],
     ) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
     /// Writes every record, replacing any with the same key. All are written when it returns.
+    /// Writes `records`, and `on_write` to the outbox with them (one transaction, or the last
+    /// batch of writes where the adapter writes in batches).
     async fn put_records(
         &self,
         owner: &RecordOwner,
         records: &[(String, Vec<u8>)],
+        on_write: &[OutboxEntry],
     ) -> Result<(), StoreError>;
     /// Records with `from <= key < to`, in key order.
     async fn records_between(

@@ -109,7 +109,7 @@ impl Services {
             clock.clone(),
         );
         let directory = UserDirectory::new(ports.users.clone(), ports.connections.clone());
-        let announcer = Announcer::new(ports.outbox.clone(), clock.clone());
+        let announcer = Announcer::new(clock.clone());
         let dispatcher = Dispatcher::new(ports.webhooks.clone(), deliveries.clone(), clock.clone());
         let relay = Relay::new(
             dispatcher.clone(),

@@ -1,8 +1,10 @@
+use crate::outbox::write_entries;
 use crate::store::{EmbeddedStore, Fault};
 use crate::tables::HEALTH_RECORDS;
 use async_trait::async_trait;
 use redb::WriteTransaction;
 use vitasync_domain::StoreError;
+use vitasync_domain::kernel::outbox::OutboxEntry;
 use vitasync_domain::ports::{HealthStore, RecordOwner};
 
 fn record_key(owner: &RecordOwner, key: &str) -> String {
@@ -48,19 +50,22 @@ impl HealthStore for EmbeddedStore {
         &self,
         owner: &RecordOwner,
         records: &[(String, Vec<u8>)],
+        on_write: &[OutboxEntry],
     ) -> Result<(), StoreError> {
         let owner = owner.clone();
-        let records = records.to_vec();
+        let (records, on_write) = (records.to_vec(), on_write.to_vec());
         self.write(move |txn| {
-            let mut table = txn.open_table(HEALTH_RECORDS)?;
-            let (ws, user) = (owner.workspace.as_str(), owner.user.as_str());
-            for (key, bytes) in &records {
-                table.insert(
-                    (ws, user, record_key(&owner, key).as_str()),
-                    bytes.as_slice(),
-                )?;
+            {
+                let mut table = txn.open_table(HEALTH_RECORDS)?;
+                let (ws, user) = (owner.workspace.as_str(), owner.user.as_str());
+                for (key, bytes) in &records {
+                    table.insert(
+                        (ws, user, record_key(&owner, key).as_str()),
+                        bytes.as_slice(),
+                    )?;
+                }
             }
-            Ok(())
+            write_entries(txn, &on_write)
         })
         .await
     }

@@ -256,8 +256,7 @@ impl AwsHost {
     /// Events announced: the workspace's endpoints read, one delivery stored and queued on SQS
     /// for each.
     pub fn announcer(&self) -> Result<Announcer, HostError> {
-        self.needs(iam::table(&[iam::PUT]));
-        Ok(Announcer::new(self.store()?, Arc::new(SystemClock)))
+        Ok(Announcer::new(Arc::new(SystemClock)))
     }
 
     /// Deliveries stored and queued for the deliver function.

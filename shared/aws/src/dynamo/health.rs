@@ -5,6 +5,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, PutRequest, Wri
 use std::collections::HashMap;
 use std::time::Duration;
 use vitasync_domain::StoreError;
+use vitasync_domain::kernel::outbox::OutboxEntry;
 use vitasync_domain::ports::{HealthStore, RecordOwner};
 
 /// DynamoDB's limit on keys per BatchGetItem call.
@@ -131,8 +132,9 @@ impl HealthStore for DynamoStore {
         &self,
         owner: &RecordOwner,
         records: &[(String, Vec<u8>)],
+        on_write: &[OutboxEntry],
     ) -> Result<(), StoreError> {
-        let requests = records
+        let mut requests = records
             .iter()
             .map(|(key, bytes)| {
                 let mut item = item_key(owner, key);
@@ -144,6 +146,14 @@ impl HealthStore for DynamoStore {
                 Ok(WriteRequest::builder().put_request(put).build())
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        // The entries ride in the last batch: written only once every record before them is.
+        for entry in on_write {
+            let put = PutRequest::builder()
+                .set_item(Some(super::outbox::entry_item(entry)?))
+                .build()
+                .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+            requests.push(WriteRequest::builder().put_request(put).build());
+        }
         self.batch_write(requests).await
     }
 

@@ -1,13 +1,12 @@
-//! Announcing events. An event is an outbox entry: written in the transaction of the change it
-//! describes where the change's store method takes one, on its own otherwise; the relay turns
-//! it into one delivery per listening endpoint. Announcing never fails the work that caused
-//! it: a fault writing a lone entry is logged and the work stands.
+//! Announcing events. An event is an outbox entry written in the transaction of the change it
+//! describes (each such store method takes the entries to write with it); the relay turns it
+//! into one delivery per listening endpoint.
 
 use crate::announce::dispatch::event_payload;
 use crate::announce::webhooks::EventType;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{ConnectionId, UserId, WorkspaceId};
-use crate::kernel::outbox::{OutboxAction, OutboxEntry, OutboxStore};
+use crate::kernel::outbox::{OutboxAction, OutboxEntry};
 use crate::kernel::provider::ProviderId;
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::UpsertEntries;
@@ -42,17 +41,17 @@ pub fn with_fields(mut data: Value, extra: Value) -> Value {
     data
 }
 
-/// Announces events through the outbox. A function whose work announces events is built with
-/// one; there is no silent "off".
+/// Makes the outbox entries that announce events; the store write that commits a change
+/// commits its entries with it. A service whose work announces events is built with one;
+/// there is no silent "off".
 #[derive(Clone)]
 pub struct Announcer {
-    outbox: Arc<dyn OutboxStore>,
     clock: Arc<dyn Clock>,
 }
 
 impl Announcer {
-    pub fn new(outbox: Arc<dyn OutboxStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { outbox, clock }
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self { clock }
     }
 
     fn now(&self) -> Timestamp {
@@ -76,28 +75,6 @@ impl Announcer {
                 payload: event_payload(event_type, now, data)?,
             },
         ))
-    }
-
-    /// The outbox entry that queues a job message, for the store method that creates the job.
-    pub fn job_entry(&self, workspace: &WorkspaceId, body: String) -> OutboxEntry {
-        OutboxEntry::new(workspace.clone(), self.now(), OutboxAction::Job { body })
-    }
-
-    /// Announces an event whose change has no store method to carry it: the entry is written
-    /// on its own. Faults are logged, never returned.
-    #[tracing::instrument(skip_all, fields(workspace_id = %workspace, event_type = event_type.as_str()))]
-    pub async fn emit(&self, workspace: &WorkspaceId, event_type: EventType, data: Value) {
-        let written = match self.entry(workspace, event_type, data) {
-            Ok(entry) => self
-                .outbox
-                .append(&[entry])
-                .await
-                .map_err(DomainError::from),
-            Err(err) => Err(err),
-        };
-        if let Err(err) = written {
-            tracing::error!(event_type = event_type.as_str(), error = %err, "an event could not be announced");
-        }
     }
 
     /// `connection.disconnected`, with the reason recorded on the connection: the entry the
@@ -138,26 +115,6 @@ impl Announcer {
         })
     }
 
-    /// `data.updated`: which data types of which connection changed, over which time range;
-    /// enough to query them. Nothing when nothing changed.
-    pub async fn data_updated(
-        &self,
-        connection: impl Into<AboutConnection>,
-        data_types: &[&String],
-        from: Option<Timestamp>,
-        to: Option<Timestamp>,
-    ) {
-        let connection = connection.into();
-        let workspace_id = connection.workspace_id.clone();
-        match self.data_updated_entry(connection, data_types, from, to) {
-            Ok(Some(entry)) => self.append_alone(entry).await,
-            Ok(None) => {}
-            Err(err) => {
-                tracing::error!(workspace_id = %workspace_id, error = %err, "data.updated could not be announced");
-            }
-        }
-    }
-
     /// The `data.updated` entry, for the store method that commits the change; `None` when
     /// nothing changed.
     pub fn data_updated_entry(
@@ -178,11 +135,5 @@ impl Announcer {
         );
         self.entry(&workspace_id, EventType::DataUpdated, data)
             .map(Some)
-    }
-
-    async fn append_alone(&self, entry: OutboxEntry) {
-        if let Err(err) = self.outbox.append(&[entry]).await {
-            tracing::error!(error = %err, "an event could not be announced");
-        }
     }
 }

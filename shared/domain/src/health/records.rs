@@ -9,11 +9,14 @@
 //! | sleep / workout       | `X#<kind>#<provider record id>`       | JSON                |
 //! | dense samples, an hour| `S#<metric>#<UTC hour, YYYY-MM-DDTHH>`| a chunk (`chunk`)   |
 
+use crate::announce::events::{AboutConnection, Announcer};
 use crate::health::chunk;
 use crate::health::{
     DailySummary, HealthBatch, Measurement, Metric, Retraction, SampleSeries, Session, SessionKind,
 };
 use crate::kernel::error::StoreError;
+use crate::kernel::outbox::OutboxEntry;
+use crate::kernel::time::Timestamp;
 use crate::ports::{HealthStore, RecordOwner};
 use chrono::DateTime;
 use serde::{Deserialize, Serialize};
@@ -128,6 +131,17 @@ pub async fn store_batch(
     owner: &RecordOwner,
     batch: &HealthBatch,
 ) -> Result<BTreeMap<String, Counts>, StoreError> {
+    store_batch_announcing(store, owner, batch, |_| Vec::new()).await
+}
+
+/// `store_batch`, with the outbox entries `announce` makes of the counts (`data.updated`)
+/// committed with the records they describe.
+pub async fn store_batch_announcing(
+    store: &dyn HealthStore,
+    owner: &RecordOwner,
+    batch: &HealthBatch,
+    announce: impl FnOnce(&BTreeMap<String, Counts>) -> Vec<OutboxEntry>,
+) -> Result<BTreeMap<String, Counts>, StoreError> {
     let wholes = whole_records(batch)?;
     let chunks = sample_chunks(&batch.samples);
     // A retraction never removes what this batch writes under the same key.
@@ -218,8 +232,9 @@ pub async fn store_batch(
             removals.push(key.clone());
         }
     }
-    if !writes.is_empty() {
-        store.put_records(owner, &writes).await?;
+    let announced = announce(&counts);
+    if !writes.is_empty() || !announced.is_empty() {
+        store.put_records(owner, &writes, &announced).await?;
     }
     if !removals.is_empty() {
         store.delete_keys(owner, &removals).await?;
@@ -249,6 +264,22 @@ fn retraction_key(retraction: &Retraction) -> String {
 
 fn is_zero(count: &u64) -> bool {
     *count == 0
+}
+
+/// What `store_batch_announcing` announces of a connection's data: `data.updated` naming the
+/// types written, over `window`.
+pub fn announce_written(
+    announcer: &Announcer,
+    connection: AboutConnection,
+    (from, to): (Option<Timestamp>, Option<Timestamp>),
+) -> impl FnOnce(&BTreeMap<String, Counts>) -> Vec<OutboxEntry> + '_ {
+    move |counts| match announcer.data_updated_entry(connection, &written_types(counts), from, to) {
+        Ok(entry) => entry.into_iter().collect(),
+        Err(err) => {
+            tracing::error!(error = %err, "data.updated could not be written");
+            Vec::new()
+        }
+    }
 }
 
 /// The data types `counts` says were written: what `data.updated` names.

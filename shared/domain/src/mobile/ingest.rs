@@ -7,7 +7,7 @@
 use crate::announce::events::Announcer;
 use crate::connections::{Connection, ConnectionStatus, StoredTokens};
 use crate::health::records::Counts;
-use crate::health::records::{store_batch, written_types};
+use crate::health::records::{announce_written, store_batch, store_batch_announcing};
 use crate::health::{
     DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
     StageSpan, StageTotals,
@@ -376,13 +376,21 @@ impl PhoneIngest {
         let owner = RecordOwner::of(&connection);
         let mut counts = store_batch(self.health.as_ref(), &owner, &batch).await?;
         let totals = self.day_totals(&owner, provider, &days).await?;
-        for (name, tally) in store_batch(self.health.as_ref(), &owner, &totals).await? {
+        // data.updated commits with the day totals, the push's last write.
+        let announce = announce_written(&self.announcer, (&connection).into(), batch.time_window());
+        let pushed = counts.clone();
+        let total_counts =
+            store_batch_announcing(self.health.as_ref(), &owner, &totals, |tallies| {
+                let mut all = pushed;
+                for (name, tally) in tallies {
+                    all.entry(name.clone()).or_default().add(*tally);
+                }
+                announce(&all)
+            })
+            .await?;
+        for (name, tally) in total_counts {
             counts.entry(name).or_default().add(tally);
         }
-        let (from, to) = batch.time_window();
-        self.announcer
-            .data_updated(&connection, &written_types(&counts), from, to)
-            .await;
         Ok(PushReport {
             connection_id: Some(connection.id),
             accepted,

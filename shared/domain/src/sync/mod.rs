@@ -7,7 +7,9 @@ use crate::announce::events::{Announcer, connection_data, with_fields};
 use crate::announce::webhooks::EventType;
 use crate::connections::tokens::{AccessError, ConnectionTokens};
 use crate::connections::{Connection, ConnectionStatus};
-use crate::health::records::{store_batch, written_types};
+use crate::health::records::{
+    announce_written, store_batch, store_batch_announcing, written_types,
+};
 use crate::kernel::error::DomainError;
 use crate::kernel::outbox::{OutboxAction, OutboxEntry, OutboxStore};
 use crate::kernel::queue::MAX_DELAY;
@@ -504,12 +506,13 @@ impl SyncRunner {
                     tracing::warn!(provider = %data.provider, error = %err, "pushed data could not be read");
                     DomainError::validation("items", "pushed data could not be read")
                 })?;
-            let counts =
-                store_batch(self.health.as_ref(), &RecordOwner::of(&connection), &batch).await?;
-            let (from, to) = batch.time_window();
-            self.announcer
-                .data_updated(&connection, &written_types(&counts), from, to)
-                .await;
+            store_batch_announcing(
+                self.health.as_ref(),
+                &RecordOwner::of(&connection),
+                &batch,
+                announce_written(&self.announcer, (&connection).into(), batch.time_window()),
+            )
+            .await?;
         }
         Ok(())
     }
