@@ -11,7 +11,7 @@ use crate::kernel::ids::ConnectionId;
 use crate::kernel::scope::Scope;
 use crate::kernel::secrets::Vault;
 use crate::kernel::time::{Clock, Timestamp};
-use crate::ports::{ConnectionStore, StateStore};
+use crate::ports::{ConnectionStore, StateStore, UpsertEntries};
 use crate::providers::client::{
     Authorizer, CodeExchange, ProviderCalls, ProviderError, TokenClient,
 };
@@ -706,19 +706,23 @@ impl Callback {
             expires_at,
             refreshing_until: None,
         };
+        // The connection's event and its webhook subscription commit with it.
+        let announce = self.announcer.connected_entries();
+        let subscriptions = self.subscriptions.clone();
+        let follow_ups: Arc<UpsertEntries> = Arc::new(move |stored, created| {
+            let mut entries = announce(stored, created);
+            entries.extend(subscriptions.subscription_entry(stored));
+            entries
+        });
         let (connection, created) = self
             .connections
-            .upsert_connection(&candidate, &tokens, self.announcer.connected_entries())
+            .upsert_connection(&candidate, &tokens, follow_ups)
             .await
             .map_err(|err| {
                 tracing::error!(error = %err, "storing the connection failed");
                 unavailable()
             })?;
         tracing::info!(provider = %provider, connection_id = %connection.id, created, "connected");
-        // The provider's webhooks are subscribed off the request path (several calls).
-        self.subscriptions
-            .queue_webhook_subscription(&connection)
-            .await;
         if self.sync_on_connect {
             // The backfill starts now rather than at the scheduler's next round; connecting
             // has succeeded either way.

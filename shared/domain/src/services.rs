@@ -129,7 +129,6 @@ impl Services {
             ports.connections.clone(),
             tokens.clone(),
             subscribing.clone(),
-            jobs.clone(),
             connect.clone(),
             clock.clone(),
         );

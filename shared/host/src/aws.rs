@@ -420,17 +420,15 @@ impl AwsHost {
         ))
     }
 
-    /// Providers' webhook subscriptions; a new connection's is queued on SQS.
+    /// Providers' webhook subscriptions; a new connection's is queued through the outbox.
     #[cfg(feature = "http-client")]
     pub fn webhook_subscriptions(&self) -> Result<WebhookSubscriptions, HostError> {
         self.needs(iam::table(&[iam::GET]));
-        self.needs([iam::on(iam::SEND, Resource::JobsQueue)]);
         Ok(WebhookSubscriptions::new(
             self.user_directory()?,
             self.store()?,
             self.connection_tokens()?,
             self.provider_calls(|client| client as Arc<dyn SubscriptionClient>)?,
-            self.jobs_queue()?,
             self.connect_settings()?,
             Arc::new(SystemClock),
         ))

@@ -6,7 +6,7 @@ use crate::connections::tokens::{AccessError, ConnectionTokens};
 use crate::connections::{Connection, ConnectionStatus};
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{ConnectionId, UserId, WorkspaceId};
-use crate::kernel::queue::{JobQueue, Outgoing};
+use crate::kernel::outbox::{OutboxAction, OutboxEntry};
 use crate::kernel::scope::Scope;
 use crate::kernel::time::Clock;
 use crate::ports::ConnectionStore;
@@ -71,8 +71,6 @@ pub struct WebhookSubscriptions {
     connections: Arc<dyn ConnectionStore>,
     tokens: ConnectionTokens,
     calls: ProviderCalls<dyn SubscriptionClient>,
-    /// Where a new connection's subscription is queued for the worker.
-    jobs: Arc<dyn JobQueue>,
     addresses: Arc<ConnectSettings>,
     clock: Arc<dyn Clock>,
 }
@@ -84,7 +82,6 @@ impl WebhookSubscriptions {
         connections: Arc<dyn ConnectionStore>,
         tokens: ConnectionTokens,
         calls: ProviderCalls<dyn SubscriptionClient>,
-        jobs: Arc<dyn JobQueue>,
         addresses: Arc<ConnectSettings>,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -93,7 +90,6 @@ impl WebhookSubscriptions {
             connections,
             tokens,
             calls,
-            jobs,
             addresses,
             clock,
         }
@@ -177,27 +173,26 @@ impl WebhookSubscriptions {
             .await
     }
 
-    /// Queues the subscription of a new connection's webhooks, where the provider takes them
-    /// per user.
-    #[tracing::instrument(skip_all, fields(connection_id = %connection.id))]
-    pub async fn queue_webhook_subscription(&self, connection: &Connection) {
+    /// The outbox entry that queues the subscription of a new connection's webhooks, where
+    /// the provider takes them per user: written with the connection.
+    pub fn subscription_entry(&self, connection: &Connection) -> Option<OutboxEntry> {
         if !subscribes_per_user(connection.provider) {
-            return;
+            return None;
         }
         let message = SubscribeMessage {
             subscribe_connection_id: connection.id.clone(),
             workspace_id: connection.workspace_id.clone(),
             user_id: connection.user_id.clone(),
         };
-        let Ok(body) = serde_json::to_string(&message) else {
-            return;
-        };
-        if let Err(err) = self.jobs.send(Outgoing::now(body)).await {
-            tracing::warn!(error = %err, "the webhook subscription could not be queued; polling covers the account");
-        }
+        let body = serde_json::to_string(&message).ok()?;
+        Some(OutboxEntry::new(
+            connection.workspace_id.clone(),
+            self.clock.now(),
+            OutboxAction::Job { body },
+        ))
     }
 
-    /// The worker's side of `queue_webhook_subscription`.
+    /// The worker's side of `subscription_entry`.
     #[tracing::instrument(skip_all)]
     pub async fn process_subscribe(&self, message: SubscribeMessage) -> Result<(), DomainError> {
         if let Some(connection) = self
