@@ -37,7 +37,9 @@ fn template_resource(value: &Value, owner: Option<&str>) -> String {
     };
     let text = tagged.value.as_str().unwrap();
     let name = match tagged.tag.to_string().as_str() {
+        "!GetAtt" if text == "Table.StreamArn" => "Table/stream".to_owned(),
         "!GetAtt" => text.trim_end_matches(".Arn").to_owned(),
+        "!Sub" if text == "${Table.Arn}/stream/*" => "Table/stream".to_owned(),
         "!Sub" => text.replace("${Table.Arn}", "Table"),
         other => panic!("unexpected tag {other}"),
     };
@@ -58,7 +60,23 @@ fn template_permissions(binary: &str) -> BTreeSet<Permission> {
         .find(|resource| resource["Metadata"]["BuildProperties"]["Binary"] == binary)
         .unwrap_or_else(|| panic!("template.yaml builds no '{binary}'"));
     let mut out = BTreeSet::new();
-    for policy in function["Properties"]["Policies"].as_sequence().unwrap() {
+    // A function with its own role lists its policies there.
+    let policies: Vec<Value> = match &function["Properties"]["Role"] {
+        Value::Tagged(role) => {
+            let role = role.value.as_str().unwrap().trim_end_matches(".Arn");
+            template["Resources"][role]["Properties"]["Policies"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|policy| policy["PolicyDocument"].clone())
+                .collect()
+        }
+        _ => function["Properties"]["Policies"]
+            .as_sequence()
+            .unwrap()
+            .clone(),
+    };
+    for policy in &policies {
         if let Value::Tagged(queue) = &policy["SQSPollerPolicy"]["QueueName"] {
             let queue = queue.value.as_str().unwrap().trim_end_matches(".QueueName");
             out.insert((iam::POLL.to_owned(), queue.to_owned()));
@@ -73,6 +91,9 @@ fn template_permissions(binary: &str) -> BTreeSet<Permission> {
         }
         for statement in policy["Statement"].as_sequence().unwrap() {
             assert_eq!(statement["Effect"], "Allow");
+            if statement["Sid"] == "WriteLogs" {
+                continue; // the runtime's, to its own log group
+            }
             let owner =
                 statement["Condition"]["StringLike"]["kms:EncryptionContext:owner"].as_str();
             if owner.is_some() {
@@ -90,10 +111,13 @@ fn template_permissions(binary: &str) -> BTreeSet<Permission> {
             };
             for action in list(&statement["Action"]) {
                 for resource in list(&statement["Resource"]) {
-                    out.insert((
-                        action.as_str().unwrap().to_owned(),
-                        template_resource(&resource, owner),
-                    ));
+                    let resource = template_resource(&resource, owner);
+                    // Reading a stream takes its four actions together.
+                    let action = match resource.as_str() {
+                        "Table/stream" => iam::READ_STREAM,
+                        _ => action.as_str().unwrap(),
+                    };
+                    out.insert((action.to_owned(), resource));
                 }
             }
         }

@@ -59,6 +59,22 @@ async fn withings(host: Host) -> (Harness, Connection) {
 }
 
 impl Harness {
+    /// The user's jobs, newest first.
+    async fn jobs(&self) -> vitasync_domain::kernel::page::Page<SyncJob> {
+        self.services
+            .sync_jobs
+            .list_jobs(
+                &self.caller,
+                &self.user,
+                &vitasync_domain::kernel::page::PageRequest {
+                    limit: 10,
+                    after: None,
+                },
+            )
+            .await
+            .unwrap()
+    }
+
     /// A sync request, its job message relayed to the queue.
     async fn trigger(&self, connection: &Connection, request: SyncRequest) -> SyncJob {
         let job = self
@@ -489,19 +505,7 @@ async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
         }
     );
     assert_eq!(h.work_queue().await, 1);
-    let jobs = h
-        .services
-        .sync_jobs
-        .list_jobs(
-            &h.caller,
-            &h.user,
-            &vitasync_domain::kernel::page::PageRequest {
-                limit: 10,
-                after: None,
-            },
-        )
-        .await
-        .unwrap();
+    let jobs = h.jobs().await;
     assert_eq!(jobs.items.len(), 2);
     assert_eq!(
         jobs.items[0].window_from,
@@ -636,19 +640,7 @@ async fn a_job_started_while_the_queue_is_down_runs_once_it_is_back(host: Host) 
     // The queue is back: the message goes out and the job runs, once.
     assert_eq!(h.work_queue().await, 1);
     assert_eq!(h.work_queue().await, 0);
-    let jobs = h
-        .services
-        .sync_jobs
-        .list_jobs(
-            &h.caller,
-            &h.user,
-            &vitasync_domain::kernel::page::PageRequest {
-                limit: 10,
-                after: None,
-            },
-        )
-        .await
-        .unwrap();
+    let jobs = h.jobs().await;
     assert_eq!(jobs.items.len(), 1);
     assert_eq!(jobs.items[0].status, JobStatus::Succeeded);
     assert_eq!(jobs.items[0].connection_id, connection.id);

@@ -396,4 +396,13 @@ fn the_relay_reads_only_new_outbox_items_from_the_table_stream() {
         vitasync_aws::dynamo::keys::OUTBOX_PREFIX
     );
     assert_eq!(relay["Events"]["Sweep"]["Type"], "ScheduleV2");
+    // Its own role, so SAM attaches no managed policy reading every stream in the account;
+    // what it may do is checked against the code in iam.rs.
+    assert!(
+        matches!(relay["Role"], Value::Tagged(_)),
+        "the relay runs under its own role"
+    );
+    let role = &template["Resources"]["RelayFunctionRole"]["Properties"];
+    assert!(role.get("ManagedPolicyArns").is_none());
+    assert!(relay.get("Policies").is_none());
 }
