@@ -406,3 +406,101 @@ fn the_relay_reads_only_new_outbox_items_from_the_table_stream() {
     assert!(role.get("ManagedPolicyArns").is_none());
     assert!(relay.get("Policies").is_none());
 }
+
+#[test]
+fn a_custom_domain_moves_every_public_link_and_callback_url() {
+    let template = template();
+    for name in ["ApiDomain", "ApiDomainMapping"] {
+        assert_eq!(
+            template["Resources"][name]["Condition"], "HasDomain",
+            "{name}"
+        );
+    }
+    let mut public_urls = 0;
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        let url = &resource["Properties"]["Environment"]["Variables"]["VITASYNC_PUBLIC_URL"];
+        if url.is_null() {
+            continue;
+        }
+        public_urls += 1;
+        let Value::Tagged(choice) = url else {
+            panic!("{name:?}: VITASYNC_PUBLIC_URL ignores the custom domain")
+        };
+        assert_eq!(choice.tag.to_string(), "!If");
+        assert_eq!(choice.value[0], "HasDomain", "{name:?}");
+    }
+    assert!(public_urls >= 4);
+    // What an operator registers at each provider, for each one enabled.
+    for (provider, id) in [
+        ("Withings", "withings"),
+        ("Whoop", "whoop"),
+        ("Strava", "strava"),
+        ("Oura", "oura"),
+        ("Garmin", "garmin"),
+        ("Polar", "polar"),
+        ("Fitbit", "fitbit"),
+    ] {
+        let output = &template["Outputs"][format!("{provider}CallbackUrl").as_str()];
+        assert_eq!(output["Condition"], format!("Has{provider}App"));
+        let Value::Tagged(choice) = &output["Value"] else {
+            panic!("{provider}CallbackUrl")
+        };
+        for branch in [&choice.value[1], &choice.value[2]] {
+            let Value::Tagged(sub) = branch else {
+                panic!("{provider}CallbackUrl")
+            };
+            assert!(
+                sub.value
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("/v1/oauth/{id}/callback")),
+                "{provider}: {sub:?}"
+            );
+        }
+    }
+    assert_eq!(
+        template["Outputs"]["ApiDomainTarget"]["Condition"],
+        "HasDomain"
+    );
+}
+
+#[test]
+fn samconfig_environments_set_only_parameters_the_template_takes() {
+    let template = template();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samconfig.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    for environment in ["dev", "prod"] {
+        assert!(text.contains(&format!("[{environment}.deploy.parameters]")));
+        assert!(text.contains(&format!("[{environment}.global.parameters]")));
+    }
+    let overrides: Vec<(&str, &str)> = text
+        .lines()
+        .filter_map(|line| {
+            line.trim()
+                .strip_prefix('"')?
+                .strip_suffix("\",")?
+                .split_once('=')
+        })
+        .collect();
+    assert!(overrides.len() >= 10, "{overrides:?}");
+    for (name, value) in overrides {
+        let parameter = &template["Parameters"][name];
+        assert!(
+            !parameter.is_null(),
+            "samconfig.toml sets {name}, which the template lacks"
+        );
+        if let Some(allowed) = parameter["AllowedValues"].as_sequence() {
+            let allowed: Vec<String> = allowed
+                .iter()
+                .map(|value| match value {
+                    Value::Number(n) => n.to_string(),
+                    other => other.as_str().unwrap().to_owned(),
+                })
+                .collect();
+            assert!(
+                allowed.iter().any(|a| a == value),
+                "{name}={value}: {allowed:?}"
+            );
+        }
+    }
+}
