@@ -148,11 +148,7 @@ impl HealthStore for DynamoStore {
             .collect::<Result<Vec<_>, StoreError>>()?;
         // The entries ride in the last batch: written only once every record before them is.
         for entry in on_write {
-            let put = PutRequest::builder()
-                .set_item(Some(super::outbox::entry_item(entry)?))
-                .build()
-                .map_err(|err| StoreError::Corrupt(err.to_string()))?;
-            requests.push(WriteRequest::builder().put_request(put).build());
+            requests.push(super::outbox::entry_put_request(entry)?);
         }
         self.batch_write(requests).await
     }

@@ -6,7 +6,7 @@
 use super::actions::Condition;
 use super::{DynamoStore, Item, keys, s, unavailable};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, TransactWriteItem, WriteRequest};
 use std::collections::HashMap;
 use vitasync_domain::StoreError;
 use vitasync_domain::kernel::outbox::{OutboxEntry, OutboxStore};
@@ -37,6 +37,15 @@ pub fn entry_item(entry: &OutboxEntry) -> Result<Item, StoreError> {
     ]))
 }
 
+/// The batch write request that puts `entry`'s item.
+pub(crate) fn entry_put_request(entry: &OutboxEntry) -> Result<WriteRequest, StoreError> {
+    let put = PutRequest::builder()
+        .set_item(Some(entry_item(entry)?))
+        .build()
+        .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+    Ok(WriteRequest::builder().put_request(put).build())
+}
+
 /// An outbox entry from its item (as stored, or as a stream record's new image).
 pub fn entry_from_item(item: &HashMap<String, AttributeValue>) -> Result<OutboxEntry, StoreError> {
     let json = item
@@ -63,16 +72,11 @@ impl DynamoStore {
 impl OutboxStore for DynamoStore {
     #[tracing::instrument(skip_all)]
     async fn append(&self, entries: &[OutboxEntry]) -> Result<(), StoreError> {
-        for entry in entries {
-            self.client()
-                .put_item()
-                .table_name(self.table())
-                .set_item(Some(entry_item(entry)?))
-                .send()
-                .await
-                .map_err(unavailable)?;
-        }
-        Ok(())
+        let requests = entries
+            .iter()
+            .map(entry_put_request)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_write(requests).await
     }
 
     #[tracing::instrument(skip_all)]
