@@ -620,17 +620,7 @@ pub async fn connection_writes_commit_their_outbox_entries(ports: &Ports) {
             .await
             .unwrap()
     );
-    let written: Vec<String> = ports
-        .outbox
-        .due_entries(at(60), 10)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|entry| match entry.action {
-            OutboxAction::Job { body } => body,
-            OutboxAction::Event { event_type, .. } => event_type,
-        })
-        .collect();
+    let written = crate::outbox::bodies(&ports.outbox.due_entries(at(60), 10).await.unwrap());
     assert_eq!(written.len(), 4, "{written:?}");
     assert!(written.contains(&format!("{} true", stored.id)));
     assert!(written.contains(&format!("{} false", stored.id)));

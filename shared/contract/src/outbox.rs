@@ -17,11 +17,12 @@ fn job(ws: &WorkspaceId, due: Timestamp, body: &str) -> OutboxEntry {
     )
 }
 
-fn bodies(entries: &[OutboxEntry]) -> Vec<String> {
+/// What each entry carries: a message's body, an event's type.
+pub fn bodies(entries: &[OutboxEntry]) -> Vec<String> {
     entries
         .iter()
         .map(|entry| match &entry.action {
-            OutboxAction::Job { body } => body.clone(),
+            OutboxAction::Job { body } | OutboxAction::Delivery { body } => body.clone(),
             OutboxAction::Event { event_type, .. } => event_type.clone(),
         })
         .collect()

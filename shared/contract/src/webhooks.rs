@@ -102,12 +102,15 @@ pub async fn webhook_store(ports: &Ports) {
     let mut made = Vec::new();
     for n in 0..5 {
         let item = delivery(&first, n);
-        store.insert_delivery(&item).await.unwrap();
+        store.insert_delivery(&item, &[]).await.unwrap();
         made.push(item);
     }
-    store.insert_delivery(&delivery(&second, 9)).await.unwrap();
+    store
+        .insert_delivery(&delivery(&second, 9), &[])
+        .await
+        .unwrap();
     assert!(matches!(
-        store.insert_delivery(&made[0]).await,
+        store.insert_delivery(&made[0], &[]).await,
         Err(StoreError::Conflict(_))
     ));
     let mut seen = Vec::new();
@@ -140,8 +143,8 @@ pub async fn webhook_store(ports: &Ports) {
         version: 2,
         ..made[0].clone()
     };
-    assert!(store.update_delivery(&attempted).await.unwrap());
-    assert!(!store.update_delivery(&attempted).await.unwrap());
+    assert!(store.update_delivery(&attempted, &[]).await.unwrap());
+    assert!(!store.update_delivery(&attempted, &[]).await.unwrap());
     assert_eq!(
         store
             .get_delivery(&ws, &first.id, &made[0].id)
@@ -184,4 +187,48 @@ pub async fn webhook_store(ports: &Ports) {
         store.list_endpoints(&other_ws).await.unwrap(),
         vec![elsewhere]
     );
+}
+
+/// A delivery made or reopened outside the relay commits its queue message with it, and a
+/// write that does not happen commits nothing.
+pub async fn delivery_writes_commit_their_outbox_entries(ports: &Ports) {
+    use vitasync_domain::kernel::outbox::{OutboxAction, OutboxEntry};
+    let store = &ports.webhooks;
+    let ws = WorkspaceId::generate();
+    let target = endpoint(&ws, "https://hooks.example.com/a");
+    store.insert_endpoint(&target).await.unwrap();
+    let message = |body: &str| {
+        OutboxEntry::new(
+            ws.clone(),
+            at(0),
+            OutboxAction::Delivery { body: body.into() },
+        )
+    };
+    let made = delivery(&target, 1);
+    store
+        .insert_delivery(&made, &[message("made")])
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.insert_delivery(&made, &[message("made twice")]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let reopened = Delivery {
+        version: made.version + 1,
+        ..made.clone()
+    };
+    assert!(
+        store
+            .update_delivery(&reopened, &[message("reopened")])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .update_delivery(&reopened, &[message("stale")])
+            .await
+            .unwrap()
+    );
+    let written = ports.outbox.due_entries(at(60), 10).await.unwrap();
+    assert_eq!(crate::outbox::bodies(&written), ["made", "reopened"]);
 }

@@ -81,6 +81,11 @@ mod embedded {
     }
 
     #[tokio::test]
+    async fn delivery_writes_commit_their_outbox_entries() {
+        webhooks::delivery_writes_commit_their_outbox_entries(&Embedded::new().ports()).await;
+    }
+
+    #[tokio::test]
     async fn session_store() {
         sessions::session_store(&Embedded::new().ports()).await;
     }
@@ -228,6 +233,12 @@ mod aws {
     #[tokio::test]
     async fn webhook_store() {
         webhooks::webhook_store(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn delivery_writes_commit_their_outbox_entries() {
+        webhooks::delivery_writes_commit_their_outbox_entries(&fixtures::dynamo_ports().await.0)
+            .await;
     }
 
     #[tokio::test]

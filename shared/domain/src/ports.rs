@@ -360,7 +360,13 @@ pub trait WebhookStore: Send + Sync {
         workspace: &WorkspaceId,
         id: &WebhookId,
     ) -> Result<bool, StoreError>;
-    async fn insert_delivery(&self, delivery: &Delivery) -> Result<(), StoreError>;
+    /// Stores a new delivery, with `on_insert` (its queue message) written to the outbox in
+    /// the same transaction; `Conflict` when the id is taken.
+    async fn insert_delivery(
+        &self,
+        delivery: &Delivery,
+        on_insert: &[OutboxEntry],
+    ) -> Result<(), StoreError>;
     async fn get_delivery(
         &self,
         workspace: &WorkspaceId,
@@ -368,7 +374,12 @@ pub trait WebhookStore: Send + Sync {
         id: &DeliveryId,
     ) -> Result<Option<Delivery>, StoreError>;
     /// Saves `delivery` if the stored one still has version `delivery.version - 1`.
-    async fn update_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError>;
+    /// Writes `delivery` (and `on_update`) if the stored one is its previous version.
+    async fn update_delivery(
+        &self,
+        delivery: &Delivery,
+        on_update: &[OutboxEntry],
+    ) -> Result<bool, StoreError>;
     /// An endpoint's deliveries, newest first.
     async fn list_deliveries(
         &self,

@@ -1,3 +1,4 @@
+use crate::outbox::write_entries;
 use crate::store::{EmbeddedStore, Fault, conflict, decode, encode};
 use crate::tables::{DELIVERIES, END, WEBHOOKS};
 use async_trait::async_trait;
@@ -5,6 +6,7 @@ use redb::{ReadableTable, WriteTransaction};
 use vitasync_domain::StoreError;
 use vitasync_domain::announce::webhooks::{Delivery, DeliveryId, WebhookEndpoint, WebhookId};
 use vitasync_domain::kernel::ids::WorkspaceId;
+use vitasync_domain::kernel::outbox::OutboxEntry;
 use vitasync_domain::kernel::page::{Page, PageRequest};
 use vitasync_domain::ports::WebhookStore;
 
@@ -114,8 +116,12 @@ impl WebhookStore for EmbeddedStore {
         .await
     }
 
-    async fn insert_delivery(&self, delivery: &Delivery) -> Result<(), StoreError> {
-        let delivery = delivery.clone();
+    async fn insert_delivery(
+        &self,
+        delivery: &Delivery,
+        on_insert: &[OutboxEntry],
+    ) -> Result<(), StoreError> {
+        let (delivery, on_insert) = (delivery.clone(), on_insert.to_vec());
         self.write(move |txn| {
             if stored_version_delivery(txn, &delivery)?.is_some() {
                 return Err(conflict("the delivery id is taken"));
@@ -128,7 +134,7 @@ impl WebhookStore for EmbeddedStore {
                 ),
                 encode(&delivery)?.as_slice(),
             )?;
-            Ok(())
+            write_entries(txn, &on_insert)
         })
         .await
     }
@@ -148,8 +154,12 @@ impl WebhookStore for EmbeddedStore {
         .await
     }
 
-    async fn update_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError> {
-        let delivery = delivery.clone();
+    async fn update_delivery(
+        &self,
+        delivery: &Delivery,
+        on_update: &[OutboxEntry],
+    ) -> Result<bool, StoreError> {
+        let (delivery, on_update) = (delivery.clone(), on_update.to_vec());
         self.write(move |txn| {
             if stored_version_delivery(txn, &delivery)? != Some(delivery.version.saturating_sub(1))
             {
@@ -163,6 +173,7 @@ impl WebhookStore for EmbeddedStore {
                 ),
                 encode(&delivery)?.as_slice(),
             )?;
+            write_entries(txn, &on_update)?;
             Ok(true)
         })
         .await

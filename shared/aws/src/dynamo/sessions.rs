@@ -66,6 +66,7 @@ impl SessionStore for DynamoStore {
         self.put_if(
             session_item(session)?,
             Condition::Version(session.version.saturating_sub(1)),
+            &[],
         )
         .await
     }

@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use vitasync_domain::StoreError;
 use vitasync_domain::announce::webhooks::{Delivery, DeliveryId, WebhookEndpoint, WebhookId};
 use vitasync_domain::kernel::ids::WorkspaceId;
+use vitasync_domain::kernel::outbox::OutboxEntry;
 use vitasync_domain::kernel::page::{Page, PageRequest};
 use vitasync_domain::ports::WebhookStore;
 
@@ -40,12 +41,17 @@ fn delivery_item(delivery: &Delivery) -> Result<Item, StoreError> {
 
 impl DynamoStore {
     /// One conditional write; `false` when the condition failed.
+    /// Puts `item` if `condition` holds, with `follow_ups` written to the outbox in the same
+    /// transaction. `false` when the condition failed.
     pub(crate) async fn put_if(
         &self,
         item: Item,
         condition: Condition,
+        follow_ups: &[OutboxEntry],
     ) -> Result<bool, StoreError> {
-        match self.transact(vec![self.put(item, condition)?]).await {
+        let mut actions = vec![self.put(item, condition)?];
+        actions.extend(self.entry_puts(follow_ups)?);
+        match self.transact(actions).await {
             Ok(()) => Ok(true),
             Err(TxFailure::Condition(_)) => Ok(false),
             Err(TxFailure::Contention) => Err(contention()),
@@ -59,7 +65,7 @@ impl WebhookStore for DynamoStore {
     #[tracing::instrument(skip_all)]
     async fn insert_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
         if self
-            .put_if(endpoint_item(endpoint)?, Condition::Absent)
+            .put_if(endpoint_item(endpoint)?, Condition::Absent, &[])
             .await?
         {
             Ok(())
@@ -105,6 +111,7 @@ impl WebhookStore for DynamoStore {
         self.put_if(
             endpoint_item(endpoint)?,
             Condition::Version(endpoint.version.saturating_sub(1)),
+            &[],
         )
         .await
     }
@@ -135,9 +142,13 @@ impl WebhookStore for DynamoStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn insert_delivery(&self, delivery: &Delivery) -> Result<(), StoreError> {
+    async fn insert_delivery(
+        &self,
+        delivery: &Delivery,
+        on_insert: &[OutboxEntry],
+    ) -> Result<(), StoreError> {
         if self
-            .put_if(delivery_item(delivery)?, Condition::Absent)
+            .put_if(delivery_item(delivery)?, Condition::Absent, on_insert)
             .await?
         {
             Ok(())
@@ -163,10 +174,15 @@ impl WebhookStore for DynamoStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn update_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError> {
+    async fn update_delivery(
+        &self,
+        delivery: &Delivery,
+        on_update: &[OutboxEntry],
+    ) -> Result<bool, StoreError> {
         self.put_if(
             delivery_item(delivery)?,
             Condition::Version(delivery.version.saturating_sub(1)),
+            on_update,
         )
         .await
     }

@@ -103,7 +103,7 @@ impl Deliveries {
                 version: delivery.version + 1,
                 ..delivery
             };
-            store.update_delivery(&dropped).await?;
+            store.update_delivery(&dropped, &[]).await?;
             return Ok(());
         }
         let leased = Delivery {
@@ -111,7 +111,7 @@ impl Deliveries {
             version: delivery.version + 1,
             ..delivery
         };
-        if !store.update_delivery(&leased).await? {
+        if !store.update_delivery(&leased, &[]).await? {
             // A duplicate message: another worker has this attempt.
             return Ok(());
         }
@@ -144,7 +144,7 @@ impl Deliveries {
             version: leased.version + 1,
             ..leased
         };
-        if !store.update_delivery(&recorded).await? {
+        if !store.update_delivery(&recorded, &[]).await? {
             return Err(
                 StoreError::Conflict("the delivery changed while it was sent".into()).into(),
             );

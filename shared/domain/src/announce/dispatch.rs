@@ -6,6 +6,7 @@ use crate::announce::webhooks::{
     Delivery, DeliveryId, DeliveryMessage, DeliveryStatus, EventId, EventType, WebhookEndpoint,
 };
 use crate::kernel::error::{DomainError, StoreError};
+use crate::kernel::outbox::{OutboxAction, OutboxEntry};
 use crate::kernel::queue::{JobQueue, MAX_DELAY, Outgoing};
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::WebhookStore;
@@ -73,17 +74,10 @@ impl Dispatcher {
         })
     }
 
-    /// Stores a pending delivery `id` of `event` to `endpoint` and queues it. When the
-    /// delivery is already stored (the event relayed again), it is queued again only while it
-    /// is still pending: a duplicate message finds its attempt leased and does nothing.
-    pub(crate) async fn deliver_to(
-        &self,
-        endpoint: &WebhookEndpoint,
-        event: &NewEvent,
-        id: DeliveryId,
-    ) -> Result<Delivery, DomainError> {
+    /// A pending delivery `id` of `event` to `endpoint`, due now.
+    fn pending(&self, endpoint: &WebhookEndpoint, event: &NewEvent, id: DeliveryId) -> Delivery {
         let now = self.clock.now();
-        let delivery = Delivery {
+        Delivery {
             id,
             workspace_id: endpoint.workspace_id.clone(),
             endpoint_id: endpoint.id.clone(),
@@ -96,8 +90,33 @@ impl Dispatcher {
             next_attempt_at: Some(now),
             created_at: now,
             version: 1,
-        };
-        let delivery = match self.webhooks.insert_delivery(&delivery).await {
+        }
+    }
+
+    /// The outbox entry that queues `delivery`'s message once the write that makes it pending
+    /// commits.
+    pub(crate) fn message_entry(&self, delivery: &Delivery) -> Result<OutboxEntry, DomainError> {
+        Ok(OutboxEntry::new(
+            delivery.workspace_id.clone(),
+            self.clock.now(),
+            OutboxAction::Delivery {
+                body: delivery_message(delivery)?,
+            },
+        ))
+    }
+
+    /// The relay's fan-out: stores a pending delivery `id` of `event` to `endpoint` and queues
+    /// it (the relay keeps the event's entry until this succeeds). When the delivery is
+    /// already stored (the event relayed again), it is queued again only while it is still
+    /// pending: a duplicate message finds its attempt leased and does nothing.
+    pub(crate) async fn deliver_to(
+        &self,
+        endpoint: &WebhookEndpoint,
+        event: &NewEvent,
+        id: DeliveryId,
+    ) -> Result<Delivery, DomainError> {
+        let delivery = self.pending(endpoint, event, id);
+        let delivery = match self.webhooks.insert_delivery(&delivery, &[]).await {
             Ok(()) => delivery,
             Err(StoreError::Conflict(_)) => {
                 let stored = self
@@ -116,9 +135,35 @@ impl Dispatcher {
         Ok(delivery)
     }
 
-    /// Queues `delivery` for the deliver worker at once (a resend).
-    pub(crate) async fn queue_now(&self, delivery: &Delivery) -> Result<(), DomainError> {
-        queue_delivery(self.queue.as_ref(), delivery, Duration::ZERO).await
+    /// Stores a fresh delivery of `event` to `endpoint` with its queue message in the outbox,
+    /// one transaction (an endpoint's test event).
+    pub(crate) async fn deliver_once(
+        &self,
+        endpoint: &WebhookEndpoint,
+        event: &NewEvent,
+    ) -> Result<Delivery, DomainError> {
+        let delivery = self.pending(endpoint, event, DeliveryId::generate());
+        let queued = self.message_entry(&delivery)?;
+        self.webhooks.insert_delivery(&delivery, &[queued]).await?;
+        Ok(delivery)
+    }
+
+    /// Sends an outbox entry's delivery message, after what is left of its wait.
+    pub(crate) async fn send_message(
+        &self,
+        body: &str,
+        delay: Duration,
+    ) -> Result<(), DomainError> {
+        self.queue
+            .send(Outgoing {
+                body: body.to_owned(),
+                delay: delay.min(MAX_DELAY),
+            })
+            .await
+            .map_err(|err| {
+                tracing::error!(error = %err, "the delivery queue failed");
+                DomainError::Unavailable("the delivery queue")
+            })
     }
 }
 

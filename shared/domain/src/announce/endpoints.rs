@@ -217,9 +217,7 @@ impl WebhookEndpoints {
         let endpoint = self.get_endpoint(caller, id).await?;
         let data = serde_json::json!({ "webhookId": endpoint.id });
         let event = self.dispatcher.new_event(EventType::WebhookTest, data)?;
-        self.dispatcher
-            .deliver_to(&endpoint, &event, DeliveryId::generate())
-            .await
+        self.dispatcher.deliver_once(&endpoint, &event).await
     }
 
     #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, id = %id))]
@@ -263,12 +261,12 @@ impl WebhookEndpoints {
             version: delivery.version + 1,
             ..delivery
         };
-        if !self.webhooks.update_delivery(&resent).await? {
+        let queued = self.dispatcher.message_entry(&resent)?;
+        if !self.webhooks.update_delivery(&resent, &[queued]).await? {
             return Err(DomainError::Conflict(
                 "the delivery changed meanwhile; read it again and retry".into(),
             ));
         }
-        self.dispatcher.queue_now(&resent).await?;
         Ok(resent)
     }
 }

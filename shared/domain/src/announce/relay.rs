@@ -86,6 +86,11 @@ impl Relay {
                 }
                 Ok(())
             }
+            OutboxAction::Delivery { body } => {
+                self.dispatcher
+                    .send_message(body, self.delay_until(entry.due_at))
+                    .await
+            }
             OutboxAction::Job { body } => self
                 .jobs
                 .send(Outgoing {

@@ -32,15 +32,17 @@ pub enum OutboxAction {
     },
     /// Send `body` to the job queue.
     Job { body: String },
+    /// Send `body` to the delivery queue (a delivery made or reopened outside the relay).
+    Delivery { body: String },
 }
 
 impl OutboxEntry {
-    /// An entry due at `now`, with a fresh id.
-    pub fn new(workspace_id: WorkspaceId, now: Timestamp, action: OutboxAction) -> Self {
+    /// An entry due at `due_at` (now, for most), with a fresh id.
+    pub fn new(workspace_id: WorkspaceId, due_at: Timestamp, action: OutboxAction) -> Self {
         Self {
             id: next_ulid().to_string(),
             workspace_id,
-            due_at: now,
+            due_at,
             action,
         }
     }
@@ -50,6 +52,7 @@ impl OutboxEntry {
         match self.action {
             OutboxAction::Event { .. } => "event",
             OutboxAction::Job { .. } => "job",
+            OutboxAction::Delivery { .. } => "delivery",
         }
     }
 }

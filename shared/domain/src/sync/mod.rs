@@ -172,18 +172,14 @@ impl SyncRunner {
                     version: job.version + 1,
                     ..job
                 };
-                let now = self.now();
-                let retry = OutboxEntry {
-                    due_at: now
+                let retry = OutboxEntry::new(
+                    queued.workspace_id.clone(),
+                    self.now()
                         .plus_seconds(i64::try_from(delay.as_secs()).unwrap_or(i64::MAX / 2)),
-                    ..OutboxEntry::new(
-                        queued.workspace_id.clone(),
-                        now,
-                        OutboxAction::Job {
-                            body: body.to_owned(),
-                        },
-                    )
-                };
+                    OutboxAction::Job {
+                        body: body.to_owned(),
+                    },
+                );
                 if !self
                     .jobs
                     .update_job(&queued, std::slice::from_ref(&retry))
