@@ -2,7 +2,7 @@
 //! message for the next one; after the last, the message goes to the dead-letter queue and the
 //! endpoint is marked failing.
 
-use crate::announce::dispatch::{delivery_message, queue_delivery};
+use crate::announce::dispatch::{delivery_message, message_entry, queue_delivery};
 use crate::announce::webhooks::{
     Attempt, DELIVERY_TIMEOUT, Delivery, DeliveryMessage, DeliveryStatus, EndpointStatus,
     PostOutcome, WebhookEndpoint, WebhookSender, retry_delay, sign,
@@ -144,25 +144,26 @@ impl Deliveries {
             version: leased.version + 1,
             ..leased
         };
-        if !store.update_delivery(&recorded, &[]).await? {
+        // The next attempt's message commits with the record of this one; a dead letter goes
+        // out first, so a crash before the record repeats it rather than losing it.
+        let next_message = match recorded.next_attempt_at {
+            Some(due) => vec![message_entry(&recorded, due)?],
+            None => Vec::new(),
+        };
+        if status == DeliveryStatus::Failed {
+            self.dead_letter(&recorded).await?;
+        }
+        if !store.update_delivery(&recorded, &next_message).await? {
             return Err(
                 StoreError::Conflict("the delivery changed while it was sent".into()).into(),
             );
         }
-        match (status, next_delay) {
-            (DeliveryStatus::Pending, Some(delay)) => {
-                queue_delivery(self.queue.as_ref(), &recorded, delay).await
-            }
-            (DeliveryStatus::Failed, _) => {
-                self.dead_letter(&recorded).await?;
-                self.set_endpoint_status(&endpoint, EndpointStatus::Failing)
-                    .await
-            }
-            _ => {
-                self.set_endpoint_status(&endpoint, EndpointStatus::Active)
-                    .await
-            }
-        }
+        let health = match status {
+            DeliveryStatus::Failed => EndpointStatus::Failing,
+            DeliveryStatus::Succeeded => EndpointStatus::Active,
+            DeliveryStatus::Pending => return Ok(()),
+        };
+        self.set_endpoint_status(&endpoint, health).await
     }
 
     async fn attempt(

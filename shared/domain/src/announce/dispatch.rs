@@ -93,18 +93,6 @@ impl Dispatcher {
         }
     }
 
-    /// The outbox entry that queues `delivery`'s message once the write that makes it pending
-    /// commits.
-    pub(crate) fn message_entry(&self, delivery: &Delivery) -> Result<OutboxEntry, DomainError> {
-        Ok(OutboxEntry::new(
-            delivery.workspace_id.clone(),
-            self.clock.now(),
-            OutboxAction::Delivery {
-                body: delivery_message(delivery)?,
-            },
-        ))
-    }
-
     /// The relay's fan-out: stores a pending delivery `id` of `event` to `endpoint` and queues
     /// it (the relay keeps the event's entry until this succeeds). When the delivery is
     /// already stored (the event relayed again), it is queued again only while it is still
@@ -143,7 +131,7 @@ impl Dispatcher {
         event: &NewEvent,
     ) -> Result<Delivery, DomainError> {
         let delivery = self.pending(endpoint, event, DeliveryId::generate());
-        let queued = self.message_entry(&delivery)?;
+        let queued = message_entry(&delivery, self.clock.now())?;
         self.webhooks.insert_delivery(&delivery, &[queued]).await?;
         Ok(delivery)
     }
@@ -185,6 +173,21 @@ pub(crate) async fn queue_delivery(
             tracing::error!(error = %err, "the delivery queue failed");
             DomainError::Unavailable("the delivery queue")
         })
+}
+
+/// The outbox entry that queues `delivery`'s message, due at `due_at`, once the write that
+/// makes the delivery pending commits.
+pub(crate) fn message_entry(
+    delivery: &Delivery,
+    due_at: Timestamp,
+) -> Result<OutboxEntry, DomainError> {
+    Ok(OutboxEntry::new(
+        delivery.workspace_id.clone(),
+        due_at,
+        OutboxAction::Delivery {
+            body: delivery_message(delivery)?,
+        },
+    ))
 }
 
 pub(crate) fn delivery_message(delivery: &Delivery) -> Result<String, DomainError> {

@@ -2,7 +2,7 @@
 //! and look at deliveries.
 
 use crate::announce::destinations::DestinationPolicy;
-use crate::announce::dispatch::Dispatcher;
+use crate::announce::dispatch::{Dispatcher, message_entry};
 use crate::announce::webhooks::{
     Delivery, DeliveryId, DeliveryStatus, EndpointStatus, EventType, WebhookEndpoint, WebhookId,
     generate_signing_secret, parse_event_types, validate_endpoint_url,
@@ -261,7 +261,7 @@ impl WebhookEndpoints {
             version: delivery.version + 1,
             ..delivery
         };
-        let queued = self.dispatcher.message_entry(&resent)?;
+        let queued = message_entry(&resent, self.now())?;
         if !self.webhooks.update_delivery(&resent, &[queued]).await? {
             return Err(DomainError::Conflict(
                 "the delivery changed meanwhile; read it again and retry".into(),
