@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use vitasync_aws::{DynamoStore, KmsKeyManager, SqsQueue};
+use vitasync_aws::{DynamoStore, KmsKeyManager, SecretsManagerReader, SqsQueue};
 use vitasync_contract::{emulator, fixtures};
 use vitasync_domain::announce::destinations::DestinationPolicy;
 use vitasync_domain::connect::{AuthorizeParams, CallbackParams, ConnectLinkRequest};
@@ -18,6 +18,7 @@ use vitasync_domain::kernel::secrets::Vault;
 use vitasync_domain::kernel::time::{Clock, Timestamp};
 use vitasync_domain::ports::Ports;
 use vitasync_domain::providers::ProviderId;
+use vitasync_domain::providers::secrets::{NoSecretStore, SecretCache, SecretReader};
 use vitasync_domain::services::{Services, Wiring};
 use vitasync_domain::sync::SyncSettings;
 use vitasync_domain::tenancy::api_key::Principal;
@@ -62,6 +63,9 @@ pub struct Harness {
     pub fake: FakeProvider,
     /// The DynamoDB table, on the AWS host.
     pub table: Option<String>,
+    /// On the AWS host, the Secrets Manager secret behind each secret variable
+    /// (`WITHINGS_CLIENT_SECRET` → its secret's name).
+    pub secret_names: BTreeMap<String, String>,
     /// The adapters under the use cases, to look at what they stored.
     pub ports: Ports,
     /// The host's job queue, recording what is sent to it.
@@ -98,6 +102,25 @@ pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
+    // The AWS host reads provider app secrets by name, from the emulator's Secrets Manager.
+    let mut secret_names = BTreeMap::new();
+    let secrets: Arc<dyn SecretReader> = match host {
+        Host::Embedded => Arc::new(NoSecretStore),
+        Host::Aws => {
+            let secret_vars: Vec<(String, String)> = vars
+                .iter()
+                .filter(|(name, _)| name.ends_with("_SECRET") || name.ends_with("_TOKEN"))
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect();
+            for (name, value) in secret_vars {
+                vars.remove(&name);
+                let secret = fixtures::new_secret(&value).await;
+                secret_names.insert(name.clone(), secret.clone());
+                vars.insert(format!("{name}_NAME"), secret);
+            }
+            Arc::new(SecretsManagerReader::new(fixtures::secrets_client().await))
+        }
+    };
     let lookup = move |name: &str| vars.get(name).cloned();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(TestClock(Mutex::new(
@@ -149,7 +172,7 @@ pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str
         sent: Mutex::default(),
     });
     let rewire: Rewire = {
-        let (ports, deliveries) = (ports.clone(), deliveries.clone());
+        let (ports, deliveries, clock) = (ports.clone(), deliveries.clone(), clock.clone());
         Box::new(move |sync, jobs| {
             Services::new(Wiring {
                 ports: ports.clone(),
@@ -159,7 +182,11 @@ pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str
                 vault: vault.clone(),
                 client: vitasync_host::provider_client().unwrap(),
                 sender: Arc::new(HttpWebhookSender::new(LOCAL_DESTINATIONS).unwrap()),
-                providers: vitasync_host::providers_from(&lookup, false),
+                providers: vitasync_host::providers_from(
+                    &lookup,
+                    false,
+                    SecretCache::new(secrets.clone(), clock.clone()),
+                ),
                 connect: vitasync_host::connect_settings(&lookup, Some(BASE.into())).unwrap(),
                 sync,
                 destinations: LOCAL_DESTINATIONS,
@@ -197,6 +224,7 @@ pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str
         user: user.id.to_string(),
         fake,
         table: table_name,
+        secret_names,
         queue,
         deliveries,
         delivered: Mutex::new(0),

@@ -26,16 +26,34 @@ fn resource_name(resource: Resource) -> String {
         Resource::DeliveriesQueue => "DeliveriesQueue".into(),
         Resource::DeliveriesDeadLetterQueue => "DeliveriesDeadLetterQueue".into(),
         Resource::SecretsKey { owner } => format!("SecretsKey[owner={owner}]"),
+        Resource::ProviderAppSecrets => "ProviderAppSecrets".into(),
+    }
+}
+
+/// What a condition gives when it holds (`!If [Condition, then, else]`): the template is
+/// checked as deployed with every provider configured.
+fn when_configured(value: &Value) -> &Value {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "!If" => &tagged.value[1],
+        other => other,
     }
 }
 
 /// A template resource reference (`!GetAtt Table.Arn`, `!Sub ${Table.Arn}/index/ByAccount`) as
 /// a resource name.
 fn template_resource(value: &Value, owner: Option<&str>) -> String {
-    let Value::Tagged(tagged) = value else {
+    let Value::Tagged(tagged) = when_configured(value) else {
         panic!("a resource that is not a reference: {value:?}")
     };
     let text = tagged.value.as_str().unwrap();
+    if text.contains(":secretsmanager:") {
+        // One secret, by the name its parameter gives (Secrets Manager suffixes six characters).
+        assert!(
+            text.ends_with("Name}-??????"),
+            "a secret granted by more than its name: {text}"
+        );
+        return "ProviderAppSecrets".into();
+    }
     let name = match tagged.tag.to_string().as_str() {
         "!GetAtt" if text == "Table.StreamArn" => "Table/stream".to_owned(),
         "!GetAtt" => text.trim_end_matches(".Arn").to_owned(),
@@ -90,6 +108,7 @@ fn template_permissions(binary: &str) -> BTreeSet<Permission> {
             continue;
         }
         for statement in policy["Statement"].as_sequence().unwrap() {
+            let statement = when_configured(statement);
             assert_eq!(statement["Effect"], "Allow");
             if statement["Sid"] == "WriteLogs" {
                 continue; // the runtime's, to its own log group

@@ -261,28 +261,53 @@ fn the_scheduler_runs_on_a_schedule_and_reads_only_the_polling_index() {
 }
 
 #[test]
-fn client_secrets_come_from_secrets_manager_never_from_parameters() {
+fn no_secret_is_in_any_environment_only_the_names_of_secrets() {
     let template = template();
     let parameters = template["Parameters"].as_mapping().unwrap();
-    for (name, _) in parameters {
+    for (name, parameter) in parameters {
         let name = name.as_str().unwrap();
         assert!(
-            !name.ends_with("ClientSecret"),
+            !name.ends_with("Secret") && !name.ends_with("Token"),
             "{name} is a plain parameter"
         );
+        if name.ends_with("SecretName") || name.ends_with("TokenName") {
+            let pattern = parameter["AllowedPattern"].as_str().unwrap_or_default();
+            assert!(
+                !pattern.contains(':'),
+                "{name} must be a secret's name: its grant is built from it"
+            );
+        }
     }
-    for (_, resource) in template["Resources"].as_mapping().unwrap() {
+    let mut names = 0;
+    for (function, resource) in template["Resources"].as_mapping().unwrap() {
         let variables = &resource["Properties"]["Environment"]["Variables"];
         let Some(variables) = variables.as_mapping() else {
             continue;
         };
         for (name, value) in variables {
-            if name.as_str().unwrap().ends_with("_CLIENT_SECRET") {
-                let text = format!("{value:?}");
-                assert!(text.contains("resolve:secretsmanager"), "{name:?}: {text}");
+            let name = name.as_str().unwrap();
+            let text = format!("{value:?}");
+            assert!(
+                !text.contains("resolve:"),
+                "{function:?} {name}: a secret resolved into the environment"
+            );
+            let secret_like = ["SECRET", "TOKEN", "PASSWORD", "_KEY"]
+                .iter()
+                .any(|word| name.ends_with(word));
+            assert!(
+                !secret_like,
+                "{function:?} {name}: a secret in the environment"
+            );
+            if name.ends_with("_SECRET_NAME") || name.ends_with("_TOKEN_NAME") {
+                assert!(
+                    text.contains("Name"),
+                    "{function:?} {name} is set from its name parameter: {text}"
+                );
+                names += 1;
             }
         }
     }
+    assert!(names > 0, "the functions are told which secrets to read");
 }
 
 /// A function's KMS statements as `(action, owner pattern)`: the owner the encryption context
@@ -298,6 +323,11 @@ fn kms_grants(template: &Value, function: &str) -> BTreeSet<(String, String)> {
         .filter_map(|policy| policy["Statement"].as_sequence())
         .flatten();
     for statement in statements {
+        // A statement present only when a condition holds is checked as if it did.
+        let statement = match statement {
+            Value::Tagged(tagged) if tagged.tag == "!If" => &tagged.value[1],
+            other => other,
+        };
         let actions: Vec<String> = match &statement["Action"] {
             Value::Sequence(actions) => actions
                 .iter()
@@ -368,8 +398,8 @@ fn the_public_webhook_function_has_a_concurrency_cap_set_by_a_parameter() {
     assert!(reserved.contains("WebhookConcurrency"), "{reserved}");
     let variables =
         &template["Resources"]["WebhookFunction"]["Properties"]["Environment"]["Variables"];
-    let garmin = format!("{:?}", variables["GARMIN_WEBHOOK_SECRET"]);
-    assert!(garmin.contains("resolve:secretsmanager"), "{garmin}");
+    let garmin = format!("{:?}", variables["GARMIN_WEBHOOK_SECRET_NAME"]);
+    assert!(garmin.contains("GarminWebhookSecretName"), "{garmin}");
 }
 
 #[test]

@@ -101,6 +101,31 @@ async fn racing_refreshes(host: Host) {
     }
 }
 
+/// The operator rotates the app's client secret at the provider and in Secrets Manager; the
+/// running function reads the new one when the provider refuses the old, without a redeploy.
+#[tokio::test]
+async fn a_client_secret_rotated_in_secrets_manager_is_read_again_when_refused() {
+    let h = harness_on(Host::Aws, ProviderId::Oura).await;
+    let connection = h.connect().await;
+    let token_calls = h.fake.token_calls();
+    h.fake.rotate_client_secret("rotated-client-secret");
+    vitasync_contract::fixtures::rotate_secret(
+        &h.secret_names["OURA_CLIENT_SECRET"],
+        "rotated-client-secret",
+    )
+    .await;
+
+    h.clock.advance(86_400);
+    let fresh = h.services.tokens.access_token(&connection).await;
+    assert!(fresh.is_ok(), "{:?}", fresh.err());
+    assert_eq!(
+        h.fake.token_calls(),
+        token_calls + 2,
+        "refused once with the old secret, then granted with the new"
+    );
+    assert_eq!(h.reread(&connection).await.status, ConnectionStatus::Active);
+}
+
 #[tokio::test]
 async fn a_refused_refresh_marks_the_connection_in_error() {
     let h = harness(ProviderId::Withings).await;

@@ -67,8 +67,10 @@ struct Behaviour {
 struct Ledger {
     /// App-level webhook subscriptions (Strava, Oura), as the provider lists them.
     subscriptions: Vec<Value>,
-    codes: HashMap<String, (String, Option<String>)>,
-    refresh_tokens: HashSet<String>,
+    /// Authorization codes: the redirect URI, PKCE challenge and app they were issued to.
+    codes: HashMap<String, (String, Option<String>, String)>,
+    /// Refresh tokens, by the app they were issued to.
+    refresh_tokens: HashMap<String, String>,
     access_tokens: HashSet<String>,
     issued: Vec<String>,
     requests: Vec<Recorded>,
@@ -78,6 +80,8 @@ struct Ledger {
 
 struct Shared {
     provider: ProviderId,
+    /// The apps registered at this provider: client id → client secret.
+    apps: Mutex<BTreeMap<String, String>>,
     behaviour: Mutex<Behaviour>,
     ledger: Mutex<Ledger>,
 }
@@ -105,6 +109,10 @@ impl FakeProvider {
     pub async fn start(provider: ProviderId) -> Self {
         let shared = Arc::new(Shared {
             provider,
+            apps: Mutex::new(BTreeMap::from([(
+                CLIENT_ID.to_owned(),
+                CLIENT_SECRET.to_owned(),
+            )])),
             behaviour: Mutex::new(Behaviour::default()),
             ledger: Mutex::new(Ledger::default()),
         });
@@ -154,6 +162,20 @@ impl FakeProvider {
                 format!("{}/revoke", self.base),
             ),
         ])
+    }
+
+    /// The operator rotated the default app's client secret at the provider.
+    pub fn rotate_client_secret(&self, secret: &str) {
+        self.register_app(CLIENT_ID, secret);
+    }
+
+    /// Another app registered at this provider (a workspace's own).
+    pub fn register_app(&self, client_id: &str, secret: &str) {
+        self.shared
+            .apps
+            .lock()
+            .unwrap()
+            .insert(client_id.to_owned(), secret.to_owned());
     }
 
     pub fn deny_consent(&self) {
@@ -327,9 +349,13 @@ async fn authorize(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: U
     record(&shared, &Method::GET, "/authorize", &params, &headers);
     let redirect_uri = params.get("redirect_uri").cloned().unwrap_or_default();
     let state = params.get("state").cloned().unwrap_or_default();
-    if params.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
+    let Some(client_id) = params
+        .get("client_id")
+        .filter(|id| shared.apps.lock().unwrap().contains_key(*id))
+        .cloned()
+    else {
         return (StatusCode::BAD_REQUEST, "unknown client").into_response();
-    }
+    };
     let behaviour = shared.behaviour.lock().unwrap();
     if behaviour.deny_consent {
         return Redirect::to(&with_params(
@@ -341,7 +367,11 @@ async fn authorize(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: U
     let code = random("code");
     shared.ledger.lock().unwrap().codes.insert(
         code.clone(),
-        (redirect_uri.clone(), params.get("code_challenge").cloned()),
+        (
+            redirect_uri.clone(),
+            params.get("code_challenge").cloned(),
+            client_id,
+        ),
     );
     let mut back = vec![("code", code.as_str()), ("state", state.as_str())];
     let granted;
@@ -397,7 +427,12 @@ fn refusal(provider: ProviderId) -> Response {
     }
 }
 
-fn token_reply(shared: &Shared, refreshing: bool) -> Response {
+/// Whether `credentials` are a registered app's.
+fn known_app(shared: &Shared, credentials: Option<&(String, String)>) -> bool {
+    credentials.is_some_and(|(id, secret)| shared.apps.lock().unwrap().get(id) == Some(secret))
+}
+
+fn token_reply(shared: &Shared, client_id: &str, refreshing: bool) -> Response {
     let access = random("at");
     let refresh = random("rt");
     {
@@ -405,7 +440,9 @@ fn token_reply(shared: &Shared, refreshing: bool) -> Response {
         ledger.access_tokens.insert(access.clone());
         ledger.issued.push(access.clone());
         if shared.provider != ProviderId::Polar {
-            ledger.refresh_tokens.insert(refresh.clone());
+            ledger
+                .refresh_tokens
+                .insert(refresh.clone(), client_id.to_owned());
             ledger.issued.push(refresh.clone());
         }
     }
@@ -443,8 +480,8 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
         return withings_revoke(&form);
     }
     shared.ledger.lock().unwrap().token_calls += 1;
-    if client_credentials(&headers, &form) != Some((CLIENT_ID.to_owned(), CLIENT_SECRET.to_owned()))
-    {
+    let credentials = client_credentials(&headers, &form);
+    if !known_app(&shared, credentials.as_ref()) {
         return (
             StatusCode::UNAUTHORIZED,
             axum::Json(json!({"error": "invalid_client"})),
@@ -462,13 +499,14 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
             if shared.behaviour.lock().unwrap().fail_token_exchange {
                 return refusal(provider);
             }
-            let Some((redirect_uri, challenge)) = form
+            let client_id = credentials.map(|(id, _)| id).unwrap_or_default();
+            let Some((redirect_uri, challenge, issued_to)) = form
                 .get("code")
                 .and_then(|code| shared.ledger.lock().unwrap().codes.remove(code))
             else {
                 return refusal(provider);
             };
-            if form.get("redirect_uri") != Some(&redirect_uri) {
+            if form.get("redirect_uri") != Some(&redirect_uri) || issued_to != client_id {
                 return refusal(provider);
             }
             if let Some(challenge) = challenge {
@@ -477,7 +515,7 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
                     return refusal(provider);
                 }
             }
-            token_reply(&shared, false)
+            token_reply(&shared, &client_id, false)
         }
         Some("refresh_token") => {
             let (delay, refuse) = {
@@ -486,13 +524,15 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
             };
             shared.ledger.lock().unwrap().refresh_calls += 1;
             tokio::time::sleep(delay).await;
-            let known = form
+            let client_id = credentials.map(|(id, _)| id).unwrap_or_default();
+            let issued_to = form
                 .get("refresh_token")
-                .is_some_and(|token| shared.ledger.lock().unwrap().refresh_tokens.remove(token));
-            if refuse || !known {
+                .and_then(|token| shared.ledger.lock().unwrap().refresh_tokens.remove(token));
+            // A refresh token is good only with the app it was issued to.
+            if refuse || issued_to.as_deref() != Some(client_id.as_str()) {
                 return refusal(provider);
             }
-            token_reply(&shared, true)
+            token_reply(&shared, &client_id, true)
         }
         _ => refusal(provider),
     }
@@ -631,9 +671,11 @@ async fn strava_subscriptions(
     let mut params = params_of(uri.query().unwrap_or_default().as_bytes());
     params.extend(params_of(&body));
     record(&shared, &method, "/push_subscriptions", &params, &headers);
-    let credentials = params.get("client_id").map(String::as_str) == Some(CLIENT_ID)
-        && params.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET);
-    if !credentials {
+    let credentials = params
+        .get("client_id")
+        .cloned()
+        .zip(params.get("client_secret").cloned());
+    if !known_app(&shared, credentials.as_ref()) {
         return (
             StatusCode::UNAUTHORIZED,
             axum::Json(json!({"message": "Authorization Error"})),
@@ -696,8 +738,10 @@ async fn oura_subscriptions(
         &headers,
     );
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if header("x-client-id") != Some(CLIENT_ID) || header("x-client-secret") != Some(CLIENT_SECRET)
-    {
+    let credentials = header("x-client-id")
+        .map(str::to_owned)
+        .zip(header("x-client-secret").map(str::to_owned));
+    if !known_app(&shared, credentials.as_ref()) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
     if method == Method::GET {

@@ -8,6 +8,7 @@ use vitasync_domain::kernel::queue::JobQueue;
 use vitasync_domain::kernel::secrets::Vault;
 use vitasync_domain::kernel::time::SystemClock;
 use vitasync_domain::ports::Ports;
+use vitasync_domain::providers::secrets::{NoSecretStore, SecretCache};
 use vitasync_domain::services::{Services, Wiring};
 use vitasync_domain::tenancy::Tenancy;
 use vitasync_embedded::{EmbeddedQueue, EmbeddedStore, LocalKeyManager};
@@ -78,7 +79,11 @@ pub fn embedded_host(
         vault: embedded_vault(data_dir)?,
         client: provider_client()?,
         sender: Arc::new(sender),
-        providers: providers_from(lookup, true),
+        providers: providers_from(
+            lookup,
+            true,
+            SecretCache::new(Arc::new(NoSecretStore), Arc::new(SystemClock)),
+        ),
         connect: connect_settings(lookup, public_url)?,
         sync: sync_settings(lookup)?,
         destinations,

@@ -90,6 +90,36 @@ pub async fn new_kms_key() -> String {
         .unwrap()
 }
 
+/// A new secret holding `value` in the emulator's Secrets Manager; returns its name.
+pub async fn new_secret(value: &str) -> String {
+    let name = format!("vitasync/{}", unique("secret"));
+    secrets_client()
+        .await
+        .create_secret()
+        .name(&name)
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap();
+    name
+}
+
+/// Rotates the secret `name` to `value` (a new current version).
+pub async fn rotate_secret(name: &str, value: &str) {
+    secrets_client()
+        .await
+        .put_secret_value()
+        .secret_id(name)
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap();
+}
+
+pub async fn secrets_client() -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::new(&emulator::sdk_config().await)
+}
+
 pub async fn kms_key_manager() -> Arc<dyn KeyManager> {
     let config = emulator::sdk_config().await;
     let key = new_kms_key().await;

@@ -215,6 +215,30 @@ mod aws {
         vault::vault(fixtures::kms_key_manager().await).await;
     }
 
+    /// Provider app secrets are read by name, over the wire, as rotated.
+    #[tokio::test]
+    async fn secret_reader() {
+        use secrecy::ExposeSecret;
+        use vitasync_aws::SecretsManagerReader;
+        use vitasync_domain::providers::secrets::{SecretError, SecretReader};
+        let reader = SecretsManagerReader::new(fixtures::secrets_client().await);
+        let name = fixtures::new_secret("first-value").await;
+        assert_eq!(
+            reader.read(&name).await.unwrap().expose_secret(),
+            "first-value"
+        );
+        fixtures::rotate_secret(&name, "rotated-value").await;
+        assert_eq!(
+            reader.read(&name).await.unwrap().expose_secret(),
+            "rotated-value"
+        );
+        let missing = reader.read("vitasync/no-such-secret").await;
+        assert!(
+            matches!(missing, Err(SecretError::Missing(ref n)) if n == "vitasync/no-such-secret"),
+            "{missing:?}"
+        );
+    }
+
     #[tokio::test]
     async fn health_store() {
         health::health_store(&fixtures::dynamo_ports().await.0).await;

@@ -17,7 +17,7 @@ use crate::providers::client::{
 };
 use crate::providers::oauth_state::{OAuthState, StateKind, new_token, state_key};
 use crate::providers::redirects::{ConnectSettings, with_query};
-use crate::providers::{ProviderId, ProviderRegistry, ProviderSettings};
+use crate::providers::{ProviderId, ProviderRegistry};
 use crate::sync::JobStarter;
 use crate::tenancy::api_key::Principal;
 use crate::tenancy::user::User;
@@ -193,17 +193,16 @@ impl ConnectLinks {
         self.clock.now()
     }
 
-    fn enabled_provider(
-        &self,
-        field: &str,
-        raw: &str,
-    ) -> Result<(ProviderId, &ProviderSettings), DomainError> {
+    fn enabled_provider(&self, field: &str, raw: &str) -> Result<ProviderId, DomainError> {
         let id = ProviderId::parse(raw)
             .ok_or_else(|| DomainError::validation(field, format!("unknown provider '{raw}'")))?;
-        let settings = self.providers.settings(id).ok_or_else(|| {
-            DomainError::validation(field, format!("'{id}' is not enabled on this deployment"))
-        })?;
-        Ok((id, settings))
+        if !self.providers.is_enabled(id) {
+            return Err(DomainError::validation(
+                field,
+                format!("'{id}' is not enabled on this deployment"),
+            ));
+        }
+        Ok(id)
     }
 
     fn checked_redirect(
@@ -229,7 +228,7 @@ impl ConnectLinks {
         caller.require(Scope::Write)?;
         let settings = &self.settings;
         let user = self.directory.get_user(caller, user_id).await?;
-        let (provider, _) = self.enabled_provider("providerId", &request.provider)?;
+        let provider = self.enabled_provider("providerId", &request.provider)?;
         let base = base(settings, request_base);
         let redirect_url = self.checked_redirect(
             settings,
@@ -287,7 +286,7 @@ impl ConnectLinks {
             Some(names) => {
                 let mut allowed = Vec::new();
                 for (index, name) in names.iter().enumerate() {
-                    let (id, _) = self.enabled_provider(&format!("providers[{index}]"), name)?;
+                    let id = self.enabled_provider(&format!("providers[{index}]"), name)?;
                     if !allowed.contains(&id) {
                         allowed.push(id);
                     }
@@ -449,7 +448,7 @@ impl Connect {
             return Err(ConnectFailure::invalid_link());
         }
         let base = base(settings, request_base);
-        let Some(provider_settings) = self.calls.resolved_at(provider, &base) else {
+        let Some(provider_settings) = self.calls.registry().consent_app(provider, &base) else {
             return Err(ConnectFailure::new(
                 "provider_not_enabled",
                 "This provider is not available on this deployment.",
@@ -644,11 +643,8 @@ impl Callback {
             .await
             .map_err(|_| unavailable())?
             .ok_or_else(|| ConnectFailure::new("user_not_found", "The user no longer exists."))?;
-        let provider_settings = self.calls.resolved_at(provider, base).ok_or_else(|| {
-            ConnectFailure::new("provider_not_enabled", "This provider is not available.")
-        })?;
         let client = self.calls.client();
-        let exchange = CodeExchange {
+        let exchange = &CodeExchange {
             code,
             redirect_uri: state
                 .callback_url
@@ -656,10 +652,17 @@ impl Callback {
                 .unwrap_or_else(|| callback_url(base, provider)),
             pkce_verifier: state.pkce_verifier.clone(),
         };
-        let grant = client
-            .exchange_code(provider, &provider_settings, &exchange)
+        let (grant, provider_settings) = self
+            .calls
+            .with_app(provider, Some(base), |settings| async move {
+                let grant = client.exchange_code(provider, &settings, exchange).await?;
+                Ok((grant, settings))
+            })
             .await
-            .map_err(|err| provider_failure(provider, "token_exchange_failed", &err))?;
+            .map_err(|err| provider_failure(provider, "token_exchange_failed", &err))?
+            .ok_or_else(|| {
+                ConnectFailure::new("provider_not_enabled", "This provider is not available.")
+            })?;
         let account = client
             .identify(provider, &provider_settings, &grant, user.id.as_str())
             .await
@@ -794,9 +797,15 @@ impl Disconnector {
                 &connection.id,
             )
             .await?;
-        if let (Some(stored), Some(provider_settings)) =
-            (stored, self.calls.resolved(connection.provider))
-        {
+        let provider_settings = match self.calls.resolved(connection.provider).await {
+            Ok(settings) => settings,
+            Err(err) => {
+                // Disconnecting does not wait for the provider: the tokens go either way.
+                tracing::warn!(provider = %connection.provider, error = %err, "the provider app is unavailable; not revoking");
+                None
+            }
+        };
+        if let (Some(stored), Some(provider_settings)) = (stored, provider_settings) {
             match self.tokens.open_stored(&connection, &stored).await {
                 Ok(pair) => {
                     self.subscriptions

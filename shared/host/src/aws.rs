@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 #[cfg(feature = "http-client")]
 use vitasync_aws::dynamo::keys::ACCOUNT_INDEX;
 use vitasync_aws::dynamo::keys::SYNC_DUE_INDEX;
-use vitasync_aws::{AwsSettings, DynamoStore, KmsKeyManager, SqsQueue, sdk_config};
+use vitasync_aws::{
+    AwsSettings, DynamoStore, KmsKeyManager, SecretsManagerReader, SqsQueue, sdk_config,
+};
 #[cfg(feature = "http-client")]
 use vitasync_domain::announce::delivery::Deliveries;
 use vitasync_domain::announce::destinations::DestinationPolicy;
@@ -39,6 +41,7 @@ use vitasync_domain::providers::client::{Authorizer, ProviderCalls};
 #[cfg(feature = "http-client")]
 use vitasync_domain::providers::client::{DataClient, PushReader, SubscriptionClient, TokenClient};
 use vitasync_domain::providers::redirects::ConnectSettings;
+use vitasync_domain::providers::secrets::SecretCache;
 #[cfg(feature = "http-client")]
 use vitasync_domain::sync::SyncRunner;
 use vitasync_domain::sync::{JobStarter, SyncJobs, SyncScheduler};
@@ -360,6 +363,8 @@ impl AwsHost {
         &self,
         capability: impl FnOnce(Arc<vitasync_providers::HttpProviderClient>) -> Arc<C>,
     ) -> Result<ProviderCalls<C>, HostError> {
+        // Calls made with the app's credentials read its secrets.
+        self.needs([iam::on(iam::READ_SECRET, iam::Resource::ProviderAppSecrets)]);
         let client = once(&self.provider_client, || {
             vitasync_providers::HttpProviderClient::new()
                 .map(Arc::new)
@@ -558,7 +563,9 @@ impl AwsHost {
     /// The providers this deployment connects to. The demo provider is off on AWS unless the
     /// deployment turns it on.
     pub fn providers(&self) -> ProviderRegistry {
-        crate::providers_from(&self.lookup, false)
+        let secrets = SecretsManagerReader::new(aws_sdk_secretsmanager::Client::new(&self.config));
+        let secrets = SecretCache::new(Arc::new(secrets), Arc::new(SystemClock));
+        crate::providers_from(&self.lookup, false, secrets)
     }
 
     /// The providers this deployment connects to, shared.

@@ -19,6 +19,8 @@ pub enum Resource {
     SecretsKey {
         owner: &'static str,
     },
+    /// The deployment's provider app secrets in Secrets Manager, each by its name.
+    ProviderAppSecrets,
 }
 
 /// One IAM action on one resource.
@@ -44,6 +46,7 @@ pub const POLL: &str = "sqs:ReceiveMessage";
 pub const READ_STREAM: &str = "dynamodb:GetRecords";
 pub const SEAL: &str = "kms:GenerateDataKey";
 pub const OPEN: &str = "kms:Decrypt";
+pub const READ_SECRET: &str = "secretsmanager:GetSecretValue";
 
 /// `actions` on the table. Transactions need the actions they are made of; the adapters
 /// write them from Put and Delete only.

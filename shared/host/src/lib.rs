@@ -13,6 +13,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use thiserror::Error;
 use vitasync_domain::providers::ProviderRegistry;
+use vitasync_domain::providers::secrets::SecretCache;
 use vitasync_domain::sync::SyncSettings;
 use vitasync_domain::{DomainError, StoreError};
 
@@ -145,13 +146,15 @@ pub fn demo_enabled(lookup: impl Fn(&str) -> Option<String>, default: bool) -> b
     }
 }
 
-/// The providers this deployment connects to, from `<PROVIDER>_CLIENT_ID` and friends.
+/// The providers this deployment connects to, from `<PROVIDER>_CLIENT_ID` and friends; secrets
+/// given by name are read through `secrets`.
 pub fn providers_from(
     lookup: impl Fn(&str) -> Option<String>,
     demo_by_default: bool,
+    secrets: SecretCache,
 ) -> ProviderRegistry {
     let demo = demo_enabled(&lookup, demo_by_default);
-    ProviderRegistry::from_lookup(lookup, demo)
+    ProviderRegistry::from_lookup(lookup, demo, secrets)
 }
 
 /// How log lines are written.

@@ -184,19 +184,23 @@ impl ConnectionTokens {
             self.mark_refresh_failed(connection).await;
             return Err(AccessError::Refused);
         };
-        let Some(provider_settings) = self.calls.resolved(connection.provider) else {
-            release().await;
-            return Err(AccessError::Unavailable(
-                "the provider is not enabled".into(),
-            ));
-        };
-        let grant = match self
+        let client = self.calls.client();
+        let provider = connection.provider;
+        let refresh_token = &refresh_token;
+        let refreshed = self
             .calls
-            .client()
-            .refresh(connection.provider, &provider_settings, &refresh_token)
-            .await
-        {
-            Ok(grant) => grant,
+            .with_app(provider, None, |settings| async move {
+                client.refresh(provider, &settings, refresh_token).await
+            })
+            .await;
+        let grant = match refreshed {
+            Ok(Some(grant)) => grant,
+            Ok(None) => {
+                release().await;
+                return Err(AccessError::Unavailable(
+                    "the provider is not enabled".into(),
+                ));
+            }
             Err(ProviderError::Refused { code, .. }) => {
                 tracing::warn!(provider = %connection.provider, connection_id = %connection.id, code = %code, "refresh refused");
                 release().await;

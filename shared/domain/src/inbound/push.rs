@@ -99,14 +99,11 @@ impl Pushes {
         let provider = ProviderId::parse(provider)
             .filter(|id| *id != ProviderId::Demo)
             .ok_or(DomainError::NotFound("provider"))?;
-        let Some(settings) = self.calls.registry().settings(provider) else {
-            return Err(DomainError::NotFound("provider"));
-        };
-        let outcome = self
-            .calls
-            .client()
-            .receive_push(provider, settings, request, self.now())
-            .await;
+        let mut outcome = self.verify(provider, request).await?;
+        // A refusal may be a secret rotated since it was read: once stale, read it again.
+        if outcome.reply.status >= 400 && self.calls.registry().reread_after_refusal(provider) {
+            outcome = self.verify(provider, request).await?;
+        }
         if outcome.reply.status >= 400 {
             tracing::warn!(provider = %provider, status = outcome.reply.status, "a provider webhook was refused");
         }
@@ -114,6 +111,25 @@ impl Pushes {
             self.act_on(provider, notice).await?;
         }
         Ok(outcome.reply)
+    }
+
+    /// Verifies and reads `request` with the provider's app.
+    async fn verify(
+        &self,
+        provider: ProviderId,
+        request: &PushRequest,
+    ) -> Result<PushOutcome, DomainError> {
+        let settings = self
+            .calls
+            .resolved(provider)
+            .await
+            .map_err(|_| DomainError::Unavailable("the provider app"))?
+            .ok_or(DomainError::NotFound("provider"))?;
+        Ok(self
+            .calls
+            .client()
+            .receive_push(provider, &settings, request, self.now())
+            .await)
     }
 
     async fn act_on(&self, provider: ProviderId, notice: &Notice) -> Result<(), DomainError> {

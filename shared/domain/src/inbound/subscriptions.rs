@@ -163,14 +163,16 @@ impl WebhookSubscriptions {
         token: &SecretString,
         callback_url: &str,
     ) -> Result<Vec<String>, ProviderError> {
-        let provider_settings = self
-            .calls
-            .resolved(connection.provider)
-            .ok_or_else(|| ProviderError::Protocol("the provider is not enabled".into()))?;
+        let client = self.calls.client();
+        let provider = connection.provider;
         self.calls
-            .client()
-            .subscribe_user(connection.provider, &provider_settings, token, callback_url)
-            .await
+            .with_app(provider, None, |settings| async move {
+                client
+                    .subscribe_user(provider, &settings, token, callback_url)
+                    .await
+            })
+            .await?
+            .ok_or_else(|| ProviderError::Protocol("the provider is not enabled".into()))
     }
 
     /// The outbox entry that queues the subscription of a new connection's webhooks, where
@@ -249,7 +251,7 @@ impl WebhookSubscriptions {
         let Ok(callback_url) = self.webhook_callback(connection.provider) else {
             return;
         };
-        let Some(provider_settings) = self.calls.resolved(connection.provider) else {
+        let Ok(Some(provider_settings)) = self.calls.resolved(connection.provider).await else {
             return;
         };
         if let Err(err) = self
@@ -291,21 +293,17 @@ impl WebhookSubscriptions {
             )));
         }
         let callback_url = self.webhook_callback(provider)?;
-        let provider_settings = self
-            .calls
-            .resolved(provider)
-            .ok_or(DomainError::NotFound("provider"))?;
+        let (client, callback, now) = (self.calls.client(), &callback_url, self.clock.now());
         let subscriptions = self
             .calls
-            .client()
-            .subscribe_app(
-                provider,
-                &provider_settings,
-                &callback_url,
-                self.clock.now(),
-            )
+            .with_app(provider, None, |settings| async move {
+                client
+                    .subscribe_app(provider, &settings, callback, now)
+                    .await
+            })
             .await
-            .map_err(|err| provider_refusal(provider, err))?;
+            .map_err(|err| provider_refusal(provider, err))?
+            .ok_or(DomainError::NotFound("provider"))?;
         Ok((provider, callback_url, subscriptions))
     }
 }

@@ -349,15 +349,61 @@ impl<C: ?Sized> ProviderCalls<C> {
         &self.registry
     }
 
-    /// `provider`'s settings when it is enabled, resolved against the public URL.
-    pub fn resolved(&self, provider: ProviderId) -> Option<ProviderSettings> {
-        self.resolved_at(provider, self.public_url.as_deref().unwrap_or_default())
+    /// `provider`'s app when it is enabled, resolved against the public URL.
+    pub async fn resolved(
+        &self,
+        provider: ProviderId,
+    ) -> Result<Option<ProviderSettings>, ProviderError> {
+        self.resolved_at(provider, self.base()).await
     }
 
-    /// `provider`'s settings when it is enabled, resolved against `base`.
-    pub fn resolved_at(&self, provider: ProviderId, base: &str) -> Option<ProviderSettings> {
-        self.registry
-            .settings(provider)
-            .map(|settings| settings.resolved(base))
+    /// `provider`'s app when it is enabled, resolved against `base`.
+    pub async fn resolved_at(
+        &self,
+        provider: ProviderId,
+        base: &str,
+    ) -> Result<Option<ProviderSettings>, ProviderError> {
+        self.registry.app(provider, base).await.map_err(|err| {
+            tracing::error!(provider = %provider, error = %err, "the provider app's secrets could not be read");
+            ProviderError::Unavailable("the provider app's secrets could not be read".into())
+        })
     }
+
+    fn base(&self) -> &str {
+        self.public_url.as_deref().unwrap_or_default()
+    }
+
+    /// Makes `call` with `provider`'s app (`None` when it is not enabled). When the provider
+    /// refuses the app itself, its secrets may have been rotated: they are read again and the
+    /// call made once more.
+    pub async fn with_app<T, F, Fut>(
+        &self,
+        provider: ProviderId,
+        base: Option<&str>,
+        call: F,
+    ) -> Result<Option<T>, ProviderError>
+    where
+        F: Fn(ProviderSettings) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
+    {
+        let base = base.unwrap_or(self.base());
+        let Some(settings) = self.resolved_at(provider, base).await? else {
+            return Ok(None);
+        };
+        match call(settings).await {
+            Err(err) if refuses_the_app(&err) && self.registry.reread_after_refusal(provider) => {
+                tracing::warn!(provider = %provider, "the provider refused the app's credentials; reading them again");
+                match self.resolved_at(provider, base).await? {
+                    Some(settings) => call(settings).await.map(Some),
+                    None => Err(err),
+                }
+            }
+            outcome => outcome.map(Some),
+        }
+    }
+}
+
+/// Whether a refusal is of the app's credentials rather than of the user's grant.
+fn refuses_the_app(err: &ProviderError) -> bool {
+    matches!(err, ProviderError::Refused { code, .. } if code == "invalid_client" || code == "unauthorized_client")
 }

@@ -1,6 +1,7 @@
 //! The providers VitaSync connects to: who they are, how their OAuth works, and whether this
 //! deployment has credentials for them. Configuration comes from the environment:
-//! `<PROVIDER>_CLIENT_ID`, `<PROVIDER>_CLIENT_SECRET`, and `<PROVIDER>_AUTHORIZE_URL`,
+//! `<PROVIDER>_CLIENT_ID`, and `<PROVIDER>_CLIENT_SECRET` or `<PROVIDER>_CLIENT_SECRET_NAME` (the
+//! name of a secret in the secret store), and `<PROVIDER>_AUTHORIZE_URL`,
 //! `<PROVIDER>_TOKEN_URL`, `<PROVIDER>_API_URL` to point a provider at another host (tests).
 
 pub mod client;
@@ -10,11 +11,15 @@ pub mod oauth_state;
 pub mod push;
 pub mod rate_budget;
 pub mod redirects;
+pub mod secrets;
 
 pub use crate::kernel::provider::ProviderId;
 
+use crate::kernel::time::SystemClock;
 use secrecy::SecretString;
+use secrets::{NoSecretStore, SecretCache, SecretError, SecretSource};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// How a provider wants the app's credentials at its token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,36 +298,59 @@ pub struct WebhookSecrets {
     pub keyset_url: Option<String>,
 }
 
-impl ProviderSettings {
-    /// These settings with relative URLs made absolute against `base_url`.
-    pub fn resolved(&self, base_url: &str) -> ProviderSettings {
-        let base = base_url.trim_end_matches('/');
-        let absolute = |url: &str| {
-            if url.starts_with('/') {
-                format!("{base}{url}")
-            } else {
-                url.to_owned()
-            }
-        };
-        ProviderSettings {
-            client_id: self.client_id.clone(),
-            client_secret: self.client_secret.clone(),
-            authorize_url: absolute(&self.authorize_url),
-            token_url: absolute(&self.token_url),
-            api_url: absolute(&self.api_url),
-            revoke_url: self.revoke_url.as_deref().map(absolute),
-            webhooks: WebhookSecrets {
-                keyset_url: self.webhooks.keyset_url.as_deref().map(absolute),
-                ..self.webhooks.clone()
-            },
+/// `url` made absolute against `base_url` when it is relative (starts with `/`).
+fn absolute_against(base_url: &str, url: &str) -> String {
+    let base = base_url.trim_end_matches('/');
+    if url.starts_with('/') {
+        format!("{base}{url}")
+    } else {
+        url.to_owned()
+    }
+}
+
+/// The deployment's app for one provider, as configured: secrets by value or by name.
+#[derive(Debug, Clone)]
+struct DeploymentApp {
+    client_id: String,
+    client_secret: SecretSource,
+    authorize_url: String,
+    token_url: String,
+    api_url: String,
+    revoke_url: Option<String>,
+    verify_token: Option<SecretSource>,
+    webhook_secret: Option<SecretSource>,
+    keyset_url: Option<String>,
+}
+
+impl DeploymentApp {
+    fn secrets(&self) -> impl Iterator<Item = &SecretSource> {
+        std::iter::once(&self.client_secret)
+            .chain(&self.verify_token)
+            .chain(&self.webhook_secret)
+    }
+}
+
+/// Which providers are enabled here, how to reach them, and the deployment's app secrets.
+pub struct ProviderRegistry {
+    enabled: BTreeMap<ProviderId, DeploymentApp>,
+    secrets: SecretCache,
+}
+
+impl Default for ProviderRegistry {
+    fn default() -> Self {
+        Self {
+            enabled: BTreeMap::new(),
+            secrets: SecretCache::new(Arc::new(NoSecretStore), Arc::new(SystemClock)),
         }
     }
 }
 
-/// Which providers are enabled here, and how to reach them.
-#[derive(Debug, Clone, Default)]
-pub struct ProviderRegistry {
-    enabled: BTreeMap<ProviderId, ProviderSettings>,
+impl std::fmt::Debug for ProviderRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderRegistry")
+            .field("enabled", &self.enabled.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The demo provider's app credentials. It is a sandbox inside VitaSync: nothing they guard is
@@ -330,10 +358,20 @@ pub struct ProviderRegistry {
 pub const DEMO_CLIENT_ID: &str = "vitasync-demo";
 
 impl ProviderRegistry {
-    /// Reads every provider's variables through `lookup`. A provider is enabled when both its
-    /// client id and secret are set; `demo` when `demo_enabled`.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, demo_enabled: bool) -> Self {
+    /// Reads every provider's variables through `lookup`. A provider is enabled when its
+    /// client id and its secret (by value or by name) are set; `demo` when `demo_enabled`.
+    /// Named secrets are read through `secrets` when first needed.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        demo_enabled: bool,
+        secrets: SecretCache,
+    ) -> Self {
         let lookup = |name: &str| lookup(name).filter(|value| !value.is_empty());
+        let secret = |name: &str| {
+            lookup(name)
+                .map(|value| SecretSource::Value(SecretString::from(value)))
+                .or_else(|| lookup(&format!("{name}_NAME")).map(SecretSource::Named))
+        };
         let mut enabled = BTreeMap::new();
         for id in ProviderId::ALL {
             let spec = id.info().oauth;
@@ -342,81 +380,161 @@ impl ProviderRegistry {
                 lookup(&format!("{prefix}_{suffix}")).unwrap_or_else(|| default.to_owned())
             };
             let credentials = if id == ProviderId::Demo {
-                demo_enabled.then(|| (DEMO_CLIENT_ID.to_owned(), DEMO_CLIENT_ID.to_owned()))
+                demo_enabled.then(|| {
+                    (
+                        DEMO_CLIENT_ID.to_owned(),
+                        SecretSource::Value(SecretString::from(DEMO_CLIENT_ID)),
+                    )
+                })
             } else {
                 lookup(&format!("{prefix}_CLIENT_ID"))
-                    .zip(lookup(&format!("{prefix}_CLIENT_SECRET")))
+                    .zip(secret(&format!("{prefix}_CLIENT_SECRET")))
             };
-            if let Some((client_id, secret)) = credentials {
+            if let Some((client_id, client_secret)) = credentials {
                 enabled.insert(
                     id,
-                    ProviderSettings {
+                    DeploymentApp {
                         client_id,
-                        client_secret: SecretString::from(secret),
+                        client_secret,
                         authorize_url: url("AUTHORIZE_URL", spec.authorize_url),
                         token_url: url("TOKEN_URL", spec.token_url),
                         api_url: url("API_URL", spec.api_url),
                         revoke_url: lookup(&format!("{prefix}_REVOKE_URL"))
                             .or_else(|| spec.revoke_url.map(str::to_owned)),
-                        webhooks: WebhookSecrets {
-                            verify_token: lookup(&format!("{prefix}_WEBHOOK_VERIFY_TOKEN"))
-                                .map(SecretString::from),
-                            secret: lookup(&format!("{prefix}_WEBHOOK_SECRET"))
-                                .map(SecretString::from),
-                            keyset_url: lookup(&format!("{prefix}_WEBHOOK_KEYSET_URL")),
-                        },
+                        verify_token: secret(&format!("{prefix}_WEBHOOK_VERIFY_TOKEN")),
+                        webhook_secret: secret(&format!("{prefix}_WEBHOOK_SECRET")),
+                        keyset_url: lookup(&format!("{prefix}_WEBHOOK_KEYSET_URL")),
                     },
                 );
             }
         }
-        Self { enabled }
-    }
-
-    pub fn settings(&self, id: ProviderId) -> Option<&ProviderSettings> {
-        self.enabled.get(&id)
+        Self { enabled, secrets }
     }
 
     pub fn is_enabled(&self, id: ProviderId) -> bool {
         self.enabled.contains_key(&id)
+    }
+
+    /// The deployment's app for `id` as a consent URL needs it: its id and URLs, relative ones
+    /// made absolute against `base_url`, and no secret (none is read).
+    pub fn consent_app(&self, id: ProviderId, base_url: &str) -> Option<ProviderSettings> {
+        let app = self.enabled.get(&id)?;
+        let absolute = |url: &str| absolute_against(base_url, url);
+        Some(ProviderSettings {
+            client_id: app.client_id.clone(),
+            client_secret: SecretString::default(),
+            authorize_url: absolute(&app.authorize_url),
+            token_url: absolute(&app.token_url),
+            api_url: absolute(&app.api_url),
+            revoke_url: app.revoke_url.as_deref().map(absolute),
+            webhooks: WebhookSecrets {
+                keyset_url: app.keyset_url.as_deref().map(absolute),
+                ..WebhookSecrets::default()
+            },
+        })
+    }
+
+    /// The deployment's app for `id` with its secrets read, relative URLs made absolute
+    /// against `base_url`; `None` when the provider is not enabled.
+    pub async fn app(
+        &self,
+        id: ProviderId,
+        base_url: &str,
+    ) -> Result<Option<ProviderSettings>, SecretError> {
+        let (Some(app), Some(public)) = (self.enabled.get(&id), self.consent_app(id, base_url))
+        else {
+            return Ok(None);
+        };
+        let optional = |source: &Option<SecretSource>| {
+            let source = source.clone();
+            async move {
+                match source {
+                    Some(source) => self.secrets.get(&source).await.map(Some),
+                    None => Ok(None),
+                }
+            }
+        };
+        Ok(Some(ProviderSettings {
+            client_secret: self.secrets.get(&app.client_secret).await?,
+            webhooks: WebhookSecrets {
+                verify_token: optional(&app.verify_token).await?,
+                secret: optional(&app.webhook_secret).await?,
+                ..public.webhooks
+            },
+            ..public
+        }))
+    }
+
+    /// After the provider refused the app's credentials: forgets its named secrets read long
+    /// enough ago. Whether any was, so that one more try may use a rotated value.
+    pub fn reread_after_refusal(&self, id: ProviderId) -> bool {
+        self.enabled
+            .get(&id)
+            .is_some_and(|app| self.secrets.forget_stale(app.secrets()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
     use std::collections::HashMap;
 
-    #[test]
-    fn providers_are_enabled_by_credentials_and_urls_can_be_overridden() {
+    fn registry(env: &HashMap<&str, &str>, demo: bool) -> ProviderRegistry {
+        ProviderRegistry::from_lookup(
+            |name| env.get(name).map(|v| (*v).to_owned()),
+            demo,
+            SecretCache::new(Arc::new(NoSecretStore), Arc::new(SystemClock)),
+        )
+    }
+
+    #[tokio::test]
+    async fn providers_are_enabled_by_credentials_and_urls_can_be_overridden() {
         let env = HashMap::from([
             ("WITHINGS_CLIENT_ID", "id"),
             ("WITHINGS_CLIENT_SECRET", "secret"),
             ("WITHINGS_TOKEN_URL", "http://127.0.0.1:9/token"),
             ("STRAVA_CLIENT_ID", "only-an-id"),
+            ("OURA_CLIENT_ID", "oura"),
+            ("OURA_CLIENT_SECRET_NAME", "vitasync/oura"),
         ]);
-        let registry =
-            ProviderRegistry::from_lookup(|name| env.get(name).map(|v| (*v).to_owned()), true);
-        let withings = registry.settings(ProviderId::Withings).unwrap();
+        let enabled = registry(&env, true);
+        let withings = enabled
+            .app(ProviderId::Withings, "http://x")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(withings.token_url, "http://127.0.0.1:9/token");
+        assert_eq!(withings.client_secret.expose_secret(), "secret");
         assert_eq!(
             withings.authorize_url,
             "https://account.withings.com/oauth2_user/authorize2"
         );
         assert!(
-            !registry.is_enabled(ProviderId::Strava),
+            !enabled.is_enabled(ProviderId::Strava),
             "a secret is needed too"
         );
-        assert!(!registry.is_enabled(ProviderId::Oura));
-        let demo = registry
-            .settings(ProviderId::Demo)
+        assert!(
+            enabled.is_enabled(ProviderId::Oura),
+            "a secret's name is enough"
+        );
+        assert!(
+            matches!(
+                enabled.app(ProviderId::Oura, "http://x").await,
+                Err(SecretError::Unavailable { .. })
+            ),
+            "a name this host cannot read is an error, not an empty secret"
+        );
+        let demo = enabled
+            .app(ProviderId::Demo, "http://127.0.0.1:8080/")
+            .await
             .unwrap()
-            .resolved("http://127.0.0.1:8080/");
+            .unwrap();
         assert_eq!(
             demo.authorize_url,
             "http://127.0.0.1:8080/v1/demo/authorize"
         );
-        assert_eq!(withings.resolved("http://x").token_url, withings.token_url);
-        let no_demo = ProviderRegistry::from_lookup(|_| None, false);
+        let no_demo = registry(&HashMap::new(), false);
         assert!(!no_demo.is_enabled(ProviderId::Demo));
     }
 

@@ -218,7 +218,14 @@ impl SyncRunner {
                 failure("not_connected", "the connection is disconnected"),
             ));
         }
-        let Some(provider_settings) = self.calls.resolved(connection.provider) else {
+        let resolved = match self.calls.resolved(connection.provider).await {
+            Ok(resolved) => resolved,
+            Err(_) => {
+                let delay = backoff(job.attempts);
+                return Ok(Step::Retry(job, delay));
+            }
+        };
+        let Some(provider_settings) = resolved else {
             return Ok(fail(
                 job,
                 failure(

@@ -288,7 +288,7 @@ impl SyncScheduler {
         let before = self.now().plus_seconds(-seconds);
         let mut report = DueSyncs::default();
         for provider in ProviderId::ALL {
-            if self.providers.settings(provider).is_none() {
+            if !self.providers.is_enabled(provider) {
                 continue;
             }
             let mut page = PageRequest {
