@@ -74,8 +74,15 @@ async fn function_binaries_answer_their_sample_events_from_dynamodb() {
                 }
                 "VITASYNC_PUBLIC_URL" => "https://api.example.test".into(),
                 "VITASYNC_WEBHOOK_URL" => "https://hooks.example.test/webhooks/".into(),
+                // Secrets by name, read from the emulator's Secrets Manager as on AWS.
                 other if function == "webhook" => {
-                    crate::lambda_events::webhook_env(other).unwrap_or_default()
+                    let secret = other
+                        .strip_suffix("_NAME")
+                        .and_then(crate::lambda_events::webhook_env);
+                    match secret {
+                        Some(secret) => fixtures::new_secret(&secret).await,
+                        None => crate::lambda_events::webhook_env(other).unwrap_or_default(),
+                    }
                 }
                 _ => String::new(),
             };
@@ -159,6 +166,7 @@ async fn the_scheduler_binary_queues_a_sync_of_a_connection_never_synced() {
         last_synced_at: None,
         token_expires_at: None,
         time_zone: None,
+        app_id: None,
     };
     let tokens = vitasync_tests::placeholder_tokens();
     ports

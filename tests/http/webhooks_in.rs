@@ -68,7 +68,7 @@ impl Harness {
     async fn push(&self, request: PushRequest) -> PushReply {
         self.services
             .pushes
-            .receive_push(self.fake.provider.as_str(), &request)
+            .receive_push(self.fake.provider.as_str(), None, &request)
             .await
             .unwrap()
     }

@@ -36,6 +36,7 @@ fn connection(
         last_synced_at: None,
         token_expires_at: Some(at(now + 3600)),
         time_zone: None,
+        app_id: None,
     }
 }
 

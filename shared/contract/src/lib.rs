@@ -3,6 +3,7 @@
 //! emulator over the wire.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod apps;
 pub mod connections;
 pub mod emulator;
 pub mod fixtures;

@@ -21,6 +21,7 @@ fn state(kind: StateKind, valid_until: i64) -> OAuthState {
         failure_redirect_url: None,
         pkce_verifier: Some("verifier-0123456789".into()),
         callback_url: Some("https://vitasync.example.com/v1/oauth/withings/callback".into()),
+        app_id: Some(vitasync_domain::kernel::ids::AppId::generate()),
         expires_at: at(valid_until),
     }
 }

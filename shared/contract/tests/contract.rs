@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use vitasync_contract::{
-    connections, fixtures, health, jobs, outbox, queue, sessions, states, stores, vault, webhooks,
+    apps, connections, fixtures, health, jobs, outbox, queue, sessions, states, stores, vault,
+    webhooks,
 };
 
 mod embedded {
@@ -28,6 +29,11 @@ mod embedded {
     #[tokio::test]
     async fn connection_store() {
         connections::connection_store(&Embedded::new().ports()).await;
+    }
+
+    #[tokio::test]
+    async fn provider_app_store() {
+        apps::provider_app_store(&Embedded::new().ports()).await;
     }
 
     #[tokio::test]
@@ -183,6 +189,11 @@ mod aws {
     #[tokio::test]
     async fn connection_store() {
         connections::connection_store(&fixtures::dynamo_ports().await.0).await;
+    }
+
+    #[tokio::test]
+    async fn provider_app_store() {
+        apps::provider_app_store(&fixtures::dynamo_ports().await.0).await;
     }
 
     #[tokio::test]

@@ -12,6 +12,7 @@ use crate::kernel::scope::Scope;
 use crate::kernel::secrets::Vault;
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{ConnectionStore, StateStore, UpsertEntries};
+use crate::providers::apps::AppRef;
 use crate::providers::client::{
     Authorizer, CodeExchange, ProviderCalls, ProviderError, TokenClient,
 };
@@ -254,6 +255,7 @@ impl ConnectLinks {
             failure_redirect_url,
             pkce_verifier: None,
             callback_url: None,
+            app_id: None,
             expires_at,
         };
         self.states.put_state(&state_key(&token), &state).await?;
@@ -324,6 +326,7 @@ impl ConnectLinks {
             failure_redirect_url,
             pkce_verifier: None,
             callback_url: None,
+            app_id: None,
             expires_at: self.now().plus_seconds(WIDGET_SESSION_TTL_SECONDS),
         };
         self.states.put_state(&state_key(&token), &state).await?;
@@ -448,12 +451,25 @@ impl Connect {
             return Err(ConnectFailure::invalid_link());
         }
         let base = base(settings, request_base);
-        let Some(provider_settings) = self.calls.registry().consent_app(provider, &base) else {
-            return Err(ConnectFailure::new(
+        // The workspace's own app when it has one, else the deployment's.
+        let not_enabled = || {
+            ConnectFailure::new(
                 "provider_not_enabled",
                 "This provider is not available on this deployment.",
-            ));
+            )
         };
+        let app = self
+            .calls
+            .app_for(&link.workspace_id, provider)
+            .await
+            .map_err(|_| unavailable())?
+            .ok_or_else(not_enabled)?;
+        let provider_settings = self
+            .calls
+            .consent_settings(provider, &app, &base)
+            .await
+            .map_err(|_| unavailable())?
+            .ok_or_else(not_enabled)?;
         let callback = callback_url(&base, provider);
         let state_token = new_token();
         let request = self
@@ -470,6 +486,7 @@ impl Connect {
             allowed: vec![provider],
             pkce_verifier: request.pkce_verifier,
             callback_url: Some(callback),
+            app_id: app.id().cloned(),
             expires_at: self.now().plus_seconds(AUTHORIZATION_TTL_SECONDS),
             ..link
         };
@@ -644,6 +661,8 @@ impl Callback {
             .map_err(|_| unavailable())?
             .ok_or_else(|| ConnectFailure::new("user_not_found", "The user no longer exists."))?;
         let client = self.calls.client();
+        // The app the authorization was started with: its code is that app's.
+        let app = AppRef::of(state.app_id.as_ref());
         let exchange = &CodeExchange {
             code,
             redirect_uri: state
@@ -654,7 +673,7 @@ impl Callback {
         };
         let (grant, provider_settings) = self
             .calls
-            .with_app(provider, Some(base), |settings| async move {
+            .with_app(provider, &app, Some(base), |settings| async move {
                 let grant = client.exchange_code(provider, &settings, exchange).await?;
                 Ok((grant, settings))
             })
@@ -699,6 +718,7 @@ impl Callback {
             last_synced_at: None,
             token_expires_at: expires_at,
             time_zone: None,
+            app_id: app.id().cloned(),
         };
         let sealed = seal_tokens(&self.vault, &candidate, grant)
             .await
@@ -797,7 +817,8 @@ impl Disconnector {
                 &connection.id,
             )
             .await?;
-        let provider_settings = match self.calls.resolved(connection.provider).await {
+        let app = connection.app();
+        let provider_settings = match self.calls.resolved(connection.provider, &app).await {
             Ok(settings) => settings,
             Err(err) => {
                 // Disconnecting does not wait for the provider: the tokens go either way.

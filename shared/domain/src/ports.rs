@@ -10,6 +10,7 @@ use crate::kernel::page::{Page, PageRequest};
 use crate::kernel::time::{Clock, Timestamp};
 use crate::mobile::sessions::{SessionId, UserSession};
 use crate::providers::ProviderId;
+use crate::providers::apps::ProviderAppStore;
 use crate::providers::oauth_state::OAuthState;
 use crate::sync::jobs::{JobId, SyncJob};
 use crate::tenancy::api_key::{ApiKeyRecord, KeyHash};
@@ -122,6 +123,7 @@ pub struct Ports {
     pub webhooks: Arc<dyn WebhookStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub outbox: Arc<dyn OutboxStore>,
+    pub apps: Arc<dyn ProviderAppStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -414,6 +416,7 @@ impl Ports {
             + WebhookStore
             + SessionStore
             + OutboxStore
+            + ProviderAppStore
             + 'static,
     {
         Self {
@@ -427,7 +430,8 @@ impl Ports {
             calls: store.clone(),
             webhooks: store.clone(),
             sessions: store.clone(),
-            outbox: store,
+            outbox: store.clone(),
+            apps: store,
             clock,
         }
     }

@@ -19,6 +19,7 @@ use crate::mobile::ingest::PhoneIngest;
 use crate::mobile::sessions::UserSessions;
 use crate::ports::Ports;
 use crate::providers::ProviderRegistry;
+use crate::providers::apps::WorkspaceApps;
 use crate::providers::client::{
     Authorizer, DataClient, ProviderCalls, ProviderClient, PushReader, SubscriptionClient,
     TokenClient,
@@ -93,16 +94,18 @@ impl Services {
         let providers = Arc::new(providers);
         let connect = Arc::new(connect);
         let public_url = connect.public_url.clone();
+        let apps = WorkspaceApps::new(ports.apps.clone(), vault.clone());
+        let (registry, url) = (&providers, &public_url);
         let authorizing: ProviderCalls<dyn Authorizer> =
-            ProviderCalls::new(client.clone(), providers.clone(), public_url.clone());
+            ProviderCalls::new(client.clone(), registry.clone(), apps.clone(), url.clone());
         let token_calls: ProviderCalls<dyn TokenClient> =
-            ProviderCalls::new(client.clone(), providers.clone(), public_url.clone());
+            ProviderCalls::new(client.clone(), registry.clone(), apps.clone(), url.clone());
         let data_calls: ProviderCalls<dyn DataClient> =
-            ProviderCalls::new(client.clone(), providers.clone(), public_url.clone());
+            ProviderCalls::new(client.clone(), registry.clone(), apps.clone(), url.clone());
         let push_calls: ProviderCalls<dyn PushReader> =
-            ProviderCalls::new(client.clone(), providers.clone(), public_url.clone());
+            ProviderCalls::new(client.clone(), registry.clone(), apps.clone(), url.clone());
         let subscribing: ProviderCalls<dyn SubscriptionClient> =
-            ProviderCalls::new(client, providers.clone(), public_url);
+            ProviderCalls::new(client, registry.clone(), apps, url.clone());
         let tenancy = Tenancy::new(
             ports.workspaces.clone(),
             ports.api_keys.clone(),

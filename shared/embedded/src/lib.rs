@@ -11,6 +11,7 @@ mod health;
 mod jobs;
 mod keys;
 mod outbox;
+mod provider_apps;
 mod queue;
 mod sessions;
 mod states;

@@ -82,6 +82,8 @@ impl EmbeddedStore {
         txn.open_table(tables::ACCOUNT_CONNECTIONS)?;
         txn.open_table(tables::SESSIONS)?;
         txn.open_table(tables::DELIVERIES)?;
+        txn.open_table(tables::PROVIDER_APPS)?;
+        txn.open_table(tables::PROVIDER_APP_IDS)?;
         txn.open_table(tables::OUTBOX)?;
         txn.commit()?;
         Ok(())

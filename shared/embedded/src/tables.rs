@@ -71,3 +71,10 @@ pub const USER_SESSIONS: TableDefinition<(&str, &str, &str), ()> =
 
 /// (due millis, entry id) → outbox entry JSON: what committed changes still owe the relay
 pub const OUTBOX: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("outbox");
+
+/// (workspace id, provider) → the workspace's own app JSON (its secrets sealed)
+pub const PROVIDER_APPS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("provider_apps");
+/// app id → (workspace id, provider): how a push to the app's URL finds it
+pub const PROVIDER_APP_IDS: TableDefinition<&str, (&str, &str)> =
+    TableDefinition::new("provider_app_ids");

@@ -36,6 +36,7 @@ use vitasync_domain::kernel::time::SystemClock;
 use vitasync_domain::mobile::ingest::PhoneIngest;
 use vitasync_domain::mobile::sessions::UserSessions;
 use vitasync_domain::providers::ProviderRegistry;
+use vitasync_domain::providers::apps::WorkspaceApps;
 #[cfg(feature = "consent")]
 use vitasync_domain::providers::client::{Authorizer, ProviderCalls};
 #[cfg(feature = "http-client")]
@@ -72,6 +73,8 @@ pub const ENDPOINT: &str = "VITASYNC_AWS_ENDPOINT";
 const PROVIDER_TOKENS: Resource = Resource::SecretsKey {
     owner: "connection:*",
 };
+/// A workspace's own provider app secrets are sealed for the app (`app:<provider>/<id>`).
+const WORKSPACE_APP_SECRETS: Resource = Resource::SecretsKey { owner: "app:*" };
 /// Webhook signing secrets are sealed for their endpoint (`webhook:<id>`).
 const WEBHOOK_SECRETS: Resource = Resource::SecretsKey { owner: "webhook:*" };
 
@@ -363,8 +366,13 @@ impl AwsHost {
         &self,
         capability: impl FnOnce(Arc<vitasync_providers::HttpProviderClient>) -> Arc<C>,
     ) -> Result<ProviderCalls<C>, HostError> {
-        // Calls made with the app's credentials read its secrets.
-        self.needs([iam::on(iam::READ_SECRET, iam::Resource::ProviderAppSecrets)]);
+        // Calls made with the app's credentials read its secrets: the deployment's from
+        // Secrets Manager, a workspace's own sealed in the table.
+        self.needs([
+            iam::on(iam::READ_SECRET, iam::Resource::ProviderAppSecrets),
+            iam::on(iam::OPEN, WORKSPACE_APP_SECRETS),
+        ]);
+        self.needs(iam::table(&[iam::GET]));
         let client = once(&self.provider_client, || {
             vitasync_providers::HttpProviderClient::new()
                 .map(Arc::new)
@@ -373,6 +381,7 @@ impl AwsHost {
         Ok(ProviderCalls::new(
             capability(client),
             self.provider_registry()?,
+            WorkspaceApps::new(self.store()?, self.vault()?),
             (self.lookup)(PUBLIC_URL),
         ))
     }
@@ -400,6 +409,7 @@ impl AwsHost {
             ProviderCalls::new(
                 authorizer,
                 self.provider_registry()?,
+                WorkspaceApps::consent_only(self.store()?),
                 (self.lookup)(PUBLIC_URL),
             ),
             self.connect_settings()?,

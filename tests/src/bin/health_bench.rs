@@ -120,6 +120,7 @@ async fn user_with_connection(ports: Ports) -> (HealthReads, Principal, String, 
         last_synced_at: None,
         token_expires_at: None,
         time_zone: None,
+        app_id: None,
     };
     let tokens = vitasync_tests::placeholder_tokens();
     ports

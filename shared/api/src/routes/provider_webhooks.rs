@@ -1,5 +1,6 @@
 //! `/webhooks/{providerId}`: where providers push (a function URL on AWS). No API key: each
-//! provider's own proof of origin is checked over the raw body.
+//! provider's own proof of origin is checked over the raw body. A workspace's own app has its
+//! own URL, `/webhooks/{providerId}/{appId}`, so its secrets are picked before the body is read.
 
 use crate::problem::ApiResult;
 use crate::state::ApiState;
@@ -13,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::inbound::push::Pushes;
 use vitasync_domain::inbound::push::{PushMethod, PushRequest};
+use vitasync_domain::kernel::ids::AppId;
 
 /// Garmin pushes whole summaries; Lambda takes at most 6 MB.
 const MAX_PUSH_BYTES: usize = 6 * 1024 * 1024;
@@ -24,14 +26,50 @@ where
 {
     OpenApiRouter::new()
         .routes(routes!(provider_webhook_check, provider_webhook))
-        .routes(routes!(secret_path_webhook))
+        .routes(routes!(app_webhook_check, app_or_secret_path_webhook))
+        .routes(routes!(app_secret_path_webhook))
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
+}
+
+/// Whom a push is addressed to: the deployment's app or a workspace's, and the secret a path
+/// carries (Garmin signs nothing).
+struct Addressed {
+    provider: String,
+    app: Option<String>,
+    path_secret: Option<String>,
+}
+
+impl Addressed {
+    fn deployment(provider: String) -> Self {
+        Self {
+            provider,
+            app: None,
+            path_secret: None,
+        }
+    }
+
+    /// `/webhooks/{providerId}/{segment}`: an app id names a workspace's app; anything else
+    /// is the deployment app's path secret.
+    fn segment(provider: String, segment: String) -> Self {
+        if AppId::parse(&segment).is_some() {
+            Self {
+                provider,
+                app: Some(segment),
+                path_secret: None,
+            }
+        } else {
+            Self {
+                provider,
+                app: None,
+                path_secret: Some(segment),
+            }
+        }
+    }
 }
 
 async fn handle(
     pushes: Pushes,
-    provider: String,
-    path_secret: Option<String>,
+    to: Addressed,
     method: Method,
     query: Option<String>,
     headers: HeaderMap,
@@ -56,9 +94,11 @@ async fn handle(
             })
             .collect(),
         body: body.to_vec(),
-        path_secret,
+        path_secret: to.path_secret,
     };
-    let reply = pushes.receive_push(&provider, &request).await?;
+    let reply = pushes
+        .receive_push(&to.provider, to.app.as_deref(), &request)
+        .await?;
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     Ok(match reply.body {
         Some(body) => (status, Json(body)).into_response(),
@@ -86,7 +126,8 @@ async fn provider_webhook_check(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    handle(pushes, provider, None, method, query, headers, Bytes::new()).await
+    let to = Addressed::deployment(provider);
+    handle(pushes, to, method, query, headers, Bytes::new()).await
 }
 
 /// A provider's notification
@@ -115,40 +156,98 @@ async fn provider_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    handle(pushes, provider, None, Method::POST, query, headers, body).await
+    let to = Addressed::deployment(provider);
+    handle(pushes, to, Method::POST, query, headers, body).await
 }
 
-/// A provider's notification, at a secret URL
+/// A provider's subscription handshake, for a workspace's own app
 #[utoipa::path(
-    post, path = "/webhooks/{providerId}/{secret}", tag = "provider-webhooks",
-    description = "For providers that sign nothing (Garmin): the secret path segment, compared \
-                   in constant time with `GARMIN_WEBHOOK_SECRET`, is the proof of origin.",
+    get, path = "/webhooks/{providerId}/{appId}", tag = "provider-webhooks",
+    description = "As `GET /webhooks/{providerId}`, checked with the workspace app's verify \
+                   token (`PUT /v1/providers/{providerId}/credentials`).",
     params(
-        ("providerId" = String, Path, description = "garmin"),
-        ("secret" = String, Path, description = "The provider's `<PROVIDER>_WEBHOOK_SECRET`"),
+        ("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit"),
+        ("appId" = String, Path, description = "The workspace app's id"),
+    ),
+    responses(
+        (status = 200, description = "The challenge, echoed"),
+        (status = 401, description = "Oura: wrong verification token"),
+        (status = 403, description = "Strava: wrong verify token"),
+        (status = 404, description = "No such app for this provider"),
+    )
+)]
+async fn app_webhook_check(
+    State(pushes): State<Pushes>,
+    Path((provider, segment)): Path<(String, String)>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let to = Addressed::segment(provider, segment);
+    handle(pushes, to, method, query, headers, Bytes::new()).await
+}
+
+/// A provider's notification, to a workspace's own app or at a secret URL
+#[utoipa::path(
+    post, path = "/webhooks/{providerId}/{appId}", tag = "provider-webhooks",
+    description = "To a workspace's own app (the segment is its `appId`): verified with that \
+                   app's secrets, and acted on only for connections made with it. For the \
+                   deployment's Garmin app the segment is instead the secret path \
+                   (`GARMIN_WEBHOOK_SECRET`, compared in constant time): Garmin signs nothing.",
+    params(
+        ("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit"),
+        ("appId" = String, Path, description = "The workspace app's id, or Garmin's path secret"),
     ),
     responses(
         (status = 200, description = "Accepted"),
-        (status = 401, description = "Wrong or missing secret"),
-        (status = 404, description = "The provider is not enabled, or takes no secret path"),
+        (status = 201, description = "Google Health's verification request, accepted"),
+        (status = 204, description = "Google Health's notification, accepted"),
+        (status = 401, description = "Missing or wrong signature or secret"),
+        (status = 403, description = "Wrong secret or signature (Google Health)"),
+        (status = 404, description = "No such app, or the provider takes no secret path"),
         (status = 503, description = "Not recorded; the provider should retry"),
     )
 )]
-async fn secret_path_webhook(
+async fn app_or_secret_path_webhook(
     State(pushes): State<Pushes>,
-    Path((provider, secret)): Path<(String, String)>,
+    Path((provider, segment)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    handle(
-        pushes,
-        provider,
-        Some(secret),
-        Method::POST,
-        query,
-        headers,
-        body,
+    let to = Addressed::segment(provider, segment);
+    handle(pushes, to, Method::POST, query, headers, body).await
+}
+
+/// Garmin's notification to a workspace's own app, at its secret URL
+#[utoipa::path(
+    post, path = "/webhooks/{providerId}/{appId}/{secret}", tag = "provider-webhooks",
+    description = "Garmin signs nothing: a workspace's Garmin app registers \
+                   `/webhooks/garmin/{appId}/{secret}`, the secret being the app's \
+                   `webhookSecret`.",
+    params(
+        ("providerId" = String, Path, description = "garmin"),
+        ("appId" = String, Path, description = "The workspace app's id"),
+        ("secret" = String, Path, description = "The app's `webhookSecret`"),
+    ),
+    responses(
+        (status = 200, description = "Accepted"),
+        (status = 401, description = "Wrong or missing secret"),
+        (status = 404, description = "No such app, or the provider takes no secret path"),
+        (status = 503, description = "Not recorded; the provider should retry"),
     )
-    .await
+)]
+async fn app_secret_path_webhook(
+    State(pushes): State<Pushes>,
+    Path((provider, app, secret)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let to = Addressed {
+        provider,
+        app: Some(app),
+        path_secret: Some(secret),
+    };
+    handle(pushes, to, Method::POST, query, headers, body).await
 }

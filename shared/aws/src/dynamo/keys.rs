@@ -21,6 +21,8 @@
 //! | webhook endpoint (+ `version`)    | `WS#<ws>`             | `WEBHOOK#<id>`      |
 //! | its deliveries (+ `version`, TTL) | `WS#<ws>#WH#<id>`     | `DELIVERY#<id>`     |
 //! | outbox entry (`entry`: JSON)      | `OUTBOX#<shard 0-7>`  | `<due ms, 13 digits>#<id>` |
+//! | a workspace's own provider app    | `WS#<ws>`             | `APP#<provider>`    |
+//! | the same app, found by its id     | `APP#<appId>`         | `APP`               |
 //!
 //!
 //! One sparse global secondary index, `BySyncDue`, holds active connections only:
@@ -172,4 +174,16 @@ pub const SESSION_SK: &str = "SESSION";
 /// A signed-in app session, found by the id its tokens carry.
 pub fn session(id: &str) -> String {
     format!("SESSION#{id}")
+}
+
+pub const APP_SK: &str = "APP";
+
+/// A workspace's own app for `provider`, under the workspace.
+pub fn workspace_app(provider: &str) -> String {
+    format!("APP#{provider}")
+}
+
+/// A workspace's own app, found by the id its push URL names.
+pub fn app(id: &str) -> String {
+    format!("APP#{id}")
 }

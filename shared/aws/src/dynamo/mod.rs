@@ -9,6 +9,7 @@ mod health;
 mod jobs;
 pub mod keys;
 pub mod outbox;
+mod provider_apps;
 mod sessions;
 mod states;
 mod usage;

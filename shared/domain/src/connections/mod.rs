@@ -3,10 +3,11 @@
 pub mod tokens;
 
 use crate::announce::events::AboutConnection;
-use crate::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use crate::kernel::ids::{AppId, ConnectionId, UserId, WorkspaceId};
 use crate::kernel::secrets::SealedSecret;
 use crate::kernel::time::Timestamp;
 use crate::providers::ProviderId;
+use crate::providers::apps::AppRef;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +41,17 @@ pub struct Connection {
     /// by every sync.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// The workspace's own app the connection was made with (its tokens are that app's);
+    /// `None` for the deployment's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<AppId>,
+}
+
+impl Connection {
+    /// The app calls for this connection are made with.
+    pub fn app(&self) -> AppRef {
+        AppRef::of(self.app_id.as_ref())
+    }
 }
 
 /// A connection's tokens as stored: sealed, with the version that guards refreshes.

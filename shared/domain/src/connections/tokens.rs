@@ -189,7 +189,7 @@ impl ConnectionTokens {
         let refresh_token = &refresh_token;
         let refreshed = self
             .calls
-            .with_app(provider, None, |settings| async move {
+            .with_app(provider, &connection.app(), None, |settings| async move {
                 client.refresh(provider, &settings, refresh_token).await
             })
             .await;

@@ -5,11 +5,12 @@
 
 use crate::connections::ConnectionStatus;
 use crate::kernel::error::{DomainError, StoreError};
-use crate::kernel::ids::next_ulid;
+use crate::kernel::ids::{AppId, next_ulid};
 use crate::kernel::queue::{JobQueue, Outgoing};
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{CallCounter, ConnectionStore};
 use crate::providers::ProviderId;
+use crate::providers::apps::AppRef;
 use crate::providers::client::{ProviderCalls, PushReader};
 use crate::sync::JobStarter;
 use crate::sync::jobs::PushedData;
@@ -88,43 +89,58 @@ impl Pushes {
         self.clock.now()
     }
 
-    /// Handles a provider's webhook request and says what to answer. `Err` only when the
-    /// notices could not be acted on (the store or queue is down): the provider should retry.
-    #[tracing::instrument(skip_all, fields(provider = %provider))]
+    /// Handles a provider's webhook request and says what to answer: to the deployment's app
+    /// (`app` `None`) or to a workspace's own app, by its id. `Err` only when the notices could
+    /// not be acted on (the store or queue is down): the provider should retry.
+    #[tracing::instrument(skip_all, fields(provider = %provider, app_id = app.unwrap_or_default()))]
     pub async fn receive_push(
         &self,
         provider: &str,
+        app: Option<&str>,
         request: &PushRequest,
     ) -> Result<PushReply, DomainError> {
         let provider = ProviderId::parse(provider)
             .filter(|id| *id != ProviderId::Demo)
             .ok_or(DomainError::NotFound("provider"))?;
-        let mut outcome = self.verify(provider, request).await?;
+        let app = match app {
+            None => AppRef::Deployment,
+            // The app is known before the body is read: its secrets verify the request.
+            Some(raw) => AppRef::Workspace(AppId::parse(raw).ok_or(DomainError::NotFound("app"))?),
+        };
+        let mut outcome = self.verify(provider, &app, request).await?;
         // A refusal may be a secret rotated since it was read: once stale, read it again.
-        if outcome.reply.status >= 400 && self.calls.registry().reread_after_refusal(provider) {
-            outcome = self.verify(provider, request).await?;
+        if outcome.reply.status >= 400
+            && app == AppRef::Deployment
+            && self.calls.registry().reread_after_refusal(provider)
+        {
+            outcome = self.verify(provider, &app, request).await?;
         }
         if outcome.reply.status >= 400 {
             tracing::warn!(provider = %provider, status = outcome.reply.status, "a provider webhook was refused");
         }
         for notice in &outcome.notices {
-            self.act_on(provider, notice).await?;
+            self.act_on(provider, &app, notice).await?;
         }
         Ok(outcome.reply)
     }
 
-    /// Verifies and reads `request` with the provider's app.
+    /// Verifies and reads `request` with `app`.
     async fn verify(
         &self,
         provider: ProviderId,
+        app: &AppRef,
         request: &PushRequest,
     ) -> Result<PushOutcome, DomainError> {
+        let not_found = || match app {
+            AppRef::Deployment => DomainError::NotFound("provider"),
+            AppRef::Workspace(_) => DomainError::NotFound("app"),
+        };
         let settings = self
             .calls
-            .resolved(provider)
+            .resolved(provider, app)
             .await
             .map_err(|_| DomainError::Unavailable("the provider app"))?
-            .ok_or(DomainError::NotFound("provider"))?;
+            .ok_or_else(not_found)?;
         Ok(self
             .calls
             .client()
@@ -132,7 +148,12 @@ impl Pushes {
             .await)
     }
 
-    async fn act_on(&self, provider: ProviderId, notice: &Notice) -> Result<(), DomainError> {
+    async fn act_on(
+        &self,
+        provider: ProviderId,
+        app: &AppRef,
+        notice: &Notice,
+    ) -> Result<(), DomainError> {
         if let NoticeAction::Pushed {
             summary_type,
             items,
@@ -140,17 +161,24 @@ impl Pushes {
         {
             // Storing is idempotent, so a repeated push only costs a comparison.
             return self
-                .queue_pushed(provider, &notice.provider_user_id, summary_type, items)
+                .queue_pushed(provider, app, &notice.provider_user_id, summary_type, items)
                 .await;
         }
-        if !self.first_sighting(provider, &notice.fingerprint).await? {
+        if !self
+            .first_sighting(provider, app, &notice.fingerprint)
+            .await?
+        {
             tracing::info!(provider = %provider, "a repeated provider notice was dropped");
             return Ok(());
         }
         let connections = self
             .connections
             .connections_for_account(provider, &notice.provider_user_id)
-            .await?;
+            .await?
+            .into_iter()
+            // A notice to an app is about grants to that app only.
+            .filter(|connection| connection.app() == *app)
+            .collect::<Vec<_>>();
         if connections.is_empty() {
             tracing::info!(provider = %provider, "a provider notice names no connected account");
         }
@@ -192,10 +220,15 @@ impl Pushes {
     async fn first_sighting(
         &self,
         provider: ProviderId,
+        app: &AppRef,
         fingerprint: &str,
     ) -> Result<bool, StoreError> {
         let digest = hex::encode(Sha256::digest(fingerprint.as_bytes()));
-        let key = format!("PUSH#{provider}#{digest}");
+        // Each app's notices are its own: the same notice to two apps is two notices.
+        let key = match app.id() {
+            None => format!("PUSH#{provider}#{digest}"),
+            Some(id) => format!("PUSH#{provider}#{id}#{digest}"),
+        };
         self.seen
             .try_count(&key, 1, self.now().plus_seconds(REPEAT_WINDOW_SECONDS))
             .await
@@ -204,6 +237,7 @@ impl Pushes {
     async fn queue_pushed(
         &self,
         provider: ProviderId,
+        app: &AppRef,
         provider_user_id: &str,
         summary_type: &str,
         items: &[Value],
@@ -214,6 +248,7 @@ impl Pushes {
                 pushed_id: next_ulid().to_string(),
                 provider,
                 provider_user_id: provider_user_id.to_owned(),
+                app_id: app.id().cloned(),
                 summary_type: summary_type.to_owned(),
                 items: piece,
             };

@@ -11,6 +11,7 @@ use crate::kernel::scope::Scope;
 use crate::kernel::time::Clock;
 use crate::ports::ConnectionStore;
 use crate::providers::ProviderId;
+use crate::providers::apps::AppRef;
 use crate::providers::client::{AppSubscription, ProviderCalls, ProviderError, SubscriptionClient};
 use crate::providers::redirects::ConnectSettings;
 use crate::tenancy::api_key::Principal;
@@ -96,9 +97,9 @@ impl WebhookSubscriptions {
     }
 
     /// The callback URL for `provider`'s webhooks.
-    fn webhook_callback(&self, provider: ProviderId) -> Result<String, DomainError> {
+    fn webhook_callback(&self, provider: ProviderId, app: &AppRef) -> Result<String, DomainError> {
         self.addresses
-            .webhook_callback(provider)
+            .app_webhook_callback(provider, app)
             .ok_or(DomainError::Unavailable(
                 "a public webhook URL (set VITASYNC_WEBHOOK_URL or VITASYNC_PUBLIC_URL)",
             ))
@@ -135,7 +136,7 @@ impl WebhookSubscriptions {
                 "the connection is not active; connect the account again first".into(),
             ));
         }
-        let callback_url = self.webhook_callback(provider)?;
+        let callback_url = self.webhook_callback(provider, &connection.app())?;
         let token = self
             .tokens
             .access_token(&connection)
@@ -166,7 +167,7 @@ impl WebhookSubscriptions {
         let client = self.calls.client();
         let provider = connection.provider;
         self.calls
-            .with_app(provider, None, |settings| async move {
+            .with_app(provider, &connection.app(), None, |settings| async move {
                 client
                     .subscribe_user(provider, &settings, token, callback_url)
                     .await
@@ -218,7 +219,7 @@ impl WebhookSubscriptions {
         if !subscribes_per_user(connection.provider) {
             return;
         }
-        let Ok(callback_url) = self.webhook_callback(connection.provider) else {
+        let Ok(callback_url) = self.webhook_callback(connection.provider, &connection.app()) else {
             return;
         };
         let outcome = match self.tokens.access_token(connection).await {
@@ -248,10 +249,14 @@ impl WebhookSubscriptions {
         if !subscribes_per_user(connection.provider) {
             return;
         }
-        let Ok(callback_url) = self.webhook_callback(connection.provider) else {
+        let Ok(callback_url) = self.webhook_callback(connection.provider, &connection.app()) else {
             return;
         };
-        let Ok(Some(provider_settings)) = self.calls.resolved(connection.provider).await else {
+        let Ok(Some(provider_settings)) = self
+            .calls
+            .resolved(connection.provider, &connection.app())
+            .await
+        else {
             return;
         };
         if let Err(err) = self
@@ -269,18 +274,30 @@ impl WebhookSubscriptions {
         }
     }
 
-    /// Makes sure the deployment's app-level subscriptions at `provider` exist and are not
-    /// about to expire (root key: provider apps serve every workspace). Safe to repeat.
+    /// Makes sure the app-level subscriptions at `provider` exist and are not about to expire:
+    /// the caller's workspace's own app's (an admin key of it), else the deployment's (the root
+    /// key: that app serves every workspace). Safe to repeat.
     #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id, provider = %provider))]
     pub async fn subscribe_provider_app(
         &self,
         caller: &Principal,
         provider: &str,
     ) -> Result<(ProviderId, String, Vec<AppSubscription>), DomainError> {
-        caller.require_root()?;
-        let provider = ProviderId::parse(provider)
-            .filter(|id| self.calls.registry().is_enabled(*id))
-            .ok_or(DomainError::NotFound("provider"))?;
+        let provider = ProviderId::parse(provider).ok_or(DomainError::NotFound("provider"))?;
+        let app = self
+            .calls
+            .app_for(&caller.workspace_id, provider)
+            .await
+            .map_err(|err| provider_refusal(provider, err))?;
+        match &app {
+            Some(AppRef::Workspace(_)) => caller.require(Scope::Admin)?,
+            Some(AppRef::Deployment) => caller.require_root()?,
+            None => {
+                caller.require_root()?;
+                return Err(DomainError::NotFound("provider"));
+            }
+        }
+        let app = app.unwrap_or(AppRef::Deployment);
         if !subscribes_per_app(provider) {
             return Err(DomainError::Conflict(format!(
                 "{} webhooks are {}",
@@ -292,11 +309,11 @@ impl WebhookSubscriptions {
                 }
             )));
         }
-        let callback_url = self.webhook_callback(provider)?;
+        let callback_url = self.webhook_callback(provider, &app)?;
         let (client, callback, now) = (self.calls.client(), &callback_url, self.clock.now());
         let subscriptions = self
             .calls
-            .with_app(provider, None, |settings| async move {
+            .with_app(provider, &app, None, |settings| async move {
                 client
                     .subscribe_app(provider, &settings, callback, now)
                     .await

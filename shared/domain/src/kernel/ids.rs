@@ -63,6 +63,11 @@ ulid_id!(
     /// A provider account linked to a user.
     ConnectionId
 );
+ulid_id!(
+    /// A workspace's own app at a provider (its client id and secrets); named in the URL the
+    /// provider pushes to for it.
+    AppId
+);
 
 #[cfg(test)]
 mod tests {

@@ -433,6 +433,7 @@ impl PhoneIngest {
             last_synced_at: None,
             token_expires_at: None,
             time_zone: None,
+            app_id: None,
         };
         // Nothing is sealed: the phone pushes, VitaSync never calls anyone for this data.
         let no_tokens = StoredTokens {

@@ -138,6 +138,7 @@ impl UserSessions {
             redirect_url: None,
             failure_redirect_url: None,
             pkce_verifier: None,
+            app_id: None,
             callback_url: None,
             expires_at,
         };

@@ -2,7 +2,9 @@
 //! decides when to call; the adapter (`vitasync-providers`) knows each provider's wire quirks.
 
 use crate::health::{DataType, HealthBatch, Metric, SessionKind};
+use crate::kernel::ids::{AppId, WorkspaceId};
 use crate::kernel::time::Timestamp;
+use crate::providers::apps::{AppRef, ProviderApp, WorkspaceApps};
 use crate::providers::{ProviderId, ProviderSettings};
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
@@ -310,11 +312,13 @@ impl<T> ProviderClient for T where
 {
 }
 
-/// The providers this deployment connects to and the client that calls them. Settings come
-/// resolved: the demo provider's relative URLs made absolute against the public URL.
+/// The providers this deployment connects to, the workspaces' own apps, and the client that
+/// calls them. Settings come resolved: the demo provider's relative URLs made absolute against
+/// the public URL.
 pub struct ProviderCalls<C: ?Sized> {
     client: std::sync::Arc<C>,
     registry: std::sync::Arc<crate::providers::ProviderRegistry>,
+    apps: WorkspaceApps,
     public_url: Option<String>,
 }
 
@@ -323,20 +327,28 @@ impl<C: ?Sized> Clone for ProviderCalls<C> {
         Self {
             client: self.client.clone(),
             registry: self.registry.clone(),
+            apps: self.apps.clone(),
             public_url: self.public_url.clone(),
         }
     }
+}
+
+fn app_unavailable(provider: ProviderId, err: &dyn std::fmt::Display) -> ProviderError {
+    tracing::error!(provider = %provider, error = %err, "the provider app's secrets could not be read");
+    ProviderError::Unavailable("the provider app's secrets could not be read".into())
 }
 
 impl<C: ?Sized> ProviderCalls<C> {
     pub fn new(
         client: std::sync::Arc<C>,
         registry: std::sync::Arc<crate::providers::ProviderRegistry>,
+        apps: WorkspaceApps,
         public_url: Option<String>,
     ) -> Self {
         Self {
             client,
             registry,
+            apps,
             public_url,
         }
     }
@@ -349,36 +361,117 @@ impl<C: ?Sized> ProviderCalls<C> {
         &self.registry
     }
 
-    /// `provider`'s app when it is enabled, resolved against the public URL.
-    pub async fn resolved(
-        &self,
-        provider: ProviderId,
-    ) -> Result<Option<ProviderSettings>, ProviderError> {
-        self.resolved_at(provider, self.base()).await
-    }
-
-    /// `provider`'s app when it is enabled, resolved against `base`.
-    pub async fn resolved_at(
-        &self,
-        provider: ProviderId,
-        base: &str,
-    ) -> Result<Option<ProviderSettings>, ProviderError> {
-        self.registry.app(provider, base).await.map_err(|err| {
-            tracing::error!(provider = %provider, error = %err, "the provider app's secrets could not be read");
-            ProviderError::Unavailable("the provider app's secrets could not be read".into())
-        })
-    }
-
     fn base(&self) -> &str {
         self.public_url.as_deref().unwrap_or_default()
     }
 
-    /// Makes `call` with `provider`'s app (`None` when it is not enabled). When the provider
-    /// refuses the app itself, its secrets may have been rotated: they are read again and the
-    /// call made once more.
+    /// The app a new connection of `workspace` to `provider` is made with: the workspace's
+    /// own, else the deployment's; `None` when there is neither.
+    pub async fn app_for(
+        &self,
+        workspace: &WorkspaceId,
+        provider: ProviderId,
+    ) -> Result<Option<AppRef>, ProviderError> {
+        if crate::providers::ProviderRegistry::takes_workspace_apps(provider)
+            && let Some(app) = self
+                .apps
+                .current(workspace, provider)
+                .await
+                .map_err(|err| app_unavailable(provider, &err))?
+        {
+            return Ok(Some(AppRef::Workspace(app.id)));
+        }
+        Ok(self
+            .registry
+            .is_enabled(provider)
+            .then_some(AppRef::Deployment))
+    }
+
+    /// A workspace's app by its id (the push URL names it), when it is `provider`'s.
+    pub async fn app_by_id(
+        &self,
+        provider: ProviderId,
+        id: &AppId,
+    ) -> Result<Option<ProviderApp>, ProviderError> {
+        let app = self
+            .apps
+            .by_id(id)
+            .await
+            .map_err(|err| app_unavailable(provider, &err))?;
+        Ok(app.filter(|app| app.provider == provider))
+    }
+
+    /// The settings a consent URL for `app` needs (ids and URLs, no secret).
+    pub async fn consent_settings(
+        &self,
+        provider: ProviderId,
+        app: &AppRef,
+        base: &str,
+    ) -> Result<Option<ProviderSettings>, ProviderError> {
+        match app {
+            AppRef::Deployment => Ok(self.registry.consent_app(provider, base)),
+            AppRef::Workspace(id) => Ok(self.app_by_id(provider, id).await?.and_then(|app| {
+                self.registry
+                    .workspace_app(provider, &app.client_id, None, base)
+            })),
+        }
+    }
+
+    /// `provider`'s `app` with its secrets, resolved against the public URL; `None` when it
+    /// is not enabled (or the workspace's app was removed).
+    pub async fn resolved(
+        &self,
+        provider: ProviderId,
+        app: &AppRef,
+    ) -> Result<Option<ProviderSettings>, ProviderError> {
+        self.resolved_at(provider, app, self.base()).await
+    }
+
+    /// `provider`'s `app` with its secrets, resolved against `base`.
+    pub async fn resolved_at(
+        &self,
+        provider: ProviderId,
+        app: &AppRef,
+        base: &str,
+    ) -> Result<Option<ProviderSettings>, ProviderError> {
+        match app {
+            AppRef::Deployment => self
+                .registry
+                .app(provider, base)
+                .await
+                .map_err(|err| app_unavailable(provider, &err)),
+            AppRef::Workspace(id) => {
+                let Some(app) = self.app_by_id(provider, id).await? else {
+                    return Ok(None);
+                };
+                self.workspace_settings(&app, base).await.map(Some)
+            }
+        }
+    }
+
+    /// A workspace app's settings with its secrets opened.
+    pub async fn workspace_settings(
+        &self,
+        app: &ProviderApp,
+        base: &str,
+    ) -> Result<ProviderSettings, ProviderError> {
+        let secrets = self
+            .apps
+            .secrets(app)
+            .await
+            .map_err(|err| app_unavailable(app.provider, &err))?;
+        self.registry
+            .workspace_app(app.provider, &app.client_id, Some(&secrets), base)
+            .ok_or_else(|| ProviderError::Protocol("the provider takes no app".into()))
+    }
+
+    /// Makes `call` with `provider`'s `app` (`None` when it is not enabled). When the provider
+    /// refuses the deployment's app itself, its secrets may have been rotated: they are read
+    /// again and the call made once more. (A workspace's app is read afresh for every call.)
     pub async fn with_app<T, F, Fut>(
         &self,
         provider: ProviderId,
+        app: &AppRef,
         base: Option<&str>,
         call: F,
     ) -> Result<Option<T>, ProviderError>
@@ -387,13 +480,17 @@ impl<C: ?Sized> ProviderCalls<C> {
         Fut: std::future::Future<Output = Result<T, ProviderError>>,
     {
         let base = base.unwrap_or(self.base());
-        let Some(settings) = self.resolved_at(provider, base).await? else {
+        let Some(settings) = self.resolved_at(provider, app, base).await? else {
             return Ok(None);
         };
         match call(settings).await {
-            Err(err) if refuses_the_app(&err) && self.registry.reread_after_refusal(provider) => {
+            Err(err)
+                if *app == AppRef::Deployment
+                    && refuses_the_app(&err)
+                    && self.registry.reread_after_refusal(provider) =>
+            {
                 tracing::warn!(provider = %provider, "the provider refused the app's credentials; reading them again");
-                match self.resolved_at(provider, base).await? {
+                match self.resolved_at(provider, app, base).await? {
                     Some(settings) => call(settings).await.map(Some),
                     None => Err(err),
                 }

@@ -4,6 +4,7 @@
 //! name of a secret in the secret store), and `<PROVIDER>_AUTHORIZE_URL`,
 //! `<PROVIDER>_TOKEN_URL`, `<PROVIDER>_API_URL` to point a provider at another host (tests).
 
+pub mod apps;
 pub mod client;
 pub mod demo;
 pub mod demo_data;
@@ -308,18 +309,43 @@ fn absolute_against(base_url: &str, url: &str) -> String {
     }
 }
 
+/// Where a provider is reached: its documented URLs, or the overrides the environment gives.
+#[derive(Debug, Clone)]
+struct Endpoints {
+    authorize_url: String,
+    token_url: String,
+    api_url: String,
+    revoke_url: Option<String>,
+    keyset_url: Option<String>,
+}
+
+impl Endpoints {
+    /// Settings for `client_id` with no secret yet, relative URLs made absolute against
+    /// `base_url`.
+    fn settings(&self, client_id: &str, base_url: &str) -> ProviderSettings {
+        let absolute = |url: &str| absolute_against(base_url, url);
+        ProviderSettings {
+            client_id: client_id.to_owned(),
+            client_secret: SecretString::default(),
+            authorize_url: absolute(&self.authorize_url),
+            token_url: absolute(&self.token_url),
+            api_url: absolute(&self.api_url),
+            revoke_url: self.revoke_url.as_deref().map(absolute),
+            webhooks: WebhookSecrets {
+                keyset_url: self.keyset_url.as_deref().map(absolute),
+                ..WebhookSecrets::default()
+            },
+        }
+    }
+}
+
 /// The deployment's app for one provider, as configured: secrets by value or by name.
 #[derive(Debug, Clone)]
 struct DeploymentApp {
     client_id: String,
     client_secret: SecretSource,
-    authorize_url: String,
-    token_url: String,
-    api_url: String,
-    revoke_url: Option<String>,
     verify_token: Option<SecretSource>,
     webhook_secret: Option<SecretSource>,
-    keyset_url: Option<String>,
 }
 
 impl DeploymentApp {
@@ -332,6 +358,7 @@ impl DeploymentApp {
 
 /// Which providers are enabled here, how to reach them, and the deployment's app secrets.
 pub struct ProviderRegistry {
+    endpoints: BTreeMap<ProviderId, Endpoints>,
     enabled: BTreeMap<ProviderId, DeploymentApp>,
     secrets: SecretCache,
 }
@@ -339,6 +366,7 @@ pub struct ProviderRegistry {
 impl Default for ProviderRegistry {
     fn default() -> Self {
         Self {
+            endpoints: BTreeMap::new(),
             enabled: BTreeMap::new(),
             secrets: SecretCache::new(Arc::new(NoSecretStore), Arc::new(SystemClock)),
         }
@@ -372,6 +400,7 @@ impl ProviderRegistry {
                 .map(|value| SecretSource::Value(SecretString::from(value)))
                 .or_else(|| lookup(&format!("{name}_NAME")).map(SecretSource::Named))
         };
+        let mut endpoints = BTreeMap::new();
         let mut enabled = BTreeMap::new();
         for id in ProviderId::ALL {
             let spec = id.info().oauth;
@@ -379,6 +408,17 @@ impl ProviderRegistry {
             let url = |suffix: &str, default: &str| {
                 lookup(&format!("{prefix}_{suffix}")).unwrap_or_else(|| default.to_owned())
             };
+            endpoints.insert(
+                id,
+                Endpoints {
+                    authorize_url: url("AUTHORIZE_URL", spec.authorize_url),
+                    token_url: url("TOKEN_URL", spec.token_url),
+                    api_url: url("API_URL", spec.api_url),
+                    revoke_url: lookup(&format!("{prefix}_REVOKE_URL"))
+                        .or_else(|| spec.revoke_url.map(str::to_owned)),
+                    keyset_url: lookup(&format!("{prefix}_WEBHOOK_KEYSET_URL")),
+                },
+            );
             let credentials = if id == ProviderId::Demo {
                 demo_enabled.then(|| {
                     (
@@ -396,42 +436,34 @@ impl ProviderRegistry {
                     DeploymentApp {
                         client_id,
                         client_secret,
-                        authorize_url: url("AUTHORIZE_URL", spec.authorize_url),
-                        token_url: url("TOKEN_URL", spec.token_url),
-                        api_url: url("API_URL", spec.api_url),
-                        revoke_url: lookup(&format!("{prefix}_REVOKE_URL"))
-                            .or_else(|| spec.revoke_url.map(str::to_owned)),
                         verify_token: secret(&format!("{prefix}_WEBHOOK_VERIFY_TOKEN")),
                         webhook_secret: secret(&format!("{prefix}_WEBHOOK_SECRET")),
-                        keyset_url: lookup(&format!("{prefix}_WEBHOOK_KEYSET_URL")),
                     },
                 );
             }
         }
-        Self { enabled, secrets }
+        Self {
+            endpoints,
+            enabled,
+            secrets,
+        }
     }
 
+    /// Whether the deployment has an app for `id`.
     pub fn is_enabled(&self, id: ProviderId) -> bool {
         self.enabled.contains_key(&id)
+    }
+
+    /// Whether a workspace may bring its own app for `id`: the OAuth providers, not the demo.
+    pub fn takes_workspace_apps(id: ProviderId) -> bool {
+        ProviderId::ALL.contains(&id) && id != ProviderId::Demo
     }
 
     /// The deployment's app for `id` as a consent URL needs it: its id and URLs, relative ones
     /// made absolute against `base_url`, and no secret (none is read).
     pub fn consent_app(&self, id: ProviderId, base_url: &str) -> Option<ProviderSettings> {
         let app = self.enabled.get(&id)?;
-        let absolute = |url: &str| absolute_against(base_url, url);
-        Some(ProviderSettings {
-            client_id: app.client_id.clone(),
-            client_secret: SecretString::default(),
-            authorize_url: absolute(&app.authorize_url),
-            token_url: absolute(&app.token_url),
-            api_url: absolute(&app.api_url),
-            revoke_url: app.revoke_url.as_deref().map(absolute),
-            webhooks: WebhookSecrets {
-                keyset_url: app.keyset_url.as_deref().map(absolute),
-                ..WebhookSecrets::default()
-            },
-        })
+        Some(self.endpoints.get(&id)?.settings(&app.client_id, base_url))
     }
 
     /// The deployment's app for `id` with its secrets read, relative URLs made absolute
@@ -463,6 +495,30 @@ impl ProviderRegistry {
             },
             ..public
         }))
+    }
+
+    /// A workspace's app for `id`: the provider's URLs with the app's credentials (`secrets`
+    /// `None` for a consent URL, which carries none).
+    pub fn workspace_app(
+        &self,
+        id: ProviderId,
+        client_id: &str,
+        secrets: Option<&apps::AppSecrets>,
+        base_url: &str,
+    ) -> Option<ProviderSettings> {
+        let public = self.endpoints.get(&id)?.settings(client_id, base_url);
+        Some(match secrets {
+            None => public,
+            Some(secrets) => ProviderSettings {
+                client_secret: secrets.client_secret.clone(),
+                webhooks: WebhookSecrets {
+                    verify_token: secrets.verify_token.clone(),
+                    secret: secrets.webhook_secret.clone(),
+                    ..public.webhooks
+                },
+                ..public
+            },
+        })
     }
 
     /// After the provider refused the app's credentials: forgets its named secrets read long

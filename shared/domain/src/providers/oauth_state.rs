@@ -39,6 +39,10 @@ pub struct OAuthState {
     /// must repeat it exactly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_url: Option<String>,
+    /// The workspace's own app an authorization in flight was started with (`None`: the
+    /// deployment's); the code exchange must use the same app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<crate::kernel::ids::AppId>,
     #[serde(rename = "validUntil")]
     pub expires_at: Timestamp,
 }

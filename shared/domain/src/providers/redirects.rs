@@ -3,6 +3,7 @@
 
 use crate::kernel::error::DomainError;
 use crate::providers::ProviderId;
+use crate::providers::apps::AppRef;
 use url::Url;
 
 #[derive(Debug, Clone, Default)]
@@ -106,6 +107,16 @@ impl ConnectSettings {
             ),
         };
         Some(format!("{}/{provider}", base.trim_end_matches('/')))
+    }
+
+    /// Where the provider pushes for `app`: a workspace's own app is named in the path
+    /// (`…/webhooks/<provider>/<appId>`), so its secret is picked before the body is read.
+    pub fn app_webhook_callback(&self, provider: ProviderId, app: &AppRef) -> Option<String> {
+        let url = self.webhook_callback(provider)?;
+        Some(match app.id() {
+            Some(id) => format!("{url}/{id}"),
+            None => url,
+        })
     }
 }
 

@@ -85,6 +85,10 @@ pub struct PushedData {
     pub pushed_id: String,
     pub provider: ProviderId,
     pub provider_user_id: String,
+    /// The workspace app it was pushed to (`None`: the deployment's): only connections made
+    /// with that app take it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<crate::kernel::ids::AppId>,
     pub summary_type: String,
     pub items: Vec<Value>,
 }

@@ -218,7 +218,11 @@ impl SyncRunner {
                 failure("not_connected", "the connection is disconnected"),
             ));
         }
-        let resolved = match self.calls.resolved(connection.provider).await {
+        let resolved = match self
+            .calls
+            .resolved(connection.provider, &connection.app())
+            .await
+        {
             Ok(resolved) => resolved,
             Err(_) => {
                 let delay = backoff(job.attempts);
@@ -479,7 +483,7 @@ impl SyncRunner {
             .connections_for_account(data.provider, &data.provider_user_id)
             .await?
             .into_iter()
-            .filter(|c| c.status == ConnectionStatus::Active)
+            .filter(|c| c.status == ConnectionStatus::Active && c.app_id == data.app_id)
             .collect();
         if connections.is_empty() {
             tracing::info!(provider = %data.provider, "pushed data names no connected account");
