@@ -263,12 +263,17 @@ impl Harness {
     }
 
     pub async fn link_token(&self) -> String {
+        self.link_token_for(&self.caller, &self.user).await
+    }
+
+    /// A connect link's token for `user` of `caller`'s workspace.
+    pub async fn link_token_for(&self, caller: &Principal, user: &str) -> String {
         let link = self
             .services
             .connect_links
             .create_connect_link(
-                &self.caller,
-                &self.user,
+                caller,
+                user,
                 ConnectLinkRequest {
                     provider: self.fake.provider.as_str().into(),
                     redirect_url: None,
@@ -282,12 +287,17 @@ impl Harness {
     }
 
     pub async fn authorize(&self, token: String) -> Result<String, String> {
+        self.authorize_for(&self.user, token).await
+    }
+
+    /// The consent URL a connect link's token leads `user` to.
+    pub async fn authorize_for(&self, user: &str, token: String) -> Result<String, String> {
         self.services
             .connect
             .authorize(
                 self.fake.provider.as_str(),
                 AuthorizeParams {
-                    user_id: Some(self.user.clone()),
+                    user_id: Some(user.to_owned()),
                     token: Some(token),
                     session: None,
                 },
@@ -310,21 +320,28 @@ impl Harness {
     }
 
     pub async fn connect(&self) -> Connection {
-        let token = self.link_token().await;
-        let consent = self.authorize(token).await.unwrap();
+        self.connect_as(&self.caller, &self.user).await.unwrap()
+    }
+
+    /// Connects `user` of `caller`'s workspace through the consent screen; the failure's code
+    /// when the callback refuses.
+    pub async fn connect_as(&self, caller: &Principal, user: &str) -> Result<Connection, String> {
+        let token = self.link_token_for(caller, user).await;
+        let consent = self.authorize_for(user, token).await?;
         let callback = self.consent(&consent).await;
         let landing = self
             .services
             .callback
             .complete_authorization(self.fake.provider.as_str(), callback, BASE)
             .await
-            .unwrap();
+            .map_err(|failure| failure.code.to_owned())?;
         let id = query(&landing)["connectionId"].clone();
-        self.services
+        Ok(self
+            .services
             .directory
-            .get_connection(&self.caller, &self.user, &id)
+            .get_connection(caller, user, &id)
             .await
-            .unwrap()
+            .unwrap())
     }
 
     /// Plays the delivery queue: hands each delivery message sent since the last call to the
@@ -385,11 +402,17 @@ impl Harness {
         }
     }
 
+    /// The connection as stored now, in whichever workspace it is.
     pub async fn reread(&self, connection: &Connection) -> Connection {
-        self.services
-            .directory
-            .get_connection(&self.caller, &self.user, connection.id.as_str())
+        self.ports
+            .connections
+            .get_connection(
+                &connection.workspace_id,
+                &connection.user_id,
+                &connection.id,
+            )
             .await
+            .unwrap()
             .unwrap()
     }
 }

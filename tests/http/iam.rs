@@ -212,7 +212,17 @@ async fn every_function_is_granted_exactly_what_its_services_declare() {
 async fn functions_that_seal_or_open_secrets_name_whose() {
     let admin = declared("admin").await;
     assert!(admin.contains(&(iam::SEAL.into(), "SecretsKey[owner=webhook:*]".into())));
+    assert!(admin.contains(&(iam::SEAL.into(), "SecretsKey[owner=app:*]".into())));
     assert!(!admin.iter().any(|(action, _)| action == iam::OPEN));
+    // A workspace's own app secrets are opened only where providers are called.
+    for binary in ["connections", "callback", "webhook", "sync-worker"] {
+        assert!(
+            declared(binary)
+                .await
+                .contains(&(iam::OPEN.into(), "SecretsKey[owner=app:*]".into())),
+            "{binary}"
+        );
+    }
     let deliver = declared("deliver").await;
     assert!(deliver.contains(&(iam::OPEN.into(), "SecretsKey[owner=webhook:*]".into())));
     assert!(
@@ -223,7 +233,6 @@ async fn functions_that_seal_or_open_secrets_name_whose() {
     for binary in [
         "users",
         "query",
-        "webhook",
         "mobile",
         "scheduler",
         "authorize",

@@ -20,6 +20,7 @@ mod meta;
 mod mobile;
 mod oauth_flow;
 mod persistence;
+mod provider_apps;
 mod provider_data;
 mod providers;
 mod security;

@@ -22,7 +22,7 @@ const VERIFY_TOKEN: &str = "verify-token-for-tests";
 const POLAR_SECRET: &str = "polar-signature-secret-key";
 const GOOGLE_SECRET: &str = "Bearer google-endpoint-secret";
 
-fn fixture(path: &str) -> Vec<u8> {
+pub(crate) fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/providers")
@@ -31,7 +31,7 @@ fn fixture(path: &str) -> Vec<u8> {
     .unwrap()
 }
 
-fn request(
+pub(crate) fn request(
     method: PushMethod,
     query: &[(&str, &str)],
     headers: &[(&str, String)],
@@ -52,7 +52,7 @@ fn request(
     }
 }
 
-fn post(headers: &[(&str, String)], body: &[u8]) -> PushRequest {
+pub(crate) fn post(headers: &[(&str, String)], body: &[u8]) -> PushRequest {
     request(PushMethod::Post, &[], headers, body)
 }
 
@@ -74,7 +74,7 @@ impl Harness {
     }
 
     /// The sync jobs queued since the test began, as stored.
-    async fn queued_jobs(&self) -> Vec<SyncJob> {
+    pub(crate) async fn queued_jobs(&self) -> Vec<SyncJob> {
         self.relay().await;
         let mut jobs = Vec::new();
         for message in self.queue.sent() {
@@ -110,7 +110,7 @@ impl Harness {
         rows.first().map(|row| row.value)
     }
 
-    fn now_seconds(&self) -> i64 {
+    pub(crate) fn now_seconds(&self) -> i64 {
         vitasync_domain::kernel::time::Clock::now(self.clock.as_ref()).millis() / 1000
     }
 }
@@ -248,7 +248,7 @@ async fn withings_check_and_notifications(host: Host) {
     );
 }
 
-fn oura_headers(body: &[u8], at: i64, secret: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn oura_headers(body: &[u8], at: i64, secret: &str) -> Vec<(&'static str, String)> {
     let timestamp = at.to_string();
     let signature = hex::encode_upper(hmac(secret.as_bytes(), &[timestamp.as_bytes(), body]));
     vec![

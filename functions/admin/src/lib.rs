@@ -12,5 +12,6 @@ pub fn state(host: &AwsHost) -> Result<AdminApi, HostError> {
         tenancy: host.tenancy()?,
         directory: host.user_directory()?,
         webhook_endpoints: host.webhook_endpoints()?,
+        provider_credentials: host.provider_credentials()?,
     })
 }

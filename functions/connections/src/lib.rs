@@ -10,7 +10,6 @@ pub fn state(host: &AwsHost) -> Result<ConnectionsApi, HostError> {
     Ok(ConnectionsApi {
         authenticator: host.authenticator()?,
         directory: host.user_directory()?,
-        providers: host.provider_registry()?,
         connect_links: host.connect_links()?,
         connect: host.connect()?,
         disconnector: host.disconnector()?,

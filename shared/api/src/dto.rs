@@ -281,14 +281,23 @@ pub struct ProviderBody {
     pub name: &'static str,
     /// `oauth2` or `oauth2_pkce`.
     pub auth_type: &'static str,
-    /// Whether this deployment has credentials for it (users can connect it).
+    /// Whether the caller's users can connect it: the deployment has an app for it, or the
+    /// workspace brought its own.
     pub enabled: bool,
+    /// Whether connections use the workspace's own app
+    /// (`PUT /v1/providers/{providerId}/credentials`).
+    pub own_app: bool,
     pub data_types: Vec<&'static str>,
     pub logo_url: String,
 }
 
 impl ProviderBody {
-    pub fn new(info: vitasync_domain::providers::ProviderInfo, enabled: bool) -> Self {
+    pub fn new(
+        info: vitasync_domain::providers::ProviderInfo,
+        app: Option<&vitasync_domain::providers::apps::AppRef>,
+    ) -> Self {
+        let enabled = app.is_some();
+        let own_app = app.is_some_and(|app| app.id().is_some());
         Self {
             id: info.id.as_str(),
             name: info.name,
@@ -298,6 +307,7 @@ impl ProviderBody {
                 "oauth2"
             },
             enabled,
+            own_app,
             data_types: info.data_types.to_vec(),
             logo_url: format!("/v1/providers/{}/logo.svg", info.id),
         }
@@ -508,6 +518,74 @@ impl From<vitasync_domain::sync::jobs::SyncJob> for SyncJobBody {
             created_at: job.created_at,
             started_at: job.started_at,
             finished_at: job.finished_at,
+        }
+    }
+}
+
+/// A workspace's own app at a provider. Secrets go in and never come out.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProviderCredentialsBody {
+    /// The app's OAuth client id.
+    pub client_id: String,
+    /// The app's OAuth client secret.
+    #[schema(value_type = String, format = Password)]
+    pub client_secret: SecretString,
+    /// Polar's `signature_secret_key`, the secret in Garmin's push URL (16+ URL-safe
+    /// characters), or Google Health's endpoint authorization secret.
+    #[schema(value_type = Option<String>, format = Password)]
+    pub webhook_secret: Option<SecretString>,
+    /// The verify token given to Strava or Oura when subscribing to their webhooks.
+    #[schema(value_type = Option<String>, format = Password)]
+    pub verify_token: Option<SecretString>,
+}
+
+impl std::fmt::Debug for ProviderCredentialsBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderCredentialsBody")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a workspace has its own app at a provider, and what to register there for it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderAppBody {
+    pub provider_id: String,
+    /// Whether the workspace uses its own app (else the deployment's).
+    pub configured: bool,
+    /// The app's id, named in its webhook URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    pub has_webhook_secret: bool,
+    pub has_verify_token: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub configured_at: Option<Timestamp>,
+    /// The redirect URI to register with the app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    /// Where the provider should push for this app (Garmin: followed by `/<webhookSecret>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+}
+
+impl From<vitasync_domain::providers::credentials::AppStatus> for ProviderAppBody {
+    fn from(status: vitasync_domain::providers::credentials::AppStatus) -> Self {
+        let app = status.app.as_ref();
+        Self {
+            provider_id: status.provider.to_string(),
+            configured: app.is_some(),
+            app_id: app.map(|app| app.id.to_string()),
+            client_id: app.map(|app| app.client_id.clone()),
+            has_webhook_secret: app.is_some_and(|app| app.has_webhook_secret),
+            has_verify_token: app.is_some_and(|app| app.has_verify_token),
+            configured_at: app.map(|app| app.configured_at),
+            callback_url: status.callback_url,
+            webhook_url: app.and_then(|app| app.webhook_url.clone()),
         }
     }
 }

@@ -4,7 +4,8 @@
 use crate::problem::{ApiError, INTERNAL, METHOD_NOT_ALLOWED};
 use crate::routes::{
     api_keys, authorize, callback, connect, connections, demo, health, me_health, meta, mobile,
-    provider_webhooks, providers, push_subscriptions, sync, users, webhooks, workspaces,
+    provider_credentials, provider_webhooks, providers, push_subscriptions, sync, users, webhooks,
+    workspaces,
 };
 use crate::state::{ApiState, LocalApi};
 use axum::Router;
@@ -25,7 +26,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub enum Function {
     /// `functions/users`: `/v1/users...`
     Users,
-    /// `functions/admin`: workspaces, API keys, webhook endpoints, health and documentation.
+    /// `functions/admin`: workspaces, API keys, webhook endpoints, workspaces' own provider
+    /// apps, health and documentation.
     Admin,
     /// `functions/connections`: providers, connections, connect links and widget sessions,
     /// providers' push subscriptions, and the demo provider.
@@ -123,7 +125,6 @@ pub mod lambda_routes {
     use super::*;
     use crate::state::ApiState;
     use axum::extract::FromRef;
-    use std::sync::Arc;
     use vitasync_domain::announce::endpoints::WebhookEndpoints;
     use vitasync_domain::connect::{Callback, Connect, ConnectLinks, Disconnector};
     use vitasync_domain::health::query::HealthReads;
@@ -131,7 +132,7 @@ pub mod lambda_routes {
     use vitasync_domain::inbound::subscriptions::WebhookSubscriptions;
     use vitasync_domain::mobile::ingest::PhoneIngest;
     use vitasync_domain::mobile::sessions::UserSessions;
-    use vitasync_domain::providers::ProviderRegistry;
+    use vitasync_domain::providers::credentials::ProviderCredentials;
     use vitasync_domain::sync::SyncJobs;
     use vitasync_domain::tenancy::{Authenticator, Tenancy};
     use vitasync_domain::users::{UserDirectory, Users};
@@ -151,7 +152,6 @@ pub mod lambda_routes {
         S: ApiState,
         Authenticator: FromRef<S>,
         UserDirectory: FromRef<S>,
-        Arc<ProviderRegistry>: FromRef<S>,
         ConnectLinks: FromRef<S>,
         Connect: FromRef<S>,
         Disconnector: FromRef<S>,
@@ -225,10 +225,12 @@ pub mod lambda_routes {
         Tenancy: FromRef<S>,
         UserDirectory: FromRef<S>,
         WebhookEndpoints: FromRef<S>,
+        ProviderCredentials: FromRef<S>,
     {
         workspaces::routes()
             .merge(api_keys::routes())
             .merge(webhooks::routes())
+            .merge(provider_credentials::routes())
             .merge(meta::routes())
     }
 }

@@ -3,7 +3,6 @@
 //! `FromRef` hands each handler its own.
 
 use axum::extract::FromRef;
-use std::sync::Arc;
 use vitasync_domain::announce::endpoints::WebhookEndpoints;
 use vitasync_domain::connect::{Callback, Connect, ConnectLinks, Disconnector};
 use vitasync_domain::health::query::HealthReads;
@@ -11,7 +10,7 @@ use vitasync_domain::inbound::push::Pushes;
 use vitasync_domain::inbound::subscriptions::WebhookSubscriptions;
 use vitasync_domain::mobile::ingest::PhoneIngest;
 use vitasync_domain::mobile::sessions::UserSessions;
-use vitasync_domain::providers::ProviderRegistry;
+use vitasync_domain::providers::credentials::ProviderCredentials;
 use vitasync_domain::services::Services;
 use vitasync_domain::sync::SyncJobs;
 use vitasync_domain::tenancy::{Authenticator, Tenancy};
@@ -29,13 +28,15 @@ pub struct UsersApi {
     pub users: Users,
 }
 
-/// `functions/admin`: workspaces, API keys, webhook endpoints, readiness and documentation.
+/// `functions/admin`: workspaces, API keys, webhook endpoints, workspaces' own provider apps,
+/// readiness and documentation.
 #[derive(Clone, FromRef)]
 pub struct AdminApi {
     pub authenticator: Authenticator,
     pub tenancy: Tenancy,
     pub directory: UserDirectory,
     pub webhook_endpoints: WebhookEndpoints,
+    pub provider_credentials: ProviderCredentials,
 }
 
 /// `functions/connections`: providers, connections, connect links and widget sessions,
@@ -44,7 +45,6 @@ pub struct AdminApi {
 pub struct ConnectionsApi {
     pub authenticator: Authenticator,
     pub directory: UserDirectory,
-    pub providers: Arc<ProviderRegistry>,
     pub connect_links: ConnectLinks,
     /// The demo provider's pages.
     pub connect: Connect,
@@ -102,7 +102,7 @@ pub struct LocalApi {
     pub directory: UserDirectory,
     pub users: Users,
     pub webhook_endpoints: WebhookEndpoints,
-    pub providers: Arc<ProviderRegistry>,
+    pub provider_credentials: ProviderCredentials,
     pub connect_links: ConnectLinks,
     pub connect: Connect,
     pub callback: Callback,
@@ -124,7 +124,7 @@ impl From<&Services> for LocalApi {
             directory: services.directory,
             users: services.users,
             webhook_endpoints: services.webhook_endpoints,
-            providers: services.providers,
+            provider_credentials: services.provider_credentials,
             connect_links: services.connect_links,
             connect: services.connect,
             callback: services.callback,

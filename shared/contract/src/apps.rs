@@ -55,6 +55,19 @@ pub async fn provider_app_store(ports: &Ports) {
         Some(theirs.clone())
     );
     assert_eq!(store.get_app(&first, ProviderId::Oura).await.unwrap(), None);
+    let oura = app(&first, ProviderId::Oura, "first-oura", 0);
+    store.put_app(&oura).await.unwrap();
+    let mut listed = store.list_apps(&first).await.unwrap();
+    listed.sort_by_key(|app| app.provider);
+    assert_eq!(listed, vec![strava.clone(), oura.clone()]);
+    assert_eq!(
+        store.list_apps(&second).await.unwrap(),
+        vec![theirs.clone()]
+    );
+    assert_eq!(
+        store.delete_app(&first, ProviderId::Oura).await.unwrap(),
+        Some(oura)
+    );
 
     // Replaced in place: the same id, the new credentials.
     let rotated = ProviderApp {

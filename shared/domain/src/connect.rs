@@ -12,7 +12,7 @@ use crate::kernel::scope::Scope;
 use crate::kernel::secrets::Vault;
 use crate::kernel::time::{Clock, Timestamp};
 use crate::ports::{ConnectionStore, StateStore, UpsertEntries};
-use crate::providers::apps::AppRef;
+use crate::providers::apps::{AppRef, ProviderAppStore};
 use crate::providers::client::{
     Authorizer, CodeExchange, ProviderCalls, ProviderError, TokenClient,
 };
@@ -23,6 +23,7 @@ use crate::sync::JobStarter;
 use crate::tenancy::api_key::Principal;
 use crate::tenancy::user::User;
 use crate::users::UserDirectory;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// How long a connect link may wait before its first use.
@@ -169,6 +170,7 @@ pub struct ConnectLinks {
     directory: UserDirectory,
     states: Arc<dyn StateStore>,
     providers: Arc<ProviderRegistry>,
+    apps: Arc<dyn ProviderAppStore>,
     settings: Arc<ConnectSettings>,
     clock: Arc<dyn Clock>,
 }
@@ -178,6 +180,7 @@ impl ConnectLinks {
         directory: UserDirectory,
         states: Arc<dyn StateStore>,
         providers: Arc<ProviderRegistry>,
+        apps: Arc<dyn ProviderAppStore>,
         settings: Arc<ConnectSettings>,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -185,6 +188,7 @@ impl ConnectLinks {
             directory,
             states,
             providers,
+            apps,
             settings,
             clock,
         }
@@ -194,10 +198,31 @@ impl ConnectLinks {
         self.clock.now()
     }
 
-    fn enabled_provider(&self, field: &str, raw: &str) -> Result<ProviderId, DomainError> {
+    /// The providers `caller`'s workspace can connect, each with the app it would use: its
+    /// own where it has one, else the deployment's.
+    pub async fn available(
+        &self,
+        caller: &Principal,
+    ) -> Result<BTreeMap<ProviderId, AppRef>, DomainError> {
+        let mut available: BTreeMap<ProviderId, AppRef> = ProviderId::ALL
+            .into_iter()
+            .filter(|id| self.providers.is_enabled(*id))
+            .map(|id| (id, AppRef::Deployment))
+            .collect();
+        for app in self.apps.list_apps(&caller.workspace_id).await? {
+            available.insert(app.provider, AppRef::Workspace(app.id));
+        }
+        Ok(available)
+    }
+
+    fn enabled_provider(
+        available: &BTreeMap<ProviderId, AppRef>,
+        field: &str,
+        raw: &str,
+    ) -> Result<ProviderId, DomainError> {
         let id = ProviderId::parse(raw)
             .ok_or_else(|| DomainError::validation(field, format!("unknown provider '{raw}'")))?;
-        if !self.providers.is_enabled(id) {
+        if !available.contains_key(&id) {
             return Err(DomainError::validation(
                 field,
                 format!("'{id}' is not enabled on this deployment"),
@@ -229,7 +254,8 @@ impl ConnectLinks {
         caller.require(Scope::Write)?;
         let settings = &self.settings;
         let user = self.directory.get_user(caller, user_id).await?;
-        let provider = self.enabled_provider("providerId", &request.provider)?;
+        let available = self.available(caller).await?;
+        let provider = Self::enabled_provider(&available, "providerId", &request.provider)?;
         let base = base(settings, request_base);
         let redirect_url = self.checked_redirect(
             settings,
@@ -280,15 +306,14 @@ impl ConnectLinks {
             return Err(DomainError::validation("userId", "is required"));
         }
         let user = self.directory.get_user(caller, &request.user_id).await?;
+        let available = self.available(caller).await?;
         let allowed = match &request.providers {
-            None => ProviderId::ALL
-                .into_iter()
-                .filter(|id| self.providers.is_enabled(*id))
-                .collect(),
+            None => available.keys().copied().collect(),
             Some(names) => {
                 let mut allowed = Vec::new();
                 for (index, name) in names.iter().enumerate() {
-                    let id = self.enabled_provider(&format!("providers[{index}]"), name)?;
+                    let id =
+                        Self::enabled_provider(&available, &format!("providers[{index}]"), name)?;
                     if !allowed.contains(&id) {
                         allowed.push(id);
                     }
@@ -394,18 +419,22 @@ impl Connect {
         )
         .await?;
         let base = base(settings, request_base);
-        let choices = state
-            .allowed
-            .iter()
-            .filter(|id| self.calls.registry().is_enabled(**id))
-            .map(|id| {
+        let mut choices = Vec::new();
+        for id in &state.allowed {
+            // Offered while the deployment or the workspace still has an app for it.
+            let app = self
+                .calls
+                .app_for(&state.workspace_id, *id)
+                .await
+                .map_err(|_| unavailable())?;
+            if app.is_some() {
                 let url = with_query(
                     &format!("{base}/v1/oauth/{id}/authorize"),
                     &[("userId", state.user_id.as_str()), ("session", session)],
                 );
-                (*id, url)
-            })
-            .collect();
+                choices.push((*id, url));
+            }
+        }
         Ok(WidgetView { choices })
     }
 

@@ -24,6 +24,7 @@ use crate::providers::client::{
     Authorizer, DataClient, ProviderCalls, ProviderClient, PushReader, SubscriptionClient,
     TokenClient,
 };
+use crate::providers::credentials::ProviderCredentials;
 use crate::providers::redirects::ConnectSettings;
 use crate::sync::{JobStarter, SyncJobs, SyncRunner, SyncScheduler, SyncSettings};
 use crate::tenancy::{Authenticator, Tenancy};
@@ -58,6 +59,7 @@ pub struct Services {
     pub announcer: Announcer,
     pub relay: Relay,
     pub webhook_endpoints: WebhookEndpoints,
+    pub provider_credentials: ProviderCredentials,
     pub deliveries: Deliveries,
     pub providers: Arc<ProviderRegistry>,
     pub connect_links: ConnectLinks,
@@ -169,6 +171,12 @@ impl Services {
                 announcer.clone(),
                 clock.clone(),
             ),
+            provider_credentials: ProviderCredentials::new(
+                ports.apps.clone(),
+                vault.clone(),
+                connect.clone(),
+                clock.clone(),
+            ),
             webhook_endpoints: WebhookEndpoints::new(
                 ports.webhooks.clone(),
                 vault.clone(),
@@ -188,6 +196,7 @@ impl Services {
                 directory.clone(),
                 ports.states.clone(),
                 providers.clone(),
+                ports.apps.clone(),
                 connect.clone(),
                 clock.clone(),
             ),

@@ -1,5 +1,5 @@
 use crate::store::{EmbeddedStore, decode, encode};
-use crate::tables::{PROVIDER_APP_IDS, PROVIDER_APPS};
+use crate::tables::{END, PROVIDER_APP_IDS, PROVIDER_APPS};
 use async_trait::async_trait;
 use vitasync_domain::StoreError;
 use vitasync_domain::kernel::ids::{AppId, WorkspaceId};
@@ -51,6 +51,19 @@ impl ProviderAppStore for EmbeddedStore {
             let apps = txn.open_table(PROVIDER_APPS)?;
             let found = apps.get(key.value())?;
             found.map(|item| decode(item.value())).transpose()
+        })
+        .await
+    }
+
+    async fn list_apps(&self, workspace: &WorkspaceId) -> Result<Vec<ProviderApp>, StoreError> {
+        let workspace = workspace.clone();
+        self.read(move |txn| {
+            let apps = txn.open_table(PROVIDER_APPS)?;
+            let mut out = Vec::new();
+            for entry in apps.range((workspace.as_str(), "")..(workspace.as_str(), END))? {
+                out.push(decode(entry?.1.value())?);
+            }
+            Ok(out)
         })
         .await
     }

@@ -41,6 +41,7 @@ use vitasync_domain::providers::apps::WorkspaceApps;
 use vitasync_domain::providers::client::{Authorizer, ProviderCalls};
 #[cfg(feature = "http-client")]
 use vitasync_domain::providers::client::{DataClient, PushReader, SubscriptionClient, TokenClient};
+use vitasync_domain::providers::credentials::ProviderCredentials;
 use vitasync_domain::providers::redirects::ConnectSettings;
 use vitasync_domain::providers::secrets::SecretCache;
 #[cfg(feature = "http-client")]
@@ -311,6 +312,18 @@ impl AwsHost {
         ))
     }
 
+    /// Workspaces' own provider apps: their secrets sealed for the app, never opened here.
+    pub fn provider_credentials(&self) -> Result<ProviderCredentials, HostError> {
+        self.needs(iam::table(&[iam::GET, iam::PUT, iam::DELETE]));
+        self.needs([iam::on(iam::SEAL, WORKSPACE_APP_SECRETS)]);
+        Ok(ProviderCredentials::new(
+            self.store()?,
+            self.vault()?,
+            self.connect_settings()?,
+            Arc::new(SystemClock),
+        ))
+    }
+
     /// The deliver function's work: signing secrets opened, receivers called, retries queued,
     /// the hopeless put on the dead-letter queue. It polls the delivery queue.
     #[cfg(feature = "http-client")]
@@ -388,11 +401,13 @@ impl AwsHost {
 
     /// Connect links and widget sessions for a workspace's users (states).
     pub fn connect_links(&self) -> Result<ConnectLinks, HostError> {
-        self.needs(iam::table(&[iam::PUT]));
+        // Reads the workspace's own apps (a Query of its partition).
+        self.needs(iam::table(&[iam::PUT, iam::QUERY]));
         Ok(ConnectLinks::new(
             self.user_directory()?,
             self.store()?,
             self.provider_registry()?,
+            self.store()?,
             self.connect_settings()?,
             Arc::new(SystemClock),
         ))

@@ -8,6 +8,7 @@ pub mod health;
 pub mod me_health;
 pub mod meta;
 pub mod mobile;
+pub mod provider_credentials;
 pub mod provider_webhooks;
 pub mod providers;
 pub mod push_subscriptions;

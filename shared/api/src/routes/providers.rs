@@ -1,4 +1,5 @@
-//! `/v1/providers`: the wearables a user can connect, and whether this deployment can.
+//! `/v1/providers`: the wearables a user can connect, and whether the caller's users can: the
+//! deployment has an app for it, or the workspace brought its own.
 
 use crate::dto::{List, ProviderBody};
 use crate::extract::{Caller, Read};
@@ -9,18 +10,19 @@ use axum::extract::FromRef;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use vitasync_domain::connect::ConnectLinks;
 use vitasync_domain::providers::ProviderId;
-use vitasync_domain::providers::ProviderRegistry;
+use vitasync_domain::providers::apps::AppRef;
 use vitasync_domain::tenancy::Authenticator;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
     S: ApiState,
     Authenticator: FromRef<S>,
-    Arc<ProviderRegistry>: FromRef<S>,
+    ConnectLinks: FromRef<S>,
 {
     OpenApiRouter::new()
         .routes(routes!(list_providers))
@@ -28,8 +30,8 @@ where
         .routes(routes!(provider_logo))
 }
 
-fn body(providers: &Arc<ProviderRegistry>, id: ProviderId) -> ProviderBody {
-    ProviderBody::new(id.info(), providers.is_enabled(id))
+fn body(available: &BTreeMap<ProviderId, AppRef>, id: ProviderId) -> ProviderBody {
+    ProviderBody::new(id.info(), available.get(&id))
 }
 
 fn parse(raw: &str) -> ApiResult<ProviderId> {
@@ -39,22 +41,24 @@ fn parse(raw: &str) -> ApiResult<ProviderId> {
 /// List providers
 #[utoipa::path(
     get, path = "/v1/providers", tag = "providers",
-    description = "Every provider VitaSync knows, with `enabled` telling whether this deployment \
-                   has credentials for it. Needs `read`.",
+    description = "Every provider VitaSync knows, with `enabled` telling whether the caller's \
+                   users can connect it (the deployment has an app for it, or the workspace \
+                   brought its own: `ownApp`). Needs `read`.",
     responses((status = 200, body = List<ProviderBody>), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("apiKey" = []))
 )]
 async fn list_providers(
-    State(providers): State<Arc<ProviderRegistry>>,
-    _caller: Caller<Read>,
-) -> Json<List<ProviderBody>> {
-    Json(List {
+    State(links): State<ConnectLinks>,
+    caller: Caller<Read>,
+) -> ApiResult<Json<List<ProviderBody>>> {
+    let available = links.available(&caller.principal).await?;
+    Ok(Json(List {
         data: ProviderId::ALL
             .into_iter()
-            .map(|id| body(&providers, id))
+            .map(|id| body(&available, id))
             .collect(),
         next_cursor: None,
-    })
+    }))
 }
 
 /// Get a provider
@@ -65,11 +69,13 @@ async fn list_providers(
     security(("apiKey" = []))
 )]
 async fn get_provider(
-    State(providers): State<Arc<ProviderRegistry>>,
-    _caller: Caller<Read>,
+    State(links): State<ConnectLinks>,
+    caller: Caller<Read>,
     Path(provider): Path<String>,
 ) -> ApiResult<Json<ProviderBody>> {
-    Ok(Json(body(&providers, parse(&provider)?)))
+    let provider = parse(&provider)?;
+    let available = links.available(&caller.principal).await?;
+    Ok(Json(body(&available, provider)))
 }
 
 /// A provider's logo (SVG, no key needed)

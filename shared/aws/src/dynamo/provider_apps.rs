@@ -78,6 +78,20 @@ impl ProviderAppStore for DynamoStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn list_apps(&self, workspace: &WorkspaceId) -> Result<Vec<ProviderApp>, StoreError> {
+        self.query_prefix(
+            &keys::workspace(workspace.as_str()),
+            &keys::workspace_app(""),
+            None,
+            None,
+        )
+        .await?
+        .into_iter()
+        .map(from_item)
+        .collect()
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn delete_app(
         &self,
         workspace: &WorkspaceId,

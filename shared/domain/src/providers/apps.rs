@@ -115,6 +115,8 @@ pub trait ProviderAppStore: Send + Sync {
         provider: ProviderId,
     ) -> Result<Option<ProviderApp>, StoreError>;
     async fn app_by_id(&self, id: &AppId) -> Result<Option<ProviderApp>, StoreError>;
+    /// The workspace's apps, one per provider at most.
+    async fn list_apps(&self, workspace: &WorkspaceId) -> Result<Vec<ProviderApp>, StoreError>;
     /// Removes the workspace's app for `provider`; the app removed, if there was one.
     async fn delete_app(
         &self,

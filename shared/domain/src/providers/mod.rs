@@ -6,6 +6,7 @@
 
 pub mod apps;
 pub mod client;
+pub mod credentials;
 pub mod demo;
 pub mod demo_data;
 pub mod oauth_state;
