@@ -24,6 +24,7 @@ mod provider_apps;
 mod provider_data;
 mod providers;
 mod security;
+mod stack;
 mod sync;
 mod sync_engine;
 mod template;

@@ -5,6 +5,7 @@
 pub mod fake_provider;
 pub mod receiver;
 pub mod runtime_stub;
+pub mod stack;
 
 use reqwest::{Method, StatusCode};
 use secrecy::SecretString;

@@ -57,6 +57,30 @@ impl RuntimeStub {
         self.shared.changed.notify_waiters();
     }
 
+    /// Hands the function `event` and waits for its answer (an error answer is `Err`; so is a
+    /// failed init).
+    pub async fn invoke(&self, event: Value) -> Result<Value, Value> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let id = format!(
+            "request-{}",
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        self.push(&id, event);
+        loop {
+            let notified = self.shared.changed.notified();
+            {
+                let results = self.shared.results.lock().unwrap();
+                let answer = results
+                    .iter()
+                    .find(|(answered, _)| *answered == id || answered == "init");
+                if let Some((_, result)) = answer {
+                    return result.clone();
+                }
+            }
+            notified.await;
+        }
+    }
+
     /// When the function first asked for work (it finished its init).
     pub async fn first_poll(&self) -> Instant {
         loop {
