@@ -5,6 +5,7 @@
 //! webhook delivered by the deliver function, a provider's push through the function URL, a
 //! phone's push. Every AWS call each function made must be inside its policy.
 
+use crate::oauth_flow::query;
 use crate::webhooks_in::oura_headers;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -15,7 +16,7 @@ use vitasync_contract::{emulator, fixtures};
 use vitasync_domain::providers::ProviderId;
 use vitasync_tests::fake_provider::{CLIENT_ID, CLIENT_SECRET, FakeProvider};
 use vitasync_tests::receiver::Receiver;
-use vitasync_tests::stack::EmulatedStack;
+use vitasync_tests::stack::{EmulatedStack, private_address};
 
 const ROOT: &str = "vs_live_emulated_stack_root_key_0123456789";
 
@@ -79,6 +80,81 @@ fn bootstrap(table: &str) {
     assert!(output.status.success(), "{output:?}");
 }
 
+impl Client {
+    /// Follows one redirect as a browser would: the `Location` of `url`, made absolute.
+    async fn visit(&self, url: &str) -> (StatusCode, Option<String>) {
+        let response = self.http.get(url).send().await.unwrap();
+        let status = response.status();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(|location| {
+                if location.starts_with("http") {
+                    location.to_owned()
+                } else {
+                    format!("{}{location}", self.base)
+                }
+            });
+        (status, location)
+    }
+
+    /// Connects `provider` for `user` through the browser leg; answers the connection id.
+    /// `consent` turns the provider's consent URL into the URL of the user's "allow".
+    async fn connect(
+        &self,
+        key: &str,
+        user: &str,
+        provider: &str,
+        consent: impl Fn(String) -> String,
+    ) -> String {
+        let (status, link) = self
+            .call(
+                Method::POST,
+                &format!("/v1/users/{user}/connect-links"),
+                key,
+                Some(json!({ "providerId": provider })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{link}");
+        let (_, consent_url) = self.visit(link["url"].as_str().unwrap()).await;
+        let (_, callback) = self.visit(&consent(consent_url.unwrap())).await;
+        let (status, landing) = self.visit(&callback.unwrap()).await;
+        assert_eq!(status, StatusCode::FOUND);
+        query(&landing.unwrap())["connectionId"].clone()
+    }
+}
+
+async fn phone_token(api: &Client, key: &str, user: &str) -> String {
+    let (status, minted) = api
+        .call(
+            Method::POST,
+            &format!("/v1/users/{user}/sign-in-tokens"),
+            key,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{minted}");
+    let form = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "sign_in_token"),
+            ("sign_in_token", minted["signInToken"].as_str().unwrap()),
+        ])
+        .finish();
+    let tokens: Value = api
+        .http
+        .post(format!("{}/v1/auth/token", api.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    tokens["access_token"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn the_emulated_stack_runs_the_whole_journey_within_its_policies() {
     let oura = FakeProvider::start(ProviderId::Oura).await;
@@ -87,13 +163,20 @@ async fn the_emulated_stack_runs_the_whole_journey_within_its_policies() {
         ("DemoProvider".to_owned(), "on".to_owned()),
         ("OuraClientId".to_owned(), CLIENT_ID.to_owned()),
         ("OuraClientSecretName".to_owned(), oura_secret),
+        // The test's webhook receiver is on this machine's private address.
+        ("WebhooksAllowPrivate".to_owned(), "true".to_owned()),
     ]);
-    // Oura's endpoints pointed at the fake, as DNS would point its hostnames.
-    let extra: BTreeMap<String, String> = oura
+    let (receiver, ca) = Receiver::start_tls(private_address(), &[204]).await;
+    let ca_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ca_file.path(), ca).unwrap();
+    // Oura's endpoints pointed at the fake, as DNS would point its hostnames; the receiver's
+    // certificate authority trusted, as a public one would be.
+    let mut extra: BTreeMap<String, String> = oura
         .env()
         .into_iter()
         .filter(|(name, _)| name.ends_with("_URL"))
         .collect();
+    extra.insert("SSL_CERT_FILE".into(), ca_file.path().display().to_string());
     let stack = EmulatedStack::start(parameters, extra).await;
     bootstrap(&stack.table);
     let api = Client {
@@ -113,6 +196,17 @@ async fn the_emulated_stack_runs_the_whole_journey_within_its_policies() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{workspace}");
     let key = workspace["apiKey"].as_str().unwrap().to_owned();
+    let (status, endpoint) = api
+        .call(
+            Method::POST,
+            "/v1/webhooks",
+            &key,
+            Some(
+                json!({ "url": receiver.url, "events": ["connection.created", "sync.completed"] }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{endpoint}");
     let (status, user) = api
         .call(
             Method::POST,
@@ -122,11 +216,132 @@ async fn the_emulated_stack_runs_the_whole_journey_within_its_policies() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{user}");
+    let user = user["id"].as_str().unwrap().to_owned();
 
+    // The demo provider through the browser leg; the backfill by the worker.
+    let demo = api
+        .connect(&key, &user, "demo", |consent| {
+            consent.replacen("/v1/demo/authorize?", "/v1/demo/authorize/decision?", 1)
+                + "&account=ada&decision=allow"
+        })
+        .await;
+    let jobs_path = format!("/v1/users/{user}/sync-jobs");
+    eventually("the demo backfill", || async {
+        let (_, jobs) = api.call(Method::GET, &jobs_path, &key, None).await;
+        jobs["data"]
+            .as_array()?
+            .iter()
+            .find(|j| j["connectionId"] == demo.as_str() && j["status"] == "succeeded")
+            .cloned()
+    })
+    .await;
+    let (status, days) = api
+        .call(
+            Method::GET,
+            &format!("/v1/users/{user}/health/daily-summaries?metricTypes=steps"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{days}");
+    assert!(!days["data"].as_array().unwrap().is_empty(), "{days}");
+
+    // The deliver function signs and delivers what happened.
+    eventually("the webhooks' delivery", || async {
+        let types: Vec<String> = receiver
+            .received()
+            .iter()
+            .filter(|r| r.headers.contains_key("webhook-signature"))
+            .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
+            .filter_map(|b| b["type"].as_str().map(str::to_owned))
+            .collect();
+        let both = types.iter().any(|t| t == "connection.created")
+            && types.iter().any(|t| t == "sync.completed");
+        both.then(|| json!(types))
+    })
+    .await;
+
+    // Oura through its consent screen (the fake's), then its signed push to the function URL.
+    let oura_connection = api.connect(&key, &user, "oura", |consent| consent).await;
+    let oura_syncs = || async {
+        let (_, jobs) = api.call(Method::GET, &jobs_path, &key, None).await;
+        let succeeded = jobs["data"]
+            .as_array()?
+            .iter()
+            .filter(|j| j["connectionId"] == oura_connection.as_str() && j["status"] == "succeeded")
+            .count();
+        Some(succeeded)
+    };
+    // The first sync after connecting ends before the push (a push while a sync is under way
+    // is folded into it).
+    eventually("the first Oura sync", || async {
+        (oura_syncs().await? == 1).then_some(json!(1))
+    })
+    .await;
+    let body = crate::webhooks_in::fixture("oura/webhook-event.json");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut push = api
+        .http
+        .post(format!("{}oura", stack.webhook_url))
+        .body(body.clone());
+    for (name, value) in oura_headers(&body, i64::try_from(now).unwrap(), CLIENT_SECRET) {
+        push = push.header(name, value);
+    }
+    let pushed = push.send().await.unwrap();
+    assert_eq!(pushed.status(), StatusCode::OK);
+    eventually("the sync the push asked for", || async {
+        (oura_syncs().await? == 2).then_some(json!(2))
+    })
+    .await;
+
+    // The user's phone pushes its samples.
+    let access = phone_token(&api, &key, &user).await;
+    let (status, pushed) = api
+        .call(
+            Method::POST,
+            "/v1/me/samples",
+            &access,
+            Some(json!({
+                "source": "apple_health",
+                "samples": [{"uuid": "J1", "type": "HKQuantityTypeIdentifierStepCount",
+                    "start": "2026-11-20T07:00:00Z", "end": "2026-11-20T07:10:00Z",
+                    "value": 800, "unit": "count", "timeZone": "Europe/Berlin"}]
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{pushed}");
+    assert_eq!(pushed["accepted"], 1);
+
+    // The schedules' ticks.
+    assert!(stack.tick("scheduler").await.is_ok());
+    assert!(stack.tick("relay").await.is_ok());
+
+    let calls = stack.calls();
+    for binary in [
+        "admin",
+        "users",
+        "connections",
+        "callback",
+        "sync-worker",
+        "deliver",
+        "relay",
+        "webhook",
+        "mobile",
+        "query",
+        "sync-trigger",
+        "scheduler",
+    ] {
+        assert!(
+            !calls[binary].is_empty(),
+            "{binary} made no AWS call: is it recorded?"
+        );
+    }
     let outside = stack.calls_outside_policy();
     assert!(
         outside.is_empty(),
         "calls outside the template's policies: {outside:#?}"
     );
-    let _ = (oura_headers, Receiver::start);
 }

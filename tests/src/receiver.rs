@@ -49,6 +49,45 @@ impl Receiver {
         }
     }
 
+    /// The same receiver over HTTPS on `ip` (a private address a deployment may allow), with
+    /// a certificate for that address; answers the PEM of the CA that signed it, for the
+    /// sender to trust.
+    pub async fn start_tls(ip: std::net::IpAddr, script: &[u16]) -> (Self, String) {
+        let inner = Arc::new(Mutex::new(Inner {
+            script: script.to_vec(),
+            received: Vec::new(),
+        }));
+        let app = Router::new()
+            .route("/hook", post(receive))
+            .with_state(inner.clone());
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let mut leaf = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        leaf.subject_alt_names = vec![rcgen::SanType::IpAddress(ip)];
+        let leaf_cert = leaf.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+            leaf_cert.pem().into_bytes(),
+            leaf_key.serialize_pem().into_bytes(),
+        )
+        .await
+        .unwrap();
+        let listener = std::net::TcpListener::bind((ip, 0)).unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum_server::from_tcp_rustls(listener, config)
+                .serve(app.into_make_service())
+                .await;
+        });
+        let url = match ip {
+            std::net::IpAddr::V4(v4) => format!("https://{v4}:{}/hook", addr.port()),
+            std::net::IpAddr::V6(v6) => format!("https://[{v6}]:{}/hook", addr.port()),
+        };
+        (Self { url, inner }, ca_cert.pem())
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.inner.lock().unwrap().received.clone()
     }

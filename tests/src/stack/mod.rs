@@ -49,6 +49,44 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}-{:016x}", rand::random::<u64>())
 }
 
+/// An address of this machine in a private range (RFC 1918, or IPv6 unique local), where a
+/// stack that allows private webhook receivers can reach a test's receiver. When the machine has
+/// none, one is added to the loopback interface (tests run as root in their sandbox).
+pub fn private_address() -> std::net::IpAddr {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let text = std::fs::read_to_string("/proc/net/if_inet6").unwrap_or_default();
+    for line in text.lines() {
+        let hex = line.split_whitespace().next().unwrap_or_default();
+        if let Ok(bits) = u128::from_str_radix(hex, 16) {
+            let address = Ipv6Addr::from(bits);
+            if address.segments()[0] & 0xfe00 == 0xfc00 {
+                return IpAddr::V6(address);
+            }
+        }
+    }
+    // /proc/net/fib_trie lists each local IPv4 address on the line before "/32 host LOCAL".
+    let trie = std::fs::read_to_string("/proc/net/fib_trie").unwrap_or_default();
+    let lines: Vec<&str> = trie.lines().collect();
+    for pair in lines.windows(2) {
+        if pair[1].contains("/32 host LOCAL")
+            && let Some(Ok(address)) = pair[0]
+                .split_whitespace()
+                .last()
+                .map(str::parse::<Ipv4Addr>)
+            && address.is_private()
+        {
+            return IpAddr::V4(address);
+        }
+    }
+    let added = Ipv4Addr::new(10, 254, 0, 1);
+    let status = Command::new("ip")
+        .args(["addr", "add", "10.254.0.1/32", "dev", "lo"])
+        .status()
+        .expect("iproute2's ip, to give this machine a private address");
+    assert!(status.success(), "could not add a private address");
+    IpAddr::V4(added)
+}
+
 fn binary(name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
