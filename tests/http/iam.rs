@@ -131,10 +131,19 @@ fn template_permissions(binary: &str) -> BTreeSet<Permission> {
             for action in list(&statement["Action"]) {
                 for resource in list(&statement["Resource"]) {
                     let resource = template_resource(&resource, owner);
-                    // Reading a stream takes its four actions together.
-                    let action = match resource.as_str() {
-                        "Table/stream" => iam::READ_STREAM,
-                        _ => action.as_str().unwrap(),
+                    // Reading a stream takes its four actions together; so does polling a
+                    // queue for its event source mapping.
+                    let action = action.as_str().unwrap();
+                    let action = match (resource.as_str(), action) {
+                        ("Table/stream", _) => iam::READ_STREAM,
+                        (
+                            _,
+                            "sqs:ReceiveMessage"
+                            | "sqs:DeleteMessage"
+                            | "sqs:ChangeMessageVisibility"
+                            | "sqs:GetQueueAttributes",
+                        ) => iam::POLL,
+                        _ => action,
                     };
                     out.insert((action.to_owned(), resource));
                 }

@@ -12,6 +12,36 @@ fn template() -> Value {
     serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// Every statement of a function's policies: its own role's, or its SAM `Policies`. A statement
+/// present only when a condition holds is taken as if it did.
+fn statements(template: &Value, function: &str) -> Vec<Value> {
+    let properties = &template["Resources"][function]["Properties"];
+    let documents: Vec<Value> = match &properties["Role"] {
+        Value::Tagged(role) => {
+            let role = role.value.as_str().unwrap().trim_end_matches(".Arn");
+            template["Resources"][role]["Properties"]["Policies"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|policy| policy["PolicyDocument"].clone())
+                .collect()
+        }
+        _ => properties["Policies"]
+            .as_sequence()
+            .cloned()
+            .unwrap_or_default(),
+    };
+    documents
+        .iter()
+        .filter_map(|document| document["Statement"].as_sequence())
+        .flatten()
+        .map(|statement| match statement {
+            Value::Tagged(tagged) if tagged.tag == "!If" => tagged.value[1].clone(),
+            other => other.clone(),
+        })
+        .collect()
+}
+
 /// `(binary name, routes)` of every function in the template.
 fn template_functions() -> Vec<(String, BTreeSet<(String, String)>)> {
     let template = template();
@@ -178,7 +208,7 @@ fn the_deliver_function_consumes_the_delivery_queue_and_only_opens_secrets() {
     let timeout = deliver["Timeout"].as_u64().unwrap();
     assert!(queue["VisibilityTimeout"].as_u64().unwrap() >= 6 * timeout);
     assert!(queue["RedrivePolicy"]["maxReceiveCount"].as_u64().unwrap() <= 10);
-    let statements = deliver["Policies"][0]["Statement"].as_sequence().unwrap();
+    let statements = statements(&template, "DeliverFunction");
     let kms: Vec<_> = statements
         .iter()
         .filter(|s| s["Action"].as_str().is_some_and(|a| a.starts_with("kms:")))
@@ -220,7 +250,7 @@ fn provider_webhooks_reach_their_function_through_an_open_function_url() {
         output.contains("WebhookFunctionUrl.FunctionUrl"),
         "{output}"
     );
-    let statements = webhook["Policies"][0]["Statement"].as_sequence().unwrap();
+    let statements = statements(&template, "WebhookFunction");
     assert!(
         statements
             .iter()
@@ -242,7 +272,7 @@ fn the_scheduler_runs_on_a_schedule_and_reads_only_the_polling_index() {
     let template = template();
     let scheduler = &template["Resources"]["SchedulerFunction"]["Properties"];
     assert_eq!(scheduler["Events"]["Poll"]["Type"], "ScheduleV2");
-    let statements = scheduler["Policies"][0]["Statement"].as_sequence().unwrap();
+    let statements = statements(&template, "SchedulerFunction");
     let query = statements
         .iter()
         .find(|statement| statement["Action"] == "dynamodb:Query")
@@ -314,21 +344,8 @@ fn no_secret_is_in_any_environment_only_the_names_of_secrets() {
 /// A function's KMS statements as `(action, owner pattern)`: the owner the encryption context
 /// must name for the grant to apply.
 fn kms_grants(template: &Value, function: &str) -> BTreeSet<(String, String)> {
-    let policies = template["Resources"][function]["Properties"]["Policies"]
-        .as_sequence()
-        .cloned()
-        .unwrap_or_default();
     let mut grants = BTreeSet::new();
-    let statements = policies
-        .iter()
-        .filter_map(|policy| policy["Statement"].as_sequence())
-        .flatten();
-    for statement in statements {
-        // A statement present only when a condition holds is checked as if it did.
-        let statement = match statement {
-            Value::Tagged(tagged) if tagged.tag == "!If" => &tagged.value[1],
-            other => other,
-        };
+    for statement in statements(template, function) {
         let actions: Vec<String> = match &statement["Action"] {
             Value::Sequence(actions) => actions
                 .iter()
@@ -543,6 +560,48 @@ fn samconfig_environments_set_only_parameters_the_template_takes() {
             assert!(
                 allowed.iter().any(|a| a == value),
                 "{name}={value}: {allowed:?}"
+            );
+        }
+    }
+}
+
+/// SAM gives a function with a queue or stream event a managed policy that reads every queue
+/// (or stream) in the account; each such function has its own role instead, polling only its
+/// own source.
+#[test]
+fn functions_fed_by_queues_or_streams_have_their_own_least_privilege_role() {
+    let template = template();
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        let properties = &resource["Properties"];
+        let Some(events) = properties["Events"].as_mapping() else {
+            continue;
+        };
+        let sources: Vec<&Value> = events
+            .values()
+            .filter(|event| matches!(event["Type"].as_str(), Some("SQS" | "DynamoDB")))
+            .collect();
+        if sources.is_empty() {
+            continue;
+        }
+        let name = name.as_str().unwrap();
+        assert!(
+            matches!(properties["Role"], Value::Tagged(_)),
+            "{name} runs with SAM's account-wide execution policy"
+        );
+        for source in sources {
+            if source["Type"] != "SQS" {
+                continue;
+            }
+            let queue = format!("{:?}", source["Properties"]["Queue"]);
+            let polls: Vec<String> = statements(&template, name)
+                .iter()
+                .filter(|s| format!("{:?}", s["Action"]).contains("sqs:ReceiveMessage"))
+                .map(|s| format!("{:?}", s["Resource"]))
+                .collect();
+            assert_eq!(
+                polls,
+                std::slice::from_ref(&queue),
+                "{name} polls only {queue}"
             );
         }
     }
