@@ -320,7 +320,106 @@ async fn app_credentials_are_checked_and_admin_only(host: Host) {
     ));
 }
 
+/// A workspace's own app subscribes to its own webhook URL, with its own credentials, and its
+/// handshakes are checked with its own verify token; per-user subscriptions name it too.
+async fn a_workspace_app_subscribes_to_its_own_url(host: Host) {
+    let h = harness_on(host, ProviderId::Oura).await;
+    h.fake.register_app(FIRST_ID, FIRST_SECRET);
+    let (admin, _) = team(&h, "subscribing-team").await;
+    let app = h
+        .services
+        .provider_credentials
+        .configure(&admin, "oura", credentials(FIRST_ID, FIRST_SECRET))
+        .await
+        .unwrap()
+        .app
+        .unwrap();
+    let (_, callback, made) = h
+        .services
+        .subscriptions
+        .subscribe_provider_app(&admin, "oura")
+        .await
+        .unwrap();
+    assert_eq!(callback, format!("{BASE}/webhooks/oura/{}", app.id));
+    assert!(!made.is_empty());
+    for subscription in h.fake.subscriptions() {
+        assert_eq!(subscription["callback_url"], callback.as_str());
+    }
+    let challenge = |token: &str| {
+        crate::webhooks_in::request(
+            vitasync_domain::inbound::push::PushMethod::Get,
+            &[
+                ("verification_token", token),
+                ("challenge", "app-challenge"),
+            ],
+            &[],
+            b"",
+        )
+    };
+    let app_id = app.id.to_string();
+    let reply = h
+        .services
+        .pushes
+        .receive_push(
+            "oura",
+            Some(&app_id),
+            &challenge(&format!("{FIRST_ID}-verify")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        reply,
+        PushReply::json(200, serde_json::json!({ "challenge": "app-challenge" }))
+    );
+    let refused = h
+        .services
+        .pushes
+        .receive_push("oura", Some(&app_id), &challenge("the-deployment's-token"))
+        .await
+        .unwrap();
+    assert_eq!(refused, PushReply::status(401));
+    // Another workspace's admin key subscribes nothing of this app; the root key subscribes
+    // the deployment's.
+    let (stranger, _) = team(&h, "stranger-team").await;
+    assert!(matches!(
+        h.services
+            .subscriptions
+            .subscribe_provider_app(&stranger, "oura")
+            .await,
+        Err(DomainError::Forbidden(_))
+    ));
+}
+
+async fn per_user_subscriptions_name_the_workspace_app(host: Host) {
+    let h = harness_on(host, ProviderId::Withings).await;
+    h.fake.register_app(FIRST_ID, FIRST_SECRET);
+    let (admin, user) = team(&h, "withings-team").await;
+    let mut given = credentials(FIRST_ID, FIRST_SECRET);
+    given.verify_token = None;
+    let app = h
+        .services
+        .provider_credentials
+        .configure(&admin, "withings", given)
+        .await
+        .unwrap()
+        .app
+        .unwrap();
+    let connection = h.connect_as(&admin, &user).await.unwrap();
+    assert_eq!(connection.app_id.as_ref(), Some(&app.id));
+    h.work_queue().await;
+    let subscribed = h.fake.requests_to("/notify");
+    assert!(!subscribed.is_empty());
+    for call in subscribed {
+        assert_eq!(
+            call.params["callbackurl"],
+            format!("{BASE}/webhooks/withings/{}", app.id)
+        );
+    }
+}
+
 on_both_hosts!(
     two_workspaces_each_use_their_own_app,
     app_credentials_are_checked_and_admin_only,
+    a_workspace_app_subscribes_to_its_own_url,
+    per_user_subscriptions_name_the_workspace_app,
 );
