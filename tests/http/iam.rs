@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use vitasync_host::aws::AwsHost;
 use vitasync_host::iam::{self, Resource};
+use vitasync_tests::stack::template::policy_documents;
 
 /// `(action, resource)` as both sides are compared.
 type Permission = (String, String);
@@ -78,22 +79,7 @@ fn template_permissions(binary: &str) -> BTreeSet<Permission> {
         .find(|resource| resource["Metadata"]["BuildProperties"]["Binary"] == binary)
         .unwrap_or_else(|| panic!("template.yaml builds no '{binary}'"));
     let mut out = BTreeSet::new();
-    // A function with its own role lists its policies there.
-    let policies: Vec<Value> = match &function["Properties"]["Role"] {
-        Value::Tagged(role) => {
-            let role = role.value.as_str().unwrap().trim_end_matches(".Arn");
-            template["Resources"][role]["Properties"]["Policies"]
-                .as_sequence()
-                .unwrap()
-                .iter()
-                .map(|policy| policy["PolicyDocument"].clone())
-                .collect()
-        }
-        _ => function["Properties"]["Policies"]
-            .as_sequence()
-            .unwrap()
-            .clone(),
-    };
+    let policies = policy_documents(&template, &function["Properties"]);
     for policy in &policies {
         if let Value::Tagged(queue) = &policy["SQSPollerPolicy"]["QueueName"] {
             let queue = queue.value.as_str().unwrap().trim_end_matches(".QueueName");

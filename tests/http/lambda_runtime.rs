@@ -18,16 +18,7 @@ use vitasync_tests::runtime_stub::RuntimeStub;
 
 /// Where `cargo build --bins` put a function binary (`scripts/test` builds them first).
 pub fn function_binary(name: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = target.join("debug").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --bins` first",
-        path.display()
-    );
-    path
+    vitasync_tests::stack::binary(name)
 }
 
 fn lambda_command(name: &str, runtime: &RuntimeStub, table: &str) -> Command {

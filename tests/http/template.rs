@@ -6,6 +6,7 @@ use serde_yaml::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 use vitasync_api::Function;
+use vitasync_tests::stack::template::policy_documents;
 
 fn template() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
@@ -16,22 +17,7 @@ fn template() -> Value {
 /// present only when a condition holds is taken as if it did.
 fn statements(template: &Value, function: &str) -> Vec<Value> {
     let properties = &template["Resources"][function]["Properties"];
-    let documents: Vec<Value> = match &properties["Role"] {
-        Value::Tagged(role) => {
-            let role = role.value.as_str().unwrap().trim_end_matches(".Arn");
-            template["Resources"][role]["Properties"]["Policies"]
-                .as_sequence()
-                .unwrap()
-                .iter()
-                .map(|policy| policy["PolicyDocument"].clone())
-                .collect()
-        }
-        _ => properties["Policies"]
-            .as_sequence()
-            .cloned()
-            .unwrap_or_default(),
-    };
-    documents
+    policy_documents(template, properties)
         .iter()
         .filter_map(|document| document["Statement"].as_sequence())
         .flatten()
@@ -565,35 +551,48 @@ fn samconfig_environments_set_only_parameters_the_template_takes() {
     }
 }
 
-/// SAM gives a function with a queue or stream event a managed policy that reads every queue
-/// (or stream) in the account; each such function has its own role instead, polling only its
-/// own source.
+/// SAM's default execution role writes to every log group, and with a queue or stream event it
+/// adds a managed policy that reads every queue (or stream) in the account. Every function has
+/// its own role instead: logs to its own log group, polling only its own source.
 #[test]
-fn functions_fed_by_queues_or_streams_have_their_own_least_privilege_role() {
+fn every_function_has_its_own_least_privilege_role() {
     let template = template();
     for (name, resource) in template["Resources"].as_mapping().unwrap() {
-        let properties = &resource["Properties"];
-        let Some(events) = properties["Events"].as_mapping() else {
-            continue;
-        };
-        let sources: Vec<&Value> = events
-            .values()
-            .filter(|event| matches!(event["Type"].as_str(), Some("SQS" | "DynamoDB")))
-            .collect();
-        if sources.is_empty() {
+        if resource["Type"] != "AWS::Serverless::Function" {
             continue;
         }
         let name = name.as_str().unwrap();
+        let properties = &resource["Properties"];
         assert!(
             matches!(properties["Role"], Value::Tagged(_)),
-            "{name} runs with SAM's account-wide execution policy"
+            "{name} runs with SAM's default execution role"
         );
-        for source in sources {
-            if source["Type"] != "SQS" {
-                continue;
-            }
+        assert!(
+            properties["Policies"].is_null(),
+            "{name}: SAM ignores Policies next to a Role"
+        );
+        let tagged = |value: &Value| match value {
+            Value::Tagged(tagged) => tagged.value.as_str().unwrap().to_owned(),
+            other => panic!("{name}: not a reference: {other:?}"),
+        };
+        let own_log_group = format!("{}.Arn", tagged(&properties["LoggingConfig"]["LogGroup"]));
+        let statements = statements(&template, name);
+        let logs: Vec<String> = statements
+            .iter()
+            .filter(|s| format!("{:?}", s["Action"]).contains("logs:"))
+            .map(|s| tagged(&s["Resource"]))
+            .collect();
+        assert_eq!(
+            logs,
+            [own_log_group],
+            "{name} writes only to its own log group"
+        );
+        let Some(events) = properties["Events"].as_mapping() else {
+            continue;
+        };
+        for source in events.values().filter(|event| event["Type"] == "SQS") {
             let queue = format!("{:?}", source["Properties"]["Queue"]);
-            let polls: Vec<String> = statements(&template, name)
+            let polls: Vec<String> = statements
                 .iter()
                 .filter(|s| format!("{:?}", s["Action"]).contains("sqs:ReceiveMessage"))
                 .map(|s| format!("{:?}", s["Resource"]))

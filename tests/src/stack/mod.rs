@@ -87,7 +87,8 @@ pub fn private_address() -> std::net::IpAddr {
     IpAddr::V4(added)
 }
 
-fn binary(name: &str) -> PathBuf {
+/// A binary `cargo build --bins` made.
+pub fn binary(name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));

@@ -307,23 +307,31 @@ impl Template {
         out
     }
 
-    /// The policy documents of a function: its own role's, or its SAM `Policies`.
+    /// The policy documents of a function, resolved.
     fn policies(&self, properties: &Value) -> Vec<serde_json::Value> {
-        let documents: Vec<Value> = match &properties["Role"] {
-            Value::Tagged(role) => {
-                let role = role.value.as_str().unwrap().trim_end_matches(".Arn");
-                self.resource(role)["Properties"]["Policies"]
-                    .as_sequence()
-                    .unwrap()
-                    .iter()
-                    .map(|policy| policy["PolicyDocument"].clone())
-                    .collect()
-            }
-            _ => properties["Policies"]
+        policy_documents(&self.doc, properties)
+            .iter()
+            .filter_map(|doc| self.eval(doc))
+            .collect()
+    }
+}
+
+/// The policy documents a function with these `properties` runs with, as written: its own
+/// role's, or its SAM `Policies` (which may also hold SAM policy templates).
+pub fn policy_documents(template: &Value, properties: &Value) -> Vec<Value> {
+    match &properties["Role"] {
+        Value::Tagged(role) => {
+            let role = role.value.as_str().unwrap().trim_end_matches(".Arn");
+            template["Resources"][role]["Properties"]["Policies"]
                 .as_sequence()
-                .cloned()
-                .unwrap_or_default(),
-        };
-        documents.iter().filter_map(|doc| self.eval(doc)).collect()
+                .unwrap()
+                .iter()
+                .map(|policy| policy["PolicyDocument"].clone())
+                .collect()
+        }
+        _ => properties["Policies"]
+            .as_sequence()
+            .cloned()
+            .unwrap_or_default(),
     }
 }
