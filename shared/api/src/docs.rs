@@ -62,6 +62,7 @@ pub fn operations(item: &PathItem) -> impl Iterator<Item = (&'static str, &Opera
         ("PUT", &item.put),
         ("PATCH", &item.patch),
         ("DELETE", &item.delete),
+        ("HEAD", &item.head),
     ]
     .into_iter()
     .filter_map(|(method, operation)| operation.as_ref().map(|op| (method, op)))

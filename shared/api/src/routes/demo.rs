@@ -176,7 +176,7 @@ fn token_error(status: StatusCode, err: &DemoError) -> Response {
 
 /// The demo provider's token endpoint
 #[utoipa::path(
-    post, path = "/v1/demo/token", tag = "providers",
+    post, path = "/v1/demo/token", tag = "providers", operation_id = "demo_token",
     description = "OAuth 2.0 token endpoint of the demo provider (form-encoded; \
                    `authorization_code` with PKCE, and `refresh_token`).",
     responses(

@@ -142,7 +142,7 @@ pub struct TokenBody {
 
 /// Exchange a sign-in token or a refresh token
 #[utoipa::path(
-    post, path = "/v1/auth/token", tag = "mobile",
+    post, path = "/v1/auth/token", tag = "mobile", operation_id = "auth_token",
     description = "OAuth 2.0 token endpoint style, for your app. `grant_type=sign_in_token` \
                    with `sign_in_token`, or `grant_type=refresh_token` with `refresh_token`. \
                    Refusals are `invalid-grant` problems carrying `error: invalid_grant`.",

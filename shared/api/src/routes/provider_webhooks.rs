@@ -25,8 +25,16 @@ where
     Pushes: FromRef<S>,
 {
     OpenApiRouter::new()
-        .routes(routes!(provider_webhook_check, provider_webhook))
-        .routes(routes!(app_webhook_check, app_or_secret_path_webhook))
+        .routes(routes!(
+            provider_webhook_check,
+            provider_webhook_head,
+            provider_webhook
+        ))
+        .routes(routes!(
+            app_webhook_check,
+            app_webhook_head,
+            app_or_secret_path_webhook
+        ))
         .routes(routes!(app_secret_path_webhook))
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
 }
@@ -130,6 +138,26 @@ async fn provider_webhook_check(
     handle(pushes, to, method, query, headers, Bytes::new()).await
 }
 
+/// A provider's check that the URL answers
+#[utoipa::path(
+    head, path = "/webhooks/{providerId}", tag = "provider-webhooks",
+    description = "Withings checks a notification URL with `HEAD` before subscribing to it.",
+    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit")),
+    responses(
+        (status = 200, description = "The URL answers"),
+        (status = 404, description = "The provider is not enabled"),
+    )
+)]
+async fn provider_webhook_head(
+    State(pushes): State<Pushes>,
+    Path(provider): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let to = Addressed::deployment(provider);
+    handle(pushes, to, Method::HEAD, query, headers, Bytes::new()).await
+}
+
 /// A provider's notification
 #[utoipa::path(
     post, path = "/webhooks/{providerId}", tag = "provider-webhooks",
@@ -185,6 +213,29 @@ async fn app_webhook_check(
 ) -> ApiResult<Response> {
     let to = Addressed::segment(provider, segment);
     handle(pushes, to, method, query, headers, Bytes::new()).await
+}
+
+/// A provider's check that a workspace app's URL answers
+#[utoipa::path(
+    head, path = "/webhooks/{providerId}/{appId}", tag = "provider-webhooks",
+    description = "Withings checks a notification URL with `HEAD` before subscribing to it.",
+    params(
+        ("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit"),
+        ("appId" = String, Path, description = "The workspace app's id"),
+    ),
+    responses(
+        (status = 200, description = "The URL answers"),
+        (status = 404, description = "No such app for this provider"),
+    )
+)]
+async fn app_webhook_head(
+    State(pushes): State<Pushes>,
+    Path((provider, segment)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let to = Addressed::segment(provider, segment);
+    handle(pushes, to, Method::HEAD, query, headers, Bytes::new()).await
 }
 
 /// A provider's notification, to a workspace's own app or at a secret URL
