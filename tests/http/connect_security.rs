@@ -41,7 +41,7 @@ async fn a_callback_replayed_is_refused_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn links_are_single_use_bound_to_their_user_and_tamper_proof() {
+async fn links_survive_previews_are_spent_by_their_connection_and_are_tamper_proof() {
     let fake = FakeProvider::start(ProviderId::Oura).await;
     let host = host_for(&fake).await;
     let user = host.user(ROOT_KEY, "wearer").await;
@@ -67,17 +67,29 @@ async fn links_are_single_use_bound_to_their_user_and_tamper_proof() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&page), "invalid_link");
 
-    // That attempt used the link up: even its rightful user cannot replay it now.
+    // Opening a link spends nothing (link previews and mail scanners open links): its user
+    // can still use it, as often as the consent screen is left unfinished.
+    for _ in 0..2 {
+        let (status, _, _) = host.visit(&link).await;
+        assert_eq!(status, StatusCode::FOUND);
+    }
+    assert_eq!(fake.token_calls(), 0);
+    assert_eq!(connection_count(&host, &user).await, 0);
+
+    // The connection it makes spends it; each consent's state is single use.
+    let (_, consent, _) = host.visit(&link).await;
+    let (_, callback, _) = host.visit(&consent.unwrap()).await;
+    let callback = callback.unwrap();
+    let (status, landing, _) = host.visit(&callback).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(landing.unwrap().contains("connectionId="));
+    assert_eq!(connection_count(&host, &user).await, 1);
+    let (status, _, page) = host.visit(&callback).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&page), "invalid_state");
     let (status, _, page) = host.visit(&link).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&page), "invalid_link");
-
-    // A fresh link works once, and only once.
-    let fresh = connect_link(&host, ROOT_KEY, &user, "oura").await;
-    let (status, _, _) = host.visit(&fresh).await;
-    assert_eq!(status, StatusCode::FOUND);
-    let (status, _, _) = host.visit(&fresh).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // Links for one provider do not start another.
     let for_oura = connect_link(&host, ROOT_KEY, &user, "oura").await;
@@ -86,9 +98,8 @@ async fn links_are_single_use_bound_to_their_user_and_tamper_proof() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&page), "invalid_link");
 
-    // None of it reached the provider's token endpoint or the store.
-    assert_eq!(fake.token_calls(), 0);
-    assert_eq!(connection_count(&host, &user).await, 0);
+    // None of the refused attempts reached the store.
+    assert_eq!(connection_count(&host, &user).await, 1);
     assert_eq!(connection_count(&host, &other).await, 0);
 }
 
@@ -316,4 +327,56 @@ async fn no_token_or_secret_reaches_the_logs() {
     for secret in secrets {
         assert!(!text.contains(&secret), "a secret was logged");
     }
+}
+
+/// VitaSync's own landing page says "connected" only with the callback's proof, and shows its
+/// own words for an error code, never text from the query.
+#[tokio::test]
+async fn the_landing_page_trusts_nothing_in_its_query() {
+    let host = TestHost::start().await;
+    let user = host.user(ROOT_KEY, "wearer").await;
+    let spoofed = host.url(
+        "/v1/oauth/done?connectionId=01J000&providerId=demo\
+         &error=access_denied&error_description=Call%20%2B1-555-0100%20to%20reconnect",
+    );
+    let (_, _, page) = host.visit(&spoofed).await;
+    assert!(!page.contains("555-0100"), "query text shown on our origin");
+    assert!(page.contains("You did not allow the connection."));
+    let (_, _, page) = host
+        .visit(&host.url("/v1/oauth/done?connectionId=01J000&providerId=demo"))
+        .await;
+    assert!(!page.contains("<h1>Connected"), "connected without proof");
+    let (_, _, page) = host
+        .visit(&host.url("/v1/oauth/done?result=forged&providerId=demo"))
+        .await;
+    assert!(!page.contains("<h1>Connected"));
+
+    // A real connection lands with its proof.
+    let link = host
+        .post(
+            &format!("/v1/users/{user}/connect-links"),
+            ROOT_KEY,
+            json!({ "providerId": "demo" }),
+        )
+        .await;
+    let (_, consent, _) = host.visit(link.body["url"].as_str().unwrap()).await;
+    let decision =
+        consent
+            .unwrap()
+            .replacen("/v1/demo/authorize?", "/v1/demo/authorize/decision?", 1)
+            + "&account=ada&decision=allow";
+    let absolute = |url: String| {
+        if url.starts_with("http") {
+            url
+        } else {
+            host.url(&url)
+        }
+    };
+    let (_, callback, _) = host.visit(&absolute(decision)).await;
+    let (_, landing, _) = host.visit(&absolute(callback.unwrap())).await;
+    let landing = absolute(landing.unwrap());
+    assert!(query(&landing).contains_key("result"));
+    let (_, _, page) = host.visit(&landing).await;
+    assert!(page.contains("<h1>Connected</h1>"), "{page}");
+    assert!(page.contains("Demo"));
 }

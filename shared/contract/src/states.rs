@@ -22,6 +22,8 @@ fn state(kind: StateKind, valid_until: i64) -> OAuthState {
         pkce_verifier: Some("verifier-0123456789".into()),
         callback_url: Some("https://vitasync.example.com/v1/oauth/withings/callback".into()),
         app_id: Some(vitasync_domain::kernel::ids::AppId::generate()),
+        link_key: Some("a-link's-state-key".into()),
+        connection_id: None,
         expires_at: at(valid_until),
     }
 }

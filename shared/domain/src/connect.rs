@@ -32,6 +32,8 @@ pub const CONNECT_LINK_TTL_SECONDS: i64 = 600;
 pub const WIDGET_SESSION_TTL_SECONDS: i64 = 900;
 /// How long a user may spend on the provider's consent screen.
 const AUTHORIZATION_TTL_SECONDS: i64 = 600;
+/// How long the landing page can prove a connection was made (a reload, a slow tab).
+const CONNECT_RESULT_TTL_SECONDS: i64 = 600;
 
 /// A browser-leg failure: shown on an error page, or sent to the failure URL as
 /// `error` / `error_description`. `code` is stable; `description` is safe to show.
@@ -282,6 +284,8 @@ impl ConnectLinks {
             pkce_verifier: None,
             callback_url: None,
             app_id: None,
+            link_key: None,
+            connection_id: None,
             expires_at,
         };
         self.states.put_state(&state_key(&token), &state).await?;
@@ -352,6 +356,8 @@ impl ConnectLinks {
             pkce_verifier: None,
             callback_url: None,
             app_id: None,
+            link_key: None,
+            connection_id: None,
             expires_at: self.now().plus_seconds(WIDGET_SESSION_TTL_SECONDS),
         };
         self.states.put_state(&state_key(&token), &state).await?;
@@ -402,6 +408,20 @@ impl Connect {
         base(&self.settings, request_base)
     }
 
+    /// What a landing page's `result` token proves: the provider connected, if it is live.
+    pub async fn connected(&self, result: &str) -> Option<ProviderId> {
+        live_state(
+            self.states.as_ref(),
+            self.now(),
+            result,
+            StateKind::ConnectResult,
+            false,
+        )
+        .await
+        .ok()
+        .and_then(|state| state.provider)
+    }
+
     /// The providers a widget session offers, each with the URL that starts it.
     #[tracing::instrument(skip_all)]
     pub async fn widget(
@@ -450,26 +470,30 @@ impl Connect {
         let settings = &self.settings;
         let provider = ProviderId::parse(provider)
             .ok_or_else(|| ConnectFailure::new("unknown_provider", "No such provider."))?;
-        let link = match (&params.token, &params.session) {
+        // Opening a link spends nothing: the link is spent when a connection made from it
+        // completes, and each authorization's state is single use.
+        let (link, link_key) = match (&params.token, &params.session) {
             (Some(token), None) => {
-                live_state(
+                let link = live_state(
                     self.states.as_ref(),
                     self.now(),
                     token,
                     StateKind::ConnectLink,
-                    true,
+                    false,
                 )
-                .await?
+                .await?;
+                (link, Some(state_key(token)))
             }
             (None, Some(session)) => {
-                live_state(
+                let session = live_state(
                     self.states.as_ref(),
                     self.now(),
                     session,
                     StateKind::WidgetSession,
                     false,
                 )
-                .await?
+                .await?;
+                (session, None)
             }
             _ => return Err(ConnectFailure::invalid_link()),
         };
@@ -516,6 +540,7 @@ impl Connect {
             pkce_verifier: request.pkce_verifier,
             callback_url: Some(callback),
             app_id: app.id().cloned(),
+            link_key,
             expires_at: self.now().plus_seconds(AUTHORIZATION_TTL_SECONDS),
             ..link
         };
@@ -642,23 +667,65 @@ impl Callback {
             .await
         {
             Ok((connection, user)) => {
+                self.spend_link(&state).await;
+                let mut answer = vec![
+                    ("connectionId", connection.id.to_string()),
+                    ("providerId", provider.as_str().to_owned()),
+                    ("userId", user.id.to_string()),
+                    ("externalId", user.external_id.clone()),
+                ];
+                let own_page = done_page(&base);
                 let target = state
                     .redirect_url
                     .clone()
                     .or_else(|| settings.default_redirect_url.clone())
-                    .unwrap_or_else(|| done_page(&base));
-                Ok(with_query(
-                    &target,
-                    &[
-                        ("connectionId", connection.id.as_str()),
-                        ("providerId", provider.as_str()),
-                        ("userId", user.id.as_str()),
-                        ("externalId", &user.external_id),
-                    ],
-                ))
+                    .unwrap_or_else(|| own_page.clone());
+                // VitaSync's own page says "connected" only with proof of it.
+                if target.split('?').next() == Some(own_page.as_str()) {
+                    let result = self.connect_result(&state, &connection).await?;
+                    answer.push(("result", result));
+                }
+                let pairs: Vec<(&str, &str)> =
+                    answer.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                Ok(with_query(&target, &pairs))
             }
             Err(failure) => Ok(fail(failure)),
         }
+    }
+
+    /// Spends the connect link the authorization was started from.
+    async fn spend_link(&self, state: &OAuthState) {
+        if let Some(key) = &state.link_key
+            && let Err(err) = self.states.take_state(key, self.now()).await
+        {
+            // It expires on its own within minutes.
+            tracing::warn!(error = %err, "spending the connect link failed");
+        }
+    }
+
+    /// A short-lived token that proves to the landing page that `connection` was made.
+    async fn connect_result(
+        &self,
+        state: &OAuthState,
+        connection: &Connection,
+    ) -> Result<String, ConnectFailure> {
+        let token = new_token();
+        let result = OAuthState {
+            kind: StateKind::ConnectResult,
+            connection_id: Some(connection.id.clone()),
+            link_key: None,
+            pkce_verifier: None,
+            expires_at: self.now().plus_seconds(CONNECT_RESULT_TTL_SECONDS),
+            ..state.clone()
+        };
+        self.states
+            .put_state(&state_key(&token), &result)
+            .await
+            .map_err(|err| {
+                tracing::error!(error = %err, "state store failed");
+                unavailable()
+            })?;
+        Ok(token)
     }
 
     async fn finish_connection(

@@ -14,7 +14,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vitasync_domain::connect::AuthorizeParams;
 use vitasync_domain::connect::Connect;
-use vitasync_domain::providers::ProviderId;
 
 pub fn routes<S>() -> OpenApiRouter<S>
 where
@@ -108,37 +107,69 @@ async fn authorize(
 /// The page a connection ends on when no redirect URL was given
 #[utoipa::path(
     get, path = "/v1/oauth/done", tag = "connections",
+    description = "Says \"connected\" only with the short-lived `result` the callback made; an \
+                   `error` code is shown with VitaSync's own words for it, never text from the \
+                   query.",
     responses((status = 200, description = "HTML page", content_type = "text/html"))
 )]
-async fn done_page(uri: Uri) -> Response {
+async fn done_page(State(connect): State<Connect>, uri: Uri) -> Response {
     let params = query(&uri);
-    let provider = params
-        .get("providerId")
-        .and_then(|id| ProviderId::parse(id))
-        .map_or("the provider", |id| id.info().name);
-    match params.get("error") {
-        None => page(
+    let connected = match params.get("result") {
+        Some(result) => connect.connected(result).await,
+        None => None,
+    };
+    if let Some(provider) = connected {
+        return page(
             StatusCode::OK,
             "Connected",
             &format!(
-                "<h1>Connected</h1><p data-connection=\"{id}\">Your {provider} account is \
+                "<h1>Connected</h1><p data-connected=\"{id}\">Your {provider} account is \
                  connected. You can close this window.</p>",
-                id = escape(params.get("connectionId").map_or("", String::as_str)),
-                provider = escape(provider),
+                id = provider.as_str(),
+                provider = escape(provider.info().name),
             ),
+        );
+    }
+    let code = params.get("error").map_or("", String::as_str);
+    page(
+        StatusCode::OK,
+        "Not connected",
+        &format!(
+            "<h1>Not connected</h1><p data-error=\"{code}\">{message}</p>",
+            code = escape(error_message(code).0),
+            message = error_message(code).1,
         ),
-        Some(error) => page(
-            StatusCode::OK,
-            "Not connected",
-            &format!(
-                "<h1>Not connected</h1><p data-error=\"{code}\">{description}</p>",
-                code = escape(error),
-                description = escape(
-                    params
-                        .get("error_description")
-                        .map_or("The connection was not made.", String::as_str)
-                ),
-            ),
+    )
+}
+
+/// A failure's code, as VitaSync knows it, and what the page says of it.
+fn error_message(code: &str) -> (&'static str, &'static str) {
+    match code {
+        "access_denied" => (
+            "access_denied",
+            "You did not allow the connection. Start again from the app to try again.",
         ),
+        "invalid_state" | "invalid_link" => (
+            "invalid_state",
+            "This sign-in has expired or was already used. Start again from the app.",
+        ),
+        "token_exchange_failed" | "account_lookup_failed" | "provider_error" => (
+            "provider_error",
+            "The provider did not complete the connection. Please try again.",
+        ),
+        "provider_not_enabled" | "provider_misconfigured" | "unknown_provider" => (
+            "provider_not_enabled",
+            "This provider is not available. Contact the app's support.",
+        ),
+        "user_not_found" => (
+            "user_not_found",
+            "This account is no longer known to the app.",
+        ),
+        "temporarily_unavailable" => (
+            "temporarily_unavailable",
+            "Something went wrong on our side. Please try again.",
+        ),
+        "" => ("", "Nothing was connected here. Start from the app."),
+        _ => ("unknown", "The connection was not made."),
     }
 }

@@ -139,6 +139,8 @@ impl UserSessions {
             failure_redirect_url: None,
             pkce_verifier: None,
             app_id: None,
+            link_key: None,
+            connection_id: None,
             callback_url: None,
             expires_at,
         };

@@ -12,7 +12,9 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StateKind {
-    /// Minted by `POST /v1/users/{userId}/connect-links`; used once to start an authorization.
+    /// Minted by `POST /v1/users/{userId}/connect-links`. Opening it is harmless (link
+    /// previews and mail scanners open links): it is spent when a connection made from it
+    /// completes.
     ConnectLink,
     /// A hosted widget session; used for as many provider choices as its lifetime allows.
     WidgetSession,
@@ -20,6 +22,9 @@ pub enum StateKind {
     Authorization,
     /// A user's sign-in token for the developer's app; used once at `POST /v1/auth/token`.
     SignIn,
+    /// Proof, for VitaSync's own landing page, that a connection was made (the page trusts
+    /// no query parameter).
+    ConnectResult,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +48,13 @@ pub struct OAuthState {
     /// deployment's); the code exchange must use the same app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<crate::kernel::ids::AppId>,
+    /// The connect link an authorization in flight was started from (its state key): spent
+    /// when the connection completes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_key: Option<String>,
+    /// A connect result's connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<crate::kernel::ids::ConnectionId>,
     #[serde(rename = "validUntil")]
     pub expires_at: Timestamp,
 }
