@@ -2,7 +2,7 @@
 //! health store, and what a user's token can and cannot reach.
 
 use crate::harness::{Host, harness_on, on_both_hosts};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use vitasync_domain::DomainError;
 use vitasync_domain::announce::endpoints::EndpointDraft;
@@ -386,9 +386,21 @@ async fn a_users_token_reaches_that_user_alone() {
         .await
         .unwrap();
     assert_eq!(revoked.status(), StatusCode::OK);
-    host.get("/v1/me", &access)
-        .await
-        .assert_problem(401, "unauthorized");
+    let refused = host.get("/v1/me", &access).await;
+    refused.assert_problem(401, "unauthorized");
+    // The message names the credential the route takes.
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(detail.contains("access token"), "{detail}");
+    assert!(!detail.contains("API key"), "{detail}");
+    let missing = host.send(Method::GET, "/v1/me", None, None).await;
+    assert!(
+        missing.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("access token"),
+        "{}",
+        missing.body
+    );
 }
 
 /// Lifetimes, on both hosts: a sign-in token lasts 10 minutes, an access token an hour.

@@ -186,7 +186,7 @@ async fn endpoints_are_managed_by_admins_of_their_workspace() {
             "url",
         ),
         (
-            json!({ "url": "https://h.example.com", "events": [] }),
+            json!({ "url": "https://h.example.com", "events": ["*", "user.created"] }),
             "events",
         ),
         (
@@ -197,13 +197,9 @@ async fn endpoints_are_managed_by_admins_of_their_workspace() {
         let reply = host.post("/v1/webhooks", ROOT_KEY, body).await;
         assert_eq!(reply.invalid_field(), field);
     }
-    host.post(
-        "/v1/webhooks",
-        ROOT_KEY,
-        json!({ "url": "https://h.example.com" }),
-    )
-    .await
-    .assert_problem(400, "validation-error");
+    host.post("/v1/webhooks", ROOT_KEY, json!({ "events": ["*"] }))
+        .await
+        .assert_problem(400, "validation-error");
 
     // Other workspaces and lesser keys see nothing.
     let other = host.workspace("elsewhere").await;
@@ -320,4 +316,37 @@ async fn provider_webhooks_are_answered_over_http_with_each_providers_codes() {
             TestHost::reply(client.post(host.url(path)).body("{}").send().await.unwrap()).await;
         reply.assert_problem(404, "not-found");
     }
+}
+
+/// `["*"]`, an empty list or no list: every event type, present and future, shown as `["*"]`.
+#[tokio::test]
+async fn an_endpoint_can_listen_to_every_event_type() {
+    let host = TestHost::start().await;
+    for body in [
+        json!({ "url": "https://all.example.com/a", "events": ["*"] }),
+        json!({ "url": "https://all.example.com/b" }),
+        json!({ "url": "https://all.example.com/c", "events": [] }),
+    ] {
+        let created = host.post("/v1/webhooks", ROOT_KEY, body).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        assert_eq!(created.body["events"], json!(["*"]));
+    }
+    let id = {
+        let created = host
+            .post(
+                "/v1/webhooks",
+                ROOT_KEY,
+                json!({ "url": "https://all.example.com/d", "events": ["user.created"] }),
+            )
+            .await;
+        created.body["id"].as_str().unwrap().to_owned()
+    };
+    let patched = host
+        .patch(
+            &format!("/v1/webhooks/{id}"),
+            ROOT_KEY,
+            json!({ "events": ["*"] }),
+        )
+        .await;
+    assert_eq!(patched.body["events"], json!(["*"]));
 }

@@ -221,10 +221,12 @@ async fn events_reach_only_their_own_workspace_and_listeners(host: Host) {
     let ours = Receiver::start(&[204]).await;
     let theirs = Receiver::start(&[204]).await;
     let deaf = Receiver::start(&[204]).await;
+    let everything = Receiver::start(&[204]).await;
     h.endpoint(&h.caller, &ours.url, &["user.created", "user.deleted"])
         .await;
     h.endpoint(&other, &theirs.url, &["user.created"]).await;
     h.endpoint(&h.caller, &deaf.url, &["sync.completed"]).await;
+    h.endpoint(&h.caller, &everything.url, &["*"]).await;
     h.new_user(&h.caller, "ours").await;
     h.run_deliveries().await;
     assert_eq!(ours.received().len(), 1);
@@ -236,6 +238,7 @@ async fn events_reach_only_their_own_workspace_and_listeners(host: Host) {
         deaf.received().is_empty(),
         "an endpoint hears only what it listens for"
     );
+    assert_eq!(everything.received().len(), 1, "'*' hears every event type");
 
     h.new_user(&other, "theirs").await;
     h.run_deliveries().await;

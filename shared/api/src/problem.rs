@@ -118,6 +118,15 @@ impl From<DomainError> for ApiError {
                     AuthFailure::Missing => "send an API key as 'Authorization: Bearer <key>'",
                     AuthFailure::Unknown => "the API key is not valid (unknown or revoked)",
                     AuthFailure::Expired => "the API key has expired",
+                    AuthFailure::TokenMissing => {
+                        "send the user's access token as 'Authorization: Bearer <token>'"
+                    }
+                    AuthFailure::TokenUnknown => {
+                        "the access token is not valid (unknown, revoked or signed out)"
+                    }
+                    AuthFailure::TokenExpired => {
+                        "the access token has expired: exchange the refresh token for a new one"
+                    }
                 },
             ),
             DomainError::Forbidden(detail) => Self::new(FORBIDDEN, detail),

@@ -14,7 +14,9 @@ pub struct CreateWebhook {
     pub url: String,
     /// Event types to receive: `user.created`, `user.deleted`, `connection.created`,
     /// `connection.reauthenticated`, `connection.error`, `connection.disconnected`,
-    /// `sync.completed`, `sync.failed`, `data.updated`.
+    /// `sync.completed`, `sync.failed`, `data.updated`; `["*"]` or left out: every event
+    /// type, present and future.
+    #[serde(default)]
     pub events: Vec<String>,
     pub description: Option<String>,
     /// On unless `false`.
@@ -40,7 +42,11 @@ pub struct UpdateWebhook {
     pub enabled: Option<bool>,
 }
 
+/// An endpoint's event types as the API names them: `["*"]` for every one.
 fn event_names(events: &[EventType]) -> Vec<&'static str> {
+    if events.is_empty() {
+        return vec![vitasync_domain::announce::webhooks::ALL_EVENTS];
+    }
     events.iter().map(|event| event.as_str()).collect()
 }
 

@@ -136,8 +136,10 @@ pub struct WebhookEndpoint {
 }
 
 impl WebhookEndpoint {
+    /// Whether it wants `event`: an endpoint with no event types listed takes every one,
+    /// present and future.
     pub fn listens_to(&self, event: EventType) -> bool {
-        self.enabled && self.events.contains(&event)
+        self.enabled && (self.events.is_empty() || self.events.contains(&event))
     }
 
     /// What the secret is sealed under.
@@ -183,13 +185,20 @@ pub fn validate_endpoint_url(
     }
 }
 
-/// Event types named by the client, each known, without repeats; at least one.
+/// Every event type, present and future: `["*"]`, or no list at all.
+pub const ALL_EVENTS: &str = "*";
+
+/// Event types named by the client, each known, without repeats; none (every event type) for
+/// an empty list or `["*"]`.
 pub fn parse_event_types(names: &[String]) -> Result<Vec<EventType>, DomainError> {
-    if names.is_empty() {
-        return Err(DomainError::validation(
-            "events",
-            "must name at least one event type",
-        ));
+    if names.iter().any(|name| name == ALL_EVENTS) {
+        if names.len() > 1 {
+            return Err(DomainError::validation(
+                "events",
+                "'*' means every event type: list it alone",
+            ));
+        }
+        return Ok(Vec::new());
     }
     let mut events = Vec::new();
     for (index, name) in names.iter().enumerate() {

@@ -12,6 +12,13 @@ pub enum AuthFailure {
     Unknown,
     #[error("the API key has expired")]
     Expired,
+    /// `/v1/me` routes take a user's access token, and name it when it is wrong.
+    #[error("no access token was sent")]
+    TokenMissing,
+    #[error("the access token is not valid")]
+    TokenUnknown,
+    #[error("the access token has expired")]
+    TokenExpired,
 }
 
 #[derive(Debug, Error)]

@@ -310,28 +310,28 @@ impl UserSessions {
     pub async fn authenticate_user(&self, bearer: Option<&str>) -> Result<Principal, DomainError> {
         let token = bearer
             .filter(|token| !token.is_empty())
-            .ok_or(DomainError::Unauthenticated(AuthFailure::Missing))?;
+            .ok_or(DomainError::Unauthenticated(AuthFailure::TokenMissing))?;
         if !is_user_token(token) {
             return Err(DomainError::Forbidden(
                 "this route takes a user's access token (from POST /v1/auth/token), not an API key"
                     .into(),
             ));
         }
-        let unknown = DomainError::Unauthenticated(AuthFailure::Unknown);
+        let unknown = DomainError::Unauthenticated(AuthFailure::TokenUnknown);
         let id = session_of(token, ACCESS_PREFIX).ok_or(unknown)?;
         let session = self
             .sessions
             .get_session(&id)
             .await?
             .filter(|s| !s.revoked && same_hash(&s.access_hash, &state_key(token)))
-            .ok_or(DomainError::Unauthenticated(AuthFailure::Unknown))?;
+            .ok_or(DomainError::Unauthenticated(AuthFailure::TokenUnknown))?;
         if session.access_expires_at <= self.now() {
-            return Err(DomainError::Unauthenticated(AuthFailure::Expired));
+            return Err(DomainError::Unauthenticated(AuthFailure::TokenExpired));
         }
         self.directory
             .find_user(&session.workspace_id, &session.user_id)
             .await?
-            .ok_or(DomainError::Unauthenticated(AuthFailure::Unknown))?;
+            .ok_or(DomainError::Unauthenticated(AuthFailure::TokenUnknown))?;
         Ok(Principal::for_user(&session.workspace_id, &session.user_id))
     }
 }
