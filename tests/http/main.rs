@@ -19,6 +19,7 @@ mod linking;
 mod meta;
 mod mobile;
 mod oauth_flow;
+mod operations;
 mod persistence;
 mod provider_apps;
 mod provider_data;

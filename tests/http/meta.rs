@@ -214,3 +214,24 @@ fn the_openapi_document_passes_an_independent_validator() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Answers printed one after another (a terminal, a pasted README block) do not run together.
+#[tokio::test]
+async fn json_answers_end_with_a_newline() {
+    let host = TestHost::start().await;
+    for (path, key) in [
+        ("/health", None),
+        ("/v1/users", Some(vitasync_tests::ROOT_KEY)),
+        ("/v1/users", None),
+        ("/v1/no-such-route", None),
+    ] {
+        let mut request = host.raw().get(host.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.unwrap();
+        let text = response.text().await.unwrap();
+        assert!(text.ends_with("}\n"), "{path}: {text:?}");
+        assert!(!text.ends_with("\n\n"));
+    }
+}

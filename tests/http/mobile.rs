@@ -112,6 +112,11 @@ async fn the_app_signs_in_pushes_and_reads_back() {
     let connections = host.get("/v1/me/connections", &access).await;
     assert_eq!(connections.body["data"][0]["id"], connection.as_str());
     assert_eq!(connections.body["data"][0]["providerId"], "apple_health");
+    assert!(
+        connections.body["data"][0]["lastSyncedAt"].is_string(),
+        "a phone's connection is as fresh as its last accepted push: {}",
+        connections.body
+    );
 
     // The day's steps are the sum of the intervals, on the Berlin calendar.
     let days = host

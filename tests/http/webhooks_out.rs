@@ -19,7 +19,7 @@ use vitasync_domain::tenancy::user::UserDraft;
 use vitasync_tests::receiver::{Received, Receiver};
 
 impl Harness {
-    async fn endpoint(
+    pub(crate) async fn endpoint(
         &self,
         caller: &Principal,
         url: &str,
@@ -43,7 +43,7 @@ impl Harness {
             .unwrap()
     }
 
-    async fn new_user(&self, caller: &Principal, external_id: &str) {
+    pub(crate) async fn new_user(&self, caller: &Principal, external_id: &str) {
         let draft = UserDraft {
             external_id: external_id.into(),
             ..UserDraft::default()

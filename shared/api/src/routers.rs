@@ -254,6 +254,7 @@ pub fn router<S: ApiState>(routes: OpenApiRouter<S>, state: S) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(problem_for_plain_errors))
+        .layer(axum::middleware::map_response(json_ends_with_a_newline))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 let route = request
@@ -286,6 +287,34 @@ async fn problem_for_plain_errors(response: Response) -> Response {
         Some(problem) => ApiError::new(*problem, problem.title).into_response(),
         None => response,
     }
+}
+
+/// JSON answers end with a newline, so answers printed one after another (a terminal, a
+/// pasted README block) do not run together.
+async fn json_ends_with_a_newline(response: Response) -> Response {
+    let json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            let essence = value.split(';').next().unwrap_or_default().trim();
+            essence == "application/json" || essence.ends_with("+json")
+        });
+    if !json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return ApiError::new(INTERNAL, "an internal error occurred").into_response();
+    };
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    let mut ended = Vec::with_capacity(bytes.len() + 1);
+    ended.extend_from_slice(&bytes);
+    ended.push(b'\n');
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(ended))
 }
 
 fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {

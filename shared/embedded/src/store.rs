@@ -52,8 +52,14 @@ impl EmbeddedStore {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|err| StoreError::Unavailable(format!("creating {}: {err}", dir.display())))?;
-        let db = Database::create(dir.join(FILE_NAME))
-            .map_err(|err| StoreError::Unavailable(err.to_string()))?;
+        let db = Database::create(dir.join(FILE_NAME)).map_err(|err| match err {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Unavailable(format!(
+                "{} is in use by another VitaSync: stop it, or give this one another data \
+                 directory (--data-dir or VITASYNC_DATA_DIR)",
+                dir.display()
+            )),
+            other => StoreError::Unavailable(other.to_string()),
+        })?;
         let store = Self { db: Arc::new(db) };
         store.create_tables().map_err(StoreError::from)?;
         Ok(store)
@@ -124,5 +130,23 @@ impl EmbeddedStore {
             .await
             .map_err(|err| StoreError::Unavailable(format!("store task failed: {err}")))?
             .map_err(StoreError::from)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_data_dir_in_use_names_the_other_vitasync() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = EmbeddedStore::open(dir.path()).unwrap();
+        let Err(err) = EmbeddedStore::open(dir.path()) else {
+            panic!("opened twice");
+        };
+        let message = err.to_string();
+        assert!(message.contains("another VitaSync"), "{message}");
+        assert!(message.contains("VITASYNC_DATA_DIR"), "{message}");
     }
 }

@@ -117,13 +117,26 @@ impl Deliveries {
         }
         let attempt = self.attempt(&endpoint, &leased).await?;
         let succeeded = attempt.succeeded();
-        tracing::info!(
-            delivery_id = %leased.id,
-            webhook_id = %endpoint.id,
-            status_code = attempt.status_code,
-            latency_ms = attempt.latency_ms,
-            "webhook delivery attempted"
-        );
+        if succeeded {
+            tracing::info!(
+                delivery_id = %leased.id,
+                webhook_id = %endpoint.id,
+                status_code = attempt.status_code,
+                latency_ms = attempt.latency_ms,
+                "webhook delivered"
+            );
+        } else {
+            // Why, for whoever reads the logs: the receiver's status, or what kept it from
+            // answering.
+            tracing::warn!(
+                delivery_id = %leased.id,
+                webhook_id = %endpoint.id,
+                status_code = attempt.status_code,
+                reason = attempt.error.as_deref().unwrap_or("the receiver refused it"),
+                latency_ms = attempt.latency_ms,
+                "a webhook delivery attempt failed"
+            );
+        }
         let round_attempts = leased.round_attempts + 1;
         let mut attempts = leased.attempts.clone();
         attempts.push(attempt);

@@ -391,6 +391,15 @@ impl PhoneIngest {
         for (name, tally) in total_counts {
             counts.entry(name).or_default().add(tally);
         }
+        // A phone's connection is as fresh as its last accepted push.
+        self.connections
+            .record_sync(
+                &connection.workspace_id,
+                &connection.user_id,
+                &connection.id,
+                self.clock.now(),
+            )
+            .await?;
         Ok(PushReport {
             connection_id: Some(connection.id),
             accepted,

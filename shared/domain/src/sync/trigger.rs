@@ -323,12 +323,17 @@ impl SyncScheduler {
                 }
             }
         }
-        tracing::info!(
-            due = report.due,
-            queued = report.queued,
-            failed = report.failed,
-            "scheduled syncs"
-        );
+        // A round with nothing due is the usual case: not worth a line a minute at INFO.
+        if report.due == 0 {
+            tracing::debug!("no syncs due");
+        } else {
+            tracing::info!(
+                due = report.due,
+                queued = report.queued,
+                failed = report.failed,
+                "scheduled syncs"
+            );
+        }
         Ok(report)
     }
 }
