@@ -235,3 +235,67 @@ async fn json_answers_end_with_a_newline() {
         assert!(!text.ends_with("\n\n"));
     }
 }
+
+/// The README's shell blocks are what a newcomer pastes: every variable they use is set in an
+/// earlier line, and no example carries a fixed date that rots.
+#[test]
+fn the_readme_examples_set_what_they_use_and_compute_their_dates() {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<Vec<&str>> = None;
+    for line in readme.lines() {
+        match (&mut current, line.trim_start()) {
+            (None, "```sh") => current = Some(Vec::new()),
+            (Some(_), "```") => blocks.push(current.take().unwrap()),
+            (Some(block), _) => block.push(line),
+            (None, _) => {}
+        }
+    }
+    assert!(blocks.len() > 5);
+    let mut set: BTreeSet<String> = ["PATH", "PWD", "HOME"].map(String::from).into();
+    for line in blocks.iter().flatten() {
+        let code = line.split(" #").next().unwrap_or_default();
+        if code.trim_start().starts_with('#') {
+            continue;
+        }
+        let assigned = code
+            .trim_start()
+            .trim_start_matches("export ")
+            .split_once('=')
+            .map(|(name, _)| name.to_owned())
+            .filter(|name| name.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+        let mut rest = code;
+        while let Some(at) = rest.find('$') {
+            rest = &rest[at + 1..];
+            let name: String = rest
+                .trim_start_matches('{')
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                assert!(
+                    set.contains(&name),
+                    "${name} is used before it is set: {line}"
+                );
+            }
+        }
+        if let Some(name) = assigned {
+            set.insert(name);
+        }
+        let dated = code.char_indices().any(|(i, _)| {
+            let window = code.get(i..i + 10).unwrap_or_default().as_bytes();
+            window.len() == 10
+                && window.starts_with(b"20")
+                && window[4] == b'-'
+                && window[7] == b'-'
+                && window
+                    .iter()
+                    .enumerate()
+                    .all(|(n, b)| n == 4 || n == 7 || b.is_ascii_digit())
+        });
+        assert!(!dated, "a fixed date rots: {line}");
+    }
+}
