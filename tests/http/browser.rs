@@ -172,3 +172,29 @@ async fn connects_through_a_third_party_oauth_server_with_pkce() {
         "the identity call carries the server's JWT access token"
     );
 }
+
+/// The API reference in Chromium, at desktop and phone width: request bodies, response schemas
+/// and Markdown rendered by the viewer served from VitaSync itself, nothing loaded from
+/// elsewhere, nothing the page's Content-Security-Policy refuses. Screenshots are written to
+/// target/screenshots.
+#[tokio::test]
+async fn the_api_reference_renders_bodies_schemas_and_markdown_at_any_width() {
+    let host = TestHost::start().await;
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let seen = node_json(
+        "docs.mjs",
+        vec![host.url("/docs"), shots.display().to_string()],
+    )
+    .await;
+    for width in ["desktop", "phone"] {
+        assert_eq!(
+            seen[width],
+            json!({ "bodyField": true, "responseField": true, "markdownCode": true, "fitsWidth": true }),
+            "{width}: {seen}"
+        );
+        assert!(shots.join(format!("docs-{width}.png")).exists());
+    }
+    assert_eq!(seen["refused"], json!([]), "{seen}");
+    assert_eq!(seen["external"], json!([]), "{seen}");
+}

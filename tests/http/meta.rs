@@ -7,6 +7,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/health"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
+    ("GET", "/docs/redoc.standalone.js"),
     ("POST", "/v1/workspaces"),
     ("GET", "/v1/workspaces"),
     ("POST", "/v1/api-keys"),
@@ -298,4 +299,22 @@ fn the_readme_examples_set_what_they_use_and_compute_their_dates() {
         });
         assert!(!dated, "a fixed date rots: {line}");
     }
+}
+
+/// The reference viewer served from the binary is what `web/package-lock.json` gives
+/// (installed by `scripts/tools`), with the one change `scripts/web-assets` makes (its menu's
+/// logo not fetched from a CDN).
+#[test]
+fn the_bundled_viewer_is_what_the_lockfile_gives() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let locked =
+        std::fs::read_to_string(root.join("web/node_modules/redoc/bundles/redoc.standalone.js"))
+            .expect("web/node_modules is missing: run scripts/tools");
+    let expected = locked.replace("https://cdn.redoc.ly/redoc/logo-mini.svg", "data:,");
+    let bundled =
+        std::fs::read_to_string(root.join("shared/api/assets/redoc.standalone.js")).unwrap();
+    assert!(
+        bundled == expected,
+        "shared/api/assets is not what the lockfile gives: run scripts/web-assets"
+    );
 }

@@ -1,12 +1,13 @@
-//! `/docs`: a self-contained reference page rendered from the OpenAPI document, so it works
-//! offline and can never disagree with `/openapi.json`.
+//! `/docs`: the reference page. Redoc (served from this deployment) renders `/openapi.json`
+//! with every body and schema; without JavaScript the page is a list rendered here from the
+//! same document, so it can never disagree with it.
 
 use crate::problem::PROBLEM_TYPES;
 use std::fmt::Write;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::{OpenApi, RefOr};
 
-const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1d2430}\
+const STYLE: &str = "body{margin:0}.plain{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1d2430}\
 h1{margin-bottom:0}code{background:#f1f3f5;padding:0 .25em;border-radius:3px}\
 .op{border:1px solid #dde1e6;border-radius:6px;padding:.6rem .9rem;margin:.6rem 0}\
 .m{display:inline-block;min-width:4.2em;font-weight:700;font-family:monospace}\
@@ -17,8 +18,12 @@ pub fn render(spec: &OpenApi) -> String {
     let mut page = String::new();
     let _ = write!(
         page,
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} reference</title>\
-         <style>{STYLE}</style></head><body><h1>{title}</h1><p>{description}</p>\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} reference</title><style>{STYLE}</style></head><body>\
+         <redoc spec-url=\"/openapi.json\" hide-download-button native-scrollbars></redoc>\
+         <script src=\"/docs/redoc.standalone.js\"></script><noscript><div class=\"plain\">\
+         <h1>{title}</h1><p>{description}</p>\
          <p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3.1).</p>",
         title = escape(&spec.info.title),
         description = escape(spec.info.description.as_deref().unwrap_or_default()),
@@ -50,7 +55,7 @@ pub fn render(spec: &OpenApi) -> String {
             escape(problem.title)
         );
     }
-    page.push_str("</table></body></html>");
+    page.push_str("</table></div></noscript></body></html>");
     page
 }
 

@@ -22,6 +22,7 @@ where
         .routes(routes!(health))
         .routes(routes!(openapi_json))
         .routes(routes!(docs_page))
+        .routes(routes!(docs_viewer))
 }
 
 /// Readiness: 200 when the data store answers
@@ -48,16 +49,52 @@ async fn openapi_json() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
 }
 
+/// Redoc's standalone bundle (from `web/package-lock.json`, by `scripts/web-assets`), served
+/// from the binary: no CDN at runtime.
+const REDOC: &[u8] = include_bytes!("../../assets/redoc.standalone.js");
+
+/// The reference page loads nothing from elsewhere and runs no inline script. Redoc styles
+/// itself inline and searches in a worker it starts from a blob.
+const DOCS_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src blob:; \
+     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// The API reference, for people
-#[utoipa::path(get, path = "/docs", tag = "meta", responses((status = 200, description = "HTML page", content_type = "text/html")))]
-async fn docs_page() -> Html<&'static str> {
+#[utoipa::path(
+    get, path = "/docs", tag = "meta",
+    description = "Every route with its parameters, request body fields, response schemas and \
+                   examples (Redoc, served from this deployment); without JavaScript, a plain \
+                   list of the routes.",
+    responses((status = 200, description = "HTML page", content_type = "text/html"))
+)]
+async fn docs_page() -> impl IntoResponse {
     static PAGE: OnceLock<String> = OnceLock::new();
-    Html(
-        PAGE.get_or_init(|| {
-            serde_json::from_str(OPENAPI_JSON)
-                .map(|spec| crate::docs::render(&spec))
-                .unwrap_or_default()
-        })
-        .as_str(),
+    let page = PAGE.get_or_init(|| {
+        serde_json::from_str(OPENAPI_JSON)
+            .map(|spec| crate::docs::render(&spec))
+            .unwrap_or_default()
+    });
+    (
+        [
+            (header::CONTENT_SECURITY_POLICY, DOCS_POLICY),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        Html(page.as_str()),
+    )
+}
+
+/// The reference viewer's script
+#[utoipa::path(
+    get, path = "/docs/redoc.standalone.js", tag = "meta",
+    responses((status = 200, description = "JavaScript", content_type = "text/javascript"))
+)]
+async fn docs_viewer() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        REDOC,
     )
 }
