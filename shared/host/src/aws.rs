@@ -243,10 +243,12 @@ impl AwsHost {
     /// What phones push: the phone's connection made on first use, the data stored and
     /// announced.
     pub fn phone_ingest(&self) -> Result<PhoneIngest, HostError> {
+        // UpdateItem: a push moves its connection's last sync forward.
         self.needs(iam::table(&[
             iam::GET,
             iam::QUERY,
             iam::PUT,
+            iam::UPDATE,
             iam::BATCH_GET,
             iam::BATCH_WRITE,
         ]));
