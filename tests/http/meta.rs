@@ -10,6 +10,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/docs/redoc.standalone.js"),
     ("POST", "/v1/workspaces"),
     ("GET", "/v1/workspaces"),
+    ("GET", "/v1/workspace"),
     ("POST", "/v1/api-keys"),
     ("GET", "/v1/api-keys"),
     ("DELETE", "/v1/api-keys/{keyId}"),

@@ -142,3 +142,22 @@ async fn workspaces_are_blind_to_each_other() {
         "A's key still works"
     );
 }
+
+/// Any key learns its workspace and what it may do; a key of another workspace learns its own.
+#[tokio::test]
+async fn a_key_reads_its_own_workspace_and_scopes() {
+    let host = TestHost::start().await;
+    let admin = host.workspace("own-team").await;
+    let reader = host.key(&admin, &["read"]).await;
+    let seen = host.get("/v1/workspace", &reader).await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
+    assert_eq!(seen.body["workspace"]["slug"], "own-team");
+    assert_eq!(seen.body["scopes"], serde_json::json!(["read"]));
+    assert_eq!(seen.body["root"], false);
+    let root = host.get("/v1/workspace", ROOT_KEY).await;
+    assert_eq!(root.body["root"], true);
+    assert_ne!(root.body["workspace"]["id"], seen.body["workspace"]["id"]);
+    host.send(reqwest::Method::GET, "/v1/workspace", None, None)
+        .await
+        .assert_problem(401, "unauthorized");
+}

@@ -219,6 +219,18 @@ pub struct WorkspaceBody {
     pub created_at: Timestamp,
 }
 
+/// `GET /v1/workspace`: the calling key's workspace and what the key may do.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CurrentWorkspaceBody {
+    pub workspace: WorkspaceBody,
+    /// The key's scopes: `read`, `write`, `admin`.
+    #[schema(value_type = Vec<String>)]
+    pub scopes: Vec<Scope>,
+    /// Whether it is the deployment's root key.
+    pub root: bool,
+}
+
 impl From<Workspace> for WorkspaceBody {
     fn from(workspace: Workspace) -> Self {
         Self {

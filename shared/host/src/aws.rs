@@ -36,6 +36,7 @@ use vitasync_domain::kernel::time::SystemClock;
 use vitasync_domain::mobile::ingest::PhoneIngest;
 use vitasync_domain::mobile::sessions::UserSessions;
 use vitasync_domain::providers::ProviderRegistry;
+#[cfg(feature = "consent")]
 use vitasync_domain::providers::apps::WorkspaceApps;
 #[cfg(feature = "consent")]
 use vitasync_domain::providers::client::{Authorizer, ProviderCalls};

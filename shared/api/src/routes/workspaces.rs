@@ -1,7 +1,9 @@
-//! `/v1/workspaces`: tenants of the deployment (root key only).
+//! `/v1/workspaces`: tenants of the deployment (root key only); `/v1/workspace`: the caller's.
 
-use crate::dto::{CreateWorkspace, CreatedWorkspaceBody, List, PageParams, WorkspaceBody};
-use crate::extract::{Admin, Caller, JsonBody, QueryParams, page_request};
+use crate::dto::{
+    CreateWorkspace, CreatedWorkspaceBody, CurrentWorkspaceBody, List, PageParams, WorkspaceBody,
+};
+use crate::extract::{Admin, Caller, JsonBody, QueryParams, Read, page_request};
 use crate::problem::{ApiResult, Problem};
 use crate::state::ApiState;
 use axum::Json;
@@ -18,7 +20,32 @@ where
     Authenticator: FromRef<S>,
     Tenancy: FromRef<S>,
 {
-    OpenApiRouter::new().routes(routes!(create_workspace, list_workspaces))
+    OpenApiRouter::new()
+        .routes(routes!(create_workspace, list_workspaces))
+        .routes(routes!(current_workspace))
+}
+
+/// The workspace of the calling key, and what the key may do
+#[utoipa::path(
+    get, path = "/v1/workspace", tag = "workspaces",
+    description = "Any key: its workspace's id, slug and name, and the key's own scopes (a \
+                   dashboard shows write buttons only to keys that may write).",
+    responses(
+        (status = 200, body = CurrentWorkspaceBody),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("apiKey" = []))
+)]
+async fn current_workspace(
+    State(tenancy): State<Tenancy>,
+    caller: Caller<Read>,
+) -> ApiResult<Json<CurrentWorkspaceBody>> {
+    let workspace = tenancy.current_workspace(&caller.principal).await?;
+    Ok(Json(CurrentWorkspaceBody {
+        workspace: workspace.into(),
+        scopes: caller.principal.scopes.clone(),
+        root: caller.principal.root,
+    }))
 }
 
 /// Create a workspace and its first admin key

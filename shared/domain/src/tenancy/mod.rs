@@ -234,6 +234,16 @@ impl Tenancy {
         Ok((workspace, IssuedKey { record, secret }))
     }
 
+    /// The caller's own workspace (any key of it).
+    #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id))]
+    pub async fn current_workspace(&self, caller: &Principal) -> Result<Workspace, DomainError> {
+        caller.require(Scope::Read)?;
+        self.workspaces
+            .get_workspace(&caller.workspace_id)
+            .await?
+            .ok_or(DomainError::NotFound("workspace"))
+    }
+
     #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id))]
     pub async fn list_workspaces(
         &self,
