@@ -198,3 +198,63 @@ async fn the_api_reference_renders_bodies_schemas_and_markdown_at_any_width() {
     assert_eq!(seen["refused"], json!([]), "{seen}");
     assert_eq!(seen["external"], json!([]), "{seen}");
 }
+
+/// The console in Chromium: a read-only key signs in, finds the demo user and reads their
+/// connection and sync jobs with no write button in sight; a key that may write starts a sync.
+/// The key stays in the tab (not a cookie, not the URL). Screenshots in target/screenshots.
+#[tokio::test]
+async fn the_console_shows_a_users_connections_and_jobs_and_writes_only_with_write_keys() {
+    let host = TestHost::start().await;
+    let user = host.user(ROOT_KEY, "console-wearer").await;
+    crate::sync::connect_demo(&host, &user).await;
+    let jobs = host
+        .get(&format!("/v1/users/{user}/sync-jobs"), ROOT_KEY)
+        .await;
+    let backfill = jobs.body["data"][0]["jobId"].as_str().unwrap().to_owned();
+    crate::sync::until_ended(&host, &backfill).await;
+    let reader = host.key(ROOT_KEY, &["read"]).await;
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let seen = node_json(
+        "console.mjs",
+        vec![
+            host.url(""),
+            reader.clone(),
+            ROOT_KEY.into(),
+            "console-wearer".into(),
+            shots.display().to_string(),
+        ],
+    )
+    .await;
+    assert!(
+        seen["workspace"].as_str().unwrap().contains("read only"),
+        "{seen}"
+    );
+    assert_eq!(seen["keyInUrl"], false);
+    assert_eq!(seen["cookie"], "");
+    assert_eq!(seen["stored"], true);
+    let connections = seen["connections"].as_array().unwrap();
+    assert_eq!(connections.len(), 1, "{seen}");
+    let row = connections[0].as_str().unwrap();
+    assert!(row.contains("demo") && row.contains("active"), "{row}");
+    assert!(
+        seen["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|job| job.as_str().unwrap().contains("succeeded")),
+        "{seen}"
+    );
+    assert_eq!(
+        seen["readOnlyButtons"], 0,
+        "a read-only key sees no write button"
+    );
+    assert_eq!(seen["fitsPhone"], true);
+    assert_eq!(seen["signedOut"], true);
+    assert!(seen["writeButtons"].as_u64().unwrap() >= 2);
+    assert_eq!(seen["jobsAfterSync"], 1, "{seen}");
+    assert_eq!(seen["refused"], json!([]), "{seen}");
+    for width in ["desktop", "phone"] {
+        assert!(shots.join(format!("console-{width}.png")).exists());
+    }
+}

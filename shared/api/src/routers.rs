@@ -3,9 +3,9 @@
 
 use crate::problem::{ApiError, INTERNAL, METHOD_NOT_ALLOWED};
 use crate::routes::{
-    api_keys, authorize, callback, connect, connections, demo, health, me_health, meta, mobile,
-    provider_credentials, provider_webhooks, providers, push_subscriptions, sync, users, webhooks,
-    workspaces,
+    api_keys, authorize, callback, connect, connections, console, demo, health, me_health, meta,
+    mobile, provider_credentials, provider_webhooks, providers, push_subscriptions, sync, users,
+    webhooks, workspaces,
 };
 use crate::state::{ApiState, LocalApi};
 use axum::Router;
@@ -232,6 +232,7 @@ pub mod lambda_routes {
             .merge(webhooks::routes())
             .merge(provider_credentials::routes())
             .merge(meta::routes())
+            .merge(console::routes())
     }
 }
 

@@ -3,6 +3,7 @@ pub mod authorize;
 pub mod callback;
 pub mod connect;
 pub mod connections;
+pub mod console;
 pub mod demo;
 pub mod health;
 pub mod me_health;

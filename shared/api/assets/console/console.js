@@ -1,0 +1,199 @@
+// The VitaSync console: a page over the public API, signed in with an API key kept in this
+// tab's sessionStorage (never a cookie, never the URL). Every value from the API is put in the
+// page as text, never as markup.
+
+const KEY = 'vitasync.key';
+const main = document.getElementById('main');
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === 'onclick' || name === 'onsubmit') node.addEventListener(name.slice(2), value);
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value === true ? '' : value);
+  }
+  for (const child of children.flat()) {
+    node.append(child instanceof Node ? child : document.createTextNode(child ?? ''));
+  }
+  return node;
+}
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+async function api(method, path, body) {
+  const headers = { authorization: `Bearer ${sessionStorage.getItem(KEY)}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+const when = (value) => (value ? new Date(value).toLocaleString() : '—');
+const status = (value) => el('span', { class: `status-${value}` }, value);
+let caller = null;
+const mayWrite = () => caller && caller.scopes.some((scope) => scope === 'write' || scope === 'admin');
+
+function table(headings, rows, empty) {
+  if (!rows.length) return el('p', { class: 'empty' }, empty);
+  return el('div', { class: 'table' },
+    el('table', {},
+      el('thead', {}, el('tr', {}, headings.map((h) => el('th', {}, h)))),
+      el('tbody', {}, rows.map((cells) => el('tr', {}, cells.map((c) => el('td', {}, c)))))));
+}
+
+function show(...content) {
+  main.replaceChildren(...content);
+}
+
+function failure(error) {
+  if (error instanceof ApiError && error.status === 401) return signOut('Your key is no longer accepted.');
+  show(el('p', { class: 'error', role: 'alert' }, error.message));
+}
+
+function signIn(message) {
+  const input = el('input', { type: 'password', name: 'key', placeholder: 'vs_live_…', autocomplete: 'off', required: true, 'aria-label': 'API key' });
+  show(
+    el('h1', {}, 'Sign in'),
+    el('p', { class: 'note' }, 'With an API key of your workspace. It stays in this tab only and is forgotten when the tab closes.'),
+    message ? el('p', { class: 'error', role: 'alert' }, message) : '',
+    el('form', {
+      class: 'inline',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        sessionStorage.setItem(KEY, input.value.trim());
+        try {
+          await start();
+        } catch (error) {
+          sessionStorage.removeItem(KEY);
+          signIn(error instanceof ApiError && error.status === 401 ? 'That key is not valid.' : error.message);
+        }
+      },
+    }, input, el('button', { type: 'submit' }, 'Sign in')),
+  );
+}
+
+function signOut(message) {
+  sessionStorage.removeItem(KEY);
+  caller = null;
+  document.getElementById('workspace').textContent = '';
+  document.getElementById('nav').hidden = true;
+  document.getElementById('sign-out').hidden = true;
+  signIn(message);
+}
+
+async function start() {
+  caller = await api('GET', '/v1/workspace');
+  const access = mayWrite() ? caller.scopes.join(', ') : 'read only';
+  document.getElementById('workspace').textContent = `${caller.workspace.name} (${access})`;
+  document.getElementById('nav').hidden = false;
+  document.getElementById('sign-out').hidden = false;
+  if (!location.hash.startsWith('#/')) location.hash = '#/users';
+  else route();
+}
+
+async function users(query) {
+  const params = new URLSearchParams(query);
+  const externalId = params.get('externalId') || '';
+  const search = el('input', { type: 'search', name: 'externalId', value: externalId, placeholder: 'externalId', 'aria-label': 'externalId' });
+  const form = el('form', {
+    class: 'inline',
+    onsubmit: (event) => {
+      event.preventDefault();
+      location.hash = search.value.trim() ? `#/users?externalId=${encodeURIComponent(search.value.trim())}` : '#/users';
+    },
+  }, search, el('button', { type: 'submit' }, 'Find'));
+  const wanted = new URLSearchParams({ limit: '20' });
+  if (externalId) wanted.set('externalId', externalId);
+  if (params.get('cursor')) wanted.set('cursor', params.get('cursor'));
+  const page = await api('GET', `/v1/users?${wanted}`);
+  const rows = page.data.map((user) => [
+    el('a', { href: `#/users/${encodeURIComponent(user.id)}`, 'data-user': user.externalId }, user.externalId),
+    user.displayName || user.email || '',
+    when(user.createdAt),
+  ]);
+  const next = page.nextCursor
+    ? el('p', {}, el('a', { href: `#/users?${new URLSearchParams({ ...(externalId ? { externalId } : {}), cursor: page.nextCursor })}` }, 'Next page →'))
+    : '';
+  show(el('h1', {}, 'Users'), form, table(['externalId', 'name', 'created'], rows, externalId ? 'No user has this externalId.' : 'No users yet.'), next);
+}
+
+async function user(id) {
+  const [who, connections, jobs] = await Promise.all([
+    api('GET', `/v1/users/${encodeURIComponent(id)}`),
+    api('GET', `/v1/users/${encodeURIComponent(id)}/connections`),
+    api('GET', `/v1/users/${encodeURIComponent(id)}/sync-jobs`),
+  ]);
+  const link = el('output', { hidden: true, 'aria-live': 'polite' });
+  const connectionRows = connections.data.map((c) => [
+    c.providerId,
+    status(c.status),
+    c.statusReason || '',
+    c.scopes.join(' '),
+    when(c.lastSyncedAt),
+    when(c.tokenExpiresAt),
+    mayWrite()
+      ? el('span', {},
+        el('button', {
+          type: 'button', class: 'quiet', 'data-action': 'sync', 'data-connection': c.id,
+          onclick: async () => {
+            try {
+              await api('POST', `/v1/users/${encodeURIComponent(id)}/connections/${encodeURIComponent(c.id)}/sync`, {});
+              await user(id);
+            } catch (error) { failure(error); }
+          },
+        }, 'Sync now'), ' ',
+        el('button', {
+          type: 'button', class: 'quiet', 'data-action': 'reconnect',
+          onclick: async () => {
+            try {
+              const made = await api('POST', `/v1/users/${encodeURIComponent(id)}/connect-links`, { providerId: c.providerId });
+              link.textContent = `Send the user this link (valid until ${when(made.expiresAt)}): ${made.url}`;
+              link.hidden = false;
+            } catch (error) { failure(error); }
+          },
+        }, 'Reconnect link'))
+      : '',
+  ]);
+  const jobRows = jobs.data.map((j) => [
+    j.connectionId ? (connections.data.find((c) => c.id === j.connectionId)?.providerId ?? '') : '',
+    status(j.status),
+    Object.entries(j.counts || {}).map(([type, n]) => `${type} ${n.written}/${n.fetched}`).join(', '),
+    j.error ? `${j.error.code}: ${j.error.message}` : '',
+    String(j.attempts ?? ''),
+    when(j.createdAt),
+  ]);
+  show(
+    el('p', {}, el('a', { href: '#/users' }, '← Users')),
+    el('h1', {}, who.displayName || who.externalId),
+    el('p', { class: 'note' }, `externalId ${who.externalId} · id ${who.id}`),
+    el('h2', {}, 'Connections'),
+    table(['provider', 'status', 'reason', 'scopes', 'last sync', 'token expires', ''], connectionRows,
+      'No connection yet: send the user a connect link.'),
+    link,
+    el('h2', {}, 'Sync jobs'),
+    table(['provider', 'status', 'written/fetched', 'error', 'attempts', 'created'], jobRows, 'No sync has run yet.'),
+  );
+}
+
+async function route() {
+  if (!sessionStorage.getItem(KEY)) return signIn();
+  const [path, query] = location.hash.slice(1).split('?');
+  const parts = path.split('/').filter(Boolean);
+  try {
+    if (parts[0] === 'users' && parts[1]) await user(decodeURIComponent(parts[1]));
+    else await users(query || '');
+  } catch (error) {
+    failure(error);
+  }
+}
+
+document.getElementById('sign-out').addEventListener('click', () => signOut());
+window.addEventListener('hashchange', () => { if (caller) route(); });
+if (sessionStorage.getItem(KEY)) start().catch(() => signOut('Sign in again.'));
+else signIn();

@@ -1,0 +1,63 @@
+// Uses the developer console in headless Chromium as a developer would: signs in with a
+// read-only key, finds a user by externalId, opens them, and reads their connections and sync
+// jobs; signs out and in again with a key that may write and starts a sync. Screenshots at
+// desktop and phone width. Usage: node console.mjs <base-url> <read-key> <write-key> <externalId> <screenshot-dir>
+import { chromium } from 'playwright-core';
+
+const [base, readKey, writeKey, externalId, shots] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+const seen = { refused: [] };
+async function signIn(page, key) {
+  await page.goto(`${base}/console`);
+  await page.fill('input[name="key"]', key);
+  await page.click('button[type="submit"]');
+  await page.waitForSelector('#sign-out:not([hidden])');
+}
+async function openUser(page) {
+  await page.fill('input[name="externalId"]', externalId);
+  await page.click('form button[type="submit"]');
+  await page.click(`a[data-user="${externalId}"]`);
+  await page.waitForSelector('h2:has-text("Sync jobs")');
+}
+const rows = (page, heading) => page.locator(`h2:has-text("${heading}") + div table tbody tr`).allInnerTexts();
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) seen.refused.push(message.text());
+  });
+  await signIn(page, readKey);
+  seen.workspace = await page.locator('#workspace').textContent();
+  seen.keyInUrl = page.url().includes(readKey);
+  seen.cookie = await page.evaluate(() => document.cookie);
+  seen.stored = await page.evaluate(() => sessionStorage.getItem('vitasync.key') !== null);
+  await openUser(page);
+  seen.connections = await rows(page, 'Connections');
+  seen.jobs = await rows(page, 'Sync jobs');
+  seen.readOnlyButtons = await page.locator('button[data-action]').count();
+  await page.screenshot({ path: `${shots}/console-desktop.png`, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  seen.fitsPhone = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+  await page.screenshot({ path: `${shots}/console-phone.png`, fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  await page.click('#sign-out');
+  seen.signedOut = await page.evaluate(() => sessionStorage.getItem('vitasync.key') === null);
+  await signIn(page, writeKey);
+  await openUser(page);
+  seen.writeButtons = await page.locator('button[data-action]').count();
+  const before = (await rows(page, 'Sync jobs')).length;
+  await page.click('button[data-action="sync"]');
+  for (let i = 0; i < 100 && (await rows(page, 'Sync jobs')).length <= before; i++) {
+    await page.waitForTimeout(100);
+  }
+  seen.jobsAfterSync = (await rows(page, 'Sync jobs')).length - before;
+  process.stdout.write(JSON.stringify(seen) + '\n');
+} finally {
+  await browser.close();
+}
