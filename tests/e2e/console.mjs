@@ -57,6 +57,43 @@ try {
     await page.waitForTimeout(100);
   }
   seen.jobsAfterSync = (await rows(page, 'Sync jobs')).length - before;
+
+  // Webhooks: the endpoint's deliveries, every attempt, a payload, a resend.
+  await page.goto(`${base}/console#/webhooks`);
+  await page.click('main table a');
+  await page.waitForSelector('h2:has-text("Deliveries")');
+  seen.deliveries = await rows(page, 'Deliveries');
+  await page.click('button[data-action="payload"]');
+  seen.payloadShown = await page.locator('pre.payload').isVisible();
+  await page.click('button[data-action="resend"]');
+  await page.waitForSelector('h2:has-text("Deliveries")');
+  seen.resendError = await page.locator('.error').count();
+
+  // API keys: one made (its secret shown once), then revoked.
+  await page.goto(`${base}/console#/keys`);
+  await page.waitForSelector('h1:has-text("API keys")');
+  const keysBefore = (await page.locator('main table tbody tr').count());
+  await page.fill('input[name="name"]', 'made-in-the-console');
+  await page.selectOption('select[name="scope"]', 'read');
+  await page.click('form button[type="submit"]');
+  await page.waitForSelector('output[data-secret]');
+  seen.newSecret = (await page.locator('output[data-secret] code').textContent()).startsWith('vs_');
+  seen.keysAfterCreate = (await page.locator('main table tbody tr').count()) - keysBefore;
+  const made = page.locator('main table tbody tr', { hasText: 'made-in-the-console' });
+  await made.locator('button[data-action="revoke"]').click();
+  for (let i = 0; i < 50 && (await page.locator('main table tbody tr', { hasText: 'made-in-the-console' }).count()) > 0; i++) {
+    await page.waitForTimeout(100);
+  }
+  seen.keysAfterRevoke = (await page.locator('main table tbody tr').count()) - keysBefore;
+  await page.screenshot({ path: `${shots}/console-keys.png` });
+
+  // A read-only key is told the webhooks and keys need an admin key, and gets no button.
+  await page.click('#sign-out');
+  await signIn(page, readKey);
+  await page.goto(`${base}/console#/keys`);
+  await page.waitForSelector('h1:has-text("API keys")');
+  seen.readOnlyKeysPage = await page.locator('main').innerText();
+  seen.readOnlyKeysButtons = await page.locator('main button').count();
   process.stdout.write(JSON.stringify(seen) + '\n');
 } finally {
   await browser.close();

@@ -200,13 +200,35 @@ async fn the_api_reference_renders_bodies_schemas_and_markdown_at_any_width() {
 }
 
 /// The console in Chromium: a read-only key signs in, finds the demo user and reads their
-/// connection and sync jobs with no write button in sight; a key that may write starts a sync.
-/// The key stays in the tab (not a cookie, not the URL). Screenshots in target/screenshots.
+/// connection and sync jobs with no write button in sight; a key that may write starts a sync,
+/// reads a webhook's deliveries and attempts, shows a payload, resends a delivery, creates an
+/// API key (its secret shown once) and revokes it. The key stays in the tab (not a cookie, not
+/// the URL). Screenshots in target/screenshots.
 #[tokio::test]
-async fn the_console_shows_a_users_connections_and_jobs_and_writes_only_with_write_keys() {
+async fn the_console_shows_users_webhooks_and_keys_and_writes_only_with_write_keys() {
     let host = TestHost::start().await;
+    let receiver = vitasync_tests::receiver::Receiver::start(&[204]).await;
+    let endpoint = host
+        .post(
+            "/v1/webhooks",
+            ROOT_KEY,
+            json!({ "url": receiver.url, "events": ["connection.created"] }),
+        )
+        .await;
+    assert_eq!(endpoint.status, StatusCode::CREATED, "{}", endpoint.body);
     let user = host.user(ROOT_KEY, "console-wearer").await;
     crate::sync::connect_demo(&host, &user).await;
+    for _ in 0..100 {
+        if !receiver.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "delivered before the console looks"
+    );
     let jobs = host
         .get(&format!("/v1/users/{user}/sync-jobs"), ROOT_KEY)
         .await;
@@ -253,6 +275,39 @@ async fn the_console_shows_a_users_connections_and_jobs_and_writes_only_with_wri
     assert_eq!(seen["signedOut"], true);
     assert!(seen["writeButtons"].as_u64().unwrap() >= 2);
     assert_eq!(seen["jobsAfterSync"], 1, "{seen}");
+    let deliveries = seen["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 1, "{seen}");
+    let delivery = deliveries[0].as_str().unwrap();
+    assert!(
+        delivery.contains("connection.created")
+            && delivery.contains("succeeded")
+            && delivery.contains("204"),
+        "{delivery}"
+    );
+    assert_eq!(seen["payloadShown"], true);
+    assert_eq!(seen["resendError"], 0);
+    for _ in 0..100 {
+        if receiver.received().len() > 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        receiver.received().len(),
+        2,
+        "the resend reached the receiver"
+    );
+    assert_eq!(seen["newSecret"], true);
+    assert_eq!(seen["keysAfterCreate"], 1);
+    assert_eq!(seen["keysAfterRevoke"], 0);
+    assert!(
+        seen["readOnlyKeysPage"]
+            .as_str()
+            .unwrap()
+            .contains("needs an admin key"),
+        "{seen}"
+    );
+    assert_eq!(seen["readOnlyKeysButtons"], 0);
     assert_eq!(seen["refused"], json!([]), "{seen}");
     for width in ["desktop", "phone"] {
         assert!(shots.join(format!("console-{width}.png")).exists());

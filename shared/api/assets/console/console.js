@@ -38,6 +38,21 @@ const when = (value) => (value ? new Date(value).toLocaleString() : '—');
 const status = (value) => el('span', { class: `status-${value}` }, value);
 let caller = null;
 const mayWrite = () => caller && caller.scopes.some((scope) => scope === 'write' || scope === 'admin');
+const isAdmin = () => caller && caller.scopes.includes('admin');
+
+/// A button that does `work`, then shows the view again (or the error).
+function action(label, name, work) {
+  return el('button', {
+    type: 'button', class: 'quiet', 'data-action': name,
+    onclick: async () => {
+      try { await work(); } catch (error) { failure(error); }
+    },
+  }, label);
+}
+
+function adminOnly(title) {
+  show(el('h1', {}, title), el('p', { class: 'empty' }, 'This needs an admin key of the workspace.'));
+}
 
 function table(headings, rows, empty) {
   if (!rows.length) return el('p', { class: 'empty' }, empty);
@@ -181,12 +196,102 @@ async function user(id) {
   );
 }
 
+/// The workspace's keys; `revealed` is a secret just issued, shown this once.
+async function keys(revealed) {
+  if (!isAdmin()) return adminOnly('API keys');
+  const listed = await api('GET', '/v1/api-keys');
+  const secret = revealed
+    ? el('output', { 'aria-live': 'polite', 'data-secret': true }, `${revealed.what}: `, el('code', {}, revealed.secret),
+      ' (shown this once: keep it now)')
+    : '';
+  const name = el('input', { name: 'name', placeholder: 'name', required: true, 'aria-label': 'name' });
+  const scope = el('select', { name: 'scope', 'aria-label': 'scope' },
+    ['read', 'write', 'admin'].map((s) => el('option', { value: s }, s)));
+  const create = el('form', {
+    class: 'inline',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      try {
+        const issued = await api('POST', '/v1/api-keys', { name: name.value.trim(), scopes: [scope.value] });
+        await keys({ what: `New key ${issued.name}`, secret: issued.secret });
+      } catch (error) { failure(error); }
+    },
+  }, name, scope, el('button', { type: 'submit' }, 'Create key'));
+  const rows = listed.data.map((key) => [
+    key.name, key.prefix, key.scopes.join(', '), when(key.createdAt), when(key.rotatedAt),
+    el('span', {},
+      action('Rotate', 'rotate', async () => {
+        const issued = await api('POST', `/v1/api-keys/${encodeURIComponent(key.id)}/rotate`);
+        await keys({ what: `New secret of ${key.name}`, secret: issued.secret });
+      }), ' ',
+      action('Revoke', 'revoke', async () => {
+        await api('DELETE', `/v1/api-keys/${encodeURIComponent(key.id)}`);
+        await keys();
+      })),
+  ]);
+  show(el('h1', {}, 'API keys'), create, secret,
+    table(['name', 'prefix', 'scopes', 'created', 'rotated', ''], rows, 'No keys.'));
+}
+
+async function webhooks() {
+  if (!isAdmin()) return adminOnly('Webhooks');
+  const listed = await api('GET', '/v1/webhooks');
+  const rows = listed.data.map((hook) => [
+    el('a', { href: `#/webhooks/${encodeURIComponent(hook.id)}` }, hook.url),
+    hook.events.join(', '),
+    hook.enabled ? status(hook.status) : 'disabled',
+    when(hook.createdAt),
+  ]);
+  show(el('h1', {}, 'Webhooks'), table(['url', 'events', 'status', 'created'], rows,
+    'No endpoint yet: POST /v1/webhooks.'));
+}
+
+async function webhook(id) {
+  if (!isAdmin()) return adminOnly('Webhook');
+  const [hook, deliveries] = await Promise.all([
+    api('GET', `/v1/webhooks/${encodeURIComponent(id)}`),
+    api('GET', `/v1/webhooks/${encodeURIComponent(id)}/deliveries`),
+  ]);
+  const payload = el('pre', { hidden: true, class: 'payload' });
+  const rows = deliveries.data.map((delivery) => [
+    delivery.eventType,
+    status(delivery.status),
+    el('span', {}, delivery.attempts.map((a) =>
+      el('span', { class: 'attempt' }, `${a.statusCode ?? a.error ?? '—'} in ${a.latencyMs} ms at ${when(a.at)}`, el('br')))),
+    when(delivery.createdAt),
+    el('span', {},
+      action('Payload', 'payload', async () => {
+        payload.textContent = JSON.stringify(delivery.payload, null, 2);
+        payload.hidden = false;
+      }), ' ',
+      action('Resend', 'resend', async () => {
+        await api('POST', `/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(delivery.id)}/resend`);
+        await webhook(id);
+      })),
+  ]);
+  show(
+    el('p', {}, el('a', { href: '#/webhooks' }, '← Webhooks')),
+    el('h1', {}, hook.url),
+    el('p', { class: 'note' }, `${hook.events.join(', ')} · ${hook.enabled ? hook.status : 'disabled'}`),
+    el('p', {}, action('Send a test event', 'test', async () => {
+      await api('POST', `/v1/webhooks/${encodeURIComponent(id)}/test`);
+      await webhook(id);
+    })),
+    el('h2', {}, 'Deliveries'),
+    table(['event', 'status', 'attempts', 'created', ''], rows, 'Nothing delivered yet.'),
+    payload,
+  );
+}
+
 async function route() {
   if (!sessionStorage.getItem(KEY)) return signIn();
   const [path, query] = location.hash.slice(1).split('?');
   const parts = path.split('/').filter(Boolean);
   try {
     if (parts[0] === 'users' && parts[1]) await user(decodeURIComponent(parts[1]));
+    else if (parts[0] === 'keys') await keys();
+    else if (parts[0] === 'webhooks' && parts[1]) await webhook(decodeURIComponent(parts[1]));
+    else if (parts[0] === 'webhooks') await webhooks();
     else await users(query || '');
   } catch (error) {
     failure(error);

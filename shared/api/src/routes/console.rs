@@ -26,7 +26,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
 #[utoipa::path(
     get, path = "/console", tag = "meta",
     description = "Sign in with an API key (kept in the tab's sessionStorage): users, their \
-                   connections and sync jobs; keys that may write reconnect and sync.",
+                   connections and sync jobs, webhooks and their deliveries, API keys; only \
+                   keys that may write get the buttons that write.",
     responses((status = 200, description = "HTML page", content_type = "text/html"))
 )]
 async fn console_page() -> impl IntoResponse {
