@@ -40,7 +40,20 @@ try {
   seen.connections = await rows(page, 'Connections');
   seen.jobs = await rows(page, 'Sync jobs');
   seen.readOnlyButtons = await page.locator('button[data-action]').count();
+  // The user's data: charts with points, a hypnogram with stages, in the chosen zone.
+  await page.waitForSelector('section.chart canvas');
+  seen.charts = await page.locator('section.chart').evaluateAll((sections) =>
+    Object.fromEntries(sections.map((s) => [s.dataset.chart, { points: Number(s.dataset.points), drawn: s.querySelector('canvas') !== null }])));
+  seen.stages = Number(await page.locator('section.chart[data-stages]').getAttribute('data-stages'));
+  // Another zone draws the charts again (the page is rebuilt) and is remembered in the tab.
+  await page.evaluate(() => document.querySelector('section.chart').setAttribute('data-old', ''));
+  await page.selectOption('select[name="zone"]', 'Asia/Kathmandu');
+  await page.waitForFunction(() => document.querySelector('section.chart') && !document.querySelector('section.chart[data-old]'));
+  seen.zoneKept = await page.locator('select[name="zone"]').inputValue();
+  seen.zoneStored = await page.evaluate(() => sessionStorage.getItem('vitasync.zone'));
   await page.screenshot({ path: `${shots}/console-desktop.png`, fullPage: true });
+  await page.locator('h2:has-text("Data")').evaluate((heading) => heading.scrollIntoView());
+  await page.screenshot({ path: `${shots}/console-data.png` });
   await page.setViewportSize({ width: 390, height: 844 });
   seen.fitsPhone = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
   await page.screenshot({ path: `${shots}/console-phone.png`, fullPage: true });

@@ -271,6 +271,18 @@ async fn the_console_shows_users_webhooks_and_keys_and_writes_only_with_write_ke
         seen["readOnlyButtons"], 0,
         "a read-only key sees no write button"
     );
+    let charts = seen["charts"].as_object().unwrap();
+    for (title, chart) in charts {
+        let expected = ["Heart rate", "Daily steps", "Last night", "Resting"];
+        if expected.iter().any(|start| title.starts_with(start)) {
+            assert!(chart["points"].as_u64().unwrap() > 0, "{title}: {chart}");
+            assert_eq!(chart["drawn"], true, "{title}");
+        }
+    }
+    assert!(charts.keys().any(|t| t.starts_with("Heart rate")), "{seen}");
+    assert!(seen["stages"].as_u64().unwrap() > 2, "a hypnogram: {seen}");
+    assert_eq!(seen["zoneKept"], "Asia/Kathmandu");
+    assert_eq!(seen["zoneStored"], "Asia/Kathmandu");
     assert_eq!(seen["fitsPhone"], true);
     assert_eq!(seen["signedOut"], true);
     assert!(seen["writeButtons"].as_u64().unwrap() >= 2);

@@ -11,6 +11,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/console"),
     ("GET", "/console/console.js"),
     ("GET", "/console/console.css"),
+    ("GET", "/console/uPlot.iife.min.js"),
+    ("GET", "/console/uPlot.min.css"),
     ("POST", "/v1/workspaces"),
     ("GET", "/v1/workspaces"),
     ("GET", "/v1/workspace"),
@@ -309,7 +311,7 @@ fn the_readme_examples_set_what_they_use_and_compute_their_dates() {
 /// (installed by `scripts/tools`), with the one change `scripts/web-assets` makes (its menu's
 /// logo not fetched from a CDN).
 #[test]
-fn the_bundled_viewer_is_what_the_lockfile_gives() {
+fn the_bundled_browser_assets_are_what_the_lockfile_gives() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let locked =
         std::fs::read_to_string(root.join("web/node_modules/redoc/bundles/redoc.standalone.js"))
@@ -321,4 +323,12 @@ fn the_bundled_viewer_is_what_the_lockfile_gives() {
         bundled == expected,
         "shared/api/assets is not what the lockfile gives: run scripts/web-assets"
     );
+    for file in ["uPlot.iife.min.js", "uPlot.min.css"] {
+        let locked = std::fs::read(root.join("web/node_modules/uplot/dist").join(file)).unwrap();
+        let bundled = std::fs::read(root.join("shared/api/assets/console").join(file)).unwrap();
+        assert!(
+            bundled == locked,
+            "{file} is not what the lockfile gives: run scripts/web-assets"
+        );
+    }
 }

@@ -8,7 +8,7 @@ const main = document.getElementById('main');
 function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
-    if (name === 'onclick' || name === 'onsubmit') node.addEventListener(name.slice(2), value);
+    if (name.startsWith('on') && typeof value === 'function') node.addEventListener(name.slice(2), value);
     else if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value === true ? '' : value);
   }
   for (const child of children.flat()) {
@@ -34,7 +34,7 @@ async function api(method, path, body) {
   return data;
 }
 
-const when = (value) => (value ? new Date(value).toLocaleString() : '—');
+const when = (value, timeZone) => (value ? new Date(value).toLocaleString(undefined, timeZone ? { timeZone } : {}) : '—');
 const status = (value) => el('span', { class: `status-${value}` }, value);
 let caller = null;
 const mayWrite = () => caller && caller.scopes.some((scope) => scope === 'write' || scope === 'admin');
@@ -183,6 +183,14 @@ async function user(id) {
     String(j.attempts ?? ''),
     when(j.createdAt),
   ]);
+  const zone = sessionStorage.getItem('vitasync.zone') || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  const range = sessionStorage.getItem('vitasync.range') || 'week';
+  const picker = (name, options, value, key) => el('select', {
+    name, 'aria-label': name,
+    onchange: (event) => { sessionStorage.setItem(key, event.target.value); user(id); },
+  }, options.map((option) => el('option', { value: option, selected: option === value }, option)));
+  const zones = ZONES.includes(zone) ? ZONES : [zone, ...ZONES];
+  const charts = await userData(id, connections.data, zone, range);
   show(
     el('p', {}, el('a', { href: '#/users' }, '← Users')),
     el('h1', {}, who.displayName || who.externalId),
@@ -193,6 +201,10 @@ async function user(id) {
     link,
     el('h2', {}, 'Sync jobs'),
     table(['provider', 'status', 'written/fetched', 'error', 'attempts', 'created'], jobRows, 'No sync has run yet.'),
+    el('h2', {}, 'Data'),
+    el('form', { class: 'inline' }, picker('zone', zones, zone, 'vitasync.zone'), picker('range', Object.keys(RANGES), range, 'vitasync.range'),
+      el('span', { class: 'note' }, 'Drag across a chart to zoom; double-click to zoom out.')),
+    charts,
   );
 }
 
@@ -281,6 +293,108 @@ async function webhook(id) {
     table(['event', 'status', 'attempts', 'created', ''], rows, 'Nothing delivered yet.'),
     payload,
   );
+}
+
+// ---- A user's data, as charts (uPlot, served from here) ----
+
+const ZONES = ['UTC', 'Europe/Berlin', 'Europe/London', 'America/New_York', 'America/Los_Angeles', 'Asia/Kathmandu', 'Asia/Tokyo'];
+const RANGES = { day: 1, week: 7, month: 30 };
+const STAGE_LEVEL = { deep: 0, light: 1, rem: 2, awake: 3 };
+const seconds = (rfc3339) => Date.parse(rfc3339) / 1000;
+const dayOf = (date) => Date.parse(`${date}T00:00:00Z`) / 1000;
+
+/// A chart, or the reason there is none. `series` is [{label, values, stroke, bars?, stepped?}].
+function chart(title, xs, series, { zone = 'UTC', empty, yLabels, height = 200 } = {}) {
+  const box = el('section', { class: 'chart', 'data-chart': title, 'data-points': String(xs.length) }, el('h3', {}, title));
+  if (!xs.length) {
+    box.append(el('p', { class: 'empty' }, empty));
+    return box;
+  }
+  const width = Math.max(280, Math.min(main.clientWidth - 32, 1060));
+  const opts = {
+    width,
+    height,
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), zone),
+    cursor: { drag: { x: true, y: false } },
+    scales: { x: { time: true } },
+    axes: [{}, yLabels ? { size: 64, values: (_, ticks) => ticks.map((t) => yLabels[t] ?? '') } : { size: 64 }],
+    series: [{}, ...series.map((one) => ({
+      label: one.label,
+      stroke: one.stroke,
+      fill: one.bars ? one.stroke : undefined,
+      paths: one.bars ? uPlot.paths.bars({ size: [0.6, 40] }) : one.stepped ? uPlot.paths.stepped({ align: 1 }) : undefined,
+      points: { show: false },
+      spanGaps: false,
+    }))],
+  };
+  // eslint-disable-next-line no-new
+  new uPlot(opts, [xs, ...series.map((one) => one.values)], box);
+  return box;
+}
+
+/// Daily rows as aligned series: dates on x, one array per metric.
+function daily(rows, metrics) {
+  const dates = [...new Set(rows.filter((r) => metrics.includes(r.metricType)).map((r) => r.date))].sort();
+  const values = metrics.map((metric) => dates.map((date) => rows.find((r) => r.date === date && r.metricType === metric)?.value ?? null));
+  return { xs: dates.map(dayOf), values };
+}
+
+async function userData(id, connections, zone, range) {
+  const section = el('div', { class: 'data' });
+  if (!connections.length) {
+    section.append(el('p', { class: 'empty' }, 'No data: the user has no connection yet.'));
+    return section;
+  }
+  if (!connections.some((c) => c.lastSyncedAt)) {
+    section.append(el('p', { class: 'empty' }, 'No data yet: the first sync has not finished.'));
+    return section;
+  }
+  const base = `/v1/users/${encodeURIComponent(id)}`;
+  const to = new Date();
+  const from = new Date(to.getTime() - RANGES[range] * 86400e3);
+  const days = new Date(to.getTime() - Math.max(RANGES[range], 30) * 86400e3);
+  const q = (params) => new URLSearchParams(params).toString();
+  const [hr, rows, sleeps, workouts, weight, pressure] = await Promise.all([
+    api('GET', `${base}/health/timeseries?${q({ metricType: 'heart_rate', bucket: range === 'day' ? 'minute' : 'hour', agg: 'avg', tz: zone, from: from.toISOString(), to: to.toISOString() })}`),
+    api('GET', `${base}/health/daily-summaries?${q({ from: days.toISOString().slice(0, 10), to: to.toISOString().slice(0, 10), metricTypes: 'steps,distance,active_calories,resting_heart_rate,heart_rate_variability' })}`),
+    api('GET', `${base}/events?${q({ eventType: 'sleep', limit: '1' })}`),
+    api('GET', `${base}/events?${q({ eventType: 'workout', limit: '10' })}`),
+    api('GET', `${base}/health?${q({ metricType: 'weight', limit: '100' })}`),
+    api('GET', `${base}/health?${q({ metricType: 'blood_pressure', limit: '100' })}`),
+  ]);
+  const notRecorded = 'None in this range (not recorded, or not granted to this app).';
+  section.append(chart(`Heart rate (${hr.unit}, ${range})`, hr.data.map((b) => seconds(b.start)),
+    [{ label: 'avg', values: hr.data.map((b) => b.value), stroke: '#b3261e' }], { zone, empty: notRecorded }));
+  const activity = daily(rows.data, ['steps', 'distance', 'active_calories']);
+  for (const [n, [label, stroke]] of [['steps', '#1f5fbf'], ['distance (m)', '#0b7a3e'], ['active energy (kcal)', '#a05a00']].entries()) {
+    section.append(chart(`Daily ${label}`, activity.xs, [{ label, values: activity.values[n], stroke, bars: true }], { empty: notRecorded, height: 160 }));
+  }
+  const trends = daily(rows.data, ['resting_heart_rate', 'heart_rate_variability']);
+  section.append(chart('Resting heart rate and HRV', trends.xs, [
+    { label: 'resting HR (bpm)', values: trends.values[0], stroke: '#b3261e' },
+    { label: 'HRV (ms)', values: trends.values[1], stroke: '#6a3fb5' },
+  ], { empty: notRecorded }));
+  const night = sleeps.data[0];
+  const stages = night?.stages ?? [];
+  const hypnogram = chart(night ? `Last night (${night.date})` : 'Last night', stages.length ? [...stages.map((s) => seconds(s.start)), seconds(stages.at(-1).end)] : [],
+    [{ label: 'stage', values: [...stages.map((s) => STAGE_LEVEL[s.stage] ?? null), STAGE_LEVEL[stages.at(-1)?.stage] ?? null], stroke: '#6a3fb5', stepped: true }],
+    { zone, empty: 'No sleep with stages recorded.', yLabels: ['deep', 'light', 'REM', 'awake'], height: 160 });
+  hypnogram.setAttribute('data-stages', String(stages.length));
+  section.append(hypnogram);
+  section.append(el('h3', {}, 'Workouts'), table(['sport', 'start', 'duration', 'distance', 'avg HR'], workouts.data.map((w) => [
+    w.sport, when(w.start, zone), `${Math.round((w.durationSeconds ?? 0) / 60)} min`,
+    w.distanceMeters != null ? `${(w.distanceMeters / 1000).toFixed(2)} km` : '—',
+    w.heartRate?.avg != null ? `${Math.round(w.heartRate.avg)} bpm` : '—',
+  ]), notRecorded));
+  const byTime = (list) => [...list.data].sort((a, b) => seconds(a.at) - seconds(b.at));
+  const weights = byTime(weight);
+  section.append(chart('Weight (kg)', weights.map((r) => seconds(r.at)), [{ label: 'kg', values: weights.map((r) => r.value), stroke: '#0b7a3e' }], { zone, empty: notRecorded }));
+  const pressures = byTime(pressure);
+  section.append(chart('Blood pressure (mmHg)', pressures.map((r) => seconds(r.at)), [
+    { label: 'systolic', values: pressures.map((r) => r.value), stroke: '#b3261e' },
+    { label: 'diastolic', values: pressures.map((r) => r.secondaryValue ?? null), stroke: '#1f5fbf' },
+  ], { zone, empty: notRecorded }));
+  return section;
 }
 
 async function route() {

@@ -10,6 +10,9 @@ use utoipa_axum::routes;
 const PAGE: &str = include_str!("../../assets/console/index.html");
 const SCRIPT: &str = include_str!("../../assets/console/console.js");
 const STYLE: &str = include_str!("../../assets/console/console.css");
+/// uPlot, from `web/package-lock.json` (`scripts/web-assets`): the console's charts.
+const CHARTS: &str = include_str!("../../assets/console/uPlot.iife.min.js");
+const CHARTS_STYLE: &str = include_str!("../../assets/console/uPlot.min.css");
 
 const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; \
@@ -20,6 +23,36 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
         .routes(routes!(console_page))
         .routes(routes!(console_script))
         .routes(routes!(console_style))
+        .routes(routes!(chart_script))
+        .routes(routes!(chart_style))
+}
+
+/// The console's chart library (uPlot)
+#[utoipa::path(
+    get, path = "/console/uPlot.iife.min.js", tag = "meta",
+    responses((status = 200, description = "JavaScript", content_type = "text/javascript"))
+)]
+async fn chart_script() -> impl IntoResponse {
+    asset("text/javascript; charset=utf-8", CHARTS)
+}
+
+/// The chart library's style sheet
+#[utoipa::path(
+    get, path = "/console/uPlot.min.css", tag = "meta",
+    responses((status = 200, description = "CSS", content_type = "text/css"))
+)]
+async fn chart_style() -> impl IntoResponse {
+    asset("text/css; charset=utf-8", CHARTS_STYLE)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
 }
 
 /// The developer console
@@ -47,13 +80,7 @@ async fn console_page() -> impl IntoResponse {
     responses((status = 200, description = "JavaScript", content_type = "text/javascript"))
 )]
 async fn console_script() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        SCRIPT,
-    )
+    asset("text/javascript; charset=utf-8", SCRIPT)
 }
 
 /// The console's style sheet
@@ -62,11 +89,5 @@ async fn console_script() -> impl IntoResponse {
     responses((status = 200, description = "CSS", content_type = "text/css"))
 )]
 async fn console_style() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        STYLE,
-    )
+    asset("text/css; charset=utf-8", STYLE)
 }
