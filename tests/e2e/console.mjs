@@ -51,6 +51,14 @@ try {
   await page.waitForFunction(() => document.querySelector('section.chart') && !document.querySelector('section.chart[data-old]'));
   seen.zoneKept = await page.locator('select[name="zone"]').inputValue();
   seen.zoneStored = await page.evaluate(() => sessionStorage.getItem('vitasync.zone'));
+  // Each night has its hypnogram: another night picked draws its stages.
+  const nights = await page.locator('select[name="night"] option').count();
+  const second = await page.locator('select[name="night"] option').nth(1).getAttribute('value');
+  await page.selectOption('select[name="night"]', second);
+  await page.waitForFunction((id) => document.querySelector('select[name="night"]')?.value === id, second);
+  seen.nights = nights;
+  seen.otherNightStages = Number(await page.locator('section.chart[data-stages]').getAttribute('data-stages'));
+  seen.otherNightTitle = await page.locator('section.chart[data-stages] h3').textContent();
   await page.screenshot({ path: `${shots}/console-desktop.png`, fullPage: true });
   await page.locator('h2:has-text("Data")').evaluate((heading) => heading.scrollIntoView());
   await page.screenshot({ path: `${shots}/console-data.png` });

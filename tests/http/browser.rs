@@ -273,7 +273,7 @@ async fn the_console_shows_users_webhooks_and_keys_and_writes_only_with_write_ke
     );
     let charts = seen["charts"].as_object().unwrap();
     for (title, chart) in charts {
-        let expected = ["Heart rate", "Daily steps", "Last night", "Resting"];
+        let expected = ["Heart rate", "Daily steps", "Night of", "Resting"];
         if expected.iter().any(|start| title.starts_with(start)) {
             assert!(chart["points"].as_u64().unwrap() > 0, "{title}: {chart}");
             assert_eq!(chart["drawn"], true, "{title}");
@@ -283,6 +283,14 @@ async fn the_console_shows_users_webhooks_and_keys_and_writes_only_with_write_ke
     assert!(seen["stages"].as_u64().unwrap() > 2, "a hypnogram: {seen}");
     assert_eq!(seen["zoneKept"], "Asia/Kathmandu");
     assert_eq!(seen["zoneStored"], "Asia/Kathmandu");
+    assert!(seen["nights"].as_u64().unwrap() > 1, "{seen}");
+    assert!(seen["otherNightStages"].as_u64().unwrap() > 2, "{seen}");
+    assert!(
+        seen["otherNightTitle"]
+            .as_str()
+            .unwrap()
+            .starts_with("Night of")
+    );
     assert_eq!(seen["fitsPhone"], true);
     assert_eq!(seen["signedOut"], true);
     assert!(seen["writeButtons"].as_u64().unwrap() >= 2);

@@ -186,6 +186,34 @@ async fn the_emulated_stack_runs_the_whole_journey_within_its_policies() {
 
     let (status, health) = api.call(Method::GET, "/health", "", None).await;
     assert_eq!(status, StatusCode::OK, "{health}");
+    // The console and the reference, served by the admin function through the HTTP API.
+    for (path, kind) in [
+        ("/console", "text/html"),
+        ("/console/console.js", "text/javascript"),
+        ("/console/uPlot.iife.min.js", "text/javascript"),
+        ("/docs/redoc.standalone.js", "text/javascript"),
+    ] {
+        let response = api
+            .http
+            .get(format!("{}{path}", api.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(content_type.starts_with(kind), "{path}: {content_type}");
+        if kind == "text/html" {
+            let policy = response.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(policy.contains("script-src 'self'"), "{policy}");
+        }
+        assert!(!response.bytes().await.unwrap().is_empty(), "{path}");
+    }
     let (status, workspace) = api
         .call(
             Method::POST,

@@ -183,7 +183,9 @@ async function user(id) {
     String(j.attempts ?? ''),
     when(j.createdAt),
   ]);
-  const zone = sessionStorage.getItem('vitasync.zone') || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  // The user's zone where a provider told it, else this browser's; the pick is kept in the tab.
+  const usersZone = connections.data.map((c) => c.timeZone).find(Boolean);
+  const zone = sessionStorage.getItem('vitasync.zone') || usersZone || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   const range = sessionStorage.getItem('vitasync.range') || 'week';
   const picker = (name, options, value, key) => el('select', {
     name, 'aria-label': name,
@@ -357,7 +359,7 @@ async function userData(id, connections, zone, range) {
   const [hr, rows, sleeps, workouts, weight, pressure] = await Promise.all([
     api('GET', `${base}/health/timeseries?${q({ metricType: 'heart_rate', bucket: range === 'day' ? 'minute' : 'hour', agg: 'avg', tz: zone, from: from.toISOString(), to: to.toISOString() })}`),
     api('GET', `${base}/health/daily-summaries?${q({ from: days.toISOString().slice(0, 10), to: to.toISOString().slice(0, 10), metricTypes: 'steps,distance,active_calories,resting_heart_rate,heart_rate_variability' })}`),
-    api('GET', `${base}/events?${q({ eventType: 'sleep', limit: '1' })}`),
+    api('GET', `${base}/events?${q({ eventType: 'sleep', limit: '14' })}`),
     api('GET', `${base}/events?${q({ eventType: 'workout', limit: '10' })}`),
     api('GET', `${base}/health?${q({ metricType: 'weight', limit: '100' })}`),
     api('GET', `${base}/health?${q({ metricType: 'blood_pressure', limit: '100' })}`),
@@ -374,9 +376,16 @@ async function userData(id, connections, zone, range) {
     { label: 'resting HR (bpm)', values: trends.values[0], stroke: '#b3261e' },
     { label: 'HRV (ms)', values: trends.values[1], stroke: '#6a3fb5' },
   ], { empty: notRecorded }));
-  const night = sleeps.data[0];
+  const wanted = sessionStorage.getItem('vitasync.night');
+  const night = sleeps.data.find((s) => s.id === wanted) ?? sleeps.data[0];
   const stages = night?.stages ?? [];
-  const hypnogram = chart(night ? `Last night (${night.date})` : 'Last night', stages.length ? [...stages.map((s) => seconds(s.start)), seconds(stages.at(-1).end)] : [],
+  if (sleeps.data.length > 1) {
+    section.append(el('form', { class: 'inline' }, el('select', {
+      name: 'night', 'aria-label': 'night',
+      onchange: (event) => { sessionStorage.setItem('vitasync.night', event.target.value); user(id); },
+    }, sleeps.data.map((s) => el('option', { value: s.id, selected: s.id === night.id }, `Night of ${s.date}`)))));
+  }
+  const hypnogram = chart(night ? `Night of ${night.date}` : 'Sleep', stages.length ? [...stages.map((s) => seconds(s.start)), seconds(stages.at(-1).end)] : [],
     [{ label: 'stage', values: [...stages.map((s) => STAGE_LEVEL[s.stage] ?? null), STAGE_LEVEL[stages.at(-1)?.stage] ?? null], stroke: '#6a3fb5', stepped: true }],
     { zone, empty: 'No sleep with stages recorded.', yLabels: ['deep', 'light', 'REM', 'awake'], height: 160 });
   hypnogram.setAttribute('data-stages', String(stages.length));
