@@ -25,6 +25,12 @@ async function openUser(page) {
   await page.click(`a[data-user="${externalId}"]`);
   await page.waitForSelector('h2:has-text("Sync jobs")');
 }
+/// Does `act` and waits until the view it causes has replaced the one on the page.
+async function rerenders(page, act) {
+  await page.evaluate(() => document.querySelectorAll('main > *').forEach((n) => n.setAttribute('data-stale', '')));
+  await act();
+  await page.waitForFunction(() => document.querySelector('main > *') && !document.querySelector('main > [data-stale]'));
+}
 const rows = (page, heading) => page.locator(`h2:has-text("${heading}") + div table tbody tr`).allInnerTexts();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -86,13 +92,12 @@ try {
   seen.deliveries = await rows(page, 'Deliveries');
   await page.click('button[data-action="payload"]');
   seen.payloadShown = await page.locator('pre.payload').isVisible();
-  await page.click('button[data-action="resend"]');
-  await page.waitForSelector('h2:has-text("Deliveries")');
+  await rerenders(page, () => page.click('button[data-action="resend"]'));
   seen.resendError = await page.locator('.error').count();
 
   // API keys: one made (its secret shown once), then revoked.
-  await page.goto(`${base}/console#/keys`);
-  await page.waitForSelector('h1:has-text("API keys")');
+  await rerenders(page, () => page.goto(`${base}/console#/keys`));
+  await page.waitForSelector('input[name="name"]');
   const keysBefore = (await page.locator('main table tbody tr').count());
   await page.fill('input[name="name"]', 'made-in-the-console');
   await page.selectOption('select[name="scope"]', 'read');

@@ -23,7 +23,7 @@ fn e2e_dir() -> PathBuf {
 }
 
 /// Runs a script in tests/e2e with node and parses the JSON line it prints.
-async fn node_json(script: &str, args: Vec<String>) -> Value {
+pub(crate) async fn node_json(script: &str, args: Vec<String>) -> Value {
     let script = e2e_dir().join(script);
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")

@@ -343,6 +343,45 @@ async fn the_emulated_stack_runs_the_whole_journey_within_its_policies() {
     assert_eq!(status, StatusCode::OK, "{pushed}");
     assert_eq!(pushed["accepted"], 1);
 
+    // The console, in Chromium, against the stack: a read-only key and the workspace's admin
+    // key, as on the local host.
+    let (status, reader) = api
+        .call(
+            Method::POST,
+            "/v1/api-keys",
+            &key,
+            Some(json!({ "name": "console-reader", "scopes": ["read"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{reader}");
+    let shots =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots/stack");
+    std::fs::create_dir_all(&shots).unwrap();
+    let seen = crate::browser::node_json(
+        "console.mjs",
+        vec![
+            stack.api_url.clone(),
+            reader["secret"].as_str().unwrap().to_owned(),
+            key.clone(),
+            "journey-wearer".into(),
+            shots.display().to_string(),
+        ],
+    )
+    .await;
+    assert_eq!(seen["refused"], json!([]), "{seen}");
+    assert_eq!(seen["readOnlyButtons"], 0, "{seen}");
+    assert!(seen["stages"].as_u64().unwrap() > 2, "{seen}");
+    let heart_rate = seen["charts"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(title, _)| title.starts_with("Heart rate"))
+        .map(|(_, chart)| chart["points"].as_u64().unwrap());
+    assert!(heart_rate.unwrap_or_default() > 0, "{seen}");
+    assert_eq!(seen["jobsAfterSync"], 1, "{seen}");
+    assert_eq!(seen["resendError"], 0, "{seen}");
+    assert_eq!(seen["newSecret"], true, "{seen}");
+
     // The schedules' ticks.
     assert!(stack.tick("scheduler").await.is_ok());
     assert!(stack.tick("relay").await.is_ok());

@@ -51,7 +51,7 @@ function action(label, name, work) {
 }
 
 function adminOnly(title) {
-  show(el('h1', {}, title), el('p', { class: 'empty' }, 'This needs an admin key of the workspace.'));
+  viewer()(el('h1', {}, title), el('p', { class: 'empty' }, 'This needs an admin key of the workspace.'));
 }
 
 function table(headings, rows, empty) {
@@ -62,18 +62,27 @@ function table(headings, rows, empty) {
       el('tbody', {}, rows.map((cells) => el('tr', {}, cells.map((c) => el('td', {}, c)))))));
 }
 
+/// Puts a view on the page, unless the page has moved on (another view asked for) since the
+/// view started loading: an answer that arrives late never covers a newer view.
+let shown = 0;
 function show(...content) {
   main.replaceChildren(...content);
+}
+function viewer() {
+  const mine = ++shown;
+  return (...content) => {
+    if (mine === shown) show(...content);
+  };
 }
 
 function failure(error) {
   if (error instanceof ApiError && error.status === 401) return signOut('Your key is no longer accepted.');
-  show(el('p', { class: 'error', role: 'alert' }, error.message));
+  viewer()(el('p', { class: 'error', role: 'alert' }, error.message));
 }
 
 function signIn(message) {
   const input = el('input', { type: 'password', name: 'key', placeholder: 'vs_live_…', autocomplete: 'off', required: true, 'aria-label': 'API key' });
-  show(
+  viewer()(
     el('h1', {}, 'Sign in'),
     el('p', { class: 'note' }, 'With an API key of your workspace. It stays in this tab only and is forgotten when the tab closes.'),
     message ? el('p', { class: 'error', role: 'alert' }, message) : '',
@@ -113,6 +122,7 @@ async function start() {
 }
 
 async function users(query) {
+  const put = viewer();
   const params = new URLSearchParams(query);
   const externalId = params.get('externalId') || '';
   const search = el('input', { type: 'search', name: 'externalId', value: externalId, placeholder: 'externalId', 'aria-label': 'externalId' });
@@ -135,10 +145,11 @@ async function users(query) {
   const next = page.nextCursor
     ? el('p', {}, el('a', { href: `#/users?${new URLSearchParams({ ...(externalId ? { externalId } : {}), cursor: page.nextCursor })}` }, 'Next page →'))
     : '';
-  show(el('h1', {}, 'Users'), form, table(['externalId', 'name', 'created'], rows, externalId ? 'No user has this externalId.' : 'No users yet.'), next);
+  put(el('h1', {}, 'Users'), form, table(['externalId', 'name', 'created'], rows, externalId ? 'No user has this externalId.' : 'No users yet.'), next);
 }
 
 async function user(id) {
+  const put = viewer();
   const [who, connections, jobs] = await Promise.all([
     api('GET', `/v1/users/${encodeURIComponent(id)}`),
     api('GET', `/v1/users/${encodeURIComponent(id)}/connections`),
@@ -193,7 +204,7 @@ async function user(id) {
   }, options.map((option) => el('option', { value: option, selected: option === value }, option)));
   const zones = ZONES.includes(zone) ? ZONES : [zone, ...ZONES];
   const charts = await userData(id, connections.data, zone, range);
-  show(
+  put(
     el('p', {}, el('a', { href: '#/users' }, '← Users')),
     el('h1', {}, who.displayName || who.externalId),
     el('p', { class: 'note' }, `externalId ${who.externalId} · id ${who.id}`),
@@ -212,6 +223,7 @@ async function user(id) {
 
 /// The workspace's keys; `revealed` is a secret just issued, shown this once.
 async function keys(revealed) {
+  const put = viewer();
   if (!isAdmin()) return adminOnly('API keys');
   const listed = await api('GET', '/v1/api-keys');
   const secret = revealed
@@ -243,11 +255,12 @@ async function keys(revealed) {
         await keys();
       })),
   ]);
-  show(el('h1', {}, 'API keys'), create, secret,
+  put(el('h1', {}, 'API keys'), create, secret,
     table(['name', 'prefix', 'scopes', 'created', 'rotated', ''], rows, 'No keys.'));
 }
 
 async function webhooks() {
+  const put = viewer();
   if (!isAdmin()) return adminOnly('Webhooks');
   const listed = await api('GET', '/v1/webhooks');
   const rows = listed.data.map((hook) => [
@@ -256,11 +269,12 @@ async function webhooks() {
     hook.enabled ? status(hook.status) : 'disabled',
     when(hook.createdAt),
   ]);
-  show(el('h1', {}, 'Webhooks'), table(['url', 'events', 'status', 'created'], rows,
+  put(el('h1', {}, 'Webhooks'), table(['url', 'events', 'status', 'created'], rows,
     'No endpoint yet: POST /v1/webhooks.'));
 }
 
 async function webhook(id) {
+  const put = viewer();
   if (!isAdmin()) return adminOnly('Webhook');
   const [hook, deliveries] = await Promise.all([
     api('GET', `/v1/webhooks/${encodeURIComponent(id)}`),
@@ -283,7 +297,7 @@ async function webhook(id) {
         await webhook(id);
       })),
   ]);
-  show(
+  put(
     el('p', {}, el('a', { href: '#/webhooks' }, '← Webhooks')),
     el('h1', {}, hook.url),
     el('p', { class: 'note' }, `${hook.events.join(', ')} · ${hook.enabled ? hook.status : 'disabled'}`),
