@@ -352,29 +352,7 @@ async fn the_landing_page_trusts_nothing_in_its_query() {
     assert!(!page.contains("<h1>Connected"));
 
     // A real connection lands with its proof.
-    let link = host
-        .post(
-            &format!("/v1/users/{user}/connect-links"),
-            ROOT_KEY,
-            json!({ "providerId": "demo" }),
-        )
-        .await;
-    let (_, consent, _) = host.visit(link.body["url"].as_str().unwrap()).await;
-    let decision =
-        consent
-            .unwrap()
-            .replacen("/v1/demo/authorize?", "/v1/demo/authorize/decision?", 1)
-            + "&account=ada&decision=allow";
-    let absolute = |url: String| {
-        if url.starts_with("http") {
-            url
-        } else {
-            host.url(&url)
-        }
-    };
-    let (_, callback, _) = host.visit(&absolute(decision)).await;
-    let (_, landing, _) = host.visit(&absolute(callback.unwrap())).await;
-    let landing = absolute(landing.unwrap());
+    let landing = crate::sync::demo_landing(&host, &user).await;
     assert!(query(&landing).contains_key("result"));
     let (_, _, page) = host.visit(&landing).await;
     assert!(page.contains("<h1>Connected</h1>"), "{page}");

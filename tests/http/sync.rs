@@ -9,6 +9,12 @@ use vitasync_tests::{ROOT_KEY, TestHost};
 
 /// Connects the demo provider for `user` as a browser would; returns the connection id.
 pub(crate) async fn connect_demo(host: &TestHost, user: &str) -> String {
+    query(&demo_landing(host, user).await)["connectionId"].clone()
+}
+
+/// Connects the demo provider for `user` as a browser would; returns the absolute URL the
+/// browser lands on.
+pub(crate) async fn demo_landing(host: &TestHost, user: &str) -> String {
     let link = host
         .post(
             &format!("/v1/users/{user}/connect-links"),
@@ -33,7 +39,7 @@ pub(crate) async fn connect_demo(host: &TestHost, user: &str) -> String {
     let (_, callback, _) = host.visit(&absolute(decision)).await;
     let (status, landing, page) = host.visit(&absolute(callback.unwrap())).await;
     assert_eq!(status, StatusCode::FOUND, "{page}");
-    query(&absolute(landing.unwrap()))["connectionId"].clone()
+    absolute(landing.unwrap())
 }
 
 pub(crate) async fn until_ended(host: &TestHost, job: &str) -> Value {
