@@ -90,7 +90,7 @@ try {
   await page.click('main table a');
   await page.waitForSelector('h2:has-text("Deliveries")');
   seen.deliveries = await rows(page, 'Deliveries');
-  await page.click('button[data-action="payload"]');
+  await page.click('button[data-view="payload"]');
   seen.payloadShown = await page.locator('pre.payload').isVisible();
   await rerenders(page, () => page.click('button[data-action="resend"]'));
   seen.resendError = await page.locator('.error').count();
@@ -113,13 +113,17 @@ try {
   seen.keysAfterRevoke = (await page.locator('main table tbody tr').count()) - keysBefore;
   await page.screenshot({ path: `${shots}/console-keys.png` });
 
-  // A read-only key is told the webhooks and keys need an admin key, and gets no button.
+  // A read-only key sees the keys and the webhooks' deliveries, and gets no button that writes.
   await page.click('#sign-out');
   await signIn(page, readKey);
-  await page.goto(`${base}/console#/keys`);
-  await page.waitForSelector('h1:has-text("API keys")');
-  seen.readOnlyKeysPage = await page.locator('main').innerText();
+  await rerenders(page, () => page.goto(`${base}/console#/keys`));
+  seen.readOnlyKeys = await page.locator('main table tbody tr').count();
   seen.readOnlyKeysButtons = await page.locator('main button').count();
+  await rerenders(page, () => page.goto(`${base}/console#/webhooks`));
+  await page.click('main table a');
+  await page.waitForSelector('h2:has-text("Deliveries")');
+  seen.readOnlyDeliveries = (await rows(page, 'Deliveries')).length;
+  seen.readOnlyWebhookButtons = await page.locator('main button[data-action]').count();
   process.stdout.write(JSON.stringify(seen) + '\n');
 } finally {
   await browser.close();

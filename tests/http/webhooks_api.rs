@@ -201,15 +201,44 @@ async fn endpoints_are_managed_by_admins_of_their_workspace() {
         .await
         .assert_problem(400, "validation-error");
 
-    // Other workspaces and lesser keys see nothing.
+    // Other workspaces see nothing; lesser keys of this one read endpoints and deliveries
+    // (no secret is in them) and change nothing.
     let other = host.workspace("elsewhere").await;
     host.get(&format!("/v1/webhooks/{id}"), &other)
         .await
         .assert_problem(404, "not-found");
-    let writer = host.key(ROOT_KEY, &["write"]).await;
-    host.get("/v1/webhooks", &writer)
+    let reader = host.key(ROOT_KEY, &["read"]).await;
+    let listed = host.get("/v1/webhooks", &reader).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert!(
+        !listed.body.to_string().contains("whsec_"),
+        "no secret is listed"
+    );
+    let deliveries = host
+        .get(&format!("/v1/webhooks/{id}/deliveries"), &reader)
+        .await;
+    assert_eq!(deliveries.status, StatusCode::OK, "{}", deliveries.body);
+    host.patch(
+        &format!("/v1/webhooks/{id}"),
+        &reader,
+        json!({ "enabled": false }),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    host.post(&format!("/v1/webhooks/{id}/test"), &reader, json!({}))
         .await
         .assert_problem(403, "forbidden");
+    host.delete(&format!("/v1/webhooks/{id}"), &reader)
+        .await
+        .assert_problem(403, "forbidden");
+    let writer = host.key(ROOT_KEY, &["write"]).await;
+    host.post(
+        "/v1/webhooks",
+        &writer,
+        json!({ "url": "https://hooks.example.com/w", "events": ["*"] }),
+    )
+    .await
+    .assert_problem(403, "forbidden");
     host.get("/v1/webhooks/not-an-id", ROOT_KEY)
         .await
         .assert_problem(404, "not-found");

@@ -50,9 +50,6 @@ function action(label, name, work) {
   }, label);
 }
 
-function adminOnly(title) {
-  viewer()(el('h1', {}, title), el('p', { class: 'empty' }, 'This needs an admin key of the workspace.'));
-}
 
 function table(headings, rows, empty) {
   if (!rows.length) return el('p', { class: 'empty' }, empty);
@@ -224,7 +221,6 @@ async function user(id) {
 /// The workspace's keys; `revealed` is a secret just issued, shown this once.
 async function keys(revealed) {
   const put = viewer();
-  if (!isAdmin()) return adminOnly('API keys');
   const listed = await api('GET', '/v1/api-keys');
   const secret = revealed
     ? el('output', { 'aria-live': 'polite', 'data-secret': true }, `${revealed.what}: `, el('code', {}, revealed.secret),
@@ -245,7 +241,7 @@ async function keys(revealed) {
   }, name, scope, el('button', { type: 'submit' }, 'Create key'));
   const rows = listed.data.map((key) => [
     key.name, key.prefix, key.scopes.join(', '), when(key.createdAt), when(key.rotatedAt),
-    el('span', {},
+    !isAdmin() ? '' : el('span', {},
       action('Rotate', 'rotate', async () => {
         const issued = await api('POST', `/v1/api-keys/${encodeURIComponent(key.id)}/rotate`);
         await keys({ what: `New secret of ${key.name}`, secret: issued.secret });
@@ -255,13 +251,12 @@ async function keys(revealed) {
         await keys();
       })),
   ]);
-  put(el('h1', {}, 'API keys'), create, secret,
+  put(el('h1', {}, 'API keys'), isAdmin() ? create : el('p', { class: 'note' }, 'Only admin keys create, rotate or revoke keys.'), secret,
     table(['name', 'prefix', 'scopes', 'created', 'rotated', ''], rows, 'No keys.'));
 }
 
 async function webhooks() {
   const put = viewer();
-  if (!isAdmin()) return adminOnly('Webhooks');
   const listed = await api('GET', '/v1/webhooks');
   const rows = listed.data.map((hook) => [
     el('a', { href: `#/webhooks/${encodeURIComponent(hook.id)}` }, hook.url),
@@ -275,7 +270,6 @@ async function webhooks() {
 
 async function webhook(id) {
   const put = viewer();
-  if (!isAdmin()) return adminOnly('Webhook');
   const [hook, deliveries] = await Promise.all([
     api('GET', `/v1/webhooks/${encodeURIComponent(id)}`),
     api('GET', `/v1/webhooks/${encodeURIComponent(id)}/deliveries`),
@@ -288,11 +282,14 @@ async function webhook(id) {
       el('span', { class: 'attempt' }, `${a.statusCode ?? a.error ?? '—'} in ${a.latencyMs} ms at ${when(a.at)}`, el('br')))),
     when(delivery.createdAt),
     el('span', {},
-      action('Payload', 'payload', async () => {
-        payload.textContent = JSON.stringify(delivery.payload, null, 2);
-        payload.hidden = false;
-      }), ' ',
-      action('Resend', 'resend', async () => {
+      el('button', {
+        type: 'button', class: 'quiet', 'data-view': 'payload',
+        onclick: () => {
+          payload.textContent = JSON.stringify(delivery.payload, null, 2);
+          payload.hidden = false;
+        },
+      }, 'Payload'), ' ',
+      !isAdmin() ? '' : action('Resend', 'resend', async () => {
         await api('POST', `/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(delivery.id)}/resend`);
         await webhook(id);
       })),
@@ -301,10 +298,10 @@ async function webhook(id) {
     el('p', {}, el('a', { href: '#/webhooks' }, '← Webhooks')),
     el('h1', {}, hook.url),
     el('p', { class: 'note' }, `${hook.events.join(', ')} · ${hook.enabled ? hook.status : 'disabled'}`),
-    el('p', {}, action('Send a test event', 'test', async () => {
+    isAdmin() ? el('p', {}, action('Send a test event', 'test', async () => {
       await api('POST', `/v1/webhooks/${encodeURIComponent(id)}/test`);
       await webhook(id);
-    })),
+    })) : '',
     el('h2', {}, 'Deliveries'),
     table(['event', 'status', 'attempts', 'created', ''], rows, 'Nothing delivered yet.'),
     payload,

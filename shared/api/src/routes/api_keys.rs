@@ -1,7 +1,7 @@
 //! `/v1/api-keys`: a workspace's keys (admin scope).
 
 use crate::dto::{ApiKeyBody, CreateApiKey, IssuedApiKeyBody, List};
-use crate::extract::{Admin, Caller, JsonBody};
+use crate::extract::{Admin, Caller, JsonBody, Read};
 use crate::problem::{ApiResult, Problem};
 use crate::state::ApiState;
 use axum::Json;
@@ -54,6 +54,8 @@ async fn create_key(
 /// List the workspace's API keys (never their secrets)
 #[utoipa::path(
     get, path = "/v1/api-keys", tag = "api-keys",
+    description = "Names, prefixes and scopes, never a secret: any key may list them; only admin \
+                   keys create, rotate or revoke.",
     responses(
         (status = 200, body = List<ApiKeyBody>),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -62,7 +64,7 @@ async fn create_key(
 )]
 async fn list_keys(
     State(tenancy): State<Tenancy>,
-    caller: Caller<Admin>,
+    caller: Caller<Read>,
 ) -> ApiResult<Json<List<ApiKeyBody>>> {
     let keys = tenancy.list_keys(&caller.principal).await?;
     Ok(Json(List {

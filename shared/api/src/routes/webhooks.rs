@@ -1,7 +1,7 @@
 //! `/v1/webhooks`: where a workspace's events are sent, and how each delivery went (admin).
 
 use crate::dto::{List, PageParams};
-use crate::extract::{Admin, Caller, JsonBody, QueryParams, page_request};
+use crate::extract::{Admin, Caller, JsonBody, QueryParams, Read, page_request};
 use crate::problem::{ApiResult, Problem};
 use crate::state::ApiState;
 use crate::webhook_dto::{
@@ -78,7 +78,7 @@ async fn create_webhook(
 )]
 async fn list_webhooks(
     State(endpoints): State<WebhookEndpoints>,
-    caller: Caller<Admin>,
+    caller: Caller<Read>,
 ) -> ApiResult<Json<List<WebhookBody>>> {
     let endpoints = endpoints.list_endpoints(&caller.principal).await?;
     Ok(Json(List {
@@ -99,7 +99,7 @@ async fn list_webhooks(
 )]
 async fn get_webhook(
     State(endpoints): State<WebhookEndpoints>,
-    caller: Caller<Admin>,
+    caller: Caller<Read>,
     Path(webhook_id): Path<String>,
 ) -> ApiResult<Json<WebhookBody>> {
     Ok(Json(
@@ -192,7 +192,9 @@ async fn test_webhook(
 /// List an endpoint's deliveries
 #[utoipa::path(
     get, path = "/v1/webhooks/{webhookId}/deliveries", tag = "webhooks",
-    description = "Newest first, with every attempt's status code and latency.",
+    description = "Newest first, with every attempt's status code and latency. Any key may \
+                   read endpoints and deliveries (no secret is in them); only admin keys change \
+                   them.",
     params(("webhookId" = String, Path, description = "The endpoint's id"), PageParams),
     responses(
         (status = 200, body = List<DeliveryBody>),
@@ -202,7 +204,7 @@ async fn test_webhook(
 )]
 async fn list_deliveries(
     State(endpoints): State<WebhookEndpoints>,
-    caller: Caller<Admin>,
+    caller: Caller<Read>,
     Path(webhook_id): Path<String>,
     QueryParams(params): QueryParams<PageParams>,
 ) -> ApiResult<Json<List<DeliveryBody>>> {

@@ -129,7 +129,9 @@ impl WebhookEndpoints {
         &self,
         caller: &Principal,
     ) -> Result<Vec<WebhookEndpoint>, DomainError> {
-        caller.require(Scope::Admin)?;
+        // Reading endpoints and deliveries is for any key (no secret is in them); changing
+        // them is for admins.
+        caller.require(Scope::Read)?;
         Ok(self.webhooks.list_endpoints(&caller.workspace_id).await?)
     }
 
@@ -139,7 +141,25 @@ impl WebhookEndpoints {
         caller: &Principal,
         id: &str,
     ) -> Result<WebhookEndpoint, DomainError> {
+        caller.require(Scope::Read)?;
+        self.find_endpoint(caller, id).await
+    }
+
+    /// The endpoint, for an admin about to change it or act on it.
+    async fn endpoint_to_manage(
+        &self,
+        caller: &Principal,
+        id: &str,
+    ) -> Result<WebhookEndpoint, DomainError> {
         caller.require(Scope::Admin)?;
+        self.find_endpoint(caller, id).await
+    }
+
+    async fn find_endpoint(
+        &self,
+        caller: &Principal,
+        id: &str,
+    ) -> Result<WebhookEndpoint, DomainError> {
         let id = WebhookId::parse(id).ok_or(DomainError::NotFound("webhook"))?;
         self.webhooks
             .get_endpoint(&caller.workspace_id, &id)
@@ -154,7 +174,7 @@ impl WebhookEndpoints {
         id: &str,
         patch: EndpointPatch,
     ) -> Result<WebhookEndpoint, DomainError> {
-        let current = self.get_endpoint(caller, id).await?;
+        let current = self.endpoint_to_manage(caller, id).await?;
         let url = match &patch.url {
             Some(url) => validate_endpoint_url(url, &self.destinations)?,
             None => current.url.clone(),
@@ -214,7 +234,7 @@ impl WebhookEndpoints {
         caller: &Principal,
         id: &str,
     ) -> Result<Delivery, DomainError> {
-        let endpoint = self.get_endpoint(caller, id).await?;
+        let endpoint = self.endpoint_to_manage(caller, id).await?;
         let data = serde_json::json!({ "webhookId": endpoint.id });
         let event = self.dispatcher.new_event(EventType::WebhookTest, data)?;
         self.dispatcher.deliver_once(&endpoint, &event).await
@@ -243,7 +263,7 @@ impl WebhookEndpoints {
         id: &str,
         delivery_id: &str,
     ) -> Result<Delivery, DomainError> {
-        let endpoint = self.get_endpoint(caller, id).await?;
+        let endpoint = self.endpoint_to_manage(caller, id).await?;
         let delivery_id =
             DeliveryId::parse(delivery_id).ok_or(DomainError::NotFound("delivery"))?;
         let delivery = self

@@ -285,7 +285,8 @@ impl Tenancy {
     /// does not exist.
     #[tracing::instrument(skip_all, fields(workspace_id = %caller.workspace_id))]
     pub async fn list_keys(&self, caller: &Principal) -> Result<Vec<ApiKeyRecord>, DomainError> {
-        caller.require(Scope::Admin)?;
+        // Names, prefixes and scopes, never a secret: any key may see them; admins manage them.
+        caller.require(Scope::Read)?;
         let mut keys = self.api_keys.list_keys(&caller.workspace_id).await?;
         keys.retain(|key| caller.root || !key.root);
         Ok(keys)
