@@ -66,6 +66,7 @@ try {
   seen.otherNightStages = Number(await page.locator('section.chart[data-stages]').getAttribute('data-stages'));
   seen.otherNightTitle = await page.locator('section.chart[data-stages] h3').textContent();
   await page.screenshot({ path: `${shots}/console-desktop.png`, fullPage: true });
+  await page.locator('section.chart[data-stages]').screenshot({ path: `${shots}/console-hypnogram.png` });
   await page.locator('h2:has-text("Data")').evaluate((heading) => heading.scrollIntoView());
   await page.screenshot({ path: `${shots}/console-data.png` });
   await page.setViewportSize({ width: 390, height: 844 });

@@ -329,8 +329,11 @@ function chart(title, xs, series, { zone = 'UTC', empty, yLabels, height = 200 }
     height,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), zone),
     cursor: { drag: { x: true, y: false } },
-    scales: { x: { time: true } },
-    axes: [{}, yLabels ? { size: 64, values: (_, ticks) => ticks.map((t) => yLabels[t] ?? '') } : { size: 64 }],
+    // Labelled levels (sleep stages) get one tick each and room above and below.
+    scales: { x: { time: true }, ...(yLabels ? { y: { range: [-0.5, yLabels.length - 0.5] } } : {}) },
+    axes: [{}, yLabels
+      ? { size: 64, splits: () => yLabels.map((_, n) => n), values: (_, ticks) => ticks.map((t) => yLabels[t] ?? '') }
+      : { size: 64 }],
     series: [{}, ...series.map((one) => ({
       label: one.label,
       stroke: one.stroke,
