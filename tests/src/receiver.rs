@@ -31,13 +31,7 @@ pub struct Receiver {
 impl Receiver {
     /// Answers with `script[0]`, then `script[1]`, …, repeating the last status.
     pub async fn start(script: &[u16]) -> Self {
-        let inner = Arc::new(Mutex::new(Inner {
-            script: script.to_vec(),
-            received: Vec::new(),
-        }));
-        let app = Router::new()
-            .route("/hook", post(receive))
-            .with_state(inner.clone());
+        let (app, inner) = app(script);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
@@ -53,13 +47,7 @@ impl Receiver {
     /// a certificate for that address; answers the PEM of the CA that signed it, for the
     /// sender to trust.
     pub async fn start_tls(ip: std::net::IpAddr, script: &[u16]) -> (Self, String) {
-        let inner = Arc::new(Mutex::new(Inner {
-            script: script.to_vec(),
-            received: Vec::new(),
-        }));
-        let app = Router::new()
-            .route("/hook", post(receive))
-            .with_state(inner.clone());
+        let (app, inner) = app(script);
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -91,6 +79,18 @@ impl Receiver {
     pub fn received(&self) -> Vec<Received> {
         self.inner.lock().unwrap().received.clone()
     }
+}
+
+/// The receiver's routes, and what they record.
+fn app(script: &[u16]) -> (Router, Arc<Mutex<Inner>>) {
+    let inner = Arc::new(Mutex::new(Inner {
+        script: script.to_vec(),
+        received: Vec::new(),
+    }));
+    let app = Router::new()
+        .route("/hook", post(receive))
+        .with_state(inner.clone());
+    (app, inner)
 }
 
 async fn receive(

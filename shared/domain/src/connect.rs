@@ -511,15 +511,9 @@ impl Connect {
                 "This provider is not available on this deployment.",
             )
         };
-        let app = self
+        let (app, provider_settings) = self
             .calls
-            .app_for(&link.workspace_id, provider)
-            .await
-            .map_err(|_| unavailable())?
-            .ok_or_else(not_enabled)?;
-        let provider_settings = self
-            .calls
-            .consent_settings(provider, &app, &base)
+            .consent(&link.workspace_id, provider, &base)
             .await
             .map_err(|_| unavailable())?
             .ok_or_else(not_enabled)?;

@@ -42,7 +42,6 @@ pub struct EmulatedStack {
     pub template: Template,
     functions: Vec<Running>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    pub logs: PathBuf,
 }
 
 fn unique(prefix: &str) -> String {
@@ -360,7 +359,6 @@ impl EmulatedStack {
             template,
             functions,
             tasks,
-            logs,
         }
     }
 

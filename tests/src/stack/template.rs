@@ -27,7 +27,6 @@ pub struct Template {
 /// A function in the template: its binary, environment, policies and event sources.
 #[derive(Debug, Clone)]
 pub struct FunctionSpec {
-    pub logical_id: String,
     pub binary: String,
     pub environment: BTreeMap<String, String>,
     /// `(Method, Path)` of each `HttpApi` event.
@@ -230,11 +229,10 @@ impl Template {
     pub fn functions(&self) -> Vec<FunctionSpec> {
         let globals = &self.doc["Globals"]["Function"]["Environment"]["Variables"];
         let mut out = Vec::new();
-        for (id, resource) in self.doc["Resources"].as_mapping().unwrap() {
+        for resource in self.doc["Resources"].as_mapping().unwrap().values() {
             if resource["Type"] != "AWS::Serverless::Function" {
                 continue;
             }
-            let id = id.as_str().unwrap().to_owned();
             let properties = &resource["Properties"];
             let mut environment = BTreeMap::new();
             for variables in [globals, &properties["Environment"]["Variables"]] {
@@ -253,7 +251,6 @@ impl Template {
                     .as_str()
                     .unwrap()
                     .to_owned(),
-                logical_id: id,
                 environment,
                 routes: Vec::new(),
                 function_url: !properties["FunctionUrlConfig"].is_null(),

@@ -45,7 +45,8 @@ async fn chart_style() -> impl IntoResponse {
     asset("text/css; charset=utf-8", CHARTS_STYLE)
 }
 
-fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+/// A static asset served from the binary.
+pub(crate) fn asset<B: IntoResponse>(content_type: &'static str, body: B) -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, content_type),

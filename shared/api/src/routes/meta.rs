@@ -90,11 +90,7 @@ async fn docs_page() -> impl IntoResponse {
 )]
 async fn docs_viewer() -> impl IntoResponse {
     (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        REDOC,
+        [(header::CACHE_CONTROL, "public, max-age=86400")],
+        crate::routes::console::asset("text/javascript; charset=utf-8", REDOC),
     )
 }

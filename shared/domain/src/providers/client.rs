@@ -334,8 +334,8 @@ impl<C: ?Sized> Clone for ProviderCalls<C> {
 }
 
 fn app_unavailable(provider: ProviderId, err: &dyn std::fmt::Display) -> ProviderError {
-    tracing::error!(provider = %provider, error = %err, "the provider app's secrets could not be read");
-    ProviderError::Unavailable("the provider app's secrets could not be read".into())
+    tracing::error!(provider = %provider, error = %err, "the provider app could not be read");
+    ProviderError::Unavailable("the provider app could not be read".into())
 }
 
 impl<C: ?Sized> ProviderCalls<C> {
@@ -372,6 +372,20 @@ impl<C: ?Sized> ProviderCalls<C> {
         workspace: &WorkspaceId,
         provider: ProviderId,
     ) -> Result<Option<AppRef>, ProviderError> {
+        Ok(self
+            .consent(workspace, provider, self.base())
+            .await?
+            .map(|(app, _)| app))
+    }
+
+    /// The app a new connection of `workspace` to `provider` is made with, and the settings its
+    /// consent URL needs (ids and URLs against `base`, no secret), with one read of the store.
+    pub async fn consent(
+        &self,
+        workspace: &WorkspaceId,
+        provider: ProviderId,
+        base: &str,
+    ) -> Result<Option<(AppRef, ProviderSettings)>, ProviderError> {
         if crate::providers::ProviderRegistry::takes_workspace_apps(provider)
             && let Some(app) = self
                 .apps
@@ -379,12 +393,15 @@ impl<C: ?Sized> ProviderCalls<C> {
                 .await
                 .map_err(|err| app_unavailable(provider, &err))?
         {
-            return Ok(Some(AppRef::Workspace(app.id)));
+            return Ok(self
+                .registry
+                .workspace_app(provider, &app.client_id, None, base)
+                .map(|settings| (AppRef::Workspace(app.id), settings)));
         }
         Ok(self
             .registry
-            .is_enabled(provider)
-            .then_some(AppRef::Deployment))
+            .consent_app(provider, base)
+            .map(|settings| (AppRef::Deployment, settings)))
     }
 
     /// A workspace's app by its id (the push URL names it), when it is `provider`'s.
@@ -399,22 +416,6 @@ impl<C: ?Sized> ProviderCalls<C> {
             .await
             .map_err(|err| app_unavailable(provider, &err))?;
         Ok(app.filter(|app| app.provider == provider))
-    }
-
-    /// The settings a consent URL for `app` needs (ids and URLs, no secret).
-    pub async fn consent_settings(
-        &self,
-        provider: ProviderId,
-        app: &AppRef,
-        base: &str,
-    ) -> Result<Option<ProviderSettings>, ProviderError> {
-        match app {
-            AppRef::Deployment => Ok(self.registry.consent_app(provider, base)),
-            AppRef::Workspace(id) => Ok(self.app_by_id(provider, id).await?.and_then(|app| {
-                self.registry
-                    .workspace_app(provider, &app.client_id, None, base)
-            })),
-        }
     }
 
     /// `provider`'s `app` with its secrets, resolved against the public URL; `None` when it
