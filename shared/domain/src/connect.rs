@@ -675,8 +675,10 @@ impl Callback {
                     .or_else(|| settings.default_redirect_url.clone())
                     .unwrap_or_else(|| own_page.clone());
                 // VitaSync's own page says "connected" only with proof of it.
-                if target.split('?').next() == Some(own_page.as_str()) {
-                    let result = self.connect_result(&state, &connection).await?;
+                // Without it the page only says nothing was proven: the connection stands.
+                if target.split('?').next() == Some(own_page.as_str())
+                    && let Some(result) = self.connect_result(&state, &connection).await
+                {
                     answer.push(("result", result));
                 }
                 let pairs: Vec<(&str, &str)> =
@@ -698,11 +700,7 @@ impl Callback {
     }
 
     /// A short-lived token that proves to the landing page that `connection` was made.
-    async fn connect_result(
-        &self,
-        state: &OAuthState,
-        connection: &Connection,
-    ) -> Result<String, ConnectFailure> {
+    async fn connect_result(&self, state: &OAuthState, connection: &Connection) -> Option<String> {
         let token = new_token();
         let result = OAuthState {
             kind: StateKind::ConnectResult,
@@ -712,14 +710,13 @@ impl Callback {
             expires_at: self.now().plus_seconds(CONNECT_RESULT_TTL_SECONDS),
             ..state.clone()
         };
-        self.states
-            .put_state(&state_key(&token), &result)
-            .await
-            .map_err(|err| {
-                tracing::error!(error = %err, "state store failed");
-                unavailable()
-            })?;
-        Ok(token)
+        match self.states.put_state(&state_key(&token), &result).await {
+            Ok(()) => Some(token),
+            Err(err) => {
+                tracing::warn!(error = %err, "storing the landing page's proof failed");
+                None
+            }
+        }
     }
 
     async fn finish_connection(
