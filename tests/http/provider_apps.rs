@@ -51,6 +51,8 @@ fn credentials(client_id: &str, secret: &str) -> AppCredentials {
         client_secret: SecretString::from(secret),
         webhook_secret: None,
         verify_token: Some(SecretString::from(format!("{client_id}-verify"))),
+        subscription_key: None,
+        region: None,
     }
 }
 

@@ -18,8 +18,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use vitasync_domain::providers::ProviderId;
 
+mod dexcom;
+mod suunto;
+mod ultrahuman;
+mod wahoo;
+
 pub const CLIENT_ID: &str = "test-client-id";
 pub const CLIENT_SECRET: &str = "test-client-secret-never-logged";
+/// Suunto's API subscription key, wanted on every call (the token endpoint's too).
+pub const SUUNTO_SUBSCRIPTION_KEY: &str = "test-suunto-subscription-key";
 
 /// One request the fake received.
 #[derive(Debug, Clone)]
@@ -118,6 +125,7 @@ impl FakeProvider {
         });
         let router = Router::new()
             .route("/authorize", get(authorize))
+            .route("/authorise", get(authorize))
             .route("/token", post(token))
             .route("/revoke", any(revoke))
             .route("/v2/signature", post(withings_nonce))
@@ -145,12 +153,18 @@ impl FakeProvider {
     /// The variables that point VitaSync at this fake.
     pub fn env(&self) -> BTreeMap<String, String> {
         let prefix = self.provider.env_prefix();
-        BTreeMap::from([
+        // Ultrahuman serves its consent page at the British spelling only.
+        let authorize_path = if self.provider == ProviderId::Ultrahuman {
+            "authorise"
+        } else {
+            "authorize"
+        };
+        let mut env = BTreeMap::from([
             (format!("{prefix}_CLIENT_ID"), CLIENT_ID.to_owned()),
             (format!("{prefix}_CLIENT_SECRET"), CLIENT_SECRET.to_owned()),
             (
                 format!("{prefix}_AUTHORIZE_URL"),
-                format!("{}/authorize", self.base),
+                format!("{}/{authorize_path}", self.base),
             ),
             (
                 format!("{prefix}_TOKEN_URL"),
@@ -161,7 +175,14 @@ impl FakeProvider {
                 format!("{prefix}_REVOKE_URL"),
                 format!("{}/revoke", self.base),
             ),
-        ])
+        ]);
+        if self.provider == ProviderId::Suunto {
+            env.insert(
+                "SUUNTO_SUBSCRIPTION_KEY".into(),
+                SUUNTO_SUBSCRIPTION_KEY.into(),
+            );
+        }
+        env
     }
 
     /// The operator rotated the default app's client secret at the provider.
@@ -304,6 +325,10 @@ pub fn account_id(provider: ProviderId) -> &'static str {
         ProviderId::Oura => "8f2c1a9e-oura-user",
         ProviderId::Whoop => "10129",
         ProviderId::Fitbit => "4817263549102837465",
+        ProviderId::Dexcom => dexcom::ACCOUNT_ID,
+        ProviderId::Ultrahuman => ultrahuman::ACCOUNT_ID,
+        ProviderId::Suunto => suunto::ACCOUNT_ID,
+        ProviderId::Wahoo => wahoo::ACCOUNT_ID,
         ProviderId::Demo => "demo-wearer",
         // Pushed from phones: the account is the VitaSync user's own.
         ProviderId::AppleHealth | ProviderId::HealthConnect | ProviderId::SamsungHealth => {
@@ -346,7 +371,13 @@ fn with_params(base: &str, params: &[(&str, &str)]) -> String {
 
 async fn authorize(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -> Response {
     let params = params_of(uri.query().unwrap_or_default().as_bytes());
-    record(&shared, &Method::GET, "/authorize", &params, &headers);
+    record(&shared, &Method::GET, uri.path(), &params, &headers);
+    // Ultrahuman's consent page is at `/authorise`; the `/authorize` its prose names is not
+    // served. Everyone else's is at `/authorize`.
+    let british = uri.path() == "/authorise";
+    if british != (shared.provider == ProviderId::Ultrahuman) {
+        return (StatusCode::NOT_FOUND, "no such page").into_response();
+    }
     let redirect_uri = params.get("redirect_uri").cloned().unwrap_or_default();
     let state = params.get("state").cloned().unwrap_or_default();
     let Some(client_id) = params
@@ -419,6 +450,8 @@ fn refusal(provider: ProviderId) -> Response {
                 {"resource": "AuthorizationCode", "field": "code", "code": "invalid"}]})),
         )
             .into_response(),
+        // Wahoo refuses a spent or raced refresh token with a bare 400.
+        ProviderId::Wahoo => StatusCode::BAD_REQUEST.into_response(),
         _ => (
             StatusCode::BAD_REQUEST,
             axum::Json(fixture("google-health/oauth-error-invalid-grant.json")),
@@ -433,7 +466,12 @@ fn known_app(shared: &Shared, credentials: Option<&(String, String)>) -> bool {
 }
 
 fn token_reply(shared: &Shared, client_id: &str, refreshing: bool) -> Response {
-    let access = random("at");
+    // Suunto's access tokens are JWTs naming the user; everyone else's are opaque.
+    let access = if shared.provider == ProviderId::Suunto {
+        suunto::access_token(&random("jti"))
+    } else {
+        random("at")
+    };
     let refresh = random("rt");
     {
         let mut ledger = shared.ledger.lock().unwrap();
@@ -454,6 +492,10 @@ fn token_reply(shared: &Shared, client_id: &str, refreshing: bool) -> Response {
         ProviderId::Garmin => fixture("garmin/oauth2-token.json"),
         ProviderId::Oura => fixture("oura/oauth-token.json"),
         ProviderId::Whoop => fixture("whoop/oauth2-token.json"),
+        ProviderId::Dexcom => fixture("dexcom/oauth-token.json"),
+        ProviderId::Ultrahuman => fixture("ultrahuman/oauth-token.json"),
+        ProviderId::Suunto => fixture("suunto/oauth-token.json"),
+        ProviderId::Wahoo => fixture("wahoo/oauth-token.json"),
         ProviderId::Fitbit | ProviderId::Demo => fixture("google-health/oauth-token.json"),
         ProviderId::AppleHealth | ProviderId::HealthConnect | ProviderId::SamsungHealth => {
             unreachable!("phone health stores are not OAuth providers")
@@ -475,6 +517,9 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
     let form = params_of(&body);
     record(&shared, &Method::POST, "/token", &form, &headers);
     let provider = shared.provider;
+    if let Some(refused) = suunto::gateway_refusal(provider, &headers) {
+        return refused;
+    }
     if provider == ProviderId::Withings && form.get("action").map(String::as_str) == Some("revoke")
     {
         return withings_revoke(&form);
@@ -812,6 +857,9 @@ async fn api(
     let path = uri.path().to_owned();
     let query = params_of(uri.query().unwrap_or_default().as_bytes());
     record(&shared, &method, &path, &query, &headers);
+    if let Some(refused) = suunto::gateway_refusal(shared.provider, &headers) {
+        return refused;
+    }
     if data_path(&path)
         && let Some(failure) = scripted_failure(&shared)
     {
@@ -839,7 +887,9 @@ async fn api(
             )
                 .into_response();
         }
-        if let Some(mut reply) = collection_reply(shared.provider, &path, &query) {
+        if let Some(mut reply) = collection_reply(shared.provider, &path, &query)
+            .or_else(|| new_provider_reply(shared.provider, &method, &path, &query))
+        {
             let overrides = shared.behaviour.lock().unwrap().overrides.clone();
             apply_overrides(&mut reply, &path, &overrides);
             return axum::Json(reply).into_response();
@@ -863,6 +913,21 @@ async fn api(
         (ProviderId::Whoop, "GET", "/v2/user/profile/basic") => json!({
             "user_id": 10129, "email": "wearer@example.invalid", "first_name": "Jane", "last_name": "Doe"
         }),
+        (
+            ProviderId::Dexcom | ProviderId::Ultrahuman | ProviderId::Suunto | ProviderId::Wahoo,
+            _,
+            _,
+        ) => match new_provider_reply(shared.provider, &method, &path, &query) {
+            Some(reply) => reply,
+            None if shared.provider == ProviderId::Wahoo
+                && method == Method::DELETE
+                && path == "/v1/permissions" =>
+            {
+                shared.ledger.lock().unwrap().access_tokens.clear();
+                return StatusCode::NO_CONTENT.into_response();
+            }
+            None => return StatusCode::NOT_FOUND.into_response(),
+        },
         (ProviderId::Whoop, "DELETE", "/v2/user/access")
         | (ProviderId::Garmin, "DELETE", "/wellness-api/rest/user/registration") => {
             return StatusCode::NO_CONTENT.into_response();
@@ -872,8 +937,28 @@ async fn api(
     axum::Json(reply).into_response()
 }
 
+/// The four providers whose replies live in their own modules: data and account calls.
+fn new_provider_reply(
+    provider: ProviderId,
+    method: &Method,
+    path: &str,
+    query: &BTreeMap<String, String>,
+) -> Option<Value> {
+    match provider {
+        ProviderId::Dexcom => dexcom::reply(method, path, query),
+        ProviderId::Ultrahuman => ultrahuman::reply(method, path, query),
+        ProviderId::Suunto => suunto::reply(method, path, query),
+        ProviderId::Wahoo => wahoo::reply(method, path, query),
+        _ => None,
+    }
+}
+
 fn data_path(path: &str) -> bool {
-    matches!(path, "/measure" | "/v2/measure" | "/v2/sleep")
+    dexcom::is_data_path(path)
+        || ultrahuman::is_data_path(path)
+        || suunto::is_data_path(path)
+        || wahoo::is_data_path(path)
+        || matches!(path, "/measure" | "/v2/measure" | "/v2/sleep")
         || path.starts_with("/v2/usercollection/")
         || path == "/athlete/activities"
         || path.starts_with("/v4/users/me/dataTypes/")

@@ -544,12 +544,19 @@ pub struct ProviderCredentialsBody {
     #[schema(value_type = String, format = Password)]
     pub client_secret: SecretString,
     /// Polar's `signature_secret_key`, the secret in Garmin's push URL (16+ URL-safe
-    /// characters), or Google Health's endpoint authorization secret.
+    /// characters), Google Health's endpoint authorization secret, Suunto's notification
+    /// secret or Wahoo's webhook token.
     #[schema(value_type = Option<String>, format = Password)]
     pub webhook_secret: Option<SecretString>,
     /// The verify token given to Strava or Oura when subscribing to their webhooks.
     #[schema(value_type = Option<String>, format = Password)]
     pub verify_token: Option<SecretString>,
+    /// Suunto's API subscription key (`Ocp-Apim-Subscription-Key`): required for Suunto.
+    #[schema(value_type = Option<String>, format = Password)]
+    pub subscription_key: Option<SecretString>,
+    /// Dexcom: the region the app is registered in, `us` (default), `eu`, `jp` or `sandbox`.
+    /// Its users' data is read from that region's host.
+    pub region: Option<String>,
 }
 
 impl std::fmt::Debug for ProviderCredentialsBody {
@@ -574,6 +581,9 @@ pub struct ProviderAppBody {
     pub client_id: Option<String>,
     pub has_webhook_secret: bool,
     pub has_verify_token: bool,
+    /// Dexcom: the app's region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub configured_at: Option<Timestamp>,
@@ -595,6 +605,7 @@ impl From<vitasync_domain::providers::credentials::AppStatus> for ProviderAppBod
             client_id: app.map(|app| app.client_id.clone()),
             has_webhook_secret: app.is_some_and(|app| app.has_webhook_secret),
             has_verify_token: app.is_some_and(|app| app.has_verify_token),
+            region: app.and_then(|app| app.region.clone()),
             configured_at: app.map(|app| app.configured_at),
             callback_url: status.callback_url,
             webhook_url: app.and_then(|app| app.webhook_url.clone()),

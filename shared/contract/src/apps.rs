@@ -21,6 +21,7 @@ fn app(workspace: &WorkspaceId, provider: ProviderId, client_id: &str, at: i64) 
         },
         has_webhook_secret: false,
         has_verify_token: true,
+        region: None,
         configured_at: Timestamp::from_millis(1_790_000_000_000 + at).unwrap(),
     }
 }

@@ -36,7 +36,7 @@ where
                    redirect URI and, where the provider pushes, `webhookUrl` as its webhook. \
                    Sending it again replaces the credentials and keeps the app's id and URLs. \
                    The secrets are sealed and never returned. Needs `admin`.",
-    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit")),
+    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar, fitbit, dexcom, ultrahuman, suunto or wahoo")),
     request_body = ProviderCredentialsBody,
     responses(
         (status = 200, body = ProviderAppBody),
@@ -57,6 +57,8 @@ async fn put_credentials(
         client_secret: body.client_secret,
         webhook_secret: body.webhook_secret,
         verify_token: body.verify_token,
+        subscription_key: body.subscription_key,
+        region: body.region,
     };
     let status = credentials
         .configure(&caller.principal, &provider, given)
@@ -69,7 +71,7 @@ async fn put_credentials(
     get, path = "/v1/providers/{providerId}/credentials", tag = "providers",
     description = "`configured` and since when, the client id and which webhook secrets were \
                    given; never a secret. Needs `admin`.",
-    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit")),
+    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar, fitbit, dexcom, ultrahuman, suunto or wahoo")),
     responses(
         (status = 200, body = ProviderAppBody),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -93,7 +95,7 @@ async fn get_credentials(
     description = "New connections use the deployment's app again. Connections made with the \
                    removed app can no longer refresh their tokens: the users connect again. \
                    Needs `admin`.",
-    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit")),
+    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar, fitbit, dexcom, ultrahuman, suunto or wahoo")),
     responses(
         (status = 204, description = "Removed"),
         (status = 403, body = Problem, content_type = "application/problem+json"),

@@ -54,12 +54,22 @@ pub enum Metric {
     Bmi,
     /// systolic mmHg (`value`) and diastolic mmHg (`secondary`)
     BloodPressure,
-    /// mmol/L
-    BloodGlucose,
+    /// Blood or interstitial (CGM) glucose, mmol/L (mg/dL ÷ 18.016). Named `blood_glucose`
+    /// before CGMs were connected; the old name is still read.
+    #[serde(alias = "blood_glucose")]
+    Glucose,
+    /// carbohydrates eaten, grams (logged by the user)
+    Carbohydrates,
+    /// insulin taken, units (logged by the user)
+    Insulin,
+    /// estimated maximal oxygen uptake, mL/(kg·min)
+    Vo2Max,
+    /// the provider's recovery (readiness) index, 0–100
+    RecoveryScore,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 19] = [
+    pub const ALL: [Metric; 23] = [
         Metric::Steps,
         Metric::Distance,
         Metric::ActiveCalories,
@@ -78,7 +88,11 @@ impl Metric {
         Metric::BodyFat,
         Metric::Bmi,
         Metric::BloodPressure,
-        Metric::BloodGlucose,
+        Metric::Glucose,
+        Metric::Carbohydrates,
+        Metric::Insulin,
+        Metric::Vo2Max,
+        Metric::RecoveryScore,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,11 +115,18 @@ impl Metric {
             Metric::BodyFat => "body_fat",
             Metric::Bmi => "bmi",
             Metric::BloodPressure => "blood_pressure",
-            Metric::BloodGlucose => "blood_glucose",
+            Metric::Glucose => "glucose",
+            Metric::Carbohydrates => "carbohydrates",
+            Metric::Insulin => "insulin",
+            Metric::Vo2Max => "vo2_max",
+            Metric::RecoveryScore => "recovery_score",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
+        if raw == "blood_glucose" {
+            return Some(Metric::Glucose);
+        }
         Self::ALL.into_iter().find(|metric| metric.as_str() == raw)
     }
 
@@ -124,9 +145,21 @@ impl Metric {
             Metric::Weight => "kg",
             Metric::Bmi => "kg/m2",
             Metric::BloodPressure => "mmHg",
-            Metric::BloodGlucose => "mmol/L",
+            Metric::Glucose => "mmol/L",
+            Metric::Carbohydrates => "g",
+            Metric::Insulin => "U",
+            Metric::Vo2Max => "mL/kg/min",
+            Metric::RecoveryScore => "score",
         }
     }
+}
+
+/// mg/dL in one mmol/L of glucose (its molar mass, 180.16 g/mol, over 10).
+pub const GLUCOSE_MG_DL_PER_MMOL_L: f64 = 18.016;
+
+/// A glucose reading in mg/dL as VitaSync stores it (mmol/L).
+pub fn glucose_mmol_l(mg_dl: f64) -> f64 {
+    mg_dl / GLUCOSE_MG_DL_PER_MMOL_L
 }
 
 impl fmt::Display for Metric {
@@ -306,6 +339,23 @@ pub struct Session {
     pub stages: Vec<StageSpan>,
     /// The provider's own 0–100 score, when it has one.
     pub score: Option<f64>,
+    /// Workouts: mean and highest power, watts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_avg: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_max: Option<f64>,
+    /// Workouts: normalised power, watts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_normalized: Option<f64>,
+    /// Workouts: training stress score (TSS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_stress_score: Option<f64>,
+    /// Workouts: mean cadence, revolutions (or steps) per minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cadence_avg: Option<f64>,
+    /// Workouts: elevation gained, metres.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ascent_m: Option<f64>,
     pub origin: Origin,
 }
 
@@ -330,6 +380,12 @@ impl Session {
             stage_seconds: None,
             stages: Vec::new(),
             score: None,
+            power_avg: None,
+            power_max: None,
+            power_normalized: None,
+            training_stress_score: None,
+            cadence_avg: None,
+            ascent_m: None,
             origin,
         }
     }
@@ -375,13 +431,21 @@ pub enum Retraction {
         date: String,
         record_id: String,
     },
+    /// A reading at an instant (a logged meal or insulin dose the user deleted).
+    Measurement {
+        metric: Metric,
+        at_ms: i64,
+        record_id: String,
+    },
 }
 
 impl Retraction {
     pub fn data_type(&self) -> DataType {
         match self {
             Retraction::Session { kind, .. } => DataType::Session(*kind),
-            Retraction::Summary { metric, .. } => DataType::Metric(*metric),
+            Retraction::Summary { metric, .. } | Retraction::Measurement { metric, .. } => {
+                DataType::Metric(*metric)
+            }
         }
     }
 }

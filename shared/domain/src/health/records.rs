@@ -27,10 +27,15 @@ pub fn summary_key(metric: Metric, date: &str) -> String {
 }
 
 pub fn measurement_key(measurement: &Measurement) -> String {
-    format!(
-        "E#{}#{:013}#{}",
-        measurement.metric, measurement.at_ms, measurement.origin.record_id
+    measurement_key_of(
+        measurement.metric,
+        measurement.at_ms,
+        &measurement.origin.record_id,
     )
+}
+
+pub fn measurement_key_of(metric: Metric, at_ms: i64, record_id: &str) -> String {
+    format!("E#{metric}#{at_ms:013}#{record_id}")
 }
 
 pub fn session_key(session: &Session) -> String {
@@ -220,13 +225,15 @@ pub async fn store_batch_announcing(
             .ok()
             .map(|summary| summary.origin.record_id);
         let theirs = candidates.iter().find(|retraction| match retraction {
-            Retraction::Session { .. } => true,
+            Retraction::Session { .. } | Retraction::Measurement { .. } => true,
             Retraction::Summary { record_id, .. } => stored_from.as_ref() == Some(record_id),
         });
         if let Some(retraction) = theirs {
             let counter = match retraction {
                 Retraction::Session { kind, .. } => kind.as_str().to_owned(),
-                Retraction::Summary { metric, .. } => metric.to_string(),
+                Retraction::Summary { metric, .. } | Retraction::Measurement { metric, .. } => {
+                    metric.to_string()
+                }
             };
             counts.entry(counter).or_default().removed += 1;
             removals.push(key.clone());
@@ -259,6 +266,11 @@ fn retraction_key(retraction: &Retraction) -> String {
     match retraction {
         Retraction::Session { kind, record_id } => session_key_of(*kind, record_id),
         Retraction::Summary { metric, date, .. } => summary_key(*metric, date),
+        Retraction::Measurement {
+            metric,
+            at_ms,
+            record_id,
+        } => measurement_key_of(*metric, *at_ms, record_id),
     }
 }
 

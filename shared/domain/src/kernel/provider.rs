@@ -14,6 +14,10 @@ pub enum ProviderId {
     Garmin,
     Polar,
     Fitbit,
+    Dexcom,
+    Ultrahuman,
+    Suunto,
+    Wahoo,
     Demo,
     /// Pushed from the user's iPhone by the developer's app (no server API).
     #[serde(rename = "apple_health")]
@@ -26,7 +30,7 @@ pub enum ProviderId {
 }
 
 impl ProviderId {
-    pub const ALL: [ProviderId; 8] = [
+    pub const ALL: [ProviderId; 12] = [
         ProviderId::Withings,
         ProviderId::Whoop,
         ProviderId::Strava,
@@ -34,6 +38,10 @@ impl ProviderId {
         ProviderId::Garmin,
         ProviderId::Polar,
         ProviderId::Fitbit,
+        ProviderId::Dexcom,
+        ProviderId::Ultrahuman,
+        ProviderId::Suunto,
+        ProviderId::Wahoo,
         ProviderId::Demo,
     ];
 
@@ -58,6 +66,10 @@ impl ProviderId {
             ProviderId::Garmin => "garmin",
             ProviderId::Polar => "polar",
             ProviderId::Fitbit => "fitbit",
+            ProviderId::Dexcom => "dexcom",
+            ProviderId::Ultrahuman => "ultrahuman",
+            ProviderId::Suunto => "suunto",
+            ProviderId::Wahoo => "wahoo",
             ProviderId::Demo => "demo",
             ProviderId::AppleHealth => "apple_health",
             ProviderId::HealthConnect => "health_connect",

@@ -1,7 +1,7 @@
 //! What phones' health stores call things: HealthKit and Health Connect type names (Samsung
 //! Health's SDK uses Health Connect's), the units they write, and how each maps to the schema.
 
-use crate::health::{Metric, SleepStage};
+use crate::health::{GLUCOSE_MG_DL_PER_MMOL_L, Metric, SleepStage};
 
 /// How a type's samples are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,9 @@ pub fn sample_type(name: &str) -> Option<Result<(Metric, Kind), &'static str>> {
         "BodyFatPercentage" | "BodyFat" => (Metric::BodyFat, Reading),
         "BodyMassIndex" => (Metric::Bmi, Reading),
         "BloodPressure" => (Metric::BloodPressure, Reading),
-        "BloodGlucose" => (Metric::BloodGlucose, Reading),
+        "BloodGlucose" => (Metric::Glucose, Reading),
+        "DietaryCarbohydrates" => (Metric::Carbohydrates, Reading),
+        "InsulinDelivery" => (Metric::Insulin, Reading),
         "HeartRateVariabilitySDNN" => {
             return Some(Err(
                 "is SDNN; VitaSync's heart_rate_variability is RMSSD, so it is not taken",
@@ -92,8 +94,10 @@ pub fn convert(metric: Metric, value: f64, unit: &str) -> Result<f64, &'static s
         (Metric::Bmi, "count" | "kg/m^2" | "kg/m2" | "") => 1.0,
         (Metric::BloodPressure, "mmHg") => 1.0,
         // HealthKit spells it with the molar mass: `mmol<180.15588000005408>/L`.
-        (Metric::BloodGlucose, molar) if molar.starts_with("mmol") => 1.0,
-        (Metric::BloodGlucose, "mg/dL") => 1.0 / 18.0156,
+        (Metric::Glucose, molar) if molar.starts_with("mmol") => 1.0,
+        (Metric::Glucose, "mg/dL" | "mg/dl") => 1.0 / GLUCOSE_MG_DL_PER_MMOL_L,
+        (Metric::Carbohydrates, "g") => 1.0,
+        (Metric::Insulin, "IU" | "U" | "units") => 1.0,
         _ => return Err("is not a unit this type is written in"),
     };
     Ok(value * factor)
@@ -171,7 +175,7 @@ mod tests {
         assert_eq!(convert(Metric::BloodOxygen, 0.97, "%").unwrap(), 97.0);
         assert_eq!(convert(Metric::BloodOxygen, 97.0, "%").unwrap(), 97.0);
         assert_eq!(convert(Metric::Temperature, 98.6, "degF").unwrap(), 37.0);
-        assert!((convert(Metric::BloodGlucose, 90.0, "mg/dL").unwrap() - 4.9957).abs() < 1e-3);
+        assert!((convert(Metric::Glucose, 90.0, "mg/dL").unwrap() - 4.9957).abs() < 1e-3);
         assert!(convert(Metric::Steps, 10.0, "kg").is_err());
     }
 

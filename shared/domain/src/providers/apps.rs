@@ -32,6 +32,9 @@ pub struct ProviderApp {
     pub has_webhook_secret: bool,
     #[serde(default)]
     pub has_verify_token: bool,
+    /// The provider's region the app is registered in (Dexcom: `us`, `eu`, `jp`, `sandbox`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub configured_at: Timestamp,
 }
 
@@ -54,6 +57,8 @@ pub struct AppSecrets {
     pub webhook_secret: Option<SecretString>,
     /// Strava's `hub.verify_token`, Oura's `verification_token`.
     pub verify_token: Option<SecretString>,
+    /// Suunto's API subscription key.
+    pub subscription_key: Option<SecretString>,
 }
 
 impl std::fmt::Debug for AppSecrets {
@@ -71,6 +76,8 @@ struct SecretsWire {
     webhook_secret: Option<String>,
     #[serde(default)]
     verify_token: Option<String>,
+    #[serde(default)]
+    subscription_key: Option<String>,
 }
 
 impl AppSecrets {
@@ -85,6 +92,7 @@ impl AppSecrets {
             client_secret: self.client_secret.expose_secret().to_owned(),
             webhook_secret: expose(&self.webhook_secret),
             verify_token: expose(&self.verify_token),
+            subscription_key: expose(&self.subscription_key),
         };
         let plaintext = serde_json::to_vec(&wire).map_err(|_| CryptoError::Denied)?;
         vault.seal(&plaintext, context).await
@@ -98,6 +106,7 @@ impl AppSecrets {
             client_secret: SecretString::from(wire.client_secret),
             webhook_secret: wire.webhook_secret.map(SecretString::from),
             verify_token: wire.verify_token.map(SecretString::from),
+            subscription_key: wire.subscription_key.map(SecretString::from),
         })
     }
 }

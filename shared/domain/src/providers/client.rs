@@ -395,7 +395,7 @@ impl<C: ?Sized> ProviderCalls<C> {
         {
             return Ok(self
                 .registry
-                .workspace_app(provider, &app.client_id, None, base)
+                .workspace_app(provider, &app.client_id, app.region.as_deref(), None, base)
                 .map(|settings| (AppRef::Workspace(app.id), settings)));
         }
         Ok(self
@@ -462,7 +462,13 @@ impl<C: ?Sized> ProviderCalls<C> {
             .await
             .map_err(|err| app_unavailable(app.provider, &err))?;
         self.registry
-            .workspace_app(app.provider, &app.client_id, Some(&secrets), base)
+            .workspace_app(
+                app.provider,
+                &app.client_id,
+                app.region.as_deref(),
+                Some(&secrets),
+                base,
+            )
             .ok_or_else(|| ProviderError::Protocol("the provider takes no app".into()))
     }
 

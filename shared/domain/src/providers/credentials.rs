@@ -25,6 +25,10 @@ pub struct AppCredentials {
     pub webhook_secret: Option<SecretString>,
     /// The verify token given to Strava or Oura when subscribing.
     pub verify_token: Option<SecretString>,
+    /// Suunto's API subscription key (required for Suunto).
+    pub subscription_key: Option<SecretString>,
+    /// The region the app is registered in (Dexcom: `us` by default, `eu`, `jp`, `sandbox`).
+    pub region: Option<String>,
 }
 
 /// A workspace's app for a provider, as told back: never a secret.
@@ -42,6 +46,7 @@ pub struct ConfiguredApp {
     pub client_id: String,
     pub has_webhook_secret: bool,
     pub has_verify_token: bool,
+    pub region: Option<String>,
     pub configured_at: Timestamp,
     /// Where the provider pushes for this app (Garmin: followed by `/<webhookSecret>`).
     pub webhook_url: Option<String>,
@@ -56,7 +61,11 @@ const MIN_PATH_SECRET: usize = 16;
 fn uses_webhook_secret(provider: ProviderId) -> bool {
     matches!(
         provider,
-        ProviderId::Polar | ProviderId::Garmin | ProviderId::Fitbit
+        ProviderId::Polar
+            | ProviderId::Garmin
+            | ProviderId::Fitbit
+            | ProviderId::Suunto
+            | ProviderId::Wahoo
     )
 }
 
@@ -127,6 +136,37 @@ fn validated(provider: ProviderId, credentials: &AppCredentials) -> Result<(), D
         }
         check_secret("verifyToken", token)?;
     }
+    match (&credentials.subscription_key, provider) {
+        (Some(key), ProviderId::Suunto) => check_secret("subscriptionKey", key)?,
+        (None, ProviderId::Suunto) => {
+            return Err(DomainError::validation(
+                "subscriptionKey",
+                "is required: Suunto wants its API subscription key on every call",
+            ));
+        }
+        (Some(_), _) => {
+            return Err(DomainError::validation(
+                "subscriptionKey",
+                format!("{name} takes no subscription key"),
+            ));
+        }
+        (None, _) => {}
+    }
+    match (&credentials.region, provider) {
+        (Some(region), ProviderId::Dexcom) if crate::providers::dexcom_host(region).is_none() => {
+            return Err(DomainError::validation(
+                "region",
+                "must be us, eu, jp or sandbox",
+            ));
+        }
+        (Some(_), ProviderId::Dexcom) | (None, _) => {}
+        (Some(_), _) => {
+            return Err(DomainError::validation(
+                "region",
+                format!("{name} has one region"),
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -180,6 +220,7 @@ impl ProviderCredentials {
                 client_id: app.client_id.clone(),
                 has_webhook_secret: app.has_webhook_secret,
                 has_verify_token: app.has_verify_token,
+                region: app.region.clone(),
                 configured_at: app.configured_at,
                 webhook_url: self
                     .addresses
@@ -209,6 +250,7 @@ impl ProviderCredentials {
             client_secret: credentials.client_secret,
             webhook_secret: credentials.webhook_secret,
             verify_token: credentials.verify_token,
+            subscription_key: credentials.subscription_key,
         };
         let sealed = secrets
             .seal(&self.vault, &app_context(workspace, provider, &id))
@@ -225,6 +267,7 @@ impl ProviderCredentials {
             sealed,
             has_webhook_secret: secrets.webhook_secret.is_some(),
             has_verify_token: secrets.verify_token.is_some(),
+            region: credentials.region.map(|region| region.to_ascii_lowercase()),
             configured_at: self.clock.now(),
         };
         self.store.put_app(&app).await?;

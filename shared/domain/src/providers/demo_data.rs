@@ -151,7 +151,7 @@ fn one_day(account: &str, day: NaiveDate, now: Timestamp, request: &FetchRequest
                 round(dice.between(112.0, 126.0), 0),
                 Some(round(dice.between(70.0, 82.0), 0)),
             ),
-            (Metric::BloodGlucose, round(dice.between(4.4, 5.6), 1), None),
+            (Metric::Glucose, round(dice.between(4.4, 5.6), 1), None),
         ];
         for (metric, value, secondary) in readings {
             if wants(metric) {
@@ -284,7 +284,7 @@ fn night(account: &str, day: NaiveDate, midnight: i64) -> Night {
         stage_seconds: Some(totals),
         stages,
         score: Some(round(score.clamp(0.0, 100.0), 0)),
-        origin: origin(format!("{day}-sleep")),
+        ..Session::new(SessionKind::Sleep, origin(format!("{day}-sleep")))
     };
     Night {
         session,
@@ -368,10 +368,7 @@ fn workout(account: &str, day: NaiveDate, midnight: i64, woke: i64) -> Option<Se
         heart_rate_avg: Some(average),
         heart_rate_max: Some(average + round(dice.between(12.0, 22.0), 0)),
         heart_rate_min: Some(round(dice.between(85.0, 100.0), 0)),
-        stage_seconds: None,
-        stages: Vec::new(),
-        score: None,
-        origin: origin(format!("{day}-workout")),
+        ..Session::new(SessionKind::Workout, origin(format!("{day}-workout")))
     })
 }
 

@@ -244,6 +244,87 @@ impl ProviderId {
                     revoke_url: Some("https://oauth2.googleapis.com/revoke"),
                 },
             ),
+            ProviderId::Dexcom => (
+                "Dexcom",
+                &["glucose", "nutrition", "insulin", "workout"][..],
+                OAuthSpec {
+                    // The US host; `DEXCOM_REGION` picks Europe's, Japan's or the sandbox.
+                    authorize_url: "https://api.dexcom.com/v2/oauth2/login",
+                    token_url: "https://api.dexcom.com/v2/oauth2/token",
+                    api_url: "https://api.dexcom.com",
+                    scopes: &["offline_access"],
+                    scope_separator: " ",
+                    pkce: false,
+                    client_auth: ClientAuth::Body,
+                    extra_authorize_params: &[],
+                    revoke_url: None,
+                },
+            ),
+            ProviderId::Ultrahuman => (
+                "Ultrahuman",
+                &[
+                    "activity",
+                    "heart_rate",
+                    "sleep",
+                    "heart_rate_variability",
+                    "temperature",
+                    "blood_oxygen",
+                    "recovery",
+                    "glucose",
+                ][..],
+                OAuthSpec {
+                    // British spelling: the API answers this one (its prose also says
+                    // `/authorize`, which it does not serve).
+                    authorize_url: "https://auth.ultrahuman.com/authorise",
+                    token_url: "https://partner.ultrahuman.com/api/partners/oauth/token",
+                    api_url: "https://partner.ultrahuman.com",
+                    scopes: &["profile", "ring_data", "cgm_data"],
+                    scope_separator: " ",
+                    pkce: false,
+                    client_auth: ClientAuth::Body,
+                    extra_authorize_params: &[],
+                    revoke_url: Some("https://partner.ultrahuman.com/api/partners/oauth/revoke"),
+                },
+            ),
+            ProviderId::Suunto => (
+                "Suunto",
+                &[
+                    "activity",
+                    "heart_rate",
+                    "sleep",
+                    "workout",
+                    "heart_rate_variability",
+                    "blood_oxygen",
+                ][..],
+                OAuthSpec {
+                    authorize_url: "https://cloudapi-oauth.suunto.com/oauth/authorize",
+                    token_url: "https://cloudapi-oauth.suunto.com/oauth/token",
+                    api_url: "https://cloudapi.suunto.com",
+                    // Suunto has no scopes: access is the partner app's.
+                    scopes: &[],
+                    scope_separator: " ",
+                    pkce: false,
+                    client_auth: ClientAuth::Basic,
+                    extra_authorize_params: &[],
+                    revoke_url: None,
+                },
+            ),
+            ProviderId::Wahoo => (
+                "Wahoo",
+                &["workout", "heart_rate"][..],
+                OAuthSpec {
+                    authorize_url: "https://api.wahooligan.com/oauth/authorize",
+                    token_url: "https://api.wahooligan.com/oauth/token",
+                    api_url: "https://api.wahooligan.com",
+                    // `offline_data` lets Wahoo send workout webhooks about the user.
+                    scopes: &["user_read", "workouts_read", "offline_data"],
+                    scope_separator: " ",
+                    pkce: true,
+                    client_auth: ClientAuth::Body,
+                    extra_authorize_params: &[],
+                    revoke_url: None,
+                },
+            ),
             ProviderId::Demo => (
                 "VitaSync Demo",
                 HR_ACTIVITY_SLEEP,
@@ -285,6 +366,9 @@ pub struct ProviderSettings {
     pub api_url: String,
     pub revoke_url: Option<String>,
     pub webhooks: WebhookSecrets,
+    /// A key the provider wants on every call besides the user's token (Suunto's API
+    /// subscription key, `Ocp-Apim-Subscription-Key`).
+    pub subscription_key: Option<SecretString>,
 }
 
 /// What checks a provider's webhooks, beyond the client secret: `<PROVIDER>_WEBHOOK_*`.
@@ -298,6 +382,18 @@ pub struct WebhookSecrets {
     pub secret: Option<SecretString>,
     /// Where the provider publishes its signing keys (Google Health's Tink keyset).
     pub keyset_url: Option<String>,
+}
+
+/// Dexcom's host for a region (`us`, `eu`, `jp`, or `sandbox`): its apps, and so its users'
+/// tokens, belong to one region.
+pub fn dexcom_host(region: &str) -> Option<&'static str> {
+    Some(match region.to_ascii_lowercase().as_str() {
+        "us" => "https://api.dexcom.com",
+        "eu" => "https://api.dexcom.eu",
+        "jp" => "https://api.dexcom.jp",
+        "sandbox" => "https://sandbox-api.dexcom.com",
+        _ => return None,
+    })
 }
 
 /// `url` made absolute against `base_url` when it is relative (starts with `/`).
@@ -321,6 +417,17 @@ struct Endpoints {
 }
 
 impl Endpoints {
+    /// Dexcom's endpoints on one regional host.
+    fn dexcom(host: &str) -> Self {
+        Self {
+            authorize_url: format!("{host}/v2/oauth2/login"),
+            token_url: format!("{host}/v2/oauth2/token"),
+            api_url: host.to_owned(),
+            revoke_url: None,
+            keyset_url: None,
+        }
+    }
+
     /// Settings for `client_id` with no secret yet, relative URLs made absolute against
     /// `base_url`.
     fn settings(&self, client_id: &str, base_url: &str) -> ProviderSettings {
@@ -336,6 +443,7 @@ impl Endpoints {
                 keyset_url: self.keyset_url.as_deref().map(absolute),
                 ..WebhookSecrets::default()
             },
+            subscription_key: None,
         }
     }
 }
@@ -347,6 +455,7 @@ struct DeploymentApp {
     client_secret: SecretSource,
     verify_token: Option<SecretSource>,
     webhook_secret: Option<SecretSource>,
+    subscription_key: Option<SecretSource>,
 }
 
 impl DeploymentApp {
@@ -354,6 +463,7 @@ impl DeploymentApp {
         std::iter::once(&self.client_secret)
             .chain(&self.verify_token)
             .chain(&self.webhook_secret)
+            .chain(&self.subscription_key)
     }
 }
 
@@ -409,12 +519,34 @@ impl ProviderRegistry {
             let url = |suffix: &str, default: &str| {
                 lookup(&format!("{prefix}_{suffix}")).unwrap_or_else(|| default.to_owned())
             };
+            let region = lookup(&format!("{prefix}_REGION"));
+            let regional = match (id, region.as_deref()) {
+                (ProviderId::Dexcom, Some(region)) => match dexcom_host(region) {
+                    Some(host) => Some(host),
+                    None => {
+                        tracing::warn!(provider = %id, region, "unknown region: the provider stays disabled");
+                        continue;
+                    }
+                },
+                _ => None,
+            };
+            let (authorize_default, token_default, api_default) = match regional {
+                Some(host) => {
+                    let on_host = Endpoints::dexcom(host);
+                    (on_host.authorize_url, on_host.token_url, on_host.api_url)
+                }
+                None => (
+                    spec.authorize_url.to_owned(),
+                    spec.token_url.to_owned(),
+                    spec.api_url.to_owned(),
+                ),
+            };
             endpoints.insert(
                 id,
                 Endpoints {
-                    authorize_url: url("AUTHORIZE_URL", spec.authorize_url),
-                    token_url: url("TOKEN_URL", spec.token_url),
-                    api_url: url("API_URL", spec.api_url),
+                    authorize_url: url("AUTHORIZE_URL", &authorize_default),
+                    token_url: url("TOKEN_URL", &token_default),
+                    api_url: url("API_URL", &api_default),
                     revoke_url: lookup(&format!("{prefix}_REVOKE_URL"))
                         .or_else(|| spec.revoke_url.map(str::to_owned)),
                     keyset_url: lookup(&format!("{prefix}_WEBHOOK_KEYSET_URL")),
@@ -439,6 +571,7 @@ impl ProviderRegistry {
                         client_secret,
                         verify_token: secret(&format!("{prefix}_WEBHOOK_VERIFY_TOKEN")),
                         webhook_secret: secret(&format!("{prefix}_WEBHOOK_SECRET")),
+                        subscription_key: secret(&format!("{prefix}_SUBSCRIPTION_KEY")),
                     },
                 );
             }
@@ -494,6 +627,7 @@ impl ProviderRegistry {
                 secret: optional(&app.webhook_secret).await?,
                 ..public.webhooks
             },
+            subscription_key: optional(&app.subscription_key).await?,
             ..public
         }))
     }
@@ -504,10 +638,16 @@ impl ProviderRegistry {
         &self,
         id: ProviderId,
         client_id: &str,
+        region: Option<&str>,
         secrets: Option<&apps::AppSecrets>,
         base_url: &str,
     ) -> Option<ProviderSettings> {
-        let public = self.endpoints.get(&id)?.settings(client_id, base_url);
+        // An app of another region than the deployment's is reached at that region's host.
+        let endpoints = match region.and_then(dexcom_host) {
+            Some(host) if id == ProviderId::Dexcom => Endpoints::dexcom(host),
+            _ => self.endpoints.get(&id)?.clone(),
+        };
+        let public = endpoints.settings(client_id, base_url);
         Some(match secrets {
             None => public,
             Some(secrets) => ProviderSettings {
@@ -517,6 +657,7 @@ impl ProviderRegistry {
                     secret: secrets.webhook_secret.clone(),
                     ..public.webhooks
                 },
+                subscription_key: secrets.subscription_key.clone(),
                 ..public
             },
         })

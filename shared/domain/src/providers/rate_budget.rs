@@ -40,6 +40,18 @@ pub fn default_limits() -> BTreeMap<ProviderId, (Vec<Window>, bool)> {
         (ProviderId::Polar, (vec![window(900, 500)], false)),
         (ProviderId::Garmin, (vec![window(60, 100)], false)),
         (ProviderId::Fitbit, (vec![window(60, 300)], true)),
+        // Dexcom: 60,000 calls an hour per app.
+        (ProviderId::Dexcom, (vec![window(3600, 60_000)], false)),
+        // Ultrahuman publishes no limit; integrators pace about one day's call a second.
+        (ProviderId::Ultrahuman, (vec![window(60, 60)], false)),
+        // Wahoo's production app limits (5 minutes, hour, day); sandbox apps get a tenth.
+        (
+            ProviderId::Wahoo,
+            (
+                vec![window(300, 200), window(3600, 1_000), window(86_400, 5_000)],
+                false,
+            ),
+        ),
     ])
 }
 

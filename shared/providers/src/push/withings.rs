@@ -37,7 +37,7 @@ fn appli_types(appli: u32) -> Option<Vec<DataType>> {
             metrics(&[Metric::HeartRate, Metric::RespiratoryRate]),
         ]
         .concat(),
-        58 => metrics(&[Metric::BloodGlucose]),
+        58 => metrics(&[Metric::Glucose]),
         _ => return None,
     })
 }
