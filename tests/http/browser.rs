@@ -273,7 +273,13 @@ async fn the_console_shows_users_webhooks_and_keys_and_writes_only_with_write_ke
     );
     let charts = seen["charts"].as_object().unwrap();
     for (title, chart) in charts {
-        let expected = ["Heart rate", "Daily steps", "Night of", "Resting"];
+        let expected = [
+            "Heart rate",
+            "Daily steps",
+            "Night of",
+            "Resting",
+            "Glucose",
+        ];
         if expected.iter().any(|start| title.starts_with(start)) {
             assert!(chart["points"].as_u64().unwrap() > 0, "{title}: {chart}");
             assert_eq!(chart["drawn"], true, "{title}");

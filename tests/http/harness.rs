@@ -335,7 +335,15 @@ impl Harness {
             .complete_authorization(self.fake.provider.as_str(), callback, BASE)
             .await
             .map_err(|failure| failure.code.to_owned())?;
-        let id = query(&landing)["connectionId"].clone();
+        // A failure after the consent lands on the failure page, naming its code.
+        let landed = query(&landing);
+        let Some(id) = landed.get("connectionId").cloned() else {
+            return Err(landed
+                .get("error")
+                .or_else(|| landed.get("code"))
+                .cloned()
+                .unwrap_or(landing));
+        };
         Ok(self
             .services
             .directory

@@ -75,7 +75,7 @@ fn session(
         }),
         stages: Vec::new(),
         score: None,
-        origin: origin(ProviderId::Withings, id),
+        ..Session::new(kind, origin(ProviderId::Withings, id))
     }
 }
 

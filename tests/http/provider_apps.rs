@@ -284,6 +284,37 @@ async fn app_credentials_are_checked_and_admin_only(host: Host) {
         "webhookSecret",
         "Garmin's path secret must be long and URL-safe"
     );
+    // Suunto's gateway wants its subscription key on every call; nobody else takes one.
+    let bare = |client: &str| AppCredentials {
+        verify_token: None,
+        ..credentials(client, "a-secret")
+    };
+    assert_eq!(
+        field(apps.configure(&admin, "suunto", bare("suunto-id")).await),
+        "subscriptionKey"
+    );
+    let keyed = AppCredentials {
+        subscription_key: Some(SecretString::from("a-key")),
+        ..bare("whoop-id")
+    };
+    assert_eq!(
+        field(apps.configure(&admin, "whoop", keyed).await),
+        "subscriptionKey"
+    );
+    // Dexcom's apps belong to one region; no one else has regions.
+    let far = AppCredentials {
+        region: Some("mars".into()),
+        ..bare("dexcom-id")
+    };
+    assert_eq!(field(apps.configure(&admin, "dexcom", far).await), "region");
+    let regional = AppCredentials {
+        region: Some("eu".into()),
+        ..bare("whoop-id")
+    };
+    assert_eq!(
+        field(apps.configure(&admin, "whoop", regional).await),
+        "region"
+    );
     assert_eq!(
         field(apps.configure(&admin, "demo", credentials("x", "y")).await),
         "providerId"

@@ -476,16 +476,36 @@ fn a_custom_domain_moves_every_public_link_and_callback_url() {
         assert_eq!(choice.value[0], "HasDomain", "{name:?}");
     }
     assert!(public_urls >= 4);
-    // What an operator registers at each provider, for each one enabled.
-    for (provider, id) in [
-        ("Withings", "withings"),
-        ("Whoop", "whoop"),
-        ("Strava", "strava"),
-        ("Oura", "oura"),
-        ("Garmin", "garmin"),
-        ("Polar", "polar"),
-        ("Fitbit", "fitbit"),
-    ] {
+    // What an operator registers at each provider, for each one enabled: every provider has
+    // its parameters, reaches every function that enables providers, and has its output.
+    let providers = vitasync_domain::providers::ProviderId::ALL
+        .into_iter()
+        .filter(|id| *id != vitasync_domain::providers::ProviderId::Demo);
+    for id in providers {
+        let id = id.as_str();
+        let provider = format!("{}{}", id[..1].to_uppercase(), &id[1..]);
+        for parameter in ["ClientId", "ClientSecretName"] {
+            assert!(
+                template["Parameters"]
+                    .get(format!("{provider}{parameter}").as_str())
+                    .is_some(),
+                "{provider}{parameter}"
+            );
+        }
+        let prefix = id.to_uppercase();
+        for (name, function) in template["Resources"].as_mapping().unwrap() {
+            let variables = &function["Properties"]["Environment"]["Variables"];
+            if variables.get("WITHINGS_CLIENT_ID").is_some() {
+                for suffix in ["CLIENT_ID", "CLIENT_SECRET_NAME"] {
+                    assert!(
+                        variables
+                            .get(format!("{prefix}_{suffix}").as_str())
+                            .is_some(),
+                        "{name:?} lacks {prefix}_{suffix}"
+                    );
+                }
+            }
+        }
         let output = &template["Outputs"][format!("{provider}CallbackUrl").as_str()];
         assert_eq!(output["Condition"], format!("Has{provider}App"));
         let Value::Tagged(choice) = &output["Value"] else {

@@ -25,6 +25,8 @@ mod wahoo;
 
 pub const CLIENT_ID: &str = "test-client-id";
 pub const CLIENT_SECRET: &str = "test-client-secret-never-logged";
+/// How many unrevoked access tokens Wahoo lets an app hold for one user.
+pub const WAHOO_TOKEN_CAP: usize = 10;
 /// Suunto's API subscription key, wanted on every call (the token endpoint's too).
 pub const SUUNTO_SUBSCRIPTION_KEY: &str = "test-suunto-subscription-key";
 
@@ -78,6 +80,8 @@ struct Ledger {
     codes: HashMap<String, (String, Option<String>, String)>,
     /// Refresh tokens, by the app they were issued to.
     refresh_tokens: HashMap<String, String>,
+    /// The access token issued with each refresh token (Wahoo revokes the old pair on refresh).
+    pairs: HashMap<String, String>,
     access_tokens: HashSet<String>,
     issued: Vec<String>,
     requests: Vec<Recorded>,
@@ -481,6 +485,7 @@ fn token_reply(shared: &Shared, client_id: &str, refreshing: bool) -> Response {
             ledger
                 .refresh_tokens
                 .insert(refresh.clone(), client_id.to_owned());
+            ledger.pairs.insert(refresh.clone(), access.clone());
             ledger.issued.push(refresh.clone());
         }
     }
@@ -560,6 +565,16 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
                     return refusal(provider);
                 }
             }
+            // Wahoo lets an app hold at most ten unrevoked tokens per user.
+            if provider == ProviderId::Wahoo
+                && shared.ledger.lock().unwrap().access_tokens.len() >= WAHOO_TOKEN_CAP
+            {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({"error": "Too many unrevoked access tokens"})),
+                )
+                    .into_response();
+            }
             token_reply(&shared, &client_id, false)
         }
         Some("refresh_token") => {
@@ -576,6 +591,16 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
             // A refresh token is good only with the app it was issued to.
             if refuse || issued_to.as_deref() != Some(client_id.as_str()) {
                 return refusal(provider);
+            }
+            // Wahoo's pairs are single-use: the refreshed pair's access token ends too.
+            if provider == ProviderId::Wahoo {
+                let mut ledger = shared.ledger.lock().unwrap();
+                if let Some(old) = form
+                    .get("refresh_token")
+                    .and_then(|token| ledger.pairs.remove(token))
+                {
+                    ledger.access_tokens.remove(&old);
+                }
             }
             token_reply(&shared, &client_id, true)
         }
@@ -872,8 +897,17 @@ async fn api(
         )
             .into_response();
     }
+    if shared.provider == ProviderId::Dexcom
+        && let Some(refused) = dexcom::refusal(&method, &path, &query)
+    {
+        return refused;
+    }
     if data_path(&path) {
         if shared.behaviour.lock().unwrap().forbidden.contains(&path) {
+            // Ultrahuman refuses an app or scope it has not enabled with an empty 403.
+            if shared.provider == ProviderId::Ultrahuman {
+                return StatusCode::FORBIDDEN.into_response();
+            }
             if shared.provider == ProviderId::Fitbit {
                 return (
                     StatusCode::FORBIDDEN,

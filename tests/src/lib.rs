@@ -84,6 +84,12 @@ pub fn install_tls() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
+/// A plain client, TLS ready.
+pub fn plain_client() -> reqwest::Client {
+    install_tls();
+    reqwest::Client::new()
+}
+
 /// A client that does not follow redirects, so tests see each hop.
 pub fn browser_client() -> reqwest::Client {
     install_tls();

@@ -163,8 +163,27 @@ pub struct DaySourceBody {
     pub value: f64,
 }
 
+/// A local day of glucose readings, as a CGM report gives it. Values in mmol/L (× 18.016 for
+/// mg/dL); the target range is 70–180 mg/dL (3.9–10.0 mmol/L), read on whole mg/dL.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GlucoseDayBody {
+    /// Readings that day, every source's pooled.
+    pub readings: u64,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+    /// Share of readings under 70 mg/dL, percent.
+    pub time_below_range_percent: f64,
+    /// Share of readings from 70 to 180 mg/dL, percent.
+    pub time_in_range_percent: f64,
+    /// Share of readings over 180 mg/dL, percent.
+    pub time_above_range_percent: f64,
+}
+
 /// One local date and metric. Totals (steps, distance, calories, floors, active minutes) take
-/// the highest provider's value, never the sum; other metrics the mean.
+/// the highest provider's value, never the sum; other metrics the mean. Glucose is computed
+/// from the day's readings: `value` is their mean and `glucose` has the rest.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DailySummaryBody {
@@ -175,6 +194,8 @@ pub struct DailySummaryBody {
     pub utc_offset_seconds: i32,
     pub providers: Vec<&'static str>,
     pub sources: Vec<DaySourceBody>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glucose: Option<GlucoseDayBody>,
 }
 
 impl From<DailyRow> for DailySummaryBody {
@@ -198,6 +219,15 @@ impl From<DailyRow> for DailySummaryBody {
                     value: s.value,
                 })
                 .collect(),
+            glucose: row.glucose.map(|day| GlucoseDayBody {
+                readings: day.readings,
+                mean: day.mean,
+                min: day.min,
+                max: day.max,
+                time_below_range_percent: day.below_range_percent,
+                time_in_range_percent: day.in_range_percent,
+                time_above_range_percent: day.above_range_percent,
+            }),
         }
     }
 }
@@ -306,7 +336,27 @@ pub struct EventBody {
     pub stages: Vec<StageBody>,
     /// The provider's own 0–100 score.
     pub score: Option<f64>,
+    /// Workouts with a power meter: mean, highest and normalised power (W) and training
+    /// stress score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power: Option<PowerBody>,
+    /// Workouts: mean cadence, revolutions (or steps) per minute.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cadence_avg: Option<f64>,
+    /// Workouts: elevation gained, metres.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ascent_meters: Option<f64>,
     pub source: Option<String>,
+}
+
+/// A workout's power, watts (the stress score has no unit).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PowerBody {
+    pub avg: Option<f64>,
+    pub max: Option<f64>,
+    pub normalized: Option<f64>,
+    pub training_stress_score: Option<f64>,
 }
 
 fn stage_name(stage: SleepStage) -> &'static str {
@@ -337,8 +387,28 @@ impl From<SessionEntry> for EventBody {
             stage_seconds,
             stages,
             score,
+            power_avg,
+            power_max,
+            power_normalized,
+            training_stress_score,
+            cadence_avg,
+            ascent_m,
             origin,
         } = event.session;
+        let power = [
+            power_avg,
+            power_max,
+            power_normalized,
+            training_stress_score,
+        ]
+        .iter()
+        .any(Option::is_some)
+        .then_some(PowerBody {
+            avg: power_avg,
+            max: power_max,
+            normalized: power_normalized,
+            training_stress_score,
+        });
         Self {
             id: event.id,
             event_type: kind.as_str(),
@@ -374,6 +444,9 @@ impl From<SessionEntry> for EventBody {
                 })
                 .collect(),
             score,
+            power,
+            cadence_avg,
+            ascent_meters: ascent_m,
             source: origin.source,
         }
     }

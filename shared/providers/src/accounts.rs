@@ -158,6 +158,41 @@ pub async fn identify(
             .await?;
             field_text(&body, "user_id", "WHOOP's profile").map(account)
         }
+        // Dexcom has no profile: every reply names the user, the data range the cheapest.
+        ProviderId::Dexcom => {
+            let body = get_json(
+                http,
+                format!("{api}/v3/users/self/dataRange"),
+                token,
+                "Dexcom data range",
+            )
+            .await?;
+            crate::dexcom::user_id(&body)
+                .map(account)
+                .ok_or_else(|| ProviderError::Protocol("Dexcom's data range names no user".into()))
+        }
+        ProviderId::Ultrahuman => {
+            let body = get_json(
+                http,
+                format!("{api}/api/partners/v1/user_data/user_info"),
+                token,
+                "Ultrahuman user info",
+            )
+            .await?;
+            crate::ultrahuman::account_id(&body)
+                .map(account)
+                .ok_or_else(|| {
+                    ProviderError::Protocol("Ultrahuman's user info names no user".into())
+                })
+        }
+        // The access token is a JWT whose `user` claim is the username webhooks name.
+        ProviderId::Suunto => crate::suunto::username(token.expose_secret())
+            .map(account)
+            .ok_or_else(|| ProviderError::Protocol("Suunto's token names no user".into())),
+        ProviderId::Wahoo => {
+            let body = get_json(http, format!("{api}/v1/user"), token, "Wahoo user").await?;
+            field_text(&body, "id", "Wahoo's user").map(account)
+        }
     }
 }
 
@@ -199,6 +234,15 @@ pub async fn revoke(
             format!("{api}/wellness-api/rest/user/registration"),
         ),
         ProviderId::Polar => bearer(Method::DELETE, format!("{api}/v3/users/{provider_user_id}")),
+        // Neither documents a way to revoke: the user does it in their account.
+        ProviderId::Dexcom | ProviderId::Suunto => return Ok(()),
+        ProviderId::Ultrahuman => http.post(revoke_url()?).form(&[
+            ("token", access),
+            ("client_id", settings.client_id.as_str()),
+            ("client_secret", settings.client_secret.expose_secret()),
+        ]),
+        // Revoking frees one of the ten tokens Wahoo lets an app hold per user.
+        ProviderId::Wahoo => bearer(Method::DELETE, format!("{api}/v1/permissions")),
     };
     let (status, _) = send(request).await?;
     // A token the provider no longer knows is as revoked as it gets.

@@ -1,7 +1,8 @@
 //! `HttpProviderClient`: every capability of the provider client port over HTTPS.
 
 use crate::{
-    accounts, garmin, google_health, oura, polar, push, strava, subscriptions, whoop, withings,
+    accounts, dexcom, garmin, google_health, oura, polar, push, strava, subscriptions, suunto,
+    ultrahuman, wahoo, whoop, withings,
 };
 use async_trait::async_trait;
 use secrecy::SecretString;
@@ -127,6 +128,12 @@ impl DataClient for HttpProviderClient {
             ProviderId::Strava => strava::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Whoop => whoop::fetch(&self.http, settings, access_token, request).await,
             ProviderId::Oura => oura::fetch(&self.http, settings, access_token, request).await,
+            ProviderId::Dexcom => dexcom::fetch(&self.http, settings, access_token, request).await,
+            ProviderId::Ultrahuman => {
+                ultrahuman::fetch(&self.http, settings, access_token, request).await
+            }
+            ProviderId::Suunto => suunto::fetch(&self.http, settings, access_token, request).await,
+            ProviderId::Wahoo => wahoo::fetch(&self.http, settings, access_token, request).await,
             ProviderId::AppleHealth | ProviderId::HealthConnect | ProviderId::SamsungHealth => {
                 Err(FetchError::Protocol(
                     "a phone's health store is pushed by the app, never fetched".into(),
@@ -142,6 +149,7 @@ impl DataClient for HttpProviderClient {
     ) -> Result<HealthBatch, FetchError> {
         match provider {
             ProviderId::Garmin => Ok(garmin::summaries(body, request)),
+            ProviderId::Suunto => Ok(suunto::pushed(body, request)),
             other => Err(FetchError::Protocol(format!(
                 "{other} does not push data, only notices"
             ))),

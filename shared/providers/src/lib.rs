@@ -11,6 +11,8 @@ mod accounts;
 #[cfg(feature = "http")]
 mod client;
 #[cfg(feature = "http")]
+mod dexcom;
+#[cfg(feature = "http")]
 mod garmin;
 #[cfg(feature = "http")]
 mod google_health;
@@ -26,6 +28,12 @@ mod rest;
 mod strava;
 #[cfg(feature = "http")]
 mod subscriptions;
+#[cfg(feature = "http")]
+mod suunto;
+#[cfg(feature = "http")]
+mod ultrahuman;
+#[cfg(feature = "http")]
+mod wahoo;
 #[cfg(feature = "http")]
 mod webhook_sender;
 #[cfg(feature = "http")]

@@ -12,6 +12,9 @@ use std::pin::Pin;
 use thiserror::Error;
 use vitasync_domain::providers::ProviderId;
 
+/// The header Azure API Management gateways (Suunto's) read the subscription key from.
+pub const SUBSCRIPTION_KEY_HEADER: &str = "Ocp-Apim-Subscription-Key";
+
 #[derive(Debug, Error)]
 pub enum WireError {
     #[error("transport: {0}")]
@@ -26,6 +29,8 @@ pub enum WireError {
 pub struct TokenWire<'a> {
     pub http: &'a reqwest::Client,
     pub provider: ProviderId,
+    /// Suunto's API gateway wants the subscription key on the token endpoint too.
+    pub subscription_key: Option<&'a secrecy::SecretString>,
 }
 
 impl<'c> AsyncHttpClient<'c> for TokenWire<'_> {
@@ -35,11 +40,18 @@ impl<'c> AsyncHttpClient<'c> for TokenWire<'_> {
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
             let (parts, body) = request.into_parts();
-            let response = self
+            let mut outgoing = self
                 .http
                 .request(parts.method, parts.uri.to_string())
                 .headers(parts.headers)
-                .body(body)
+                .body(body);
+            if let Some(key) = self.subscription_key {
+                outgoing = outgoing.header(
+                    SUBSCRIPTION_KEY_HEADER,
+                    secrecy::ExposeSecret::expose_secret(key),
+                );
+            }
+            let response = outgoing
                 .send()
                 .await
                 .map_err(|err| WireError::Transport(describe(&err)))?;

@@ -511,7 +511,7 @@ pub fn sleeps(nights: &[Value], request: &FetchRequest) -> HealthBatch {
             stage_seconds,
             stages: Vec::new(),
             score: number(&data, "sleep_score"),
-            origin: origin(id.clone(), source.clone()),
+            ..Session::new(SessionKind::Sleep, origin(id.clone(), source.clone()))
         });
         let hrv = match (
             number(&data, "rmssd_start_avg"),
@@ -627,7 +627,8 @@ pub fn workout_sessions(series: &[Value]) -> Vec<Session> {
             stage_seconds: None,
             stages: Vec::new(),
             score: None,
-            origin: origin(id, text(workout, "deviceid")),
+            ascent_m: number(&data, "elevation"),
+            ..Session::new(SessionKind::Workout, origin(id, text(workout, "deviceid")))
         });
     }
     sessions

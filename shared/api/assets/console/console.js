@@ -370,13 +370,14 @@ async function userData(id, connections, zone, range) {
   const from = new Date(to.getTime() - RANGES[range] * 86400e3);
   const days = new Date(to.getTime() - Math.max(RANGES[range], 30) * 86400e3);
   const q = (params) => new URLSearchParams(params).toString();
-  const [hr, rows, sleeps, workouts, weight, pressure] = await Promise.all([
+  const [hr, rows, sleeps, workouts, weight, pressure, glucose] = await Promise.all([
     api('GET', `${base}/health/timeseries?${q({ metricType: 'heart_rate', bucket: range === 'day' ? 'minute' : 'hour', agg: 'avg', tz: zone, from: from.toISOString(), to: to.toISOString() })}`),
-    api('GET', `${base}/health/daily-summaries?${q({ from: days.toISOString().slice(0, 10), to: to.toISOString().slice(0, 10), metricTypes: 'steps,distance,active_calories,resting_heart_rate,heart_rate_variability' })}`),
+    api('GET', `${base}/health/daily-summaries?${q({ from: days.toISOString().slice(0, 10), to: to.toISOString().slice(0, 10), metricTypes: 'steps,distance,active_calories,resting_heart_rate,heart_rate_variability,glucose' })}`),
     api('GET', `${base}/events?${q({ eventType: 'sleep', limit: '14' })}`),
     api('GET', `${base}/events?${q({ eventType: 'workout', limit: '10' })}`),
     api('GET', `${base}/health?${q({ metricType: 'weight', limit: '100' })}`),
     api('GET', `${base}/health?${q({ metricType: 'blood_pressure', limit: '100' })}`),
+    api('GET', `${base}/health/timeseries?${q({ metricType: 'glucose', bucket: range === 'day' ? 'minute' : 'hour', agg: 'avg', tz: zone, from: from.toISOString(), to: to.toISOString() })}`),
   ]);
   const notRecorded = 'None in this range (not recorded, or not granted to this app).';
   section.append(chart(`Heart rate (${hr.unit}, ${range})`, hr.data.map((b) => seconds(b.start)),
@@ -385,6 +386,12 @@ async function userData(id, connections, zone, range) {
   for (const [n, [label, stroke]] of [['steps', '#1f5fbf'], ['distance (m)', '#0b7a3e'], ['active energy (kcal)', '#a05a00']].entries()) {
     section.append(chart(`Daily ${label}`, activity.xs, [{ label, values: activity.values[n], stroke, bars: true }], { empty: notRecorded, height: 160 }));
   }
+  section.append(chart(`Glucose (${glucose.unit}, ${range})`, glucose.data.map((b) => seconds(b.start)),
+    [{ label: 'avg', values: glucose.data.map((b) => b.value), stroke: '#a05a00' }], { zone, empty: notRecorded }));
+  const glucoseDays = rows.data.filter((r) => r.metricType === 'glucose');
+  section.append(chart('Glucose time in range (70–180 mg/dL, %)', glucoseDays.map((r) => dayOf(r.date)), [
+    { label: 'in range', values: glucoseDays.map((r) => r.glucose?.timeInRangePercent ?? null), stroke: '#0b7a3e', bars: true },
+  ], { empty: notRecorded, height: 160 }));
   const trends = daily(rows.data, ['resting_heart_rate', 'heart_rate_variability']);
   section.append(chart('Resting heart rate and HRV', trends.xs, [
     { label: 'resting HR (bpm)', values: trends.values[0], stroke: '#b3261e' },

@@ -119,7 +119,7 @@ async fn handle(
     get, path = "/webhooks/{providerId}", tag = "provider-webhooks",
     description = "Strava's `hub.challenge` and Oura's `challenge` echo (with the configured \
                    verify token); Withings' HEAD check.",
-    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit")),
+    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar, fitbit, suunto or wahoo")),
     responses(
         (status = 200, description = "The challenge, echoed"),
         (status = 401, description = "Oura: wrong verification token"),
@@ -142,7 +142,7 @@ async fn provider_webhook_check(
 #[utoipa::path(
     head, path = "/webhooks/{providerId}", tag = "provider-webhooks",
     description = "Withings checks a notification URL with `HEAD` before subscribing to it.",
-    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit")),
+    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar, fitbit, suunto or wahoo")),
     responses(
         (status = 200, description = "The URL answers"),
         (status = 404, description = "The provider is not enabled"),
@@ -161,19 +161,21 @@ async fn provider_webhook_head(
 /// A provider's notification
 #[utoipa::path(
     post, path = "/webhooks/{providerId}", tag = "provider-webhooks",
-    description = "Verified per provider over the raw body (WHOOP, Oura and Polar HMACs, \
-                   Google Health's authorization secret and ECDSA signature), answered at once; \
-                   the work it names is queued. Strava and Withings sign nothing: their notices \
+    description = "Verified per provider over the raw body (WHOOP, Oura, Polar and Suunto \
+                   HMACs, Wahoo's webhook token, Google Health's authorization secret and ECDSA \
+                   signature), answered at once; the work it names is queued (Suunto's 24/7 \
+                   samples are stored as sent). Strava and Withings sign nothing: their notices \
                    only trigger fetches made with the user's own token. Garmin posts to \
                    `/webhooks/garmin/{secret}` instead.",
-    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit")),
+    params(("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar, fitbit, suunto or wahoo")),
     responses(
         (status = 200, description = "Accepted"),
         (status = 201, description = "Google Health's verification request, accepted"),
         (status = 204, description = "Google Health's notification, accepted"),
-        (status = 401, description = "Missing or wrong signature"),
+        (status = 401, description = "Missing or wrong signature or token"),
         (status = 403, description = "Wrong secret or signature (Google Health)"),
         (status = 404, description = "The provider is not enabled"),
+        (status = 415, description = "Suunto's legacy form-encoded notification (not taken)"),
         (status = 503, description = "Not recorded; the provider should retry"),
     )
 )]
@@ -194,7 +196,7 @@ async fn provider_webhook(
     description = "As `GET /webhooks/{providerId}`, checked with the workspace app's verify \
                    token (`PUT /v1/providers/{providerId}/credentials`).",
     params(
-        ("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit"),
+        ("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar, fitbit, suunto or wahoo"),
         ("appId" = String, Path, description = "The workspace app's id"),
     ),
     responses(
@@ -220,7 +222,7 @@ async fn app_webhook_check(
     head, path = "/webhooks/{providerId}/{appId}", tag = "provider-webhooks",
     description = "Withings checks a notification URL with `HEAD` before subscribing to it.",
     params(
-        ("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit"),
+        ("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar, fitbit, suunto or wahoo"),
         ("appId" = String, Path, description = "The workspace app's id"),
     ),
     responses(
@@ -246,7 +248,7 @@ async fn app_webhook_head(
                    deployment's Garmin app the segment is instead the secret path \
                    (`GARMIN_WEBHOOK_SECRET`, compared in constant time): Garmin signs nothing.",
     params(
-        ("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar or fitbit"),
+        ("providerId" = String, Path, description = "withings, whoop, strava, oura, garmin, polar, fitbit, suunto or wahoo"),
         ("appId" = String, Path, description = "The workspace app's id, or Garmin's path secret"),
     ),
     responses(

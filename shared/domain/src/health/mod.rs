@@ -4,6 +4,7 @@
 //! record id, so revisions can replace what they revise.
 
 pub mod chunk;
+pub mod glucose;
 pub mod query;
 pub mod records;
 pub mod sports;

@@ -4,6 +4,7 @@
 //! validated here, each refusal naming its field.
 
 use crate::health::chunk;
+use crate::health::glucose::{GlucoseDay, GlucoseTally};
 use crate::health::records::{chunk_key, summary_key, utc_hour};
 use crate::health::timeseries::{Aggregate, Bucket, BucketValue, Bucketer, LocalTime};
 use crate::health::{DailySummary, Measurement, Metric, Session, SessionKind, local_day_bounds};
@@ -167,6 +168,8 @@ pub struct DailyRow {
     pub value: f64,
     pub utc_offset_seconds: i32,
     pub sources: Vec<DaySource>,
+    /// Glucose: the day's readings summed up (the value is their mean).
+    pub glucose: Option<GlucoseDay>,
 }
 
 /// Per metric: what is stored.
@@ -853,8 +856,17 @@ impl HealthReads {
                 .collect::<Result<Vec<_>, _>>()?,
         };
         let mut rows: BTreeMap<(String, Metric), DailyRow> = BTreeMap::new();
-        for source in self.sources(caller, user_id, None).await? {
-            for metric in &metrics {
+        let sources = self.sources(caller, user_id, None).await?;
+        if metrics.contains(&Metric::Glucose) {
+            rows.extend(
+                self.glucose_days(&sources, from, to)
+                    .await?
+                    .into_iter()
+                    .map(|row| ((row.date.clone(), Metric::Glucose), row)),
+            );
+        }
+        for source in sources {
+            for metric in metrics.iter().filter(|m| **m != Metric::Glucose) {
                 let days = self
                     .health
                     .records_between(
@@ -873,6 +885,7 @@ impl HealthReads {
                             value: 0.0,
                             utc_offset_seconds: day.utc_offset_seconds,
                             sources: Vec::new(),
+                            glucose: None,
                         });
                     row.sources.push(DaySource {
                         provider: source.provider,
@@ -885,6 +898,9 @@ impl HealthReads {
         Ok(rows
             .into_values()
             .map(|mut row| {
+                if row.glucose.is_some() {
+                    return row;
+                }
                 let values = row.sources.iter().map(|s| s.value);
                 row.value = if is_total(row.metric) {
                     values.fold(f64::NEG_INFINITY, f64::max)
@@ -892,6 +908,85 @@ impl HealthReads {
                     values.sum::<f64>() / row.sources.len() as f64
                 };
                 row
+            })
+            .collect())
+    }
+
+    /// Glucose by local date (each reading's own offset decides its date): every source's
+    /// readings pooled into the day's figures, each source's mean beside them.
+    async fn glucose_days(
+        &self,
+        sources: &[Source],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyRow>, DomainError> {
+        let (first, last) = (from.to_string(), to.to_string());
+        // Local dates reach 14 hours either side of UTC's.
+        let window = (
+            local_day_bounds(&first, 14 * 3600).map_or(0, |(start, _)| start),
+            local_day_bounds(&last, -12 * 3600).map_or(0, |(_, end)| end),
+        );
+        // Per date: its earliest reading's instant and offset, and a tally per source.
+        type Day = ((i64, i32), Vec<(usize, GlucoseTally)>);
+        let mut days: BTreeMap<String, Day> = BTreeMap::new();
+        for (index, source) in sources.iter().enumerate() {
+            self.each_reading(source, Metric::Glucose, window, false, |reading| {
+                let (at_ms, value, offset) = match reading {
+                    Reading::Sample {
+                        at_ms,
+                        value,
+                        offset,
+                    } => (at_ms, value, offset),
+                    Reading::Measured(m) => (m.at_ms, m.value, m.utc_offset_seconds),
+                    Reading::Daily(_) => return,
+                };
+                let date = local_date(at_ms, offset);
+                if date < first || date > last {
+                    return;
+                }
+                let (earliest, tallies) = days.entry(date).or_insert(((at_ms, offset), Vec::new()));
+                if at_ms < earliest.0 {
+                    *earliest = (at_ms, offset);
+                }
+                match tallies.last_mut() {
+                    Some((at, tally)) if *at == index => tally.add(value),
+                    _ => {
+                        let mut tally = GlucoseTally::default();
+                        tally.add(value);
+                        tallies.push((index, tally));
+                    }
+                }
+            })
+            .await?;
+        }
+        Ok(days
+            .into_iter()
+            .filter_map(|(date, ((_, offset), tallies))| {
+                let mut pooled = GlucoseTally::default();
+                let mut per_source: BTreeMap<usize, GlucoseTally> = BTreeMap::new();
+                for (index, tally) in &tallies {
+                    pooled.merge(tally);
+                    per_source.entry(*index).or_default().merge(tally);
+                }
+                let figures = pooled.finish()?;
+                Some(DailyRow {
+                    date,
+                    metric: Metric::Glucose,
+                    value: figures.mean,
+                    utc_offset_seconds: offset,
+                    sources: per_source
+                        .into_iter()
+                        .filter_map(|(index, tally)| {
+                            let source = sources.get(index)?;
+                            Some(DaySource {
+                                provider: source.provider,
+                                connection_id: source.owner.connection.clone(),
+                                value: tally.mean()?,
+                            })
+                        })
+                        .collect(),
+                    glucose: Some(figures),
+                })
             })
             .collect())
     }

@@ -68,6 +68,12 @@ const ALIASES: [(&str, &[&str]); 39] = [
             "running_treadmill",
             "ultra_run",
             "jogging",
+            "running_race",
+            "running_indoor_virtual",
+            "fe_treadmill",
+            "orienteering",
+            "vertical_running",
+            "obstacle_racing",
         ],
     ),
     (
@@ -105,6 +111,15 @@ const ALIASES: [(&str, &[&str]); 39] = [
             "spinning_class",
             "ebike_ride",
             "emountain_bike_ride",
+            "ebiking",
+            "handcycling",
+            "biking_recumbent",
+            "biking_track",
+            "biking_indoor_cycling_class",
+            "biking_indoor_virtual",
+            "fe_bike",
+            "e_biking",
+            "e_mtb",
         ],
     ),
     (
@@ -133,6 +148,7 @@ const ALIASES: [(&str, &[&str]); 39] = [
             "walking_nordic",
             "speed_walking",
             "casual_walking",
+            "walking_speed",
         ],
     ),
     (
@@ -144,6 +160,7 @@ const ALIASES: [(&str, &[&str]); 39] = [
             "backpacking",
             "rucking",
             "hiking_rucking",
+            "trekking",
         ],
     ),
     (
@@ -164,9 +181,12 @@ const ALIASES: [(&str, &[&str]); 39] = [
             "bodyweight",
             "functional_fitness",
             "weight_lifting_home",
+            "gym",
+            "kettlebell",
+            "circuit_training",
         ],
     ),
-    ("yoga", &["yoga", "hot_yoga"]),
+    ("yoga", &["yoga", "hot_yoga", "yoga_pilates"]),
     ("pilates", &["pilates", "barre"]),
     (
         "rowing",
@@ -181,7 +201,12 @@ const ALIASES: [(&str, &[&str]); 39] = [
     ),
     (
         "elliptical",
-        &["elliptical", "fe_elliptical", "cross_trainer"],
+        &[
+            "elliptical",
+            "fe_elliptical",
+            "cross_trainer",
+            "crosstrainer",
+        ],
     ),
     (
         "stair_climbing",
@@ -192,6 +217,7 @@ const ALIASES: [(&str, &[&str]); 39] = [
             "stairs",
             "stair_climbing_machine",
             "stepper",
+            "fe_climber",
         ],
     ),
     (
@@ -214,6 +240,8 @@ const ALIASES: [(&str, &[&str]); 39] = [
             "jump_rope",
             "indoor_cardio",
             "fitness_equipment",
+            "fe",
+            "fe_general",
         ],
     ),
     (
@@ -231,6 +259,7 @@ const ALIASES: [(&str, &[&str]); 39] = [
             "karate",
             "taekwondo",
             "tai_chi",
+            "combat_sport",
         ],
     ),
     (
@@ -254,9 +283,19 @@ const ALIASES: [(&str, &[&str]); 39] = [
             "resort_skiing_snowboarding",
             "resort_skiing",
             "backcountry_skiing",
+            "roller_skiing",
+            "ski_touring",
+            "telemark_skiing",
+            "skate_skiing",
+            "classic_skiing",
+            "ski_mountaineering",
+            "biathlon",
         ],
     ),
-    ("snowboarding", &["snowboard", "snowboarding"]),
+    (
+        "snowboarding",
+        &["snowboard", "snowboarding", "splitboarding"],
+    ),
     (
         "skating",
         &[
@@ -272,6 +311,7 @@ const ALIASES: [(&str, &[&str]); 39] = [
             "skateboarding",
             "longboarding",
             "skating_sports",
+            "long_boarding",
         ],
     ),
     (
@@ -298,6 +338,7 @@ const ALIASES: [(&str, &[&str]); 39] = [
             "stand_up_paddling",
             "stand_up_paddle_board",
             "paddle_sports",
+            "standup_paddling",
         ],
     ),
     ("sailing", &["sail", "sailing"]),
@@ -306,7 +347,7 @@ const ALIASES: [(&str, &[&str]); 39] = [
     ("badminton", &["badminton"]),
     ("squash", &["squash", "racquetball"]),
     ("golf", &["golf", "golfing"]),
-    ("soccer", &["soccer", "football_soccer"]),
+    ("soccer", &["soccer", "football_soccer", "futsal"]),
     ("basketball", &["basketball", "basket_ball"]),
     (
         "volleyball",
@@ -326,11 +367,24 @@ const ALIASES: [(&str, &[&str]); 39] = [
     ("gymnastics", &["gymnastics"]),
     (
         "triathlon",
-        &["triathlon", "multisport", "multi_sport", "duathlon"],
+        &[
+            "triathlon",
+            "multisport",
+            "multi_sport",
+            "duathlon",
+            "swimrun",
+            "aquathlon",
+            "adventure_racing",
+        ],
     ),
     (
         "wheelchair",
-        &["wheelchair", "wheelchair_run_pace", "wheelchair_walk_pace"],
+        &[
+            "wheelchair",
+            "wheelchair_run_pace",
+            "wheelchair_walk_pace",
+            "wheelchair_sports",
+        ],
     ),
 ];
 

@@ -167,6 +167,43 @@ fn one_day(account: &str, day: NaiveDate, now: Timestamp, request: &FetchRequest
             }
         }
     }
+    // Fitness and recovery after the night; carbohydrates and the insulin for them at lunch
+    // (the demo wearer's glucose comes from a meter). Their own dice: the values above stay.
+    let mut more = Dice::new(account, day, 5);
+    let recovery = [
+        (Metric::Vo2Max, round(more.between(42.0, 46.0), 1)),
+        (Metric::RecoveryScore, round(more.between(45.0, 92.0), 0)),
+    ];
+    for (metric, value) in recovery {
+        if night_over && wants(metric) {
+            batch.summaries.push(DailySummary {
+                metric,
+                date: date.clone(),
+                value,
+                utc_offset_seconds: 0,
+                origin: origin(format!("{date}-{metric}")),
+            });
+        }
+    }
+    let lunch = start + 12 * 3_600_000 + 30 * 60_000;
+    let carbohydrates = round(more.between(45.0, 80.0), 0);
+    let meal = [
+        (Metric::Carbohydrates, carbohydrates),
+        (Metric::Insulin, round(carbohydrates / 10.0, 1)),
+    ];
+    for (metric, value) in meal {
+        if now.millis() >= lunch && wants(metric) {
+            batch.measurements.push(Measurement {
+                metric,
+                at_ms: lunch,
+                utc_offset_seconds: 0,
+                date: date.clone(),
+                value,
+                secondary: None,
+                origin: origin(format!("{date}-{metric}")),
+            });
+        }
+    }
     let night = night(account, day, start);
     if now.millis() >= night.end_ms {
         batch.sessions.push(night.session.clone());

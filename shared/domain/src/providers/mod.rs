@@ -355,6 +355,18 @@ impl ProviderId {
     }
 }
 
+impl ProviderId {
+    /// How late the provider's data arrives after it was recorded: a sync after a sync reaches
+    /// back this much further than the usual overlap. Dexcom's data is retrospective (uploaded
+    /// by the phone app or a receiver, about an hour behind).
+    pub fn data_lag_seconds(self) -> i64 {
+        match self {
+            ProviderId::Dexcom => 3 * 3600,
+            _ => 0,
+        }
+    }
+}
+
 /// A provider this deployment can connect to: its app credentials and where to reach it.
 /// URLs starting with `/` are relative to the deployment's public URL (the demo provider's).
 #[derive(Debug, Clone)]
@@ -742,5 +754,70 @@ mod tests {
             assert_eq!(ProviderId::parse(id.as_str()), Some(id));
         }
         assert_eq!(ProviderId::parse("fitbit-legacy"), None);
+    }
+
+    #[tokio::test]
+    async fn dexcom_is_reached_at_its_apps_region() {
+        let env = HashMap::from([
+            ("DEXCOM_CLIENT_ID", "dexcom-jp"),
+            ("DEXCOM_CLIENT_SECRET", "secret"),
+            ("DEXCOM_REGION", "jp"),
+        ]);
+        let japan = registry(&env, false);
+        let app = japan
+            .app(ProviderId::Dexcom, "http://x")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(app.authorize_url, "https://api.dexcom.jp/v2/oauth2/login");
+        assert_eq!(app.token_url, "https://api.dexcom.jp/v2/oauth2/token");
+        assert_eq!(app.api_url, "https://api.dexcom.jp");
+        // A workspace's app registered in Europe is reached in Europe, whatever the
+        // deployment's region.
+        let europe = japan
+            .workspace_app(
+                ProviderId::Dexcom,
+                "dexcom-eu",
+                Some("eu"),
+                None,
+                "http://x",
+            )
+            .unwrap();
+        assert_eq!(
+            europe.authorize_url,
+            "https://api.dexcom.eu/v2/oauth2/login"
+        );
+        assert_eq!(europe.api_url, "https://api.dexcom.eu");
+        let default = registry(&HashMap::new(), false)
+            .workspace_app(ProviderId::Dexcom, "dexcom-us", None, None, "http://x")
+            .unwrap();
+        assert_eq!(default.api_url, "https://api.dexcom.com");
+        // A region Dexcom does not have leaves it off rather than calling the wrong host.
+        let unknown = HashMap::from([
+            ("DEXCOM_CLIENT_ID", "dexcom"),
+            ("DEXCOM_CLIENT_SECRET", "secret"),
+            ("DEXCOM_REGION", "mars"),
+        ]);
+        assert!(!registry(&unknown, false).is_enabled(ProviderId::Dexcom));
+        assert_eq!(ProviderId::Dexcom.data_lag_seconds(), 3 * 3600);
+        assert_eq!(ProviderId::Oura.data_lag_seconds(), 0);
+    }
+
+    #[tokio::test]
+    async fn suuntos_subscription_key_comes_with_its_app() {
+        let env = HashMap::from([
+            ("SUUNTO_CLIENT_ID", "suunto"),
+            ("SUUNTO_CLIENT_SECRET", "secret"),
+            ("SUUNTO_SUBSCRIPTION_KEY", "apim-key"),
+        ]);
+        let app = registry(&env, false)
+            .app(ProviderId::Suunto, "http://x")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            app.subscription_key.as_ref().map(|k| k.expose_secret()),
+            Some("apim-key")
+        );
     }
 }

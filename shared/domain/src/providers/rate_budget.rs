@@ -42,8 +42,9 @@ pub fn default_limits() -> BTreeMap<ProviderId, (Vec<Window>, bool)> {
         (ProviderId::Fitbit, (vec![window(60, 300)], true)),
         // Dexcom: 60,000 calls an hour per app.
         (ProviderId::Dexcom, (vec![window(3600, 60_000)], false)),
-        // Ultrahuman publishes no limit; integrators pace about one day's call a second.
-        (ProviderId::Ultrahuman, (vec![window(60, 60)], false)),
+        // Ultrahuman publishes no limit. A day is a call, and a job's whole window must fit in
+        // one budget window (a spent window restarts the fetch): a year of days does.
+        (ProviderId::Ultrahuman, (vec![window(60, 400)], false)),
         // Wahoo's production app limits (5 minutes, hour, day); sandbox apps get a tenth.
         (
             ProviderId::Wahoo,

@@ -241,7 +241,9 @@ impl SyncRunner {
         let now = self.now();
         let to = job.to.unwrap_or(now).min(now);
         let from = job.from.unwrap_or_else(|| match connection.last_synced_at {
-            Some(last) => last.plus_seconds(-self.settings.overlap_seconds),
+            Some(last) => last.plus_seconds(
+                -self.settings.overlap_seconds - connection.provider.data_lag_seconds(),
+            ),
             None => to.plus_seconds(-self.settings.backfill_days * 24 * 3600),
         });
         let job = SyncJob {

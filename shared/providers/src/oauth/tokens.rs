@@ -25,7 +25,11 @@ pub async fn exchange_code(
     if provider == ProviderId::Withings {
         request = request.add_extra_param("action", "requesttoken");
     }
-    let wire = TokenWire { http, provider };
+    let wire = TokenWire {
+        http,
+        provider,
+        subscription_key: settings.subscription_key.as_ref(),
+    };
     let response = request.request_async(&wire).await.map_err(token_error)?;
     Ok(grant(response))
 }
@@ -45,7 +49,11 @@ pub async fn refresh(
         ProviderId::Whoop => request = request.add_scope(Scope::new("offline".into())),
         _ => {}
     }
-    let wire = TokenWire { http, provider };
+    let wire = TokenWire {
+        http,
+        provider,
+        subscription_key: settings.subscription_key.as_ref(),
+    };
     let response = request.request_async(&wire).await.map_err(token_error)?;
     Ok(grant(response))
 }

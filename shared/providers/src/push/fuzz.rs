@@ -32,6 +32,7 @@ fn settings() -> ProviderSettings {
             secret: Some(SecretString::from(SECRET)),
             keyset_url: None,
         },
+        subscription_key: None,
     }
 }
 

@@ -7,6 +7,8 @@ mod google;
 mod oura;
 mod polar;
 mod strava;
+mod suunto;
+mod wahoo;
 mod whoop;
 mod withings;
 
@@ -50,7 +52,11 @@ pub async fn receive(
         ProviderId::Polar => polar::receive(settings, request, now),
         ProviderId::Garmin => garmin::receive(settings, request),
         ProviderId::Fitbit => google::receive(http, keysets, settings, request).await,
+        ProviderId::Suunto => suunto::receive(settings, request, now),
+        ProviderId::Wahoo => wahoo::receive(settings, request, now),
         ProviderId::Demo
+        | ProviderId::Dexcom
+        | ProviderId::Ultrahuman
         | ProviderId::AppleHealth
         | ProviderId::HealthConnect
         | ProviderId::SamsungHealth => PushOutcome::reply(PushReply::status(404)),
