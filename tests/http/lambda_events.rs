@@ -8,6 +8,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tower::ServiceExt;
 use vitasync_api::{Function, router_for};
+use vitasync_domain::providers::ProviderId;
 
 /// The key the sample events carry.
 pub const EVENTS_ROOT_KEY: &str = "vs_live_events_root_key_0123456789abcdef";
@@ -92,9 +93,11 @@ pub fn expectation(function: &str, file: &str) -> (u16, fn(&Value) -> bool) {
             b["type"] == "https://vitasync.dev/problems/not-found"
         }),
         ("query", "daily-summaries-bad-date.json") => (400, |b| b["errors"][0]["field"] == "from"),
-        ("connections", "list-providers.json") => {
-            (200, |b| b["data"].as_array().is_some_and(|p| p.len() == 8))
-        }
+        ("connections", "list-providers.json") => (200, |b| {
+            b["data"]
+                .as_array()
+                .is_some_and(|p| p.len() == ProviderId::ALL.len())
+        }),
         other => panic!(
             "events/{}/{} has no expectation in this test",
             other.0, other.1

@@ -15,7 +15,18 @@ async fn every_provider_is_listed_and_only_demo_is_enabled_without_credentials()
     assert_eq!(
         ids,
         [
-            "withings", "whoop", "strava", "oura", "garmin", "polar", "fitbit", "demo"
+            "withings",
+            "whoop",
+            "strava",
+            "oura",
+            "garmin",
+            "polar",
+            "fitbit",
+            "dexcom",
+            "ultrahuman",
+            "suunto",
+            "wahoo",
+            "demo"
         ]
     );
     for provider in providers {
