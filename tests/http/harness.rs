@@ -109,7 +109,11 @@ pub async fn harness_with(host: Host, provider: ProviderId, extra: &[(&str, &str
         Host::Aws => {
             let secret_vars: Vec<(String, String)> = vars
                 .iter()
-                .filter(|(name, _)| name.ends_with("_SECRET") || name.ends_with("_TOKEN"))
+                .filter(|(name, _)| {
+                    name.ends_with("_SECRET")
+                        || name.ends_with("_TOKEN")
+                        || name.ends_with("_SUBSCRIPTION_KEY")
+                })
                 .map(|(name, value)| (name.clone(), value.clone()))
                 .collect();
             for (name, value) in secret_vars {

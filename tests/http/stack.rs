@@ -14,7 +14,9 @@ use std::process::Command;
 use std::time::Duration;
 use vitasync_contract::{emulator, fixtures};
 use vitasync_domain::providers::ProviderId;
-use vitasync_tests::fake_provider::{CLIENT_ID, CLIENT_SECRET, FakeProvider};
+use vitasync_tests::fake_provider::{
+    CLIENT_ID, CLIENT_SECRET, FakeProvider, SUUNTO_SUBSCRIPTION_KEY,
+};
 use vitasync_tests::receiver::Receiver;
 use vitasync_tests::stack::{EmulatedStack, private_address};
 
@@ -155,14 +157,32 @@ async fn phone_token(api: &Client, key: &str, user: &str) -> String {
     tokens["access_token"].as_str().unwrap().to_owned()
 }
 
+/// The notification secret of the deployment's Suunto app.
+const SUUNTO_NOTIFICATION_SECRET: &str = "suunto-notification-secret";
+
 #[tokio::test]
 async fn the_emulated_stack_runs_the_whole_journey_within_its_policies() {
     let oura = FakeProvider::start(ProviderId::Oura).await;
     let oura_secret = fixtures::new_secret(CLIENT_SECRET).await;
+    // Suunto: its client secret, API subscription key and notification secret, all by name.
+    let suunto = FakeProvider::start(ProviderId::Suunto).await;
     let parameters = BTreeMap::from([
         ("DemoProvider".to_owned(), "on".to_owned()),
         ("OuraClientId".to_owned(), CLIENT_ID.to_owned()),
         ("OuraClientSecretName".to_owned(), oura_secret),
+        ("SuuntoClientId".to_owned(), CLIENT_ID.to_owned()),
+        (
+            "SuuntoClientSecretName".to_owned(),
+            fixtures::new_secret(CLIENT_SECRET).await,
+        ),
+        (
+            "SuuntoSubscriptionKeyName".to_owned(),
+            fixtures::new_secret(SUUNTO_SUBSCRIPTION_KEY).await,
+        ),
+        (
+            "SuuntoWebhookSecretName".to_owned(),
+            fixtures::new_secret(SUUNTO_NOTIFICATION_SECRET).await,
+        ),
         // The test's webhook receiver is on this machine's private address.
         ("WebhooksAllowPrivate".to_owned(), "true".to_owned()),
     ]);
@@ -174,6 +194,7 @@ async fn the_emulated_stack_runs_the_whole_journey_within_its_policies() {
     let mut extra: BTreeMap<String, String> = oura
         .env()
         .into_iter()
+        .chain(suunto.env())
         .filter(|(name, _)| name.ends_with("_URL"))
         .collect();
     extra.insert("SSL_CERT_FILE".into(), ca_file.path().display().to_string());
@@ -322,6 +343,54 @@ async fn the_emulated_stack_runs_the_whole_journey_within_its_policies() {
     assert_eq!(pushed.status(), StatusCode::OK);
     eventually("the sync the push asked for", || async {
         (oura_syncs().await? == 2).then_some(json!(2))
+    })
+    .await;
+
+    // Suunto: connected through the fake's gateway (the subscription key read from Secrets
+    // Manager by the callback and the worker), then a signed 24/7 sleep pushed to the function
+    // URL and stored as sent.
+    let suunto_connection = api.connect(&key, &user, "suunto", |consent| consent).await;
+    eventually("the first Suunto sync", || async {
+        let (_, jobs) = api.call(Method::GET, &jobs_path, &key, None).await;
+        jobs["data"]
+            .as_array()?
+            .iter()
+            .any(|j| j["connectionId"] == suunto_connection.as_str() && j["status"] == "succeeded")
+            .then_some(json!(1))
+    })
+    .await;
+    let night = crate::webhooks_in::fixture("suunto/webhook-247-sleep-created.json");
+    let signature = {
+        use hmac::Mac;
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(SUUNTO_NOTIFICATION_SECRET.as_bytes())
+                .unwrap();
+        mac.update(&night);
+        hex::encode(mac.finalize().into_bytes())
+    };
+    let pushed = api
+        .http
+        .post(format!("{}suunto", stack.webhook_url))
+        .header("X-HMAC-SHA256-Signature", signature)
+        .body(night)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), StatusCode::OK);
+    eventually("Suunto's pushed night", || async {
+        let (_, sleeps) = api
+            .call(
+                Method::GET,
+                &format!("/v1/users/{user}/events?eventType=sleep&from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z"),
+                &key,
+                None,
+            )
+            .await;
+        sleeps["data"]
+            .as_array()?
+            .iter()
+            .any(|s| s["providerId"] == "suunto")
+            .then(|| sleeps.clone())
     })
     .await;
 

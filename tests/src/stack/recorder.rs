@@ -143,7 +143,14 @@ impl Forward {
                     .queues
                     .get(url)
                     .unwrap_or_else(|| panic!("a queue the stack did not make: {url}"));
-                vec![call(format!("sqs:{operation}"), arn.clone())]
+                // IAM authorises SQS's batch calls by their single-message actions.
+                let action = match operation {
+                    "SendMessageBatch" => "SendMessage",
+                    "DeleteMessageBatch" => "DeleteMessage",
+                    "ChangeMessageVisibilityBatch" => "ChangeMessageVisibility",
+                    other => other,
+                };
+                vec![call(format!("sqs:{action}"), arn.clone())]
             }
             "secretsmanager" => {
                 let name = body["SecretId"].as_str().unwrap();
