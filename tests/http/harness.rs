@@ -390,6 +390,43 @@ impl Harness {
     }
 
     /// Works the queue as the worker does until no message is visible; returns how many ran.
+    /// Syncs `connection` over `request`'s window through the queue, as the worker does;
+    /// the job as it ended.
+    pub async fn sync_over(
+        &self,
+        connection: &Connection,
+        request: vitasync_domain::sync::SyncRequest,
+    ) -> vitasync_domain::sync::jobs::SyncJob {
+        let job = self
+            .services
+            .sync_jobs
+            .trigger_sync(&self.caller, &self.user, connection.id.as_str(), request)
+            .await
+            .unwrap();
+        self.work_queue().await;
+        self.services
+            .sync_jobs
+            .get_job(&self.caller, job.id.as_str())
+            .await
+            .unwrap()
+    }
+
+    /// Every health record stored for `connection`, by key.
+    pub async fn stored(&self, connection: &Connection) -> BTreeMap<String, Vec<u8>> {
+        let owner = vitasync_domain::ports::RecordOwner {
+            workspace: connection.workspace_id.clone(),
+            user: connection.user_id.clone(),
+            connection: connection.id.clone(),
+        };
+        self.ports
+            .health
+            .records_between(&owner, "", "~")
+            .await
+            .unwrap()
+            .into_iter()
+            .collect()
+    }
+
     pub async fn work_queue(&self) -> usize {
         let mut ran = 0;
         loop {
@@ -521,3 +558,22 @@ macro_rules! on_both_hosts {
     };
 }
 pub(crate) use on_both_hosts;
+
+/// The one stored record whose key starts with `prefix`.
+pub fn one<T: serde::de::DeserializeOwned>(stored: &BTreeMap<String, Vec<u8>>, prefix: &str) -> T {
+    let found: Vec<&Vec<u8>> = stored
+        .iter()
+        .filter(|(key, _)| key.starts_with(prefix))
+        .map(|(_, bytes)| bytes)
+        .collect();
+    assert_eq!(found.len(), 1, "{prefix}: {:?}", stored.keys());
+    serde_json::from_slice(found[0]).unwrap()
+}
+
+pub fn at(raw: &str) -> vitasync_domain::kernel::time::Timestamp {
+    vitasync_domain::kernel::time::Timestamp::parse(raw).unwrap()
+}
+
+pub fn ms(raw: &str) -> i64 {
+    at(raw).millis()
+}

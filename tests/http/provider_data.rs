@@ -3,29 +3,17 @@
 //! every record lands field by field, re-syncs replace rather than add, and data the user did
 //! not grant is skipped and reported, not failed.
 
-use crate::harness::{Harness, Host, harness_on, on_both_hosts};
+use crate::harness::{Harness, Host, at, harness_on, ms, on_both_hosts, one};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::time::Duration;
 use vitasync_domain::connections::Connection;
 use vitasync_domain::health::{DailySummary, Measurement, Metric, Session, SleepStage};
-use vitasync_domain::kernel::queue::JobQueue;
-use vitasync_domain::kernel::time::Timestamp;
-use vitasync_domain::ports::RecordOwner;
 use vitasync_domain::providers::ProviderId;
 use vitasync_domain::sync::SyncRequest;
 use vitasync_domain::sync::jobs::{JobStatus, SyncJob};
 use vitasync_tests::fake_provider::DataFailure;
 
 const CET: i32 = 3600;
-
-fn at(raw: &str) -> Timestamp {
-    Timestamp::parse(raw).unwrap()
-}
-
-fn ms(raw: &str) -> i64 {
-    at(raw).millis()
-}
 
 fn early_march() -> SyncRequest {
     SyncRequest {
@@ -46,62 +34,7 @@ async fn connected_on(host: Host, provider: ProviderId) -> (Harness, Connection)
 }
 
 async fn sync(h: &Harness, connection: &Connection) -> SyncJob {
-    let job = h
-        .services
-        .sync_jobs
-        .trigger_sync(&h.caller, &h.user, connection.id.as_str(), early_march())
-        .await
-        .unwrap();
-    drain(h).await;
-    h.services
-        .sync_jobs
-        .get_job(&h.caller, job.id.as_str())
-        .await
-        .unwrap()
-}
-
-/// Runs every job message that is due, as the worker does.
-async fn drain(h: &Harness) {
-    loop {
-        h.relay().await;
-        let deliveries = h.queue.receive(10, Duration::from_secs(30)).await.unwrap();
-        if deliveries.is_empty() {
-            break;
-        }
-        for delivery in deliveries {
-            h.services
-                .worker
-                .process_message(&delivery.body)
-                .await
-                .unwrap();
-            h.queue.delete(&delivery.receipt).await.unwrap();
-        }
-    }
-}
-
-async fn stored(h: &Harness, connection: &Connection) -> BTreeMap<String, Vec<u8>> {
-    let owner = RecordOwner {
-        workspace: connection.workspace_id.clone(),
-        user: connection.user_id.clone(),
-        connection: connection.id.clone(),
-    };
-    h.ports
-        .health
-        .records_between(&owner, "", "~")
-        .await
-        .unwrap()
-        .into_iter()
-        .collect()
-}
-
-fn one<T: serde::de::DeserializeOwned>(stored: &BTreeMap<String, Vec<u8>>, prefix: &str) -> T {
-    let found: Vec<&Vec<u8>> = stored
-        .iter()
-        .filter(|(key, _)| key.starts_with(prefix))
-        .map(|(_, bytes)| bytes)
-        .collect();
-    assert_eq!(found.len(), 1, "{prefix}: {:?}", stored.keys());
-    serde_json::from_slice(found[0]).unwrap()
+    h.sync_over(connection, early_march()).await
 }
 
 /// The samples' morning run of 2 March 2026 (07:12–07:53 in Berlin, 9,045.3 m), as every
@@ -130,7 +63,7 @@ async fn whoop_cycles_recoveries_sleeps_workouts_and_body() {
     let (h, connection) = connected(ProviderId::Whoop).await;
     let job = sync(&h, &connection).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
-    let stored = stored(&h, &connection).await;
+    let stored = h.stored(&connection).await;
 
     // The cycle began at 23:23 on 1 March in Berlin: it is 2 March's day; 8288.3 kJ.
     let energy: DailySummary = one(&stored, "D#total_calories#");
@@ -197,7 +130,7 @@ async fn whoop_cycles_recoveries_sleeps_workouts_and_body() {
 }
 
 async fn stored_len(h: &Harness, connection: &Connection) -> usize {
-    stored(h, connection).await.len()
+    h.stored(connection).await.len()
 }
 
 #[tokio::test]
@@ -248,7 +181,7 @@ async fn whoop_throttling_waits_for_the_reset_and_an_ungranted_scope_is_skipped(
         "an ungranted scope is not even asked for"
     );
     assert!(
-        !stored(&h, &connection)
+        !h.stored(&connection)
             .await
             .keys()
             .any(|k| k.starts_with("E#weight"))
@@ -260,7 +193,7 @@ async fn oura_days_sleep_with_its_hypnogram_heart_rate_workouts_and_spo2() {
     let (h, connection) = connected(ProviderId::Oura).await;
     let job = sync(&h, &connection).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
-    let stored = stored(&h, &connection).await;
+    let stored = h.stored(&connection).await;
 
     let day = |metric: Metric| -> DailySummary { one(&stored, &format!("D#{metric}#2026-03-02")) };
     assert_eq!(day(Metric::Steps).value, 12874.0);
@@ -336,7 +269,7 @@ async fn strava_activities_from_every_page_with_their_heart_rate_streams() {
     let (h, connection) = connected(ProviderId::Strava).await;
     let job = sync(&h, &connection).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
-    let stored = stored(&h, &connection).await;
+    let stored = h.stored(&connection).await;
     // start_date_local says 07:12 "Z": local wall time, not an instant.
     let run: Session = one(&stored, "X#workout#13579246801");
     assert_morning_run(&run);
@@ -392,7 +325,7 @@ async fn polar_exercises_sleep_recharge_activity_and_heart_rate(host: Host) {
     let (h, connection) = connected_on(host, ProviderId::Polar).await;
     let job = sync(&h, &connection).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
-    let stored = stored(&h, &connection).await;
+    let stored = h.stored(&connection).await;
 
     // Local start time plus an offset in minutes; an ISO 8601 duration.
     let run: Session = one(&stored, "X#workout#aQlC83");
@@ -474,7 +407,7 @@ async fn an_oura_scope_the_user_deselected_is_skipped_and_reported() {
     assert!(job.counts["blood_oxygen"].skipped);
     assert!(!job.counts["steps"].skipped);
     assert_eq!(counts(&job, "steps"), (1, 1, 0));
-    let stored = stored(&h, &connection).await;
+    let stored = h.stored(&connection).await;
     assert!(!stored.keys().any(|k| k.starts_with("X#workout")));
 }
 
@@ -496,7 +429,7 @@ async fn fitbit_through_google_health_rollups_points_sleep_and_exercise(host: Ho
         )
         .await
         .unwrap();
-    drain(&h).await;
+    h.work_queue().await;
     let job = h
         .services
         .sync_jobs
@@ -504,7 +437,7 @@ async fn fitbit_through_google_health_rollups_points_sleep_and_exercise(host: Ho
         .await
         .unwrap();
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
-    let stored = stored(&h, &connection).await;
+    let stored = h.stored(&connection).await;
 
     // Daily steps from the reconciled daily roll-up (int64 as strings), never summed points.
     // Civil days in the user's zone (users/me/settings: Europe/Berlin), with its offset.
@@ -601,7 +534,7 @@ async fn a_google_health_scope_the_user_unticked_is_skipped() {
         )
         .await
         .unwrap();
-    drain(&h).await;
+    h.work_queue().await;
     let job = h
         .services
         .sync_jobs
@@ -618,7 +551,7 @@ async fn garmin_summaries_pulled_by_upload_day_and_older_history_backfilled() {
     let (h, connection) = connected(ProviderId::Garmin).await;
     let job = sync(&h, &connection).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
-    let stored = stored(&h, &connection).await;
+    let stored = h.stored(&connection).await;
 
     let day = |metric: Metric| -> DailySummary { one(&stored, &format!("D#{metric}#2026-03-02")) };
     assert_eq!(day(Metric::Steps).value, 12874.0);
@@ -706,7 +639,7 @@ async fn garmin_summaries_pulled_by_upload_day_and_older_history_backfilled() {
         )
         .await
         .unwrap();
-    drain(&h).await;
+    h.work_queue().await;
     let long = h
         .services
         .sync_jobs
@@ -739,14 +672,14 @@ async fn records_the_provider_retracts_are_removed(host: Host) {
     // Oura: the user deleted the night.
     let (h, connection) = connected_on(host, ProviderId::Oura).await;
     sync(&h, &connection).await;
-    let before = stored(&h, &connection).await;
+    let before = h.stored(&connection).await;
     assert!(before.contains_key("X#sleep#1d4c3b2a-9f8e-4d7c-8b6a-5f4e3d2c1b0a"));
     assert!(before.contains_key("D#heart_rate_variability#2026-03-02"));
     h.fake
         .override_field("/v2/usercollection/sleep", "type", json!("deleted"));
     let job = sync(&h, &connection).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
-    let after = stored(&h, &connection).await;
+    let after = h.stored(&connection).await;
     assert!(
         !after.keys().any(|k| k.starts_with("X#sleep#")),
         "the night is gone"
@@ -787,7 +720,7 @@ async fn records_the_provider_retracts_are_removed(host: Host) {
         h.fake.override_field(path, "score", Value::Null);
     }
     sync(&h, &connection).await;
-    let pending = stored(&h, &connection).await;
+    let pending = h.stored(&connection).await;
     assert!(
         pending.keys().all(|k| k.starts_with("E#weight#")),
         "nothing unscored is stored: {:?}",
@@ -796,7 +729,7 @@ async fn records_the_provider_retracts_are_removed(host: Host) {
     let (h, connection) = connected_on(host, ProviderId::Whoop).await;
     sync(&h, &connection).await;
     assert!(
-        stored(&h, &connection)
+        h.stored(&connection)
             .await
             .contains_key("X#workout#b2a1c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d")
     );
@@ -807,7 +740,7 @@ async fn records_the_provider_retracts_are_removed(host: Host) {
     h.fake
         .override_field("/v2/recovery", "score_state", json!("UNSCORABLE"));
     let job = sync(&h, &connection).await;
-    let after = stored(&h, &connection).await;
+    let after = h.stored(&connection).await;
     assert!(!after.keys().any(|k| k.starts_with("X#workout#")));
     assert!(!after.keys().any(|k| k.starts_with("D#resting_heart_rate#")));
     assert!(after.contains_key("X#sleep#ecfc6a15-4661-442f-a9a4-f160dd7afae8"));

@@ -4,16 +4,13 @@
 //! range, records at a window's edges left to their own window, deleted events removed, and
 //! re-syncs that write nothing.
 
-use crate::harness::{Harness, Host, harness_on, on_both_hosts};
+use crate::harness::{Harness, Host, at, harness_on, ms, on_both_hosts, one};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use vitasync_domain::connections::Connection;
 use vitasync_domain::health::chunk;
 use vitasync_domain::health::{Measurement, Session};
-use vitasync_domain::kernel::queue::JobQueue;
-use vitasync_domain::kernel::time::Timestamp;
-use vitasync_domain::ports::RecordOwner;
 use vitasync_domain::providers::ProviderId;
 use vitasync_domain::sync::SyncRequest;
 use vitasync_domain::sync::jobs::{JobStatus, SyncJob};
@@ -30,14 +27,6 @@ const ST_JOHNS: i32 = -12_600;
 const ST_JOHNS_SUMMER: i32 = -9000;
 
 const EXERCISE_ID: &str = "9b5a3f4e-2dbc-4a98-87e6-f5a4b3c2d1e0";
-
-fn at(raw: &str) -> Timestamp {
-    Timestamp::parse(raw).unwrap()
-}
-
-fn ms(raw: &str) -> i64 {
-    at(raw).millis()
-}
 
 fn window(from: &str, to: &str, data_types: &[&str]) -> SyncRequest {
     SyncRequest {
@@ -64,61 +53,6 @@ async fn job_of(h: &Harness, job: &SyncJob) -> SyncJob {
         .get_job(&h.caller, job.id.as_str())
         .await
         .unwrap()
-}
-
-async fn sync(h: &Harness, connection: &Connection, request: SyncRequest) -> SyncJob {
-    let job = h
-        .services
-        .sync_jobs
-        .trigger_sync(&h.caller, &h.user, connection.id.as_str(), request)
-        .await
-        .unwrap();
-    drain(h).await;
-    job_of(h, &job).await
-}
-
-/// Runs every job message that is due, as the worker does.
-async fn drain(h: &Harness) {
-    loop {
-        h.relay().await;
-        let deliveries = h.queue.receive(10, Duration::from_secs(30)).await.unwrap();
-        if deliveries.is_empty() {
-            break;
-        }
-        for delivery in deliveries {
-            h.services
-                .worker
-                .process_message(&delivery.body)
-                .await
-                .unwrap();
-            h.queue.delete(&delivery.receipt).await.unwrap();
-        }
-    }
-}
-
-async fn read_store(h: &Harness, connection: &Connection) -> BTreeMap<String, Vec<u8>> {
-    let owner = RecordOwner {
-        workspace: connection.workspace_id.clone(),
-        user: connection.user_id.clone(),
-        connection: connection.id.clone(),
-    };
-    h.ports
-        .health
-        .records_between(&owner, "", "~")
-        .await
-        .unwrap()
-        .into_iter()
-        .collect()
-}
-
-fn one<T: serde::de::DeserializeOwned>(stored: &BTreeMap<String, Vec<u8>>, prefix: &str) -> T {
-    let found: Vec<&Vec<u8>> = stored
-        .iter()
-        .filter(|(key, _)| key.starts_with(prefix))
-        .map(|(_, bytes)| bytes)
-        .collect();
-    assert_eq!(found.len(), 1, "{prefix}: {:?}", stored.keys());
-    serde_json::from_slice(found[0]).unwrap()
 }
 
 fn keys_starting(stored: &BTreeMap<String, Vec<u8>>, prefix: &str) -> usize {
@@ -166,9 +100,9 @@ async fn dexcom_readings_and_logged_events_land_field_by_field(host: Host) {
     // No profile endpoint: the account is the data range's `userId`.
     assert_eq!(connection.provider_user_id, h.fake.account_id());
     let ranges_before = h.fake.requests_to(DATA_RANGE).len();
-    let job = sync(&h, &connection, early_march()).await;
+    let job = h.sync_over(&connection, early_march()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
-    let stored = read_store(&h, &connection).await;
+    let stored = h.stored(&connection).await;
 
     // A G6 receiver writes times without offsets: the system clock is UTC, the display clock
     // Berlin's (two seconds behind); fractional seconds kept.
@@ -323,26 +257,26 @@ async fn dexcom_readings_and_logged_events_land_field_by_field(host: Host) {
     );
 
     // Everything delivered again replaces itself: nothing new, nothing doubled.
-    let again = sync(&h, &connection, early_march()).await;
+    let again = h.sync_over(&connection, early_march()).await;
     assert_eq!(again.status, JobStatus::Succeeded, "{again:?}");
     assert!(again.counts.values().all(|c| c.written == 0), "{again:?}");
-    assert_eq!(read_store(&h, &connection).await, stored);
+    assert_eq!(h.stored(&connection).await, stored);
 }
 
 /// An event the user deletes stays in Dexcom's replies, marked `deleted`: what an earlier
 /// sync stored for it is removed.
 async fn events_the_user_deleted_are_removed(host: Host) {
     let (h, connection) = connected(host).await;
-    sync(&h, &connection, early_march()).await;
-    let before = read_store(&h, &connection).await;
+    h.sync_over(&connection, early_march()).await;
+    let before = h.stored(&connection).await;
     assert_eq!(keys_starting(&before, "E#"), 5);
     assert!(before.contains_key(&format!("X#workout#{EXERCISE_ID}")));
 
     h.fake
         .override_field(EVENTS, "eventStatus", json!("deleted"));
-    let job = sync(&h, &connection, early_march()).await;
+    let job = h.sync_over(&connection, early_march()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
-    let after = read_store(&h, &connection).await;
+    let after = h.stored(&connection).await;
     assert_eq!(keys_starting(&after, "E#"), 0, "{:?}", after.keys());
     assert_eq!(keys_starting(&after, "X#"), 0, "{:?}", after.keys());
     assert_eq!(job.counts["carbohydrates"].removed, 2);
@@ -352,7 +286,7 @@ async fn events_the_user_deleted_are_removed(host: Host) {
     // The CGM's readings are no events: they stay.
     assert_eq!(keys_starting(&after, "S#glucose#"), 5);
 
-    let again = sync(&h, &connection, early_march()).await;
+    let again = h.sync_over(&connection, early_march()).await;
     assert!(
         again
             .counts
@@ -371,7 +305,7 @@ on_both_hosts!(
 async fn a_long_sync_asks_for_thirty_days_at_most_within_the_data_range() {
     let (h, connection) = connected(Host::Embedded).await;
     let long = window("2025-12-01T00:00:00Z", "2026-06-01T00:00:00Z", &[]);
-    let job = sync(&h, &connection, long).await;
+    let job = h.sync_over(&connection, long).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
 
     // Each kind from its own first record (none before it), in windows of 30 days at most,
@@ -392,7 +326,7 @@ async fn a_long_sync_asks_for_thirty_days_at_most_within_the_data_range() {
         assert!(days <= 30.0, "{start} to {end}");
     }
 
-    let stored = read_store(&h, &connection).await;
+    let stored = h.stored(&connection).await;
     // Berlin springs forward at 01:00 UTC on 29 March, between two readings; April is summer.
     assert_eq!(
         glucose_hour(&stored, "2026-03-29T00"),
@@ -414,11 +348,11 @@ async fn a_long_sync_asks_for_thirty_days_at_most_within_the_data_range() {
 async fn nothing_is_asked_for_before_the_first_record() {
     let (h, connection) = connected(Host::Embedded).await;
     let january = window("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z", &[]);
-    let job = sync(&h, &connection, january).await;
+    let job = h.sync_over(&connection, january).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     assert!(h.fake.requests_to(EGVS).is_empty());
     assert!(h.fake.requests_to(EVENTS).is_empty());
-    assert!(read_store(&h, &connection).await.is_empty());
+    assert!(h.stored(&connection).await.is_empty());
 }
 
 #[tokio::test]
@@ -426,13 +360,13 @@ async fn records_at_a_windows_edges_are_left_to_their_own_window() {
     let (h, connection) = connected(Host::Embedded).await;
     // 06:07 to 06:12 on 2 March: Dexcom answers the 06:05 reading beside the 06:10 one.
     let narrow = window("2026-03-02T06:07:00Z", "2026-03-02T06:12:00Z", &["glucose"]);
-    let job = sync(&h, &connection, narrow).await;
+    let job = h.sync_over(&connection, narrow).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     assert_eq!(
         asked(&h, EGVS),
         [dates("2026-03-02T06:07:00", "2026-03-02T06:12:00")]
     );
-    let stored = read_store(&h, &connection).await;
+    let stored = h.stored(&connection).await;
     assert_eq!(
         glucose_hour(&stored, "2026-03-02T06"),
         [(ms("2026-03-02T06:10:12Z"), 22.258, BERLIN)]
@@ -445,11 +379,11 @@ async fn records_at_a_windows_edges_are_left_to_their_own_window() {
 async fn only_the_data_asked_for_is_fetched() {
     let (h, connection) = connected(Host::Embedded).await;
     let workouts = window("2026-03-01T00:00:00Z", "2026-03-09T00:00:00Z", &["workout"]);
-    let job = sync(&h, &connection, workouts).await;
+    let job = h.sync_over(&connection, workouts).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     assert!(h.fake.requests_to(EGVS).is_empty(), "no glucose asked for");
     assert_eq!(h.fake.requests_to(EVENTS).len(), 1);
-    let stored = read_store(&h, &connection).await;
+    let stored = h.stored(&connection).await;
     let keys: Vec<&String> = stored.keys().collect();
     assert_eq!(keys, [&format!("X#workout#{EXERCISE_ID}")]);
 }
@@ -459,7 +393,7 @@ async fn dexcom_throttling_waits_and_an_outage_is_retried() {
     // Past 60,000 calls in the app's hour Dexcom answers 429.
     let (h, connection) = connected(Host::Embedded).await;
     h.fake.fail_data_calls([DataFailure::Http(429, Some(45))]);
-    let job = sync(&h, &connection, early_march()).await;
+    let job = h.sync_over(&connection, early_march()).await;
     assert_eq!(job.status, JobStatus::Queued, "{job:?}");
     let retry = h.queue.sent().pop().unwrap();
     assert_eq!(retry.delay, Duration::from_secs(45));
@@ -475,7 +409,7 @@ async fn dexcom_throttling_waits_and_an_outage_is_retried() {
     // A 5xx is an outage: tried again later, not failed.
     let (h, connection) = connected(Host::Embedded).await;
     h.fake.fail_data_calls([DataFailure::Http(503, None)]);
-    let job = sync(&h, &connection, early_march()).await;
+    let job = h.sync_over(&connection, early_march()).await;
     assert_eq!(job.status, JobStatus::Queued, "{job:?}");
     assert!(job.error.is_none(), "{job:?}");
     let retry = h.queue.sent().pop().unwrap();

@@ -4,7 +4,7 @@
 //! the workout's, 24/7 samples (joules, SpO2 as a fraction) at most 28 days a call, an error
 //! named in an HTTP 200 reply, and signed pushes whose 24/7 samples are stored as pushed.
 
-use crate::harness::{Harness, Host, harness_on, harness_with, on_both_hosts};
+use crate::harness::{Harness, Host, at, harness_on, harness_with, ms, on_both_hosts, one};
 use crate::webhooks_in::{fixture, post, request};
 use hmac::{Hmac, Mac};
 use serde_json::json;
@@ -15,9 +15,6 @@ use vitasync_domain::connections::Connection;
 use vitasync_domain::health::chunk;
 use vitasync_domain::health::{DailySummary, DataType, Measurement, Session, StageTotals};
 use vitasync_domain::inbound::push::{PushMethod, PushReply, PushRequest};
-use vitasync_domain::kernel::queue::JobQueue;
-use vitasync_domain::kernel::time::Timestamp;
-use vitasync_domain::ports::RecordOwner;
 use vitasync_domain::providers::ProviderId;
 use vitasync_domain::sync::SyncRequest;
 use vitasync_domain::sync::jobs::{JobStatus, SyncJob};
@@ -33,14 +30,6 @@ const RUN: &str = "X#workout#6a0c2e1f7b3d4a5e9c8b7a61";
 const RIDE: &str = "X#workout#6a0c2e1f7b3d4a5e9c8b7a62";
 const HIKE: &str = "X#workout#6a0c2e1f7b3d4a5e9c8b7a63";
 const NEW_SPORT: &str = "X#workout#6a0c2e1f7b3d4a5e9c8b7a64";
-
-fn at(raw: &str) -> Timestamp {
-    Timestamp::parse(raw).unwrap()
-}
-
-fn ms(raw: &str) -> i64 {
-    at(raw).millis()
-}
 
 fn window(from: &str, to: &str, data_types: &[&str]) -> SyncRequest {
     SyncRequest {
@@ -64,65 +53,6 @@ async fn connected(host: Host) -> (Harness, Connection) {
     .await;
     let connection = h.connect().await;
     (h, connection)
-}
-
-async fn sync(h: &Harness, connection: &Connection, request: SyncRequest) -> SyncJob {
-    let job = h
-        .services
-        .sync_jobs
-        .trigger_sync(&h.caller, &h.user, connection.id.as_str(), request)
-        .await
-        .unwrap();
-    drain(h).await;
-    h.services
-        .sync_jobs
-        .get_job(&h.caller, job.id.as_str())
-        .await
-        .unwrap()
-}
-
-/// Runs every job message that is due, as the worker does.
-async fn drain(h: &Harness) {
-    loop {
-        h.relay().await;
-        let deliveries = h.queue.receive(10, Duration::from_secs(30)).await.unwrap();
-        if deliveries.is_empty() {
-            break;
-        }
-        for delivery in deliveries {
-            h.services
-                .worker
-                .process_message(&delivery.body)
-                .await
-                .unwrap();
-            h.queue.delete(&delivery.receipt).await.unwrap();
-        }
-    }
-}
-
-async fn stored(h: &Harness, connection: &Connection) -> BTreeMap<String, Vec<u8>> {
-    let owner = RecordOwner {
-        workspace: connection.workspace_id.clone(),
-        user: connection.user_id.clone(),
-        connection: connection.id.clone(),
-    };
-    h.ports
-        .health
-        .records_between(&owner, "", "~")
-        .await
-        .unwrap()
-        .into_iter()
-        .collect()
-}
-
-fn one<T: serde::de::DeserializeOwned>(stored: &BTreeMap<String, Vec<u8>>, prefix: &str) -> T {
-    let found: Vec<&Vec<u8>> = stored
-        .iter()
-        .filter(|(key, _)| key.starts_with(prefix))
-        .map(|(_, bytes)| bytes)
-        .collect();
-    assert_eq!(found.len(), 1, "{prefix}: {:?}", stored.keys());
-    serde_json::from_slice(found[0]).unwrap()
 }
 
 /// An hour's samples: `(UTC ms, value, offset in force)`.
@@ -191,9 +121,9 @@ async fn workouts_and_24_7_data_land_field_by_field(host: Host) {
     assert_eq!(connection.provider_user_id, "trailrunner42");
     assert_eq!(connection.provider_user_id, account_id(ProviderId::Suunto));
 
-    let job = sync(&h, &connection, early_march(&[])).await;
+    let job = h.sync_over(&connection, early_march(&[])).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
-    let stored = stored(&h, &connection).await;
+    let stored = h.stored(&connection).await;
 
     // The run: epoch ms with the offset in minutes (+60), energy in kcal as Suunto gives it.
     let run: Session = one(&stored, RUN);
@@ -383,10 +313,10 @@ async fn workouts_and_24_7_data_land_field_by_field(host: Host) {
     );
 
     // Everything delivered again replaces itself: nothing new, nothing doubled.
-    let again = sync(&h, &connection, early_march(&[])).await;
+    let again = h.sync_over(&connection, early_march(&[])).await;
     assert_eq!(again.status, JobStatus::Succeeded, "{again:?}");
     assert!(again.counts.values().all(|c| c.written == 0), "{again:?}");
-    assert_eq!(self::stored(&h, &connection).await, stored);
+    assert_eq!(h.stored(&connection).await, stored);
 }
 
 /// A month is more than the 24/7 endpoints answer at once: it is read in pieces of at most
@@ -402,7 +332,7 @@ async fn a_month_is_read_in_28_day_pieces_across_the_clock_change() {
         "recovery_score",
     ];
     let month = window("2026-03-01T00:00:00Z", "2026-03-31T00:00:00Z", asked);
-    let job = sync(&h, &connection, month).await;
+    let job = h.sync_over(&connection, month).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
 
     let pieces = windows_asked(&h, "/247samples/activity");
@@ -419,7 +349,7 @@ async fn a_month_is_read_in_28_day_pieces_across_the_clock_change() {
         "workouts were not asked for"
     );
 
-    let stored = stored(&h, &connection).await;
+    let stored = h.stored(&connection).await;
     // Both pieces' data arrived.
     assert_eq!(day(&stored, "steps", "2026-03-01"), (547.0, BERLIN_WINTER));
     // At 01:00 UTC on 29 March Berlin's clocks went from 02:00 to 03:00.
@@ -487,9 +417,9 @@ async fn a_month_is_read_in_28_day_pieces_across_the_clock_change() {
 async fn workouts_come_in_pages_of_a_hundred() {
     let (h, connection) = connected(Host::Embedded).await;
     let january = window("2026-01-10T00:00:00Z", "2026-02-01T00:00:00Z", &["workout"]);
-    let job = sync(&h, &connection, january).await;
+    let job = h.sync_over(&connection, january).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
-    let stored = stored(&h, &connection).await;
+    let stored = h.stored(&connection).await;
     let walks = stored
         .keys()
         .filter(|key| key.starts_with("X#workout#walk-"))
@@ -526,9 +456,9 @@ async fn an_error_named_in_a_200_reply_is_retried_not_taken_for_no_workouts() {
     let (h, connection) = connected(Host::Embedded).await;
     // The fake's in-band failure: HTTP 200 whose body sets `error`.
     h.fake.fail_data_calls([DataFailure::WithingsStatus(500)]);
-    let job = sync(&h, &connection, early_march(&["workout"])).await;
+    let job = h.sync_over(&connection, early_march(&["workout"])).await;
     assert_eq!(job.status, JobStatus::Queued, "{job:?}");
-    assert!(stored(&h, &connection).await.is_empty());
+    assert!(h.stored(&connection).await.is_empty());
 
     let retry = h.queue.sent().pop().unwrap();
     assert!(retry.delay > Duration::ZERO);
@@ -544,7 +474,7 @@ async fn an_error_named_in_a_200_reply_is_retried_not_taken_for_no_workouts() {
         .await
         .unwrap();
     assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
-    let stored = stored(&h, &connection).await;
+    let stored = h.stored(&connection).await;
     assert!(stored.contains_key(RUN) && stored.contains_key(RIDE));
 }
 
@@ -637,7 +567,7 @@ async fn signed_notifications_are_taken_and_others_refused(host: Host) {
     h.work_queue().await;
     // Suunto's full record, read again, has the true end: a 5-minute pause made the hike
     // 3 h 5 min long for 3 h of moving.
-    let hike: Session = one(&stored(&h, &connection).await, HIKE);
+    let hike: Session = one(&h.stored(&connection).await, HIKE);
     assert_eq!(
         (hike.start_ms, hike.end_ms),
         (ms("2026-03-20T08:00:00Z"), ms("2026-03-20T11:05:00Z"))
@@ -688,7 +618,7 @@ async fn pushed_24_7_samples_are_stored_at_their_own_offsets(host: Host) {
         )
     );
     h.work_queue().await;
-    let stored = stored(&h, &connection).await;
+    let stored = h.stored(&connection).await;
 
     // The night the clocks went forward.
     let night: Session = one(&stored, "X#sleep#1774735200");
@@ -762,7 +692,7 @@ async fn pushed_24_7_samples_are_stored_at_their_own_offsets(host: Host) {
         assert_eq!(push(&h, signed(body)).await, PushReply::status(200));
     }
     h.work_queue().await;
-    assert_eq!(self::stored(&h, &connection).await, stored);
+    assert_eq!(h.stored(&connection).await, stored);
     assert_eq!(h.queued_jobs().await.len(), 1);
 }
 

@@ -5,7 +5,7 @@
 //! `/authorise`, rotating refresh tokens, a day-long `expires_in`, a 403 that skips, null CGM
 //! metrics, the day summer time starts, and revocation with the app's credentials.
 
-use crate::harness::{Harness, Host, harness, harness_on, on_both_hosts};
+use crate::harness::{Harness, Host, at, harness, harness_on, ms, on_both_hosts, one};
 use crate::oauth_flow::{APP, connect_link, query, run_browser};
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
@@ -14,9 +14,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use vitasync_domain::connections::{Connection, ConnectionStatus};
 use vitasync_domain::health::{DailySummary, Session, chunk, glucose_mmol_l};
-use vitasync_domain::kernel::queue::JobQueue;
-use vitasync_domain::kernel::time::{Clock, Timestamp};
-use vitasync_domain::ports::RecordOwner;
+use vitasync_domain::kernel::time::Clock;
 use vitasync_domain::providers::ProviderId;
 use vitasync_domain::sync::SyncRequest;
 use vitasync_domain::sync::jobs::{JobStatus, SyncJob};
@@ -27,14 +25,6 @@ const CET: i32 = 3600;
 const CEST: i32 = 7200;
 const METRICS: &str = "/api/partners/v1/user_data/metrics";
 const RING: &str = "Ultrahuman Ring AIR";
-
-fn at(raw: &str) -> Timestamp {
-    Timestamp::parse(raw).unwrap()
-}
-
-fn ms(raw: &str) -> i64 {
-    at(raw).millis()
-}
 
 fn window(from: &str, to: &str) -> SyncRequest {
     SyncRequest {
@@ -57,65 +47,6 @@ async fn connected(host: Host) -> (Harness, Connection) {
     let h = harness_on(host, ProviderId::Ultrahuman).await;
     let connection = h.connect().await;
     (h, connection)
-}
-
-async fn sync(h: &Harness, connection: &Connection, request: SyncRequest) -> SyncJob {
-    let job = h
-        .services
-        .sync_jobs
-        .trigger_sync(&h.caller, &h.user, connection.id.as_str(), request)
-        .await
-        .unwrap();
-    drain(h).await;
-    h.services
-        .sync_jobs
-        .get_job(&h.caller, job.id.as_str())
-        .await
-        .unwrap()
-}
-
-/// Runs every job message that is due, as the worker does.
-async fn drain(h: &Harness) {
-    loop {
-        h.relay().await;
-        let deliveries = h.queue.receive(10, Duration::from_secs(30)).await.unwrap();
-        if deliveries.is_empty() {
-            break;
-        }
-        for delivery in deliveries {
-            h.services
-                .worker
-                .process_message(&delivery.body)
-                .await
-                .unwrap();
-            h.queue.delete(&delivery.receipt).await.unwrap();
-        }
-    }
-}
-
-async fn stored_records(h: &Harness, connection: &Connection) -> BTreeMap<String, Vec<u8>> {
-    let owner = RecordOwner {
-        workspace: connection.workspace_id.clone(),
-        user: connection.user_id.clone(),
-        connection: connection.id.clone(),
-    };
-    h.ports
-        .health
-        .records_between(&owner, "", "~")
-        .await
-        .unwrap()
-        .into_iter()
-        .collect()
-}
-
-fn one<T: serde::de::DeserializeOwned>(stored: &BTreeMap<String, Vec<u8>>, prefix: &str) -> T {
-    let found: Vec<&Vec<u8>> = stored
-        .iter()
-        .filter(|(key, _)| key.starts_with(prefix))
-        .map(|(_, bytes)| bytes)
-        .collect();
-    assert_eq!(found.len(), 1, "{prefix}: {:?}", stored.keys());
-    serde_json::from_slice(found[0]).unwrap()
 }
 
 /// An hour's readings and the offset they were recorded at (Berlin changes on the hour, so
@@ -152,7 +83,7 @@ fn dates_asked(h: &Harness) -> Vec<String> {
 async fn ring_and_cgm_days_land_field_by_field(host: Host) {
     let (h, connection) = connected(host).await;
     assert_eq!(connection.provider_user_id, "5385001");
-    let job = sync(&h, &connection, early_march()).await;
+    let job = h.sync_over(&connection, early_march()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
 
     // One call per local day the window touches in the user's zone (00:00 UTC on 3 March is
@@ -169,7 +100,7 @@ async fn ring_and_cgm_days_land_field_by_field(host: Host) {
         h.reread(&connection).await.time_zone.as_deref(),
         Some("Europe/Berlin")
     );
-    let stored = stored_records(&h, &connection).await;
+    let stored = h.stored(&connection).await;
 
     // The days' values at the day's offset; each id names the type it was read from (the
     // overnight `night_rhr` and `avg_sleep_hrv`, not `sleep_rhr` or the HRV series' average).
@@ -353,12 +284,12 @@ async fn ring_and_cgm_days_land_field_by_field(host: Host) {
 
     // Every day is asked for again (Ultrahuman revises values after the night closes), and
     // the same records replace themselves: nothing new, the store unchanged.
-    let again = sync(&h, &connection, early_march()).await;
+    let again = h.sync_over(&connection, early_march()).await;
     assert_eq!(again.status, JobStatus::Succeeded, "{again:?}");
     assert_eq!(dates_asked(&h).len(), 6);
     assert!(again.counts.values().all(|c| c.written == 0), "{again:?}");
     assert_eq!(counts(&again, "heart_rate"), (5, 0, 5));
-    assert_eq!(stored_records(&h, &connection).await, stored);
+    assert_eq!(h.stored(&connection).await, stored);
 }
 
 on_both_hosts!(ring_and_cgm_days_land_field_by_field);
@@ -487,7 +418,7 @@ async fn refresh_tokens_rotate_and_the_spent_one_is_refused() {
     assert_eq!(h.reread(&connection).await.status, ConnectionStatus::Active);
 
     // And the data is read with the newest access token.
-    let job = sync(&h, &connection, march_2nd()).await;
+    let job = h.sync_over(&connection, march_2nd()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     let last = h.fake.data_calls().pop().unwrap();
     assert_eq!(
@@ -524,7 +455,7 @@ async fn a_403_skips_the_data_instead_of_failing_and_a_withheld_scope_is_not_kep
     // Data access not enabled for the app (or no ring on the account): 403.
     let (h, connection) = connected(Host::Embedded).await;
     h.fake.forbid(METRICS);
-    let job = sync(&h, &connection, early_march()).await;
+    let job = h.sync_over(&connection, early_march()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     for name in [
         "heart_rate",
@@ -541,7 +472,7 @@ async fn a_403_skips_the_data_instead_of_failing_and_a_withheld_scope_is_not_kep
         assert!(job.counts[name].skipped, "{name}: {job:?}");
     }
     assert_eq!(dates_asked(&h), ["2026-03-01"], "no day after a refusal");
-    assert!(stored_records(&h, &connection).await.is_empty());
+    assert!(h.stored(&connection).await.is_empty());
 
     // The user granted the ring's data but not the CGM's: what the reply holds of the M1 is
     // not kept, and glucose is reported skipped.
@@ -557,11 +488,11 @@ async fn a_403_skips_the_data_instead_of_failing_and_a_withheld_scope_is_not_kep
             .await
             .unwrap()
     );
-    let job = sync(&h, &connection, march_2nd()).await;
+    let job = h.sync_over(&connection, march_2nd()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     assert!(job.counts["glucose"].skipped);
     assert!(!job.counts["heart_rate"].skipped);
-    let stored = stored_records(&h, &connection).await;
+    let stored = h.stored(&connection).await;
     assert!(!stored.keys().any(|key| key.starts_with("S#glucose#")));
     assert!(stored.contains_key("S#heart_rate#2026-03-02T06"));
 }
@@ -570,15 +501,15 @@ async fn a_403_skips_the_data_instead_of_failing_and_a_withheld_scope_is_not_kep
 async fn null_cgm_metrics_are_absent_data_not_errors() {
     let (h, connection) = connected(Host::Embedded).await;
     // 01:00 to 23:00 on 1 March in Berlin: that day only, a ring user without an M1.
-    let job = sync(
-        &h,
-        &connection,
-        window("2026-03-01T00:00:00Z", "2026-03-01T22:00:00Z"),
-    )
-    .await;
+    let job = h
+        .sync_over(
+            &connection,
+            window("2026-03-01T00:00:00Z", "2026-03-01T22:00:00Z"),
+        )
+        .await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     assert_eq!(dates_asked(&h), ["2026-03-01"]);
-    let stored = stored_records(&h, &connection).await;
+    let stored = h.stored(&connection).await;
     assert!(!stored.keys().any(|key| key.contains("glucose")));
     assert_eq!(counts(&job, "glucose"), (0, 0, 0));
     assert!(!job.counts.get("glucose").is_some_and(|c| c.skipped));
@@ -590,15 +521,15 @@ async fn null_cgm_metrics_are_absent_data_not_errors() {
 async fn the_day_summer_time_starts_gives_each_reading_its_own_offset() {
     let (h, connection) = connected(Host::Embedded).await;
     // 29 March 2026 in Berlin: 23 hours, 02:00 CET becoming 03:00 CEST at 01:00 UTC.
-    let job = sync(
-        &h,
-        &connection,
-        window("2026-03-28T23:00:00Z", "2026-03-29T22:00:00Z"),
-    )
-    .await;
+    let job = h
+        .sync_over(
+            &connection,
+            window("2026-03-28T23:00:00Z", "2026-03-29T22:00:00Z"),
+        )
+        .await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     assert_eq!(dates_asked(&h), ["2026-03-29"]);
-    let stored = stored_records(&h, &connection).await;
+    let stored = h.stored(&connection).await;
 
     // 01:50 and 01:55 CET, then 03:05 and 03:10 CEST.
     assert_eq!(
@@ -706,7 +637,7 @@ async fn disconnecting_revokes_the_token_with_the_apps_credentials() {
 async fn a_429_waits_as_told() {
     let (h, connection) = connected(Host::Embedded).await;
     h.fake.fail_data_calls([DataFailure::Http(429, Some(30))]);
-    let job = sync(&h, &connection, early_march()).await;
+    let job = h.sync_over(&connection, early_march()).await;
     assert_eq!(job.status, JobStatus::Queued);
     let retry = h.queue.sent().pop().unwrap();
     assert_eq!(retry.delay, Duration::from_secs(30));
@@ -729,7 +660,7 @@ async fn a_429_waits_as_told() {
 async fn a_token_refused_mid_sync_is_refreshed_once() {
     let (h, connection) = connected(Host::Embedded).await;
     h.fake.fail_data_calls([DataFailure::Http(401, None)]);
-    let job = sync(&h, &connection, march_2nd()).await;
+    let job = h.sync_over(&connection, march_2nd()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     assert_eq!(h.fake.refresh_calls(), 1);
     assert_eq!(dates_asked(&h), ["2026-03-02", "2026-03-02"]);

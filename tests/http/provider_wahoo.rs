@@ -4,7 +4,7 @@
 //! first, PKCE, single-use refresh tokens refreshed once however many callers race,
 //! revocation on disconnect, and the webhook's token, retries and updates.
 
-use crate::harness::{Harness, Host, harness_on, harness_with, on_both_hosts};
+use crate::harness::{Harness, Host, at, harness_on, harness_with, ms, on_both_hosts};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::ExposeSecret;
@@ -12,12 +12,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::time::Duration;
+use vitasync_domain::connections::ConnectionStatus;
 use vitasync_domain::connections::tokens::REFRESH_FAILED;
-use vitasync_domain::connections::{Connection, ConnectionStatus};
 use vitasync_domain::health::{DataType, Session, SessionKind};
 use vitasync_domain::inbound::push::{PushMethod, PushReply, PushRequest};
-use vitasync_domain::kernel::time::Timestamp;
-use vitasync_domain::ports::RecordOwner;
 use vitasync_domain::providers::ProviderId;
 use vitasync_domain::sync::SyncRequest;
 use vitasync_domain::sync::jobs::{JobMessage, JobStatus, SyncJob};
@@ -29,14 +27,6 @@ const ACCOUNT: &str = "123456";
 const WEBHOOK_TOKEN: &str = "4f0c2e9a-6b7d-4c1e-9a3f-2d8b5e7c1a06";
 /// Wahoo's access tokens live two hours.
 const TOKEN_SECONDS: i64 = 7200;
-
-fn at(raw: &str) -> Timestamp {
-    Timestamp::parse(raw).unwrap()
-}
-
-fn ms(raw: &str) -> i64 {
-    at(raw).millis()
-}
 
 fn window(from: &str, to: &str) -> SyncRequest {
     SyncRequest {
@@ -55,37 +45,6 @@ fn fixture(name: &str) -> Value {
         .join("fixtures/providers/wahoo")
         .join(name);
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-async fn sync(h: &Harness, connection: &Connection, request: SyncRequest) -> SyncJob {
-    let job = h
-        .services
-        .sync_jobs
-        .trigger_sync(&h.caller, &h.user, connection.id.as_str(), request)
-        .await
-        .unwrap();
-    h.work_queue().await;
-    h.services
-        .sync_jobs
-        .get_job(&h.caller, job.id.as_str())
-        .await
-        .unwrap()
-}
-
-/// Every record stored for the connection, by key.
-async fn records(h: &Harness, connection: &Connection) -> BTreeMap<String, Vec<u8>> {
-    let owner = RecordOwner {
-        workspace: connection.workspace_id.clone(),
-        user: connection.user_id.clone(),
-        connection: connection.id.clone(),
-    };
-    h.ports
-        .health
-        .records_between(&owner, "", "~")
-        .await
-        .unwrap()
-        .into_iter()
-        .collect()
 }
 
 fn keys(stored: &BTreeMap<String, Vec<u8>>) -> Vec<&str> {
@@ -121,9 +80,9 @@ async fn wahoo_workouts_land_field_by_field(host: Host) {
     let h = harness_on(host, ProviderId::Wahoo).await;
     let connection = h.connect().await;
     assert_eq!(connection.provider_user_id, ACCOUNT);
-    let job = sync(&h, &connection, early_march()).await;
+    let job = h.sync_over(&connection, early_march()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
-    let stored = records(&h, &connection).await;
+    let stored = h.stored(&connection).await;
     assert_eq!(
         keys(&stored),
         [
@@ -263,23 +222,23 @@ async fn wahoo_workouts_land_field_by_field(host: Host) {
     assert_eq!(workout_pages(&h), [page("1"), page("2")]);
 
     // Everything delivered again replaces itself: nothing new, nothing doubled.
-    let again = sync(&h, &connection, early_march()).await;
+    let again = h.sync_over(&connection, early_march()).await;
     assert_eq!(again.status, JobStatus::Succeeded, "{again:?}");
     assert_eq!(counts(&again, "workout"), (4, 0, 4));
-    let replaced = records(&h, &connection).await;
+    let replaced = h.stored(&connection).await;
     assert_eq!(replaced, stored);
 
     // Berlin springs forward at 01:00 UTC on 29 March: the night ride began before the change
     // (+01:00), the club ride after it (+02:00); both are the 29th's.
-    let spring = sync(
-        &h,
-        &connection,
-        window("2026-03-29T00:00:00Z", "2026-03-30T00:00:00Z"),
-    )
-    .await;
+    let spring = h
+        .sync_over(
+            &connection,
+            window("2026-03-29T00:00:00Z", "2026-03-30T00:00:00Z"),
+        )
+        .await;
     assert_eq!(spring.status, JobStatus::Succeeded, "{spring:?}");
     assert_eq!(counts(&spring, "workout"), (2, 2, 0));
-    let stored = records(&h, &connection).await;
+    let stored = h.stored(&connection).await;
     let night = workout(&stored, "99889101");
     assert_eq!(
         (
@@ -311,10 +270,10 @@ async fn wahoo_workouts_the_user_did_not_grant_are_skipped() {
     let h = harness_on(Host::Embedded, ProviderId::Wahoo).await;
     let connection = h.connect().await;
     h.fake.forbid("/v1/workouts");
-    let job = sync(&h, &connection, early_march()).await;
+    let job = h.sync_over(&connection, early_march()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     assert!(job.counts["workout"].skipped);
-    assert!(records(&h, &connection).await.is_empty());
+    assert!(h.stored(&connection).await.is_empty());
 }
 
 /// Over its quota (per app: 5 minutes, an hour, a day) Wahoo answers 429: the job waits as
@@ -324,7 +283,7 @@ async fn wahoo_throttling_waits_as_long_as_told() {
     let h = harness_on(Host::Embedded, ProviderId::Wahoo).await;
     let connection = h.connect().await;
     h.fake.fail_data_calls([DataFailure::Http(429, Some(300))]);
-    let job = sync(&h, &connection, early_march()).await;
+    let job = h.sync_over(&connection, early_march()).await;
     assert_eq!(job.status, JobStatus::Queued, "{job:?}");
     let retry = h.queue.sent().pop().unwrap();
     assert_eq!(retry.delay, Duration::from_secs(300));
@@ -367,7 +326,7 @@ async fn wahoo_refresh_tokens_are_single_use_and_a_bare_400_means_connect_again(
     let first_refresh = h.fake.issued_tokens()[1].clone();
 
     h.clock.advance(TOKEN_SECONDS + 60);
-    let job = sync(&h, &connection, early_march()).await;
+    let job = h.sync_over(&connection, early_march()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     assert_eq!(h.fake.refresh_calls(), 1);
     let issued = h.fake.issued_tokens();
@@ -403,7 +362,7 @@ async fn wahoo_refresh_tokens_are_single_use_and_a_bare_400_means_connect_again(
     // The new pair was kept: the next refresh spends the new refresh token, and works.
     let refreshes = h.fake.refresh_calls();
     h.clock.advance(TOKEN_SECONDS + 60);
-    let later = sync(&h, &connection, early_march()).await;
+    let later = h.sync_over(&connection, early_march()).await;
     assert_eq!(later.status, JobStatus::Succeeded, "{later:?}");
     assert_eq!(h.fake.refresh_calls(), refreshes + 1);
     assert_eq!(h.reread(&connection).await.status, ConnectionStatus::Active);
@@ -411,7 +370,7 @@ async fn wahoo_refresh_tokens_are_single_use_and_a_bare_400_means_connect_again(
     // A bare 400 to a refresh (a spent or raced token) cannot be retried: connect again.
     h.clock.advance(TOKEN_SECONDS + 60);
     h.fake.refuse_refresh();
-    let refused = sync(&h, &connection, early_march()).await;
+    let refused = h.sync_over(&connection, early_march()).await;
     assert_eq!(refused.status, JobStatus::Failed);
     assert_eq!(
         refused.error.map(|error| error.code).as_deref(),
@@ -468,7 +427,7 @@ async fn wahoo_disconnect_revokes_with_the_users_token_so_reconnecting_never_hit
     let mut connection = h.connect().await;
     // Syncs reuse the grant: no token is minted per sync.
     for _ in 0..3 {
-        let job = sync(&h, &connection, early_march()).await;
+        let job = h.sync_over(&connection, early_march()).await;
         assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     }
     assert_eq!(h.fake.token_calls(), 1);
@@ -573,7 +532,7 @@ async fn wahoo_webhook_token_retries_and_updates(host: Host) {
     let start = at("2026-03-01T09:15:00Z");
     assert!(jobs[0].from.unwrap() < start && start < jobs[0].to.unwrap());
     h.work_queue().await;
-    let stored = records(&h, &connection).await;
+    let stored = h.stored(&connection).await;
     assert_eq!(keys(&stored), ["X#workout#99887766"]);
     let ride = workout(&stored, "99887766");
     assert_eq!(

@@ -10,7 +10,6 @@ use vitasync_domain::health::chunk;
 use vitasync_domain::health::{DailySummary, Measurement, Metric, Session, SleepStage};
 use vitasync_domain::kernel::queue::{JobQueue, Outgoing, QueueError, Received};
 use vitasync_domain::kernel::time::{Clock, Timestamp};
-use vitasync_domain::ports::RecordOwner;
 use vitasync_domain::providers::ProviderId;
 use vitasync_domain::sync::jobs::{JobStatus, SyncJob};
 use vitasync_domain::sync::{DueSyncs, SyncRequest};
@@ -107,28 +106,6 @@ impl Harness {
             .await
             .unwrap()
     }
-
-    async fn sync(&self, connection: &Connection, request: SyncRequest) -> SyncJob {
-        let job = self.trigger(connection, request).await;
-        self.work_queue().await;
-        self.job(&job).await
-    }
-
-    /// Everything stored for the connection, by record key.
-    async fn stored(&self, connection: &Connection) -> BTreeMap<String, Vec<u8>> {
-        let owner = RecordOwner {
-            workspace: connection.workspace_id.clone(),
-            user: connection.user_id.clone(),
-            connection: connection.id.clone(),
-        };
-        self.ports
-            .health
-            .records_between(&owner, "", "~")
-            .await
-            .unwrap()
-            .into_iter()
-            .collect()
-    }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(stored: &BTreeMap<String, Vec<u8>>, key: &str) -> T {
@@ -153,7 +130,7 @@ fn counts(job: &SyncJob, name: &str) -> (u64, u64, u64) {
 
 async fn withings_fields_land_in_their_metrics(host: Host) {
     let (h, connection) = withings(host).await;
-    let job = h.sync(&connection, march_window()).await;
+    let job = h.sync_over(&connection, march_window()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     assert_eq!(job.attempts, 1);
     assert_eq!(job.window_from, Some(at("2026-03-01T00:00:00Z")));
@@ -279,10 +256,10 @@ async fn withings_fields_land_in_their_metrics(host: Host) {
 
 async fn resyncing_writes_nothing_but_what_changed(host: Host) {
     let (h, connection) = withings(host).await;
-    h.sync(&connection, march_window()).await;
+    h.sync_over(&connection, march_window()).await;
     let first = h.stored(&connection).await;
 
-    let again = h.sync(&connection, march_window()).await;
+    let again = h.sync_over(&connection, march_window()).await;
     assert_eq!(again.status, JobStatus::Succeeded);
     assert!(again.counts.values().all(|c| c.written == 0), "{again:?}");
     assert_eq!(counts(&again, "heart_rate"), (7, 0, 7));
@@ -290,7 +267,7 @@ async fn resyncing_writes_nothing_but_what_changed(host: Host) {
 
     // The day went on: its step total grew, and only that record changes.
     h.fake.set_daily_steps(14_210.0);
-    let later = h.sync(&connection, march_window()).await;
+    let later = h.sync_over(&connection, march_window()).await;
     assert_eq!(counts(&later, "steps"), (1, 1, 0));
     assert_eq!(counts(&later, "distance"), (1, 0, 1));
     let now = h.stored(&connection).await;
@@ -314,14 +291,14 @@ async fn a_trigger_while_a_job_is_queued_returns_that_job(host: Host) {
 async fn the_first_sync_backfills_and_later_ones_overlap_the_last(host: Host) {
     let (h, connection) = withings(host).await;
     let now = h.clock.now();
-    let first = h.sync(&connection, SyncRequest::default()).await;
+    let first = h.sync_over(&connection, SyncRequest::default()).await;
     assert_eq!(first.status, JobStatus::Succeeded);
     assert_eq!(first.window_from, Some(now.plus_seconds(-30 * 86_400)));
     assert_eq!(first.window_to, Some(now));
     assert_eq!(h.reread(&connection).await.last_synced_at, Some(now));
 
     h.clock.advance(6 * 3600);
-    let second = h.sync(&connection, SyncRequest::default()).await;
+    let second = h.sync_over(&connection, SyncRequest::default()).await;
     assert_eq!(
         second.window_from,
         Some(now.plus_seconds(-2 * 86_400)),
@@ -336,7 +313,7 @@ async fn the_first_sync_backfills_and_later_ones_overlap_the_last(host: Host) {
 async fn an_expired_token_is_refreshed_and_the_call_retried_once(host: Host) {
     let (h, connection) = withings(host).await;
     h.fake.fail_data_calls([DataFailure::WithingsStatus(401)]);
-    let job = h.sync(&connection, march_window()).await;
+    let job = h.sync_over(&connection, march_window()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     assert_eq!(h.fake.refresh_calls(), 1);
     assert_eq!(counts(&job, "steps"), (1, 1, 0));
@@ -346,7 +323,7 @@ async fn a_refused_refresh_fails_the_job_and_puts_the_connection_in_error(host: 
     let (h, connection) = withings(host).await;
     h.fake.fail_data_calls([DataFailure::WithingsStatus(401)]);
     h.fake.refuse_refresh();
-    let job = h.sync(&connection, march_window()).await;
+    let job = h.sync_over(&connection, march_window()).await;
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(job.error.unwrap().code, "token_refresh_failed");
     assert!(job.finished_at.is_some());
@@ -362,7 +339,7 @@ async fn a_refused_refresh_fails_the_job_and_puts_the_connection_in_error(host: 
 async fn revoked_access_disconnects(host: Host) {
     let (h, connection) = withings(host).await;
     h.fake.reject_all_access();
-    let job = h.sync(&connection, march_window()).await;
+    let job = h.sync_over(&connection, march_window()).await;
     assert_eq!(job.status, JobStatus::Failed);
     assert_eq!(job.error.unwrap().code, "provider_revoked");
     assert_eq!(
@@ -396,7 +373,7 @@ async fn throttling_is_a_delayed_message(host: Host) {
         DataFailure::WithingsStatus(601),
         DataFailure::Http(429, Some(120)),
     ]);
-    let job = h.sync(&connection, march_window()).await;
+    let job = h.sync_over(&connection, march_window()).await;
     let waiting = h.job(&job).await;
     assert_eq!(waiting.status, JobStatus::Queued, "{waiting:?}");
     assert_eq!(waiting.attempts, 1);
@@ -413,7 +390,7 @@ async fn outages_back_off_and_end_in_a_failed_job(host: Host) {
     let (h, connection) = withings(host).await;
     h.fake
         .fail_data_calls(std::iter::repeat_n(DataFailure::Http(503, None), 20));
-    let job = h.sync(&connection, march_window()).await;
+    let job = h.sync_over(&connection, march_window()).await;
     let mut delays = Vec::new();
     while h.job(&job).await.status == JobStatus::Queued {
         delays.push(h.deliver_delayed().await);
@@ -517,7 +494,7 @@ async fn the_scheduler_queues_connections_not_synced_lately(host: Host) {
 async fn asking_for_some_data_types_fetches_and_stores_only_those(host: Host) {
     let (h, connection) = withings(host).await;
     let job = h
-        .sync(
+        .sync_over(
             &connection,
             SyncRequest {
                 data_types: vec!["steps".into(), "sleep".into()],
@@ -577,9 +554,9 @@ async fn a_spent_call_budget_delays_the_job_until_the_window_ends(host: Host) {
         ),
     );
     h.services = h.rewired(settings, h.queue.clone());
-    let first = h.sync(&connection, march_window()).await;
+    let first = h.sync_over(&connection, march_window()).await;
     assert_eq!(first.status, JobStatus::Succeeded);
-    let second = h.sync(&connection, march_window()).await;
+    let second = h.sync_over(&connection, march_window()).await;
     let waiting = h.job(&second).await;
     assert_eq!(waiting.status, JobStatus::Queued, "{waiting:?}");
     assert_eq!(h.fake.data_calls().len(), 8, "no call beyond the budget");

@@ -22,6 +22,8 @@ pub struct JsonApi<'a> {
     pub token: &'a SecretString,
     /// Each call spends one from the provider's shared budget first.
     pub budget: CallBudget,
+    /// A key sent on every call besides the token (Suunto's API gateway subscription key).
+    pub subscription_key: Option<&'a SecretString>,
 }
 
 /// What a GET brought.
@@ -68,6 +70,18 @@ impl JsonApi<'_> {
             base: base.trim_end_matches('/').to_owned(),
             token,
             budget: budget.clone(),
+            subscription_key: None,
+        }
+    }
+
+    /// The same API, each call also carrying `key` in `Ocp-Apim-Subscription-Key`.
+    pub fn with_subscription_key<'a>(self, key: &'a SecretString) -> JsonApi<'a>
+    where
+        Self: 'a,
+    {
+        JsonApi {
+            subscription_key: Some(key),
+            ..self
         }
     }
 
@@ -77,11 +91,14 @@ impl JsonApi<'_> {
         query: &[(&str, String)],
     ) -> Result<Got<Value>, FetchError> {
         self.budget.spend().await?;
-        let request = self
+        let mut request = self
             .http
             .get(format!("{}{path}", self.base))
             .bearer_auth(self.token.expose_secret())
             .query(query);
+        if let Some(key) = self.subscription_key {
+            request = request.header(crate::wire::SUBSCRIPTION_KEY_HEADER, key.expose_secret());
+        }
         Self::read(request, path).await
     }
 

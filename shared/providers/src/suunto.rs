@@ -5,22 +5,17 @@
 //! workout energy is kcal, 24/7 energy joules, 24/7 SpO2 a 0–1 fraction. Workouts give epoch
 //! milliseconds and an offset in minutes; 24/7 samples ISO 8601 times with their offset.
 
-use crate::rest::{Got, instant_ms, local_date, number, offset_of_rfc3339, text};
-use crate::wire::{SUBSCRIPTION_KEY_HEADER, describe};
+use crate::rest::{Got, JsonApi, instant_ms, local_date, number, offset_of_rfc3339, text};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::time::Duration;
 use vitasync_domain::health::{
     DailySummary, DataType, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session,
     SessionKind, StageTotals, local_day_bounds,
 };
 use vitasync_domain::providers::client::{FetchError, FetchRequest};
-use vitasync_domain::providers::rate_budget::CallBudget;
 use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 /// What a 24/7 push is called (`{ "<type>": [samples…] }` as `pushed` reads it).
@@ -35,8 +30,6 @@ const SAMPLES_WINDOW_MS: i64 = 28 * DAY_MS;
 const PAGE_SIZE: usize = 100;
 /// Pages of workouts, at most, per sync (a guard against paging that never ends).
 const MAX_PAGES: usize = 500;
-/// How long to wait after a 429 that names no wait.
-const DEFAULT_THROTTLE: Duration = Duration::from_secs(60);
 
 const ACTIVITY_PATH: &str = "/247samples/activity";
 const SLEEP_PATH: &str = "/247samples/sleep";
@@ -532,65 +525,6 @@ pub fn pushed(body: &Value, request: &FetchRequest) -> HealthBatch {
     batch
 }
 
-/// Seconds to wait from `Retry-After`.
-fn retry_after(headers: &HeaderMap) -> Duration {
-    headers
-        .get(RETRY_AFTER)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse::<u64>().ok())
-        .map_or(DEFAULT_THROTTLE, |seconds| {
-            Duration::from_secs(seconds.max(1))
-        })
-}
-
-/// Suunto's API behind its APIM gateway: the user's token and the app's subscription key on
-/// every call, each call spending one from the shared budget first.
-struct Gateway<'a> {
-    http: &'a reqwest::Client,
-    base: &'a str,
-    token: &'a SecretString,
-    subscription_key: &'a SecretString,
-    budget: &'a CallBudget,
-}
-
-impl Gateway<'_> {
-    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Got<Value>, FetchError> {
-        self.budget.spend().await?;
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(self.token.expose_secret())
-            .header(
-                SUBSCRIPTION_KEY_HEADER,
-                self.subscription_key.expose_secret(),
-            )
-            .query(query)
-            .send()
-            .await
-            .map_err(|err| FetchError::Unavailable(describe(&err)))?;
-        match response.status() {
-            StatusCode::UNAUTHORIZED => return Err(FetchError::Unauthorized),
-            StatusCode::FORBIDDEN => return Ok(Got::Forbidden),
-            StatusCode::NOT_FOUND => return Ok(Got::Missing),
-            StatusCode::TOO_MANY_REQUESTS => {
-                return Err(FetchError::RateLimited(retry_after(response.headers())));
-            }
-            status if status.is_server_error() => {
-                return Err(FetchError::Unavailable(format!("{path}: HTTP {status}")));
-            }
-            status if !status.is_success() => {
-                return Err(FetchError::Protocol(format!("{path}: HTTP {status}")));
-            }
-            _ => {}
-        }
-        response
-            .json()
-            .await
-            .map(Got::Data)
-            .map_err(|_| FetchError::Protocol(format!("{path}: the reply is not JSON")))
-    }
-}
-
 /// A reply's `payload`, once its `error` (which Suunto sets even on HTTP 200) names none. An
 /// error is worth retrying: an empty list would pass for "no workouts".
 fn payload<'a>(body: &'a Value, path: &str) -> Result<Option<&'a Value>, FetchError> {
@@ -616,7 +550,7 @@ fn payload<'a>(body: &'a Value, path: &str) -> Result<Option<&'a Value>, FetchEr
 /// Workouts changed since the window's start (so an edit to an older one comes again),
 /// except those that start after the window.
 async fn workouts(
-    gateway: &Gateway<'_>,
+    gateway: &JsonApi<'_>,
     request: &FetchRequest,
 ) -> Result<Got<Vec<Session>>, FetchError> {
     const PATH: &str = "/v3/workouts";
@@ -654,7 +588,7 @@ async fn workouts(
 /// A 24/7 collection over `from..=to`, 28 days a call. The pieces share their edges; the
 /// mappings keep one entry per instant or record.
 async fn samples(
-    gateway: &Gateway<'_>,
+    gateway: &JsonApi<'_>,
     path: &str,
     from: i64,
     to: i64,
@@ -691,13 +625,8 @@ pub async fn fetch(
             "Suunto's API takes no call without the app's subscription key".into(),
         ));
     };
-    let gateway = Gateway {
-        http,
-        base: settings.api_url.trim_end_matches('/'),
-        token,
-        subscription_key,
-        budget: &request.budget,
-    };
+    let gateway = JsonApi::new(http, &settings.api_url, token, &request.budget)
+        .with_subscription_key(subscription_key);
     let window = (request.from.millis(), request.to.millis());
     let mut batch = HealthBatch::default();
     if request.wants_sessions(SessionKind::Workout) {
@@ -750,7 +679,7 @@ mod tests {
             data_types: Vec::new(),
             provider_user_id: "trailrunner42".into(),
             granted_scopes: Vec::new(),
-            budget: CallBudget::default(),
+            budget: Default::default(),
         }
     }
 
