@@ -173,8 +173,6 @@ async fn phones_glucose_is_one_metric_read_as_a_cgm_day(host: Host) {
     assert_eq!(old_name.buckets[0].value, 6.0);
 }
 
-on_both_hosts!(phones_glucose_is_one_metric_read_as_a_cgm_day);
-
 #[tokio::test]
 async fn the_api_answers_glucose_in_mmol_per_litre_with_its_day_figures() {
     let host = TestHost::start().await;
@@ -235,3 +233,103 @@ async fn the_api_answers_glucose_in_mmol_per_litre_with_its_day_figures() {
     let value = newest["value"].as_f64().unwrap();
     assert!((value - 181.0 / 18.016).abs() < 1e-9, "{value}");
 }
+
+/// A CGM's 5-minute readings through the query routes: a chart at minute buckets shows each
+/// reading, and a day's figures come from them (St. John's springs forward inside the hour).
+async fn cgm_readings_chart_and_sum_up_by_day(host: Host) {
+    let h = harness_on(host, ProviderId::Dexcom).await;
+    let connection = h.connect().await;
+    let job = h
+        .sync_over(
+            &connection,
+            vitasync_domain::sync::SyncRequest {
+                from: Some(crate::harness::at("2026-03-01T00:00:00Z")),
+                to: Some(crate::harness::at("2026-03-10T00:00:00Z")),
+                data_types: vec!["glucose".into()],
+            },
+        )
+        .await;
+    assert_eq!(
+        job.status,
+        vitasync_domain::sync::jobs::JobStatus::Succeeded,
+        "{job:?}"
+    );
+
+    let chart = h
+        .services
+        .health_reads
+        .timeseries(
+            &h.caller,
+            &h.user,
+            &TimeseriesQuery {
+                metric_type: Some("glucose".into()),
+                from: Some("2026-03-08T05:00:00Z".into()),
+                to: Some("2026-03-08T06:00:00Z".into()),
+                bucket: Some("minute".into()),
+                ..TimeseriesQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    let points: Vec<(i64, f64)> = chart
+        .buckets
+        .iter()
+        .map(|b| {
+            (
+                b.start.timestamp_millis(),
+                (b.value * 1000.0).round() / 1000.0,
+            )
+        })
+        .collect();
+    let at = crate::harness::ms;
+    assert_eq!(
+        points,
+        [
+            (at("2026-03-08T05:20:00Z"), 6.106),
+            (at("2026-03-08T05:25:00Z"), 5.995),
+            (at("2026-03-08T05:30:00Z"), 5.828),
+            (at("2026-03-08T05:35:00Z"), 5.717),
+        ]
+    );
+
+    let days = h
+        .services
+        .health_reads
+        .daily_summaries(
+            &h.caller,
+            &h.user,
+            &DailyQuery {
+                from: Some("2026-03-02".into()),
+                to: Some("2026-03-08".into()),
+                metric_types: Some("glucose".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let by_date = |date: &str| {
+        days.iter()
+            .find(|d| d.date == date)
+            .unwrap_or_else(|| panic!("{date}: {days:?}"))
+    };
+    // 142 in range, 401 (pinned high) above it.
+    let second = by_date("2026-03-02");
+    let figures = second.glucose.unwrap();
+    assert_eq!((figures.readings, second.utc_offset_seconds), (2, 3600));
+    assert_eq!(
+        (figures.in_range_percent, figures.above_range_percent),
+        (50.0, 50.0)
+    );
+    assert_eq!(figures.max, 22.258);
+    assert_eq!(second.sources[0].provider, ProviderId::Dexcom);
+    // Newfoundland's night of the change: the day opens at −03:30, all four in range.
+    let eighth = by_date("2026-03-08");
+    let figures = eighth.glucose.unwrap();
+    assert_eq!((figures.readings, eighth.utc_offset_seconds), (4, -12_600));
+    assert_eq!(figures.in_range_percent, 100.0);
+    assert_eq!(figures.min, 5.717);
+}
+
+on_both_hosts!(
+    phones_glucose_is_one_metric_read_as_a_cgm_day,
+    cgm_readings_chart_and_sum_up_by_day,
+);
