@@ -169,26 +169,34 @@ pub fn workout(record: &Value) -> Option<Session> {
     })
 }
 
-/// One page of the list: the workouts that start in `[from, to)`, and whether the page
+/// One page of the list: the workouts that start, or were uploaded or edited, in
+/// `[from, to)` (a ride uploaded days late is still the window's news), and whether the page
 /// reached workouts from before `from`. The order is documented only as newest first: a
 /// workout counts as before the window once it both started and was created before it (an
 /// old ride uploaded late can sit among new ones when the list is by creation).
 fn page_in_window(workouts: &[Value], from: i64, to: i64) -> (Vec<Session>, bool) {
     let mut sessions = Vec::new();
     let mut reached_older = false;
+    let window = from..to;
     for record in workouts {
         let Some(start) = starts(record) else {
             continue;
         };
-        let created = record
-            .get("created_at")
-            .and_then(Value::as_str)
-            .and_then(instant_ms)
-            .unwrap_or(start);
+        let instant = |field: &str| {
+            record
+                .get(field)
+                .and_then(Value::as_str)
+                .and_then(instant_ms)
+        };
+        let created = instant("created_at").unwrap_or(start);
         if start < from && created < from {
             reached_older = true;
         }
-        if (from..to).contains(&start) {
+        let news = [Some(start), Some(created), instant("updated_at")]
+            .into_iter()
+            .flatten()
+            .any(|at| window.contains(&at));
+        if news {
             sessions.extend(workout(record));
         }
     }
@@ -441,10 +449,11 @@ mod tests {
         let inside = at("2026-03-02T08:00:00Z", "2026-03-02T10:00:00Z");
         let (kept, older) = page_in_window(&[newer, inside.clone()], from, to);
         assert_eq!((kept.len(), older), (1, false));
-        // Started before the window but uploaded in it: the list may go on with the window.
+        // Started before the window but uploaded in it: the window's news, and the list may
+        // go on with the window.
         let late = at("2026-02-27T08:00:00Z", "2026-03-02T10:00:00Z");
         let (kept, older) = page_in_window(&[late], from, to);
-        assert_eq!((kept.len(), older), (0, false));
+        assert_eq!((kept.len(), older), (1, false));
         let before = at("2026-02-28T08:00:00Z", "2026-02-28T10:00:00Z");
         let (kept, older) = page_in_window(&[inside, before], from, to);
         assert_eq!((kept.len(), older), (1, true));
