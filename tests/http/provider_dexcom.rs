@@ -455,3 +455,26 @@ async fn the_fake_refuses_a_window_dexcom_would() {
         );
     }
 }
+
+/// Dexcom's data arrives about an hour after it is recorded: a sync after a sync reaches three
+/// hours further back than other providers', so late uploads fall inside it.
+#[tokio::test]
+async fn a_later_sync_reaches_back_past_the_upload_delay() {
+    let (h, connection) = connected(Host::Embedded).await;
+    let first = h.sync_over(&connection, SyncRequest::default()).await;
+    assert_eq!(first.status, JobStatus::Succeeded, "{first:?}");
+    let synced = h
+        .services
+        .directory
+        .get_connection(&h.caller, &h.user, connection.id.as_str())
+        .await
+        .unwrap();
+    let last = synced.last_synced_at.expect("the backfill ran");
+    let job = h.sync_over(&connection, SyncRequest::default()).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    assert_eq!(
+        job.window_from,
+        Some(last.plus_seconds(-2 * 24 * 3600 - 3 * 3600)),
+        "two days' overlap and Dexcom's three hours"
+    );
+}

@@ -356,12 +356,14 @@ impl ProviderId {
 }
 
 impl ProviderId {
-    /// How late the provider's data arrives after it was recorded: a sync after a sync reaches
-    /// back this much further than the usual overlap. Dexcom's data is retrospective (uploaded
-    /// by the phone app or a receiver, about an hour behind).
+    /// How late the provider's data arrives, or is revised, after it was recorded: a sync
+    /// after a sync reaches back this much further than the usual overlap. Dexcom's data is
+    /// retrospective (uploaded by the phone app or a receiver, about an hour behind);
+    /// Ultrahuman revises a night's values for days after it closes.
     pub fn data_lag_seconds(self) -> i64 {
         match self {
             ProviderId::Dexcom => 3 * 3600,
+            ProviderId::Ultrahuman => 2 * 24 * 3600,
             _ => 0,
         }
     }
@@ -800,6 +802,7 @@ mod tests {
         ]);
         assert!(!registry(&unknown, false).is_enabled(ProviderId::Dexcom));
         assert_eq!(ProviderId::Dexcom.data_lag_seconds(), 3 * 3600);
+        assert_eq!(ProviderId::Ultrahuman.data_lag_seconds(), 2 * 24 * 3600);
         assert_eq!(ProviderId::Oura.data_lag_seconds(), 0);
     }
 
