@@ -29,6 +29,7 @@ mod provider_suunto;
 mod provider_ultrahuman;
 mod provider_wahoo;
 mod providers;
+mod rollups;
 mod security;
 mod stack;
 mod sync;

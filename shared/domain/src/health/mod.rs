@@ -7,6 +7,7 @@ pub mod chunk;
 pub mod glucose;
 pub mod query;
 pub mod records;
+pub mod rollup;
 pub mod sports;
 pub mod timeseries;
 

@@ -6,7 +6,8 @@
 use crate::health::chunk;
 use crate::health::glucose::{GlucoseDay, GlucoseTally};
 use crate::health::records::{chunk_key, summary_key, utc_hour};
-use crate::health::timeseries::{Aggregate, Bucket, BucketValue, Bucketer, LocalTime};
+use crate::health::rollup::{self, Grain, Slot};
+use crate::health::timeseries::{Aggregate, Bucket, BucketValue, Bucketer, LocalTime, ZoneOffsets};
 use crate::health::{DailySummary, Measurement, Metric, Session, SessionKind, local_day_bounds};
 use crate::kernel::error::{DomainError, StoreError};
 use crate::kernel::ids::ConnectionId;
@@ -87,9 +88,15 @@ impl HealthRecord {
 
 /// One reading as stored: a sample of a chunk, a whole measurement, or a day's value.
 enum Reading {
-    Sample { at_ms: i64, value: f64, offset: i32 },
+    Sample {
+        at_ms: i64,
+        value: f64,
+        offset: i32,
+    },
     Measured(Measurement),
     Daily(DailySummary),
+    /// A rollup slot: many samples at once (charts only).
+    Rolled(Slot),
 }
 
 /// Where a record sits in newest-first order; a page resumes strictly after one.
@@ -358,6 +365,8 @@ pub struct HealthReads {
     connections: Arc<dyn ConnectionStore>,
     health: Arc<dyn HealthStore>,
     clock: Arc<dyn Clock>,
+    /// Charts read rollups where a bucket allows.
+    rollups: bool,
 }
 
 impl HealthReads {
@@ -372,6 +381,7 @@ impl HealthReads {
             connections,
             health,
             clock,
+            rollups: true,
         }
     }
 
@@ -458,13 +468,30 @@ impl HealthReads {
         days: bool,
         mut sink: impl FnMut(Reading),
     ) -> Result<(), DomainError> {
-        let store = self.health.as_ref();
         if days {
             for (_, _, day) in self.daily_values(source, metric, (from, to), false).await? {
                 sink(Reading::Daily(day));
             }
         }
-        let chunks = store
+        self.each_sample(source, metric, (from, to), &mut sink)
+            .await?;
+        self.each_measurement(source, metric, (from, to), &mut sink)
+            .await
+    }
+
+    /// A source's samples (from its chunks) of `metric` at instants in `[from, to)`.
+    async fn each_sample(
+        &self,
+        source: &Source,
+        metric: Metric,
+        (from, to): (i64, i64),
+        sink: &mut impl FnMut(Reading),
+    ) -> Result<(), DomainError> {
+        if from >= to {
+            return Ok(());
+        }
+        let chunks = self
+            .health
             .records_between(
                 &source.owner,
                 &chunk_key(metric, &utc_hour(from)),
@@ -488,7 +515,19 @@ impl HealthReads {
                 }
             }
         }
-        let measurements = store
+        Ok(())
+    }
+
+    /// A source's measurements of `metric` at instants in `[from, to)`.
+    async fn each_measurement(
+        &self,
+        source: &Source,
+        metric: Metric,
+        (from, to): (i64, i64),
+        sink: &mut impl FnMut(Reading),
+    ) -> Result<(), DomainError> {
+        let measurements = self
+            .health
             .records_between(
                 &source.owner,
                 &format!("E#{metric}#{from:013}"),
@@ -499,6 +538,87 @@ impl HealthReads {
             sink(Reading::Measured(decode_json(&bytes)?));
         }
         Ok(())
+    }
+
+    /// A source's rollup slots of `metric` that serve `bucket` over the whole slots inside
+    /// `[from, to)`, and that inner span; `None` when they cannot (rollups off, the source not
+    /// rolled up yet, a window narrower than a slot, or an offset that is not a whole number
+    /// of slots, which would split a slot across buckets).
+    async fn rolled_up(
+        &self,
+        source: &Source,
+        metric: Metric,
+        (from, to): (i64, i64),
+        bucket: Bucket,
+        local_time: LocalTime,
+    ) -> Result<Option<(Vec<Slot>, (i64, i64))>, DomainError> {
+        if !self.rollups {
+            return Ok(None);
+        }
+        let grain = if bucket == Bucket::Minute {
+            Grain::Minute
+        } else {
+            Grain::QuarterHour
+        };
+        let step = grain.millis();
+        let first =
+            from.div_euclid(step) * step + if from.rem_euclid(step) == 0 { 0 } else { step };
+        let last = to.div_euclid(step) * step;
+        if first >= last {
+            return Ok(None);
+        }
+        let marker = self
+            .health
+            .get_records(&source.owner, &[rollup::ROLLED_UP_MARKER.to_owned()])
+            .await?;
+        if marker.into_iter().flatten().next().is_none() {
+            return Ok(None);
+        }
+        let records = self
+            .health
+            .records_between(
+                &source.owner,
+                &rollup::rollup_key(grain, metric, &rollup::utc_day(first)),
+                &format!(
+                    "{}~",
+                    rollup::rollup_key(grain, metric, &rollup::utc_day(last - 1))
+                ),
+            )
+            .await?;
+        let mut slots = Vec::new();
+        for (key, bytes) in records {
+            let day = key
+                .rsplit('#')
+                .next()
+                .and_then(rollup::day_start)
+                .ok_or_else(|| corrupt(format!("a rollup key names no day: {key}")))?;
+            slots.extend(
+                rollup::decode(grain, day, &bytes)
+                    .map_err(corrupt)?
+                    .into_iter()
+                    .filter(|slot| (first..last).contains(&slot.start_ms)),
+            );
+        }
+        let step_seconds = step / 1000;
+        let aligned = match local_time {
+            LocalTime::Recorded => slots
+                .iter()
+                .all(|slot| i64::from(slot.offset) % step_seconds == 0),
+            LocalTime::Zone(zone) => {
+                let mut offsets = ZoneOffsets::new(zone);
+                slots
+                    .iter()
+                    .all(|slot| i64::from(offsets.at(slot.start_ms)) % step_seconds == 0)
+            }
+        };
+        Ok(aligned.then_some((slots, (first, last))))
+    }
+
+    /// Reads every sample for charts, never the rollups: what rollup-served answers are checked
+    /// against.
+    pub fn scanning_samples(mut self) -> Self {
+        self.rollups = false;
+        self
     }
 
     /// A source's readings of `metric` at instants in `[from, to)`, as records.
@@ -524,6 +644,8 @@ impl HealthReads {
         };
         self.each_reading(source, metric, (from, to), true, |reading| {
             out.push(match reading {
+                // Records are each reading: never read from rollups.
+                Reading::Rolled(_) => return,
                 Reading::Sample {
                     at_ms,
                     value,
@@ -767,7 +889,7 @@ impl HealthReads {
                     entry.2.push(day.value);
                 }
             }
-            self.each_reading(source, metric, (from, to), false, |reading| {
+            let mut feed = |reading: Reading| {
                 readings += 1;
                 let (at_ms, value, offset) = match reading {
                     Reading::Sample {
@@ -776,14 +898,44 @@ impl HealthReads {
                         offset,
                     } => (at_ms, value, offset),
                     Reading::Measured(m) => (m.at_ms, m.value, m.utc_offset_seconds),
+                    Reading::Rolled(slot) => {
+                        readings += usize::try_from(slot.count).unwrap_or(usize::MAX);
+                        let local_day =
+                            (slot.start_ms + i64::from(slot.offset) * 1000).div_euclid(DAY_MS);
+                        if !valued_days.contains(&local_day) {
+                            bucketer.add_slot(&slot);
+                        }
+                        return;
+                    }
                     Reading::Daily(_) => return,
                 };
                 let local_day = (at_ms + i64::from(offset) * 1000).div_euclid(DAY_MS);
                 if !valued_days.contains(&local_day) {
                     bucketer.add(at_ms, value, offset);
                 }
-            })
-            .await?;
+            };
+            match self
+                .rolled_up(source, metric, (from, to), bucket, local_time)
+                .await?
+            {
+                None => {
+                    self.each_sample(source, metric, (from, to), &mut feed)
+                        .await?
+                }
+                // Whole slots from the rollups, the partial ones at either end from the
+                // chunks: in time order, as the samples would come.
+                Some((slots, (first, last))) => {
+                    self.each_sample(source, metric, (from, first), &mut feed)
+                        .await?;
+                    for slot in slots {
+                        feed(Reading::Rolled(slot));
+                    }
+                    self.each_sample(source, metric, (last, to), &mut feed)
+                        .await?;
+                }
+            }
+            self.each_measurement(source, metric, (from, to), &mut feed)
+                .await?;
         }
         if !whole_days {
             // Nothing at an instant: say why when the metric is kept by day (read only then,
@@ -938,7 +1090,8 @@ impl HealthReads {
                         offset,
                     } => (at_ms, value, offset),
                     Reading::Measured(m) => (m.at_ms, m.value, m.utc_offset_seconds),
-                    Reading::Daily(_) => return,
+                    // Time in range counts readings: the day's figures come from each one.
+                    Reading::Daily(_) | Reading::Rolled(_) => return,
                 };
                 let date = local_date(at_ms, offset);
                 if date < first || date > last {

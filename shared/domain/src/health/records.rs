@@ -11,6 +11,7 @@
 
 use crate::announce::events::{AboutConnection, Announcer};
 use crate::health::chunk;
+use crate::health::rollup::{self, Grain};
 use crate::health::{
     DailySummary, HealthBatch, Measurement, Metric, Retraction, SampleSeries, Session, SessionKind,
 };
@@ -159,14 +160,49 @@ pub async fn store_batch_announcing(
             retractions.entry(key).or_default().push(retraction);
         }
     }
+    // The rollups of every day a chunk is written in, and whether the connection's chunks
+    // are all rolled up.
+    let rollup_keys: Vec<String> =
+        rollup::days_of(chunks.iter().map(|(key, fresh)| (key, fresh.metric)))
+            .into_iter()
+            .flat_map(|(metric, day)| {
+                Grain::ALL
+                    .into_iter()
+                    .map(move |grain| rollup::rollup_key(grain, metric, &day))
+            })
+            .chain((!chunks.is_empty()).then(|| rollup::ROLLED_UP_MARKER.to_owned()))
+            .collect();
     let keys: Vec<String> = wholes
         .keys()
         .chain(chunks.keys())
         .chain(retractions.keys())
+        .chain(rollup_keys.iter())
         .cloned()
         .collect();
     let existing = store.get_records(owner, &keys).await?;
     let mut stored: BTreeMap<&String, Option<Vec<u8>>> = keys.iter().zip(existing).collect();
+    let mut rollups = rollup::Pending::default();
+    if !chunks.is_empty()
+        && stored
+            .remove(&rollup::ROLLED_UP_MARKER.to_owned())
+            .flatten()
+            .is_none()
+    {
+        // Chunks stored before rollups existed are rolled up once, before this batch's.
+        if store
+            .newest_key_between(owner, "S#", "S#~")
+            .await?
+            .is_some()
+        {
+            for (key, bytes) in store.records_between(owner, "S#", "S#~").await? {
+                if let Ok(chunk) = chunk::decode(&bytes) {
+                    rollups.hour(&key, &chunk.points_with_offsets());
+                }
+            }
+            rollups.rebuilding();
+        }
+        rollups.mark();
+    }
 
     let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
     let mut writes = Vec::new();
@@ -209,12 +245,15 @@ pub async fn store_batch_announcing(
             .count() as u64;
         tally.unchanged += same;
         tally.written += fresh.len() as u64 - same;
-        let merged = chunk::encode(&chunk::Chunk::with_offsets(&chunk::merge_with_offsets(
-            &before, &fresh,
-        )));
+        let points = chunk::merge_with_offsets(&before, &fresh);
+        rollups.hour(key, &points);
+        let merged = chunk::encode(&chunk::Chunk::with_offsets(&points));
         if stored_bytes.as_deref() != Some(merged.as_slice()) {
             writes.push((key.clone(), merged));
         }
+    }
+    for (key, bytes) in rollups.finish(|key| stored.remove(key).flatten()) {
+        writes.push((key, bytes));
     }
     let mut removals = Vec::new();
     for (key, candidates) in &retractions {

@@ -3,6 +3,7 @@
 //! of a fall-back is two) or in the offset each point was recorded at (a user who flies from
 //! Berlin to Tokyo gets Tokyo days after the flight).
 
+use crate::health::rollup::Slot;
 use chrono::{
     DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone,
 };
@@ -118,16 +119,16 @@ fn local_start(bucket: Bucket, local_ms: i64) -> Option<NaiveDateTime> {
 
 /// The offset of `zone` at each instant, looked up once per quarter hour (zones change offset
 /// on quarter hours at the finest), so millions of points cost a few thousand lookups.
-struct OffsetCache {
+pub struct ZoneOffsets {
     zone: Tz,
     slot: i64,
     offset: i32,
 }
 
-impl OffsetCache {
+impl ZoneOffsets {
     const SLOT_MS: i64 = 15 * 60 * 1000;
 
-    fn new(zone: Tz) -> Self {
+    pub fn new(zone: Tz) -> Self {
         Self {
             zone,
             slot: i64::MIN,
@@ -135,7 +136,7 @@ impl OffsetCache {
         }
     }
 
-    fn at(&mut self, at_ms: i64) -> i32 {
+    pub fn at(&mut self, at_ms: i64) -> i32 {
         let slot = at_ms.div_euclid(Self::SLOT_MS);
         if slot != self.slot {
             self.slot = slot;
@@ -155,7 +156,7 @@ pub struct Bucketer {
     bucket: Bucket,
     local_time: LocalTime,
     aggregate: Aggregate,
-    zone_offsets: Option<OffsetCache>,
+    zone_offsets: Option<ZoneOffsets>,
     /// (local start, offset when the bucket keeps it) → tally
     tallies: BTreeMap<(NaiveDateTime, i32), Tally>,
     /// The bucket being filled, the local span it covers, and its running tally.
@@ -169,7 +170,7 @@ impl Bucketer {
             local_time,
             aggregate,
             zone_offsets: match local_time {
-                LocalTime::Zone(zone) => Some(OffsetCache::new(zone)),
+                LocalTime::Zone(zone) => Some(ZoneOffsets::new(zone)),
                 LocalTime::Recorded => None,
             },
             tallies: BTreeMap::new(),
@@ -179,6 +180,37 @@ impl Bucketer {
 
     /// Adds a reading: UTC ms, value, and the offset it was recorded at.
     pub fn add(&mut self, at_ms: i64, value: f64, recorded_offset: i32) {
+        self.add_tally(
+            at_ms,
+            recorded_offset,
+            Tally {
+                sum: value,
+                min: value,
+                max: value,
+                count: 1,
+                offset: recorded_offset,
+            },
+        );
+    }
+
+    /// Adds a rollup slot's samples at once (the slot lies within one bucket: the caller
+    /// checked its offset is a whole number of slots).
+    pub fn add_slot(&mut self, slot: &Slot) {
+        let unit = |scaled: i64| scaled as f64 / 1000.0;
+        self.add_tally(
+            slot.start_ms,
+            slot.offset,
+            Tally {
+                sum: unit(slot.sum),
+                min: unit(slot.min),
+                max: unit(slot.max),
+                count: slot.count,
+                offset: slot.offset,
+            },
+        );
+    }
+
+    fn add_tally(&mut self, at_ms: i64, recorded_offset: i32, part: Tally) {
         let offset = self
             .zone_offsets
             .as_mut()
@@ -224,10 +256,10 @@ impl Bucketer {
             self.current = Some((key, from, to, tally));
         }
         if let Some((_, _, _, tally)) = self.current.as_mut() {
-            tally.sum += value;
-            tally.min = tally.min.min(value);
-            tally.max = tally.max.max(value);
-            tally.count += 1;
+            tally.sum += part.sum;
+            tally.min = tally.min.min(part.min);
+            tally.max = tally.max.max(part.max);
+            tally.count += part.count;
         }
     }
 
