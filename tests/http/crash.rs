@@ -1,6 +1,7 @@
 //! The local host killed with SIGKILL in the middle of a burst of user creations, restarted
-//! on the same data dir each time: every user it stored is announced, and each exactly once
-//! per endpoint (receivers see one `webhook-id` per user).
+//! on the same data dir each time: every creation it acknowledged before the kill is there
+//! after the restart, with the id it answered; every user it stored is announced, and each
+//! exactly once per endpoint (receivers see one `webhook-id` per user).
 
 use crate::lambda_runtime::function_binary;
 use serde_json::{Value, json};
@@ -69,6 +70,36 @@ async fn stored_users(http: &reqwest::Client, base: &str) -> BTreeMap<String, St
     }
 }
 
+/// externalId → the id the 201 answered (`None` when the kill cut the body short: the status
+/// line alone says the user was stored).
+type Acknowledged = Arc<Mutex<BTreeMap<String, Option<String>>>>;
+
+/// Every creation acknowledged so far is stored, under the id it was answered with.
+async fn acknowledged_are_stored(
+    http: &reqwest::Client,
+    base: &str,
+    acknowledged: &Acknowledged,
+    round: usize,
+) {
+    let stored: BTreeMap<String, String> = stored_users(http, base)
+        .await
+        .into_iter()
+        .map(|(id, external_id)| (external_id, id))
+        .collect();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    for (external_id, answered_id) in &acknowledged {
+        let Some(stored_id) = stored.get(external_id) else {
+            panic!("after kill {round}, the acknowledged creation of {external_id} was lost");
+        };
+        if let Some(answered_id) = answered_id {
+            assert_eq!(
+                stored_id, answered_id,
+                "after kill {round}, {external_id} is stored under another id"
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn users_created_around_kill_9_are_each_announced_once() {
     let data = tempfile::tempdir().unwrap();
@@ -91,8 +122,9 @@ async fn users_created_around_kill_9_are_each_announced_once() {
         .unwrap();
     assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
 
-    let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
+    let acknowledged: Acknowledged = Arc::default();
     for round in 0..KILLS {
+        let acknowledged_before = acknowledged.lock().unwrap().len();
         let writers: Vec<_> = (0..WRITERS)
             .map(|writer| {
                 let (http, base, acknowledged) = (http.clone(), base.clone(), acknowledged.clone());
@@ -105,13 +137,17 @@ async fn users_created_around_kill_9_are_each_announced_once() {
                             .json(&json!({ "externalId": external_id }))
                             .send()
                             .await;
-                        match response {
-                            Ok(response) if response.status().is_success() => {
-                                acknowledged.lock().unwrap().insert(external_id);
-                            }
-                            // The host is gone: this writer's round is over.
-                            _ => return,
-                        }
+                        // No answer: the host is gone and this writer's round is over.
+                        let Ok(response) = response else { return };
+                        let status = response.status();
+                        // Sent only once the user is durable, so it must survive the kill.
+                        assert_eq!(status, 201, "creating {external_id} answered {status}");
+                        let id = response
+                            .json::<Value>()
+                            .await
+                            .ok()
+                            .and_then(|user| user["id"].as_str().map(str::to_owned));
+                        acknowledged.lock().unwrap().insert(external_id, id);
                     }
                 })
             })
@@ -124,10 +160,15 @@ async fn users_created_around_kill_9_are_each_announced_once() {
         }
         host = serve(&address, data.path());
         until_ready(&http, &base).await;
+        assert!(
+            acknowledged.lock().unwrap().len() > acknowledged_before,
+            "nothing was acknowledged before kill {round}"
+        );
+        acknowledged_are_stored(&http, &base, &acknowledged, round).await;
     }
 
     let users = stored_users(&http, &base).await;
-    let acknowledged = acknowledged.lock().unwrap().clone();
+    let acknowledged: BTreeSet<String> = acknowledged.lock().unwrap().keys().cloned().collect();
     let stored: BTreeSet<String> = users.values().cloned().collect();
     assert!(
         acknowledged.len() > WRITERS * KILLS,

@@ -667,8 +667,10 @@ async fn erasure_leaves_nothing_of_the_user(host: Host) {
         .erase_health(&h.caller, &h.user)
         .await
         .unwrap();
-    // 47 hour chunks, 2 weigh-ins, 4 + 1 daily values, 4 sessions.
-    assert_eq!(deleted, 47 + 2 + 5 + 4);
+    // 47 hour chunks, 2 weigh-ins, 4 + 1 daily values, 4 sessions, the minute and
+    // quarter-hour rollups of the 3 UTC days the chunks fall on, and the markers that the
+    // connection is rolled up and has weigh-ins.
+    assert_eq!(deleted, 47 + 2 + 5 + 4 + 2 * 3 + 2);
     for connection in [&withings, &oura] {
         let left = h
             .ports
@@ -712,7 +714,7 @@ async fn erasure_leaves_nothing_of_the_user(host: Host) {
         .records_between(&owner(&others), "", "~")
         .await
         .unwrap();
-    assert_eq!(theirs.len(), 47 + 2 + 4 + 4);
+    assert_eq!(theirs.len(), 47 + 2 + 4 + 4 + 2 * 3 + 2);
 }
 
 on_both_hosts!(

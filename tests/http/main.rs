@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod browser;
+mod compact_series;
 mod connect_security;
 mod connections;
 mod crash;

@@ -13,7 +13,7 @@ use vitasync_domain::connections::{Connection, ConnectionStatus};
 use vitasync_domain::health::query::{HealthReads, TimeseriesQuery};
 use vitasync_domain::health::records::store_batch;
 use vitasync_domain::health::rollup::ROLLED_UP_MARKER;
-use vitasync_domain::health::{HealthBatch, Metric, SampleSeries};
+use vitasync_domain::health::{HealthBatch, Measurement, Metric, Origin, SampleSeries};
 use vitasync_domain::kernel::ids::ConnectionId;
 use vitasync_domain::kernel::time::Timestamp;
 use vitasync_domain::ports::RecordOwner;
@@ -36,7 +36,12 @@ const AGGREGATES: [&str; 5] = ["avg", "min", "max", "sum", "count"];
 /// A connection of the harness's user whose records the test writes directly.
 async fn connection(h: &Harness) -> RecordOwner {
     let now = Timestamp::from_millis(START_MS).unwrap();
-    let user = h.services.directory.get_user(&h.caller, &h.user).await.unwrap();
+    let user = h
+        .services
+        .directory
+        .get_user(&h.caller, &h.user)
+        .await
+        .unwrap();
     let connection = Connection {
         id: ConnectionId::generate(),
         workspace_id: h.caller.workspace_id.clone(),
@@ -108,8 +113,27 @@ fn batch(runs: &[(i64, i64, usize, i64, usize)], seed: u64) -> HealthBatch {
             }
         })
         .collect();
+    // A spot reading beside some runs (a cuff's pulse): charts count it with the samples.
+    let measurements = runs
+        .iter()
+        .filter(|run| run.2 % 3 == 0)
+        .map(|&(start, _, count, first, offset)| Measurement {
+            metric: Metric::HeartRate,
+            at_ms: START_MS + start + 500,
+            utc_offset_seconds: OFFSETS[offset],
+            date: "2026-03-27".into(),
+            value: first as f64 / 1000.0,
+            secondary: None,
+            origin: Origin {
+                provider: ProviderId::Withings,
+                record_id: format!("spot-{start}-{count}"),
+                source: None,
+            },
+        })
+        .collect();
     HealthBatch {
         samples,
+        measurements,
         ..HealthBatch::default()
     }
 }
@@ -271,7 +295,11 @@ async fn data_from_before_rollups_is_rolled_up_by_the_next_write(host: Host) {
     assert_same(&query, &after, &truth);
     assert_eq!(truth.iter().map(|b| b.1).sum::<u64>(), 3600 + 300 + 10);
     // The chart comes from the rollups: without the samples it is the same, the scan empty.
-    let chunks: Vec<String> = keys.iter().filter(|k| k.starts_with("S#")).cloned().collect();
+    let chunks: Vec<String> = keys
+        .iter()
+        .filter(|k| k.starts_with("S#"))
+        .cloned()
+        .collect();
     store.delete_keys(&owner, &chunks).await.unwrap();
     let (from_rollups, nothing) = both(&h, &rolled, &scanned, &query).await;
     assert_same(&query, &from_rollups, &truth);

@@ -1,6 +1,9 @@
 //! The read side's wire format: records, timeseries buckets, daily summaries, totals, events
 //! and personal records.
 
+use crate::dto::List;
+use crate::extract::encode_cursor;
+use crate::problem::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vitasync_domain::health::Metric;
@@ -8,10 +11,37 @@ use vitasync_domain::health::query::{
     DailyRow, HealthRecord, MetricSummary, PersonalRecord, SessionEntry, Timeseries,
 };
 use vitasync_domain::health::{Session, SleepStage};
+use vitasync_domain::kernel::page::Page;
 use vitasync_domain::kernel::time::Timestamp;
 
 fn instant(ms: i64) -> Option<String> {
     Timestamp::from_millis(ms).map(|at| at.to_string())
+}
+
+/// How a series answer is laid out (`format`): one object per point, or one array per field,
+/// which spares a long chart every key repeated at every point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesFormat {
+    Rows,
+    Columns,
+}
+
+impl SeriesFormat {
+    pub fn parse(format: Option<&str>) -> ApiResult<Self> {
+        match format {
+            None | Some("rows") => Ok(Self::Rows),
+            Some("columns") => Ok(Self::Columns),
+            Some(_) => Err(ApiError::invalid("format", "must be rows or columns")),
+        }
+    }
+}
+
+/// Marks an answer in the columns form.
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnsFormat {
+    #[default]
+    Columns,
 }
 
 /// `GET /v1/users/{userId}/health`
@@ -31,6 +61,9 @@ pub struct RecordParams {
     pub limit: Option<String>,
     /// `nextCursor` from the previous page.
     pub cursor: Option<String>,
+    /// `rows` (default): one object per record. `columns`: one array per field, index for
+    /// index (`RecordColumnsBody`).
+    pub format: Option<String>,
 }
 
 /// A reading at an instant: a sample of a dense series (heart rate) or a measurement.
@@ -61,15 +94,20 @@ pub struct RecordBody {
     pub source: Option<String>,
 }
 
+/// `sample`, `measurement` or `daily`.
+fn record_kind(record: &HealthRecord) -> &'static str {
+    match (&record.day, &record.record_id) {
+        (Some(_), _) => "daily",
+        (None, Some(_)) => "measurement",
+        (None, None) => "sample",
+    }
+}
+
 impl From<HealthRecord> for RecordBody {
     fn from(record: HealthRecord) -> Self {
         let local_date = record.local_date();
         Self {
-            kind: match (&record.day, &record.record_id) {
-                (Some(_), _) => "daily",
-                (None, Some(_)) => "measurement",
-                (None, None) => "sample",
-            },
+            kind: record_kind(&record),
             metric_type: record.metric.as_str(),
             value: record.value,
             secondary_value: record.secondary,
@@ -82,6 +120,86 @@ impl From<HealthRecord> for RecordBody {
             connection_id: record.connection_id.to_string(),
             record_id: record.record_id,
             source: record.source,
+        }
+    }
+}
+
+/// `format=columns`: a page of records as one array per field of `RecordBody`, index for
+/// index, in the same order; `null` where a record has no such value.
+#[derive(Debug, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordColumnsBody {
+    pub format: ColumnsFormat,
+    pub kind: Vec<&'static str>,
+    pub metric_type: Vec<&'static str>,
+    pub value: Vec<f64>,
+    pub secondary_value: Vec<Option<f64>>,
+    pub unit: Vec<&'static str>,
+    /// The UTC instant, epoch milliseconds.
+    pub at: Vec<i64>,
+    /// For a daily record, the instant its local day ends, epoch milliseconds.
+    pub end_at: Vec<Option<i64>>,
+    pub utc_offset_seconds: Vec<i32>,
+    pub local_date: Vec<String>,
+    pub provider_id: Vec<&'static str>,
+    pub connection_id: Vec<String>,
+    pub record_id: Vec<Option<String>>,
+    pub source: Vec<Option<String>>,
+    /// As in the rows form: pass it as `cursor` for the next page; `null` means last.
+    pub next_cursor: Option<String>,
+}
+
+impl From<Page<HealthRecord>> for RecordColumnsBody {
+    fn from(page: Page<HealthRecord>) -> Self {
+        let mut columns = Self {
+            next_cursor: page.next.as_deref().map(encode_cursor),
+            ..Self::default()
+        };
+        for record in page.items {
+            columns.kind.push(record_kind(&record));
+            columns.local_date.push(record.local_date());
+            // Every field reaches a column.
+            let HealthRecord {
+                metric,
+                at_ms,
+                utc_offset_seconds,
+                value,
+                secondary,
+                provider,
+                connection_id,
+                record_id,
+                source,
+                day,
+            } = record;
+            columns.metric_type.push(metric.as_str());
+            columns.value.push(value);
+            columns.secondary_value.push(secondary);
+            columns.unit.push(metric.unit());
+            columns.at.push(at_ms);
+            columns.end_at.push(day.map(|day| day.end_ms));
+            columns.utc_offset_seconds.push(utc_offset_seconds);
+            columns.provider_id.push(provider.as_str());
+            columns.connection_id.push(connection_id.to_string());
+            columns.record_id.push(record_id);
+            columns.source.push(source);
+        }
+        columns
+    }
+}
+
+/// A page of records: `List<RecordBody>`, or `RecordColumnsBody` with `format=columns`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum RecordsResponse {
+    Rows(List<RecordBody>),
+    Columns(Box<RecordColumnsBody>),
+}
+
+impl RecordsResponse {
+    pub fn new(page: Page<HealthRecord>, format: SeriesFormat) -> Self {
+        match format {
+            SeriesFormat::Rows => Self::Rows(List::from_page(page, RecordBody::from)),
+            SeriesFormat::Columns => Self::Columns(Box::new(page.into())),
         }
     }
 }
@@ -104,6 +222,9 @@ pub struct TimeseriesParams {
     pub agg: Option<String>,
     /// An IANA zone to align buckets to (DST-correct); default each reading's own offset.
     pub tz: Option<String>,
+    /// `rows` (default): one object per bucket. `columns`: one array per field, index for
+    /// index (`TimeseriesColumnsBody`).
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -138,6 +259,63 @@ impl From<Timeseries> for TimeseriesBody {
                     count: bucket.count,
                 })
                 .collect(),
+        }
+    }
+}
+
+/// `format=columns`: the buckets as one array per field, index for index, in the same order
+/// as `data` in the rows form.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeseriesColumnsBody {
+    pub metric_type: &'static str,
+    pub unit: &'static str,
+    pub format: ColumnsFormat,
+    /// Each bucket's start, epoch milliseconds.
+    pub start: Vec<i64>,
+    /// The UTC offset in force at each bucket's start (its local start is `start` plus this).
+    pub utc_offset_seconds: Vec<i32>,
+    pub value: Vec<f64>,
+    /// Readings in each bucket.
+    pub count: Vec<u64>,
+}
+
+impl From<Timeseries> for TimeseriesColumnsBody {
+    fn from(series: Timeseries) -> Self {
+        let len = series.buckets.len();
+        let mut columns = Self {
+            metric_type: series.metric.as_str(),
+            unit: series.metric.unit(),
+            format: ColumnsFormat::Columns,
+            start: Vec::with_capacity(len),
+            utc_offset_seconds: Vec::with_capacity(len),
+            value: Vec::with_capacity(len),
+            count: Vec::with_capacity(len),
+        };
+        for bucket in series.buckets {
+            let offset = bucket.start.offset().local_minus_utc();
+            columns.start.push(bucket.start.timestamp_millis());
+            columns.utc_offset_seconds.push(offset);
+            columns.value.push(bucket.value);
+            columns.count.push(bucket.count);
+        }
+        columns
+    }
+}
+
+/// A timeseries: `TimeseriesBody`, or `TimeseriesColumnsBody` with `format=columns`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum TimeseriesResponse {
+    Rows(TimeseriesBody),
+    Columns(TimeseriesColumnsBody),
+}
+
+impl TimeseriesResponse {
+    pub fn new(series: Timeseries, format: SeriesFormat) -> Self {
+        match format {
+            SeriesFormat::Rows => Self::Rows(series.into()),
+            SeriesFormat::Columns => Self::Columns(series.into()),
         }
     }
 }

@@ -5,7 +5,8 @@ use crate::dto::List;
 use crate::extract::{Caller, QueryParams, Read, Write, decode_cursor};
 use crate::health_dto::{
     DailyParams, DailySummaryBody, ErasureBody, EventBody, EventParams, MetricSummaryBody,
-    PersonalRecordBody, RecordBody, RecordParams, TimeseriesBody, TimeseriesParams,
+    PersonalRecordBody, RecordParams, RecordsResponse, SeriesFormat, TimeseriesParams,
+    TimeseriesResponse,
 };
 use crate::problem::{ApiResult, Problem};
 use crate::state::ApiState;
@@ -53,10 +54,12 @@ fn all<T>(data: Vec<T>) -> List<T> {
     get, path = "/v1/users/{userId}/health", tag = "health",
     description = "Readings at an instant (samples of dense series such as heart rate, and \
                    measurements such as weight), newest first, from every connection of the \
-                   user. The cursor is stable while new data arrives. Needs `read`.",
+                   user. The cursor is stable while new data arrives. With `format=columns` \
+                   the page comes as one array per field (`RecordColumnsBody`). Needs `read`.",
     params(("userId" = String, Path, description = "The user's id"), RecordParams),
     responses(
-        (status = 200, body = List<RecordBody>),
+        (status = 200, description = "`List<RecordBody>`, or `RecordColumnsBody` with \
+                                       `format=columns`", body = RecordsResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
@@ -67,7 +70,7 @@ async fn list_records(
     caller: Caller<Read>,
     Path(user_id): Path<String>,
     QueryParams(params): QueryParams<RecordParams>,
-) -> ApiResult<Json<List<RecordBody>>> {
+) -> ApiResult<Json<RecordsResponse>> {
     records_of(&reads, &caller.principal, &user_id, params).await
 }
 
@@ -97,10 +100,13 @@ async fn erase_health(
 #[utoipa::path(
     get, path = "/v1/users/{userId}/health/timeseries", tag = "health",
     description = "One metric's readings aggregated into buckets of local time: in `tz` \
-                   (DST-correct) or in the offset each reading was recorded at. Needs `read`.",
+                   (DST-correct) or in the offset each reading was recorded at. With \
+                   `format=columns` the buckets come as one array per field \
+                   (`TimeseriesColumnsBody`). Needs `read`.",
     params(("userId" = String, Path, description = "The user's id"), TimeseriesParams),
     responses(
-        (status = 200, body = TimeseriesBody),
+        (status = 200, description = "`TimeseriesBody`, or `TimeseriesColumnsBody` with \
+                                       `format=columns`", body = TimeseriesResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ),
@@ -111,7 +117,7 @@ async fn timeseries(
     caller: Caller<Read>,
     Path(user_id): Path<String>,
     QueryParams(params): QueryParams<TimeseriesParams>,
-) -> ApiResult<Json<TimeseriesBody>> {
+) -> ApiResult<Json<TimeseriesResponse>> {
     timeseries_of(&reads, &caller.principal, &user_id, params).await
 }
 
@@ -254,7 +260,8 @@ pub(crate) async fn records_of(
     caller: &Principal,
     user_id: &str,
     params: RecordParams,
-) -> ApiResult<Json<List<RecordBody>>> {
+) -> ApiResult<Json<RecordsResponse>> {
+    let format = SeriesFormat::parse(params.format.as_deref())?;
     let query = RecordsQuery {
         metric_type: params.metric_type,
         provider_id: params.provider_id,
@@ -264,7 +271,7 @@ pub(crate) async fn records_of(
         after: cursor_position(params.cursor.as_deref())?,
     };
     let page = reads.list_records(caller, user_id, &query).await?;
-    Ok(Json(List::from_page(page, RecordBody::from)))
+    Ok(Json(RecordsResponse::new(page, format)))
 }
 
 pub(crate) async fn timeseries_of(
@@ -272,7 +279,8 @@ pub(crate) async fn timeseries_of(
     caller: &Principal,
     user_id: &str,
     params: TimeseriesParams,
-) -> ApiResult<Json<TimeseriesBody>> {
+) -> ApiResult<Json<TimeseriesResponse>> {
+    let format = SeriesFormat::parse(params.format.as_deref())?;
     let query = TimeseriesQuery {
         metric_type: params.metric_type,
         provider_id: params.provider_id,
@@ -282,9 +290,8 @@ pub(crate) async fn timeseries_of(
         agg: params.agg,
         tz: params.tz,
     };
-    Ok(Json(
-        reads.timeseries(caller, user_id, &query).await?.into(),
-    ))
+    let series = reads.timeseries(caller, user_id, &query).await?;
+    Ok(Json(TimeseriesResponse::new(series, format)))
 }
 
 pub(crate) async fn daily_summaries_of(

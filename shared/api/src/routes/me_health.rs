@@ -5,7 +5,7 @@ use crate::dto::List;
 use crate::extract::{Me, QueryParams};
 use crate::health_dto::{
     DailyParams, DailySummaryBody, EventBody, EventParams, MetricSummaryBody, PersonalRecordBody,
-    RecordBody, RecordParams, TimeseriesBody, TimeseriesParams,
+    RecordParams, RecordsResponse, TimeseriesParams, TimeseriesResponse,
 };
 use crate::problem::{ApiResult, Problem};
 use crate::routes::health::{
@@ -41,7 +41,8 @@ where
 #[utoipa::path(
     get, path = "/v1/me/health", tag = "mobile", params(RecordParams),
     responses(
-        (status = 200, body = List<RecordBody>),
+        (status = 200, description = "`List<RecordBody>`, or `RecordColumnsBody` with \
+                                       `format=columns`", body = RecordsResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),
     ),
     security(("userToken" = []))
@@ -50,7 +51,7 @@ async fn my_records(
     State(reads): State<HealthReads>,
     me: Me,
     QueryParams(params): QueryParams<RecordParams>,
-) -> ApiResult<Json<List<RecordBody>>> {
+) -> ApiResult<Json<RecordsResponse>> {
     records_of(&reads, &me.principal, &me.user_id, params).await
 }
 
@@ -58,7 +59,8 @@ async fn my_records(
 #[utoipa::path(
     get, path = "/v1/me/health/timeseries", tag = "mobile", params(TimeseriesParams),
     responses(
-        (status = 200, body = TimeseriesBody),
+        (status = 200, description = "`TimeseriesBody`, or `TimeseriesColumnsBody` with \
+                                       `format=columns`", body = TimeseriesResponse),
         (status = 400, body = Problem, content_type = "application/problem+json"),
     ),
     security(("userToken" = []))
@@ -67,7 +69,7 @@ async fn my_timeseries(
     State(reads): State<HealthReads>,
     me: Me,
     QueryParams(params): QueryParams<TimeseriesParams>,
-) -> ApiResult<Json<TimeseriesBody>> {
+) -> ApiResult<Json<TimeseriesResponse>> {
     timeseries_of(&reads, &me.principal, &me.user_id, params).await
 }
 

@@ -101,6 +101,7 @@ impl HealthStore for DynamoStore {
                     .and_then(|mut all| all.remove(&self.table))
                     .unwrap_or_default()
                 {
+                    self.usage.read(super::usage::item_size(&item));
                     if let Some(sk) = sort_key_of(&item) {
                         found.insert(sk.to_owned(), data_of(&item)?);
                     }
@@ -185,7 +186,10 @@ impl HealthStore for DynamoStore {
                 .send()
                 .await
                 .map_err(unavailable)?;
-            for item in output.items.unwrap_or_default() {
+            let items = output.items.unwrap_or_default();
+            self.usage
+                .read(items.iter().map(super::usage::item_size).sum());
+            for item in items {
                 // BETWEEN includes its upper bound; this range does not.
                 match sort_key_of(&item) {
                     Some(sk) if sk != high => {

@@ -1,5 +1,7 @@
 //! What the store has cost: write capacity units by DynamoDB's sizing rule (1 WCU per started
-//! KB of each item written) and the Query calls it made, for the benchmarks to report.
+//! KB of each item written), read capacity units of health records read (a strongly
+//! consistent read is 1 RCU per started 4 KB: of each item got, of each Query page's items
+//! together) and the Query calls it made, for the benchmarks to report.
 
 use super::Item;
 use aws_sdk_dynamodb::types::{AttributeValue, WriteRequest};
@@ -11,6 +13,7 @@ struct Counters {
     write_units: AtomicU64,
     items_written: AtomicU64,
     query_calls: AtomicU64,
+    read_units: AtomicU64,
 }
 
 /// Shared by every clone of one store.
@@ -23,6 +26,7 @@ pub struct UsageFigures {
     pub write_units: u64,
     pub items_written: u64,
     pub query_calls: u64,
+    pub read_units: u64,
 }
 
 fn value_size(value: &AttributeValue) -> usize {
@@ -74,11 +78,18 @@ impl Usage {
         self.0.query_calls.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A Query page (or one item got) of `bytes` in all, read strongly consistent.
+    pub(crate) fn read(&self, bytes: usize) {
+        let units = bytes.div_ceil(4096).max(1) as u64;
+        self.0.read_units.fetch_add(units, Ordering::Relaxed);
+    }
+
     pub fn figures(&self) -> UsageFigures {
         UsageFigures {
             write_units: self.0.write_units.load(Ordering::Relaxed),
             items_written: self.0.items_written.load(Ordering::Relaxed),
             query_calls: self.0.query_calls.load(Ordering::Relaxed),
+            read_units: self.0.read_units.load(Ordering::Relaxed),
         }
     }
 }

@@ -541,9 +541,9 @@ impl HealthReads {
     }
 
     /// A source's rollup slots of `metric` that serve `bucket` over the whole slots inside
-    /// `[from, to)`, and that inner span; `None` when they cannot (rollups off, the source not
-    /// rolled up yet, a window narrower than a slot, or an offset that is not a whole number
-    /// of slots, which would split a slot across buckets).
+    /// `[from, to)`, and that inner span; `None` when they cannot (the source not `rolled_up`,
+    /// a window narrower than a slot, or an offset that is not a whole number of slots, which
+    /// would split a slot across buckets).
     async fn rolled_up(
         &self,
         source: &Source,
@@ -551,8 +551,9 @@ impl HealthReads {
         (from, to): (i64, i64),
         bucket: Bucket,
         local_time: LocalTime,
+        rolled_up: bool,
     ) -> Result<Option<(Vec<Slot>, (i64, i64))>, DomainError> {
-        if !self.rollups {
+        if !rolled_up {
             return Ok(None);
         }
         let grain = if bucket == Bucket::Minute {
@@ -565,13 +566,6 @@ impl HealthReads {
             from.div_euclid(step) * step + if from.rem_euclid(step) == 0 { 0 } else { step };
         let last = to.div_euclid(step) * step;
         if first >= last {
-            return Ok(None);
-        }
-        let marker = self
-            .health
-            .get_records(&source.owner, &[rollup::ROLLED_UP_MARKER.to_owned()])
-            .await?;
-        if marker.into_iter().flatten().next().is_none() {
             return Ok(None);
         }
         let records = self
@@ -914,8 +908,26 @@ impl HealthReads {
                     bucketer.add(at_ms, value, offset);
                 }
             };
+            // Whether the source is rolled up, and whether it has readings at an instant of
+            // the metric at all: one read of its markers.
+            let (rolled_up, measured) = if self.rollups {
+                let markers = self
+                    .health
+                    .get_records(
+                        &source.owner,
+                        &[
+                            rollup::ROLLED_UP_MARKER.to_owned(),
+                            rollup::measured_marker(metric),
+                        ],
+                    )
+                    .await?;
+                let has = |n: usize| markers.get(n).is_some_and(Option::is_some);
+                (has(0), !has(0) || has(1))
+            } else {
+                (false, true)
+            };
             match self
-                .rolled_up(source, metric, (from, to), bucket, local_time)
+                .rolled_up(source, metric, (from, to), bucket, local_time, rolled_up)
                 .await?
             {
                 None => {
@@ -934,8 +946,10 @@ impl HealthReads {
                         .await?;
                 }
             }
-            self.each_measurement(source, metric, (from, to), &mut feed)
-                .await?;
+            if measured {
+                self.each_measurement(source, metric, (from, to), &mut feed)
+                    .await?;
+            }
         }
         if !whole_days {
             // Nothing at an instant: say why when the metric is kept by day (read only then,

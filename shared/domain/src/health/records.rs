@@ -160,8 +160,11 @@ pub async fn store_batch_announcing(
             retractions.entry(key).or_default().push(retraction);
         }
     }
-    // The rollups of every day a chunk is written in, and whether the connection's chunks
-    // are all rolled up.
+    // The rollups of every day a chunk is written in, whether the connection's chunks are
+    // all rolled up, and whether it is known to have measurements of the metrics measured.
+    let measured: std::collections::BTreeSet<Metric> =
+        batch.measurements.iter().map(|m| m.metric).collect();
+    let keeps_markers = !chunks.is_empty() || !measured.is_empty();
     let rollup_keys: Vec<String> =
         rollup::days_of(chunks.iter().map(|(key, fresh)| (key, fresh.metric)))
             .into_iter()
@@ -170,7 +173,12 @@ pub async fn store_batch_announcing(
                     .into_iter()
                     .map(move |grain| rollup::rollup_key(grain, metric, &day))
             })
-            .chain((!chunks.is_empty()).then(|| rollup::ROLLED_UP_MARKER.to_owned()))
+            .chain(keeps_markers.then(|| rollup::ROLLED_UP_MARKER.to_owned()))
+            .chain(
+                measured
+                    .iter()
+                    .map(|metric| rollup::measured_marker(*metric)),
+            )
             .collect();
     let keys: Vec<String> = wholes
         .keys()
@@ -182,13 +190,13 @@ pub async fn store_batch_announcing(
     let existing = store.get_records(owner, &keys).await?;
     let mut stored: BTreeMap<&String, Option<Vec<u8>>> = keys.iter().zip(existing).collect();
     let mut rollups = rollup::Pending::default();
-    if !chunks.is_empty()
-        && stored
-            .remove(&rollup::ROLLED_UP_MARKER.to_owned())
-            .flatten()
-            .is_none()
-    {
-        // Chunks stored before rollups existed are rolled up once, before this batch's.
+    let marked = stored
+        .remove(&rollup::ROLLED_UP_MARKER.to_owned())
+        .flatten()
+        .is_some();
+    if keeps_markers && !marked {
+        // What was stored before rollups existed: its chunks are rolled up and its measured
+        // metrics noted, once, before this batch's.
         if store
             .newest_key_between(owner, "S#", "S#~")
             .await?
@@ -201,7 +209,27 @@ pub async fn store_batch_announcing(
             }
             rollups.rebuilding();
         }
+        if store
+            .newest_key_between(owner, "E#", "E#~")
+            .await?
+            .is_some()
+        {
+            for (key, _) in store.records_between(owner, "E#", "E#~").await? {
+                if let Some(metric) = key.split('#').nth(1).and_then(Metric::parse) {
+                    rollups.measured(metric);
+                }
+            }
+        }
         rollups.mark();
+    }
+    for metric in &measured {
+        if stored
+            .remove(&rollup::measured_marker(*metric))
+            .flatten()
+            .is_none()
+        {
+            rollups.measured(*metric);
+        }
     }
 
     let mut counts: BTreeMap<String, Counts> = BTreeMap::new();

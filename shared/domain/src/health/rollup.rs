@@ -28,8 +28,15 @@ const FORMAT_VERSION: u8 = 1;
 const MAX_RAW_BYTES: u32 = 4 * 1024 * 1024;
 const DAY_MS: i64 = 86_400_000;
 
-/// The key whose presence says a connection's chunks are all rolled up.
+/// The key whose presence says a connection's chunks are all rolled up, and that a
+/// `measured_marker` is there for every metric it has readings at an instant of.
 pub const ROLLED_UP_MARKER: &str = "V#rollups";
+
+/// `V#measured#weight`: the connection has readings at an instant (measurements) of `metric`
+/// (charts of a metric without any skip looking for them).
+pub fn measured_marker(metric: Metric) -> String {
+    format!("V#measured#{metric}")
+}
 
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error("the rollup is damaged")]
@@ -167,13 +174,18 @@ fn chunk_metric(chunk_key: &str) -> Option<Metric> {
 /// Rollups being brought up to date by one write: the hours whose chunks it writes (or, when
 /// a connection is first rolled up, every hour it has), each hour's slots replacing what the
 /// day's rollup held for it.
+/// Each hour's slots (by the hour's UTC start), per rollup: grain, metric and UTC day.
+type HourSlots = std::collections::BTreeMap<(Grain, Metric, String), Vec<(i64, Vec<Slot>)>>;
+
 #[derive(Default)]
 pub struct Pending {
-    hours: std::collections::BTreeMap<(Grain, Metric, String), Vec<(i64, Vec<Slot>)>>,
+    hours: HourSlots,
     /// Build from the hours given alone, not over the stored rollups.
     whole: bool,
     /// Write the marker that the connection is rolled up.
     mark: bool,
+    /// Metrics whose measured marker to write.
+    measured: std::collections::BTreeSet<Metric>,
 }
 
 impl Pending {
@@ -198,6 +210,11 @@ impl Pending {
 
     pub fn mark(&mut self) {
         self.mark = true;
+    }
+
+    /// The connection has measurements of `metric` (its marker is written).
+    pub fn measured(&mut self, metric: Metric) {
+        self.measured.insert(metric);
     }
 
     /// The rollups (and marker) to write: those whose bytes differ from what `stored` holds.
@@ -226,6 +243,9 @@ impl Pending {
             if before.as_deref() != Some(bytes.as_slice()) {
                 writes.push((key, bytes));
             }
+        }
+        for metric in self.measured {
+            writes.push((measured_marker(metric), b"1".to_vec()));
         }
         if self.mark {
             writes.push((ROLLED_UP_MARKER.to_owned(), b"1".to_vec()));
