@@ -581,11 +581,11 @@ async fn on_lambda_a_compressed_timeseries_goes_out_base64_encoded() {
         .phone_ingest
         .push_samples(
             &me,
-            SamplePush {
-                source: "apple_health".into(),
-                samples: heart_rate("L", "2026-03-02T00:00:00Z", 120, 1, "Asia/Kolkata"),
-                sessions: Vec::new(),
-            },
+            SamplePush::from_values(
+                "apple_health",
+                &heart_rate("L", "2026-03-02T00:00:00Z", 120, 1, "Asia/Kolkata"),
+                &[],
+            ),
         )
         .await
         .unwrap();

@@ -44,11 +44,7 @@ async fn push(h: &Harness, source: &str, samples: Value) {
         .phone_ingest
         .push_samples(
             &me,
-            SamplePush {
-                source: source.into(),
-                samples: samples.as_array().unwrap().clone(),
-                sessions: Vec::new(),
-            },
+            SamplePush::from_values(source, samples.as_array().unwrap(), &[]),
         )
         .await
         .unwrap();

@@ -474,10 +474,12 @@ async fn pushes_are_idempotent(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
     let (_, me) = h.signed_in().await;
     let batch = apple_batch();
-    let push = || SamplePush {
-        source: "apple_health".into(),
-        samples: batch["samples"].as_array().unwrap().clone(),
-        sessions: batch["sessions"].as_array().unwrap().clone(),
+    let push = || {
+        SamplePush::from_values(
+            "apple_health",
+            batch["samples"].as_array().unwrap(),
+            batch["sessions"].as_array().unwrap(),
+        )
     };
     let receiver = Receiver::start(&[204]).await;
     h.services

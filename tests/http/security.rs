@@ -327,14 +327,14 @@ fn heart_rate_at(uuid: &str, at: &str) -> serde_json::Value {
 async fn listings_skip_empty_months_and_find_old_data(host: Host) {
     let h = harness_on(host, ProviderId::Withings).await;
     let (_, me) = h.signed_in().await;
-    let push = SamplePush {
-        source: "apple_health".into(),
-        samples: vec![
+    let push = SamplePush::from_values(
+        "apple_health",
+        &[
             heart_rate_at("old", "2026-02-01T06:00:00Z"),
             heart_rate_at("new", "2026-11-21T06:00:00Z"),
         ],
-        sessions: Vec::new(),
-    };
+        &[],
+    );
     assert_eq!(
         h.services
             .phone_ingest

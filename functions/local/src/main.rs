@@ -10,6 +10,11 @@ use vitasync_host::aws::AwsHost;
 use vitasync_host::{LogFormat, admin_key_from_env, init_tracing};
 use vitasync_local::{DEFAULT_ADDR, LocalConfig, LocalHost, embedded_tenancy};
 
+/// A long-running server parsing megabytes of JSON a second: an allocator that keeps its
+/// pages (the system one returns and re-faults them) and scales across threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "vitasync",

@@ -11,6 +11,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use vitasync_local::{LocalConfig, LocalHost};
 
+/// The local host's allocator (`vitasync serve` uses it).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ROOT_KEY: &str = "vs_live_bench_root_key_0123456789abcdef";
 const CLIENTS: usize = 16;
 const RUN: Duration = Duration::from_secs(5);

@@ -261,12 +261,12 @@ pub struct SamplesRequest {
     /// record (`StepsRecord`); timeZone an IANA zone or `+HH:MM`.
     #[serde(default)]
     #[schema(value_type = Vec<Object>)]
-    pub samples: Vec<serde_json::Value>,
+    pub samples: Vec<Box<serde_json::value::RawValue>>,
     /// `{uuid, type: workout|sleep (or the store's name), start, end, timeZone, activity?,
     /// energyKcal?, distanceM?, stages?: [{stage, start, end}]}`.
     #[serde(default)]
     #[schema(value_type = Vec<Object>)]
-    pub sessions: Vec<serde_json::Value>,
+    pub sessions: Vec<Box<serde_json::value::RawValue>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -12,13 +12,20 @@
 //!
 //! Format 3 is format 2 with the offset changes inside the hour (a DST switch at :30 UTC, as
 //! in Newfoundland; a traveller's phone) after the scale: their count, then each change's
-//! instant and offset. It is written only when there is a change, so every other chunk keeps
-//! the bytes it had.
+//! instant and offset.
+//!
+//! Formats 4 and 5 (written now; 2 and 3 are still read) are 2 and 3 with the values' deltas
+//! bit-packed: a byte giving the width in bits of the widest zig-zag delta, then every delta
+//! in that many bits, least significant first. A wrist's heart rate moves a beat or two a
+//! second, so an hour of it packs into two or three bits a point: under a kilobyte, where
+//! varints took a byte a point and LZ4 found little to squeeze.
 
 use thiserror::Error;
 
 const FORMAT_VERSION: u8 = 2;
 const FORMAT_WITH_OFFSET_CHANGES: u8 = 3;
+const PACKED: u8 = 4;
+const PACKED_WITH_OFFSET_CHANGES: u8 = 5;
 /// The most a chunk decompresses to: far above an hour of millisecond samples.
 const MAX_RAW_BYTES: u32 = 64 * 1024 * 1024;
 /// Values are kept to this fraction of their unit.
@@ -85,15 +92,15 @@ impl Chunk {
     }
 }
 
-fn zigzag(value: i64) -> u64 {
+pub(crate) fn zigzag(value: i64) -> u64 {
     ((value << 1) ^ (value >> 63)) as u64
 }
 
-fn unzigzag(value: u64) -> i64 {
+pub(crate) fn unzigzag(value: u64) -> i64 {
     ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push((value as u8) | 0x80);
         value >>= 7;
@@ -101,7 +108,7 @@ fn put_varint(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
-fn take_varint(input: &mut &[u8]) -> Result<u64, ChunkError> {
+pub(crate) fn take_varint(input: &mut &[u8]) -> Result<u64, ChunkError> {
     let mut value = 0u64;
     for shift in (0..64).step_by(7) {
         let (&byte, rest) = input.split_first().ok_or(ChunkError)?;
@@ -112,6 +119,61 @@ fn take_varint(input: &mut &[u8]) -> Result<u64, ChunkError> {
         }
     }
     Err(ChunkError)
+}
+
+/// `values` in as few bits each as the widest needs: the width, then the bits.
+pub(crate) fn pack(values: &[u64], out: &mut Vec<u8>) {
+    let width = values
+        .iter()
+        .map(|value| 64 - value.leading_zeros())
+        .max()
+        .unwrap_or(0);
+    out.push(width as u8);
+    let (mut pending, mut bits) = (0u128, 0u32);
+    for value in values {
+        pending |= u128::from(*value) << bits;
+        bits += width;
+        while bits >= 8 {
+            out.push(pending as u8);
+            pending >>= 8;
+            bits -= 8;
+        }
+    }
+    if bits > 0 {
+        out.push(pending as u8);
+    }
+}
+
+/// `count` values packed by `pack`.
+pub(crate) fn unpack(input: &mut &[u8], count: usize) -> Result<Vec<u64>, ChunkError> {
+    let (&width, rest) = input.split_first().ok_or(ChunkError)?;
+    let width = u32::from(width);
+    if width > 64 {
+        return Err(ChunkError);
+    }
+    let bytes = (count as u64 * u64::from(width)).div_ceil(8) as usize;
+    if rest.len() < bytes {
+        return Err(ChunkError);
+    }
+    let (packed, after) = rest.split_at(bytes);
+    let mask = if width == 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    };
+    let mut values = Vec::with_capacity(count);
+    let (mut pending, mut bits, mut next) = (0u128, 0u32, packed.iter());
+    for _ in 0..count {
+        while bits < width {
+            pending |= u128::from(*next.next().ok_or(ChunkError)?) << bits;
+            bits += 8;
+        }
+        values.push(pending as u64 & mask);
+        pending >>= width;
+        bits -= width;
+    }
+    *input = after;
+    Ok(values)
 }
 
 fn scaled(value: f64) -> i64 {
@@ -205,15 +267,25 @@ pub fn encode(chunk: &Chunk) -> Vec<u8> {
         last_at = *at;
     }
     let mut last_value = 0i64;
-    for (_, value) in points {
-        let value = value / divisor;
-        put_varint(&mut raw, zigzag(value.wrapping_sub(last_value)));
-        last_value = value;
+    let deltas: Vec<u64> = points
+        .iter()
+        .map(|(_, value)| {
+            let value = value / divisor;
+            let delta = zigzag(value.wrapping_sub(last_value));
+            last_value = value;
+            delta
+        })
+        .collect();
+    // The first delta is the first value itself: kept as a varint so a steady series of
+    // large values still packs narrow.
+    if let Some((first, rest)) = deltas.split_first() {
+        put_varint(&mut raw, *first);
+        pack(rest, &mut raw);
     }
     let mut out = vec![if chunk.offset_changes.is_empty() {
-        FORMAT_VERSION
+        PACKED
     } else {
-        FORMAT_WITH_OFFSET_CHANGES
+        PACKED_WITH_OFFSET_CHANGES
     }];
     out.extend(lz4_flex::compress_prepend_size(&raw));
     out
@@ -222,9 +294,14 @@ pub fn encode(chunk: &Chunk) -> Vec<u8> {
 /// A chunk's points, sorted, values × 1000, and the offset they were recorded at.
 pub fn decode(bytes: &[u8]) -> Result<Chunk, ChunkError> {
     let (&version, compressed) = bytes.split_first().ok_or(ChunkError)?;
-    if version != FORMAT_VERSION && version != FORMAT_WITH_OFFSET_CHANGES {
+    if !(FORMAT_VERSION..=PACKED_WITH_OFFSET_CHANGES).contains(&version) {
         return Err(ChunkError);
     }
+    let packed = matches!(version, PACKED | PACKED_WITH_OFFSET_CHANGES);
+    let with_changes = matches!(
+        version,
+        FORMAT_WITH_OFFSET_CHANGES | PACKED_WITH_OFFSET_CHANGES
+    );
     // The size prefix is trusted by the decompressor: a damaged one must not allocate
     // gigabytes. An hour of millisecond samples is far below the cap.
     let size = compressed
@@ -246,7 +323,7 @@ pub fn decode(bytes: &[u8]) -> Result<Chunk, ChunkError> {
         .ok_or(ChunkError)?;
     let multiplier = 10i64.pow(SCALE_DIGITS - digits);
     let mut offset_changes = Vec::new();
-    if version == FORMAT_WITH_OFFSET_CHANGES {
+    if with_changes {
         let changes = usize::try_from(take_varint(&mut input)?).map_err(|_| ChunkError)?;
         if changes > input.len() / 2 {
             return Err(ChunkError);
@@ -258,8 +335,9 @@ pub fn decode(bytes: &[u8]) -> Result<Chunk, ChunkError> {
             offset_changes.push((at, offset));
         }
     }
-    // Each point takes at least two bytes: a count beyond that is damage, not a big chunk.
-    if count > input.len() / 2 + 1 {
+    // Each point's time takes at least a byte: a count beyond that is damage, not a big
+    // chunk.
+    if count > input.len() + 1 {
         return Err(ChunkError);
     }
     let mut points = Vec::with_capacity(count);
@@ -278,9 +356,19 @@ pub fn decode(bytes: &[u8]) -> Result<Chunk, ChunkError> {
         }
         points.push((at, 0));
     }
+    let deltas = if packed && count > 0 {
+        let first = take_varint(&mut input)?;
+        let mut deltas = vec![first];
+        deltas.extend(unpack(&mut input, count - 1)?);
+        deltas
+    } else {
+        (0..count)
+            .map(|_| take_varint(&mut input))
+            .collect::<Result<Vec<u64>, ChunkError>>()?
+    };
     let mut value = 0i64;
-    for point in &mut points {
-        value = value.wrapping_add(unzigzag(take_varint(&mut input)?));
+    for (point, delta) in points.iter_mut().zip(deltas) {
+        value = value.wrapping_add(unzigzag(delta));
         point.1 = value.wrapping_mul(multiplier);
     }
     if input.is_empty() {
@@ -334,6 +422,66 @@ mod tests {
         assert_eq!(decoded, chunk);
         assert_eq!(values(&decoded.points).next(), Some((start, 60.0)));
         assert_eq!(encode(&decoded), bytes, "deterministic");
+    }
+
+    #[test]
+    fn a_wrists_random_walk_packs_into_under_a_kilobyte_an_hour() {
+        let start = 1_790_000_000_000i64;
+        let mut seed = 42u64;
+        let mut bpm = 62i64;
+        let walk: Vec<(i64, f64)> = (0..3600)
+            .map(|s| {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                bpm = (bpm + ((seed >> 33) % 3) as i64 - 1).clamp(45, 185);
+                (start + s * 1000, bpm as f64)
+            })
+            .collect();
+        let chunk = Chunk {
+            points: normalise(&walk),
+            ..Chunk::default()
+        };
+        let bytes = encode(&chunk);
+        assert!(bytes.len() < 1000, "{} bytes", bytes.len());
+        assert_eq!(decode(&bytes).unwrap(), chunk);
+    }
+
+    /// Format 2, as earlier versions wrote it: values as varint deltas.
+    fn format_two(chunk: &Chunk) -> Vec<u8> {
+        let mut raw = Vec::new();
+        put_varint(&mut raw, chunk.points.len() as u64);
+        put_varint(&mut raw, zigzag(i64::from(chunk.utc_offset_seconds)));
+        put_varint(&mut raw, 3);
+        let (mut last_at, mut last_step) = (0i64, 0i64);
+        for (index, (at, _)) in chunk.points.iter().enumerate() {
+            let step = at - last_at;
+            put_varint(
+                &mut raw,
+                zigzag(if index == 0 { *at } else { step - last_step }),
+            );
+            if index > 0 {
+                last_step = step;
+            }
+            last_at = *at;
+        }
+        let mut last = 0;
+        for (_, value) in &chunk.points {
+            put_varint(&mut raw, zigzag(value - last));
+            last = *value;
+        }
+        let mut out = vec![FORMAT_VERSION];
+        out.extend(lz4_flex::compress_prepend_size(&raw));
+        out
+    }
+
+    #[test]
+    fn chunks_earlier_versions_wrote_are_still_read() {
+        let chunk = Chunk {
+            utc_offset_seconds: 3600,
+            offset_changes: Vec::new(),
+            points: normalise(&[(1_000, 61.5), (2_000, 60.25), (4_000, 72.0)]),
+        };
+        assert_eq!(decode(&format_two(&chunk)).unwrap(), chunk);
+        assert_eq!(encode(&chunk)[0], PACKED);
     }
 
     #[test]
@@ -397,16 +545,16 @@ mod tests {
         assert_eq!(chunk.offset_at(start + 29 * 60_000), ndt);
         assert_eq!(chunk.offset_at(start + 30 * 60_000), nst);
         let bytes = encode(&chunk);
-        assert_eq!(bytes[0], FORMAT_WITH_OFFSET_CHANGES);
+        assert_eq!(bytes[0], PACKED_WITH_OFFSET_CHANGES);
         let decoded = decode(&bytes).unwrap();
         assert_eq!(decoded, chunk);
         assert_eq!(
             decoded.points_with_offsets(),
             normalise_with_offsets(&points)
         );
-        // One offset: the bytes of format 2, as before.
+        // One offset: no changes written.
         let steady = Chunk::with_offsets(&normalise_with_offsets(&points[..30]));
-        assert_eq!(encode(&steady)[0], FORMAT_VERSION);
+        assert_eq!(encode(&steady)[0], PACKED);
     }
 
     #[test]

@@ -8,7 +8,6 @@ use chrono::{
     DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone,
 };
 use chrono_tz::Tz;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
@@ -157,10 +156,11 @@ pub struct Bucketer {
     local_time: LocalTime,
     aggregate: Aggregate,
     zone_offsets: Option<ZoneOffsets>,
-    /// (local start, offset when the bucket keeps it) → tally
-    tallies: BTreeMap<(NaiveDateTime, i32), Tally>,
-    /// The bucket being filled, the local span it covers, and its running tally.
-    current: Option<((NaiveDateTime, i32), i64, i64, Tally)>,
+    /// (local start, offset when the bucket keeps it) and its tally, sorted by the former:
+    /// readings mostly come in time order, so a new bucket is mostly pushed at the end.
+    tallies: Vec<((NaiveDateTime, i32), Tally)>,
+    /// The bucket being filled: its place in `tallies` and the local span it covers.
+    current: Option<(usize, i64, i64)>,
 }
 
 impl Bucketer {
@@ -173,7 +173,7 @@ impl Bucketer {
                 LocalTime::Zone(zone) => Some(ZoneOffsets::new(zone)),
                 LocalTime::Recorded => None,
             },
-            tallies: BTreeMap::new(),
+            tallies: Vec::new(),
             current: None,
         }
     }
@@ -216,11 +216,12 @@ impl Bucketer {
             .as_mut()
             .map_or(recorded_offset, |cache| cache.at(at_ms));
         let local_ms = at_ms + i64::from(offset) * 1000;
-        let same = self.current.as_ref().is_some_and(|(key, from, to, _)| {
-            (!self.bucket.keeps_offset() || key.1 == offset) && (*from..*to).contains(&local_ms)
+        let same = self.current.is_some_and(|(index, from, to)| {
+            (!self.bucket.keeps_offset()
+                || self.tallies.get(index).is_some_and(|t| t.0.1 == offset))
+                && (from..to).contains(&local_ms)
         });
         if !same {
-            self.flush();
             let Some(start) = local_start(self.bucket, local_ms) else {
                 return;
             };
@@ -247,15 +248,33 @@ impl Bucketer {
                             .timestamp_millis()
                     }),
             };
-            let tally = self.tallies.remove(&key).unwrap_or(Tally {
+            let fresh = || Tally {
                 min: f64::INFINITY,
                 max: f64::NEG_INFINITY,
                 offset,
                 ..Tally::default()
-            });
-            self.current = Some((key, from, to, tally));
+            };
+            let index = match self.tallies.last() {
+                Some((last, _)) if *last >= key => {
+                    match self.tallies.binary_search_by(|(k, _)| k.cmp(&key)) {
+                        Ok(found) => found,
+                        Err(at) => {
+                            self.tallies.insert(at, (key, fresh()));
+                            at
+                        }
+                    }
+                }
+                _ => {
+                    self.tallies.push((key, fresh()));
+                    self.tallies.len() - 1
+                }
+            };
+            self.current = Some((index, from, to));
         }
-        if let Some((_, _, _, tally)) = self.current.as_mut() {
+        if let Some((_, tally)) = self
+            .current
+            .and_then(|(index, _, _)| self.tallies.get_mut(index))
+        {
             tally.sum += part.sum;
             tally.min = tally.min.min(part.min);
             tally.max = tally.max.max(part.max);
@@ -263,15 +282,8 @@ impl Bucketer {
         }
     }
 
-    fn flush(&mut self) {
-        if let Some((key, _, _, tally)) = self.current.take() {
-            self.tallies.insert(key, tally);
-        }
-    }
-
     /// The buckets, in time order.
-    pub fn finish(mut self) -> Vec<BucketValue> {
-        self.flush();
+    pub fn finish(self) -> Vec<BucketValue> {
         let (bucket, local_time, aggregate) = (self.bucket, self.local_time, self.aggregate);
         let mut buckets: Vec<BucketValue> = self
             .tallies

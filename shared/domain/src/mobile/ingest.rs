@@ -8,6 +8,7 @@ use crate::announce::events::Announcer;
 use crate::connections::{Connection, ConnectionStatus, StoredTokens};
 use crate::health::records::Counts;
 use crate::health::records::{announce_written, store_batch, store_batch_announcing};
+use crate::health::timeseries::ZoneOffsets;
 use crate::health::{
     DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
     StageSpan, StageTotals,
@@ -25,35 +26,62 @@ use crate::users::UserDirectory;
 use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Samples and sessions one push may carry.
 pub const MAX_ITEMS: usize = 20_000;
 
-/// A push as the app sent it; items are read one by one so each can fail alone.
+/// A push as the app sent it; items are kept as their raw JSON and read one by one, so each
+/// can fail alone and none is parsed twice.
 #[derive(Debug, Clone)]
 pub struct SamplePush {
     pub source: String,
-    pub samples: Vec<Value>,
-    pub sessions: Vec<Value>,
+    pub samples: Vec<Box<RawValue>>,
+    pub sessions: Vec<Box<RawValue>>,
 }
 
+impl SamplePush {
+    /// A push of items given as JSON values.
+    pub fn from_values(source: &str, samples: &[Value], sessions: &[Value]) -> Self {
+        let raw = |items: &[Value]| {
+            items
+                .iter()
+                .filter_map(|item| serde_json::value::to_raw_value(item).ok())
+                .collect()
+        };
+        Self {
+            source: source.to_owned(),
+            samples: raw(samples),
+            sessions: raw(sessions),
+        }
+    }
+}
+
+/// A sample, borrowing its text from the push (a push of 10,000 allocates no strings).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PushedSample {
-    uuid: String,
-    #[serde(rename = "type")]
-    kind: String,
-    start: String,
-    end: Option<String>,
+struct PushedSample<'a> {
+    #[serde(borrow)]
+    uuid: Cow<'a, str>,
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    start: Cow<'a, str>,
+    #[serde(borrow)]
+    end: Option<Cow<'a, str>>,
     value: f64,
     /// The diastolic value of a blood pressure reading.
     secondary_value: Option<f64>,
-    unit: String,
-    time_zone: String,
+    #[serde(borrow)]
+    unit: Cow<'a, str>,
+    #[serde(borrow)]
+    time_zone: Cow<'a, str>,
     /// The device or app that recorded it.
-    source_name: Option<String>,
+    #[serde(borrow)]
+    source_name: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,9 +142,42 @@ fn offset_at(zone: &str, at_ms: i64) -> Result<i32, String> {
         let at = chrono::DateTime::from_timestamp_millis(at_ms).ok_or("start is out of range")?;
         return Ok(at.with_timezone(&tz).offset().fix().local_minus_utc());
     }
+    fixed_offset(zone)
+}
+
+fn fixed_offset(zone: &str) -> Result<i32, String> {
     chrono::DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{zone}"))
         .map(|at| at.offset().local_minus_utc())
         .map_err(|_| "timeZone is not an IANA zone or a +HH:MM offset".to_owned())
+}
+
+/// Offsets of the zones a push names: a push names one or two, thousands of times, so each
+/// is read once and its offset looked up once a quarter hour.
+#[derive(Default)]
+struct Zones {
+    last: Option<(String, ZoneOffset)>,
+}
+
+enum ZoneOffset {
+    Named(ZoneOffsets),
+    Fixed(i32),
+}
+
+impl Zones {
+    fn offset(&mut self, zone: &str, at_ms: i64) -> Result<i32, String> {
+        if self.last.as_ref().is_none_or(|(name, _)| name != zone) {
+            let found = match zone.parse::<Tz>() {
+                Ok(tz) => ZoneOffset::Named(ZoneOffsets::new(tz)),
+                Err(_) => ZoneOffset::Fixed(fixed_offset(zone)?),
+            };
+            self.last = Some((zone.to_owned(), found));
+        }
+        match self.last.as_mut().map(|(_, found)| found) {
+            Some(ZoneOffset::Named(offsets)) => Ok(offsets.at(at_ms)),
+            Some(ZoneOffset::Fixed(offset)) => Ok(*offset),
+            None => offset_at(zone, at_ms),
+        }
+    }
 }
 
 /// What one accepted sample becomes.
@@ -126,9 +187,12 @@ enum Reading {
     Measurement(Measurement),
 }
 
-fn read_sample(provider: ProviderId, item: &Value) -> Result<Reading, String> {
-    let sample: PushedSample =
-        serde_json::from_value(item.clone()).map_err(|err| err.to_string())?;
+fn read_sample(
+    provider: ProviderId,
+    item: &RawValue,
+    zones: &mut Zones,
+) -> Result<Reading, String> {
+    let sample: PushedSample = serde_json::from_str(item.get()).map_err(|err| err.to_string())?;
     if sample.uuid.trim().is_empty() {
         return Err("uuid is empty".into());
     }
@@ -143,7 +207,7 @@ fn read_sample(provider: ProviderId, item: &Value) -> Result<Reading, String> {
     {
         return Err("end is before start".into());
     }
-    let offset = offset_at(&sample.time_zone, start)?;
+    let offset = zones.offset(&sample.time_zone, start)?;
     if !sample.value.is_finite() || (kind == Kind::Total && sample.value < 0.0) {
         return Err("value is not a valid amount".into());
     }
@@ -156,6 +220,10 @@ fn read_sample(provider: ProviderId, item: &Value) -> Result<Reading, String> {
         (Metric::BloodPressure, Some(diastolic)) => Some(diastolic),
         (_, _) => None,
     };
+    // A dense series' point is kept by its instant: it needs no record of its own.
+    if kind == Kind::Series {
+        return Ok(Reading::Series(metric, offset, (start, value)));
+    }
     let measurement = Measurement {
         metric,
         at_ms: start,
@@ -165,20 +233,18 @@ fn read_sample(provider: ProviderId, item: &Value) -> Result<Reading, String> {
         secondary,
         origin: Origin {
             provider,
-            record_id: sample.uuid,
-            source: sample.source_name,
+            record_id: sample.uuid.into_owned(),
+            source: sample.source_name.map(Cow::into_owned),
         },
     };
     Ok(match kind {
         Kind::Total => Reading::Total(measurement),
-        Kind::Series => Reading::Series(metric, offset, (start, value)),
-        Kind::Reading => Reading::Measurement(measurement),
+        Kind::Series | Kind::Reading => Reading::Measurement(measurement),
     })
 }
 
-fn read_session(provider: ProviderId, item: &Value) -> Result<Session, String> {
-    let pushed: PushedSession =
-        serde_json::from_value(item.clone()).map_err(|err| err.to_string())?;
+fn read_session(provider: ProviderId, item: &RawValue) -> Result<Session, String> {
+    let pushed: PushedSession = serde_json::from_str(item.get()).map_err(|err| err.to_string())?;
     if pushed.uuid.trim().is_empty() {
         return Err("uuid is empty".into());
     }
@@ -314,8 +380,9 @@ impl PhoneIngest {
         let mut series: BTreeMap<(Metric, i32), Vec<(i64, f64)>> = BTreeMap::new();
         let mut days: BTreeSet<(Metric, String, i32)> = BTreeSet::new();
         let mut rejected = Vec::new();
+        let mut zones = Zones::default();
         for (index, item) in push.samples.iter().enumerate() {
-            match read_sample(provider, item) {
+            match read_sample(provider, item, &mut zones) {
                 Ok(Reading::Total(measurement)) => {
                     days.insert((
                         measurement.metric,
