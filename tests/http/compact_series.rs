@@ -52,26 +52,7 @@ fn keys(object: &Value) -> BTreeSet<&str> {
 
 /// A user signed in on their phone: `(user id, access token)`.
 async fn signed_in(host: &TestHost, external_id: &str) -> (String, String) {
-    let user = host.user(ROOT_KEY, external_id).await;
-    let minted = host
-        .post(
-            &format!("/v1/users/{user}/sign-in-tokens"),
-            ROOT_KEY,
-            json!({}),
-        )
-        .await;
-    assert_eq!(minted.status, StatusCode::CREATED, "{}", minted.body);
-    let token = minted.body["signInToken"].as_str().unwrap();
-    let exchanged = host
-        .raw()
-        .post(host.url("/v1/auth/token"))
-        .form(&[("grant_type", "sign_in_token"), ("sign_in_token", token)])
-        .send()
-        .await
-        .unwrap();
-    let tokens: Value = exchanged.json().await.unwrap();
-    let access = tokens["access_token"].as_str().unwrap().to_owned();
-    (user, access)
+    host.signed_in_phone(ROOT_KEY, external_id).await
 }
 
 /// `count` heart-rate readings `step` minutes apart from `first` (UTC), recorded in `zone`:

@@ -172,24 +172,8 @@ async fn phones_glucose_is_one_metric_read_as_a_cgm_day(host: Host) {
 #[tokio::test]
 async fn the_api_answers_glucose_in_mmol_per_litre_with_its_day_figures() {
     let host = TestHost::start().await;
-    let user = host.user(ROOT_KEY, "glucose-over-http").await;
-    let minted = host
-        .post(
-            &format!("/v1/users/{user}/sign-in-tokens"),
-            ROOT_KEY,
-            json!({}),
-        )
-        .await;
-    let token = minted.body["signInToken"].as_str().unwrap();
-    let exchanged = host
-        .raw()
-        .post(host.url("/v1/auth/token"))
-        .form(&[("grant_type", "sign_in_token"), ("sign_in_token", token)])
-        .send()
-        .await
-        .unwrap();
-    let tokens: Value = exchanged.json().await.unwrap();
-    let access = tokens["access_token"].as_str().unwrap();
+    let (user, access) = host.signed_in_phone(ROOT_KEY, "glucose-over-http").await;
+    let access = access.as_str();
     let pushed = host
         .post(
             "/v1/me/samples",

@@ -269,6 +269,32 @@ impl TestHost {
         assert!(reply.status.is_success(), "{}", reply.body);
         reply.body["id"].as_str().unwrap().to_owned()
     }
+
+    /// A user made with `key`, signed in on their phone: `(user id, access token)`.
+    pub async fn signed_in_phone(&self, key: &str, external_id: &str) -> (String, String) {
+        let user = self.user(key, external_id).await;
+        let minted = self
+            .post(
+                &format!("/v1/users/{user}/sign-in-tokens"),
+                key,
+                serde_json::json!({}),
+            )
+            .await;
+        assert!(minted.status.is_success(), "{}", minted.body);
+        let token = minted.body["signInToken"].as_str().unwrap();
+        let tokens: serde_json::Value = self
+            .raw()
+            .post(self.url("/v1/auth/token"))
+            .form(&[("grant_type", "sign_in_token"), ("sign_in_token", token)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let access = tokens["access_token"].as_str().unwrap().to_owned();
+        (user, access)
+    }
 }
 
 /// Log lines written while the test runs, at debug level and above (one process per test under
@@ -303,4 +329,20 @@ impl std::io::Write for CapturedLogs {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// The local host for a benchmark: in process, on a free loopback port and a fresh data dir
+/// (kept while the returned directory lives), with `root_key` as its root key.
+pub async fn bench_host(root_key: &str) -> (vitasync_local::LocalHost, tempfile::TempDir) {
+    install_tls();
+    let dir = tempfile::tempdir().unwrap();
+    let host = vitasync_local::LocalHost::start(vitasync_local::LocalConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().to_path_buf(),
+        admin_key: Some(secrecy::SecretString::from(root_key)),
+        vars: std::collections::BTreeMap::new(),
+    })
+    .await
+    .unwrap();
+    (host, dir)
 }

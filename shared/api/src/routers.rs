@@ -13,7 +13,6 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::response::{IntoResponse, Response};
 use std::any::Any;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -243,11 +242,11 @@ pub fn router_for(function: Function, state: LocalApi) -> Router {
 }
 
 /// `routes` with the API's shared behaviour: problem+json for unknown routes, wrong methods,
-/// oversize bodies and panics; gzip or brotli for clients that accept them; request tracing
-/// without bodies or queries.
+/// oversize bodies and panics; gzip (and br, with the `brotli` feature) for clients that accept
+/// them, with the `compression` feature; request tracing without bodies or queries.
 pub fn router<S: ApiState>(routes: OpenApiRouter<S>, state: S) -> Router {
     let (router, _) = routes.split_for_parts();
-    router
+    let router = router
         .fallback(|| async {
             ApiError::new(crate::problem::NOT_FOUND, "no such route").into_response()
         })
@@ -257,10 +256,12 @@ pub fn router<S: ApiState>(routes: OpenApiRouter<S>, state: S) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(problem_for_plain_errors))
-        .layer(axum::middleware::map_response(json_ends_with_a_newline))
-        // Outside the newline so that it compresses the finished body. Tiny bodies, images and
-        // event streams stay as they are; on Lambda, lambda_http sends an encoded body base64.
-        .layer(CompressionLayer::new())
+        .layer(axum::middleware::map_response(json_ends_with_a_newline));
+    // Outside the newline so that it compresses the finished body. Tiny bodies, images and
+    // event streams stay as they are; on Lambda, lambda_http sends an encoded body base64.
+    #[cfg(feature = "compression")]
+    let router = router.layer(tower_http::compression::CompressionLayer::new());
+    router
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 let route = request

@@ -7,11 +7,8 @@
 //! Run: `scripts/bench-ingest` (a release build).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use vitasync_local::{LocalConfig, LocalHost};
 
 /// The local host's allocator (`vitasync serve` uses it).
 #[global_allocator]
@@ -95,16 +92,7 @@ async fn access_token(http: &reqwest::Client, base: &str, user: usize) -> String
 
 #[tokio::main]
 async fn main() {
-    vitasync_tests::install_tls();
-    let dir = tempfile::tempdir().unwrap();
-    let host = LocalHost::start(LocalConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_path_buf(),
-        admin_key: Some(SecretString::from(ROOT_KEY)),
-        vars: BTreeMap::new(),
-    })
-    .await
-    .unwrap();
+    let (host, _dir) = vitasync_tests::bench_host(ROOT_KEY).await;
     let base = format!("http://{}", host.addr());
     let http = reqwest::Client::new();
     let bodies = std::sync::Arc::new(bodies());

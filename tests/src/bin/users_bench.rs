@@ -5,11 +5,8 @@
 //! Run: `scripts/bench-users` (a release build).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use secrecy::SecretString;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use vitasync_local::{LocalConfig, LocalHost};
 
 /// The local host's allocator (`vitasync serve` uses it).
 #[global_allocator]
@@ -58,16 +55,7 @@ async fn create_users(
 
 #[tokio::main]
 async fn main() {
-    vitasync_tests::install_tls();
-    let dir = tempfile::tempdir().unwrap();
-    let host = LocalHost::start(LocalConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_path_buf(),
-        admin_key: Some(SecretString::from(ROOT_KEY)),
-        vars: BTreeMap::new(),
-    })
-    .await
-    .unwrap();
+    let (host, _dir) = vitasync_tests::bench_host(ROOT_KEY).await;
     let url = format!("http://{}/v1/users", host.addr());
     let http = reqwest::Client::new();
 

@@ -7,7 +7,7 @@
 use crate::announce::events::Announcer;
 use crate::connections::{Connection, ConnectionStatus, StoredTokens};
 use crate::health::records::Counts;
-use crate::health::records::{announce_written, store_batch, store_batch_announcing};
+use crate::health::records::{announce_written, measurement_key, store_batch_announcing};
 use crate::health::timeseries::ZoneOffsets;
 use crate::health::{
     DailySummary, HealthBatch, Measurement, Metric, Origin, SampleSeries, Session, SessionKind,
@@ -441,23 +441,14 @@ impl PhoneIngest {
             .pushed_connection(&user.workspace_id, &user.id, provider)
             .await?;
         let owner = RecordOwner::of(&connection);
-        let mut counts = store_batch(self.health.as_ref(), &owner, &batch).await?;
-        let totals = self.day_totals(&owner, provider, &days).await?;
-        // data.updated commits with the day totals, the push's last write.
-        let announce = announce_written(&self.announcer, (&connection).into(), batch.time_window());
-        let pushed = counts.clone();
-        let total_counts =
-            store_batch_announcing(self.health.as_ref(), &owner, &totals, |tallies| {
-                let mut all = pushed;
-                for (name, tally) in tallies {
-                    all.entry(name.clone()).or_default().add(*tally);
-                }
-                announce(&all)
-            })
+        // The days' totals with this push's intervals in them, then everything (and the
+        // data.updated it announces) in one store transaction.
+        let totals = self
+            .day_totals(&owner, provider, &days, &batch.measurements)
             .await?;
-        for (name, tally) in total_counts {
-            counts.entry(name).or_default().add(tally);
-        }
+        batch.summaries.extend(totals.summaries);
+        let announce = announce_written(&self.announcer, (&connection).into(), batch.time_window());
+        let counts = store_batch_announcing(self.health.as_ref(), &owner, &batch, announce).await?;
         // A phone's connection is as fresh as its last accepted push.
         self.connections
             .record_sync(
@@ -535,6 +526,7 @@ impl PhoneIngest {
         owner: &crate::ports::RecordOwner,
         provider: ProviderId,
         days: &BTreeSet<(Metric, String, i32)>,
+        pushed: &[Measurement],
     ) -> Result<HealthBatch, DomainError> {
         let mut batch = HealthBatch::default();
         for (metric, date, offset) in days {
@@ -559,14 +551,25 @@ impl PhoneIngest {
                     &format!("E#{metric}#{to:013}"),
                 )
                 .await?;
-            let mut total = 0.0;
-            for (_, bytes) in stored {
+            // Every interval of the day by its key: those stored, and this push's over them (a
+            // re-pushed interval replaces itself).
+            let mut intervals: BTreeMap<String, (String, f64)> = BTreeMap::new();
+            for (key, bytes) in stored {
                 let interval: Measurement = serde_json::from_slice(&bytes)
                     .map_err(|err| crate::kernel::error::StoreError::Corrupt(err.to_string()))?;
-                if &interval.date == date {
-                    total += interval.value;
-                }
+                intervals.insert(key, (interval.date, interval.value));
             }
+            for interval in pushed.iter().filter(|m| m.metric == *metric) {
+                intervals.insert(
+                    measurement_key(interval),
+                    (interval.date.clone(), interval.value),
+                );
+            }
+            let total: f64 = intervals
+                .values()
+                .filter(|(day, _)| day == date)
+                .map(|(_, value)| value)
+                .sum();
             batch.summaries.push(DailySummary {
                 metric: *metric,
                 date: date.clone(),
