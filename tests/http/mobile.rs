@@ -582,3 +582,38 @@ async fn pushes_are_idempotent(host: Host) {
 }
 
 on_both_hosts!(tokens_expire, pushes_are_idempotent);
+
+/// A large push is read in two halves at once: its bad items are still named by their own
+/// index, and every good one is stored.
+#[tokio::test]
+async fn a_large_push_names_its_bad_items_by_their_own_index() {
+    let h = harness_on(Host::Embedded, ProviderId::Withings).await;
+    let (_, me) = h.signed_in().await;
+    let start = vitasync_domain::kernel::time::Timestamp::parse("2026-11-20T06:00:00Z")
+        .unwrap()
+        .millis();
+    let samples: Vec<Value> = (0..2500i64)
+        .map(|n| {
+            let at = vitasync_domain::kernel::time::Timestamp::from_millis(start + n * 1000)
+                .unwrap()
+                .to_string();
+            let unit = if n == 10 || n == 2400 {
+                "furlongs"
+            } else {
+                "count/min"
+            };
+            json!({"uuid": format!("L{n}"), "type": "HKQuantityTypeIdentifierHeartRate",
+                   "start": at, "value": 60 + n % 7, "unit": unit, "timeZone": "Europe/Berlin"})
+        })
+        .collect();
+    let report = h
+        .services
+        .phone_ingest
+        .push_samples(&me, SamplePush::from_values("apple_health", &samples, &[]))
+        .await
+        .unwrap();
+    assert_eq!(report.accepted, 2498);
+    let named: Vec<usize> = report.rejected.iter().map(|r| r.index).collect();
+    assert_eq!(named, [10, 2400]);
+    assert_eq!(report.counts["heart_rate"].written, 2498);
+}
