@@ -427,6 +427,27 @@ impl Harness {
             .collect()
     }
 
+    /// Runs the last message sent to the queue (`job` put back after a throttle or an
+    /// outage), as the queue would once its delay is over: the delay, and the job after it.
+    pub async fn run_delayed_retry(
+        &self,
+        job: &vitasync_domain::sync::jobs::SyncJob,
+    ) -> (Duration, vitasync_domain::sync::jobs::SyncJob) {
+        let retry = self.queue.sent().pop().unwrap();
+        self.services
+            .worker
+            .process_message(&retry.body)
+            .await
+            .unwrap();
+        let after = self
+            .services
+            .sync_jobs
+            .get_job(&self.caller, job.id.as_str())
+            .await
+            .unwrap();
+        (retry.delay, after)
+    }
+
     pub async fn work_queue(&self) -> usize {
         let mut ran = 0;
         loop {

@@ -157,19 +157,8 @@ async fn whoop_throttling_waits_for_the_reset_and_an_ungranted_scope_is_skipped(
     h.fake.fail_data_calls([DataFailure::Http(429, Some(45))]);
     let job = sync(&h, &connection).await;
     assert_eq!(job.status, JobStatus::Queued);
-    let retry = h.queue.sent().pop().unwrap();
-    assert_eq!(retry.delay, Duration::from_secs(45));
-    h.services
-        .worker
-        .process_message(&retry.body)
-        .await
-        .unwrap();
-    let done = h
-        .services
-        .sync_jobs
-        .get_job(&h.caller, job.id.as_str())
-        .await
-        .unwrap();
+    let (delay, done) = h.run_delayed_retry(&job).await;
+    assert_eq!(delay, Duration::from_secs(45));
     assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
     assert!(done.counts["weight"].skipped);
     assert_eq!(counts(&done, "weight"), (0, 0, 0));

@@ -47,14 +47,6 @@ async fn connected(host: Host) -> (Harness, Connection) {
     (h, connection)
 }
 
-async fn job_of(h: &Harness, job: &SyncJob) -> SyncJob {
-    h.services
-        .sync_jobs
-        .get_job(&h.caller, job.id.as_str())
-        .await
-        .unwrap()
-}
-
 fn keys_starting(stored: &BTreeMap<String, Vec<u8>>, prefix: &str) -> usize {
     stored.keys().filter(|key| key.starts_with(prefix)).count()
 }
@@ -396,14 +388,8 @@ async fn dexcom_throttling_waits_and_an_outage_is_retried() {
     h.fake.fail_data_calls([DataFailure::Http(429, Some(45))]);
     let job = h.sync_over(&connection, early_march()).await;
     assert_eq!(job.status, JobStatus::Queued, "{job:?}");
-    let retry = h.queue.sent().pop().unwrap();
-    assert_eq!(retry.delay, Duration::from_secs(45));
-    h.services
-        .worker
-        .process_message(&retry.body)
-        .await
-        .unwrap();
-    let done = job_of(&h, &job).await;
+    let (delay, done) = h.run_delayed_retry(&job).await;
+    assert_eq!(delay, Duration::from_secs(45));
     assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
     assert_eq!(counts(&done, "glucose"), (11, 11, 0));
 
@@ -413,14 +399,8 @@ async fn dexcom_throttling_waits_and_an_outage_is_retried() {
     let job = h.sync_over(&connection, early_march()).await;
     assert_eq!(job.status, JobStatus::Queued, "{job:?}");
     assert!(job.error.is_none(), "{job:?}");
-    let retry = h.queue.sent().pop().unwrap();
-    assert!(retry.delay > Duration::ZERO);
-    h.services
-        .worker
-        .process_message(&retry.body)
-        .await
-        .unwrap();
-    let done = job_of(&h, &job).await;
+    let (delay, done) = h.run_delayed_retry(&job).await;
+    assert!(delay > Duration::ZERO);
     assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
     assert_eq!(counts(&done, "glucose"), (11, 11, 0));
 }

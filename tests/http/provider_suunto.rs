@@ -460,19 +460,8 @@ async fn an_error_named_in_a_200_reply_is_retried_not_taken_for_no_workouts() {
     assert_eq!(job.status, JobStatus::Queued, "{job:?}");
     assert!(h.stored(&connection).await.is_empty());
 
-    let retry = h.queue.sent().pop().unwrap();
-    assert!(retry.delay > Duration::ZERO);
-    h.services
-        .worker
-        .process_message(&retry.body)
-        .await
-        .unwrap();
-    let done = h
-        .services
-        .sync_jobs
-        .get_job(&h.caller, job.id.as_str())
-        .await
-        .unwrap();
+    let (delay, done) = h.run_delayed_retry(&job).await;
+    assert!(delay > Duration::ZERO);
     assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
     let stored = h.stored(&connection).await;
     assert!(stored.contains_key(RUN) && stored.contains_key(RIDE));

@@ -639,19 +639,8 @@ async fn a_429_waits_as_told() {
     h.fake.fail_data_calls([DataFailure::Http(429, Some(30))]);
     let job = h.sync_over(&connection, early_march()).await;
     assert_eq!(job.status, JobStatus::Queued);
-    let retry = h.queue.sent().pop().unwrap();
-    assert_eq!(retry.delay, Duration::from_secs(30));
-    h.services
-        .worker
-        .process_message(&retry.body)
-        .await
-        .unwrap();
-    let done = h
-        .services
-        .sync_jobs
-        .get_job(&h.caller, job.id.as_str())
-        .await
-        .unwrap();
+    let (delay, done) = h.run_delayed_retry(&job).await;
+    assert_eq!(delay, Duration::from_secs(30));
     assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
     assert_eq!(counts(&done, "sleep"), (2, 2, 0));
 }
