@@ -227,6 +227,14 @@ pub fn instant_ms(raw: &str) -> Option<i64> {
 
 pub use vitasync_domain::kernel::time::local_date;
 
+/// The UTC offset (seconds) in force in `zone` at an instant (DST included).
+pub fn offset_at(zone: chrono_tz::Tz, at_ms: i64) -> i32 {
+    use chrono::{Offset, TimeZone};
+    zone.timestamp_millis_opt(at_ms)
+        .single()
+        .map_or(0, |at| at.offset().fix().local_minus_utc())
+}
+
 /// The UTC offset of a zone on a local date (at noon, clear of DST switches).
 pub fn offset_on(zone: chrono_tz::Tz, date: &str) -> i32 {
     use chrono::{Offset, TimeZone};

@@ -5,8 +5,8 @@
 //! gives the local dates asked for and the offset in force at each instant. A 403, often with
 //! an empty body, means an account without a ring or an app not yet enabled for data.
 
-use crate::rest::{Got, JsonApi, number, offset_on};
-use chrono::{NaiveDate, Offset, TimeZone};
+use crate::rest::{Got, JsonApi, number, offset_at, offset_on};
+use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -145,13 +145,6 @@ pub fn local_dates(zone: Tz, from_ms: i64, to_ms: i64) -> Vec<String> {
         .take_while(|day| *day <= last)
         .map(|day| day.to_string())
         .collect()
-}
-
-/// The UTC offset (seconds) in force in `zone` at an instant.
-fn offset_at(zone: Tz, at_ms: i64) -> i32 {
-    zone.timestamp_millis_opt(at_ms)
-        .single()
-        .map_or(0, |at| at.offset().fix().local_minus_utc())
 }
 
 /// An epoch-seconds field as UTC milliseconds, when VitaSync can hold the instant.

@@ -6,7 +6,6 @@
 //! local time. A workout without a summary is a plan or still under way: not data yet.
 
 use crate::rest::{Got, JsonApi, instant_ms, local_date, number, offset_seconds, text};
-use chrono::Offset;
 use chrono_tz::Tz;
 use secrecy::SecretString;
 use serde_json::Value;
@@ -112,16 +111,14 @@ fn sport_name(id: f64) -> String {
 
 /// The UTC offset (seconds) in force at `at_ms` in `zone`: an IANA name (DST included), or a
 /// fixed `±HH:MM`; 0 when the zone is missing or unknown.
-fn offset_at(zone: Option<&str>, at_ms: i64) -> i32 {
+fn offset_in(zone: Option<&str>, at_ms: i64) -> i32 {
     let Some(zone) = zone.map(str::trim).filter(|zone| !zone.is_empty()) else {
         return 0;
     };
-    if let Ok(tz) = zone.parse::<Tz>() {
-        return chrono::DateTime::from_timestamp_millis(at_ms).map_or(0, |at| {
-            at.with_timezone(&tz).offset().fix().local_minus_utc()
-        });
+    match zone.parse::<Tz>() {
+        Ok(tz) => crate::rest::offset_at(tz, at_ms),
+        Err(_) => offset_seconds(zone).unwrap_or(0),
     }
-    offset_seconds(zone).unwrap_or(0)
 }
 
 fn starts(entry: &Value) -> Option<i64> {
@@ -144,7 +141,7 @@ pub fn workout(record: &Value) -> Option<Session> {
     }
     let id = text(entry, "/id")?;
     let start = starts(entry)?;
-    let offset = offset_at(summary.get("time_zone").and_then(Value::as_str), start);
+    let offset = offset_in(summary.get("time_zone").and_then(Value::as_str), start);
     let duration = value(summary, "/duration_total_accum")
         .or_else(|| value(entry, "/minutes").map(|minutes| minutes * 60.0))
         .filter(|seconds| seconds.is_finite() && *seconds >= 0.0);
@@ -366,7 +363,7 @@ mod tests {
 
     #[test]
     fn the_offset_is_the_one_in_force_at_the_start_dst_and_odd_offsets_included() {
-        let at = |raw: &str, zone: &str| offset_at(Some(zone), ms(raw));
+        let at = |raw: &str, zone: &str| offset_in(Some(zone), ms(raw));
         // Berlin springs forward at 01:00 UTC on 29 March 2026.
         assert_eq!(at("2026-03-29T00:30:00Z", "Europe/Berlin"), 3600);
         assert_eq!(at("2026-03-29T08:00:00Z", "Europe/Berlin"), 7200);
@@ -374,7 +371,7 @@ mod tests {
         assert_eq!(at("2026-03-02T20:00:00Z", "America/St_Johns"), -12_600);
         assert_eq!(at("2026-03-02T20:00:00Z", "+05:30"), 19_800);
         assert_eq!(at("2026-03-02T20:00:00Z", "Mars/Olympus_Mons"), 0);
-        assert_eq!(offset_at(None, ms("2026-03-02T20:00:00Z")), 0);
+        assert_eq!(offset_in(None, ms("2026-03-02T20:00:00Z")), 0);
 
         // The local date follows the zone: 01:45 on the 3rd in Kathmandu.
         let mut record = ride(json!({"id": 5, "time_zone": "Asia/Kathmandu"}));

@@ -572,10 +572,10 @@ impl HealthReads {
             .health
             .records_between(
                 &source.owner,
-                &rollup::rollup_key(grain, metric, &rollup::utc_day(first)),
+                &rollup::rollup_key(grain, metric, &local_date(first, 0)),
                 &format!(
                     "{}~",
-                    rollup::rollup_key(grain, metric, &rollup::utc_day(last - 1))
+                    rollup::rollup_key(grain, metric, &local_date(last - 1, 0))
                 ),
             )
             .await?;

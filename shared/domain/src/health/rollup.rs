@@ -23,7 +23,6 @@
 
 use super::Metric;
 use super::chunk::{pack, put_varint, unpack, unzigzag, zigzag};
-use chrono::NaiveDate;
 use thiserror::Error;
 
 const FORMAT_VERSION: u8 = 1;
@@ -88,22 +87,9 @@ pub fn rollup_key(grain: Grain, metric: Metric, utc_day: &str) -> String {
     format!("{}#{metric}#{utc_day}", grain.prefix())
 }
 
-/// The UTC day (`YYYY-MM-DD`) an instant falls on.
-pub fn utc_day(at_ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(at_ms)
-        .map(|at| at.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
-}
-
 /// The UTC midnight starting `utc_day`, in ms.
 pub fn day_start(utc_day: &str) -> Option<i64> {
-    NaiveDate::parse_from_str(utc_day, "%Y-%m-%d")
-        .ok()
-        .map(|day| {
-            day.and_time(chrono::NaiveTime::MIN)
-                .and_utc()
-                .timestamp_millis()
-        })
+    super::local_day_bounds(utc_day, 0).map(|(start, _)| start)
 }
 
 /// The slots of `points` (`(UTC ms, value × 1000, offset)`, sorted by instant), in order of
