@@ -242,3 +242,19 @@ async fn functions_that_seal_or_open_secrets_name_whose() {
         );
     }
 }
+
+/// The emulated stack checks each call against the policies with IAM's wildcards.
+#[test]
+fn policy_globs_match_as_iam_does() {
+    use vitasync_tests::stack::policy::glob;
+    assert!(glob(
+        "arn:*:secret:name-??????",
+        "arn:aws:secret:name-AbCdEf"
+    ));
+    assert!(!glob(
+        "arn:*:secret:name-??????",
+        "arn:aws:secret:name-AbCdE"
+    ));
+    assert!(glob("connection:*", "connection:01J/oura/1"));
+    assert!(!glob("app:*", "connection:01J"));
+}

@@ -108,35 +108,3 @@ pub(super) fn reply(
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_history_pages_newest_first_and_early_march_is_on_page_two() {
-        let page = |number: &str| {
-            let query = BTreeMap::from([
-                ("page".to_owned(), number.to_owned()),
-                ("per_page".to_owned(), "100".to_owned()),
-            ]);
-            workouts_page(&query)
-        };
-        let first = page("1");
-        assert_eq!(first["total"], 159);
-        assert_eq!(first["workouts"].as_array().unwrap().len(), 100);
-        let second = page("2");
-        let starts: Vec<&str> = second["workouts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|w| w["starts"].as_str().unwrap())
-            .collect();
-        assert_eq!(starts.len(), 59);
-        assert!(starts.windows(2).all(|pair| pair[0] > pair[1]));
-        assert!(starts.contains(&"2026-03-01T09:15:00.000Z"));
-        assert!(page("3")["workouts"].as_array().unwrap().is_empty());
-        let too_large = BTreeMap::from([("per_page".to_owned(), "101".to_owned())]);
-        assert!(workouts_page(&too_large).get("workouts").is_none());
-    }
-}

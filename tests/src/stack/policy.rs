@@ -76,22 +76,3 @@ pub fn allows(policies: &[Value], call: &Call) -> bool {
             })
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn globs_match_as_iam_does() {
-        assert!(glob(
-            "arn:*:secret:name-??????",
-            "arn:aws:secret:name-AbCdEf"
-        ));
-        assert!(!glob(
-            "arn:*:secret:name-??????",
-            "arn:aws:secret:name-AbCdE"
-        ));
-        assert!(glob("connection:*", "connection:01J/oura/1"));
-        assert!(!glob("app:*", "connection:01J"));
-    }
-}
