@@ -60,8 +60,8 @@ try {
   // Each night has its hypnogram: another night picked draws its stages.
   const nights = await page.locator('select[name="night"] option').count();
   const second = await page.locator('select[name="night"] option').nth(1).getAttribute('value');
-  await page.selectOption('select[name="night"]', second);
-  await page.waitForFunction((id) => document.querySelector('select[name="night"]')?.value === id, second);
+  // The page is rebuilt for the night picked: read the new one, not the old select.
+  await rerenders(page, () => page.selectOption('select[name="night"]', second));
   seen.nights = nights;
   seen.otherNightStages = Number(await page.locator('section.chart[data-stages]').getAttribute('data-stages'));
   seen.otherNightTitle = await page.locator('section.chart[data-stages] h3').textContent();
