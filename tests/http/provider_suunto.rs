@@ -591,11 +591,11 @@ async fn pushed_24_7_samples_are_stored_at_their_own_offsets(host: Host) {
         fixture("suunto/webhook-247-activity-created.json"),
         fixture("suunto/webhook-247-recovery-created.json"),
     ];
-    for body in &pushes {
+    for body in &pushes[..2] {
         assert_eq!(push(&h, signed(body)).await, PushReply::status(200));
     }
-    // The samples are stored as pushed; new activity also re-reads its days' step totals
-    // (a push holds part of a day).
+    // The samples are stored as pushed; new activity also re-reads its days' step totals,
+    // and new recovery its days' latest balance (a push holds part of a day).
     let jobs = h.queued_jobs().await;
     assert_eq!(jobs.len(), 1);
     assert_eq!(names(&jobs[0].data_types), ["steps"]);
@@ -604,6 +604,18 @@ async fn pushed_24_7_samples_are_stored_at_their_own_offsets(host: Host) {
         (
             Some(at("2026-03-28T23:40:00Z")),
             Some(at("2026-03-31T02:15:00Z"))
+        )
+    );
+    h.work_queue().await;
+    assert_eq!(push(&h, signed(&pushes[2])).await, PushReply::status(200));
+    let jobs = h.queued_jobs().await;
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(names(&jobs[1].data_types), ["recovery_score"]);
+    assert_eq!(
+        (jobs[1].from, jobs[1].to),
+        (
+            Some(at("2026-03-29T06:00:00Z")),
+            Some(at("2026-03-29T06:00:00Z"))
         )
     );
     h.work_queue().await;
@@ -682,7 +694,7 @@ async fn pushed_24_7_samples_are_stored_at_their_own_offsets(host: Host) {
     }
     h.work_queue().await;
     assert_eq!(h.stored(&connection).await, stored);
-    assert_eq!(h.queued_jobs().await.len(), 1);
+    assert_eq!(h.queued_jobs().await.len(), 2);
 }
 
 on_both_hosts!(

@@ -471,7 +471,7 @@ fn sleeps(entries: &[Value], request: &FetchRequest) -> HealthBatch {
 
 /// Recovery entries: the day's latest `Balance` (0–1) as its recovery score (0–100).
 /// `window` as for `activity`: only the days that meet it, each read whole.
-fn recovery(entries: &[Value], request: &FetchRequest, window: Option<(i64, i64)>) -> HealthBatch {
+fn recovery(entries: &[Value], request: &FetchRequest, window: (i64, i64)) -> HealthBatch {
     let mut batch = HealthBatch::default();
     if !request.wants(Metric::RecoveryScore) {
         return batch;
@@ -492,7 +492,7 @@ fn recovery(entries: &[Value], request: &FetchRequest, window: Option<(i64, i64)
         }
     }
     for (date, (at, offset, balance)) in latest {
-        if window.is_some_and(|window| !day_meets(&date, offset, offset, window)) {
+        if !day_meets(&date, offset, offset, window) {
             continue;
         }
         batch.summaries.push(DailySummary {
@@ -507,8 +507,8 @@ fn recovery(entries: &[Value], request: &FetchRequest, window: Option<(i64, i64)
 }
 
 /// Maps 24/7 samples Suunto pushed (`{ "<SUUNTO_247_…_CREATED>": [samples…] }`) into the
-/// schema. Pushed activity gives no step totals: a push holds part of a day, and its days'
-/// totals come from the fetch the push notice also asks for.
+/// schema. Pushed activity gives no step totals and recovery no day's score: a push holds
+/// part of a day, and its days' figures come from the fetch the push notice also asks for.
 pub fn pushed(body: &Value, request: &FetchRequest) -> HealthBatch {
     let mut batch = HealthBatch::default();
     for (kind, items) in body.as_object().into_iter().flatten() {
@@ -518,7 +518,6 @@ pub fn pushed(body: &Value, request: &FetchRequest) -> HealthBatch {
         batch.extend(match kind.as_str() {
             ACTIVITY_PUSH => activity(items, request, None),
             SLEEP_PUSH => sleeps(items, request),
-            RECOVERY_PUSH => recovery(items, request, None),
             _ => continue,
         });
     }
@@ -660,7 +659,7 @@ pub async fn fetch(
         batch.extend(match path {
             ACTIVITY_PATH => activity(&entries, request, Some(window)),
             SLEEP_PATH => sleeps(&entries, request),
-            _ => recovery(&entries, request, Some(window)),
+            _ => recovery(&entries, request, window),
         });
     }
     Ok(batch)

@@ -128,6 +128,17 @@ fn starts(entry: &Value) -> Option<i64> {
         .and_then(instant_ms)
 }
 
+/// The summary fields that make it a record of a workout done.
+const MEASURES: [&str; 7] = [
+    "/duration_total_accum",
+    "/duration_active_accum",
+    "/distance_accum",
+    "/calories_accum",
+    "/heart_rate_avg",
+    "/power_avg",
+    "/power_bike_avg",
+];
+
 /// A workout as `/v1/workouts` lists it (its summary inside), or a webhook's
 /// `workout_summary` (the workout inside the summary). `None` without a summary: a planned
 /// workout, or one not finished.
@@ -136,7 +147,11 @@ pub fn workout(record: &Value) -> Option<Session> {
         Some(inner) if inner.is_object() => (inner, record),
         _ => (record, record.get("workout_summary")?),
     };
-    if !summary.is_object() {
+    // A new workout's summary is empty until Wahoo fills it in: not data yet.
+    if !MEASURES
+        .iter()
+        .any(|measure| value(summary, measure).is_some())
+    {
         return None;
     }
     let id = text(entry, "/id")?;
@@ -157,7 +172,10 @@ pub fn workout(record: &Value) -> Option<Session> {
         // `work_accum` is mechanical work in joules, not the energy the body burned.
         energy_kcal: value(summary, "/calories_accum"),
         heart_rate_avg: value(summary, "/heart_rate_avg"),
+        heart_rate_max: value(summary, "/heart_rate_max"),
+        heart_rate_min: value(summary, "/heart_rate_min"),
         power_avg: value(summary, "/power_avg").or_else(|| value(summary, "/power_bike_avg")),
+        power_max: value(summary, "/power_max"),
         power_normalized: value(summary, "/power_bike_np_last"),
         training_stress_score: value(summary, "/power_bike_tss_last"),
         cadence_avg: value(summary, "/cadence_avg"),
@@ -315,6 +333,43 @@ mod tests {
     }
 
     #[test]
+    fn the_summarys_documented_extremes_land_when_present() {
+        let session = workout(&ride(json!({
+            "id": 8,
+            "duration_total_accum": "3600.0",
+            "heart_rate_max": "178.0",
+            "heart_rate_min": "92.0",
+            "power_max": "612.0",
+        })))
+        .unwrap();
+        assert_eq!(
+            (
+                session.heart_rate_max,
+                session.heart_rate_min,
+                session.power_max
+            ),
+            (Some(178.0), Some(92.0), Some(612.0))
+        );
+    }
+
+    #[test]
+    fn a_summary_not_filled_in_yet_is_not_data() {
+        // Wahoo creates the summary with the workout and fills it in later.
+        let empty = ride(json!({
+            "id": 9,
+            "ascent_accum": null,
+            "calories_accum": null,
+            "distance_accum": null,
+            "duration_active_accum": null,
+            "duration_total_accum": null,
+            "heart_rate_avg": null,
+            "power_avg": null,
+            "time_zone": "Europe/Berlin",
+        }));
+        assert_eq!(workout(&empty), None);
+    }
+
+    #[test]
     fn numbers_are_read_from_json_numbers_too_and_absent_sensors_stay_unset() {
         let session = workout(&ride(json!({
             "id": 2,
@@ -356,7 +411,10 @@ mod tests {
 
     #[test]
     fn without_a_total_duration_the_minutes_give_it() {
-        let session = workout(&ride(json!({"id": 4, "duration_total_accum": null}))).unwrap();
+        let session = workout(&ride(
+            json!({"id": 4, "duration_total_accum": null, "distance_accum": "1000.0"}),
+        ))
+        .unwrap();
         assert_eq!(session.duration_seconds, Some(95.0 * 60.0));
         assert_eq!(session.end_ms - session.start_ms, 95 * 60_000);
     }
@@ -374,7 +432,8 @@ mod tests {
         assert_eq!(offset_in(None, ms("2026-03-02T20:00:00Z")), 0);
 
         // The local date follows the zone: 01:45 on the 3rd in Kathmandu.
-        let mut record = ride(json!({"id": 5, "time_zone": "Asia/Kathmandu"}));
+        let mut record =
+            ride(json!({"id": 5, "duration_total_accum": "60", "time_zone": "Asia/Kathmandu"}));
         record["starts"] = json!("2026-03-02T20:00:00.000Z");
         let session = workout(&record).unwrap();
         assert_eq!(
@@ -419,6 +478,7 @@ mod tests {
             (1.0, "RUNNING", "running"),
             (5.0, "RUNNING_TREADMILL", "running"),
             (13.0, "BIKING_MOUNTAIN", "cycling"),
+            (11.0, "BIKING_CYCLECROSS", "cycling"),
             (61.0, "BIKING_INDOOR_TRAINER", "cycling"),
             (25.0, "SWIMMING_LAP", "swimming"),
             (9.0, "HIKING", "hiking"),
@@ -437,7 +497,7 @@ mod tests {
         let from = ms("2026-03-01T00:00:00Z");
         let to = ms("2026-03-03T00:00:00Z");
         let at = |starts: &str, created: &str| {
-            let mut record = ride(json!({"id": 7}));
+            let mut record = ride(json!({"id": 7, "duration_total_accum": "3600"}));
             record["starts"] = json!(starts);
             record["created_at"] = json!(created);
             record

@@ -103,6 +103,8 @@ const ALIASES: [(&str, &[&str]); 39] = [
             "biking_road",
             "biking_mountain",
             "biking_cyclocross",
+            // Wahoo's spelling (`workout_type_id` 11).
+            "biking_cyclecross",
             "biking_indoor_trainer",
             "velomobile",
             "hand_cycling",
@@ -167,6 +169,8 @@ const ALIASES: [(&str, &[&str]); 39] = [
         "strength_training",
         &[
             "weight_training",
+            // Suunto's bodyweight workouts on outdoor equipment.
+            "outdoor_gym",
             "weightlifting",
             "weight_lifting",
             "lift_weights",

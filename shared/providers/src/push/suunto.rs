@@ -64,12 +64,14 @@ fn workout_sync(body: &Value, now: Timestamp) -> NoticeAction {
     }
 }
 
-/// The step totals of the days new activity samples fall on: a sync of their span (the
-/// fetch reads each of those days whole).
-fn steps_sync(samples: &[Value]) -> Option<NoticeAction> {
+/// The days pushed samples carrying `field` fall on, synced for `metric`: a day's figure
+/// (its step total, its latest recovery) needs the whole day, which a push holds only part
+/// of, so the fetch reads each of those days whole.
+fn day_sync(samples: &[Value], field: &str, metric: Metric) -> Option<NoticeAction> {
+    let pointer = format!("/entryData/{field}");
     let (from, to) = samples
         .iter()
-        .filter(|sample| sample.pointer("/entryData/StepCount").is_some())
+        .filter(|sample| sample.pointer(&pointer).is_some())
         .filter_map(|sample| sample.get("timestamp")?.as_str().and_then(Timestamp::parse))
         .fold(None, |span: Option<(Timestamp, Timestamp)>, at| {
             Some(match span {
@@ -78,7 +80,7 @@ fn steps_sync(samples: &[Value]) -> Option<NoticeAction> {
             })
         })?;
     Some(NoticeAction::Sync {
-        data_types: metrics(&[Metric::Steps]),
+        data_types: metrics(&[metric]),
         from,
         to,
     })
@@ -126,8 +128,13 @@ pub fn receive(settings: &ProviderSettings, request: &PushRequest, now: Timestam
         return PushOutcome::reply(PushReply::status(400));
     };
     let mut notices = Vec::new();
-    if kind == ACTIVITY_PUSH
-        && let Some(action) = steps_sync(samples)
+    let day_figure = match kind {
+        ACTIVITY_PUSH => Some(("StepCount", Metric::Steps)),
+        RECOVERY_PUSH => Some(("Balance", Metric::RecoveryScore)),
+        _ => None,
+    };
+    if let Some((field, metric)) = day_figure
+        && let Some(action) = day_sync(samples, field, metric)
     {
         notices.push(Notice {
             provider_user_id: user.clone(),
@@ -135,7 +142,8 @@ pub fn receive(settings: &ProviderSettings, request: &PushRequest, now: Timestam
             fingerprint: fingerprint.clone(),
         });
     }
-    if !samples.is_empty() {
+    // Recovery samples are only the day's latest Balance, which the sync above reads.
+    if kind != RECOVERY_PUSH && !samples.is_empty() {
         notices.push(Notice {
             provider_user_id: user,
             action: NoticeAction::Pushed {
@@ -270,5 +278,30 @@ mod tests {
             NoticeAction::Pushed { summary_type, items }
                 if summary_type == ACTIVITY_PUSH && items.len() == 3
         ));
+
+        // Recovery: only the day's latest Balance counts, so its days are read whole.
+        let body = json!({
+            "type": RECOVERY_PUSH, "username": "u",
+            "samples": [
+                { "timestamp": "2026-03-29T08:00:00.000+02:00",
+                  "entryData": { "Balance": 0.83, "StressState": 1 } },
+            ],
+        })
+        .to_string();
+        let outcome = receive(
+            &settings(Some(SECRET)),
+            &post(body.as_bytes(), SECRET, None),
+            now(),
+        );
+        let at = Timestamp::parse("2026-03-29T06:00:00Z").unwrap();
+        assert_eq!(outcome.notices.len(), 1);
+        assert_eq!(
+            outcome.notices[0].action,
+            NoticeAction::Sync {
+                data_types: metrics(&[Metric::RecoveryScore]),
+                from: at,
+                to: at,
+            }
+        );
     }
 }
