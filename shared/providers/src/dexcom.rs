@@ -93,7 +93,8 @@ fn system_ms(record: &Value) -> Option<i64> {
 }
 
 /// When a record happened: its instant (UTC ms), the offset in force then and its local
-/// date, the date the user saw.
+/// date at that offset (the display clock drifts by seconds or minutes: a reading at 00:01
+/// whose receiver showed 23:58 is on the new day, as its offset says).
 struct When {
     at_ms: i64,
     offset: i32,
@@ -103,20 +104,14 @@ struct When {
 fn timing_of(record: &Value) -> Option<When> {
     let system = time_field(record, "systemTime")?;
     let at_ms = system.instant_ms();
-    Some(match time_field(record, "displayTime") {
-        Some(display) => When {
-            at_ms,
-            offset: offset_between(&system, &display),
-            date: display.wall.date().to_string(),
-        },
-        None => {
-            let offset = system.offset_seconds.unwrap_or(0);
-            When {
-                at_ms,
-                offset,
-                date: local_date(at_ms, offset),
-            }
-        }
+    let offset = match time_field(record, "displayTime") {
+        Some(display) => offset_between(&system, &display),
+        None => system.offset_seconds.unwrap_or(0),
+    };
+    Some(When {
+        at_ms,
+        offset,
+        date: local_date(at_ms, offset),
     })
 }
 
@@ -518,6 +513,17 @@ mod tests {
             offset("2026-03-02T06:00:00", "2026-03-01T00:00:00"),
             -50_400
         );
+    }
+
+    #[test]
+    fn the_local_date_follows_the_offset_when_the_display_clock_lags() {
+        // 00:01 in Berlin (23:01 UTC) on a receiver whose clock shows 23:58 the day before.
+        let record = json!({
+            "systemTime": "2026-11-20T23:01:00",
+            "displayTime": "2026-11-20T23:58:00",
+        });
+        let when = timing_of(&record).unwrap();
+        assert_eq!((when.offset, when.date.as_str()), (3600, "2026-11-21"));
     }
 
     #[test]
