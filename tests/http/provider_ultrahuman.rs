@@ -107,6 +107,11 @@ async fn ring_and_cgm_days_land_field_by_field(host: Host) {
     for (key, value, record_id) in [
         ("D#steps#2026-03-01", 10_234.0, "steps:2026-03-01"),
         (
+            "D#active_minutes#2026-03-01",
+            47.0,
+            "active_minutes:2026-03-01",
+        ),
+        (
             "D#resting_heart_rate#2026-03-01",
             55.0,
             "night_rhr:2026-03-01",
@@ -149,7 +154,7 @@ async fn ring_and_cgm_days_land_field_by_field(host: Host) {
         assert_eq!(day.origin.source.as_deref(), Some(RING));
     }
     let daily = stored.keys().filter(|key| key.starts_with("D#")).count();
-    assert_eq!(daily, 12, "{:?}", stored.keys());
+    assert_eq!(daily, 13, "{:?}", stored.keys());
 
     // Readings every ~5 minutes, in UTC hours, at the offset of their instant. 1 March's
     // first heart rate (23:30 UTC on 28 February) is before the window.
@@ -275,6 +280,8 @@ async fn ring_and_cgm_days_land_field_by_field(host: Host) {
         ("2026-03-01", CET)
     );
     assert_eq!(earlier.duration_seconds, Some(25_200.0));
+    // Its object has no score either: the day's `sleep_score` scalar gives it.
+    assert_eq!(earlier.score, Some(81.0));
 
     assert_eq!(counts(&job, "heart_rate"), (5, 5, 0));
     assert_eq!(counts(&job, "glucose"), (3, 3, 0));
@@ -495,6 +502,38 @@ async fn a_403_skips_the_data_instead_of_failing_and_a_withheld_scope_is_not_kep
     let stored = h.stored(&connection).await;
     assert!(!stored.keys().any(|key| key.starts_with("S#glucose#")));
     assert!(stored.contains_key("S#heart_rate#2026-03-02T06"));
+}
+
+#[tokio::test]
+async fn without_the_profile_the_zone_learnt_before_gives_the_offsets() {
+    let (h, connection) = connected(Host::Embedded).await;
+    // The user's zone was learnt by an earlier sync; now the profile is not granted.
+    let narrowed = Connection {
+        scopes: vec!["ring_data".into(), "cgm_data".into()],
+        time_zone: Some("Europe/Berlin".into()),
+        ..h.reread(&connection).await
+    };
+    assert!(
+        h.ports
+            .connections
+            .update_connection(&narrowed, &[])
+            .await
+            .unwrap()
+    );
+    let job = h.sync_over(&connection, march_2nd()).await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    assert!(
+        !h.fake
+            .data_calls()
+            .iter()
+            .any(|call| call.path.ends_with("/user_info")),
+        "the profile is not asked for"
+    );
+    let stored = h.stored(&connection).await;
+    let steps: DailySummary = one(&stored, "D#steps#2026-03-02");
+    assert_eq!((steps.value, steps.utc_offset_seconds), (8412.0, CET));
+    let night: Session = one(&stored, "X#sleep#sleep:2026-03-02");
+    assert_eq!(night.utc_offset_seconds, CET);
 }
 
 #[tokio::test]

@@ -673,6 +673,7 @@ mod tests {
 
     fn request() -> FetchRequest {
         FetchRequest {
+            time_zone: None,
             from: Timestamp::parse("2026-03-01T00:00:00Z").unwrap(),
             to: Timestamp::parse("2026-03-03T00:00:00Z").unwrap(),
             data_types: Vec::new(),

@@ -25,11 +25,12 @@ const RING: &str = "Ultrahuman Ring AIR";
 const CGM: &str = "Ultrahuman M1";
 
 /// What the ring gives (scope `ring_data`).
-const RING_TYPES: [DataType; 10] = [
+const RING_TYPES: [DataType; 11] = [
     DataType::Metric(Metric::HeartRate),
     DataType::Metric(Metric::HeartRateVariability),
     DataType::Metric(Metric::SkinTemperature),
     DataType::Metric(Metric::Steps),
+    DataType::Metric(Metric::ActiveMinutes),
     DataType::Metric(Metric::RestingHeartRate),
     DataType::Metric(Metric::BloodOxygen),
     DataType::Metric(Metric::Vo2Max),
@@ -51,8 +52,9 @@ const SERIES: [(&str, Metric); 4] = [
 
 /// Each day's value and where it is read, in order of preference: `(type, field)`. The record
 /// id names the type the value came from.
-const DAILY: [(Metric, &[(&str, &str)]); 7] = [
+const DAILY: [(Metric, &[(&str, &str)]); 8] = [
     (Metric::Steps, &[("steps", "/total")]),
+    (Metric::ActiveMinutes, &[("active_minutes", "/value")]),
     // `night_rhr` ("Resting HR", averaged over the sleep) is the overnight resting rate the app
     // shows; the scalar `sleep_rhr` only stands in when it is missing.
     (
@@ -256,8 +258,9 @@ fn quick_metric(sleep: &Value, kind: &str, title: &str) -> Option<f64> {
 
 /// The night ending on `date` (its wake-up day), at the offset in force at bedtime. Stage
 /// totals are seconds (`sleep_stages[].stage_time`), or minutes in the personal-token API.
+/// A night the ring could not score (zero bedtimes, zero stages, no sleep) is not data.
 pub fn sleep(object: &Value, date: &str, zone: Tz) -> Option<Session> {
-    let start = epoch_ms(object, "/bedtime_start")?;
+    let start = epoch_ms(object, "/bedtime_start").filter(|start| *start > 0)?;
     let end = epoch_ms(object, "/bedtime_end")?;
     if end <= start {
         return None;
@@ -271,6 +274,7 @@ pub fn sleep(object: &Value, date: &str, zone: Tz) -> Option<Session> {
             .find(|entry| entry.get("type").and_then(Value::as_str) == Some(name))
             .and_then(|entry| number(entry, "/stage_time"))
             .or_else(|| number(object, &format!("/{name}/minutes")).map(|minutes| minutes * 60.0))
+            .filter(|seconds| *seconds > 0.0)
     };
     let (awake, light, deep, rem) = (
         stage("awake"),
@@ -287,18 +291,21 @@ pub fn sleep(object: &Value, date: &str, zone: Tz) -> Option<Session> {
     });
     let asleep = quick_metric(object, "total_sleep", "TOTAL SLEEP")
         .or_else(|| number(object, "/total_sleep/minutes").map(|minutes| minutes * 60.0))
+        .filter(|seconds| *seconds > 0.0)
         .or_else(|| {
             stage_seconds
                 .as_ref()
                 .map(|stages| stages.light + stages.deep + stages.rem)
+                .filter(|seconds| *seconds > 0.0)
         });
+    asleep?;
     Some(Session {
         start_ms: start,
         end_ms: end,
         utc_offset_seconds: offset_at(zone, start),
         date: date.to_owned(),
         duration_seconds: asleep,
-        heart_rate_avg: quick_metric(object, "avg_hr", "AVG HEART RATE"),
+        heart_rate_avg: quick_metric(object, "avg_hr", "AVG HEART RATE").filter(|bpm| *bpm > 0.0),
         stage_seconds,
         score: number(object, "/score").or_else(|| number(object, "/sleep_score/score")),
         ..Session::new(SessionKind::Sleep, origin(format!("sleep:{date}"), RING))
@@ -335,7 +342,17 @@ pub fn day(date: &str, entries: &[Value], zone: Tz, request: &FetchRequest) -> H
             });
         }
     }
-    let night = object_of(entries, "sleep").and_then(|object| sleep(object, date, zone));
+    let night = object_of(entries, "sleep")
+        .and_then(|object| sleep(object, date, zone))
+        .map(|mut night| {
+            // The day's `sleep_score` scalar when the night's object carries none.
+            night.score = night.score.or_else(|| {
+                object_of(entries, "sleep_score")
+                    .and_then(|score| number(score, "/value"))
+                    .filter(|score| *score > 0.0)
+            });
+            night
+        });
     if let Some(night) = night.filter(|_| request.wants_sessions(SessionKind::Sleep)) {
         batch.sessions.push(night);
     }
@@ -362,7 +379,8 @@ pub async fn fetch(
         return Ok(batch);
     }
     let api = JsonApi::new(http, &settings.api_url, token, &request.budget);
-    // The zone decides which days to ask for and every offset; UTC when it is not known.
+    // The zone decides which days to ask for and every offset: the profile's, else the one
+    // last learnt for the account, else UTC.
     if request.granted("profile")
         && let Got::Data(info) = api.get(USER_INFO, &[]).await?
     {
@@ -371,6 +389,7 @@ pub async fn fetch(
     let zone = batch
         .time_zone
         .as_deref()
+        .or(request.time_zone.as_deref())
         .and_then(|name| name.parse::<Tz>().ok())
         .unwrap_or(Tz::UTC);
     // Every day is asked for again: values are revised after the night closes.
@@ -426,6 +445,7 @@ mod tests {
 
     fn window(from: &str, to: &str) -> FetchRequest {
         FetchRequest {
+            time_zone: None,
             from: Timestamp::parse(from).unwrap(),
             to: Timestamp::parse(to).unwrap(),
             data_types: Vec::new(),
@@ -778,6 +798,35 @@ mod tests {
         assert_eq!(scored.score, Some(84.0));
         night["bedtime_end"] = night["bedtime_start"].clone();
         assert_eq!(sleep(&night, "2026-03-02", Tz::Europe__Berlin), None);
+    }
+
+    #[test]
+    fn a_night_the_ring_could_not_score_is_not_data() {
+        let unscored = json!({
+            "bedtime_start": 1772403600,
+            "bedtime_end": 1772431500,
+            "quick_metrics": [
+                {"type": "total_sleep", "title": "TOTAL SLEEP", "value": 0},
+                {"type": "avg_hr", "title": "AVG HEART RATE", "value": 0},
+            ],
+            "sleep_stages": [
+                {"type": "deep_sleep", "stage_time": 0, "percentage": 0},
+                {"type": "light_sleep", "stage_time": 0, "percentage": 0},
+                {"type": "rem_sleep", "stage_time": 0, "percentage": 0},
+                {"type": "awake", "stage_time": 0, "percentage": 0},
+            ],
+        });
+        assert_eq!(sleep(&unscored, "2026-03-02", Tz::Europe__Berlin), None);
+        // Asleep by its stages, but no heart rate: the night is kept, the rate is not.
+        let mut partial = unscored.clone();
+        partial["sleep_stages"][1]["stage_time"] = json!(14_400);
+        let night = sleep(&partial, "2026-03-02", Tz::Europe__Berlin).unwrap();
+        assert_eq!(night.duration_seconds, Some(14_400.0));
+        assert_eq!(night.heart_rate_avg, None);
+        // A night with no bedtime (zero) is not one that started in 1970.
+        let mut no_bedtime = partial;
+        no_bedtime["bedtime_start"] = json!(0);
+        assert_eq!(sleep(&no_bedtime, "2026-03-02", Tz::Europe__Berlin), None);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! paging ends at an empty page, at the reported total, or once the list reaches workouts from
 //! before the window. Summary numbers arrive as decimal strings (or numbers, or null when a
 //! sensor was absent); `starts` is the UTC instant and the summary's IANA `time_zone` gives the
-//! local time. A workout without a summary is a plan or still under way: not data yet.
+//! local time (a workout without one, a manual entry, takes the zone of the user's nearest
+//! workout that has one, else the account's last known zone). A workout without a summary is
+//! a plan or still under way: not data yet.
 
 use crate::rest::{Got, JsonApi, instant_ms, local_date, number, offset_seconds, text};
 use chrono_tz::Tz;
@@ -110,15 +112,38 @@ fn sport_name(id: f64) -> String {
 }
 
 /// The UTC offset (seconds) in force at `at_ms` in `zone`: an IANA name (DST included), or a
-/// fixed `±HH:MM`; 0 when the zone is missing or unknown.
-fn offset_in(zone: Option<&str>, at_ms: i64) -> i32 {
-    let Some(zone) = zone.map(str::trim).filter(|zone| !zone.is_empty()) else {
-        return 0;
-    };
+/// fixed `±HH:MM`; `None` when the zone is missing or unknown.
+fn offset_in(zone: Option<&str>, at_ms: i64) -> Option<i32> {
+    let zone = zone.map(str::trim).filter(|zone| !zone.is_empty())?;
     match zone.parse::<Tz>() {
-        Ok(tz) => crate::rest::offset_at(tz, at_ms),
-        Err(_) => offset_seconds(zone).unwrap_or(0),
+        Ok(tz) => Some(crate::rest::offset_at(tz, at_ms)),
+        Err(_) => offset_seconds(zone),
     }
+}
+
+/// A record's workout and its summary: the list's workout holds its summary, a webhook's
+/// summary holds its workout.
+fn workout_and_summary(record: &Value) -> Option<(&Value, &Value)> {
+    match record.get("workout") {
+        Some(inner) if inner.is_object() => Some((inner, record)),
+        _ => Some((record, record.get("workout_summary")?)),
+    }
+}
+
+/// The IANA zone a workout's summary names, when VitaSync knows it, with the workout's start.
+fn named_zone(record: &Value) -> Option<(i64, &str)> {
+    let (entry, summary) = workout_and_summary(record)?;
+    let zone = summary.get("time_zone").and_then(Value::as_str)?.trim();
+    zone.parse::<Tz>().ok()?;
+    Some((starts(entry)?, zone))
+}
+
+/// The zone of the workout in `named` (start, zone; by start) nearest to `at_ms`.
+fn nearest_zone<'a>(named: &[(i64, &'a str)], at_ms: i64) -> Option<&'a str> {
+    named
+        .iter()
+        .min_by_key(|(start, _)| start.abs_diff(at_ms))
+        .map(|(_, zone)| *zone)
 }
 
 fn starts(entry: &Value) -> Option<i64> {
@@ -141,12 +166,9 @@ const MEASURES: [&str; 7] = [
 
 /// A workout as `/v1/workouts` lists it (its summary inside), or a webhook's
 /// `workout_summary` (the workout inside the summary). `None` without a summary: a planned
-/// workout, or one not finished.
-pub fn workout(record: &Value) -> Option<Session> {
-    let (entry, summary) = match record.get("workout") {
-        Some(inner) if inner.is_object() => (inner, record),
-        _ => (record, record.get("workout_summary")?),
-    };
+/// workout, or one not finished. `fallback_zone` stands in for a summary without a zone.
+pub fn workout(record: &Value, fallback_zone: Option<&str>) -> Option<Session> {
+    let (entry, summary) = workout_and_summary(record)?;
     // A new workout's summary is empty until Wahoo fills it in: not data yet.
     if !MEASURES
         .iter()
@@ -156,7 +178,9 @@ pub fn workout(record: &Value) -> Option<Session> {
     }
     let id = text(entry, "/id")?;
     let start = starts(entry)?;
-    let offset = offset_in(summary.get("time_zone").and_then(Value::as_str), start);
+    let offset = offset_in(summary.get("time_zone").and_then(Value::as_str), start)
+        .or_else(|| offset_in(fallback_zone, start))
+        .unwrap_or(0);
     let duration = value(summary, "/duration_total_accum")
         .or_else(|| value(entry, "/minutes").map(|minutes| minutes * 60.0))
         .filter(|seconds| seconds.is_finite() && *seconds >= 0.0);
@@ -189,8 +213,8 @@ pub fn workout(record: &Value) -> Option<Session> {
 /// reached workouts from before `from`. The order is documented only as newest first: a
 /// workout counts as before the window once it both started and was created before it (an
 /// old ride uploaded late can sit among new ones when the list is by creation).
-fn page_in_window(workouts: &[Value], from: i64, to: i64) -> (Vec<Session>, bool) {
-    let mut sessions = Vec::new();
+fn page_in_window(workouts: &[Value], from: i64, to: i64) -> (Vec<&Value>, bool) {
+    let mut listed = Vec::new();
     let mut reached_older = false;
     let window = from..to;
     for record in workouts {
@@ -212,10 +236,10 @@ fn page_in_window(workouts: &[Value], from: i64, to: i64) -> (Vec<Session>, bool
             .flatten()
             .any(|at| window.contains(&at));
         if news {
-            sessions.extend(workout(record));
+            listed.push(record);
         }
     }
-    (sessions, reached_older)
+    (listed, reached_older)
 }
 
 pub async fn fetch(
@@ -234,6 +258,7 @@ pub async fn fetch(
     }
     let api = JsonApi::new(http, &settings.api_url, token, &request.budget);
     let (from, to) = (request.from.millis(), request.to.millis());
+    let mut listed: Vec<Value> = Vec::new();
     for page in 1..=MAX_PAGES {
         let query = [
             ("page", page.to_string()),
@@ -253,14 +278,24 @@ pub async fn fetch(
         if workouts.is_empty() {
             break;
         }
-        let (sessions, reached_older) = page_in_window(workouts, from, to);
-        batch.sessions.extend(sessions);
+        let (records, reached_older) = page_in_window(workouts, from, to);
+        listed.extend(records.into_iter().cloned());
         let listed_all =
             value(&body, "/total").is_some_and(|total| f64::from(page * PER_PAGE) >= total);
         if reached_older || listed_all {
             break;
         }
     }
+    let mut named: Vec<(i64, &str)> = listed.iter().filter_map(named_zone).collect();
+    named.sort_unstable();
+    for record in &listed {
+        let fallback = starts(record)
+            .and_then(|start| nearest_zone(&named, start))
+            .or(request.time_zone.as_deref());
+        batch.sessions.extend(workout(record, fallback));
+    }
+    // The latest workout's zone is the user's zone as far as Wahoo tells.
+    batch.time_zone = named.last().map(|(_, zone)| (*zone).to_owned());
     Ok(batch)
 }
 
@@ -281,6 +316,10 @@ mod tests {
         instant_ms(raw).unwrap()
     }
 
+    fn workout_of(record: &Value) -> Option<Session> {
+        workout(record, None)
+    }
+
     fn ride(summary: Value) -> Value {
         json!({
             "id": 4242,
@@ -295,7 +334,7 @@ mod tests {
 
     #[test]
     fn a_summary_of_decimal_strings_lands_in_si_units_at_its_zones_offset() {
-        let session = workout(&ride(json!({
+        let session = workout_of(&ride(json!({
             "id": 1,
             "ascent_accum": "412.0",
             "calories_accum": "1021.0",
@@ -334,7 +373,7 @@ mod tests {
 
     #[test]
     fn the_summarys_documented_extremes_land_when_present() {
-        let session = workout(&ride(json!({
+        let session = workout_of(&ride(json!({
             "id": 8,
             "duration_total_accum": "3600.0",
             "heart_rate_max": "178.0",
@@ -353,6 +392,45 @@ mod tests {
     }
 
     #[test]
+    fn a_workout_without_a_zone_takes_the_one_it_is_given() {
+        let manual = ride(json!({"id": 10, "duration_total_accum": "600"}));
+        let session = workout(&manual, Some("Asia/Kathmandu")).unwrap();
+        assert_eq!(
+            (session.date.as_str(), session.utc_offset_seconds),
+            ("2026-03-01", 20_700)
+        );
+        // Its own zone wins.
+        let mut zoned = manual.clone();
+        zoned["workout_summary"]["time_zone"] = json!("Europe/Berlin");
+        let session = workout(&zoned, Some("Asia/Kathmandu")).unwrap();
+        assert_eq!(session.utc_offset_seconds, 3600);
+    }
+
+    #[test]
+    fn the_nearest_workout_in_time_lends_its_zone() {
+        let named = [
+            (ms("2026-03-01T23:45:00Z"), "Asia/Kathmandu"),
+            (ms("2026-03-02T17:00:00Z"), "America/St_Johns"),
+        ];
+        assert_eq!(
+            nearest_zone(&named, ms("2026-03-02T12:00:00Z")),
+            Some("America/St_Johns")
+        );
+        assert_eq!(
+            nearest_zone(&named, ms("2026-03-02T06:00:00Z")),
+            Some("Asia/Kathmandu")
+        );
+        assert_eq!(nearest_zone(&[], 0), None);
+        let record =
+            ride(json!({"id": 11, "duration_total_accum": "60", "time_zone": "Nowhere/Else"}));
+        assert_eq!(
+            named_zone(&record),
+            None,
+            "a zone VitaSync does not know lends nothing"
+        );
+    }
+
+    #[test]
     fn a_summary_not_filled_in_yet_is_not_data() {
         // Wahoo creates the summary with the workout and fills it in later.
         let empty = ride(json!({
@@ -366,12 +444,12 @@ mod tests {
             "power_avg": null,
             "time_zone": "Europe/Berlin",
         }));
-        assert_eq!(workout(&empty), None);
+        assert_eq!(workout_of(&empty), None);
     }
 
     #[test]
     fn numbers_are_read_from_json_numbers_too_and_absent_sensors_stay_unset() {
-        let session = workout(&ride(json!({
+        let session = workout_of(&ride(json!({
             "id": 2,
             "distance_accum": 5200.5,
             "calories_accum": 310,
@@ -405,13 +483,13 @@ mod tests {
 
     #[test]
     fn the_bike_power_name_is_read_when_power_avg_is_absent() {
-        let session = workout(&ride(json!({"id": 3, "power_bike_avg": "187.0"}))).unwrap();
+        let session = workout_of(&ride(json!({"id": 3, "power_bike_avg": "187.0"}))).unwrap();
         assert_eq!(session.power_avg, Some(187.0));
     }
 
     #[test]
     fn without_a_total_duration_the_minutes_give_it() {
-        let session = workout(&ride(
+        let session = workout_of(&ride(
             json!({"id": 4, "duration_total_accum": null, "distance_accum": "1000.0"}),
         ))
         .unwrap();
@@ -421,21 +499,24 @@ mod tests {
 
     #[test]
     fn the_offset_is_the_one_in_force_at_the_start_dst_and_odd_offsets_included() {
-        let at = |raw: &str, zone: &str| offset_in(Some(zone), ms(raw));
+        let at = |raw: &str, zone: &str| offset_in(Some(zone), ms(raw)).unwrap_or(i32::MIN);
         // Berlin springs forward at 01:00 UTC on 29 March 2026.
         assert_eq!(at("2026-03-29T00:30:00Z", "Europe/Berlin"), 3600);
         assert_eq!(at("2026-03-29T08:00:00Z", "Europe/Berlin"), 7200);
         assert_eq!(at("2026-03-02T20:00:00Z", "Asia/Kathmandu"), 20_700);
         assert_eq!(at("2026-03-02T20:00:00Z", "America/St_Johns"), -12_600);
         assert_eq!(at("2026-03-02T20:00:00Z", "+05:30"), 19_800);
-        assert_eq!(at("2026-03-02T20:00:00Z", "Mars/Olympus_Mons"), 0);
-        assert_eq!(offset_in(None, ms("2026-03-02T20:00:00Z")), 0);
+        assert_eq!(
+            offset_in(Some("Mars/Olympus_Mons"), ms("2026-03-02T20:00:00Z")),
+            None
+        );
+        assert_eq!(offset_in(None, ms("2026-03-02T20:00:00Z")), None);
 
         // The local date follows the zone: 01:45 on the 3rd in Kathmandu.
         let mut record =
             ride(json!({"id": 5, "duration_total_accum": "60", "time_zone": "Asia/Kathmandu"}));
         record["starts"] = json!("2026-03-02T20:00:00.000Z");
-        let session = workout(&record).unwrap();
+        let session = workout_of(&record).unwrap();
         assert_eq!(
             (session.date.as_str(), session.utc_offset_seconds),
             ("2026-03-03", 20_700)
@@ -446,21 +527,21 @@ mod tests {
     fn a_workout_without_a_summary_is_not_data() {
         let mut planned = ride(Value::Null);
         planned["plan_id"] = json!(775);
-        assert_eq!(workout(&planned), None);
+        assert_eq!(workout_of(&planned), None);
         let mut bare = ride(Value::Null);
         if let Some(fields) = bare.as_object_mut() {
             fields.remove("workout_summary");
         }
-        assert_eq!(workout(&bare), None);
+        assert_eq!(workout_of(&bare), None);
         let mut no_start = ride(json!({"id": 6}));
         no_start["starts"] = json!("yesterday");
-        assert_eq!(workout(&no_start), None);
+        assert_eq!(workout_of(&no_start), None);
     }
 
     #[test]
     fn a_webhooks_summary_carries_its_workout_inside() {
         let body = sample("webhook-workout-summary.json");
-        let session = workout(&body["workout_summary"]).unwrap();
+        let session = workout_of(&body["workout_summary"]).unwrap();
         let listed = sample("workouts.json");
         let same = listed["workouts"]
             .as_array()
@@ -468,7 +549,11 @@ mod tests {
             .iter()
             .find(|w| w["id"] == body["workout_summary"]["workout"]["id"])
             .unwrap();
-        assert_eq!(Some(session), workout(same), "one record, however it came");
+        assert_eq!(
+            Some(session),
+            workout_of(same),
+            "one record, however it came"
+        );
     }
 
     #[test]
@@ -504,18 +589,22 @@ mod tests {
         };
         let newer = at("2026-03-05T08:00:00Z", "2026-03-05T10:00:00Z");
         let inside = at("2026-03-02T08:00:00Z", "2026-03-02T10:00:00Z");
-        let (kept, older) = page_in_window(&[newer, inside.clone()], from, to);
+        let page = [newer, inside.clone()];
+        let (kept, older) = page_in_window(&page, from, to);
         assert_eq!((kept.len(), older), (1, false));
         // Started before the window but uploaded in it: the window's news, and the list may
         // go on with the window.
         let late = at("2026-02-27T08:00:00Z", "2026-03-02T10:00:00Z");
-        let (kept, older) = page_in_window(&[late], from, to);
+        let page = [late];
+        let (kept, older) = page_in_window(&page, from, to);
         assert_eq!((kept.len(), older), (1, false));
         let before = at("2026-02-28T08:00:00Z", "2026-02-28T10:00:00Z");
-        let (kept, older) = page_in_window(&[inside, before], from, to);
+        let page = [inside, before];
+        let (kept, older) = page_in_window(&page, from, to);
         assert_eq!((kept.len(), older), (1, true));
         let midnight = at("2026-03-03T00:00:00Z", "2026-03-03T01:00:00Z");
-        let (kept, _) = page_in_window(&[midnight], from, to);
+        let page = [midnight];
+        let (kept, _) = page_in_window(&page, from, to);
         assert!(kept.is_empty(), "the window's end is exclusive");
     }
 }

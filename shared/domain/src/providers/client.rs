@@ -124,6 +124,9 @@ pub struct FetchRequest {
     pub granted_scopes: Vec<String>,
     /// The provider's call budget, shared across workers: spend one before each call.
     pub budget: crate::providers::rate_budget::CallBudget,
+    /// The account's IANA zone as last learnt (`HealthBatch::time_zone`): for the records a
+    /// provider stamps with no zone of their own.
+    pub time_zone: Option<String>,
 }
 
 impl FetchRequest {

@@ -474,6 +474,7 @@ mod tests {
 
     fn request(from: &str, to: &str) -> FetchRequest {
         FetchRequest {
+            time_zone: None,
             from: Timestamp::parse(from).unwrap(),
             to: Timestamp::parse(to).unwrap(),
             data_types: Vec::new(),

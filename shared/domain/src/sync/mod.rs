@@ -257,6 +257,7 @@ impl SyncRunner {
             data_types: job.data_types.clone(),
             provider_user_id: connection.provider_user_id.clone(),
             granted_scopes: connection.scopes.clone(),
+            time_zone: connection.time_zone.clone(),
             budget: CallBudget::new(
                 self.calls_made.clone(),
                 self.clock.clone(),
@@ -499,6 +500,7 @@ impl SyncRunner {
                 data_types: Vec::new(),
                 provider_user_id: connection.provider_user_id.clone(),
                 granted_scopes: connection.scopes.clone(),
+                time_zone: connection.time_zone.clone(),
                 budget: CallBudget::new(
                     self.calls_made.clone(),
                     self.clock.clone(),

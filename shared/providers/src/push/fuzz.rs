@@ -164,6 +164,7 @@ fn receive_everywhere(body: &[u8], timestamp: &str) {
     wahoo::receive(&settings, &push(Vec::new(), body.to_vec()), now);
     if let Ok(value) = serde_json::from_slice::<Value>(body) {
         let request = FetchRequest {
+            time_zone: None,
             from: Timestamp::EARLIEST,
             to: Timestamp::LATEST,
             data_types: Vec::new(),
@@ -177,9 +178,9 @@ fn receive_everywhere(body: &[u8], timestamp: &str) {
             let samples = value.get("samples").cloned().unwrap_or(Value::Null);
             crate::suunto::pushed(&serde_json::json!({ kind: samples }), &request);
         }
-        crate::wahoo::workout(&value);
+        crate::wahoo::workout(&value, None);
         if let Some(summary) = value.get("workout_summary") {
-            crate::wahoo::workout(summary);
+            crate::wahoo::workout(summary, None);
         }
     }
 }
