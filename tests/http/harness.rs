@@ -472,6 +472,18 @@ impl Harness {
         }
     }
 
+    /// Stores `connection` as it is given (scopes narrowed, a zone learnt, …).
+    pub async fn rewrite(&self, connection: &Connection) {
+        assert!(
+            self.ports
+                .connections
+                .update_connection(connection, &[])
+                .await
+                .unwrap(),
+            "{connection:?}"
+        );
+    }
+
     /// The connection as stored now, in whichever workspace it is.
     pub async fn reread(&self, connection: &Connection) -> Connection {
         self.ports

@@ -147,13 +147,7 @@ async fn whoop_throttling_waits_for_the_reset_and_an_ungranted_scope_is_skipped(
             .collect(),
         ..h.reread(&connection).await
     };
-    assert!(
-        h.ports
-            .connections
-            .update_connection(&narrowed, &[])
-            .await
-            .unwrap()
-    );
+    h.rewrite(&narrowed).await;
     h.fake.fail_data_calls([DataFailure::Http(429, Some(45))]);
     let job = sync(&h, &connection).await;
     assert_eq!(job.status, JobStatus::Queued);

@@ -598,10 +598,11 @@ async fn pushed_24_7_samples_are_stored_at_their_own_offsets(host: Host) {
     // and new recovery its days' latest balance (a push holds part of a day).
     let jobs = h.queued_jobs().await;
     assert_eq!(jobs.len(), 1);
-    assert_eq!(names(&jobs[0].data_types), ["steps"]);
+    let window = |job: &SyncJob| (names(&job.data_types), job.from, job.to);
     assert_eq!(
-        (jobs[0].from, jobs[0].to),
+        window(&jobs[0]),
         (
+            vec!["steps"],
             Some(at("2026-03-28T23:40:00Z")),
             Some(at("2026-03-31T02:15:00Z"))
         )
@@ -610,10 +611,10 @@ async fn pushed_24_7_samples_are_stored_at_their_own_offsets(host: Host) {
     assert_eq!(push(&h, signed(&pushes[2])).await, PushReply::status(200));
     let jobs = h.queued_jobs().await;
     assert_eq!(jobs.len(), 2);
-    assert_eq!(names(&jobs[1].data_types), ["recovery_score"]);
     assert_eq!(
-        (jobs[1].from, jobs[1].to),
+        window(&jobs[1]),
         (
+            vec!["recovery_score"],
             Some(at("2026-03-29T06:00:00Z")),
             Some(at("2026-03-29T06:00:00Z"))
         )

@@ -488,13 +488,7 @@ async fn a_403_skips_the_data_instead_of_failing_and_a_withheld_scope_is_not_kep
         scopes: vec!["profile".into(), "ring_data".into()],
         ..h.reread(&connection).await
     };
-    assert!(
-        h.ports
-            .connections
-            .update_connection(&narrowed, &[])
-            .await
-            .unwrap()
-    );
+    h.rewrite(&narrowed).await;
     let job = h.sync_over(&connection, march_2nd()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     assert!(job.counts["glucose"].skipped);
@@ -513,13 +507,7 @@ async fn without_the_profile_the_zone_learnt_before_gives_the_offsets() {
         time_zone: Some("Europe/Berlin".into()),
         ..h.reread(&connection).await
     };
-    assert!(
-        h.ports
-            .connections
-            .update_connection(&narrowed, &[])
-            .await
-            .unwrap()
-    );
+    h.rewrite(&narrowed).await;
     let job = h.sync_over(&connection, march_2nd()).await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     assert!(
