@@ -405,6 +405,26 @@ async fn dexcom_throttling_waits_and_an_outage_is_retried() {
     assert_eq!(counts(&done, "glucose"), (11, 11, 0));
 }
 
+/// Every v3 reply is an envelope with its `records`: one without them fails the sync rather
+/// than passing for a window with no readings.
+#[tokio::test]
+async fn a_reply_without_its_records_is_not_an_empty_window() {
+    let (h, connection) = connected(Host::Embedded).await;
+    let range =
+        serde_json::from_slice(&crate::webhooks_in::fixture("dexcom/data-range.json")).unwrap();
+    h.fake.fail_data_calls([
+        DataFailure::Reply(range),
+        DataFailure::Reply(json!({"recordType": "egv", "recordVersion": "3.0"})),
+    ]);
+    let job = h.sync_over(&connection, early_march()).await;
+    assert_eq!(job.status, JobStatus::Failed, "{job:?}");
+    assert_eq!(
+        job.error.as_ref().map(|e| e.code.as_str()),
+        Some("provider_error")
+    );
+    assert!(h.stored(&connection).await.is_empty());
+}
+
 /// The fake refuses what Dexcom refuses (HTTP 400), so a client that asked for more than 30
 /// days or wrote a date otherwise would fail these tests rather than pass them.
 #[tokio::test]

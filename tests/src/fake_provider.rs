@@ -47,6 +47,8 @@ pub enum DataFailure {
     WithingsStatus(i64),
     /// An HTTP error status, with a `Retry-After` in seconds when given.
     Http(u16, Option<u64>),
+    /// HTTP 200 with this body (a reply of another shape than documented).
+    Reply(Value),
 }
 
 #[derive(Default)]
@@ -1027,6 +1029,7 @@ fn scripted_failure(shared: &Shared) -> Option<Response> {
         DataFailure::WithingsStatus(status) => {
             axum::Json(json!({"status": status, "body": {}, "error": "failure"})).into_response()
         }
+        DataFailure::Reply(body) => axum::Json(body).into_response(),
         DataFailure::Http(status, retry_after) => {
             let mut response =
                 (StatusCode::from_u16(status).unwrap(), "upstream trouble").into_response();

@@ -351,16 +351,21 @@ async fn records_between(
             Got::Forbidden => return Ok(Got::Forbidden),
             Got::Missing => continue,
         };
-        if let Some(records) = page.get("records").and_then(Value::as_array) {
-            kept.extend(
-                records
-                    .iter()
-                    .filter(|record| {
-                        system_ms(record).is_some_and(|at| (keep_from..keep_to).contains(&at))
-                    })
-                    .cloned(),
-            );
-        }
+        // Every v3 reply is an envelope with its `records`: a reply without them is not an
+        // empty window.
+        let Some(records) = page.get("records").and_then(Value::as_array) else {
+            return Err(FetchError::Protocol(format!(
+                "{path}: no records in the reply"
+            )));
+        };
+        kept.extend(
+            records
+                .iter()
+                .filter(|record| {
+                    system_ms(record).is_some_and(|at| (keep_from..keep_to).contains(&at))
+                })
+                .cloned(),
+        );
     }
     Ok(Got::Data(kept))
 }
