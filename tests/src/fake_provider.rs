@@ -65,6 +65,8 @@ struct Behaviour {
     /// provider has since marked deleted or unscorable). `null` removes the field.
     overrides: BTreeMap<(String, String), Value>,
     deny_consent: bool,
+    /// Dexcom: a receiver's late upload, as `dataRange?lastSyncTime=` reports it.
+    receiver_upload: Option<dexcom::ReceiverUpload>,
     fail_token_exchange: bool,
     refuse_refresh: bool,
     refresh_delay: Duration,
@@ -228,6 +230,20 @@ impl FakeProvider {
 
     pub fn strava_grants(&self, scopes: &str) {
         self.shared.behaviour.lock().unwrap().strava_granted = Some(scopes.to_owned());
+    }
+
+    /// Dexcom: at `uploaded_at` a receiver uploaded the readings and events it holds from
+    /// `records_from` on (RFC 3339 instants), however old.
+    pub fn dexcom_receiver_upload(&self, uploaded_at: &str, records_from: &str) {
+        let seconds = |raw: &str| {
+            chrono::DateTime::parse_from_rfc3339(raw)
+                .unwrap()
+                .timestamp()
+        };
+        self.shared.behaviour.lock().unwrap().receiver_upload = Some(dexcom::ReceiverUpload {
+            uploaded_at: seconds(uploaded_at),
+            records_from: seconds(records_from),
+        });
     }
 
     /// The next data calls fail like this, one failure each.
@@ -924,7 +940,7 @@ async fn api(
                 .into_response();
         }
         if let Some(mut reply) = collection_reply(shared.provider, &path, &query)
-            .or_else(|| new_provider_reply(shared.provider, &method, &path, &query))
+            .or_else(|| new_provider_reply(&shared, &method, &path, &query))
         {
             let overrides = shared.behaviour.lock().unwrap().overrides.clone();
             apply_overrides(&mut reply, &path, &overrides);
@@ -953,7 +969,7 @@ async fn api(
             ProviderId::Dexcom | ProviderId::Ultrahuman | ProviderId::Suunto | ProviderId::Wahoo,
             _,
             _,
-        ) => match new_provider_reply(shared.provider, &method, &path, &query) {
+        ) => match new_provider_reply(&shared, &method, &path, &query) {
             Some(reply) => reply,
             None if shared.provider == ProviderId::Wahoo
                 && method == Method::DELETE
@@ -975,13 +991,16 @@ async fn api(
 
 /// The four providers whose replies live in their own modules: data and account calls.
 fn new_provider_reply(
-    provider: ProviderId,
+    shared: &Shared,
     method: &Method,
     path: &str,
     query: &BTreeMap<String, String>,
 ) -> Option<Value> {
-    match provider {
-        ProviderId::Dexcom => dexcom::reply(method, path, query),
+    match shared.provider {
+        ProviderId::Dexcom => {
+            let upload = shared.behaviour.lock().unwrap().receiver_upload;
+            dexcom::reply(method, path, query, upload)
+        }
         ProviderId::Ultrahuman => ultrahuman::reply(method, path, query),
         ProviderId::Suunto => suunto::reply(method, path, query),
         ProviderId::Wahoo => wahoo::reply(method, path, query),

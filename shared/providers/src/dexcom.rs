@@ -18,6 +18,8 @@ use vitasync_domain::providers::client::{FetchError, FetchRequest};
 use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 const DATA_RANGE: &str = "/v3/users/self/dataRange";
+/// How far before a sync's window a late upload is still read.
+const LATE_UPLOAD_REACH_MS: i64 = 30 * 86_400_000;
 const EGVS: &str = "/v3/users/self/egvs";
 const EVENTS: &str = "/v3/users/self/events";
 
@@ -332,16 +334,16 @@ fn wire_date(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// The records of `path` whose `systemTime` lies in the request's window, asked for window by
+/// The records of `path` whose `systemTime` lies in `[from_ms, to_ms)`, asked for window by
 /// window. Dexcom answers records at a window's edges too: each window keeps only its own.
 async fn records_between(
     api: &JsonApi<'_>,
     path: &str,
     span: Option<(i64, i64)>,
-    request: &FetchRequest,
+    (from_ms, to_ms): (i64, i64),
 ) -> Result<Got<Vec<Value>>, FetchError> {
     let mut kept = Vec::new();
-    for (keep_from, keep_to) in windows(request.from.millis(), request.to.millis(), span) {
+    for (keep_from, keep_to) in windows(from_ms, to_ms, span) {
         let query = [
             ("startDate", wire_date(floor_second(keep_from))),
             ("endDate", wire_date(ceil_second(keep_to))),
@@ -368,6 +370,34 @@ async fn records_between(
         );
     }
     Ok(Got::Data(kept))
+}
+
+/// Where a sync's window starts once late uploads are counted. A receiver's readings reach
+/// Dexcom when the user uploads them, days late at times: `dataRange?lastSyncTime=` says
+/// where the records uploaded since the window's start begin, and the window reaches back to
+/// them, by at most 30 days. Only for a window of 30 days or less (a later sync; Dexcom's
+/// ranges are unreliable for a `lastSyncTime` long past), and written with its offset.
+async fn late_uploads_from(api: &JsonApi<'_>, request: &FetchRequest) -> Result<i64, FetchError> {
+    let from = request.from.millis();
+    if request.to.millis() - from > WINDOW_MS {
+        return Ok(from);
+    }
+    let since = DateTime::from_timestamp_millis(from)
+        .map(|at| at.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default();
+    let uploaded = match api.get(DATA_RANGE, &[("lastSyncTime", since)]).await? {
+        Got::Data(range) => range,
+        Got::Forbidden | Got::Missing => return Ok(from),
+    };
+    let first_new = ["egvs", "events"]
+        .into_iter()
+        .filter_map(|kind| data_span(&uploaded, kind).map(|(first, _)| first))
+        .min();
+    Ok(first_new.map_or(from, |first| {
+        first
+            .max(from.saturating_sub(LATE_UPLOAD_REACH_MS))
+            .min(from)
+    }))
 }
 
 /// The account behind a token: the `userId` every v3 reply names (one per Dexcom account and
@@ -398,14 +428,15 @@ pub async fn fetch(
         }
         Got::Missing => return Ok(batch),
     };
+    let window = (late_uploads_from(&api, request).await?, request.to.millis());
     if request.wants(Metric::Glucose) {
-        match records_between(&api, EGVS, data_span(&range, "egvs"), request).await? {
+        match records_between(&api, EGVS, data_span(&range, "egvs"), window).await? {
             Got::Data(records) => batch.samples.extend(egvs(&records)),
             Got::Forbidden => batch.skipped.push(DataType::Metric(Metric::Glucose)),
             Got::Missing => {}
         }
     }
-    match records_between(&api, EVENTS, data_span(&range, "events"), request).await? {
+    match records_between(&api, EVENTS, data_span(&range, "events"), window).await? {
         Got::Data(records) => batch.extend(events(&records, request)),
         Got::Forbidden => batch.skipped.extend(event_types),
         Got::Missing => {}

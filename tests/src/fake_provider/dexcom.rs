@@ -2,7 +2,9 @@
 //! the fixtures. `startDate` and `endDate` are required, written `YYYY-MM-DDThh:mm:ss` (UTC,
 //! no offset) at most 30 days apart, and matched against each record's `systemTime`. Dexcom
 //! can answer records just outside the window too: the fake adds a reading's interval either
-//! side, so a client must keep only its window's own.
+//! side, so a client must keep only its window's own. `dataRange?lastSyncTime=` (written with
+//! an offset) gives the range of the records uploaded since: an app's as they happen, and a
+//! receiver's all at once when the test says it uploaded them.
 
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -56,17 +58,34 @@ fn system_seconds(record: &Value) -> Option<i64> {
         })
 }
 
+/// `lastSyncTime` in epoch seconds, when asked; an error when it is not written with an offset.
+fn last_sync(query: &BTreeMap<String, String>) -> Result<Option<i64>, String> {
+    query
+        .get("lastSyncTime")
+        .map(|raw| {
+            DateTime::parse_from_rfc3339(raw)
+                .map(|at| at.timestamp())
+                .map_err(|_| "lastSyncTime must be a date-time with its offset".to_owned())
+        })
+        .transpose()
+}
+
 /// Dexcom's 400 for a window it will not serve: a date missing or not written
-/// `YYYY-MM-DDThh:mm:ss`, or more than 30 days. Its error body is not documented.
+/// `YYYY-MM-DDThh:mm:ss`, or more than 30 days; or a `lastSyncTime` without its offset. Its
+/// error body is not documented.
 pub(super) fn refusal(
     method: &Method,
     path: &str,
     query: &BTreeMap<String, String>,
 ) -> Option<Response> {
-    if *method != Method::GET || !matches!(path, EGVS | EVENTS) {
+    if *method != Method::GET {
         return None;
     }
-    let problem = window(query).err()?;
+    let problem = match path {
+        EGVS | EVENTS => window(query).err()?,
+        DATA_RANGE => last_sync(query).err()?,
+        _ => return None,
+    };
     Some(
         (
             StatusCode::BAD_REQUEST,
@@ -76,16 +95,64 @@ pub(super) fn refusal(
     )
 }
 
+/// A receiver's upload: at `uploaded_at`, the records from `records_from` on (epoch seconds).
+#[derive(Clone, Copy, Debug)]
+pub struct ReceiverUpload {
+    pub uploaded_at: i64,
+    pub records_from: i64,
+}
+
+/// The first and last record of each kind; with `lastSyncTime`, of the records uploaded since
+/// (a kind with none is left out).
+fn data_range(query: &BTreeMap<String, String>, upload: Option<ReceiverUpload>) -> Value {
+    let mut range = super::fixture("dexcom/data-range.json");
+    let Ok(Some(since)) = last_sync(query) else {
+        return range;
+    };
+    let uploaded_since = |at: i64| {
+        at >= since
+            || upload.is_some_and(|upload| upload.uploaded_at > since && at >= upload.records_from)
+    };
+    for (kind, file) in [
+        ("egvs", "dexcom/egvs.json"),
+        ("events", "dexcom/events.json"),
+    ] {
+        let records = super::fixture(file)["records"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut new: Vec<(i64, Value)> = records
+            .into_iter()
+            .filter_map(|record| Some((system_seconds(&record)?, record)))
+            .filter(|(at, _)| uploaded_since(*at))
+            .collect();
+        new.sort_by_key(|(at, _)| *at);
+        let moment = |record: &Value| json!({"systemTime": record["systemTime"], "displayTime": record["displayTime"]});
+        match (new.first(), new.last()) {
+            (Some((_, first)), Some((_, last))) => {
+                range[kind] = json!({"start": moment(first), "end": moment(last)});
+            }
+            _ => {
+                if let Some(fields) = range.as_object_mut() {
+                    fields.remove(kind);
+                }
+            }
+        }
+    }
+    range
+}
+
 pub(super) fn reply(
     method: &Method,
     path: &str,
     query: &BTreeMap<String, String>,
+    upload: Option<ReceiverUpload>,
 ) -> Option<Value> {
     if *method != Method::GET {
         return None;
     }
     let file = match path {
-        DATA_RANGE => return Some(super::fixture("dexcom/data-range.json")),
+        DATA_RANGE => return Some(data_range(query, upload)),
         EGVS => "dexcom/egvs.json",
         EVENTS => "dexcom/events.json",
         _ => return None,
