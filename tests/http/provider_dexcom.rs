@@ -236,18 +236,9 @@ async fn dexcom_readings_and_logged_events_land_field_by_field(host: Host) {
     assert_eq!(counts(&job, "insulin"), (2, 2, 0));
     assert_eq!(counts(&job, "workout"), (1, 1, 0));
 
-    // The data range, and the range of what was uploaded since the window's start (a date
-    // with its offset; nothing older here), then each kind from its first record (events to
-    // their last), in UTC written without an offset.
-    let ranges = h.fake.requests_to(DATA_RANGE);
-    assert_eq!(ranges.len(), ranges_before + 2);
-    assert_eq!(
-        ranges[ranges_before + 1]
-            .params
-            .get("lastSyncTime")
-            .map(String::as_str),
-        Some("2026-03-01T00:00:00Z")
-    );
+    // The data range once (a first sync asks for no late uploads), then each kind from its
+    // first record (events to their last), in UTC written without an offset.
+    assert_eq!(h.fake.requests_to(DATA_RANGE).len(), ranges_before + 1);
     assert_eq!(
         asked(&h, EGVS),
         [dates("2026-03-01T06:00:02", "2026-03-09T00:00:00")]
@@ -415,12 +406,13 @@ async fn dexcom_throttling_waits_and_an_outage_is_retried() {
 }
 
 /// A receiver's readings reach Dexcom when the user uploads them, days late at times: a later
-/// sync reads back to where the records uploaded since its window began start (by at most
-/// 30 days), not only over its own window.
+/// sync asks where the records uploaded since the last sync begin, and reads back to them (by
+/// at most 30 days), not only over its own window.
 #[tokio::test]
 async fn readings_a_receiver_uploaded_late_are_read_by_the_next_sync() {
     let (h, connection) = connected(Host::Embedded).await;
-    // The app's readings of 7 and 8 March as they happened.
+    // The app's readings of 7 and 8 March as they happened, the connection synced up to the
+    // 9th.
     let first = h
         .sync_over(
             &connection,
@@ -429,7 +421,12 @@ async fn readings_a_receiver_uploaded_late_are_read_by_the_next_sync() {
         .await;
     assert_eq!(first.status, JobStatus::Succeeded, "{first:?}");
     assert_eq!(counts(&first, "glucose"), (5, 5, 0));
-    // Then the receiver's week, 1 to 7 March, uploaded on 9 March.
+    h.rewrite(&Connection {
+        last_synced_at: Some(at("2026-03-09T00:00:00Z")),
+        ..h.reread(&connection).await
+    })
+    .await;
+    // Then the receiver's week, 1 to 7 March, uploaded at noon on the 9th.
     h.fake
         .dexcom_receiver_upload("2026-03-09T12:00:00Z", "2026-03-01T00:00:00Z");
     let later = h
@@ -439,9 +436,20 @@ async fn readings_a_receiver_uploaded_late_are_read_by_the_next_sync() {
         )
         .await;
     assert_eq!(later.status, JobStatus::Succeeded, "{later:?}");
+    let lookup = h.fake.requests_to(DATA_RANGE).pop().unwrap();
+    assert_eq!(
+        lookup.params.get("lastSyncTime").map(String::as_str),
+        Some("2026-03-09T00:00:00Z"),
+        "the last sync, written with its offset"
+    );
+    // Each kind back to its own first upload.
     assert_eq!(
         asked(&h, EGVS).last().cloned(),
         Some(dates("2026-03-01T06:00:02", "2026-03-10T00:00:00"))
+    );
+    assert_eq!(
+        asked(&h, EVENTS).last().cloned(),
+        Some(dates("2026-03-01T07:15:04", "2026-03-07T16:00:05"))
     );
     let stored = h.stored(&connection).await;
     assert!(
@@ -453,7 +461,12 @@ async fn readings_a_receiver_uploaded_late_are_read_by_the_next_sync() {
     // Readings already stored are rewritten by no one.
     assert_eq!(counts(&later, "glucose"), (11, 6, 5));
 
-    // Nothing uploaded since: the window alone.
+    // Nothing uploaded since the last sync: the window alone.
+    h.rewrite(&Connection {
+        last_synced_at: Some(at("2026-03-10T00:00:00Z")),
+        ..h.reread(&connection).await
+    })
+    .await;
     let quiet = h
         .sync_over(
             &connection,
@@ -462,6 +475,20 @@ async fn readings_a_receiver_uploaded_late_are_read_by_the_next_sync() {
         .await;
     assert_eq!(quiet.status, JobStatus::Succeeded, "{quiet:?}");
     assert_eq!(counts(&quiet, "glucose"), (0, 0, 0));
+
+    // The lookup refused: the sync goes on over its own window.
+    let range: serde_json::Value =
+        serde_json::from_slice(&crate::webhooks_in::fixture("dexcom/data-range.json")).unwrap();
+    h.fake
+        .fail_data_calls([DataFailure::Reply(range), DataFailure::Http(400, None)]);
+    let refused = h
+        .sync_over(
+            &connection,
+            window("2026-03-07T00:00:00Z", "2026-03-09T00:00:00Z", &["glucose"]),
+        )
+        .await;
+    assert_eq!(refused.status, JobStatus::Succeeded, "{refused:?}");
+    assert_eq!(counts(&refused, "glucose"), (5, 0, 5));
 }
 
 /// Every v3 reply is an envelope with its `records`: one without them fails the sync rather
@@ -472,7 +499,6 @@ async fn a_reply_without_its_records_is_not_an_empty_window() {
     let range: serde_json::Value =
         serde_json::from_slice(&crate::webhooks_in::fixture("dexcom/data-range.json")).unwrap();
     h.fake.fail_data_calls([
-        DataFailure::Reply(range.clone()),
         DataFailure::Reply(range),
         DataFailure::Reply(json!({"recordType": "egv", "recordVersion": "3.0"})),
     ]);

@@ -18,7 +18,8 @@ use vitasync_domain::providers::client::{FetchError, FetchRequest};
 use vitasync_domain::providers::{ProviderId, ProviderSettings};
 
 const DATA_RANGE: &str = "/v3/users/self/dataRange";
-/// How far before a sync's window a late upload is still read.
+/// How far before a sync's window a late upload is still read, and how recent the last sync
+/// must be to ask for late uploads at all.
 const LATE_UPLOAD_REACH_MS: i64 = 30 * 86_400_000;
 const EGVS: &str = "/v3/users/self/egvs";
 const EVENTS: &str = "/v3/users/self/events";
@@ -372,32 +373,40 @@ async fn records_between(
     Ok(Got::Data(kept))
 }
 
-/// Where a sync's window starts once late uploads are counted. A receiver's readings reach
-/// Dexcom when the user uploads them, days late at times: `dataRange?lastSyncTime=` says
-/// where the records uploaded since the window's start begin, and the window reaches back to
-/// them, by at most 30 days. Only for a window of 30 days or less (a later sync; Dexcom's
-/// ranges are unreliable for a `lastSyncTime` long past), and written with its offset.
-async fn late_uploads_from(api: &JsonApi<'_>, request: &FetchRequest) -> Result<i64, FetchError> {
+/// Where each kind's window starts once late uploads are counted (`(egvs, events)`). A
+/// receiver's readings reach Dexcom when the user uploads them, days late at times:
+/// `dataRange?lastSyncTime=<the last sync>` says where the records uploaded since begin, and
+/// each kind's window reaches back to its own, by at most 30 days. Only for a connection synced
+/// within 30 days (Dexcom's ranges are unreliable for a `lastSyncTime` long past; a first sync
+/// is its backfill); a reply that cannot be read leaves the window as it is.
+async fn late_uploads_from(api: &JsonApi<'_>, request: &FetchRequest) -> (i64, i64) {
     let from = request.from.millis();
-    if request.to.millis() - from > WINDOW_MS {
-        return Ok(from);
-    }
-    let since = DateTime::from_timestamp_millis(from)
+    let Some(last_sync) = request
+        .last_synced_at
+        .map(|at| at.millis())
+        .filter(|at| request.to.millis().saturating_sub(*at) <= LATE_UPLOAD_REACH_MS)
+    else {
+        return (from, from);
+    };
+    let since = DateTime::from_timestamp_millis(last_sync)
         .map(|at| at.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default();
-    let uploaded = match api.get(DATA_RANGE, &[("lastSyncTime", since)]).await? {
-        Got::Data(range) => range,
-        Got::Forbidden | Got::Missing => return Ok(from),
+    let uploaded = match api.get(DATA_RANGE, &[("lastSyncTime", since)]).await {
+        Ok(Got::Data(range)) => range,
+        Ok(Got::Forbidden | Got::Missing) => return (from, from),
+        Err(err) => {
+            tracing::warn!(error = %err, "Dexcom's range of late uploads could not be read");
+            return (from, from);
+        }
     };
-    let first_new = ["egvs", "events"]
-        .into_iter()
-        .filter_map(|kind| data_span(&uploaded, kind).map(|(first, _)| first))
-        .min();
-    Ok(first_new.map_or(from, |first| {
-        first
-            .max(from.saturating_sub(LATE_UPLOAD_REACH_MS))
-            .min(from)
-    }))
+    let reach_back = |kind: &str| {
+        data_span(&uploaded, kind).map_or(from, |(first, _)| {
+            first
+                .max(from.saturating_sub(LATE_UPLOAD_REACH_MS))
+                .min(from)
+        })
+    };
+    (reach_back("egvs"), reach_back("events"))
 }
 
 /// The account behind a token: the `userId` every v3 reply names (one per Dexcom account and
@@ -428,15 +437,16 @@ pub async fn fetch(
         }
         Got::Missing => return Ok(batch),
     };
-    let window = (late_uploads_from(&api, request).await?, request.to.millis());
+    let to = request.to.millis();
+    let (egvs_from, events_from) = late_uploads_from(&api, request).await;
     if request.wants(Metric::Glucose) {
-        match records_between(&api, EGVS, data_span(&range, "egvs"), window).await? {
+        match records_between(&api, EGVS, data_span(&range, "egvs"), (egvs_from, to)).await? {
             Got::Data(records) => batch.samples.extend(egvs(&records)),
             Got::Forbidden => batch.skipped.push(DataType::Metric(Metric::Glucose)),
             Got::Missing => {}
         }
     }
-    match records_between(&api, EVENTS, data_span(&range, "events"), window).await? {
+    match records_between(&api, EVENTS, data_span(&range, "events"), (events_from, to)).await? {
         Got::Data(records) => batch.extend(events(&records, request)),
         Got::Forbidden => batch.skipped.extend(event_types),
         Got::Missing => {}
@@ -470,6 +480,7 @@ mod tests {
     fn everything() -> FetchRequest {
         FetchRequest {
             time_zone: None,
+            last_synced_at: None,
             from: Timestamp::parse("2026-03-01T00:00:00Z").unwrap(),
             to: Timestamp::parse("2026-03-09T00:00:00Z").unwrap(),
             data_types: Vec::new(),
@@ -669,7 +680,7 @@ mod tests {
             bolus.origin.source.as_deref(),
             Some("Dexcom G7 (fastActing)")
         );
-        // No unit written: insulin is in units. Local date from the display clock.
+        // No unit written: insulin is in units. Local date from the instant at its offset.
         let basal = find(Metric::Insulin, "2026-03-07T02:30:04Z");
         assert_eq!((basal.value, basal.utc_offset_seconds), (18.0, -12_600));
         assert_eq!(basal.date, "2026-03-06");

@@ -674,6 +674,7 @@ mod tests {
     fn request() -> FetchRequest {
         FetchRequest {
             time_zone: None,
+            last_synced_at: None,
             from: Timestamp::parse("2026-03-01T00:00:00Z").unwrap(),
             to: Timestamp::parse("2026-03-03T00:00:00Z").unwrap(),
             data_types: Vec::new(),

@@ -446,6 +446,7 @@ mod tests {
     fn window(from: &str, to: &str) -> FetchRequest {
         FetchRequest {
             time_zone: None,
+            last_synced_at: None,
             from: Timestamp::parse(from).unwrap(),
             to: Timestamp::parse(to).unwrap(),
             data_types: Vec::new(),

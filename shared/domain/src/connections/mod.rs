@@ -37,8 +37,8 @@ pub struct Connection {
     pub updated_at: Timestamp,
     pub last_synced_at: Option<Timestamp>,
     pub token_expires_at: Option<Timestamp>,
-    /// The user's IANA zone where the provider says (Google Health's settings), refreshed
-    /// by every sync.
+    /// The user's IANA zone where the provider says (Google Health's settings, Ultrahuman's
+    /// profile, Wahoo's newest workout), refreshed by each sync that learns it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
     /// The workspace's own app the connection was made with (its tokens are that app's);

@@ -127,6 +127,8 @@ pub struct FetchRequest {
     /// The account's IANA zone as last learnt (`HealthBatch::time_zone`): for the records a
     /// provider stamps with no zone of their own.
     pub time_zone: Option<String>,
+    /// When the account was last synced up to; `None` before its first sync.
+    pub last_synced_at: Option<Timestamp>,
 }
 
 impl FetchRequest {

@@ -475,6 +475,7 @@ mod tests {
     fn request(from: &str, to: &str) -> FetchRequest {
         FetchRequest {
             time_zone: None,
+            last_synced_at: None,
             from: Timestamp::parse(from).unwrap(),
             to: Timestamp::parse(to).unwrap(),
             data_types: Vec::new(),

@@ -258,6 +258,7 @@ impl SyncRunner {
             provider_user_id: connection.provider_user_id.clone(),
             granted_scopes: connection.scopes.clone(),
             time_zone: connection.time_zone.clone(),
+            last_synced_at: connection.last_synced_at,
             budget: CallBudget::new(
                 self.calls_made.clone(),
                 self.clock.clone(),
@@ -501,6 +502,7 @@ impl SyncRunner {
                 provider_user_id: connection.provider_user_id.clone(),
                 granted_scopes: connection.scopes.clone(),
                 time_zone: connection.time_zone.clone(),
+                last_synced_at: connection.last_synced_at,
                 budget: CallBudget::new(
                     self.calls_made.clone(),
                     self.clock.clone(),

@@ -165,6 +165,7 @@ fn receive_everywhere(body: &[u8], timestamp: &str) {
     if let Ok(value) = serde_json::from_slice::<Value>(body) {
         let request = FetchRequest {
             time_zone: None,
+            last_synced_at: None,
             from: Timestamp::EARLIEST,
             to: Timestamp::LATEST,
             data_types: Vec::new(),
