@@ -11,8 +11,8 @@ use chrono_tz::Tz;
 use secrecy::SecretString;
 use serde_json::Value;
 use vitasync_domain::health::{
-    DailySummary, DataType, HealthBatch, Metric, Origin, SampleSeries, Session, SessionKind,
-    StageTotals, glucose_mmol_l,
+    DailySummary, DataType, HealthBatch, Metric, Origin, Retraction, SampleSeries, Session,
+    SessionKind, StageTotals, glucose_mmol_l,
 };
 use vitasync_domain::kernel::time::millis_of_seconds;
 use vitasync_domain::providers::client::{FetchError, FetchRequest};
@@ -194,7 +194,7 @@ fn object_of<'a>(entries: &'a [Value], kind: &str) -> Option<&'a Value> {
 /// Whether a day's value can be a reading: a zero heart rate, HRV, SpO2 or VO2max is none.
 fn plausible(metric: Metric, value: f64) -> bool {
     match metric {
-        Metric::Steps | Metric::RecoveryScore => value >= 0.0,
+        Metric::Steps | Metric::ActiveMinutes | Metric::RecoveryScore => value >= 0.0,
         Metric::TemperatureDeviation => value.is_finite(),
         _ => value > 0.0,
     }
@@ -342,7 +342,8 @@ pub fn day(date: &str, entries: &[Value], zone: Tz, request: &FetchRequest) -> H
             });
         }
     }
-    let night = object_of(entries, "sleep")
+    let night_object = object_of(entries, "sleep");
+    let night = night_object
         .and_then(|object| sleep(object, date, zone))
         .map(|mut night| {
             // The day's `sleep_score` scalar when the night's object carries none.
@@ -353,8 +354,16 @@ pub fn day(date: &str, entries: &[Value], zone: Tz, request: &FetchRequest) -> H
             });
             night
         });
-    if let Some(night) = night.filter(|_| request.wants_sessions(SessionKind::Sleep)) {
-        batch.sessions.push(night);
+    if request.wants_sessions(SessionKind::Sleep) {
+        match night {
+            Some(night) => batch.sessions.push(night),
+            // A night the ring could not score: whatever was stored for it before goes.
+            None if night_object.is_some() => batch.retracted.push(Retraction::Session {
+                kind: SessionKind::Sleep,
+                record_id: format!("sleep:{date}"),
+            }),
+            None => {}
+        }
     }
     batch
 }
@@ -386,11 +395,9 @@ pub async fn fetch(
     {
         batch.time_zone = time_zone(&info);
     }
-    let zone = batch
-        .time_zone
-        .as_deref()
-        .or(request.time_zone.as_deref())
-        .and_then(|name| name.parse::<Tz>().ok())
+    let known = |name: Option<&str>| name.and_then(|name| name.parse::<Tz>().ok());
+    let zone = known(batch.time_zone.as_deref())
+        .or_else(|| known(request.time_zone.as_deref()))
         .unwrap_or(Tz::UTC);
     // Every day is asked for again: values are revised after the night closes.
     for date in local_dates(zone, request.from.millis(), request.to.millis()) {
@@ -828,6 +835,22 @@ mod tests {
         let mut no_bedtime = partial;
         no_bedtime["bedtime_start"] = json!(0);
         assert_eq!(sleep(&no_bedtime, "2026-03-02", Tz::Europe__Berlin), None);
+
+        // What an earlier sync stored for that night is taken back; a day without a night
+        // takes nothing back.
+        let entries = [json!({"type": "Sleep", "object": unscored})];
+        let request = window("2026-03-01T23:00:00Z", "2026-03-02T23:00:00Z");
+        let batch = day("2026-03-02", &entries, Tz::Europe__Berlin, &request);
+        assert!(batch.sessions.is_empty());
+        assert_eq!(
+            batch.retracted,
+            [Retraction::Session {
+                kind: SessionKind::Sleep,
+                record_id: "sleep:2026-03-02".into(),
+            }]
+        );
+        let batch = day("2026-03-02", &[], Tz::Europe__Berlin, &request);
+        assert!(batch.retracted.is_empty());
     }
 
     #[test]

@@ -3,9 +3,9 @@
 //! paging ends at an empty page, at the reported total, or once the list reaches workouts from
 //! before the window. Summary numbers arrive as decimal strings (or numbers, or null when a
 //! sensor was absent); `starts` is the UTC instant and the summary's IANA `time_zone` gives the
-//! local time (a workout without one, a manual entry, takes the zone of the user's nearest
-//! workout that has one, else the account's last known zone). A workout without a summary is
-//! a plan or still under way: not data yet.
+//! local time (a workout without one, a manual entry, takes the user's zone: that of their
+//! newest workout with one, else the account's last known). A workout without a summary is a
+//! plan or still under way: not data yet.
 
 use crate::rest::{Got, JsonApi, instant_ms, local_date, number, offset_seconds, text};
 use chrono_tz::Tz;
@@ -130,20 +130,11 @@ fn workout_and_summary(record: &Value) -> Option<(&Value, &Value)> {
     }
 }
 
-/// The IANA zone a workout's summary names, when VitaSync knows it, with the workout's start.
-fn named_zone(record: &Value) -> Option<(i64, &str)> {
-    let (entry, summary) = workout_and_summary(record)?;
+/// The IANA zone a workout's summary names, when VitaSync knows it.
+fn named_zone(record: &Value) -> Option<&str> {
+    let (_, summary) = workout_and_summary(record)?;
     let zone = summary.get("time_zone").and_then(Value::as_str)?.trim();
-    zone.parse::<Tz>().ok()?;
-    Some((starts(entry)?, zone))
-}
-
-/// The zone of the workout in `named` (start, zone; by start) nearest to `at_ms`.
-fn nearest_zone<'a>(named: &[(i64, &'a str)], at_ms: i64) -> Option<&'a str> {
-    named
-        .iter()
-        .min_by_key(|(start, _)| start.abs_diff(at_ms))
-        .map(|(_, zone)| *zone)
+    zone.parse::<Tz>().ok().map(|_| zone)
 }
 
 fn starts(entry: &Value) -> Option<i64> {
@@ -169,11 +160,14 @@ const MEASURES: [&str; 7] = [
 /// workout, or one not finished. `fallback_zone` stands in for a summary without a zone.
 pub fn workout(record: &Value, fallback_zone: Option<&str>) -> Option<Session> {
     let (entry, summary) = workout_and_summary(record)?;
-    // A new workout's summary is empty until Wahoo fills it in: not data yet.
-    if !MEASURES
+    // A new workout's summary is empty until Wahoo fills it in: not data yet. A manual entry
+    // may hold no more than its minutes.
+    let measured = MEASURES
         .iter()
-        .any(|measure| value(summary, measure).is_some())
-    {
+        .any(|measure| value(summary, measure).is_some());
+    let manual = summary.get("manual").and_then(Value::as_bool) == Some(true)
+        && value(entry, "/minutes").is_some();
+    if !measured && !manual {
         return None;
     }
     let id = text(entry, "/id")?;
@@ -259,6 +253,9 @@ pub async fn fetch(
     let api = JsonApi::new(http, &settings.api_url, token, &request.budget);
     let (from, to) = (request.from.millis(), request.to.millis());
     let mut listed: Vec<Value> = Vec::new();
+    // The user's zone: that of their newest workout with one (the list is newest first and
+    // always read from its first page), whatever the window.
+    let mut newest_zone: Option<String> = None;
     for page in 1..=MAX_PAGES {
         let query = [
             ("page", page.to_string()),
@@ -278,6 +275,9 @@ pub async fn fetch(
         if workouts.is_empty() {
             break;
         }
+        if newest_zone.is_none() {
+            newest_zone = workouts.iter().find_map(named_zone).map(str::to_owned);
+        }
         let (records, reached_older) = page_in_window(workouts, from, to);
         listed.extend(records.into_iter().cloned());
         let listed_all =
@@ -286,16 +286,11 @@ pub async fn fetch(
             break;
         }
     }
-    let mut named: Vec<(i64, &str)> = listed.iter().filter_map(named_zone).collect();
-    named.sort_unstable();
+    let users_zone = newest_zone.as_deref().or(request.time_zone.as_deref());
     for record in &listed {
-        let fallback = starts(record)
-            .and_then(|start| nearest_zone(&named, start))
-            .or(request.time_zone.as_deref());
-        batch.sessions.extend(workout(record, fallback));
+        batch.sessions.extend(workout(record, users_zone));
     }
-    // The latest workout's zone is the user's zone as far as Wahoo tells.
-    batch.time_zone = named.last().map(|(_, zone)| (*zone).to_owned());
+    batch.time_zone = newest_zone;
     Ok(batch)
 }
 
@@ -407,26 +402,29 @@ mod tests {
     }
 
     #[test]
-    fn the_nearest_workout_in_time_lends_its_zone() {
-        let named = [
-            (ms("2026-03-01T23:45:00Z"), "Asia/Kathmandu"),
-            (ms("2026-03-02T17:00:00Z"), "America/St_Johns"),
-        ];
+    fn only_a_zone_vitasync_knows_is_the_users() {
+        let named =
+            ride(json!({"id": 11, "duration_total_accum": "60", "time_zone": "Asia/Kathmandu"}));
+        assert_eq!(named_zone(&named), Some("Asia/Kathmandu"));
+        let unknown =
+            ride(json!({"id": 12, "duration_total_accum": "60", "time_zone": "Nowhere/Else"}));
+        assert_eq!(named_zone(&unknown), None);
+        let fixed = ride(json!({"id": 13, "duration_total_accum": "60", "time_zone": "+05:30"}));
+        assert_eq!(named_zone(&fixed), None, "an offset is not a zone");
+    }
+
+    #[test]
+    fn a_manual_entry_of_minutes_alone_is_data() {
+        let mut manual = ride(json!({"id": 14, "manual": true, "duration_total_accum": null}));
         assert_eq!(
-            nearest_zone(&named, ms("2026-03-02T12:00:00Z")),
-            Some("America/St_Johns")
+            workout_of(&manual).unwrap().duration_seconds,
+            Some(95.0 * 60.0)
         );
+        manual["workout_summary"]["manual"] = json!(false);
         assert_eq!(
-            nearest_zone(&named, ms("2026-03-02T06:00:00Z")),
-            Some("Asia/Kathmandu")
-        );
-        assert_eq!(nearest_zone(&[], 0), None);
-        let record =
-            ride(json!({"id": 11, "duration_total_accum": "60", "time_zone": "Nowhere/Else"}));
-        assert_eq!(
-            named_zone(&record),
+            workout_of(&manual),
             None,
-            "a zone VitaSync does not know lends nothing"
+            "a recording's empty summary is not"
         );
     }
 

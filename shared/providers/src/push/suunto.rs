@@ -2,7 +2,8 @@
 //! in `X-HMAC-SHA256-Signature` (hex HMAC-SHA256 over the raw body). A new workout is read
 //! again from the API (its pushed summary may lack `stopTime`); 24/7 samples come inline and
 //! are stored as pushed, and new activity samples also have their days' step totals read
-//! again (a push holds part of a day, a total is the whole day's). Routes are not data. The
+//! again (a push holds part of a day, a total is the whole day's). Recovery samples only have
+//! their days read again (a day's score is its latest balance). Routes are not data. The
 //! older form-encoded workout notification is refused: the JSON one replaces it.
 
 use super::{DAY, fingerprint, hmac_matches, json_body, metrics, post_only, sessions};
