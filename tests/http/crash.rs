@@ -191,7 +191,8 @@ async fn users_created_around_kill_9_are_each_announced_once() {
                 .or_default()
                 .insert(delivery.headers["webhook-id"].clone());
         }
-        if by_user.len() >= users.len() || started.elapsed() > Duration::from_secs(60) {
+        // Seconds alone, a minute or more beside the rest of the suite on two cores.
+        if by_user.len() >= users.len() || started.elapsed() > Duration::from_secs(150) {
             break by_user;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

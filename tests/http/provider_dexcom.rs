@@ -405,6 +405,15 @@ async fn dexcom_throttling_waits_and_an_outage_is_retried() {
     assert_eq!(counts(&done, "glucose"), (11, 11, 0));
 }
 
+/// A sync of glucose over `[from, to)` that succeeded.
+async fn glucose_synced(h: &Harness, connection: &Connection, from: &str, to: &str) -> SyncJob {
+    let job = h
+        .sync_over(connection, window(from, to, &["glucose"]))
+        .await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    job
+}
+
 /// A receiver's readings reach Dexcom when the user uploads them, days late at times: a later
 /// sync asks where the records uploaded since the last sync begin, and reads back to them (by
 /// at most 30 days), not only over its own window.
@@ -413,13 +422,13 @@ async fn readings_a_receiver_uploaded_late_are_read_by_the_next_sync() {
     let (h, connection) = connected(Host::Embedded).await;
     // The app's readings of 7 and 8 March as they happened, the connection synced up to the
     // 9th.
-    let first = h
-        .sync_over(
-            &connection,
-            window("2026-03-07T00:00:00Z", "2026-03-09T00:00:00Z", &["glucose"]),
-        )
-        .await;
-    assert_eq!(first.status, JobStatus::Succeeded, "{first:?}");
+    let first = glucose_synced(
+        &h,
+        &connection,
+        "2026-03-07T00:00:00Z",
+        "2026-03-09T00:00:00Z",
+    )
+    .await;
     assert_eq!(counts(&first, "glucose"), (5, 5, 0));
     h.rewrite(&Connection {
         last_synced_at: Some(at("2026-03-09T00:00:00Z")),
@@ -429,13 +438,13 @@ async fn readings_a_receiver_uploaded_late_are_read_by_the_next_sync() {
     // Then the receiver's week, 1 to 7 March, uploaded at noon on the 9th.
     h.fake
         .dexcom_receiver_upload("2026-03-09T12:00:00Z", "2026-03-01T00:00:00Z");
-    let later = h
-        .sync_over(
-            &connection,
-            window("2026-03-08T12:00:00Z", "2026-03-10T00:00:00Z", &["glucose"]),
-        )
-        .await;
-    assert_eq!(later.status, JobStatus::Succeeded, "{later:?}");
+    let later = glucose_synced(
+        &h,
+        &connection,
+        "2026-03-08T12:00:00Z",
+        "2026-03-10T00:00:00Z",
+    )
+    .await;
     let lookup = h.fake.requests_to(DATA_RANGE).pop().unwrap();
     assert_eq!(
         lookup.params.get("lastSyncTime").map(String::as_str),
@@ -467,13 +476,13 @@ async fn readings_a_receiver_uploaded_late_are_read_by_the_next_sync() {
         ..h.reread(&connection).await
     })
     .await;
-    let quiet = h
-        .sync_over(
-            &connection,
-            window("2026-03-09T12:00:00Z", "2026-03-11T00:00:00Z", &["glucose"]),
-        )
-        .await;
-    assert_eq!(quiet.status, JobStatus::Succeeded, "{quiet:?}");
+    let quiet = glucose_synced(
+        &h,
+        &connection,
+        "2026-03-09T12:00:00Z",
+        "2026-03-11T00:00:00Z",
+    )
+    .await;
     assert_eq!(counts(&quiet, "glucose"), (0, 0, 0));
 
     // The lookup refused: the sync goes on over its own window.
@@ -481,13 +490,13 @@ async fn readings_a_receiver_uploaded_late_are_read_by_the_next_sync() {
         serde_json::from_slice(&crate::webhooks_in::fixture("dexcom/data-range.json")).unwrap();
     h.fake
         .fail_data_calls([DataFailure::Reply(range), DataFailure::Http(400, None)]);
-    let refused = h
-        .sync_over(
-            &connection,
-            window("2026-03-07T00:00:00Z", "2026-03-09T00:00:00Z", &["glucose"]),
-        )
-        .await;
-    assert_eq!(refused.status, JobStatus::Succeeded, "{refused:?}");
+    let refused = glucose_synced(
+        &h,
+        &connection,
+        "2026-03-07T00:00:00Z",
+        "2026-03-09T00:00:00Z",
+    )
+    .await;
     assert_eq!(counts(&refused, "glucose"), (5, 0, 5));
 }
 
