@@ -304,7 +304,7 @@ async fn workouts_and_24_7_data_land_field_by_field(host: Host) {
         ("100", "0")
     );
     assert_eq!(asked["filter-by-modification-time"], "true");
-    let padded = (ms("2026-02-28T00:00:00Z"), ms("2026-03-04T00:00:00Z"));
+    let padded = (ms("2026-02-27T22:00:00Z"), ms("2026-03-04T02:00:00Z"));
     assert_eq!(windows_asked(&h, "/247samples/activity"), [padded]);
     assert_eq!(windows_asked(&h, "/247samples/recovery"), [padded]);
     assert_eq!(
@@ -339,8 +339,8 @@ async fn a_month_is_read_in_28_day_pieces_across_the_clock_change() {
     assert_eq!(
         pieces,
         [
-            (ms("2026-02-28T00:00:00Z"), ms("2026-03-28T00:00:00Z")),
-            (ms("2026-03-28T00:00:00Z"), ms("2026-04-01T00:00:00Z"))
+            (ms("2026-02-27T22:00:00Z"), ms("2026-03-27T22:00:00Z")),
+            (ms("2026-03-27T22:00:00Z"), ms("2026-04-01T02:00:00Z"))
         ]
     );
     assert!(pieces.iter().all(|(from, to)| to - from <= 28 * DAY_MS));
@@ -696,6 +696,23 @@ async fn pushed_24_7_samples_are_stored_at_their_own_offsets(host: Host) {
     h.work_queue().await;
     assert_eq!(h.stored(&connection).await, stored);
     assert_eq!(h.queued_jobs().await.len(), 2);
+}
+
+/// 25 October 2026 in Berlin lasts 25 hours (CEST becoming CET): a sync that only touches
+/// its last minutes still reads the day whole, its first hour included.
+#[tokio::test]
+async fn the_day_summer_time_ends_is_read_whole() {
+    let (h, connection) = connected(Host::Embedded).await;
+    let job = h
+        .sync_over(
+            &connection,
+            window("2026-10-25T22:40:00Z", "2026-10-25T23:00:00Z", &["steps"]),
+        )
+        .await;
+    assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+    let stored = h.stored(&connection).await;
+    // 00:10 CEST (22:10 UTC the day before) and 23:50 CET, at the offset the day began with.
+    assert_eq!(day(&stored, "steps", "2026-10-25"), (50.0, BERLIN_SUMMER));
 }
 
 on_both_hosts!(

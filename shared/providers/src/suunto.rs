@@ -24,6 +24,10 @@ pub(crate) const SLEEP_PUSH: &str = "SUUNTO_247_SLEEP_CREATED";
 pub(crate) const RECOVERY_PUSH: &str = "SUUNTO_247_RECOVERY_CREATED";
 
 const DAY_MS: i64 = 86_400_000;
+/// How far either side of a window the 24/7 samples are read so each day it touches is read
+/// whole: a local day lasts up to 25 hours (when summer time ends), and a window may touch
+/// only its last minute.
+const WHOLE_DAY_MARGIN_MS: i64 = DAY_MS + 2 * 3_600_000;
 /// The 24/7 endpoints answer at most 28 days a call.
 const SAMPLES_WINDOW_MS: i64 = 28 * DAY_MS;
 /// Workouts a page, Suunto's most.
@@ -641,7 +645,7 @@ pub async fn fetch(
         if wanted.is_empty() {
             continue;
         }
-        let margin = if whole_days { DAY_MS } else { 0 };
+        let margin = if whole_days { WHOLE_DAY_MARGIN_MS } else { 0 };
         let entries = match samples(
             &gateway,
             path,
