@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use vitasync_contract::{emulator, fixtures};
-use vitasync_domain::connections::{Connection, ConnectionStatus};
-use vitasync_domain::kernel::ids::{ConnectionId, UserId, WorkspaceId};
+use vitasync_domain::connections::Connection;
+use vitasync_domain::kernel::ids::{UserId, WorkspaceId};
 use vitasync_domain::kernel::outbox::{OutboxAction, OutboxEntry};
 use vitasync_domain::kernel::time::{Clock, SystemClock, Timestamp};
 use vitasync_domain::providers::ProviderId;
@@ -143,22 +143,13 @@ async fn the_scheduler_binary_queues_a_sync_of_a_connection_never_synced() {
     let table = fixtures::new_table().await;
     let (ports, _) = fixtures::dynamo_ports_on(&table).await;
     let now = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
-    let connection = Connection {
-        id: ConnectionId::generate(),
-        workspace_id: WorkspaceId::generate(),
-        user_id: UserId::generate(),
-        provider: ProviderId::Withings,
-        provider_user_id: "36312345".into(),
-        status: ConnectionStatus::Active,
-        status_reason: None,
-        scopes: Vec::new(),
-        connected_at: now,
-        updated_at: now,
-        last_synced_at: None,
-        token_expires_at: None,
-        time_zone: None,
-        app_id: None,
-    };
+    let connection = Connection::new_active(
+        WorkspaceId::generate(),
+        UserId::generate(),
+        ProviderId::Withings,
+        "36312345".into(),
+        now,
+    );
     let tokens = vitasync_tests::placeholder_tokens();
     ports
         .connections

@@ -9,7 +9,7 @@ use crate::harness::{Harness, Host, harness_on, on_both_hosts};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
-use vitasync_domain::connections::{Connection, ConnectionStatus};
+use vitasync_domain::connections::Connection;
 use vitasync_domain::health::query::{HealthReads, TimeseriesQuery};
 use vitasync_domain::health::records::store_batch;
 use vitasync_domain::health::rollup::ROLLED_UP_MARKER;
@@ -42,22 +42,13 @@ async fn connection(h: &Harness) -> RecordOwner {
         .get_user(&h.caller, &h.user)
         .await
         .unwrap();
-    let connection = Connection {
-        id: ConnectionId::generate(),
-        workspace_id: h.caller.workspace_id.clone(),
-        user_id: user.id.clone(),
-        provider: ProviderId::Withings,
-        provider_user_id: format!("rollups-{}", ConnectionId::generate()),
-        status: ConnectionStatus::Active,
-        status_reason: None,
-        scopes: Vec::new(),
-        connected_at: now,
-        updated_at: now,
-        last_synced_at: None,
-        token_expires_at: None,
-        time_zone: None,
-        app_id: None,
-    };
+    let connection = Connection::new_active(
+        h.caller.workspace_id.clone(),
+        user.id.clone(),
+        ProviderId::Withings,
+        format!("rollups-{}", ConnectionId::generate()),
+        now,
+    );
     h.ports
         .connections
         .upsert_connection(

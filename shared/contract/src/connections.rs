@@ -23,20 +23,9 @@ fn connection(
     now: i64,
 ) -> Connection {
     Connection {
-        id: ConnectionId::generate(),
-        workspace_id: ws.clone(),
-        user_id: user.clone(),
-        provider,
-        provider_user_id: account.into(),
-        status: ConnectionStatus::Active,
-        status_reason: None,
         scopes: vec!["user.metrics".into()],
-        connected_at: at(now),
-        updated_at: at(now),
-        last_synced_at: None,
         token_expires_at: Some(at(now + 3600)),
-        time_zone: None,
-        app_id: None,
+        ..Connection::new_active(ws.clone(), user.clone(), provider, account.into(), at(now))
     }
 }
 

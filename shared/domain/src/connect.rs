@@ -792,20 +792,16 @@ impl Callback {
         .unwrap_or_else(requested);
         let expires_at = grant.expires_in.map(|seconds| now.plus_seconds(seconds));
         let candidate = Connection {
-            id: ConnectionId::generate(),
-            workspace_id: user.workspace_id.clone(),
-            user_id: user.id.clone(),
-            provider,
-            provider_user_id: account.provider_user_id,
-            status: ConnectionStatus::Active,
-            status_reason: None,
             scopes,
-            connected_at: now,
-            updated_at: now,
-            last_synced_at: None,
             token_expires_at: expires_at,
-            time_zone: None,
             app_id: app.id().cloned(),
+            ..Connection::new_active(
+                user.workspace_id.clone(),
+                user.id.clone(),
+                provider,
+                account.provider_user_id,
+                now,
+            )
         };
         let sealed = seal_tokens(&self.vault, &candidate, grant)
             .await

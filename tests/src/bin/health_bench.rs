@@ -10,12 +10,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vitasync_aws::DynamoStore;
 use vitasync_contract::{emulator, fixtures};
-use vitasync_domain::connections::{Connection, ConnectionStatus};
+use vitasync_domain::connections::Connection;
 use vitasync_domain::health::query::HealthReads;
 use vitasync_domain::health::query::TimeseriesQuery;
 use vitasync_domain::health::records::store_batch;
 use vitasync_domain::health::{HealthBatch, Metric, SampleSeries};
-use vitasync_domain::kernel::ids::ConnectionId;
 use vitasync_domain::kernel::time::{SystemClock, Timestamp};
 use vitasync_domain::ports::{Ports, RecordOwner};
 use vitasync_domain::providers::ProviderId;
@@ -106,22 +105,13 @@ async fn user_with_connection(ports: Ports) -> (HealthReads, Principal, String, 
         )
         .await
         .unwrap();
-    let connection = Connection {
-        id: ConnectionId::generate(),
-        workspace_id: caller.workspace_id.clone(),
-        user_id: user.id.clone(),
-        provider: ProviderId::Withings,
-        provider_user_id: "bench".into(),
-        status: ConnectionStatus::Active,
-        status_reason: None,
-        scopes: Vec::new(),
-        connected_at: now,
-        updated_at: now,
-        last_synced_at: None,
-        token_expires_at: None,
-        time_zone: None,
-        app_id: None,
-    };
+    let connection = Connection::new_active(
+        caller.workspace_id.clone(),
+        user.id.clone(),
+        ProviderId::Withings,
+        "bench".into(),
+        now,
+    );
     let tokens = vitasync_tests::placeholder_tokens();
     ports
         .connections

@@ -48,6 +48,33 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// A new active connection of `user_id` to the account `provider_user_id`, made at `now`:
+    /// no scopes, token expiry, zone or workspace app yet.
+    pub fn new_active(
+        workspace_id: WorkspaceId,
+        user_id: UserId,
+        provider: ProviderId,
+        provider_user_id: String,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            id: ConnectionId::generate(),
+            workspace_id,
+            user_id,
+            provider,
+            provider_user_id,
+            status: ConnectionStatus::Active,
+            status_reason: None,
+            scopes: Vec::new(),
+            connected_at: now,
+            updated_at: now,
+            last_synced_at: None,
+            token_expires_at: None,
+            time_zone: None,
+            app_id: None,
+        }
+    }
+
     /// The app calls for this connection are made with.
     pub fn app(&self) -> AppRef {
         AppRef::of(self.app_id.as_ref())

@@ -517,23 +517,14 @@ impl PhoneIngest {
             return Ok(connection);
         }
         let now = self.now();
-        let candidate = Connection {
-            id: ConnectionId::generate(),
-            workspace_id: workspace.clone(),
-            user_id: user.clone(),
+        // The phone's store has no account of its own: it is the user's.
+        let candidate = Connection::new_active(
+            workspace.clone(),
+            user.clone(),
             provider,
-            // The phone's store has no account of its own: it is the user's.
-            provider_user_id: user.to_string(),
-            status: ConnectionStatus::Active,
-            status_reason: None,
-            scopes: Vec::new(),
-            connected_at: now,
-            updated_at: now,
-            last_synced_at: None,
-            token_expires_at: None,
-            time_zone: None,
-            app_id: None,
-        };
+            user.to_string(),
+            now,
+        );
         // Nothing is sealed: the phone pushes, VitaSync never calls anyone for this data.
         let no_tokens = StoredTokens {
             sealed: SealedSecret {
