@@ -252,9 +252,8 @@ pub async fn fetch(
     }
     let api = JsonApi::new(http, &settings.api_url, token, &request.budget);
     let (from, to) = (request.from.millis(), request.to.millis());
-    let mut listed: Vec<Value> = Vec::new();
     // The user's zone: that of their newest workout with one (the list is newest first and
-    // always read from its first page), whatever the window.
+    // always read from its first page), whatever the window; else the account's.
     let mut newest_zone: Option<String> = None;
     for page in 1..=MAX_PAGES {
         let query = [
@@ -278,17 +277,18 @@ pub async fn fetch(
         if newest_zone.is_none() {
             newest_zone = workouts.iter().find_map(named_zone).map(str::to_owned);
         }
+        let users_zone = newest_zone.as_deref().or(request.time_zone.as_deref());
         let (records, reached_older) = page_in_window(workouts, from, to);
-        listed.extend(records.into_iter().cloned());
+        batch.sessions.extend(
+            records
+                .into_iter()
+                .filter_map(|record| workout(record, users_zone)),
+        );
         let listed_all =
             value(&body, "/total").is_some_and(|total| f64::from(page * PER_PAGE) >= total);
         if reached_older || listed_all {
             break;
         }
-    }
-    let users_zone = newest_zone.as_deref().or(request.time_zone.as_deref());
-    for record in &listed {
-        batch.sessions.extend(workout(record, users_zone));
     }
     batch.time_zone = newest_zone;
     Ok(batch)

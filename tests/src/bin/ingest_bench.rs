@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const ROOT_KEY: &str = "vs_live_bench_root_key_0123456789abcdef";
 const SAMPLES: usize = 7 * 86_400;
 const BATCH: usize = 10_000;
 /// 2026-10-01T00:00:00Z
@@ -55,47 +54,10 @@ fn bodies() -> Vec<&'static [u8]> {
         .collect()
 }
 
-async fn access_token(http: &reqwest::Client, base: &str, user: usize) -> String {
-    let user: Value = http
-        .post(format!("{base}/v1/users"))
-        .bearer_auth(ROOT_KEY)
-        .json(&json!({"externalId": format!("ingest-bench-{user}")}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = user["id"].as_str().unwrap();
-    let minted: Value = http
-        .post(format!("{base}/v1/users/{id}/sign-in-tokens"))
-        .bearer_auth(ROOT_KEY)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let tokens: Value = http
-        .post(format!("{base}/v1/auth/token"))
-        .form(&[
-            ("grant_type", "sign_in_token"),
-            ("sign_in_token", minted["signInToken"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tokens["access_token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::main]
 async fn main() {
-    let (host, _dir) = vitasync_tests::bench_host(ROOT_KEY).await;
-    let base = format!("http://{}", host.addr());
+    let host = vitasync_tests::TestHost::start().await;
+    let base = host.base.clone();
     let http = reqwest::Client::new();
     let bodies = std::sync::Arc::new(bodies());
     let bytes: usize = bodies.iter().map(|body| body.len()).sum();
@@ -104,7 +66,11 @@ async fn main() {
     for (round, phones) in [(0, 1), (1, 2)] {
         let mut tokens = Vec::new();
         for phone in 0..phones {
-            tokens.push(access_token(&http, &base, round * 10 + phone).await);
+            let external_id = format!("ingest-bench-{}", round * 10 + phone);
+            let (_, token) = host
+                .signed_in_phone(vitasync_tests::ROOT_KEY, &external_id)
+                .await;
+            tokens.push(token);
         }
         let started = Instant::now();
         let pushers: Vec<_> = tokens
@@ -126,7 +92,6 @@ async fn main() {
             ms(latencies[latencies.len() / 2]),
         ));
     }
-    host.stop().await.unwrap();
 
     println!("| measure | figure | target |");
     println!("|---|---|---|");
