@@ -291,6 +291,7 @@ async fn events_the_user_deleted_are_removed(host: Host) {
 on_both_hosts!(
     dexcom_readings_and_logged_events_land_field_by_field,
     events_the_user_deleted_are_removed,
+    readings_a_receiver_uploaded_late_are_read_by_the_next_sync,
 );
 
 #[tokio::test]
@@ -417,9 +418,8 @@ async fn glucose_synced(h: &Harness, connection: &Connection, from: &str, to: &s
 /// A receiver's readings reach Dexcom when the user uploads them, days late at times: a later
 /// sync asks where the records uploaded since the last sync begin, and reads back to them (by
 /// at most 30 days), not only over its own window.
-#[tokio::test]
-async fn readings_a_receiver_uploaded_late_are_read_by_the_next_sync() {
-    let (h, connection) = connected(Host::Embedded).await;
+async fn readings_a_receiver_uploaded_late_are_read_by_the_next_sync(host: Host) {
+    let (h, connection) = connected(host).await;
     // The app's readings of 7 and 8 March as they happened, the connection synced up to the
     // 9th.
     let first = glucose_synced(

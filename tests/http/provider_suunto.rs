@@ -700,9 +700,8 @@ async fn pushed_24_7_samples_are_stored_at_their_own_offsets(host: Host) {
 
 /// 25 October 2026 in Berlin lasts 25 hours (CEST becoming CET): a sync that only touches
 /// its last minutes still reads the day whole, its first hour included.
-#[tokio::test]
-async fn the_day_summer_time_ends_is_read_whole() {
-    let (h, connection) = connected(Host::Embedded).await;
+async fn the_day_summer_time_ends_is_read_whole(host: Host) {
+    let (h, connection) = connected(host).await;
     let job = h
         .sync_over(
             &connection,
@@ -719,4 +718,5 @@ on_both_hosts!(
     workouts_and_24_7_data_land_field_by_field,
     signed_notifications_are_taken_and_others_refused,
     pushed_24_7_samples_are_stored_at_their_own_offsets,
+    the_day_summer_time_ends_is_read_whole,
 );

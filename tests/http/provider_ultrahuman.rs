@@ -299,7 +299,10 @@ async fn ring_and_cgm_days_land_field_by_field(host: Host) {
     assert_eq!(h.stored(&connection).await, stored);
 }
 
-on_both_hosts!(ring_and_cgm_days_land_field_by_field);
+on_both_hosts!(
+    ring_and_cgm_days_land_field_by_field,
+    without_the_profile_the_zone_learnt_before_gives_the_offsets
+);
 
 /// A host whose Ultrahuman consent URL is `fake`'s `/<authorize_path>` (by default, as
 /// configured from the fake, `/authorise`).
@@ -498,9 +501,8 @@ async fn a_403_skips_the_data_instead_of_failing_and_a_withheld_scope_is_not_kep
     assert!(stored.contains_key("S#heart_rate#2026-03-02T06"));
 }
 
-#[tokio::test]
-async fn without_the_profile_the_zone_learnt_before_gives_the_offsets() {
-    let (h, connection) = connected(Host::Embedded).await;
+async fn without_the_profile_the_zone_learnt_before_gives_the_offsets(host: Host) {
+    let (h, connection) = connected(host).await;
     // The user's zone was learnt by an earlier sync; now the profile is not granted.
     let narrowed = Connection {
         scopes: vec!["ring_data".into(), "cgm_data".into()],
